@@ -1,0 +1,104 @@
+package checks
+
+import (
+	"context"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// Target is what a run examines: one domain plus the user's per-run hints.
+type Target struct {
+	Domain    string       // A-label form, lower case, no trailing dot
+	Input     string       // the domain as the user typed it (may be Unicode)
+	Selectors []string     // DKIM selectors given with --selector
+	IPs       []netip.Addr // sending IPs given with --ip (SPF evaluation, DNSBL)
+	HELO      string       // HELO/EHLO name given with --helo
+}
+
+// Dialer opens network connections. *net.Dialer satisfies it; tests and the
+// demo use mailtest's dialer, which routes e.g. 192.0.2.10:25 to a loopback
+// server.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Options are the run-wide settings that come from flags.
+type Options struct {
+	// Timeout bounds every single network wait (a DNS query, a connect, an
+	// SMTP reply, an HTTPS fetch).
+	Timeout time.Duration
+	// CheckTimeout bounds a whole check, all its waits together.
+	CheckTimeout time.Duration
+	// NoSMTP skips every check that would connect to port 25.
+	NoSMTP bool
+	// DNSBLZones is the path of a custom DNSBL zones file ("" = built-in list).
+	DNSBLZones string
+}
+
+// Default timeouts.
+const (
+	DefaultTimeout      = 10 * time.Second
+	DefaultCheckTimeout = 2 * time.Minute
+)
+
+// Env carries every dependency a check may use. There are no package-level
+// globals: tests and the demo build an Env that reaches loopback servers.
+type Env struct {
+	DNS     *dnsq.Client     // the per-run caching DNS client
+	Dialer  Dialer           // TCP connections (SMTP)
+	HTTP    *http.Client     // HTTPS fetches (MTA-STS, BIMI); must not follow redirects unless a check allows it
+	RootCAs *x509.CertPool   // nil means the system roots (which honour SSL_CERT_FILE)
+	Now     func() time.Time // the clock
+	Opts    Options
+}
+
+// Timeout returns the per-wait timeout, or the default when unset.
+func (e *Env) Timeout() time.Duration {
+	if e == nil || e.Opts.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return e.Opts.Timeout
+}
+
+// Clock returns the current time from the Env's clock.
+func (e *Env) Clock() time.Time {
+	if e == nil || e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+// Def documents one finding ID in the catalogue: what it means, why it
+// matters, and how to fix it. The catalogue feeds `mxray explain` and
+// docs/findings.md.
+type Def struct {
+	ID       string   // "<check>.<kebab-name>"; never renamed once published
+	Severity Severity // the usual severity
+	// SeverityNote explains when the severity differs from the usual one.
+	SeverityNote string
+	Title        string // one line: what was found
+	Why          string // why it matters
+	Fix          string // the generic fix; findings may carry a more specific one
+	Ref          string // the standard, e.g. "RFC 7505"
+}
+
+// Check is one area of diagnosis (mx, spf, dkim...). Implementations live in
+// one package each under checks/ and are listed in package checks/all.
+type Check interface {
+	// ID is the stable check ID used by --only/--skip and checks[].id.
+	ID() string
+	// Title is a short human name ("MX records").
+	Title() string
+	// Needs lists the IDs of checks whose published facts Run awaits.
+	Needs() []string
+	// Findings is the catalogue of finding IDs this check may report.
+	Findings() []Def
+	// Run examines t and reports through out. A non-nil error means the
+	// check could not decide; its text becomes the result's error reason.
+	Run(ctx context.Context, env *Env, t Target, out *Out) error
+}

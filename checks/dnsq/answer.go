@@ -1,0 +1,132 @@
+package dnsq
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Answer is a resolver's NOERROR or NXDOMAIN response to one question.
+// The message is shared by every caller: treat it as read-only.
+type Answer struct {
+	Name  string   // the question name (FQDN, lower case)
+	Type  uint16   // the question type
+	Rcode int      // dns.RcodeSuccess or dns.RcodeNameError
+	AD    bool     // the resolver validated the answer with DNSSEC
+	Msg   *dns.Msg // the full response
+	Query Query    // the log entry of the exchange that produced it
+}
+
+func newAnswer(k key, resp *dns.Msg, q Query) *Answer {
+	return &Answer{Name: k.name, Type: k.qtype, Rcode: resp.Rcode, AD: resp.AuthenticatedData, Msg: resp, Query: q}
+}
+
+// NXDomain reports whether the name does not exist.
+func (a *Answer) NXDomain() bool { return a.Rcode == dns.RcodeNameError }
+
+// NoData reports whether the name exists but has no records of the type
+// (after following any CNAME chain).
+func (a *Answer) NoData() bool { return a.Rcode == dns.RcodeSuccess && len(a.Records()) == 0 }
+
+// Empty reports whether the answer holds no records of the asked type, for
+// either reason (NXDOMAIN or NODATA).
+func (a *Answer) Empty() bool { return len(a.Records()) == 0 }
+
+// maxChain bounds how many CNAMEs are followed inside one answer.
+const maxChain = 16
+
+// Target returns the name the answer's records are owned by, after
+// following the CNAME chain from the question name, and the chain's names.
+func (a *Answer) Target() (string, []string) {
+	name := a.Name
+	var chain []string
+	for range maxChain {
+		next := ""
+		for _, rr := range a.Msg.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+				next = strings.ToLower(c.Target)
+				break
+			}
+		}
+		if next == "" || a.Type == dns.TypeCNAME {
+			break
+		}
+		chain = append(chain, next)
+		name = next
+	}
+	return name, chain
+}
+
+// CNAMEs returns the CNAME chain followed from the question name (targets in
+// order), empty when the name is not an alias.
+func (a *Answer) CNAMEs() []string {
+	_, chain := a.Target()
+	return chain
+}
+
+// Records returns the answer-section records of the asked type owned by the
+// question name or, through CNAMEs, by its canonical name.
+func (a *Answer) Records() []dns.RR {
+	if a == nil || a.Msg == nil {
+		return nil
+	}
+	owner, _ := a.Target()
+	var out []dns.RR
+	for _, rr := range a.Msg.Answer {
+		h := rr.Header()
+		if h.Rrtype == a.Type && strings.EqualFold(h.Name, owner) {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// TXT returns the TXT records, each as its list of character-strings.
+func (a *Answer) TXT() [][]string {
+	var out [][]string
+	for _, rr := range a.Records() {
+		if t, ok := rr.(*dns.TXT); ok {
+			out = append(out, t.Txt)
+		}
+	}
+	return out
+}
+
+// Addrs returns the addresses of A or AAAA records.
+func (a *Answer) Addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range a.Records() {
+		switch r := rr.(type) {
+		case *dns.A:
+			if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
+				out = append(out, ip)
+			}
+		case *dns.AAAA:
+			if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
+}
+
+// MX returns the MX records.
+func (a *Answer) MX() []*dns.MX {
+	var out []*dns.MX
+	for _, rr := range a.Records() {
+		if m, ok := rr.(*dns.MX); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Strings returns the records in presentation format, for evidence.
+func (a *Answer) Strings() []string {
+	var out []string
+	for _, rr := range a.Records() {
+		out = append(out, rr.String())
+	}
+	return out
+}

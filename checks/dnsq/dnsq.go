@@ -1,0 +1,426 @@
+// Package dnsq is mxray's DNS client, built on github.com/miekg/dns.
+//
+// One Client serves one run. It sends every query with EDNS0 and the DO bit,
+// reports the AD bit, retries over TCP when an answer is truncated, fails over
+// between servers, and caches every (name, type) with single-flight so that
+// however many checks ask, each question goes on the wire once per run.
+//
+// It keeps the outcomes apart that other tools conflate: a successful answer
+// (records, NODATA or NXDOMAIN) is an *Answer; a timeout, SERVFAIL, REFUSED or
+// unreachable server is an error (ErrTimeout, ErrServFail, ErrRefused,
+// ErrUnreachable), so a failure is never mistaken for "no record".
+package dnsq
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Errors returned (wrapped in *LookupError) by Lookup.
+var (
+	ErrTimeout     = errors.New("dnsq: timeout")
+	ErrServFail    = errors.New("dnsq: SERVFAIL")
+	ErrRefused     = errors.New("dnsq: REFUSED")
+	ErrRcode       = errors.New("dnsq: error response")
+	ErrUnreachable = errors.New("dnsq: resolver unreachable")
+	ErrInvalidName = errors.New("dnsq: invalid domain name")
+	ErrMalformed   = errors.New("dnsq: malformed response")
+	ErrClosed      = errors.New("dnsq: client closed")
+)
+
+// LookupError is the error of a failed lookup.
+type LookupError struct {
+	Name string // the queried name (FQDN)
+	Type string // the query type, e.g. "MX"
+	Err  error  // one of the package's sentinel errors, possibly wrapping a cause
+}
+
+func (e *LookupError) Error() string {
+	return fmt.Sprintf("%s %s: %v", strings.TrimSuffix(e.Name, "."), e.Type, e.Err)
+}
+
+func (e *LookupError) Unwrap() error { return e.Err }
+
+// Query is one entry of the query log: one question sent on the wire and what
+// came back. It is the DNS evidence attached to findings.
+type Query struct {
+	Name    string  `json:"name"`
+	Type    string  `json:"type"`
+	CD      bool    `json:"cd,omitempty"` // sent with Checking Disabled
+	Server  string  `json:"server"`
+	Proto   string  `json:"proto"`          // "udp" or "tcp"
+	Rcode   string  `json:"rcode"`          // NOERROR, NXDOMAIN, SERVFAIL, REFUSED..., or TIMEOUT/UNREACHABLE
+	AD      bool    `json:"ad"`             // the answer was DNSSEC-validated by the resolver
+	Answers int     `json:"answers"`        // records in the answer section
+	RTTMs   float64 `json:"rtt_ms"`         // round-trip time in milliseconds
+	Err     string  `json:"error,omitempty"` // transport error, if any
+}
+
+// Config configures a Client.
+type Config struct {
+	// Servers are "host:port" addresses, tried in order with failover.
+	Servers []string
+	// Timeout bounds the whole lookup of one (name, type), across retries
+	// and servers. Default 10 s.
+	Timeout time.Duration
+	// AttemptTimeout bounds one exchange with one server. Default
+	// min(2 s, Timeout).
+	AttemptTimeout time.Duration
+	// Attempts is the number of exchanges tried per lookup (rotating over
+	// Servers). Default 2 per server, at least 3.
+	Attempts int
+	// MaxInFlight bounds concurrent wire queries. Default 64.
+	MaxInFlight int
+	// MaxLog bounds the query log. Default 10000 entries.
+	MaxLog int
+}
+
+// Client is a caching, de-duplicating DNS client for one run.
+type Client struct {
+	cfg    Config
+	udp    *dns.Client
+	tcp    *dns.Client
+	sem    chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	cache   map[key]*entry
+	log     []Query
+	sent    int
+	dropped int
+}
+
+type key struct {
+	name  string
+	qtype uint16
+	cd    bool
+}
+
+type entry struct {
+	done chan struct{}
+	ans  *Answer
+	err  error
+}
+
+// New returns a Client for the given configuration.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		return nil, fmt.Errorf("%w: no DNS servers configured", ErrUnreachable)
+	}
+	for i, s := range cfg.Servers {
+		norm, err := NormalizeServer(s)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Servers[i] = norm
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = min(2*time.Second, cfg.Timeout)
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = max(3, 2*len(cfg.Servers))
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.MaxLog <= 0 {
+		cfg.MaxLog = 10000
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Client{
+		cfg:    cfg,
+		udp:    &dns.Client{Net: "udp", UDPSize: 1232},
+		tcp:    &dns.Client{Net: "tcp"},
+		sem:    make(chan struct{}, cfg.MaxInFlight),
+		ctx:    ctx,
+		cancel: cancel,
+		cache:  map[key]*entry{},
+	}, nil
+}
+
+// Close cancels the client's in-flight queries. Lookups after Close fail
+// with ErrClosed unless cached.
+func (c *Client) Close() { c.cancel() }
+
+// NormalizeServer checks a resolver address and adds port 53 when missing.
+// It accepts "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:53".
+func NormalizeServer(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if ip := net.ParseIP(strings.Trim(s, "[]")); ip != nil {
+		return net.JoinHostPort(ip.String(), "53"), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("invalid resolver %q: want an IP address with optional :port", s)
+	}
+	if net.ParseIP(host) == nil {
+		return "", fmt.Errorf("invalid resolver %q: %q is not an IP address", s, host)
+	}
+	var p int
+	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 1 || p > 65535 || fmt.Sprint(p) != port {
+		return "", fmt.Errorf("invalid resolver %q: bad port %q", s, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// SystemServers reads the nameservers from a resolv.conf file (usually
+// /etc/resolv.conf).
+func SystemServers(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading resolver configuration: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "nameserver" {
+			addr := fields[1]
+			if i := strings.IndexByte(addr, '%'); i >= 0 { // zone index
+				addr = addr[:i]
+			}
+			if s, err := NormalizeServer(addr); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no nameserver in %s", ErrUnreachable, path)
+	}
+	return out, nil
+}
+
+// Servers returns the configured server addresses.
+func (c *Client) Servers() []string { return append([]string(nil), c.cfg.Servers...) }
+
+// Stats are the client's counters.
+type Stats struct {
+	Sent     int // exchanges sent on the wire (each retry and TCP fallback counts)
+	Distinct int // distinct (name, type, cd) questions asked
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{Sent: c.sent, Distinct: len(c.cache)}
+}
+
+// Log returns a copy of the query log, in the order queries completed.
+func (c *Client) Log() []Query {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Query(nil), c.log...)
+}
+
+// Option modifies a single lookup.
+type Option func(*key)
+
+// WithCD sets the Checking Disabled bit: the resolver returns data even when
+// DNSSEC validation fails. Used to tell a bogus zone from a broken one.
+func WithCD() Option { return func(k *key) { k.cd = true } }
+
+// CheckName validates a domain name: at most 253 octets, labels of 1–63
+// octets. It returns the name in canonical form (lower case, FQDN).
+func CheckName(name string) (string, error) {
+	n := strings.ToLower(dns.Fqdn(name))
+	if n == "." {
+		return n, nil
+	}
+	if len(n) > 254 {
+		return "", fmt.Errorf("%w: %d octets is longer than 253", ErrInvalidName, len(n)-1)
+	}
+	if _, ok := dns.IsDomainName(n); !ok {
+		return "", fmt.Errorf("%w: %q", ErrInvalidName, truncate(name, 80))
+	}
+	for _, l := range dns.SplitDomainName(n) {
+		if len(l) == 0 || len(l) > 63 {
+			return "", fmt.Errorf("%w: label %q", ErrInvalidName, truncate(l, 80))
+		}
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Lookup asks for (name, qtype). The answer is cached for the run: later and
+// concurrent calls with the same question share one wire exchange. A nil
+// error means the resolver answered NOERROR or NXDOMAIN; see Answer.
+func (c *Client) Lookup(ctx context.Context, name string, qtype uint16, opts ...Option) (*Answer, error) {
+	n, err := CheckName(name)
+	if err != nil {
+		return nil, &LookupError{Name: dns.Fqdn(truncate(name, 80)), Type: dns.TypeToString[qtype], Err: err}
+	}
+	k := key{name: n, qtype: qtype}
+	for _, o := range opts {
+		o(&k)
+	}
+	c.mu.Lock()
+	e, ok := c.cache[k]
+	if !ok {
+		e = &entry{done: make(chan struct{})}
+		c.cache[k] = e
+		go func() {
+			e.ans, e.err = c.resolve(k)
+			close(e.done)
+		}()
+	}
+	c.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.ans, e.err
+	case <-ctx.Done():
+		return nil, &LookupError{Name: n, Type: typeString(qtype), Err: fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())}
+	}
+}
+
+func typeString(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("TYPE%d", t)
+}
+
+// resolve performs the wire exchanges for one question. It runs detached
+// from any caller's context (its result is shared), bounded by the client's
+// timeout and cancelled by Close.
+func (c *Client) resolve(k key) (*Answer, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.Timeout)
+	defer cancel()
+	m := new(dns.Msg)
+	m.SetQuestion(k.name, k.qtype)
+	m.RecursionDesired = true
+	m.AuthenticatedData = true
+	m.CheckingDisabled = k.cd
+	m.SetEdns0(1232, true)
+
+	lerr := func(err error) error { return &LookupError{Name: k.name, Type: typeString(k.qtype), Err: err} }
+	var lastErr error = ErrTimeout
+	for attempt := 0; attempt < c.cfg.Attempts; attempt++ {
+		if ctx.Err() != nil {
+			break
+		}
+		server := c.cfg.Servers[attempt%len(c.cfg.Servers)]
+		resp, q, err := c.exchange(ctx, m, server, k)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		switch resp.Rcode {
+		case dns.RcodeSuccess, dns.RcodeNameError:
+			return newAnswer(k, resp, q), nil
+		case dns.RcodeServerFailure:
+			lastErr = ErrServFail
+		case dns.RcodeRefused:
+			lastErr = ErrRefused
+		default:
+			lastErr = fmt.Errorf("%w: %s", ErrRcode, dns.RcodeToString[resp.Rcode])
+		}
+		// SERVFAIL and REFUSED are worth one try at another server, not a
+		// retry at the same one.
+		if len(c.cfg.Servers) == 1 || attempt+1 >= len(c.cfg.Servers) {
+			break
+		}
+	}
+	if c.ctx.Err() != nil {
+		return nil, lerr(ErrClosed)
+	}
+	return nil, lerr(lastErr)
+}
+
+// exchange sends one question to one server, falling back to TCP when the
+// UDP answer is truncated, and logs every exchange.
+func (c *Client) exchange(ctx context.Context, m *dns.Msg, server string, k key) (*dns.Msg, Query, error) {
+	select {
+	case c.sem <- struct{}{}:
+		defer func() { <-c.sem }()
+	case <-ctx.Done():
+		return nil, Query{}, ErrTimeout
+	}
+	resp, q, err := c.exchangeOnce(ctx, c.udp, m, server, k)
+	if err == nil && resp.Truncated {
+		resp, q, err = c.exchangeOnce(ctx, c.tcp, m, server, k)
+	}
+	return resp, q, err
+}
+
+func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, server string, k key) (*dns.Msg, Query, error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
+	defer cancel()
+	q := Query{Name: k.name, Type: typeString(k.qtype), CD: k.cd, Server: server, Proto: cl.Net}
+	start := time.Now()
+	resp, _, err := cl.ExchangeContext(actx, m.Copy(), server)
+	q.RTTMs = float64(time.Since(start).Microseconds()) / 1000
+	if err == nil {
+		err = validate(m, resp)
+	}
+	if err != nil {
+		var ne net.Error
+		switch {
+		case errors.Is(err, ErrMalformed):
+			q.Rcode = "MALFORMED"
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			q.Rcode = "TIMEOUT"
+			err = ErrTimeout
+		default:
+			q.Rcode = "UNREACHABLE"
+			err = fmt.Errorf("%w: %v", ErrUnreachable, err)
+		}
+		q.Err = err.Error()
+		c.record(q)
+		return nil, q, err
+	}
+	q.Rcode = dns.RcodeToString[resp.Rcode]
+	q.AD = resp.AuthenticatedData
+	q.Answers = len(resp.Answer)
+	c.record(q)
+	return resp, q, nil
+}
+
+func validate(req, resp *dns.Msg) error {
+	if resp == nil {
+		return fmt.Errorf("%w: empty", ErrMalformed)
+	}
+	if !resp.Response {
+		return fmt.Errorf("%w: QR bit not set", ErrMalformed)
+	}
+	if resp.Rcode == dns.RcodeSuccess || resp.Rcode == dns.RcodeNameError {
+		if len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, req.Question[0].Name) || resp.Question[0].Qtype != req.Question[0].Qtype {
+			return fmt.Errorf("%w: answer is for another question", ErrMalformed)
+		}
+	}
+	return nil
+}
+
+func (c *Client) record(q Query) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sent++
+	if len(c.log) < c.cfg.MaxLog {
+		c.log = append(c.log, q)
+	} else {
+		c.dropped++
+	}
+}

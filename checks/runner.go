@@ -1,0 +1,374 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	ID       string
+	Title    string
+	Status   Status
+	Findings []Finding
+	Data     any // check-specific, JSON-encodable; nil when none
+	Err      string // why the check could not decide (status error)
+	Skip     string // why the check was not run (status skip)
+	Started  time.Time
+	Duration time.Duration
+}
+
+// Report is the outcome of a run against one domain.
+type Report struct {
+	Domain     string
+	Input      string
+	Resolvers  []string
+	StartedAt  time.Time
+	Duration   time.Duration
+	Results    []Result
+	DNSQueries int // DNS queries sent on the wire during the run
+}
+
+// Status is the worst status over all checks that ran.
+func (r *Report) Status() Status {
+	worst := StatusPass
+	for _, res := range r.Results {
+		if res.Status.Rank() > worst.Rank() {
+			worst = res.Status
+		}
+	}
+	return worst
+}
+
+// WorstSeverity returns the worst finding severity in the report, and false
+// when there is no finding at all.
+func (r *Report) WorstSeverity() (Severity, bool) {
+	var worst Severity
+	found := false
+	for _, res := range r.Results {
+		for _, f := range res.Findings {
+			if !found || f.Severity.Rank() > worst.Rank() {
+				worst, found = f.Severity, true
+			}
+		}
+	}
+	return worst, found
+}
+
+// EventKind says what happened in an Event.
+type EventKind int
+
+// The event kinds, in the order a check produces them.
+const (
+	EventStarted  EventKind = iota + 1 // a check began
+	EventFinding                       // a check reported a finding
+	EventFinished                      // a check ended; Result is set
+)
+
+// Event is a progress notification from the Runner, for live displays.
+// Events of one check arrive in order; events of different checks interleave.
+type Event struct {
+	Kind    EventKind
+	CheckID string
+	Finding *Finding // EventFinding
+	Result  *Result  // EventFinished
+	At      time.Time
+}
+
+// ErrNoFact is returned by Out.Await when the awaited check ended without
+// publishing its fact.
+var ErrNoFact = errors.New("checks: dependency published no data")
+
+// Out is a check's handle on the run: it reports findings and data, and
+// exchanges facts with other checks. Its methods are safe for concurrent use.
+type Out struct {
+	id     string
+	run    *run
+	defs   map[string]Def
+	needs  map[string]bool
+	mu     sync.Mutex
+	finds  []Finding
+	data   any
+	hidden bool
+}
+
+// Add reports a finding. An empty severity or fix is taken from the
+// catalogue entry of the finding's ID.
+func (o *Out) Add(f Finding) {
+	if d, ok := o.defs[f.ID]; ok {
+		if f.Severity == "" {
+			f.Severity = d.Severity
+		}
+		if f.Fix == "" {
+			f.Fix = d.Fix
+		}
+		if f.Message == "" {
+			f.Message = d.Title
+		}
+	}
+	if !f.Severity.Valid() {
+		f.Severity = SevError
+	}
+	o.mu.Lock()
+	o.finds = append(o.finds, f)
+	o.mu.Unlock()
+	if !o.hidden {
+		fc := f
+		o.run.emit(Event{Kind: EventFinding, CheckID: o.id, Finding: &fc})
+	}
+}
+
+// SetData records the check's typed data (JSON "data").
+func (o *Out) SetData(v any) {
+	o.mu.Lock()
+	o.data = v
+	o.mu.Unlock()
+}
+
+// Publish makes v available to the checks that need this one. A check
+// publishes at most once; later calls are ignored. Publish early (e.g. the MX
+// host list as soon as the MX answer is in) so dependants can start.
+func (o *Out) Publish(v any) { o.run.fact(o.id).set(v, nil) }
+
+// Await waits for the fact published by the check with the given ID, which
+// must be listed in Needs.
+func (o *Out) Await(ctx context.Context, id string) (any, error) {
+	if !o.needs[id] {
+		return nil, fmt.Errorf("checks: %s awaits %q, which is not in its Needs", o.id, id)
+	}
+	return o.run.fact(id).wait(ctx)
+}
+
+type fact struct {
+	once sync.Once
+	done chan struct{}
+	v    any
+	err  error
+}
+
+func (f *fact) set(v any, err error) {
+	f.once.Do(func() {
+		f.v, f.err = v, err
+		close(f.done)
+	})
+}
+
+func (f *fact) wait(ctx context.Context) (any, error) {
+	select {
+	case <-f.done:
+		return f.v, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Runner runs a set of checks against a target.
+type Runner struct {
+	Env *Env
+	// Checks are the checks to report, in output order.
+	Checks []Check
+	// Registry resolves Needs: a needed check that is not in Checks is run
+	// too, but its result is not reported. It may be nil when every
+	// dependency is in Checks.
+	Registry []Check
+	// Skip maps the IDs of checks in Checks that must not run to the reason
+	// (e.g. "--no-smtp"); they are reported with status skip.
+	Skip map[string]string
+	// Events, when set, receives progress events. It is called from check
+	// goroutines and must not block for long.
+	Events func(Event)
+}
+
+type run struct {
+	mu     sync.Mutex
+	facts  map[string]*fact
+	events func(Event)
+	now    func() time.Time
+}
+
+func (r *run) fact(id string) *fact {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.facts[id]
+	if !ok {
+		f = &fact{done: make(chan struct{})}
+		r.facts[id] = f
+	}
+	return f
+}
+
+func (r *run) emit(e Event) {
+	if r.events == nil {
+		return
+	}
+	e.At = r.now()
+	r.events(e)
+}
+
+// Run executes the checks concurrently and returns the report, with results
+// in the order of r.Checks. It returns when every check has finished; a
+// cancelled ctx makes unfinished checks end with status error.
+func (r *Runner) Run(ctx context.Context, t Target) *Report {
+	env := r.Env
+	if env == nil {
+		env = &Env{}
+	}
+	rn := &run{facts: map[string]*fact{}, events: r.Events, now: env.Clock}
+	start := env.Clock()
+
+	// Close the set over Needs.
+	byID := map[string]Check{}
+	for _, c := range r.Registry {
+		byID[c.ID()] = c
+	}
+	for _, c := range r.Checks {
+		byID[c.ID()] = c
+	}
+	visible := map[string]bool{}
+	var all []Check
+	seen := map[string]bool{}
+	var add func(c Check)
+	add = func(c Check) {
+		if seen[c.ID()] {
+			return
+		}
+		seen[c.ID()] = true
+		all = append(all, c)
+		for _, n := range c.Needs() {
+			if dep, ok := byID[n]; ok {
+				add(dep)
+			}
+		}
+	}
+	for _, c := range r.Checks {
+		if _, skip := r.Skip[c.ID()]; skip {
+			continue
+		}
+		visible[c.ID()] = true
+		add(c)
+	}
+
+	results := make(map[string]*Result, len(all))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, c := range all {
+		wg.Add(1)
+		go func(c Check) {
+			defer wg.Done()
+			res := r.runOne(ctx, env, rn, c, t, !visible[c.ID()])
+			mu.Lock()
+			results[c.ID()] = res
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+
+	rep := &Report{Domain: t.Domain, Input: t.Input, StartedAt: start}
+	for _, c := range r.Checks {
+		if reason, skip := r.Skip[c.ID()]; skip {
+			rep.Results = append(rep.Results, Skipped(c, reason))
+			continue
+		}
+		rep.Results = append(rep.Results, *results[c.ID()])
+	}
+	rep.Duration = env.Clock().Sub(start)
+	if env.DNS != nil {
+		rep.DNSQueries = env.DNS.Stats().Sent
+		rep.Resolvers = env.DNS.Servers()
+	}
+	return rep
+}
+
+func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Target, hidden bool) (res *Result) {
+	id := c.ID()
+	out := &Out{id: id, run: rn, defs: map[string]Def{}, needs: map[string]bool{}, hidden: hidden}
+	for _, d := range c.Findings() {
+		out.defs[d.ID] = d
+	}
+	for _, n := range c.Needs() {
+		out.needs[n] = true
+	}
+	start := env.Clock()
+	if !hidden {
+		rn.emit(Event{Kind: EventStarted, CheckID: id})
+	}
+	timeout := env.Opts.CheckTimeout
+	if timeout <= 0 {
+		timeout = DefaultCheckTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("internal error: panic: %v [%s]", p, firstFrames(debug.Stack()))
+			}
+		}()
+		err = c.Run(cctx, env, t, out)
+	}()
+	if err == nil && cctx.Err() != nil {
+		err = cctx.Err()
+	}
+	cancel()
+	if err != nil {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			err = fmt.Errorf("check timed out after %s: %w", timeout, err)
+		case ctx.Err() != nil:
+			err = fmt.Errorf("cancelled: %w", err)
+		}
+	}
+	// Whatever happened, release the checks waiting on this one.
+	var factErr error = ErrNoFact
+	if err != nil {
+		factErr = fmt.Errorf("%w: %s failed: %v", ErrNoFact, id, err)
+	}
+	rn.fact(id).set(nil, factErr)
+
+	out.mu.Lock()
+	finds := append([]Finding(nil), out.finds...)
+	data := out.data
+	out.mu.Unlock()
+	SortFindings(finds)
+	res = &Result{ID: id, Title: c.Title(), Findings: finds, Data: data, Started: start, Duration: env.Clock().Sub(start)}
+	res.Status = StatusPass
+	for _, f := range finds {
+		if s := StatusOf(f.Severity); s.Rank() > res.Status.Rank() {
+			res.Status = s
+		}
+	}
+	if err != nil {
+		res.Err = err.Error()
+		if res.Status.Rank() < StatusError.Rank() {
+			res.Status = StatusError
+		}
+	}
+	if !hidden {
+		rc := *res
+		rn.emit(Event{Kind: EventFinished, CheckID: id, Result: &rc})
+	}
+	return res
+}
+
+// firstFrames condenses a stack trace to the few frames that locate a panic.
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	var keep []string
+	for i := 0; i < len(lines) && len(keep) < 3; i++ {
+		l := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(l, "/") && !strings.Contains(l, "/runtime/") && !strings.Contains(l, "runner.go") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "; ")
+}
+
+// Skipped returns a result for a check that was not run.
+func Skipped(c Check, reason string) Result {
+	return Result{ID: c.ID(), Title: c.Title(), Status: StatusSkip, Skip: reason}
+}

@@ -1,0 +1,10 @@
+module github.com/mxray/mxray
+
+go 1.26.8
+
+require (
+	github.com/miekg/dns v1.1.73 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
