@@ -102,3 +102,9 @@ type Check interface {
 	// check could not decide; its text becomes the result's error reason.
 	Run(ctx context.Context, env *Env, t Target, out *Out) error
 }
+
+// Validator is implemented by checks that validate their options before a run
+// (e.g. a zones file). An error is a usage error: the CLI prints it and exits 2.
+type Validator interface {
+	Validate(opts Options) error
+}

@@ -16,7 +16,7 @@ type Result struct {
 	Title    string
 	Status   Status
 	Findings []Finding
-	Data     any // check-specific, JSON-encodable; nil when none
+	Data     any    // check-specific, JSON-encodable; nil when none
 	Err      string // why the check could not decide (status error)
 	Skip     string // why the check was not run (status skip)
 	Started  time.Time

@@ -42,6 +42,18 @@ type LookupError struct {
 	Name string // the queried name (FQDN)
 	Type string // the query type, e.g. "MX"
 	Err  error  // one of the package's sentinel errors, possibly wrapping a cause
+	// Queries are the exchanges attempted, for evidence.
+	Queries []Query
+}
+
+// QueriesOf returns the exchanges attempted by the lookup that failed with
+// err, or nil.
+func QueriesOf(err error) []Query {
+	var le *LookupError
+	if errors.As(err, &le) {
+		return le.Queries
+	}
+	return nil
 }
 
 func (e *LookupError) Error() string {
@@ -57,11 +69,11 @@ type Query struct {
 	Type    string  `json:"type"`
 	CD      bool    `json:"cd,omitempty"` // sent with Checking Disabled
 	Server  string  `json:"server"`
-	Proto   string  `json:"proto"`          // "udp" or "tcp"
-	Rcode   string  `json:"rcode"`          // NOERROR, NXDOMAIN, SERVFAIL, REFUSED..., or TIMEOUT/UNREACHABLE
-	AD      bool    `json:"ad"`             // the answer was DNSSEC-validated by the resolver
-	Answers int     `json:"answers"`        // records in the answer section
-	RTTMs   float64 `json:"rtt_ms"`         // round-trip time in milliseconds
+	Proto   string  `json:"proto"`           // "udp" or "tcp"
+	Rcode   string  `json:"rcode"`           // NOERROR, NXDOMAIN, SERVFAIL, REFUSED..., or TIMEOUT/UNREACHABLE
+	AD      bool    `json:"ad"`              // the answer was DNSSEC-validated by the resolver
+	Answers int     `json:"answers"`         // records in the answer section
+	RTTMs   float64 `json:"rtt_ms"`          // round-trip time in milliseconds
 	Err     string  `json:"error,omitempty"` // transport error, if any
 }
 
@@ -316,7 +328,10 @@ func (c *Client) resolve(k key) (*Answer, error) {
 	m.CheckingDisabled = k.cd
 	m.SetEdns0(1232, true)
 
-	lerr := func(err error) error { return &LookupError{Name: k.name, Type: typeString(k.qtype), Err: err} }
+	var tried []Query
+	lerr := func(err error) error {
+		return &LookupError{Name: k.name, Type: typeString(k.qtype), Err: err, Queries: tried}
+	}
 	var lastErr error = ErrTimeout
 	for attempt := 0; attempt < c.cfg.Attempts; attempt++ {
 		if ctx.Err() != nil {
@@ -324,6 +339,9 @@ func (c *Client) resolve(k key) (*Answer, error) {
 		}
 		server := c.cfg.Servers[attempt%len(c.cfg.Servers)]
 		resp, q, err := c.exchange(ctx, m, server, k)
+		if q.Name != "" {
+			tried = append(tried, q)
+		}
 		if err != nil {
 			lastErr = err
 			continue

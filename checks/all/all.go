@@ -1,0 +1,36 @@
+// Package all lists every check mxray knows, in report order. Adding a check
+// means one package under checks/ and one line here.
+package all
+
+import (
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnscheck"
+	"github.com/mxray/mxray/checks/mx"
+)
+
+// Checks returns every check in report order.
+func Checks() []checks.Check {
+	return []checks.Check{
+		dnscheck.Check{},
+		mx.Check{},
+	}
+}
+
+// Catalogue returns every finding definition of every check, in check order.
+func Catalogue() []checks.Def {
+	var out []checks.Def
+	for _, c := range Checks() {
+		out = append(out, c.Findings()...)
+	}
+	return out
+}
+
+// Lookup returns the definition of a finding ID.
+func Lookup(id string) (checks.Def, bool) {
+	for _, d := range Catalogue() {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return checks.Def{}, false
+}

@@ -1,0 +1,171 @@
+// Package dnscheck implements the "dns" check: the domain exists, has name
+// servers, and its DNSSEC status as reported by the resolver (AD bit), and
+// tells resolver trouble apart from problems of the domain.
+package dnscheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// ID is the check ID.
+const ID = "dns"
+
+// Check is the dns check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "DNS and DNSSEC" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return nil }
+
+// DNSSEC states reported in Data.DNSSEC.
+const (
+	DNSSECSecure        = "secure"        // answers validated (AD)
+	DNSSECInsecure      = "insecure"      // resolver validates, domain unsigned
+	DNSSECBogus         = "bogus"         // validation fails
+	DNSSECUnknown       = "unknown"       // the resolver does not validate
+	DNSSECNotApplicable = "not-available" // the domain could not be resolved
+)
+
+// Data is the check's JSON data.
+type Data struct {
+	Exists      bool     `json:"exists"`
+	NameServers []string `json:"name_servers"`
+	ZoneApex    string   `json:"zone_apex,omitempty"`
+	DNSSEC      string   `json:"dnssec"`
+	Validating  bool     `json:"resolver_validates"`
+}
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "dns.nxdomain", Severity: checks.SevFail, Title: "The domain does not exist (NXDOMAIN)",
+		Why: "A domain that does not resolve can neither send authenticated mail nor receive any.",
+		Fix: "Check the spelling; if the domain is yours, check its registration and its delegation (NS records at the registry)."},
+	{ID: "dns.no-ns", Severity: checks.SevFail, Title: "The zone apex has no NS records",
+		Why: "Without NS records the delegation is broken and resolvers may fail intermittently.",
+		Fix: "Publish NS records at the zone apex matching the delegation at the parent zone."},
+	{ID: "dns.single-ns", Severity: checks.SevWarn, Title: "The zone has only one name server",
+		Why: "RFC 1034 asks for at least two name servers; with one, any outage makes every record of the domain — MX, SPF, DKIM, DMARC — unresolvable.",
+		Fix: "Add a second name server, preferably on another network, and list it at the registrar.",
+		Ref: "RFC 1034 §4.1, RFC 2182"},
+	{ID: "dns.dnssec-unsigned", Severity: checks.SevInfo, Title: "The domain is not DNSSEC-signed",
+		Why: "Without DNSSEC, DANE cannot protect SMTP and answers can be spoofed in transit.",
+		Fix: "Enable DNSSEC signing at your DNS provider and publish the DS record at the registrar."},
+	{ID: "dns.dnssec-bogus", Severity: checks.SevFail, Title: "DNSSEC validation fails for the domain",
+		Why: "Validating resolvers (used by most large mail providers) answer SERVFAIL for a bogus zone: mail to and from the domain fails.",
+		Fix: "Fix the signatures or the DS record at the parent (expired RRSIG, DS for a removed key, algorithm mismatch); remove the DS record if you stopped signing."},
+	{ID: "dns.resolver-not-validating", Severity: checks.SevInfo, Title: "The resolver does not validate DNSSEC, so DNSSEC status is unknown",
+		Why: "mxray reads DNSSEC status from the resolver's AD bit; this resolver sets it for nothing, not even the signed root.",
+		Fix: "Run mxray with a validating resolver, e.g. --resolver 127.0.0.1 running Unbound, to check DNSSEC and DANE."},
+	{ID: "dns.resolver-unreachable", Severity: checks.SevError, Title: "The DNS resolver does not answer",
+		Why: "Nothing can be checked without DNS; this is a problem of the network mxray runs on, not of the domain.",
+		Fix: "Check the --resolver address or /etc/resolv.conf, and that UDP and TCP port 53 are reachable."},
+	{ID: "dns.dns-error", Severity: checks.SevError, Title: "DNS lookups for the domain failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain's records exist; senders and receivers see the same failures.",
+		Fix: "Check that every name server of the domain answers, over UDP and TCP, for the domain's names."},
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	data := Data{NameServers: []string{}, DNSSEC: DNSSECNotApplicable}
+	defer func() { out.SetData(data) }()
+
+	// The root answer tells whether the resolver works and whether it validates.
+	root, rootErr := env.DNS.Lookup(ctx, ".", dns.TypeNS)
+	nsAns, err := env.DNS.Lookup(ctx, domain, dns.TypeNS)
+	if err != nil {
+		if rootErr != nil && isTransport(rootErr) && isTransport(err) {
+			out.Add(checks.Finding{ID: "dns.resolver-unreachable", Subject: strings.Join(env.DNS.Servers(), ", "),
+				Message:  fmt.Sprintf("the resolver did not answer for the root zone nor for %s: %v", domain, err),
+				Evidence: checks.DNSEvidence(append(dnsq.QueriesOf(rootErr), dnsq.QueriesOf(err)...)...)})
+			return nil
+		}
+		if errors.Is(err, dnsq.ErrServFail) {
+			cd, cdErr := env.DNS.Lookup(ctx, domain, dns.TypeNS, dnsq.WithCD())
+			if cdErr == nil {
+				ev := checks.DNSEvidence(append(dnsq.QueriesOf(err), cd.Query)...)
+				out.Add(checks.Finding{ID: "dns.dnssec-bogus", Subject: domain, Evidence: ev,
+					Message: fmt.Sprintf("the resolver answers SERVFAIL for %s NS, but answers (%s) with checking disabled: DNSSEC validation fails", domain, dns.RcodeToString[cd.Rcode])})
+				data.DNSSEC = DNSSECBogus
+				data.Exists = !cd.NXDomain()
+				return nil
+			}
+		}
+		out.Add(checks.Finding{ID: "dns.dns-error", Subject: domain, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
+			Message: fmt.Sprintf("NS lookup failed: %v", err)})
+		return nil
+	}
+	if root != nil {
+		data.Validating = root.AD
+	}
+	if nsAns.NXDomain() {
+		out.Add(checks.Finding{ID: "dns.nxdomain", Subject: domain, Evidence: checks.DNSEvidence(nsAns.Query),
+			Message: fmt.Sprintf("%s does not exist (the resolver answers NXDOMAIN)", domain)})
+		return nil
+	}
+	data.Exists = true
+	for _, rr := range nsAns.Records() {
+		if ns, ok := rr.(*dns.NS); ok {
+			data.NameServers = append(data.NameServers, strings.TrimSuffix(strings.ToLower(ns.Ns), "."))
+		}
+	}
+	sort.Strings(data.NameServers)
+	data.ZoneApex = domain
+	if len(data.NameServers) == 0 {
+		// Not a zone apex (a name inside a zone): find the apex from the SOA
+		// in the authority section.
+		data.ZoneApex = ""
+		for _, rr := range nsAns.Msg.Ns {
+			if soa, ok := rr.(*dns.SOA); ok {
+				data.ZoneApex = strings.TrimSuffix(strings.ToLower(soa.Hdr.Name), ".")
+			}
+		}
+		if data.ZoneApex == domain {
+			out.Add(checks.Finding{ID: "dns.no-ns", Subject: domain, Evidence: checks.DNSEvidence(nsAns.Query),
+				Message: fmt.Sprintf("%s is a zone apex (it has an SOA record) but publishes no NS records", domain)})
+		}
+	} else if len(data.NameServers) == 1 {
+		out.Add(checks.Finding{ID: "dns.single-ns", Subject: domain, Evidence: checks.DNSEvidence(nsAns.Query),
+			Message: fmt.Sprintf("%s has a single name server (%s)", domain, data.NameServers[0])})
+	}
+
+	switch {
+	case nsAns.AD:
+		data.DNSSEC = DNSSECSecure
+	case data.Validating:
+		data.DNSSEC = DNSSECInsecure
+		out.Add(checks.Finding{ID: "dns.dnssec-unsigned", Subject: domain, Evidence: checks.DNSEvidence(nsAns.Query, root.Query),
+			Message: fmt.Sprintf("%s is not DNSSEC-signed (the validating resolver does not set AD on its answers)", domain)})
+	default:
+		data.DNSSEC = DNSSECUnknown
+		ev := checks.DNSEvidence(nsAns.Query)
+		if root != nil {
+			ev.AddDNS(root.Query)
+		}
+		out.Add(checks.Finding{ID: "dns.resolver-not-validating", Subject: strings.Join(env.DNS.Servers(), ", "), Evidence: ev,
+			Message: "the resolver does not validate DNSSEC (no AD bit even for the signed root zone): DNSSEC status unknown"})
+	}
+	return nil
+}
+
+// isTransport reports whether err means the resolver did not answer at all.
+func isTransport(err error) bool {
+	return errors.Is(err, dnsq.ErrTimeout) || errors.Is(err, dnsq.ErrUnreachable)
+}

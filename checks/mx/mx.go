@@ -1,0 +1,321 @@
+// Package mx implements the "mx" check: the domain's MX records (RFC 5321
+// §5.1), null MX (RFC 7505), implicit MX, and the addresses of every MX
+// host. Its published fact (*Fact) lets per-MX checks start as soon as the
+// MX answer is in.
+package mx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// ID is the check ID.
+const ID = "mx"
+
+// Check is the mx check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "MX records" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return nil }
+
+// Host is one mail exchanger.
+type Host struct {
+	Name       string       `json:"name"` // without trailing dot
+	Preference uint16       `json:"preference"`
+	Addresses  []netip.Addr `json:"addresses"`
+	CNAME      []string     `json:"cname,omitempty"` // alias chain, when the target is a CNAME
+	Error      string       `json:"error,omitempty"` // why the addresses could not be resolved
+}
+
+// Fact is what the mx check publishes for dependent checks as soon as the MX
+// answer is in: the hosts in preference order (addresses not yet resolved;
+// resolve them through the run's DNS client, which shares the mx check's
+// lookups). Implicit is set when the domain has no MX and its own address
+// records are used; Null when the domain publishes a null MX.
+type Fact struct {
+	Domain   string
+	Hosts    []Host
+	Implicit bool
+	Null     bool
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	Hosts    []Host `json:"hosts"`
+	Implicit bool   `json:"implicit,omitempty"`
+	Null     bool   `json:"null,omitempty"`
+}
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "mx.missing", Severity: checks.SevFail, Title: "The domain has no MX record and no address to fall back to",
+		Why: "Without MX, A or AAAA records no server can deliver mail to the domain: senders bounce every message.",
+		Fix: "Publish an MX record, e.g. `example.com. 3600 IN MX 10 mx1.example.com.`, or a null MX (`example.com. IN MX 0 .`) if the domain receives no mail.",
+		Ref: "RFC 5321 §5.1"},
+	{ID: "mx.implicit", Severity: checks.SevWarn, Title: "No MX record: senders fall back to the domain's A/AAAA address",
+		Why: "The implicit MX rule works, but many senders and anti-spam systems treat a domain without MX as suspicious, and mail goes to a web server that may not accept it.",
+		Fix: "Publish an explicit MX record for the host that receives mail, or a null MX (`MX 0 .`) if the domain receives no mail.",
+		Ref: "RFC 5321 §5.1"},
+	{ID: "mx.null", Severity: checks.SevInfo, Title: "Null MX: the domain declares that it accepts no mail",
+		Why: "Senders reject mail to this domain immediately instead of retrying. That is right for domains that never receive mail.",
+		Fix: "Nothing to do if the domain should not receive mail; otherwise replace `MX 0 .` with real MX records.",
+		Ref: "RFC 7505"},
+	{ID: "mx.null-mixed", Severity: checks.SevFail, Title: "A null MX is published beside other MX records",
+		Why: "RFC 7505 forbids a null MX together with other MX records; senders behave inconsistently, some bouncing all mail.",
+		Fix: "Remove the `MX 0 .` record if the domain receives mail, or remove every other MX record if it does not.",
+		Ref: "RFC 7505 §3"},
+	{ID: "mx.cname", Severity: checks.SevWarn, Title: "An MX target is a CNAME",
+		Why: "MX targets must be host names with address records, not aliases; some MTAs refuse or mis-handle them.",
+		Fix: "Point the MX record at the canonical host name (the CNAME's final target) instead of the alias.",
+		Ref: "RFC 2181 §10.3, RFC 5321 §5.1"},
+	{ID: "mx.no-address", Severity: checks.SevFail, Title: "An MX host has no A or AAAA record",
+		Why: "Senders cannot connect to an MX host without an address; if every MX is like this, mail bounces.",
+		Fix: "Publish A and/or AAAA records for the MX host, or remove it from the MX set.",
+		Ref: "RFC 5321 §5.1"},
+	{ID: "mx.ip-literal", Severity: checks.SevFail, Title: "An MX target is an IP address instead of a host name",
+		Why: "MX targets must be domain names; senders look the literal up as a name and fail.",
+		Fix: "Give the server a host name with an A/AAAA record and point the MX at that name.",
+		Ref: "RFC 5321 §5.1, RFC 7505 §3"},
+	{ID: "mx.duplicate", Severity: checks.SevWarn, Title: "The same MX host is listed more than once",
+		Why: "Duplicate MX records add nothing and usually reveal a copy-paste mistake in the zone.",
+		Fix: "Keep one MX record per host with the preference you intend."},
+	{ID: "mx.single", Severity: checks.SevInfo, Title: "Only one MX host",
+		Why: "With a single MX host, maintenance or an outage makes senders queue mail; a second host (or a provider with anycast) adds redundancy.",
+		Fix: "Consider a second MX host at a higher preference value."},
+	{ID: "mx.private-address", Severity: checks.SevWarn, Title: "An MX host resolves to a loopback, private or otherwise non-public address",
+		Why: "Senders on the internet cannot reach a private address; some will even deliver to themselves (loopback).",
+		Fix: "Publish the server's public address in the MX host's A/AAAA records."},
+	{ID: "mx.dns-error", Severity: checks.SevError, Title: "MX or address lookups failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the records exist; a temporary DNS failure also makes senders defer mail.",
+		Fix: "Check that the domain's name servers answer for the name over UDP and TCP, and that DNSSEC validates."},
+}
+
+// hostResult is the outcome of resolving one MX host.
+type hostResult struct {
+	host     Host
+	aliasOf  string
+	evidence []dnsq.Query
+	errs     []error
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	ans, err := env.DNS.Lookup(ctx, domain, dns.TypeMX)
+	if err != nil {
+		out.Add(dnsError(domain, "MX lookup failed", err, dnsq.QueriesOf(err)))
+		return nil
+	}
+	ev := checks.DNSEvidence(ans.Query)
+	if ans.NXDomain() {
+		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("%s does not exist (NXDOMAIN): it can receive no mail", domain)})
+		out.Publish(&Fact{Domain: domain})
+		out.SetData(Data{Hosts: []Host{}})
+		return nil
+	}
+	mxs := ans.MX()
+	if len(mxs) == 0 {
+		return implicit(ctx, env, domain, ans, out)
+	}
+	if ev != nil {
+		ev.Records = ans.Strings()
+	}
+
+	var hosts []Host
+	null := false
+	seen := map[string]bool{}
+	for _, m := range mxs {
+		target := strings.ToLower(m.Mx)
+		if target == "." {
+			null = true
+			continue
+		}
+		name := strings.TrimSuffix(target, ".")
+		if seen[name] {
+			out.Add(checks.Finding{ID: "mx.duplicate", Subject: name, Evidence: ev,
+				Message: fmt.Sprintf("MX host %s is listed more than once", name)})
+			continue
+		}
+		seen[name] = true
+		hosts = append(hosts, Host{Name: name, Preference: m.Preference})
+	}
+	sort.SliceStable(hosts, func(i, j int) bool {
+		if hosts[i].Preference != hosts[j].Preference {
+			return hosts[i].Preference < hosts[j].Preference
+		}
+		return hosts[i].Name < hosts[j].Name
+	})
+	if null {
+		if len(hosts) > 0 {
+			out.Add(checks.Finding{ID: "mx.null-mixed", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("%s publishes a null MX (MX 0 .) beside %d other MX record(s)", domain, len(hosts))})
+		} else {
+			out.Add(checks.Finding{ID: "mx.null", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("%s publishes a null MX: it declares that it accepts no mail", domain)})
+			out.Publish(&Fact{Domain: domain, Null: true})
+			out.SetData(Data{Hosts: []Host{}, Null: true})
+			return nil
+		}
+	}
+
+	var resolvable []Host
+	for _, h := range hosts {
+		if _, err := netip.ParseAddr(h.Name); err == nil {
+			out.Add(checks.Finding{ID: "mx.ip-literal", Subject: h.Name, Evidence: ev,
+				Message: fmt.Sprintf("MX target %s is an IP address, not a host name", h.Name),
+				Fix:     fmt.Sprintf("Give %s a host name, e.g. `mx1.%s. IN A %s`, and publish `%s. IN MX %d mx1.%s.`", h.Name, domain, h.Name, domain, h.Preference, domain)})
+			continue
+		}
+		resolvable = append(resolvable, h)
+	}
+	fact := &Fact{Domain: domain, Hosts: append([]Host(nil), resolvable...), Null: null}
+	out.Publish(fact)
+
+	results := resolveAll(ctx, env, resolvable)
+	data := Data{Hosts: make([]Host, 0, len(results)), Null: null}
+	for _, r := range results {
+		reportHost(out, domain, r)
+		data.Hosts = append(data.Hosts, r.host)
+	}
+	if len(hosts) == 1 {
+		out.Add(checks.Finding{ID: "mx.single", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("%s has a single MX host (%s)", domain, hosts[0].Name)})
+	}
+	out.SetData(data)
+	return nil
+}
+
+// implicit handles a domain without MX records (RFC 5321 §5.1 implicit MX).
+func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.Answer, out *checks.Out) error {
+	r := resolveAll(ctx, env, []Host{{Name: domain}})[0]
+	ev := &checks.Evidence{}
+	ev.AddDNS(mxAns.Query)
+	ev.AddDNS(r.evidence...)
+	switch {
+	case len(r.host.Addresses) > 0:
+		out.Add(checks.Finding{ID: "mx.implicit", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("%s has no MX record; senders fall back to its address %s", domain, joinAddrs(r.host.Addresses))})
+		out.Publish(&Fact{Domain: domain, Hosts: []Host{{Name: domain}}, Implicit: true})
+		reportAddresses(out, r)
+		out.SetData(Data{Hosts: []Host{r.host}, Implicit: true})
+	case len(r.errs) > 0:
+		out.Add(dnsError(domain, "no MX record, and the A/AAAA fallback lookup failed", errors.Join(r.errs...), r.evidence))
+		out.SetData(Data{Hosts: []Host{}})
+	default:
+		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("%s has no MX record and no A/AAAA record: it can receive no mail", domain)})
+		out.Publish(&Fact{Domain: domain})
+		out.SetData(Data{Hosts: []Host{}})
+	}
+	return nil
+}
+
+// resolveAll resolves every host's addresses concurrently, keeping order.
+func resolveAll(ctx context.Context, env *checks.Env, hosts []Host) []hostResult {
+	res := make([]hostResult, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(2)
+		res[i].host = h
+		res[i].host.Addresses = []netip.Addr{}
+		var mu sync.Mutex
+		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			go func() {
+				defer wg.Done()
+				ans, err := env.DNS.Lookup(ctx, h.Name, qt)
+				mu.Lock()
+				defer mu.Unlock()
+				r := &res[i]
+				if err != nil {
+					r.errs = append(r.errs, err)
+					r.evidence = append(r.evidence, dnsq.QueriesOf(err)...)
+					return
+				}
+				r.evidence = append(r.evidence, ans.Query)
+				r.host.Addresses = append(r.host.Addresses, ans.Addrs()...)
+				if chain := ans.CNAMEs(); len(chain) > 0 && len(r.host.CNAME) == 0 {
+					for _, c := range chain {
+						r.host.CNAME = append(r.host.CNAME, strings.TrimSuffix(c, "."))
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for i := range res {
+		addrs := res[i].host.Addresses
+		sort.Slice(addrs, func(a, b int) bool { return addrs[a].Less(addrs[b]) })
+		sort.Slice(res[i].evidence, func(a, b int) bool { return res[i].evidence[a].Type < res[i].evidence[b].Type })
+		if len(res[i].errs) > 0 {
+			res[i].host.Error = errors.Join(res[i].errs...).Error()
+		}
+	}
+	return res
+}
+
+func reportHost(out *checks.Out, domain string, r hostResult) {
+	h := r.host
+	ev := checks.DNSEvidence(r.evidence...)
+	if len(h.CNAME) > 0 {
+		target := h.CNAME[len(h.CNAME)-1]
+		out.Add(checks.Finding{ID: "mx.cname", Subject: h.Name, Evidence: ev,
+			Message: fmt.Sprintf("MX target %s is a CNAME for %s", h.Name, target),
+			Fix:     fmt.Sprintf("Publish `%s. IN MX %d %s.` instead of pointing the MX at the alias %s.", domain, h.Preference, target, h.Name)})
+	}
+	switch {
+	case len(h.Addresses) == 0 && len(r.errs) > 0:
+		out.Add(dnsError(h.Name, "address lookup for MX host failed", errors.Join(r.errs...), r.evidence))
+	case len(h.Addresses) == 0:
+		out.Add(checks.Finding{ID: "mx.no-address", Subject: h.Name, Evidence: ev,
+			Message: fmt.Sprintf("MX host %s has no A or AAAA record", h.Name),
+			Fix:     fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6), or remove the MX record pointing at it.", h.Name)})
+	default:
+		if len(r.errs) > 0 { // one family answered, the other failed
+			out.Add(dnsError(h.Name, "part of the address lookup for MX host failed", errors.Join(r.errs...), r.evidence))
+		}
+		reportAddresses(out, r)
+	}
+}
+
+func reportAddresses(out *checks.Out, r hostResult) {
+	for _, a := range r.host.Addresses {
+		if a.IsLoopback() || a.IsPrivate() || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.IsMulticast() {
+			out.Add(checks.Finding{ID: "mx.private-address", Subject: r.host.Name, Evidence: checks.DNSEvidence(r.evidence...),
+				Message: fmt.Sprintf("MX host %s resolves to %s, which is not reachable from the internet", r.host.Name, a)})
+		}
+	}
+}
+
+// dnsError builds the mx.dns-error finding.
+func dnsError(subject, what string, err error, qs []dnsq.Query) checks.Finding {
+	return checks.Finding{ID: "mx.dns-error", Severity: checks.SevError, Subject: subject,
+		Message: fmt.Sprintf("%s: %v", what, err), Evidence: checks.DNSEvidence(qs...)}
+}
+
+func joinAddrs(as []netip.Addr) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}

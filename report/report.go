@@ -1,0 +1,355 @@
+// Package report encodes the results of mxray runs (*checks.Report) for
+// people and for programs: plain or coloured text, JSON and NDJSON following
+// the published mxray/v1 schema (see Schema), Markdown, and JUnit XML.
+//
+// The package does no network I/O and knows nothing about terminals beyond
+// Options.Color; the caller decides whether colour is wanted (a TTY, NO_COLOR).
+//
+// # Compatibility
+//
+// The JSON documents are public API: within mxray/v1, fields are only ever
+// added, never renamed or removed, and finding IDs are never renamed.
+// Messages and fixes are for people and may change. The text and Markdown
+// layouts are for people and may change; the exit codes (see ExitCode) are
+// stable.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// Format names an output format.
+type Format string
+
+// The output formats. The zero Format means FormatText.
+const (
+	FormatText     Format = "text"     // for people; the default when not on a terminal
+	FormatJSON     Format = "json"     // one pretty-printed mxray/v1 document per report
+	FormatNDJSON   Format = "ndjson"   // one compact mxray/v1 document per line, streamed
+	FormatMarkdown Format = "markdown" // for issues and pull requests
+	FormatJUnit    Format = "junit"    // JUnit XML for CI test reporters
+)
+
+// Formats returns every supported format, in the order help texts list them.
+func Formats() []Format {
+	return []Format{FormatText, FormatJSON, FormatNDJSON, FormatMarkdown, FormatJUnit}
+}
+
+// ErrUnknownFormat is returned (wrapped) by ParseFormat and by encoders given
+// a Format that is not one of Formats.
+var ErrUnknownFormat = errors.New("report: unknown format")
+
+// ErrClosed is returned by Stream.Add after Stream.Close.
+var ErrClosed = errors.New("report: stream closed")
+
+// ParseFormat parses a format name as given to --format. It ignores case and
+// surrounding spaces; an unknown or empty name yields an error wrapping
+// ErrUnknownFormat that lists the valid names.
+func ParseFormat(s string) (Format, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	for _, f := range Formats() {
+		if name == string(f) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q (valid formats: %s)", ErrUnknownFormat, s, formatList())
+}
+
+func formatList() string {
+	var names []string
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
+}
+
+// Options control an encoder.
+type Options struct {
+	// Format is the output format; the zero value means FormatText.
+	Format Format
+	// Color adds ANSI colours to the text format. The caller sets it only
+	// for a terminal that wants colour (not when NO_COLOR is set). Other
+	// formats ignore it.
+	Color bool
+	// Verbose adds evidence (DNS queries, records, SMTP lines) and, with
+	// Explain, the catalogue's "why" to the text and Markdown formats.
+	// JSON always carries the evidence.
+	Verbose bool
+	// Explain looks a finding ID up in the catalogue (checks' Findings).
+	// It may be nil.
+	Explain func(id string) (checks.Def, bool)
+}
+
+func (o Options) format() Format {
+	if o.Format == "" {
+		return FormatText
+	}
+	return o.Format
+}
+
+// Write encodes the reports to w in opts.Format.
+//
+//   - text: each report in turn, separated by a blank line.
+//   - json: exactly one pretty-printed (2-space indent) document per report;
+//     with several reports the documents follow one another.
+//   - ndjson: one compact document per report, one per line.
+//   - markdown: one document with a section per report.
+//   - junit: one <testsuites> element with a <testsuite> per report.
+func Write(w io.Writer, opts Options, reps ...*checks.Report) error {
+	s := NewStream(w, opts)
+	for _, r := range reps {
+		if err := s.Add(r); err != nil {
+			return err
+		}
+	}
+	return s.Close()
+}
+
+// Stream encodes reports one at a time, for bulk runs. Text, JSON and NDJSON
+// are written as each report is added, so memory stays constant; Markdown
+// and JUnit need totals up front, so each report is rendered when added and
+// the whole document is written on Close. A Stream is safe for concurrent
+// use; reports appear in the order Add was called.
+type Stream struct {
+	w    io.Writer
+	opts Options
+
+	mu     sync.Mutex
+	n      int   // reports added
+	err    error // first write error, sticky
+	closed bool
+	md     *markdownDoc
+	junit  *junitDoc
+}
+
+// NewStream returns a Stream that writes to w. Nothing is written until the
+// first Add (or, for Markdown and JUnit, until Close).
+func NewStream(w io.Writer, opts Options) *Stream {
+	return &Stream{w: w, opts: opts}
+}
+
+// Add encodes one report. A nil report is ignored. After a write error every
+// later call returns that error.
+func (s *Stream) Add(rep *checks.Report) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.err != nil {
+		return s.err
+	}
+	if rep == nil {
+		return nil
+	}
+	var err error
+	switch f := s.opts.format(); f {
+	case FormatText:
+		err = s.write(func(b *strings.Builder) {
+			if s.n > 0 {
+				b.WriteString("\n")
+			}
+			writeText(b, s.opts, rep)
+		})
+	case FormatJSON, FormatNDJSON:
+		var data []byte
+		data, err = encodeJSON(Document(rep), f == FormatJSON)
+		if err == nil {
+			_, err = s.w.Write(data)
+		}
+	case FormatMarkdown:
+		if s.md == nil {
+			s.md = &markdownDoc{}
+		}
+		s.md.add(s.opts, rep)
+	case FormatJUnit:
+		if s.junit == nil {
+			s.junit = &junitDoc{}
+		}
+		s.junit.add(s.opts, rep)
+	default:
+		// Not sticky: the writer is fine, the caller's options are not.
+		return fmt.Errorf("%w %q (valid formats: %s)", ErrUnknownFormat, string(f), formatList())
+	}
+	if err != nil {
+		s.err = err
+		return err
+	}
+	s.n++
+	return nil
+}
+
+func (s *Stream) write(render func(b *strings.Builder)) error {
+	var b strings.Builder
+	render(&b)
+	_, err := io.WriteString(s.w, b.String())
+	return err
+}
+
+// Close finishes the output: it writes the Markdown or JUnit document (an
+// empty <testsuites/> or nothing for Markdown when no report was added). It
+// does not close the underlying writer. Calling Close again returns nil.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.err != nil {
+		return s.err
+	}
+	var err error
+	switch s.opts.format() {
+	case FormatMarkdown:
+		if s.md != nil {
+			err = s.write(s.md.writeTo)
+		}
+	case FormatJUnit:
+		if s.junit == nil {
+			s.junit = &junitDoc{}
+		}
+		var data []byte
+		data, err = s.junit.encode()
+		if err == nil {
+			_, err = s.w.Write(data)
+		}
+	}
+	if err != nil {
+		s.err = err
+	}
+	return err
+}
+
+// Process exit codes of `mxray check`. They are public API: scripts rely on
+// them.
+const (
+	// ExitOK: every check ran and no finding reached the --fail-on level.
+	ExitOK = 0
+	// ExitFindings: at least one finding at or above the --fail-on level.
+	ExitFindings = 1
+	// ExitUsage: bad usage or input (unknown flag, invalid domain). Set by
+	// the CLI, never by ExitCode.
+	ExitUsage = 2
+	// ExitCouldNotRun: no finding reached the --fail-on level, but at least
+	// one check could not decide (status error), so the run proves nothing.
+	ExitCouldNotRun = 3
+)
+
+// ExitCode returns the exit code for a run over reps:
+//
+//   - ExitFindings (1) when any finding's severity is at or above failOn,
+//     ranking info < warn < fail. Findings of severity error ("could not
+//     decide") never count here. A check whose status is fail or warn counts
+//     as a finding of that severity even if it lists none.
+//   - otherwise ExitCouldNotRun (3) when any check has status error (or an
+//     error reason, or an error finding): a pipeline must never see success
+//     when something could not be tested.
+//   - otherwise ExitOK (0).
+//
+// failOn is checks.SevWarn or checks.SevFail (checks.SevInfo is honoured
+// too); any other value, including "" and checks.SevError, means SevFail.
+// Nil reports are ignored.
+func ExitCode(failOn checks.Severity, reps ...*checks.Report) int {
+	threshold := failRank(failOn)
+	if threshold < 0 {
+		threshold = failRank(checks.SevFail)
+	}
+	couldNotRun := false
+	for _, rep := range reps {
+		if rep == nil {
+			continue
+		}
+		for _, res := range rep.Results {
+			st := checkStatus(res)
+			if st == checks.StatusError || res.Err != "" {
+				couldNotRun = true
+			}
+			if r := failRank(severityOfStatus(st)); r >= threshold {
+				return ExitFindings
+			}
+			for _, f := range res.Findings {
+				r := failRank(f.Severity)
+				if r < 0 {
+					couldNotRun = true // error, or an unknown severity
+					continue
+				}
+				if r >= threshold {
+					return ExitFindings
+				}
+			}
+		}
+	}
+	if couldNotRun {
+		return ExitCouldNotRun
+	}
+	return ExitOK
+}
+
+// failRank ranks severities for --fail-on: info < warn < fail; error and
+// unknown severities do not rank (-1).
+func failRank(s checks.Severity) int {
+	switch s {
+	case checks.SevInfo:
+		return 0
+	case checks.SevWarn:
+		return 1
+	case checks.SevFail:
+		return 2
+	}
+	return -1
+}
+
+func severityOfStatus(s checks.Status) checks.Severity {
+	switch s {
+	case checks.StatusWarn:
+		return checks.SevWarn
+	case checks.StatusFail:
+		return checks.SevFail
+	}
+	return ""
+}
+
+// checkStatus returns a result's status, deriving it from the findings and
+// the error reason when the result carries no valid status (hand-built
+// results); the Runner always sets it.
+func checkStatus(res checks.Result) checks.Status {
+	if res.Status.Rank() >= 0 {
+		return res.Status
+	}
+	if res.Skip != "" && res.Err == "" && len(res.Findings) == 0 {
+		return checks.StatusSkip
+	}
+	st := checks.StatusPass
+	for _, f := range res.Findings {
+		sev := f.Severity
+		if !sev.Valid() {
+			sev = checks.SevError
+		}
+		if s := checks.StatusOf(sev); s.Rank() > st.Rank() {
+			st = s
+		}
+	}
+	if res.Err != "" && st.Rank() < checks.StatusError.Rank() {
+		st = checks.StatusError
+	}
+	return st
+}
+
+// reportStatus is the worst check status, pass when there is none (as
+// checks.Report.Status, but over normalised statuses).
+func reportStatus(rep *checks.Report) checks.Status {
+	worst := checks.StatusPass
+	for _, res := range rep.Results {
+		if st := checkStatus(res); st.Rank() > worst.Rank() {
+			worst = st
+		}
+	}
+	return worst
+}
