@@ -154,8 +154,10 @@ func (s *DNSServer) Remove(name string, qtype uint16) {
 	}
 }
 
-// Sign marks the zone at apex as DNSSEC-signed: answers for names under it
-// carry the AD bit when the query asked for DNSSEC (DO or AD).
+// Sign marks the zone at apex (an owner with an SOA record) as
+// DNSSEC-signed: answers for names whose closest enclosing zone is apex carry
+// the AD bit when the query asked for DNSSEC (DO or AD). Child zones with
+// their own SOA are signed or not on their own.
 func (s *DNSServer) Sign(apex string) {
 	s.mu.Lock()
 	s.signed[strings.ToLower(dns.Fqdn(apex))] = true
@@ -269,9 +271,11 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 func (s *DNSServer) isSigned(name string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// The answer is secure when the closest enclosing zone (the nearest
+	// owner with an SOA record) is signed; a name in no zone is insecure.
 	for n := name; ; {
-		if s.signed[n] {
-			return true
+		if len(s.names[n][dns.TypeSOA]) > 0 {
+			return s.signed[n]
 		}
 		i, end := dns.NextLabel(n, 0)
 		if end {
