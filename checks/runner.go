@@ -253,6 +253,16 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		add(c)
 	}
 
+	// A needed check that is neither registered nor selected never runs:
+	// release its waiters at once instead of letting them hit the timeout.
+	for _, c := range all {
+		for _, n := range c.Needs() {
+			if !seen[n] {
+				rn.fact(n).set(nil, fmt.Errorf("%w: check %q is not available", ErrNoFact, n))
+			}
+		}
+	}
+
 	results := make(map[string]*Result, len(all))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
