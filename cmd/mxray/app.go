@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/report"
+)
+
+// app is the command line program with its I/O, so tests can run it in
+// process with their own streams, environment and network.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	isTTY          func(w io.Writer) bool
+	// dialer, when set, replaces the network dialer (tests route SMTP to
+	// loopback servers with it).
+	dialer checks.Dialer
+	// resolvConf is the resolver configuration file for the system resolver.
+	resolvConf string
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{
+		stdin: stdin, stdout: stdout, stderr: stderr,
+		getenv:     os.Getenv,
+		isTTY:      isTerminal,
+		resolvConf: "/etc/resolv.conf",
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// usageError is bad user input: printed as one line, exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+const mainUsage = `mxray diagnoses email deliverability for a domain.
+
+Usage:
+  mxray check DOMAIN [flags]     run the checks (mxray check -h for flags)
+  mxray check -f FILE [flags]    check every domain listed in FILE
+  mxray demo [DOMAIN] [flags]    run the checks against the built-in offline mail world
+  mxray explain [ID]             explain a finding ID (or list them all)
+  mxray version                  print the version
+
+Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage error, 3 could not decide.
+`
+
+func (a *app) run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(a.stderr, mainUsage)
+		return report.ExitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	var code int
+	switch cmd {
+	case "check":
+		code, err = a.check(ctx, rest)
+	case "demo":
+		code, err = a.demo(ctx, rest)
+	case "explain":
+		code, err = a.explain(rest)
+	case "version", "--version", "-version":
+		fmt.Fprintln(a.stdout, "mxray", version())
+		return report.ExitOK
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(a.stdout, mainUsage)
+		return report.ExitOK
+	default:
+		err = usagef("unknown command %q (want check, demo, explain or version; see mxray help)", cmd)
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(a.stderr, "mxray %s: %s\n", cmd, oneLine(ue.msg))
+			return report.ExitUsage
+		}
+		fmt.Fprintf(a.stderr, "mxray %s: %s\n", cmd, oneLine(err.Error()))
+		return report.ExitCouldNotRun
+	}
+	return code
+}
+
+// oneLine keeps an error message on a single line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

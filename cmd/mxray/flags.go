@@ -1,0 +1,295 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"golang.org/x/net/idna"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/report"
+)
+
+// listFlag is a repeatable flag whose values may also be comma-separated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// ipFlag is a repeatable IP address flag.
+type ipFlag []netip.Addr
+
+func (l *ipFlag) String() string {
+	s := make([]string, len(*l))
+	for i, a := range *l {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *ipFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil || a.Zone() != "" {
+			return fmt.Errorf("%q is not an IP address", p)
+		}
+		*l = append(*l, a.Unmap())
+	}
+	return nil
+}
+
+// checkFlags are the flags of `check` (and, in part, `demo`).
+type checkFlags struct {
+	jsonOut      bool
+	format       string
+	only, skip   listFlag
+	resolvers    listFlag
+	timeout      time.Duration
+	checkTimeout time.Duration
+	failOn       string
+	noColor      bool
+	noTUI        bool
+	verbose      bool
+	file         string
+	concurrency  int
+	selectors    listFlag
+	ips          ipFlag
+	helo         string
+	noSMTP       bool
+	dnsblZones   string
+}
+
+func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
+	fs.BoolVar(&f.jsonOut, "json", false, "print the mxray/v1 JSON document (same as --format json)")
+	fs.StringVar(&f.format, "format", "", "output format: text, json, ndjson, markdown, junit")
+	fs.Var(&f.only, "only", "run only these checks (comma-separated IDs: "+strings.Join(checkIDs(), ",")+")")
+	fs.Var(&f.skip, "skip", "skip these checks (comma-separated IDs)")
+	fs.DurationVar(&f.timeout, "timeout", checks.DefaultTimeout, "bound on every single network wait (DNS query, connect, reply)")
+	fs.DurationVar(&f.checkTimeout, "check-timeout", checks.DefaultCheckTimeout, "bound on each whole check")
+	fs.StringVar(&f.failOn, "fail-on", "fail", "exit 1 when a finding is at least this severe: warn or fail")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour in text output (NO_COLOR is honoured too)")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print the report instead of opening the terminal UI")
+	fs.BoolVar(&f.verbose, "verbose", false, "show evidence (DNS queries, records, SMTP lines) and why each finding matters")
+	fs.BoolVar(&f.verbose, "v", false, "short for --verbose")
+	fs.Var(&f.selectors, "selector", "DKIM selectors to check, besides the common ones (repeatable, comma-separated)")
+	fs.Var(&f.ips, "ip", "a sending IP address to evaluate with SPF and blocklists (repeatable)")
+	fs.StringVar(&f.helo, "helo", "", "HELO/EHLO name: mxray greets servers with it and SPF evaluates it")
+	fs.BoolVar(&f.noSMTP, "no-smtp", false, "do not connect to port 25 (skips the smtp and tls checks)")
+	fs.StringVar(&f.dnsblZones, "dnsbl-zones", "", "file of DNSBL zones to use instead of the built-in list")
+	if bulk {
+		fs.Var(&f.resolvers, "resolver", "DNS resolver IP[:port] (repeatable; default: /etc/resolv.conf)")
+		fs.StringVar(&f.file, "f", "", "read domains from this file, one per line ('-' for standard input)")
+		fs.IntVar(&f.concurrency, "concurrency", 8, "with -f: how many domains to check at once")
+	}
+}
+
+func checkIDs() []string {
+	var ids []string
+	for _, c := range all.Checks() {
+		ids = append(ids, c.ID())
+	}
+	return ids
+}
+
+// parseInterleaved parses flags that may appear before or after positional
+// arguments ("check example.com --json"). A "--" ends flag parsing.
+func parseInterleaved(fs *flagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// flag stops at the first non-flag or after "--".
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// flagSet is a flag.FlagSet whose errors are returned, not printed, with
+// the usage text printed only for -h.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
+}
+
+func newFlagSet(name string, out io.Writer, usage string) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, help: func() {
+		fmt.Fprint(out, usage)
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}}
+}
+
+// flagError turns a flag package error into a usage error, or prints the
+// usage and returns errHelp for -h.
+func flagError(fs *flagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.help()
+		return errHelp
+	}
+	return usagef("%v (see mxray %s -h)", err, fs.Name())
+}
+
+var errHelp = errors.New("help")
+
+// normalizeDomain validates a domain as typed and returns its A-label form.
+func normalizeDomain(in string) (string, error) {
+	s := strings.TrimSpace(in)
+	s = strings.TrimSuffix(s, ".")
+	if s == "" {
+		return "", usagef("empty domain")
+	}
+	if strings.Contains(s, "@") {
+		return "", usagef("%q looks like an email address: give the domain after the @", in)
+	}
+	if strings.Contains(s, "://") || strings.ContainsAny(s, "/ ") {
+		return "", usagef("invalid domain %q: give a bare domain name such as example.com", in)
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return "", usagef("%q is an IP address: give a domain name", in)
+	}
+	ascii, err := idna.Lookup.ToASCII(s)
+	if err != nil {
+		return "", usagef("invalid domain %q: %v", in, err)
+	}
+	ascii = strings.ToLower(ascii)
+	if _, err := dnsq.CheckName(ascii); err != nil || !strings.Contains(ascii, ".") {
+		if err == nil {
+			err = errors.New("a domain needs at least two labels")
+		}
+		return "", usagef("invalid domain %q: %v", in, err)
+	}
+	return ascii, nil
+}
+
+// selection resolves --only and --skip against the registry.
+func (f *checkFlags) selection() ([]checks.Check, map[string]string, error) {
+	known := map[string]bool{}
+	for _, id := range checkIDs() {
+		known[id] = true
+	}
+	for _, id := range append(append([]string(nil), f.only...), f.skip...) {
+		if !known[id] {
+			return nil, nil, usagef("unknown check %q (known: %s)", id, strings.Join(checkIDs(), ", "))
+		}
+	}
+	only := map[string]bool{}
+	for _, id := range f.only {
+		only[id] = true
+	}
+	skip := map[string]bool{}
+	for _, id := range f.skip {
+		skip[id] = true
+	}
+	var sel []checks.Check
+	reasons := map[string]string{}
+	for _, c := range all.Checks() {
+		if (len(only) > 0 && !only[c.ID()]) || skip[c.ID()] {
+			continue
+		}
+		sel = append(sel, c)
+		if f.noSMTP && (c.ID() == "smtp" || c.ID() == "tls") {
+			reasons[c.ID()] = "--no-smtp: port 25 not contacted"
+		}
+	}
+	if len(sel) == 0 {
+		return nil, nil, usagef("--only and --skip leave no check to run")
+	}
+	return sel, reasons, nil
+}
+
+// output resolves the output options.
+func (a *app) output(f *checkFlags) (report.Options, error) {
+	opts := report.Options{Format: report.FormatText, Verbose: f.verbose, Explain: all.Lookup}
+	if f.format != "" {
+		ff, err := report.ParseFormat(f.format)
+		if err != nil {
+			return opts, usagef("%v", err)
+		}
+		opts.Format = ff
+	}
+	if f.jsonOut {
+		if f.format != "" && opts.Format != report.FormatJSON {
+			return opts, usagef("--json conflicts with --format %s", f.format)
+		}
+		opts.Format = report.FormatJSON
+	}
+	opts.Color = opts.Format == report.FormatText && !f.noColor && a.getenv("NO_COLOR") == "" && a.isTTY(a.stdout)
+	return opts, nil
+}
+
+func (f *checkFlags) failOnSeverity() (checks.Severity, error) {
+	switch f.failOn {
+	case "warn":
+		return checks.SevWarn, nil
+	case "fail":
+		return checks.SevFail, nil
+	}
+	return "", usagef("--fail-on %q: want warn or fail", f.failOn)
+}
+
+func (f *checkFlags) options() (checks.Options, error) {
+	if f.timeout <= 0 || f.timeout > time.Hour {
+		return checks.Options{}, usagef("--timeout %s: want a duration between 1ms and 1h, e.g. 5s", f.timeout)
+	}
+	if f.checkTimeout <= 0 || f.checkTimeout > 24*time.Hour {
+		return checks.Options{}, usagef("--check-timeout %s: want a positive duration, e.g. 2m", f.checkTimeout)
+	}
+	opts := checks.Options{Timeout: f.timeout, CheckTimeout: f.checkTimeout, NoSMTP: f.noSMTP, DNSBLZones: f.dnsblZones}
+	for _, c := range all.Checks() {
+		if v, ok := c.(checks.Validator); ok {
+			if err := v.Validate(opts); err != nil {
+				return opts, usagef("%v", err)
+			}
+		}
+	}
+	return opts, nil
+}
+
+func (f *checkFlags) target(domain, input string) (checks.Target, error) {
+	t := checks.Target{Domain: domain, Input: input, Selectors: f.selectors, IPs: f.ips}
+	if f.helo != "" {
+		h, err := normalizeDomain(f.helo)
+		if err != nil {
+			return t, usagef("--helo: %v", err)
+		}
+		t.HELO = h
+	}
+	for _, s := range f.selectors {
+		if _, err := dnsq.CheckName(s + "._domainkey.x"); err != nil || strings.ContainsAny(s, " /@") {
+			return t, usagef("--selector %q is not a valid selector", s)
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,25 @@
+// Command mxray diagnoses email deliverability: MX, SPF, DKIM, DMARC, TLS,
+// MTA-STS, DANE, blocklists and SMTP behaviour of a domain.
+//
+//	mxray check example.com [flags]
+//	mxray demo
+//	mxray explain mx.cname
+//	mxray version
+//
+// Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
+// 2 usage or input error; 3 a check could not decide (and nothing failed).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := newApp(os.Stdin, os.Stdout, os.Stderr).run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
