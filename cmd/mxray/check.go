@@ -37,7 +37,7 @@ const maxLineLen = 4096
 func (a *app) check(ctx context.Context, args []string) (int, error) {
 	var f checkFlags
 	fs := newFlagSet("check", a.stdout, checkUsage)
-	f.register(fs, true)
+	f.register(fs.FlagSet, true)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if err = flagError(fs, err); errors.Is(err, errHelp) {

@@ -30,7 +30,7 @@ func (a *app) demo(ctx context.Context, args []string) (int, error) {
 		fmt.Fprintf(&list, "  %-18s %s\n", d.Name, d.Description)
 	}
 	fs := newFlagSet("demo", a.stdout, fmt.Sprintf(demoUsage, list.String()))
-	f.register(fs, false)
+	f.register(fs.FlagSet, false)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if err = flagError(fs, err); errors.Is(err, errHelp) {
