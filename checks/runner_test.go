@@ -1,0 +1,188 @@
+package checks_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// fn is a check defined by a function, for exercising the runner.
+type fn struct {
+	id    string
+	needs []string
+	defs  []checks.Def
+	run   func(ctx context.Context, out *checks.Out) error
+}
+
+func (f fn) ID() string             { return f.id }
+func (f fn) Title() string          { return "check " + f.id }
+func (f fn) Needs() []string        { return f.needs }
+func (f fn) Findings() []checks.Def { return f.defs }
+func (f fn) Run(ctx context.Context, _ *checks.Env, _ checks.Target, out *checks.Out) error {
+	return f.run(ctx, out)
+}
+
+func runChecks(t *testing.T, opts checks.Options, cs []checks.Check, registry []checks.Check) (*checks.Report, []checks.Event) {
+	t.Helper()
+	var mu sync.Mutex
+	var evs []checks.Event
+	r := &checks.Runner{Env: &checks.Env{Opts: opts}, Checks: cs, Registry: registry, Events: func(e checks.Event) {
+		mu.Lock()
+		evs = append(evs, e)
+		mu.Unlock()
+	}}
+	rep := r.Run(context.Background(), checks.Target{Domain: "example.com"})
+	return rep, evs
+}
+
+func TestResultsInCheckOrderWhateverFinishesFirst(t *testing.T) {
+	release := make(chan struct{})
+	slow := fn{id: "slow", run: func(ctx context.Context, out *checks.Out) error { <-release; return nil }}
+	fast := fn{id: "fast", run: func(ctx context.Context, out *checks.Out) error { close(release); return nil }}
+	rep, _ := runChecks(t, checks.Options{}, []checks.Check{slow, fast}, nil)
+	if rep.Results[0].ID != "slow" || rep.Results[1].ID != "fast" {
+		t.Fatalf("order = %s, %s", rep.Results[0].ID, rep.Results[1].ID)
+	}
+}
+
+func TestPanicBecomesError(t *testing.T) {
+	boom := fn{id: "boom", run: func(context.Context, *checks.Out) error { panic("kaboom") }}
+	ok := fn{id: "ok", run: func(context.Context, *checks.Out) error { return nil }}
+	rep, _ := runChecks(t, checks.Options{}, []checks.Check{boom, ok}, nil)
+	if r := rep.Results[0]; r.Status != checks.StatusError || !strings.Contains(r.Err, "panic: kaboom") {
+		t.Fatalf("panicking check: %+v", r)
+	}
+	if rep.Results[1].Status != checks.StatusPass {
+		t.Fatalf("other check affected: %+v", rep.Results[1])
+	}
+}
+
+func TestCheckTimeout(t *testing.T) {
+	hang := fn{id: "hang", run: func(ctx context.Context, out *checks.Out) error { <-ctx.Done(); return ctx.Err() }}
+	start := time.Now()
+	rep, _ := runChecks(t, checks.Options{CheckTimeout: 50 * time.Millisecond}, []checks.Check{hang}, nil)
+	if r := rep.Results[0]; r.Status != checks.StatusError || !strings.Contains(r.Err, "timed out") {
+		t.Fatalf("result = %+v", r)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("timeout not honoured")
+	}
+}
+
+func TestCancellation(t *testing.T) {
+	started := make(chan struct{})
+	hang := fn{id: "hang", run: func(ctx context.Context, out *checks.Out) error { close(started); <-ctx.Done(); return nil }}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	rep := (&checks.Runner{Env: &checks.Env{}, Checks: []checks.Check{hang}}).Run(ctx, checks.Target{})
+	if r := rep.Results[0]; r.Status != checks.StatusError || !strings.Contains(r.Err, "cancelled") {
+		t.Fatalf("result = %+v", r)
+	}
+}
+
+func TestFactsAndHiddenDependencies(t *testing.T) {
+	gate := make(chan struct{})
+	producer := fn{id: "a", run: func(ctx context.Context, out *checks.Out) error {
+		out.Publish("hosts")
+		<-gate // the dependant must get the fact before the producer ends
+		out.Add(checks.Finding{ID: "a.x", Severity: checks.SevFail, Subject: "s"})
+		return nil
+	}}
+	var got any
+	consumer := fn{id: "b", needs: []string{"a"}, run: func(ctx context.Context, out *checks.Out) error {
+		v, err := out.Await(ctx, "a")
+		got = v
+		close(gate)
+		return err
+	}}
+	rep, evs := runChecks(t, checks.Options{}, []checks.Check{consumer}, []checks.Check{producer, consumer})
+	if got != "hosts" {
+		t.Fatalf("fact = %v", got)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].ID != "b" || rep.Results[0].Status != checks.StatusPass {
+		t.Fatalf("hidden dependency leaked into the report: %+v", rep.Results)
+	}
+	for _, e := range evs {
+		if e.CheckID == "a" {
+			t.Fatalf("hidden dependency emitted event %+v", e)
+		}
+	}
+}
+
+func TestFailedOrMissingDependency(t *testing.T) {
+	failing := fn{id: "a", run: func(context.Context, *checks.Out) error { return errors.New("broken") }}
+	consumer := fn{id: "b", needs: []string{"a", "nonexistent"}, run: func(ctx context.Context, out *checks.Out) error {
+		if _, err := out.Await(ctx, "nonexistent"); !errors.Is(err, checks.ErrNoFact) {
+			return errors.New("missing dependency did not fail fast")
+		}
+		if _, err := out.Await(ctx, "a"); !errors.Is(err, checks.ErrNoFact) || !strings.Contains(err.Error(), "broken") {
+			return errors.New("failed dependency not reported")
+		}
+		if _, err := out.Await(ctx, "undeclared"); err == nil {
+			return errors.New("undeclared dependency allowed")
+		}
+		return nil
+	}}
+	rep, _ := runChecks(t, checks.Options{CheckTimeout: 5 * time.Second}, []checks.Check{failing, consumer}, nil)
+	if r := rep.Results[1]; r.Status != checks.StatusPass {
+		t.Fatalf("consumer: %+v", r)
+	}
+	if r := rep.Results[0]; r.Status != checks.StatusError || r.Err != "broken" {
+		t.Fatalf("producer: %+v", r)
+	}
+}
+
+func TestStatusEventsAndDefaults(t *testing.T) {
+	defs := []checks.Def{
+		{ID: "c.warn", Severity: checks.SevWarn, Title: "warned", Fix: "do the thing"},
+		{ID: "c.info", Severity: checks.SevInfo, Title: "noted"},
+		{ID: "c.err", Severity: checks.SevError, Title: "unknown"},
+		{ID: "c.fail", Severity: checks.SevFail, Title: "failed"},
+	}
+	mk := func(id string, ids ...string) checks.Check {
+		return fn{id: id, defs: defs, run: func(ctx context.Context, out *checks.Out) error {
+			for _, fid := range ids {
+				out.Add(checks.Finding{ID: fid, Subject: "x"})
+			}
+			return nil
+		}}
+	}
+	cs := []checks.Check{mk("p", "c.info"), mk("w", "c.info", "c.warn"), mk("e", "c.warn", "c.err"), mk("f", "c.err", "c.fail", "c.warn")}
+	rep, evs := runChecks(t, checks.Options{}, cs, nil)
+	want := []checks.Status{checks.StatusPass, checks.StatusWarn, checks.StatusError, checks.StatusFail}
+	for i, r := range rep.Results {
+		if r.Status != want[i] {
+			t.Errorf("%s: status %s, want %s", r.ID, r.Status, want[i])
+		}
+	}
+	if rep.Status() != checks.StatusFail {
+		t.Errorf("report status %s", rep.Status())
+	}
+	w := rep.Results[1].Findings
+	if w[0].ID != "c.warn" || w[0].Fix != "do the thing" || w[0].Message != "warned" || w[0].Severity != checks.SevWarn {
+		t.Errorf("defaults not applied or not worst first: %+v", w)
+	}
+	// Per check: started first, finished last, findings between.
+	per := map[string][]checks.EventKind{}
+	for _, e := range evs {
+		per[e.CheckID] = append(per[e.CheckID], e.Kind)
+	}
+	if k := per["f"]; len(k) != 5 || k[0] != checks.EventStarted || k[4] != checks.EventFinished {
+		t.Errorf("events of f: %v", k)
+	}
+}
+
+func TestSkip(t *testing.T) {
+	ran := false
+	c := fn{id: "smtp", run: func(context.Context, *checks.Out) error { ran = true; return nil }}
+	r := &checks.Runner{Env: &checks.Env{}, Checks: []checks.Check{c}, Skip: map[string]string{"smtp": "--no-smtp"}}
+	rep := r.Run(context.Background(), checks.Target{})
+	if ran || rep.Results[0].Status != checks.StatusSkip || rep.Results[0].Skip != "--no-smtp" {
+		t.Fatalf("skip: ran=%v %+v", ran, rep.Results[0])
+	}
+}
