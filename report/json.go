@@ -1,0 +1,116 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// SchemaVersion is the value of the "schema" field of every document.
+const SchemaVersion = "mxray/v1"
+
+// JSONReport is the mxray/v1 document of one check run, as written by the
+// json and ndjson formats and described by Schema.
+type JSONReport struct {
+	Schema     string        `json:"schema"`          // always SchemaVersion
+	Domain     string        `json:"domain"`          // A-label form
+	Input      string        `json:"input,omitempty"` // as typed, only when it differs from Domain
+	StartedAt  string        `json:"started_at"`      // RFC 3339, UTC, whole seconds
+	DurationMs int64         `json:"duration_ms"`
+	Status     checks.Status `json:"status"` // pass, warn, fail or error
+	Resolvers  []string      `json:"resolvers"`
+	Checks     []JSONCheck   `json:"checks"`
+	DNSQueries int           `json:"dns_queries"` // queries sent on the wire
+}
+
+// JSONCheck is one check of a JSONReport.
+type JSONCheck struct {
+	ID         string           `json:"id"`
+	Title      string           `json:"title"`
+	Status     checks.Status    `json:"status"` // pass, warn, fail, error or skip
+	DurationMs int64            `json:"duration_ms"`
+	Error      string           `json:"error,omitempty"`       // why the check could not decide
+	SkipReason string           `json:"skip_reason,omitempty"` // why the check was not run
+	Findings   []checks.Finding `json:"findings"`              // never null
+	Data       any              `json:"data,omitempty"`        // check-specific; omitted when nil
+}
+
+// Document converts a report to its mxray/v1 wire form. Slices are never
+// nil, so they encode as [] rather than null; a check's nil data (including
+// a typed nil pointer, map or slice) is omitted. The report is not modified.
+func Document(rep *checks.Report) JSONReport {
+	doc := JSONReport{
+		Schema:     SchemaVersion,
+		Domain:     rep.Domain,
+		StartedAt:  rep.StartedAt.UTC().Format(time.RFC3339),
+		DurationMs: millis(rep.Duration),
+		Status:     reportStatus(rep),
+		Resolvers:  append([]string{}, rep.Resolvers...),
+		Checks:     make([]JSONCheck, 0, len(rep.Results)),
+		DNSQueries: max(rep.DNSQueries, 0),
+	}
+	if rep.Input != rep.Domain {
+		doc.Input = rep.Input
+	}
+	for _, res := range rep.Results {
+		doc.Checks = append(doc.Checks, JSONCheck{
+			ID:         res.ID,
+			Title:      res.Title,
+			Status:     checkStatus(res),
+			DurationMs: millis(res.Duration),
+			Error:      res.Err,
+			SkipReason: res.Skip,
+			Findings:   append([]checks.Finding{}, res.Findings...),
+			Data:       nilData(res.Data),
+		})
+	}
+	return doc
+}
+
+// millis rounds a duration to whole milliseconds, never below zero.
+func millis(d time.Duration) int64 {
+	if d < 0 {
+		return 0
+	}
+	return d.Round(time.Millisecond).Milliseconds()
+}
+
+// nilData turns typed nils into an untyped nil so that "data" is omitted
+// instead of encoded as null.
+func nilData(v any) any {
+	if v == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
+		if rv.IsNil() {
+			return nil
+		}
+	}
+	return v
+}
+
+// encodeJSON encodes a document: pretty (2-space indent) or compact, always
+// ending in a newline, with <, > and & left unescaped.
+func encodeJSON(doc JSONReport, pretty bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if pretty {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(doc); err != nil {
+		for _, c := range doc.Checks {
+			if _, cerr := json.Marshal(c.Data); cerr != nil {
+				return nil, fmt.Errorf("report: encoding the data of check %s for %s as JSON: %w", c.ID, doc.Domain, cerr)
+			}
+		}
+		return nil, fmt.Errorf("report: encoding %s as JSON: %w", doc.Domain, err)
+	}
+	return buf.Bytes(), nil
+}

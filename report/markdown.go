@@ -1,0 +1,207 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// markdownDoc collects the sections of a Markdown document: an overview row
+// and a rendered section per report.
+type markdownDoc struct {
+	rows     []string
+	sections []string
+}
+
+// add renders one report's section now, so that the caller may reuse the
+// report and memory holds only the output.
+func (d *markdownDoc) add(opts Options, rep *checks.Report) {
+	st := reportStatus(rep)
+	counts := map[checks.Status]int{}
+	findings := 0
+	for _, res := range rep.Results {
+		counts[checkStatus(res)]++
+		findings += len(res.Findings)
+	}
+	var cs []string
+	for _, s := range statusesWorstFirst {
+		if counts[s] > 0 {
+			cs = append(cs, strconv.Itoa(counts[s])+" "+string(s))
+		}
+	}
+	d.rows = append(d.rows, "| "+mdCellCode(rep.Domain)+" | "+statusWord(st)+" | "+strings.Join(cs, ", ")+" | "+strconv.Itoa(findings)+" |")
+
+	var b strings.Builder
+	writeMarkdownReport(&b, opts, rep)
+	d.sections = append(d.sections, b.String())
+}
+
+func (d *markdownDoc) writeTo(b *strings.Builder) {
+	b.WriteString("# mxray report\n")
+	if len(d.rows) > 1 {
+		b.WriteString("\n| Domain | Status | Checks | Findings |\n| --- | --- | --- | ---: |\n")
+		for _, r := range d.rows {
+			b.WriteString(r + "\n")
+		}
+	}
+	for _, s := range d.sections {
+		b.WriteString("\n" + s)
+	}
+}
+
+func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
+	st := reportStatus(rep)
+	fmt.Fprintf(b, "## %s: %s\n\n", mdText(rep.Domain), statusWord(st))
+	if rep.Input != "" && rep.Input != rep.Domain {
+		fmt.Fprintf(b, "Input: %s\n\n", mdCode(rep.Input))
+	}
+	fmt.Fprintf(b, "Started %s, took %s, %s", rep.StartedAt.UTC().Format(time.RFC3339), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))
+	if len(rep.Resolvers) > 0 {
+		var rs []string
+		for _, r := range rep.Resolvers {
+			rs = append(rs, mdCode(r))
+		}
+		b.WriteString(" via " + strings.Join(rs, ", "))
+	}
+	b.WriteString(".\n")
+	if len(rep.Results) == 0 {
+		b.WriteString("\nNo checks ran.\n")
+		return
+	}
+
+	order := worstFirst(rep.Results)
+	b.WriteString("\n| Status | Check | Duration | Findings |\n| --- | --- | ---: | --- |\n")
+	for _, i := range order {
+		res := rep.Results[i]
+		cs := checkStatus(res)
+		name := mdCellCode(res.ID)
+		if t := firstLine(res.Title); t != "" && t != res.ID {
+			name = mdText(t) + " (" + name + ")"
+		}
+		dur := ""
+		if cs != checks.StatusSkip || res.Duration > 0 {
+			dur = fmtDuration(res.Duration)
+		}
+		var notes []string
+		if res.Err != "" {
+			notes = append(notes, "could not decide: "+mdText(res.Err))
+		}
+		if res.Skip != "" {
+			notes = append(notes, "skipped: "+mdText(res.Skip))
+		}
+		var ids []string
+		for _, f := range res.Findings {
+			ids = append(ids, mdCellCode(f.ID))
+		}
+		if len(ids) > 0 {
+			notes = append(notes, strings.Join(ids, ", "))
+		}
+		b.WriteString(strings.TrimRight("| "+statusWord(cs)+" | "+name+" | "+dur+" | "+strings.Join(notes, "<br>")+" |", " ") + "\n")
+	}
+
+	b.WriteString("\n### Findings\n\n")
+	n := 0
+	for _, i := range order {
+		for _, f := range rep.Results[i].Findings {
+			n++
+			writeMarkdownFinding(b, opts, f)
+		}
+	}
+	if n == 0 {
+		b.WriteString("No findings.\n")
+	}
+}
+
+func writeMarkdownFinding(b *strings.Builder, opts Options, f checks.Finding) {
+	line := "- **" + strings.ToUpper(string(f.Severity)) + "** " + mdCode(f.ID)
+	if subj := firstLine(f.Subject); subj != "" {
+		line += " on " + mdCode(subj)
+	}
+	if f.Message != "" {
+		line += ": " + mdText(f.Message)
+	}
+	b.WriteString(line + "\n")
+	var def checks.Def
+	var haveDef bool
+	if opts.Explain != nil {
+		def, haveDef = opts.Explain(f.ID)
+	}
+	fix := f.Fix
+	if fix == "" && haveDef {
+		fix = def.Fix
+	}
+	if opts.Verbose && haveDef && def.Why != "" {
+		b.WriteString("  - Why: " + mdText(def.Why) + "\n")
+	}
+	if fix != "" {
+		b.WriteString("  - Fix: " + mdText(fix) + "\n")
+	}
+	if !opts.Verbose {
+		return
+	}
+	if haveDef && def.Ref != "" {
+		b.WriteString("  - Reference: " + mdText(def.Ref) + "\n")
+	}
+	if ev := f.Evidence; ev != nil && (len(ev.DNS)+len(ev.Records)+len(ev.SMTP)) > 0 {
+		b.WriteString("  - Evidence:\n")
+		for _, q := range ev.DNS {
+			b.WriteString("    - DNS " + mdCode(fmtQuery(q)) + "\n")
+		}
+		for _, r := range ev.Records {
+			b.WriteString("    - Record " + mdCode(r) + "\n")
+		}
+		for _, l := range ev.SMTP {
+			b.WriteString("    - " + mdCode(string(l.Dir)+": "+l.Text) + "\n")
+		}
+	}
+}
+
+// mdEscaper backslash-escapes the characters that could start Markdown
+// markup inside a line of text, including | for table cells and < and & for
+// inline HTML and entities.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`,
+	`<`, `\<`, `&`, `\&`, `|`, `\|`, `~`, `\~`,
+)
+
+// mdText renders text from a finding as inline Markdown: escaped, with line
+// breaks as <br> so that it stays inside its list item or table cell.
+func mdText(s string) string {
+	ls := lines(s)
+	for i, l := range ls {
+		ls[i] = mdEscaper.Replace(strings.TrimSpace(l))
+	}
+	return strings.Join(ls, "<br>")
+}
+
+// mdCode renders s as a code span on one line, with a fence longer than any
+// run of backticks inside it.
+func mdCode(s string) string {
+	s = firstLine(s)
+	if s == "" {
+		return ""
+	}
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdCellCode is a code span for a table cell, where | must be escaped even
+// inside code (GitHub Flavored Markdown removes the backslash).
+func mdCellCode(s string) string {
+	return strings.ReplaceAll(mdCode(s), "|", `\|`)
+}
