@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mx"
 )
@@ -13,6 +14,7 @@ func Checks() []checks.Check {
 	return []checks.Check{
 		dnscheck.Check{},
 		mx.Check{},
+		dmarc.Check{},
 	}
 }
 

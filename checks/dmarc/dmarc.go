@@ -1,0 +1,443 @@
+// Package dmarc implements the "dmarc" check: discovery of the DMARC record
+// that applies to a domain (RFC 9989 §4.10 tree walk, compared with the
+// RFC 7489 §6.6.3 organisational-domain fallback), a lint of its tags, and
+// the authorisation of external report destinations (RFC 7489 §7.1).
+//
+// Records are fetched through the run's DNS client and parsed here;
+// github.com/emersion/go-msgauth/dmarc's strict RFC 7489 parser is used as a
+// second opinion on compatibility. Its Lookup (system resolver, no
+// fallback) is never used.
+package dmarc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/tagval"
+)
+
+// ID is the check ID.
+const ID = "dmarc"
+
+// Check is the dmarc check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "DMARC policy" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return nil }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+const ref7489, ref9989 = "RFC 7489", "RFC 9989"
+
+var defs = []checks.Def{
+	{ID: "dmarc.missing", Severity: checks.SevFail, Title: "No DMARC record for the domain or its parents",
+		Why: "Without DMARC anyone can send mail as the domain and receivers have no policy to apply; Gmail, Yahoo and Outlook require DMARC from bulk senders and reject or junk their mail without it.",
+		Fix: "Publish a TXT record at _dmarc.<domain>, starting with monitoring: `_dmarc.example.com. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com\"`, then move to p=quarantine and p=reject.",
+		Ref: "RFC 7489 §6.1, RFC 9989 §4.10"},
+	{ID: "dmarc.multiple", Severity: checks.SevFail, Title: "More than one DMARC record at the same name",
+		Why: "When a _dmarc name holds several DMARC records, receivers discard them all: the domain has no DMARC policy at all.",
+		Fix: "Merge the records into one TXT record at the _dmarc name and delete the others.",
+		Ref: "RFC 7489 §6.6.3, RFC 9989 §4.10"},
+	{ID: "dmarc.syntax", Severity: checks.SevFail, Title: "The DMARC record has a syntax error",
+		Why: "Receivers ignore invalid tags (and ignore the whole record when v= or p= is wrong), so the policy you meant is not the policy applied.",
+		Fix: "Correct the named tag; a minimal valid record is `v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com`.",
+		Ref: "RFC 7489 §6.4, RFC 9989 §4.7"},
+	{ID: "dmarc.unknown-tag", Severity: checks.SevWarn, Title: "The DMARC record has tags that DMARC does not define",
+		Why: "Receivers ignore unknown tags; usually they are typos (e.g. `rau=` for `rua=`) and the intended setting is missing.",
+		Fix: "Remove the unknown tags or correct their spelling.",
+		Ref: "RFC 9989 §4.7"},
+	{ID: "dmarc.compat", Severity: checks.SevWarn, Title: "Strict RFC 7489 receivers reject this DMARC record",
+		Why: "The record is valid under RFC 9989's lenient reading, but older receivers (e.g. those built on go-msgauth) reject it and apply no policy.",
+		Fix: "Write the record in its canonical form: `v=DMARC1` first in upper case, then `p=`, with lower-case values.",
+		Ref: "RFC 7489 §6.4"},
+	{ID: "dmarc.policy-none", Severity: checks.SevWarn, Title: "The DMARC policy is p=none (monitoring only)",
+		Why: "With p=none receivers take no action on mail that fails DMARC: spoofed mail is still delivered. It is the right first step, not a destination.",
+		Fix: "Once aggregate reports show your legitimate mail passes, move to `p=quarantine` and then `p=reject`.",
+		Ref: "RFC 7489 §6.3"},
+	{ID: "dmarc.pct-partial", Severity: checks.SevWarn, Title: "The DMARC policy applies to only part of the failing mail (pct < 100)",
+		Why: "With pct below 100 receivers apply the policy to a sample only; the rest of the spoofed mail is treated as p=none (RFC 9989 drops pct; receivers then apply the policy fully).",
+		Fix: "Remove the pct tag (or set pct=100) once you are confident in the policy.",
+		Ref: "RFC 7489 §6.3, RFC 9989 §A.6"},
+	{ID: "dmarc.sp-weaker", Severity: checks.SevWarn, Title: "The subdomain policy is weaker than the domain's policy",
+		Why: "Attackers can spoof any subdomain (e.g. billing.example.com) when sp= or np= is weaker than p=.",
+		Fix: "Remove sp= and np= (they then default to p=) or set them to the same value as p=.",
+		Ref: "RFC 7489 §6.3, RFC 9989 §4.7"},
+	{ID: "dmarc.no-rua", Severity: checks.SevWarn, Title: "The DMARC record asks for no aggregate reports (no rua=)",
+		Why: "Without aggregate reports you cannot see who sends mail as your domain, so you cannot safely tighten the policy.",
+		Fix: "Add `rua=mailto:dmarc-reports@<domain>` (or your DMARC report service's address) to the record.",
+		Ref: "RFC 7489 §6.3, RFC 9989 §4.7"},
+	{ID: "dmarc.rua-unauthorized", Severity: checks.SevFail, Title: "An external report destination has not authorised the domain's reports",
+		Why: "Receivers send reports to a destination outside the domain's organisation only when that destination publishes <domain>._report._dmarc.<destination>; without it the reports are silently dropped.",
+		Fix: "Ask the report destination to publish `<domain>._report._dmarc.<destination>. IN TXT \"v=DMARC1\"`, or use an address in your own domain.",
+		Ref: "RFC 7489 §7.1, RFC 9990 §3"},
+	{ID: "dmarc.inherited", Severity: checks.SevInfo, Title: "The DMARC record comes from a parent domain",
+		Why: "The domain publishes no record of its own; receivers apply the parent's subdomain policy (sp=, or p= when sp= is absent).",
+		Fix: "Nothing to do if the parent's policy suits this domain; otherwise publish a record at _dmarc.<domain>.",
+		Ref: "RFC 7489 §6.6.3, RFC 9989 §4.10"},
+	{ID: "dmarc.testing", Severity: checks.SevInfo, Title: "The DMARC record is in test mode (t=y)",
+		Why: "With t=y receivers apply one step less than the policy (reject becomes quarantine, quarantine becomes none).",
+		Fix: "Remove `t=y` once you are ready for the full policy.",
+		Ref: "RFC 9989 §4.7"},
+	{ID: "dmarc.discovery-differs", Severity: checks.SevInfo, Title: "RFC 7489 and RFC 9989 receivers find different DMARC records",
+		Why: "RFC 7489 receivers look only at the domain and its organisational domain; RFC 9989 receivers walk every parent. During the transition both kinds of receiver exist.",
+		Fix: "Publish a record at _dmarc.<domain> itself so every receiver applies the same policy.",
+		Ref: "RFC 9989 §4.10, RFC 7489 §6.6.3"},
+	{ID: "dmarc.dns-error", Severity: checks.SevError, Title: "A DMARC lookup failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether a record exists; receivers that hit the same failure treat DMARC as a temporary error.",
+		Fix: "Check that the domain's name servers answer TXT queries for _dmarc names over UDP and TCP, and that DNSSEC validates."},
+}
+
+// Fact is what the dmarc check publishes for dependent checks (bimi).
+type Fact struct {
+	Domain string
+	// Status is "found", "missing", "multiple", "invalid" (the record is
+	// ignored by receivers) or "error" (DNS failure).
+	Status       string
+	RecordDomain string
+	// Policy is the policy receivers apply to mail from Domain: p= when the
+	// record is the domain's own, sp= when it is inherited.
+	Policy  Policy
+	Pct     int
+	Testing bool
+}
+
+// Enforced reports whether receivers quarantine or reject all failing mail
+// (policy quarantine or reject, pct=100, not in test mode), as BIMI requires.
+func (f *Fact) Enforced() bool {
+	return f != nil && f.Status == "found" && (f.Policy == PolicyQuarantine || f.Policy == PolicyReject) && f.Pct == 100 && !f.Testing
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	Domain       string       `json:"domain"`
+	OrgDomain    string       `json:"org_domain"`
+	Status       string       `json:"status"`
+	Rule         Rule         `json:"rule,omitempty"`
+	RecordDomain string       `json:"record_domain,omitempty"`
+	Policy       Policy       `json:"policy,omitempty"` // the policy applied to mail from Domain
+	Record       *Record      `json:"record,omitempty"`
+	TreeWalk     *Discovery   `json:"rfc9989_discovery"`
+	RFC7489      *Discovery   `json:"rfc7489_discovery"`
+	Reports      []ReportAuth `json:"report_authorizations,omitempty"`
+}
+
+// ReportAuth is the external-destination authorisation of one report URI.
+type ReportAuth struct {
+	Tag        string `json:"tag"` // rua or ruf
+	URI        string `json:"uri"`
+	Domain     string `json:"domain"`
+	Name       string `json:"name"` // <domain>._report._dmarc.<destination>
+	Authorized bool   `json:"authorized"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	fact := &Fact{Domain: domain}
+	defer out.Publish(fact)
+
+	var walk, legacy *Discovery
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); walk = DiscoverTreeWalk(ctx, env.DNS, domain) }()
+	go func() { defer wg.Done(); legacy = DiscoverRFC7489(ctx, env.DNS, domain) }()
+	wg.Wait()
+
+	data := Data{Domain: domain, OrgDomain: OrgDomain(domain), TreeWalk: walk, RFC7489: legacy}
+	defer func() { out.SetData(data) }()
+
+	ev := levelsEvidence(walk.Levels)
+	subject := "_dmarc." + domain
+
+	// Records that look like DMARC but are not (v=dmarc1...), at any level
+	// that was queried: receivers ignore them.
+	for _, lv := range walk.Levels {
+		for _, txt := range lv.TXT {
+			if LooksLikeDMARC(txt) {
+				out.Add(checks.Finding{ID: "dmarc.syntax", Subject: lv.Name, Evidence: withRecords(levelsEvidence([]Level{lv}), txt),
+					Message: fmt.Sprintf("%s has a TXT record that looks like DMARC but does not start with exactly v=DMARC1 (tag v), so receivers ignore it: %q", lv.Name, tagval.Clean(txt)),
+					Fix:     fmt.Sprintf("Start the record with `v=DMARC1;` (upper case), e.g. `%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`.", lv.Name, domain)})
+			}
+		}
+	}
+
+	switch {
+	case walk.Err != nil && !walk.Found && !walk.Multiple:
+		fact.Status, data.Status = "error", "error"
+		var le *levelError
+		name := subject
+		if errors.As(walk.Err, &le) {
+			name = le.lv.Name
+		}
+		out.Add(checks.Finding{ID: "dmarc.dns-error", Subject: name, Evidence: ev,
+			Message: fmt.Sprintf("DMARC lookup failed: %v", walk.Err)})
+		return nil
+	case walk.Multiple:
+		fact.Status, data.Status = "multiple", "multiple"
+		data.RecordDomain, data.Rule = walk.RecordDomain, walk.Rule
+		lv := walk.Levels[len(walk.Levels)-1]
+		out.Add(checks.Finding{ID: "dmarc.multiple", Subject: lv.Name, Evidence: withRecords(ev, lv.DMARC...),
+			Message: fmt.Sprintf("%s publishes %d DMARC records; receivers discard them all and apply no DMARC policy to %s", lv.Name, len(lv.DMARC), domain),
+			Fix:     fmt.Sprintf("Keep exactly one TXT record starting with v=DMARC1 at %s: merge the tags you need into it and delete the others.", lv.Name)})
+		return nil
+	case !walk.Found:
+		fact.Status, data.Status = "missing", "missing"
+		names := make([]string, len(walk.Levels))
+		for i, lv := range walk.Levels {
+			names[i] = lv.Name
+		}
+		out.Add(checks.Finding{ID: "dmarc.missing", Subject: subject, Evidence: ev,
+			Message: fmt.Sprintf("no DMARC record for %s (looked at %s)", domain, strings.Join(names, ", ")),
+			Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`, read the aggregate reports, then move to p=quarantine and p=reject.", domain, domain)})
+		return nil
+	}
+
+	rec := Parse(walk.Record)
+	recName := "_dmarc." + walk.RecordDomain
+	recEv := withRecords(levelsEvidence(walk.Levels), walk.Record)
+	data.Record, data.RecordDomain, data.Rule = rec, walk.RecordDomain, walk.Rule
+	inherited := walk.RecordDomain != domain
+	policy := rec.P
+	if inherited {
+		policy = rec.SP
+	}
+	data.Policy = policy
+	*fact = Fact{Domain: domain, Status: "found", RecordDomain: walk.RecordDomain, Policy: policy, Pct: rec.Pct, Testing: rec.Testing}
+	data.Status = "found"
+	if rec.Fatal() {
+		fact.Status, data.Status = "invalid", "invalid"
+	}
+
+	for _, p := range rec.Problems {
+		msg := fmt.Sprintf("%s: %s", recName, p.Text)
+		if p.Tag != "" {
+			msg = fmt.Sprintf("%s: tag %s: %s", recName, p.Tag, p.Text)
+		}
+		if p.Fatal {
+			msg += "; receivers ignore this record"
+		}
+		fix := fixFor(p.Tag, recName, domain)
+		if p.Duplicate {
+			fix = fmt.Sprintf("Keep a single %s= tag in %s and delete the repeats (receivers read only the first, or reject the record).", p.Tag, recName)
+		}
+		out.Add(checks.Finding{ID: "dmarc.syntax", Subject: recName, Evidence: recEv, Message: msg, Fix: fix})
+	}
+	if len(rec.Unknown) > 0 {
+		out.Add(checks.Finding{ID: "dmarc.unknown-tag", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("%s has tags DMARC does not define, which receivers ignore: %s", recName, listN(rec.Unknown, 10))})
+	}
+	if rec.MsgAuthErr != "" && len(rec.Problems) == 0 {
+		out.Add(checks.Finding{ID: "dmarc.compat", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("a strict RFC 7489 parser (go-msgauth) rejects %s: %s", recName, rec.MsgAuthErr)})
+	}
+	if fact.Status == "invalid" {
+		return nil
+	}
+
+	if inherited {
+		out.Add(checks.Finding{ID: "dmarc.inherited", Subject: subject, Evidence: recEv,
+			Message: fmt.Sprintf("%s has no DMARC record of its own; the record at %s applies (found by %s), so its policy is %s", domain, recName, ruleText(walk.Rule), policyText(rec, true)),
+			Fix:     fmt.Sprintf("Nothing to do if %s's subdomain policy suits %s; otherwise publish `_dmarc.%s. IN TXT \"v=DMARC1; p=reject; rua=mailto:dmarc-reports@%s\"`.", walk.RecordDomain, domain, domain, walk.RecordDomain)})
+	}
+	if legacy.Err == nil && (legacy.Found != walk.Found || legacy.RecordDomain != walk.RecordDomain) {
+		what := "no record"
+		if legacy.Found {
+			what = "the record at _dmarc." + legacy.RecordDomain
+		}
+		out.Add(checks.Finding{ID: "dmarc.discovery-differs", Subject: subject, Evidence: recEv,
+			Message: fmt.Sprintf("RFC 9989 receivers use the record at %s, but RFC 7489 receivers (organisational domain %s) find %s", recName, OrgDomain(domain), what),
+			Fix:     fmt.Sprintf("Publish a record at _dmarc.%s so that every receiver applies the same policy.", domain)})
+	}
+
+	if policy == PolicyNone {
+		out.Add(checks.Finding{ID: "dmarc.policy-none", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("the DMARC policy for %s is %s: receivers deliver mail that fails DMARC", domain, policyText(rec, inherited)),
+			Fix:     fmt.Sprintf("When the aggregate reports show that your legitimate mail passes, publish `%s. IN TXT \"%s\"`, then p=reject.", recName, replaceTag(rec, "p", "quarantine"))})
+	}
+	if rec.HasPct && rec.Pct < 100 && policy != PolicyNone {
+		out.Add(checks.Finding{ID: "dmarc.pct-partial", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("pct=%d: RFC 7489 receivers apply p=%s to only %d%% of failing mail", rec.Pct, policy, rec.Pct),
+			Fix:     fmt.Sprintf("Remove pct= from the record: `%s. IN TXT \"%s\"`.", recName, replaceTag(rec, "pct", ""))})
+	}
+	if rec.HasSP && rec.SP.strength() < rec.P.strength() {
+		out.Add(checks.Finding{ID: "dmarc.sp-weaker", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("sp=%s is weaker than p=%s: subdomains of %s can be spoofed more easily than the domain itself", rec.SP, rec.P, walk.RecordDomain),
+			Fix:     fmt.Sprintf("Remove sp= (it then defaults to p=%s): `%s. IN TXT \"%s\"`.", rec.P, recName, replaceTag(rec, "sp", ""))})
+	}
+	if rec.HasNP && rec.NP.strength() < rec.SP.strength() {
+		out.Add(checks.Finding{ID: "dmarc.sp-weaker", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("np=%s is weaker than sp=%s: non-existent subdomains of %s can be spoofed", rec.NP, rec.SP, walk.RecordDomain),
+			Fix:     fmt.Sprintf("Remove np= (it then defaults to sp=): `%s. IN TXT \"%s\"`.", recName, replaceTag(rec, "np", ""))})
+	}
+	if rec.Testing {
+		out.Add(checks.Finding{ID: "dmarc.testing", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("t=y: RFC 9989 receivers apply one step less than p=%s", rec.P)})
+	}
+	if len(rec.RUA) == 0 {
+		out.Add(checks.Finding{ID: "dmarc.no-rua", Subject: recName, Evidence: recEv,
+			Message: fmt.Sprintf("%s has no rua= tag: nobody receives aggregate reports about mail sent as %s", recName, walk.RecordDomain),
+			Fix:     fmt.Sprintf("Publish `%s. IN TXT \"%s; rua=mailto:dmarc-reports@%s\"`.", recName, strings.TrimRight(strings.TrimSpace(rec.Raw), ";"), walk.RecordDomain)})
+	}
+	data.Reports = authorize(ctx, env, out, walk.RecordDomain, recName, rec)
+	return nil
+}
+
+// authorize checks every external rua/ruf destination (RFC 7489 §7.1).
+func authorize(ctx context.Context, env *checks.Env, out *checks.Out, recDomain, recName string, rec *Record) []ReportAuth {
+	org := OrgDomain(recDomain)
+	var auths []ReportAuth
+	seen := map[string]bool{}
+	for _, set := range []struct {
+		tag  string
+		uris []URI
+	}{{"rua", rec.RUA}, {"ruf", rec.RUF}} {
+		for _, u := range set.uris {
+			if u.Domain == "" || OrgDomain(u.Domain) == org {
+				continue
+			}
+			name := recDomain + "._report._dmarc." + u.Domain
+			if seen[set.tag+" "+name] {
+				continue
+			}
+			seen[set.tag+" "+name] = true
+			auths = append(auths, ReportAuth{Tag: set.tag, URI: u.Raw, Domain: u.Domain, Name: name})
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range auths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := &auths[i]
+			if _, err := dnsq.CheckName(a.Name); err != nil {
+				a.Error = err.Error()
+				return
+			}
+			ans, err := env.DNS.Lookup(ctx, a.Name, dns.TypeTXT)
+			if err != nil {
+				a.Error = err.Error()
+				out.Add(checks.Finding{ID: "dmarc.dns-error", Subject: a.Name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
+					Message: fmt.Sprintf("could not check whether %s accepts %s reports for %s: %v", a.Domain, a.Tag, recDomain, err)})
+				return
+			}
+			ev := checks.DNSEvidence(ans.Query)
+			for _, chunks := range ans.TXT() {
+				if strings.HasPrefix(strings.TrimSpace(tagval.Join(chunks)), "v=DMARC1") {
+					a.Authorized = true
+				}
+			}
+			if !a.Authorized {
+				if ev != nil {
+					ev.Records = ans.Strings()
+				}
+				out.Add(checks.Finding{ID: "dmarc.rua-unauthorized", Subject: a.Name, Evidence: ev,
+					Message: fmt.Sprintf("%s=%s sends reports to %s, which has not authorised reports about %s (no v=DMARC1 TXT record at %s): receivers drop these reports", a.Tag, a.URI, a.Domain, recDomain, a.Name),
+					Fix:     fmt.Sprintf("Ask %s to publish `%s. IN TXT \"v=DMARC1\"` (or `*._report._dmarc.%s` for all customers), or send %s reports to an address under %s.", a.Domain, a.Name, a.Domain, a.Tag, recDomain)})
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(auths, func(i, j int) bool { return auths[i].Tag+auths[i].Name < auths[j].Tag+auths[j].Name })
+	return auths
+}
+
+func ruleText(r Rule) string {
+	switch r {
+	case RuleTreeWalk:
+		return "the RFC 9989 tree walk"
+	case RuleOrgDomain:
+		return "the RFC 7489 organisational-domain fallback"
+	}
+	return "an exact lookup"
+}
+
+func policyText(r *Record, inherited bool) string {
+	if inherited && r.HasSP {
+		return "sp=" + string(r.SP)
+	}
+	return "p=" + string(r.P)
+}
+
+// fixFor returns a specific fix for a problem with a tag.
+func fixFor(tag, recName, domain string) string {
+	switch tag {
+	case "v":
+		return fmt.Sprintf("Start the record with `v=DMARC1;` exactly, e.g. `%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`.", recName, domain)
+	case "p", "sp", "np":
+		return fmt.Sprintf("Set %s= to none, quarantine or reject, e.g. `%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"`.", tag, recName, domain)
+	case "pct":
+		return "Remove pct= (RFC 9989 drops it) or set it to an integer from 0 to 100."
+	case "rua", "ruf":
+		return fmt.Sprintf("Write %s= as a comma-separated list of mailto: URIs, e.g. `%s=mailto:dmarc-reports@%s`.", tag, tag, domain)
+	case "adkim", "aspf":
+		return fmt.Sprintf("Set %s=r (relaxed, the default) or %s=s (strict), or remove the tag.", tag, tag)
+	case "":
+		return ""
+	}
+	return fmt.Sprintf("Correct or remove the %s= tag.", tag)
+}
+
+// replaceTag renders the record with tag set to value ("" removes it),
+// keeping the other tags in order.
+func replaceTag(r *Record, tag, value string) string {
+	l := tagval.Parse(r.Raw, true)
+	var parts []string
+	done := false
+	for _, t := range l.Tags {
+		if strings.EqualFold(t.Name, tag) {
+			done = true
+			if value != "" {
+				parts = append(parts, tag+"="+value)
+			}
+			continue
+		}
+		parts = append(parts, t.Name+"="+t.Value)
+	}
+	if !done && value != "" {
+		parts = append(parts, tag+"="+value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func levelsEvidence(lvs []Level) *checks.Evidence {
+	var qs []dnsq.Query
+	for _, lv := range lvs {
+		qs = append(qs, lv.Queries...)
+	}
+	return checks.DNSEvidence(qs...)
+}
+
+func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {
+	if ev == nil {
+		ev = &checks.Evidence{}
+	}
+	for _, r := range recs {
+		ev.Records = append(ev.Records, tagval.Sanitize(r))
+	}
+	return ev
+}
+
+// listN joins at most n items, saying how many more there are.
+func listN(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
