@@ -70,10 +70,6 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	servers, err := a.servers(f.resolvers)
-	if err != nil {
-		return 0, err
-	}
 	// Validate every argument before any network work.
 	var targets []checks.Target
 	for _, p := range pos {
@@ -87,6 +83,17 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 		}
 		targets = append(targets, t)
 	}
+	if f.file != "" && f.file != "-" {
+		// Validate the whole file first, so a bad line is a usage error
+		// before any output; the second pass streams.
+		if err := a.readDomains(ctx, &f, func(checks.Target) bool { return true }); err != nil {
+			return 0, err
+		}
+	}
+	servers, err := a.servers(f.resolvers)
+	if err != nil {
+		return 0, err
+	}
 	r := &runSpec{servers: servers, opts: opts, checks: sel, skip: skip, dialer: a.dialer}
 	if f.file == "" && len(targets) == 1 {
 		rep, err := r.run(ctx, targets[0], nil)
@@ -97,13 +104,6 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 			return 0, err
 		}
 		return report.ExitCode(failOn, rep), nil
-	}
-	if f.file != "" && f.file != "-" {
-		// Validate the whole file first, so a bad line is a usage error
-		// before any output; the second pass streams.
-		if err := a.readDomains(ctx, &f, func(checks.Target) bool { return true }); err != nil {
-			return 0, err
-		}
 	}
 	return a.bulk(ctx, &f, r, targets, out, failOn)
 }
