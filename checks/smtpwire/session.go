@@ -1,0 +1,445 @@
+package smtpwire
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+	"github.com/mxray/mxray/checks"
+)
+
+// Errors of a session, wrapped with the stage and cause. Use errors.Is.
+var (
+	ErrTimeout     = errors.New("smtp: timed out")
+	ErrRefused     = errors.New("smtp: connection refused")
+	ErrUnreachable = errors.New("smtp: address unreachable")
+	ErrClosed      = errors.New("smtp: connection closed by the server")
+	ErrState       = errors.New("smtp: command out of sequence")
+)
+
+// Timeouts bound each stage of a session.
+type Timeouts struct {
+	Connect time.Duration // TCP connect
+	Banner  time.Duration // waiting for the 220 greeting
+	Command time.Duration // each command's reply, and the TLS handshake
+}
+
+// TimeoutsFor derives the stage timeouts from the run's per-wait timeout:
+// connect gets it as is, the greeting and each reply three times as much
+// (RFC 5321 §4.5.3.2 recommends minutes; greet-pause filters wait several
+// seconds on purpose). The default 10 s gives 10 s / 30 s / 30 s.
+func TimeoutsFor(env *checks.Env) Timeouts {
+	t := env.Timeout()
+	return Timeouts{Connect: t, Banner: 3 * t, Command: 3 * t}
+}
+
+// Config configures a session.
+type Config struct {
+	Dialer   checks.Dialer
+	Timeouts Timeouts
+	// HELO is the name sent with EHLO/HELO (default "localhost").
+	HELO string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Stage is the timing of one step of a session.
+type Stage struct {
+	Name       string  `json:"stage"`
+	StartMs    float64 `json:"start_ms"`
+	DurationMs float64 `json:"duration_ms"`
+	Reply      *Reply  `json:"reply,omitempty"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Session is one SMTP conversation with a server.
+type Session struct {
+	cfg  Config
+	addr string
+	tr   *Transcript
+	now  func() time.Time
+	t0   time.Time
+
+	mu     sync.Mutex
+	stages []Stage
+
+	raw      net.Conn
+	rec      *recorder // plaintext side before TLS
+	br       *bufio.Reader
+	tlsRec   *recorder // plaintext side of the tls.Conn
+	tlsConn  *tls.Conn
+	client   *gosmtp.Client
+	banner   *Reply
+	hello    bool
+	closed   bool
+	tlsState *tls.ConnectionState
+}
+
+// New prepares a session with the server at addr ("192.0.2.10:25").
+func New(cfg Config, addr string) *Session {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HELO == "" {
+		cfg.HELO = "localhost"
+	}
+	if cfg.Timeouts.Connect <= 0 {
+		cfg.Timeouts.Connect = checks.DefaultTimeout
+	}
+	if cfg.Timeouts.Banner <= 0 {
+		cfg.Timeouts.Banner = 3 * checks.DefaultTimeout
+	}
+	if cfg.Timeouts.Command <= 0 {
+		cfg.Timeouts.Command = 3 * checks.DefaultTimeout
+	}
+	return &Session{cfg: cfg, addr: addr, tr: NewTranscript(cfg.Now), now: cfg.Now, t0: cfg.Now()}
+}
+
+// Transcript returns the session's transcript.
+func (s *Session) Transcript() *Transcript { return s.tr }
+
+// Stages returns the timed steps so far.
+func (s *Session) Stages() []Stage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Stage(nil), s.stages...)
+}
+
+// Banner returns the greeting read by Connect (nil before).
+func (s *Session) Banner() *Reply { return s.banner }
+
+// TLS returns the state of the TLS connection after StartTLS, or nil.
+func (s *Session) TLS() *tls.ConnectionState { return s.tlsState }
+
+// Client returns the underlying go-smtp client after Connect (for AUTH and
+// DATA in `mxray send`). Its CommandTimeout is the session's; a call on it
+// is not aborted by a context — use Guard.
+func (s *Session) Client() *gosmtp.Client { return s.client }
+
+// stage runs f as the named step, timing it and recording its outcome.
+func (s *Session) stage(name string, f func() (*Reply, error)) error {
+	start := s.now()
+	rep, err := f()
+	st := Stage{Name: name, StartMs: ms(start.Sub(s.t0)), DurationMs: ms(s.now().Sub(start)), Reply: rep}
+	if rep == nil {
+		st.Reply = ReplyOf(err)
+	}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	s.mu.Lock()
+	s.stages = append(s.stages, st)
+	s.mu.Unlock()
+	return err
+}
+
+// Guard arranges for the connection to be closed when ctx is cancelled
+// while a call is in progress; call the returned function when the call
+// returns. go-smtp has no context support: this is how it gets one.
+func (s *Session) Guard(ctx context.Context) (stop func()) {
+	if s.raw == nil {
+		return func() {}
+	}
+	raw := s.raw
+	st := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	return func() { st() }
+}
+
+// classify turns a network error into one of the package's sentinels.
+func (s *Session) classify(ctx context.Context, what string, timeout time.Duration, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	if ReplyOf(err) != nil {
+		return err
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, ErrTimeout), errors.Is(err, ErrRefused), errors.Is(err, ErrUnreachable), errors.Is(err, ErrClosed):
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %s: no answer within %s", ErrTimeout, what, timeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("%w: %s", ErrRefused, what)
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, what, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
+		return fmt.Errorf("%w: %s", ErrClosed, what)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Connect opens the TCP connection and waits for the greeting without
+// talking first. A greeting other than 220 is returned as a *ReplyError
+// (the session stays open so that Quit can be sent, RFC 5321 §3.1).
+func (s *Session) Connect(ctx context.Context) error {
+	if s.raw != nil {
+		return fmt.Errorf("%w: already connected", ErrState)
+	}
+	err := s.stage("connect", func() (*Reply, error) {
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Connect)
+		defer cancel()
+		c, err := s.cfg.Dialer.DialContext(dctx, "tcp", s.addr)
+		if err != nil {
+			if ctx.Err() == nil && dctx.Err() != nil {
+				err = fmt.Errorf("%w: connect to %s: no answer within %s", ErrTimeout, s.addr, s.cfg.Timeouts.Connect)
+			}
+			return nil, s.classify(ctx, "connect to "+s.addr, s.cfg.Timeouts.Connect, err)
+		}
+		s.raw = c
+		s.rec = newRecorder(c, s.tr)
+		s.br = bufio.NewReaderSize(s.rec, 4096)
+		s.tr.Note("connected to " + s.addr)
+		return nil, nil
+	})
+	if err != nil {
+		s.tr.Note(err.Error())
+		return err
+	}
+	return s.stage("banner", func() (*Reply, error) {
+		defer s.Guard(ctx)()
+		_ = s.raw.SetReadDeadline(s.now().Add(s.cfg.Timeouts.Banner))
+		rep, err := ReadReply(s.br)
+		_ = s.raw.SetReadDeadline(time.Time{})
+		if err != nil {
+			err = s.classify(ctx, "greeting", s.cfg.Timeouts.Banner, err)
+			s.rec.flush()
+			s.tr.Note(err.Error())
+			return nil, err
+		}
+		s.banner = rep
+		if rep.Code != 220 {
+			return rep, &ReplyError{Command: "greeting", Reply: rep}
+		}
+		s.client = s.newClient(s.rec, s.br)
+		return rep, nil
+	})
+}
+
+// replayConn feeds go-smtp a synthetic greeting (the real one was read and
+// recorded already) and then the connection's bytes.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (s *Session) newClient(c net.Conn, r io.Reader) *gosmtp.Client {
+	greeting := strings.NewReader("220 mxray-replayed-greeting\r\n")
+	cl := gosmtp.NewClient(&replayConn{Conn: c, r: io.MultiReader(greeting, r)})
+	cl.CommandTimeout = s.cfg.Timeouts.Command
+	cl.SubmissionTimeout = 4 * s.cfg.Timeouts.Command
+	return cl
+}
+
+// Hello sends EHLO (falling back to HELO when the server answers 500/502)
+// with the configured name.
+func (s *Session) Hello(ctx context.Context) error {
+	name := "ehlo"
+	if s.tlsConn != nil {
+		name = "ehlo_tls"
+	}
+	return s.stage(name, func() (*Reply, error) {
+		if s.client == nil {
+			return nil, fmt.Errorf("%w: no greeting yet", ErrState)
+		}
+		defer s.Guard(ctx)()
+		err := s.client.Hello(s.cfg.HELO)
+		if err != nil {
+			return nil, s.classify(ctx, "EHLO", s.cfg.Timeouts.Command, err)
+		}
+		s.hello = true
+		return nil, nil
+	})
+}
+
+// KnownExtensions are the EHLO keywords Extensions reports.
+var KnownExtensions = []string{
+	"SIZE", "PIPELINING", "8BITMIME", "SMTPUTF8", "CHUNKING", "BINARYMIME",
+	"ENHANCEDSTATUSCODES", "REQUIRETLS", "STARTTLS", "DSN", "AUTH", "DELIVERBY",
+	"MT-PRIORITY", "RRVS", "LIMITS", "ETRN", "VRFY", "PRDR", "XCLIENT",
+}
+
+// Extensions returns the known EHLO keywords the server announced, each
+// with its parameter ("SIZE 10240000"), in KnownExtensions order.
+func (s *Session) Extensions() []string {
+	if s.client == nil || !s.hello {
+		return nil
+	}
+	var out []string
+	for _, k := range KnownExtensions {
+		if ok, p := s.client.Extension(k); ok {
+			if p != "" {
+				k += " " + p
+			}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Extension reports whether the server announced keyword and its parameter.
+func (s *Session) Extension(keyword string) (bool, string) {
+	if s.client == nil || !s.hello {
+		return false, ""
+	}
+	return s.client.Extension(keyword)
+}
+
+// StartTLS sends STARTTLS and, on a 220 reply, performs an explicit, timed
+// TLS handshake with cfg. After it succeeds, the conversation continues
+// inside TLS: call Hello again. A handshake error leaves the session
+// unusable (close it).
+func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) (*tls.ConnectionState, error) {
+	if s.client == nil || !s.hello || s.tlsConn != nil {
+		return nil, fmt.Errorf("%w: STARTTLS needs a plaintext session after EHLO", ErrState)
+	}
+	err := s.stage("starttls", func() (*Reply, error) {
+		defer s.Guard(ctx)()
+		_ = s.raw.SetDeadline(s.now().Add(s.cfg.Timeouts.Command))
+		defer func() { _ = s.raw.SetDeadline(time.Time{}) }()
+		if _, err := io.WriteString(s.rec, "STARTTLS\r\n"); err != nil {
+			return nil, s.classify(ctx, "STARTTLS", s.cfg.Timeouts.Command, err)
+		}
+		rep, err := ReadReply(s.br)
+		if err != nil {
+			return nil, s.classify(ctx, "STARTTLS", s.cfg.Timeouts.Command, err)
+		}
+		if rep.Code != 220 {
+			return rep, &ReplyError{Command: "STARTTLS", Reply: rep}
+		}
+		return rep, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var state tls.ConnectionState
+	err = s.stage("tls_handshake", func() (*Reply, error) {
+		s.rec.stop()
+		s.tr.Note("TLS handshake")
+		hctx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Command)
+		defer cancel()
+		tc := tls.Client(&replayConn{Conn: s.rec, r: s.br}, cfg)
+		if err := tc.HandshakeContext(hctx); err != nil {
+			if ctx.Err() == nil && hctx.Err() != nil {
+				err = fmt.Errorf("%w: TLS handshake: no answer within %s", ErrTimeout, s.cfg.Timeouts.Command)
+			}
+			err = s.classify(ctx, "TLS handshake", s.cfg.Timeouts.Command, err)
+			s.tr.Note(err.Error())
+			return nil, err
+		}
+		s.tlsConn = tc
+		state = tc.ConnectionState()
+		s.tlsState = &state
+		s.tr.Note(fmt.Sprintf("TLS established: %s, %s", tls.VersionName(state.Version), tls.CipherSuiteName(state.CipherSuite)))
+		s.tlsRec = newRecorder(tc, s.tr)
+		s.client = s.newClient(s.tlsRec, s.tlsRec)
+		s.hello = false
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &state, nil
+}
+
+// cmd runs one go-smtp command as a timed stage.
+func (s *Session) cmd(ctx context.Context, name, what string, f func(c *gosmtp.Client) error) error {
+	return s.stage(name, func() (*Reply, error) {
+		if s.client == nil || !s.hello {
+			return nil, fmt.Errorf("%w: %s before EHLO", ErrState, what)
+		}
+		defer s.Guard(ctx)()
+		if err := f(s.client); err != nil {
+			if r := ReplyOf(err); r != nil {
+				return r, &ReplyError{Command: what, Reply: r}
+			}
+			return nil, s.classify(ctx, what, s.cfg.Timeouts.Command, err)
+		}
+		return nil, nil
+	})
+}
+
+// Mail sends MAIL FROM:<from> ("" is the null reverse-path).
+func (s *Session) Mail(ctx context.Context, from string) error {
+	return s.cmd(ctx, "mail", "MAIL FROM:<"+from+">", func(c *gosmtp.Client) error { return c.Mail(from, nil) })
+}
+
+// Rcpt sends RCPT TO:<to>; name labels the stage (e.g. "rcpt_postmaster").
+func (s *Session) Rcpt(ctx context.Context, name, to string) error {
+	return s.cmd(ctx, name, "RCPT TO:<"+to+">", func(c *gosmtp.Client) error { return c.Rcpt(to, nil) })
+}
+
+// Verify sends VRFY addr. go-smtp expects 250: a 251 or 252 comes back as a
+// *ReplyError with that code.
+func (s *Session) Verify(ctx context.Context, name, addr string) error {
+	return s.cmd(ctx, name, "VRFY "+addr, func(c *gosmtp.Client) error { return c.Verify(addr) })
+}
+
+// Reset sends RSET.
+func (s *Session) Reset(ctx context.Context) error {
+	return s.cmd(ctx, "rset", "RSET", func(c *gosmtp.Client) error {
+		if err := c.Reset(); err != nil {
+			return err
+		}
+		s.hello = true // go-smtp would send EHLO again before the next command
+		return nil
+	})
+}
+
+// Quit sends QUIT (after a non-220 greeting too) and closes the session.
+func (s *Session) Quit(ctx context.Context) error {
+	defer s.Close()
+	if s.raw == nil || s.closed {
+		return nil
+	}
+	if s.client == nil || !s.hello {
+		// No go-smtp client (rejected greeting) or no EHLO yet: go-smtp
+		// would send EHLO first, so write QUIT ourselves.
+		return s.stage("quit", func() (*Reply, error) {
+			defer s.Guard(ctx)()
+			c, br := net.Conn(s.rec), s.br
+			if s.tlsConn != nil {
+				c, br = s.tlsRec, bufio.NewReader(s.tlsRec)
+			}
+			_ = s.raw.SetDeadline(s.now().Add(s.cfg.Timeouts.Command))
+			if _, err := io.WriteString(c, "QUIT\r\n"); err != nil {
+				return nil, s.classify(ctx, "QUIT", s.cfg.Timeouts.Command, err)
+			}
+			rep, err := ReadReply(br)
+			if err != nil {
+				return nil, s.classify(ctx, "QUIT", s.cfg.Timeouts.Command, err)
+			}
+			return rep, nil
+		})
+	}
+	return s.cmd(ctx, "quit", "QUIT", func(c *gosmtp.Client) error { return c.Quit() })
+}
+
+// Close closes the connection without QUIT. It is safe to call twice.
+func (s *Session) Close() error {
+	if s.raw == nil || s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.tlsRec != nil {
+		s.tlsRec.flush()
+	} else if s.rec != nil {
+		s.rec.flush()
+	}
+	return s.raw.Close()
+}
