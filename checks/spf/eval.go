@@ -1,0 +1,685 @@
+package spf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// Result is a check_host() result (RFC 7208 §2.6). Its values are the wire
+// words used in Received-SPF and in mxray's JSON.
+type Result string
+
+// The results.
+const (
+	None      Result = "none"
+	Neutral   Result = "neutral"
+	Pass      Result = "pass"
+	Fail      Result = "fail"
+	SoftFail  Result = "softfail"
+	TempError Result = "temperror"
+	PermError Result = "permerror"
+)
+
+// The processing limits of RFC 7208 §4.6.4.
+const (
+	MaxDNSTerms = 10 // include, a, mx, ptr, exists and redirect terms per evaluation
+	MaxVoid     = 2  // lookups answering NXDOMAIN or no records
+	MaxNames    = 10 // MX hosts per mx term; PTR names per ptr term or %{p}
+)
+
+// ErrLimit is wrapped by errors about exceeded processing limits.
+var ErrLimit = errors.New("spf: processing limit exceeded")
+
+// Params are the inputs of check_host() (RFC 7208 §4.1).
+type Params struct {
+	IP     netip.Addr // the SMTP client's address
+	Domain string     // the domain whose policy is evaluated (MAIL FROM domain or HELO)
+	// Sender is the MAIL FROM address; "" means postmaster@Domain, and a
+	// sender without local-part gets "postmaster".
+	Sender   string
+	HELO     string           // the HELO/EHLO name, for %{h}
+	Receiver string           // the receiving host's name, for %{r} ("unknown" when empty)
+	Now      func() time.Time // the clock, for %{t}
+	// DefaultExplanation is the explanation of a fail result when the
+	// record has no usable exp= (a macro-string; "" means none).
+	DefaultExplanation string
+	// NoPrefetch disables the concurrent prefetching of include, redirect
+	// and mechanism targets (evaluation order and limits are the same
+	// either way; only latency differs).
+	NoPrefetch bool
+}
+
+func (p *Params) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+// Step is one line of an evaluation trace.
+type Step struct {
+	Depth  int    `json:"depth"`
+	Domain string `json:"domain"`
+	Term   string `json:"term,omitempty"`
+	Note   string `json:"note"`
+}
+
+// Outcome is what check_host() returns: the result (always set), the term
+// that decided it, the explanation of a fail, the reason of an error, the
+// counts of limited lookups, and the trace.
+type Outcome struct {
+	Result      Result `json:"result"`
+	Mechanism   string `json:"mechanism,omitempty"` // the deciding term, "default" when nothing matched
+	Domain      string `json:"domain,omitempty"`    // the domain whose record decided
+	Explanation string `json:"explanation,omitempty"`
+	Reason      string `json:"reason,omitempty"` // why a temperror or permerror happened
+	Lookups     int    `json:"lookups"`          // DNS-querying terms evaluated
+	VoidLookups int    `json:"void_lookups"`
+	Trace       []Step `json:"trace,omitempty"`
+	// Queries are the DNS exchanges the evaluation used, for evidence.
+	Queries []dnsq.Query `json:"-"`
+}
+
+// prefetchBudget bounds how many include/redirect/mechanism targets one
+// evaluation fetches ahead of need. Twice the term limit covers every record
+// the evaluation can reach in breadth-first order.
+const prefetchBudget = 2 * MaxDNSTerms
+
+type evaluation struct {
+	c                           *dnsq.Client
+	p                           Params
+	sender, local, senderDomain string
+
+	lookups, voids int
+	trace          []Step
+	queries        []dnsq.Query
+
+	pfCtx    context.Context
+	pfWG     sync.WaitGroup
+	pfBudget atomic.Int32
+}
+
+// outcome is an internal result with its context.
+type outcome struct {
+	r      Result
+	mech   string
+	domain string
+	exp    string
+	reason string
+}
+
+// evalErr aborts an evaluation with temperror or permerror.
+type evalErr struct {
+	r   Result
+	msg string
+}
+
+func (e *evalErr) Error() string { return string(e.r) + ": " + e.msg }
+
+func temp(format string, a ...any) *evalErr {
+	return &evalErr{TempError, fmt.Sprintf(format, a...)}
+}
+func perm(format string, a ...any) *evalErr {
+	return &evalErr{PermError, fmt.Sprintf(format, a...)}
+}
+
+// CheckHost evaluates the SPF policy of p.Domain for p.IP per RFC 7208 §4–§7.
+// Lookups go through c (cached per run). Targets of include, redirect and
+// DNS mechanisms are fetched concurrently ahead of need; the evaluation
+// itself is sequential, so term order and limits are exactly the RFC's.
+func CheckHost(ctx context.Context, c *dnsq.Client, p Params) Outcome {
+	p.IP = p.IP.Unmap()
+	e := &evaluation{c: c, p: p}
+	sender := p.Sender
+	if sender == "" {
+		sender = "postmaster@" + p.Domain
+	}
+	if at := strings.LastIndexByte(sender, '@'); at < 0 {
+		e.local, e.senderDomain = "postmaster", sender
+	} else {
+		e.local, e.senderDomain = sender[:at], sender[at+1:]
+		if e.local == "" {
+			e.local = "postmaster"
+		}
+	}
+	e.sender = e.local + "@" + e.senderDomain
+	if !p.NoPrefetch {
+		var cancel context.CancelFunc
+		e.pfCtx, cancel = context.WithCancel(ctx)
+		e.pfBudget.Store(prefetchBudget)
+		defer func() {
+			cancel()
+			e.pfWG.Wait()
+		}()
+	}
+	o := e.checkHost(ctx, strings.TrimSuffix(p.Domain, "."), 0, "")
+	return Outcome{Result: o.r, Mechanism: o.mech, Domain: o.domain, Explanation: o.exp, Reason: o.reason,
+		Lookups: e.lookups, VoidLookups: e.voids, Trace: e.trace, Queries: e.queries}
+}
+
+func (e *evaluation) step(depth int, domain, term, format string, a ...any) {
+	if len(e.trace) >= 500 {
+		return
+	}
+	e.trace = append(e.trace, Step{Depth: depth, Domain: domain, Term: term, Note: fmt.Sprintf(format, a...)})
+}
+
+// ValidDomain reports whether d is a usable <domain> for check_host()
+// (RFC 7208 §4.3): a multi-label name of at most 253 octets whose labels are
+// 1–63 octets, not a domain literal.
+func ValidDomain(d string) bool {
+	d = strings.TrimSuffix(d, ".")
+	if d == "" || len(d) > 253 || d[0] == '[' {
+		return false
+	}
+	labels := 0
+	start := 0
+	for i := 0; i <= len(d); i++ {
+		if i == len(d) || d[i] == '.' {
+			if i-start < 1 || i-start > 63 {
+				return false
+			}
+			labels++
+			start = i + 1
+			continue
+		}
+		if c := d[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return labels >= 2
+}
+
+func (e *evaluation) lookup(ctx context.Context, name string, qt uint16) (*dnsq.Answer, error) {
+	a, err := e.c.Lookup(ctx, dnsName(name), qt)
+	if err != nil {
+		e.queries = append(e.queries, dnsq.QueriesOf(err)...)
+		return nil, err
+	}
+	e.queries = append(e.queries, a.Query)
+	return a, nil
+}
+
+// FetchRecord looks up the TXT records of domain and selects the SPF record
+// (RFC 7208 §4.4–§4.5). It returns the record text (strings concatenated),
+// the number of SPF records found (0: none; more than 1: permerror), and
+// the answer; a DNS failure is an error.
+func FetchRecord(ctx context.Context, c *dnsq.Client, domain string) (string, int, *dnsq.Answer, error) {
+	a, err := c.Lookup(ctx, domain, dns.TypeTXT)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	rec, n := SelectRecord(a.TXT())
+	return rec, n, a, nil
+}
+
+// SelectRecord picks the SPF record among TXT records given as their
+// character-strings in presentation form (as dnsq returns them), and
+// reports how many SPF records there were.
+func SelectRecord(txts [][]string) (string, int) {
+	var rec string
+	n := 0
+	for _, strs := range txts {
+		s := JoinTXT(strs)
+		if IsSPF(s) {
+			n++
+			if n == 1 {
+				rec = s
+			}
+		}
+	}
+	return rec, n
+}
+
+// JoinTXT concatenates a TXT record's character-strings, decoding the
+// presentation-format escapes (\" \\ \DDD) that the DNS library applies.
+func JoinTXT(strs []string) string {
+	escaped := false
+	for _, s := range strs {
+		if strings.IndexByte(s, '\\') >= 0 {
+			escaped = true
+		}
+	}
+	if !escaped {
+		return strings.Join(strs, "")
+	}
+	var b []byte
+	for _, s := range strs {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c != '\\' || i+1 >= len(s) {
+				b = append(b, c)
+				continue
+			}
+			if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+				b = append(b, byte(int(s[i+1]-'0')*100+int(s[i+2]-'0')*10+int(s[i+3]-'0')))
+				i += 3
+				continue
+			}
+			b = append(b, s[i+1])
+			i++
+		}
+	}
+	return string(b)
+}
+
+// checkHost is check_host() for one domain; depth is the include/redirect
+// nesting, via the term that led here.
+func (e *evaluation) checkHost(ctx context.Context, domain string, depth int, via string) outcome {
+	if !ValidDomain(domain) {
+		e.step(depth, domain, via, "not a valid multi-label domain name: none")
+		return outcome{r: None, domain: domain, reason: fmt.Sprintf("%q is not a valid domain name", domain)}
+	}
+	a, err := e.lookup(ctx, domain, dns.TypeTXT)
+	if err != nil {
+		if errors.Is(err, dnsq.ErrInvalidName) {
+			return outcome{r: None, domain: domain, reason: err.Error()}
+		}
+		e.step(depth, domain, via, "TXT lookup failed: %v", err)
+		return outcome{r: TempError, domain: domain, reason: fmt.Sprintf("TXT lookup for %s failed: %v", domain, err)}
+	}
+	txt, n := SelectRecord(a.TXT())
+	switch {
+	case n == 0:
+		why := "no SPF record"
+		if a.NXDomain() {
+			why = "domain does not exist"
+		}
+		e.step(depth, domain, via, "%s: none", why)
+		return outcome{r: None, domain: domain, reason: fmt.Sprintf("%s: %s", domain, why)}
+	case n > 1:
+		e.step(depth, domain, via, "%d SPF records: permerror", n)
+		return outcome{r: PermError, domain: domain, reason: fmt.Sprintf("%s publishes %d SPF records", domain, n)}
+	}
+	rec, err := Parse(txt)
+	if err != nil {
+		e.step(depth, domain, via, "%v", err)
+		return outcome{r: PermError, domain: domain, reason: fmt.Sprintf("%s: %v", domain, err)}
+	}
+	e.step(depth, domain, via, "record %q", txt)
+	e.prefetch(rec, domain)
+
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		if t.IsModifier() {
+			continue
+		}
+		if t.CountsLookup() {
+			e.lookups++
+			if e.lookups > MaxDNSTerms {
+				e.step(depth, domain, t.Text, "DNS-querying term number %d: permerror", e.lookups)
+				return outcome{r: PermError, domain: domain, mech: t.Text,
+					reason: fmt.Sprintf("more than %d DNS-querying terms (include, a, mx, ptr, exists, redirect); the limit was passed at %s in %s", MaxDNSTerms, t.Text, domain)}
+			}
+		}
+		ok, err := e.match(ctx, t, domain, depth)
+		if err != nil {
+			var ee *evalErr
+			if !errors.As(err, &ee) {
+				ee = perm("%v", err)
+			}
+			e.step(depth, domain, t.Text, "%s", ee.Error())
+			return outcome{r: ee.r, domain: domain, mech: t.Text, reason: ee.msg}
+		}
+		if !ok {
+			e.step(depth, domain, t.Text, "no match")
+			continue
+		}
+		r := t.Qual.Result()
+		e.step(depth, domain, t.Text, "match: %s", r)
+		o := outcome{r: r, mech: t.Text, domain: domain}
+		if r == Fail {
+			o.exp = e.explanation(ctx, rec, domain)
+		}
+		return o
+	}
+	if t := rec.RedirectTerm(); t != nil {
+		e.lookups++
+		if e.lookups > MaxDNSTerms {
+			e.step(depth, domain, t.Text, "DNS-querying term number %d: permerror", e.lookups)
+			return outcome{r: PermError, domain: domain, mech: t.Text,
+				reason: fmt.Sprintf("more than %d DNS-querying terms; the limit was passed at %s in %s", MaxDNSTerms, t.Text, domain)}
+		}
+		target, err := e.target(ctx, t, domain)
+		if err != nil {
+			return outcome{r: PermError, domain: domain, mech: t.Text, reason: err.Error()}
+		}
+		o := e.checkHost(ctx, target, depth+1, t.Text)
+		if o.r == None {
+			return outcome{r: PermError, domain: domain, mech: t.Text, reason: fmt.Sprintf("redirect target %s has no SPF record", target)}
+		}
+		return o
+	}
+	e.step(depth, domain, "", "no term matched: neutral")
+	return outcome{r: Neutral, domain: domain, mech: "default"}
+}
+
+// target expands a term's domain-spec (or returns the current domain) and
+// shortens it to 253 octets by dropping leading labels (RFC 7208 §7.3).
+func (e *evaluation) target(ctx context.Context, t *Term, domain string) (string, error) {
+	if t.Domain == "" {
+		return domain, nil
+	}
+	s, err := e.expand(ctx, t.Domain, domain, false)
+	if err != nil {
+		return "", err
+	}
+	return truncateName(s), nil
+}
+
+func truncateName(s string) string {
+	s = strings.TrimSuffix(s, ".")
+	for len(s) > 253 {
+		i := strings.IndexByte(s, '.')
+		if i < 0 {
+			return s[len(s)-253:]
+		}
+		s = s[i+1:]
+	}
+	return s
+}
+
+func (e *evaluation) void(name string) error {
+	e.voids++
+	if e.voids > MaxVoid {
+		return perm("more than %d void lookups (the last for %s)", MaxVoid, name)
+	}
+	return nil
+}
+
+func addrType(ip netip.Addr) uint16 {
+	if ip.Is4() {
+		return dns.TypeA
+	}
+	return dns.TypeAAAA
+}
+
+// lookupTerm performs a mechanism's lookup; DNS failures are temperror.
+func (e *evaluation) lookupTerm(ctx context.Context, name string, qt uint16) (*dnsq.Answer, error) {
+	a, err := e.lookup(ctx, name, qt)
+	if err != nil {
+		if errors.Is(err, dnsq.ErrInvalidName) {
+			return nil, nil
+		}
+		return nil, temp("%s %s lookup failed: %v", name, dns.TypeToString[qt], err)
+	}
+	return a, nil
+}
+
+func (e *evaluation) match(ctx context.Context, t *Term, domain string, depth int) (bool, error) {
+	ip := e.p.IP
+	switch t.Mech {
+	case MechAll:
+		return true, nil
+	case MechIP4, MechIP6:
+		return t.Net.Contains(ip), nil
+	}
+	target, err := e.target(ctx, t, domain)
+	if err != nil {
+		return false, perm("%v", err)
+	}
+	switch t.Mech {
+	case MechInclude:
+		o := e.checkHost(ctx, target, depth+1, t.Text)
+		switch o.r {
+		case Pass:
+			return true, nil
+		case Fail, SoftFail, Neutral:
+			return false, nil
+		case TempError:
+			return false, &evalErr{TempError, o.reason}
+		case None:
+			return false, perm("include target %s has no SPF record", target)
+		default:
+			return false, &evalErr{PermError, o.reason}
+		}
+	case MechA:
+		a, err := e.lookupTerm(ctx, target, addrType(ip))
+		if err != nil {
+			return false, err
+		}
+		if a == nil || a.Empty() {
+			return false, e.void(target)
+		}
+		return matchAddrs(a.Addrs(), ip, t), nil
+	case MechMX:
+		a, err := e.lookupTerm(ctx, target, dns.TypeMX)
+		if err != nil {
+			return false, err
+		}
+		if a == nil || a.Empty() {
+			return false, e.void(target)
+		}
+		mxs := a.MX()
+		if len(mxs) > MaxNames {
+			return false, perm("%s has %d MX records; at most %d may be looked up", target, len(mxs), MaxNames)
+		}
+		for _, mx := range mxs {
+			h, err := e.lookupTerm(ctx, mx.Mx, addrType(ip))
+			if err != nil {
+				return false, err
+			}
+			if h != nil && matchAddrs(h.Addrs(), ip, t) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case MechPTR:
+		for _, name := range e.validatedNames(ctx) {
+			if strings.EqualFold(name, target) || hasSuffixFold(name, "."+target) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case MechExists:
+		a, err := e.lookupTerm(ctx, target, dns.TypeA)
+		if err != nil {
+			return false, err
+		}
+		if a == nil || a.Empty() {
+			return false, e.void(target)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+func matchAddrs(addrs []netip.Addr, ip netip.Addr, t *Term) bool {
+	bits := t.CIDR4
+	if ip.Is6() {
+		bits = t.CIDR6
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if a.Is4() != ip.Is4() {
+			continue
+		}
+		p, err := a.Prefix(bits)
+		if err == nil && p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// validatedNames returns the validated host names of the client IP (RFC
+// 7208 §5.5): PTR names (the first 10) whose addresses include the IP. DNS
+// errors skip a name; a failed PTR lookup yields none.
+func (e *evaluation) validatedNames(ctx context.Context) []string {
+	a, err := e.lookup(ctx, reverseName(e.p.IP), dns.TypePTR)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	n := 0
+	for _, rr := range a.Records() {
+		ptr, ok := rr.(*dns.PTR)
+		if !ok {
+			continue
+		}
+		if n++; n > MaxNames {
+			break
+		}
+		h, err := e.lookup(ctx, ptr.Ptr, addrType(e.p.IP))
+		if err != nil {
+			continue
+		}
+		for _, addr := range h.Addrs() {
+			if addr.Unmap() == e.p.IP {
+				out = append(out, strings.TrimSuffix(ptr.Ptr, "."))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// validatedName is the %{p} value: a validated name equal to domain, else
+// one under domain, else any validated name, else "unknown".
+func (e *evaluation) validatedName(ctx context.Context, domain string) string {
+	names := e.validatedNames(ctx)
+	for _, n := range names {
+		if strings.EqualFold(n, domain) {
+			return n
+		}
+	}
+	for _, n := range names {
+		if hasSuffixFold(n, "."+domain) {
+			return n
+		}
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return "unknown"
+}
+
+// explanation computes the explanation of a fail (RFC 7208 §6.2); any
+// problem with exp= falls back to the default explanation.
+func (e *evaluation) explanation(ctx context.Context, rec *Record, domain string) string {
+	def := func() string {
+		if e.p.DefaultExplanation == "" {
+			return ""
+		}
+		s, err := e.expand(ctx, e.p.DefaultExplanation, domain, true)
+		if err != nil {
+			return e.p.DefaultExplanation
+		}
+		return s
+	}
+	t := rec.ExpTerm()
+	if t == nil {
+		return def()
+	}
+	target, err := e.target(ctx, t, domain)
+	if err != nil || !ValidDomain(target) {
+		return def()
+	}
+	a, err := e.lookup(ctx, target, dns.TypeTXT)
+	if err != nil {
+		return def()
+	}
+	txts := a.TXT()
+	if len(txts) != 1 {
+		return def()
+	}
+	s, err := e.expand(ctx, JoinTXT(txts[0]), domain, true)
+	if err != nil {
+		return def()
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return def()
+		}
+	}
+	return s
+}
+
+// prefetch starts lookups of the record's targets ahead of need, within
+// the evaluation's budget. Results land in the client's cache; the
+// evaluation reads them in order.
+func (e *evaluation) prefetch(rec *Record, domain string) {
+	if e.pfCtx == nil {
+		return
+	}
+	ctx := e.pfCtx
+	fam := addrType(e.p.IP)
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		if !t.CountsLookup() || t.Mech == MechPTR {
+			continue
+		}
+		target := domain
+		if t.Domain != "" {
+			if strings.IndexByte(t.Domain, '%') >= 0 {
+				if strings.Contains(strings.ToLower(t.Domain), "%{p") {
+					continue
+				}
+				s, err := e.expand(ctx, t.Domain, domain, false)
+				if err != nil {
+					continue
+				}
+				target = s
+			} else {
+				target = t.Domain
+			}
+		}
+		target = truncateName(target)
+		if !ValidDomain(target) {
+			continue
+		}
+		if e.pfBudget.Add(-1) < 0 {
+			return
+		}
+		mech := t.Mech
+		e.pfWG.Add(1)
+		go func() {
+			defer e.pfWG.Done()
+			switch {
+			case mech == MechInclude || mech == MechNone:
+				txt, n, _, err := FetchRecord(ctx, e.c, dnsName(target))
+				if err != nil || n != 1 {
+					return
+				}
+				if r, err := Parse(txt); err == nil {
+					e.prefetch(r, target)
+				}
+			case mech == MechA:
+				_, _ = e.c.Lookup(ctx, dnsName(target), fam)
+			case mech == MechExists:
+				_, _ = e.c.Lookup(ctx, dnsName(target), dns.TypeA)
+			case mech == MechMX:
+				a, err := e.c.Lookup(ctx, dnsName(target), dns.TypeMX)
+				if err != nil {
+					return
+				}
+				mxs := a.MX()
+				if len(mxs) > MaxNames {
+					return
+				}
+				var wg sync.WaitGroup
+				for _, mx := range mxs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, _ = e.c.Lookup(ctx, mx.Mx, fam)
+					}()
+				}
+				wg.Wait()
+			}
+		}()
+	}
+}
