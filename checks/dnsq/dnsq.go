@@ -442,3 +442,27 @@ func (c *Client) record(q Query) {
 		c.dropped++
 	}
 }
+
+// ErrResolverBroken means the resolver's answers cannot be trusted: it
+// denies that the root zone exists or has name servers, as filtering and
+// captive resolvers do.
+var ErrResolverBroken = errors.New("dnsq: resolver answers cannot be trusted")
+
+// Sanity asks for the root zone's NS records (a question the dns check asks
+// too, so it costs no extra query) and returns ErrResolverBroken when the
+// resolver answers NXDOMAIN or no records, since a resolver that denies the
+// root would make every domain look non-existent. A resolver that does not
+// answer at all is not reported here: the checks report that with evidence.
+func (c *Client) Sanity(ctx context.Context) error {
+	ans, err := c.Lookup(ctx, ".", dns.TypeNS)
+	if err != nil {
+		return nil
+	}
+	if ans.NXDomain() {
+		return fmt.Errorf("%w: %s answers NXDOMAIN for the root zone (a filtering or broken resolver; use --resolver)", ErrResolverBroken, ans.Query.Server)
+	}
+	if len(ans.Records()) == 0 {
+		return fmt.Errorf("%w: %s returns no NS records for the root zone (a filtering or broken resolver; use --resolver)", ErrResolverBroken, ans.Query.Server)
+	}
+	return nil
+}

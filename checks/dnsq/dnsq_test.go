@@ -319,3 +319,21 @@ func TestCheckName(t *testing.T) {
 		t.Errorf("got %q %v", n, err)
 	}
 }
+
+func TestSanity(t *testing.T) {
+	w := mailtest.New(t, zone) // no root zone: the server answers NXDOMAIN for "."
+	c := newClient(t, w, time.Second)
+	if err := c.Sanity(context.Background()); !errors.Is(err, dnsq.ErrResolverBroken) {
+		t.Fatalf("root NXDOMAIN: err = %v", err)
+	}
+	if err := w.DNS.AddZone(". NS a.root.example.\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := newClient(t, w, time.Second).Sanity(context.Background()); err != nil {
+		t.Fatalf("sane resolver: %v", err)
+	}
+	w.DNS.Script(".", 0, mailtest.Timeout)
+	if err := newClient(t, w, 200*time.Millisecond).Sanity(context.Background()); err != nil {
+		t.Fatalf("an unreachable resolver is left to the checks: %v", err)
+	}
+}

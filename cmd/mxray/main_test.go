@@ -180,11 +180,14 @@ xn--bcher-kva.example. MX 20 mx1.good.example.
 	dead := pc.LocalAddr().String()
 	pc.Close()
 
+	lying := mailtest.New(t, "good.example. MX 10 mx1.good.example.\n") // no root zone: "." is NXDOMAIN
+
 	tests := []struct {
 		name string
 		args []string
 		want int
 	}{
+		{"resolver denies the root zone", []string{"check", "good.example", "--resolver", lying.DNS.Addr()}, report.ExitCouldNotRun},
 		{"warn below default threshold", []string{"check", "warn.example", "--only", "mx", "--resolver", res}, report.ExitOK},
 		{"warn at --fail-on warn", []string{"check", "warn.example", "--only", "mx", "--resolver", res, "--fail-on", "warn"}, report.ExitFindings},
 		{"fail", []string{"check", "broken.example", "--only", "mx", "--resolver", res}, report.ExitFindings},
