@@ -184,10 +184,16 @@ func normalizeDomain(in string) (string, error) {
 		return "", usagef("invalid domain %q: %v", in, err)
 	}
 	ascii = strings.ToLower(ascii)
-	if _, err := dnsq.CheckName(ascii); err != nil || !strings.Contains(ascii, ".") {
-		if err == nil {
-			err = errors.New("a domain needs at least two labels")
+	labels := strings.Split(ascii, ".")
+	if len(labels) < 2 {
+		return "", usagef("invalid domain %q: a domain needs at least two labels", in)
+	}
+	for _, l := range labels {
+		if l == "" {
+			return "", usagef("invalid domain %q: empty label", in)
 		}
+	}
+	if _, err := dnsq.CheckName(ascii); err != nil {
 		return "", usagef("invalid domain %q: %v", in, err)
 	}
 	return ascii, nil
