@@ -4,9 +4,11 @@ package all
 
 import (
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dkim"
 	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/spf"
 )
 
 // Checks returns every check in report order.
@@ -14,6 +16,8 @@ func Checks() []checks.Check {
 	return []checks.Check{
 		dnscheck.Check{},
 		mx.Check{},
+		spf.Check{},
+		dkim.Check{},
 		dmarc.Check{},
 	}
 }

@@ -1,0 +1,377 @@
+// Package dkim implements the "dkim" check: the DKIM key records
+// (RFC 6376 §3.6.1; ed25519 per RFC 8463) published for the selectors given
+// with --selector and for a built-in list of common selectors probed
+// concurrently, with RFC 8020 NXDOMAIN cut-off at _domainkey. Each key is
+// parsed, decoded and measured.
+package dkim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/tagval"
+)
+
+// ID is the check ID.
+const ID = "dkim"
+
+// Check is the dkim check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "DKIM keys" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return nil }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "dkim.none-found", Severity: checks.SevWarn, Title: "No DKIM key found among the selectors probed",
+		Why: "Gmail, Yahoo and Outlook require DKIM from bulk senders and DMARC needs an aligned signature or SPF. Selectors cannot be listed, so mxray can only guess common ones: the domain may still sign with another selector.",
+		Fix: "Pass the selector you sign with (the s= tag of the DKIM-Signature header in a message you sent) with `--selector`; if the domain does not sign mail, set up DKIM with a 2048-bit key.",
+		Ref: "RFC 6376 §3.6.2.1"},
+	{ID: "dkim.selector-missing", Severity: checks.SevFail, Title: "A selector given with --selector has no DKIM key record",
+		Why: "Receivers look the key up at <selector>._domainkey.<domain>; without a record every signature with this selector fails.",
+		Fix: "Publish the key: `<selector>._domainkey.<domain>. IN TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"`.",
+		Ref: "RFC 6376 §3.6.2"},
+	{ID: "dkim.syntax", Severity: checks.SevFail, Title: "A DKIM key record is malformed",
+		Why: "Verifiers that cannot parse the key record treat every signature with the selector as failed (permerror).",
+		Fix: "Republish the record as `v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>` with no other changes.",
+		Ref: "RFC 6376 §3.6.1"},
+	{ID: "dkim.key-too-short", Severity: checks.SevFail, Title: "A DKIM RSA key is shorter than 1024 bits",
+		Why: "RFC 8301 forbids verifying with keys under 1024 bits and Gmail requires at least 1024: signatures with this key count as failed.",
+		Fix: "Generate a 2048-bit RSA key, publish it under a new selector and switch signing to it.",
+		Ref: "RFC 8301 §3.2"},
+	{ID: "dkim.key-weak", Severity: checks.SevWarn, Title: "A DKIM RSA key is shorter than 2048 bits",
+		Why: "1024-bit RSA keys are accepted today but are considered weak; RFC 8301 says signers should use at least 2048 bits.",
+		Fix: "Generate a 2048-bit RSA key, publish it under a new selector, switch signing to it, then revoke the old key (empty p=).",
+		Ref: "RFC 8301 §3.2"},
+	{ID: "dkim.key-revoked", Severity: checks.SevInfo, Title: "A DKIM key has been revoked (empty p=)",
+		Why: "An empty p= tells verifiers that the key is withdrawn: signatures with this selector fail. That is right for a retired key.",
+		Fix: "Nothing to do if the selector is retired; make sure no system still signs with it.",
+		Ref: "RFC 6376 §3.6.1"},
+	{ID: "dkim.testing", Severity: checks.SevWarn, Title: "A DKIM key is in test mode (t=y)",
+		Why: "With t=y verifiers may treat a failing signature as if unsigned; keys are often left in test mode by mistake.",
+		Fix: "Remove `t=y` from the key record once signing works.",
+		Ref: "RFC 6376 §3.6.1"},
+	{ID: "dkim.sha1", Severity: checks.SevWarn, Title: "A DKIM key allows only SHA-1 signatures (h=sha1)",
+		Why: "RFC 8301 forbids rsa-sha1: verifiers fail such signatures.",
+		Fix: "Remove the h= tag (or set h=sha256) and sign with rsa-sha256.",
+		Ref: "RFC 8301 §3.1"},
+	{ID: "dkim.cname-dangling", Severity: checks.SevFail, Title: "A DKIM selector is a CNAME to a name that does not exist",
+		Why: "The key lookup ends in NXDOMAIN, so signatures fail; a dangling CNAME to a third-party domain can also be taken over by whoever registers the target.",
+		Fix: "Delete the CNAME, or point it at the key your mail provider publishes now.",
+		Ref: "RFC 6376 §3.6.2"},
+	{ID: "dkim.obsolete-tag", Severity: checks.SevInfo, Title: "A DKIM key record uses the g= tag removed by RFC 6376",
+		Why: "g= (key granularity) was removed from DKIM; some old verifiers still apply it and fail signatures whose i= does not match.",
+		Fix: "Remove the g= tag from the key record.",
+		Ref: "RFC 6376 §C.1"},
+	{ID: "dkim.wildcard", Severity: checks.SevInfo, Title: "Every selector resolves: the zone has a wildcard under _domainkey",
+		Why: "A wildcard answers any selector with the same record, so selector discovery cannot tell which selectors are in use.",
+		Fix: "Remove the wildcard `*._domainkey` record and publish each selector by name.",
+		Ref: "RFC 4592"},
+	{ID: "dkim.dns-error", Severity: checks.SevError, Title: "A DKIM key lookup failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the key exists; receivers that hit the same failure treat signatures as a temporary error.",
+		Fix: "Check that the domain's name servers answer TXT queries under _domainkey over UDP and TCP, and that DNSSEC validates."},
+}
+
+// Selector is the outcome for one selector.
+type Selector struct {
+	Selector string   `json:"selector"`
+	Name     string   `json:"name"`
+	Source   string   `json:"source"` // "flag" (--selector) or "discovered"
+	Found    bool     `json:"found"`
+	CNAME    []string `json:"cname,omitempty"`
+	Records  []string `json:"records,omitempty"`
+	Key      *Key     `json:"key,omitempty"`
+	Error    string   `json:"error,omitempty"`
+
+	nx      bool
+	queries []dnsq.Query
+	err     error
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	// DomainkeyNXDOMAIN is set when _domainkey.<domain> does not exist, so
+	// no selector can exist (RFC 8020) and probing stopped.
+	DomainkeyNXDOMAIN bool       `json:"domainkey_nxdomain"`
+	Probed            []string   `json:"probed"`
+	Wildcard          bool       `json:"wildcard,omitempty"`
+	Selectors         []Selector `json:"selectors"`
+}
+
+// maxConcurrent bounds the selector probes in flight.
+const maxConcurrent = 16
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	data := Data{Probed: []string{}, Selectors: []Selector{}}
+	defer func() { out.SetData(&data) }()
+
+	var explicit []Selector
+	seen := map[string]bool{}
+	for _, s := range t.Selectors {
+		s = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		explicit = append(explicit, Selector{Selector: s, Name: s + "._domainkey." + domain, Source: "flag"})
+	}
+
+	node := "_domainkey." + domain
+	nodeAns, nodeErr := env.DNS.Lookup(ctx, node, dns.TypeTXT)
+	var nodeEv []dnsq.Query
+	if nodeErr != nil {
+		nodeEv = dnsq.QueriesOf(nodeErr)
+		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: node, Evidence: checks.DNSEvidence(nodeEv...),
+			Message: fmt.Sprintf("lookup of %s failed: %v (probing the selectors anyway)", node, nodeErr)})
+	} else {
+		nodeEv = []dnsq.Query{nodeAns.Query}
+		data.DomainkeyNXDOMAIN = nodeAns.NXDomain()
+	}
+
+	if data.DomainkeyNXDOMAIN {
+		// RFC 8020: nothing exists below an NXDOMAIN name. Ask nothing more.
+		ev := checks.DNSEvidence(nodeEv...)
+		for _, s := range explicit {
+			data.Selectors = append(data.Selectors, s)
+			out.Add(checks.Finding{ID: "dkim.selector-missing", Subject: s.Name, Evidence: ev,
+				Message: fmt.Sprintf("selector %s has no key: %s does not exist (NXDOMAIN), so no selector under it can (RFC 8020)", s.Selector, node),
+				Fix:     keyFix(s.Name)})
+		}
+		if len(explicit) == 0 {
+			out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("%s does not exist (NXDOMAIN), so %s publishes no DKIM key under any selector (RFC 8020); no selectors were probed", node, domain),
+				Fix:     fmt.Sprintf("Set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`; if you believe a key exists, check with `mxray check %s --selector <selector>`.", domain, domain)})
+		}
+		return nil
+	}
+
+	probes := append([]Selector(nil), explicit...)
+	for _, s := range commonSelectors {
+		if !seen[s] {
+			seen[s] = true
+			probes = append(probes, Selector{Selector: s, Name: s + "._domainkey." + domain, Source: "discovered"})
+		}
+	}
+	probes = append(probes, Selector{Selector: wildcardProbe, Name: wildcardProbe + "._domainkey." + domain, Source: "wildcard-probe"})
+	for _, p := range probes {
+		if p.Source == "discovered" {
+			data.Probed = append(data.Probed, p.Selector)
+		}
+	}
+
+	sem := make(chan struct{}, maxConcurrent)
+	var wg sync.WaitGroup
+	for i := range probes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				probes[i].err = ctx.Err()
+				probes[i].Error = ctx.Err().Error()
+				return
+			}
+			probe(ctx, env, &probes[i])
+		}()
+	}
+	wg.Wait()
+
+	wild := probes[len(probes)-1]
+	probes = probes[:len(probes)-1]
+	wildRec := ""
+	if wild.Found && len(wild.Records) > 0 {
+		data.Wildcard = true
+		wildRec = strings.Join(wild.Records, "\n")
+		out.Add(checks.Finding{ID: "dkim.wildcard", Subject: "*._domainkey." + domain, Evidence: withRecords(checks.DNSEvidence(wild.queries...), wild.Records...),
+			Message: fmt.Sprintf("%s, a selector nobody uses, has a key record: a wildcard answers every selector, so discovered selectors are not reported", wild.Name)})
+	}
+
+	found := 0
+	for i := range probes {
+		s := &probes[i]
+		if s.Source == "discovered" && data.Wildcard && strings.Join(s.Records, "\n") == wildRec {
+			continue
+		}
+		if s.Source == "flag" || s.Found || s.err != nil || (len(s.CNAME) > 0 && s.nx) {
+			data.Selectors = append(data.Selectors, *s)
+		}
+		if s.Found {
+			found++
+		}
+		report(out, domain, s)
+	}
+	if found == 0 && len(explicit) == 0 {
+		out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
+			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s)", domain, len(data.Probed), listN(data.Probed, 12)),
+			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)})
+	}
+	sort.SliceStable(data.Selectors, func(i, j int) bool {
+		a, b := data.Selectors[i], data.Selectors[j]
+		if a.Source != b.Source {
+			return a.Source == "flag"
+		}
+		return a.Selector < b.Selector
+	})
+	return nil
+}
+
+// probe looks one selector up.
+func probe(ctx context.Context, env *checks.Env, s *Selector) {
+	if _, err := dnsq.CheckName(s.Name); err != nil {
+		s.err, s.Error = err, err.Error()
+		return
+	}
+	ans, err := env.DNS.Lookup(ctx, s.Name, dns.TypeTXT)
+	if err != nil {
+		s.err, s.Error = err, err.Error()
+		s.queries = dnsq.QueriesOf(err)
+		return
+	}
+	s.queries = []dnsq.Query{ans.Query}
+	s.nx = ans.NXDomain()
+	for _, c := range ans.CNAMEs() {
+		s.CNAME = append(s.CNAME, strings.TrimSuffix(c, "."))
+	}
+	for _, chunks := range ans.TXT() {
+		txt := tagval.Join(chunks)
+		if IsKeyRecord(txt) {
+			s.Records = append(s.Records, txt)
+		}
+	}
+	if len(s.Records) > 0 {
+		s.Found = true
+		s.Key = ParseKey(s.Records[0])
+	}
+}
+
+// report adds the findings for one selector.
+func report(out *checks.Out, domain string, s *Selector) {
+	ev := checks.DNSEvidence(s.queries...)
+	switch {
+	case s.err != nil:
+		if len(s.queries) == 0 && s.Source != "flag" {
+			return // invalid or cancelled probe of a guessed name
+		}
+		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("lookup of DKIM selector %s failed: %v", s.Selector, s.err)})
+		return
+	case len(s.CNAME) > 0 && s.nx:
+		target := s.CNAME[len(s.CNAME)-1]
+		out.Add(checks.Finding{ID: "dkim.cname-dangling", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("DKIM selector %s is a CNAME to %s, which does not exist (NXDOMAIN)", s.Name, target),
+			Fix:     fmt.Sprintf("Delete `%s. IN CNAME %s.` or point it at the key record your mail provider publishes now.", s.Name, target)})
+		return
+	case !s.Found:
+		if s.Source == "flag" {
+			out.Add(checks.Finding{ID: "dkim.selector-missing", Subject: s.Name, Evidence: ev,
+				Message: fmt.Sprintf("selector %s has no DKIM key record at %s", s.Selector, s.Name),
+				Fix:     keyFix(s.Name)})
+		}
+		return
+	}
+	k := s.Key
+	ev = withRecords(ev, s.Records...)
+	if len(s.Records) > 1 {
+		out.Add(checks.Finding{ID: "dkim.syntax", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("%s has %d DKIM key records; verifiers use one of them at random", s.Name, len(s.Records)),
+			Fix:     fmt.Sprintf("Keep a single key record at %s (publish a new key under a new selector instead of next to the old one).", s.Name)})
+	}
+	if len(k.Problems) > 0 {
+		var texts []string
+		fatal := false
+		for _, p := range k.Problems {
+			texts = append(texts, p.Text)
+			fatal = fatal || p.Fatal
+		}
+		msg := fmt.Sprintf("key record at %s: %s", s.Name, strings.Join(texts, "; "))
+		if fatal {
+			msg += "; verifiers cannot use this key"
+		}
+		out.Add(checks.Finding{ID: "dkim.syntax", Subject: s.Name, Evidence: ev, Message: msg,
+			Fix: fmt.Sprintf("Republish the key as `%s. IN TXT \"v=DKIM1; k=%s; p=<base64 public key>\"`.", s.Name, safeKeyType(k.KeyType))})
+	}
+	if k.Revoked {
+		out.Add(checks.Finding{ID: "dkim.key-revoked", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("the key of selector %s is revoked (empty p=): signatures with it fail", s.Selector)})
+		return
+	}
+	if k.KeyType == "rsa" && k.Bits > 0 {
+		switch {
+		case k.Bits < 1024:
+			out.Add(checks.Finding{ID: "dkim.key-too-short", Subject: s.Name, Evidence: ev,
+				Message: fmt.Sprintf("selector %s has a %d-bit RSA key; verifiers reject keys under 1024 bits", s.Selector, k.Bits),
+				Fix:     rotateFix(domain, s.Selector)})
+		case k.Bits < 2048:
+			out.Add(checks.Finding{ID: "dkim.key-weak", Subject: s.Name, Evidence: ev,
+				Message: fmt.Sprintf("selector %s has a %d-bit RSA key; 2048 bits is the recommended minimum", s.Selector, k.Bits),
+				Fix:     rotateFix(domain, s.Selector)})
+		}
+	}
+	if k.Testing() {
+		out.Add(checks.Finding{ID: "dkim.testing", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("selector %s is in test mode (t=y): verifiers may ignore failures of its signatures", s.Selector),
+			Fix:     fmt.Sprintf("Remove t=y from the record at %s once signing works.", s.Name)})
+	}
+	if k.SHA1Only() {
+		out.Add(checks.Finding{ID: "dkim.sha1", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("selector %s allows only %s signatures (h=%s); verifiers reject rsa-sha1 (RFC 8301)", s.Selector, strings.Join(k.Hashes, ":"), strings.Join(k.Hashes, ":")),
+			Fix:     fmt.Sprintf("Remove h= from the record at %s (or set h=sha256) and sign with rsa-sha256.", s.Name)})
+	}
+	if k.Granularity != nil {
+		out.Add(checks.Finding{ID: "dkim.obsolete-tag", Subject: s.Name, Evidence: ev,
+			Message: fmt.Sprintf("selector %s has g=%s, a tag RFC 6376 removed; old verifiers may fail signatures whose i= does not match it", s.Selector, tagval.Clean(*k.Granularity))})
+	}
+}
+
+func safeKeyType(k string) string {
+	if k == "ed25519" {
+		return k
+	}
+	return "rsa"
+}
+
+func keyFix(name string) string {
+	return fmt.Sprintf("Publish the public key of this selector: `%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"` (your mail provider shows the exact record), or pass the selector you really sign with.", name)
+}
+
+func rotateFix(domain, sel string) string {
+	return fmt.Sprintf("Generate a 2048-bit key (`openssl genrsa -out dkim.key 2048`), publish it under a new selector as `<new>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>\"`, switch signing to it, then revoke %s with an empty p=.", domain, sel)
+}
+
+func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {
+	if ev == nil {
+		ev = &checks.Evidence{}
+	}
+	for _, r := range recs {
+		ev.Records = append(ev.Records, tagval.Sanitize(r))
+	}
+	return ev
+}
+
+// listN joins at most n items, saying how many more there are.
+func listN(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}

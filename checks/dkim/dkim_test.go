@@ -1,0 +1,173 @@
+package dkim_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dkim"
+	"github.com/mxray/mxray/checks/internal/policytest"
+	"github.com/mxray/mxray/checks/mailtest"
+)
+
+// Test keys (public halves only). key512 is the 512-bit key of Mail::DKIM's
+// test corpus; keyEd the RFC 8463 example key.
+const (
+	key2048 = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnqv8fwCwcasqkj9/10+Sho7WnwQwx+S1uykKWB9cctXq8xwVpisrj4mAIr/BRjJeq/Ldph1bIpfhIzcgN3PtuaLwKqeLUsvVn/l5/DpGeLjMHQxrrfNyIlcwjIVFpI78k/4F0S5HHRILPniPpcFbPNlVCVKwMTn/D85l8eT1ZyK5Q86X6dqNujJM63TZa5WbN+p8xjoUJWTQwaQ1idZ0zTLlwvKDLc91KcyOHf33JjG70vEwCZK56lBaj9W/xhwnxwYZ3AsYpQ1gi05W50aXuZOMuhpME6Zx3UFUnPoMXdChMwozQZnE95V8iDQKFZDeWbpmwCJKaaTDL5v5BrBYxwIDAQAB"
+	key1024 = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDfCCKeZKuEsMB3GGxLLlndsiTG/w5z+Gek6Yfx4fduNmKbldFu/xhRU+/sU3avEkbXXpuS+XINZS2e3NFJIk8Wwp2ZOB2DZdYfUQpVk8ljEZOWtsMnRlDegUec/KGsnbZvACG2NJOH44KHxP6OgZC15isAeiRRb5726/8Q2cdoQQIDAQAB"
+	key512  = "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALgSoqXVSEmfcIsOzw7oRuCCOwsmtX/SJnTWxYyj2leFxfS/AVJ+dYfY+hXqMsT7l+MZvvh/R1WzN4MO/kI/7XsCAwEAAQ=="
+	keyEd   = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+)
+
+// rec renders a TXT record value as zone text, split into 255-byte strings.
+func rec(s string) string {
+	var parts []string
+	for len(s) > 255 {
+		parts = append(parts, `"`+s[:255]+`"`)
+		s = s[255:]
+	}
+	parts = append(parts, `"`+s+`"`)
+	return strings.Join(parts, " ")
+}
+
+type tcase struct {
+	name      string
+	domain    string
+	selectors []string
+	zone      string
+	want      []string
+	status    checks.Status
+	setup     func(w *mailtest.World)
+	check     func(t *testing.T, w *mailtest.World, res *checks.Result)
+}
+
+var cases = []tcase{
+	{name: "pass", domain: "good.example", selectors: []string{"s2026"}, status: checks.StatusPass, zone: `
+good.example. A 192.0.2.1
+s2026._domainkey.good.example. TXT ` + rec("v=DKIM1; k=rsa; p="+key2048) + `
+google._domainkey.good.example. TXT ` + rec("v=DKIM1; k=ed25519; p="+keyEd),
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			d := res.Data.(*dkim.Data)
+			if len(d.Selectors) != 2 || d.Selectors[0].Selector != "s2026" || d.Selectors[0].Key.Bits != 2048 || d.Selectors[1].Selector != "google" || d.Selectors[1].Key.Bits != 256 {
+				t.Errorf("selectors: %+v", d.Selectors)
+			}
+		}},
+	{name: "dkim.none-found", domain: "nokey.example", want: []string{"dkim.none-found"}, status: checks.StatusWarn, zone: `
+nokey.example. A 192.0.2.1`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			// RFC 8020: _domainkey is NXDOMAIN, so nothing below it is asked.
+			if n := w.DNS.Queries(); n != 1 {
+				t.Errorf("%d queries, want 1 (only _domainkey)", n)
+			}
+		}},
+	{name: "dkim.none-found-probed", domain: "probed.example", want: []string{"dkim.none-found"}, status: checks.StatusWarn, zone: `
+_adsp._domainkey.probed.example. TXT "dkim=unknown"`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			d := res.Data.(*dkim.Data)
+			if d.DomainkeyNXDOMAIN || len(d.Probed) < 50 {
+				t.Errorf("probed %d selectors, nxdomain %v", len(d.Probed), d.DomainkeyNXDOMAIN)
+			}
+		}},
+	{name: "dkim.selector-missing", domain: "miss.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
+google._domainkey.miss.example. TXT ` + rec("v=DKIM1; p="+key2048)},
+	{name: "dkim.selector-missing-nxdomain", domain: "missnx.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
+missnx.example. A 192.0.2.1`},
+	{name: "dkim.syntax", domain: "syn.example", selectors: []string{"bad"}, want: []string{"dkim.syntax"}, status: checks.StatusFail, zone: `
+bad._domainkey.syn.example. TXT "v=DKIM2; k=dsa; t; p=!!notbase64"`},
+	{name: "dkim.syntax-ed25519-spki", domain: "ed.example", selectors: []string{"ed"}, want: []string{"dkim.syntax"}, status: checks.StatusFail, zone: `
+ed._domainkey.ed.example. TXT "v=DKIM1; k=ed25519; p=MCowBQYDK2VwAyEA3SUqa9UbfciWkk7tlcJ9P1VD5pXAasg0JUn/OgjVbKE="`},
+	{name: "dkim.syntax-multiple", domain: "two.example", selectors: []string{"s1"}, want: []string{"dkim.syntax"}, status: checks.StatusFail, zone: `
+s1._domainkey.two.example. TXT ` + rec("v=DKIM1; p="+key2048) + `
+s1._domainkey.two.example. TXT ` + rec("v=DKIM1; k=ed25519; p="+keyEd)},
+	{name: "dkim.syntax-nul", domain: "nul.example", selectors: []string{"s1"}, want: []string{"dkim.syntax"}, status: checks.StatusFail, zone: `
+s1._domainkey.nul.example. TXT "v=DKIM1;\000 k=rsa; p=` + key2048[:200] + `"`},
+	{name: "dkim.key-too-short", domain: "short.example", want: []string{"dkim.key-too-short"}, status: checks.StatusFail, zone: `
+default._domainkey.short.example. TXT "v=DKIM1; k=rsa; p=` + key512 + `"`},
+	{name: "dkim.key-weak", domain: "weak.example", want: []string{"dkim.key-weak"}, status: checks.StatusWarn, zone: `
+selector1._domainkey.weak.example. TXT "v=DKIM1; k=rsa; p=` + key1024 + `"`},
+	{name: "dkim.key-revoked", domain: "rev.example", selectors: []string{"old"}, want: []string{"dkim.key-revoked"}, status: checks.StatusPass, zone: `
+old._domainkey.rev.example. TXT "v=DKIM1; k=rsa; p="`},
+	{name: "dkim.testing", domain: "testing.example", want: []string{"dkim.testing"}, status: checks.StatusWarn, zone: `
+k1._domainkey.testing.example. TXT ` + rec("v=DKIM1; t=y; p="+key2048)},
+	{name: "dkim.sha1", domain: "sha1.example", want: []string{"dkim.sha1"}, status: checks.StatusWarn, zone: `
+mail._domainkey.sha1.example. TXT ` + rec("v=DKIM1; h=sha1; p="+key2048)},
+	{name: "dkim.cname-dangling", domain: "dangle.example", want: []string{"dkim.cname-dangling"}, status: checks.StatusFail, zone: `
+s1._domainkey.dangle.example. CNAME s1.domainkey.u123.wl.esp.test.
+esp.test. A 192.0.2.9`},
+	{name: "dkim.obsolete-tag", domain: "g.example", want: []string{"dkim.obsolete-tag"}, status: checks.StatusPass, zone: `
+dkim._domainkey.g.example. TXT ` + rec("v=DKIM1; g=*; p="+key2048)},
+	{name: "dkim.wildcard", domain: "wild.example", want: []string{"dkim.wildcard", "dkim.none-found"}, status: checks.StatusWarn, zone: `
+_domainkey.wild.example. TXT "o=~"
+*._domainkey.wild.example. TXT ` + rec("v=DKIM1; p="+key2048)},
+	{name: "dkim.dns-error", domain: "err.example", selectors: []string{"s1"}, want: []string{"dkim.dns-error"}, status: checks.StatusError, zone: `
+google._domainkey.err.example. TXT ` + rec("v=DKIM1; p="+key2048),
+		setup: func(w *mailtest.World) { w.DNS.Script("s1._domainkey.err.example.", dns.TypeTXT, mailtest.ServFail) }},
+}
+
+func TestFindings(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := mailtest.New(t, policytest.Base+tc.zone)
+			if tc.setup != nil {
+				tc.setup(w)
+			}
+			w.DNS.ResetCounters()
+			rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, checks.Target{Domain: tc.domain, Selectors: tc.selectors}, []checks.Check{dkim.Check{}})
+			res := policytest.Result(t, rep, "dkim")
+			for _, id := range tc.want {
+				if !policytest.Has(res, id) {
+					t.Errorf("missing finding %s; got %v", id, policytest.IDs(res))
+				}
+			}
+			if res.Status != tc.status {
+				t.Errorf("status %s, want %s; findings %v", res.Status, tc.status, policytest.IDs(res))
+			}
+			if tc.check != nil {
+				tc.check(t, w, res)
+			}
+			policytest.Golden(t, "dkim/"+tc.name, res)
+		})
+	}
+}
+
+func TestEveryFindingHasACase(t *testing.T) {
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		for _, id := range tc.want {
+			covered[id] = true
+		}
+	}
+	for _, id := range policytest.Catalogue(t, dkim.Check{}) {
+		if !covered[id] {
+			t.Errorf("finding %s has no test case", id)
+		}
+	}
+}
+
+func TestParseKey(t *testing.T) {
+	for _, tc := range []struct {
+		rec     string
+		usable  bool
+		bits    int
+		testing bool
+		sha1    bool
+	}{
+		{"v=DKIM1; k=rsa; p=" + key2048, true, 2048, false, false},
+		{"k=rsa; p=" + key1024, true, 1024, false, false},
+		{"v=DKIM1; t=y:s; h=sha1; p=" + key512, true, 512, true, true},
+		{"v=DKIM1; h=sha1:sha256; p=" + key512, true, 512, false, false},
+		{"v=DKIM1; k=ed25519; p=" + keyEd, true, 256, false, false},
+		{"v=DKIM1; p=", false, 0, false, false},
+		{"v=DKIM1", false, 0, false, false},
+		{"v=DKIM1; s=tlsrpt; p=" + key512, false, 512, false, false},
+		{"p=" + key512 + "; v=DKIM1", true, 512, false, false},
+		{"v=DKIM1; p=" + key512 + "; p=" + key512, false, 512, false, false},
+	} {
+		k := dkim.ParseKey(tc.rec)
+		if k.Usable() != tc.usable || k.Bits != tc.bits || k.Testing() != tc.testing || k.SHA1Only() != tc.sha1 {
+			t.Errorf("ParseKey(%.40q) = usable %v bits %d testing %v sha1 %v; problems %v", tc.rec, k.Usable(), k.Bits, k.Testing(), k.SHA1Only(), k.Problems)
+		}
+	}
+}
