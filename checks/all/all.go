@@ -9,6 +9,7 @@ import (
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/spf"
+	"github.com/mxray/mxray/checks/spf"
 )
 
 // Checks returns every check in report order.
@@ -16,6 +17,7 @@ func Checks() []checks.Check {
 	return []checks.Check{
 		dnscheck.Check{},
 		mx.Check{},
+		spf.Check{},
 		spf.Check{},
 		dkim.Check{},
 		dmarc.Check{},

@@ -79,7 +79,7 @@ type Step struct {
 type Outcome struct {
 	Result      Result `json:"result"`
 	Mechanism   string `json:"mechanism,omitempty"` // the deciding term, "default" when nothing matched
-	Domain      string `json:"domain,omitempty"`    // the domain whose record decided
+	Domain      string `json:"record_domain,omitempty"` // the domain whose record decided
 	Explanation string `json:"explanation,omitempty"`
 	Reason      string `json:"reason,omitempty"` // why a temperror or permerror happened
 	Lookups     int    `json:"lookups"`          // DNS-querying terms evaluated

@@ -1,0 +1,369 @@
+package spf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// Bounds of the static analysis, so that hostile records (1000 includes,
+// deep chains) stay cheap. Past them, check_host() would long have stopped.
+const (
+	maxTreeNodes = 100 // records fetched for one tree
+	maxTreeDepth = 12  // include/redirect nesting expanded
+	maxLintTerms = 5   // terms named in one finding message
+)
+
+// Node is one record of the include/redirect tree, shaped for a tree view:
+// the record, the term that included it, the DNS-querying terms it costs
+// itself and with everything below it, its void lookups, and its children
+// in evaluation order.
+type Node struct {
+	Domain         string  `json:"domain"`
+	Record         string  `json:"record,omitempty"`
+	Mechanism      string  `json:"mechanism,omitempty"` // the include/redirect term of the parent ("" for the root)
+	OwnLookups     int     `json:"own_lookups"`         // include, a, mx, ptr, exists, redirect terms in this record
+	SubtreeLookups int     `json:"subtree_lookups"`     // own plus every descendant's
+	VoidLookups    int     `json:"void_lookups"`        // this record's terms whose lookup finds nothing
+	Size           int     `json:"size"`                // record length in bytes
+	Children       []*Node `json:"children"`
+	Error          string  `json:"error,omitempty"` // why the node could not be (fully) evaluated
+
+	rec           *Record
+	void4, void6  int // own void lookups for an IPv4 / IPv6 client
+	sub4, sub6    int // subtree void lookups per family
+	voidTerms     []string
+	noRecord      bool // the domain publishes no SPF record (or does not exist)
+	dnsFailed     bool
+	redirectChild *Node
+}
+
+// analyzer walks a domain's include/redirect tree concurrently, reporting
+// findings as it goes.
+type analyzer struct {
+	c     *dnsq.Client
+	nodes atomic.Int32
+
+	mu        sync.Mutex
+	findings  []checks.Finding
+	truncated bool
+}
+
+func (a *analyzer) add(f checks.Finding) {
+	a.mu.Lock()
+	a.findings = append(a.findings, f)
+	a.mu.Unlock()
+}
+
+func (a *analyzer) dnsError(subject, what string, err error) {
+	a.add(checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: subject,
+		Message:  fmt.Sprintf("%s: %v; receivers return temperror and defer mail while this lasts", what, err),
+		Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...)})
+}
+
+// Analyze builds the include/redirect tree of domain's SPF record and
+// returns it with the findings about it (record lint, sizes, loops, targets
+// without record, DNS errors). The totals are the root's subtree counts.
+func Analyze(ctx context.Context, c *dnsq.Client, domain string) (*Node, []checks.Finding) {
+	a := &analyzer{c: c}
+	root := a.node(ctx, domain, "", []string{domain}, 0)
+	return root, a.findings
+}
+
+func (a *analyzer) node(ctx context.Context, domain, via string, path []string, depth int) *Node {
+	n := &Node{Domain: domain, Mechanism: via, Children: []*Node{}}
+	if int(a.nodes.Add(1)) > maxTreeNodes {
+		a.mu.Lock()
+		a.truncated = true
+		a.mu.Unlock()
+		n.Error = fmt.Sprintf("not expanded: the tree has more than %d records", maxTreeNodes)
+		return n
+	}
+	ans, err := a.c.Lookup(ctx, dnsName(domain), dns.TypeTXT)
+	if err != nil {
+		n.dnsFailed = true
+		n.Error = fmt.Sprintf("TXT lookup failed: %v", err)
+		a.dnsError(domain, "SPF (TXT) lookup failed", err)
+		return n
+	}
+	ev := checks.DNSEvidence(ans.Query)
+	var spfRRs [][]string
+	for _, strs := range ans.TXT() {
+		if IsSPF(JoinTXT(strs)) {
+			spfRRs = append(spfRRs, strs)
+		}
+	}
+	switch {
+	case len(spfRRs) == 0:
+		n.noRecord = true
+		n.Error = "no SPF record"
+		if ans.NXDomain() {
+			n.Error = "the domain does not exist (NXDOMAIN)"
+		}
+		return n
+	case len(spfRRs) > 1:
+		recs := make([]string, len(spfRRs))
+		for i, s := range spfRRs {
+			recs[i] = JoinTXT(s)
+		}
+		n.Error = fmt.Sprintf("%d SPF records: receivers return permerror", len(spfRRs))
+		a.add(checks.Finding{ID: "spf.multiple", Subject: domain, Evidence: withRecords(ev, recs...),
+			Message: fmt.Sprintf("%s publishes %d SPF records; receivers return permerror for every message", domain, len(spfRRs)),
+			Fix:     fmt.Sprintf("Merge them into one TXT record at %s that starts with v=spf1 and delete the others.", domain)})
+		return n
+	}
+	strs := spfRRs[0]
+	txt := JoinTXT(strs)
+	n.Record, n.Size = clip(txt, 2048), len(txt)
+	ev = withRecords(ev, n.Record)
+	for i, s := range strs {
+		if l := len(JoinTXT([]string{s})); l > 255 {
+			a.add(checks.Finding{ID: "spf.string-too-long", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("string %d of the SPF record at %s is %d bytes; a DNS character-string holds at most 255", i+1, domain, l)})
+		}
+	}
+	if len(txt) > 450 {
+		a.add(checks.Finding{ID: "spf.record-too-large", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("the SPF record at %s is %d bytes; above 450 the answer may not fit a UDP response and some receivers fail it", domain, len(txt))})
+	}
+	rec, err := Parse(txt)
+	if err != nil {
+		n.Error = err.Error()
+		msg := err.Error()
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			msg = fmt.Sprintf("syntax error in the SPF record of %s at position %d (term %q): %s; receivers return permerror", domain, se.Pos+se.Offset, se.Term, se.Msg)
+		}
+		a.add(checks.Finding{ID: "spf.syntax", Subject: domain, Evidence: ev, Message: msg})
+		return n
+	}
+	n.rec = rec
+	a.lint(n, ev)
+
+	allIdx := -1
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		if t.Mech == MechAll && allIdx < 0 {
+			allIdx = i
+		}
+		if t.CountsLookup() && !(t.IsRedirect() && allIdx >= 0) {
+			n.OwnLookups++
+		}
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		switch {
+		case t.Mech == MechInclude || (t.IsRedirect() && allIdx < 0):
+			child := &Node{Domain: t.Domain, Mechanism: t.Text, Children: []*Node{}}
+			n.Children = append(n.Children, child)
+			if t.IsRedirect() {
+				n.redirectChild = child
+			}
+			if strings.IndexByte(t.Domain, '%') >= 0 {
+				child.Error = "the target uses macros; it is known only when a message is evaluated"
+				continue
+			}
+			target := strings.ToLower(strings.TrimSuffix(t.Domain, "."))
+			child.Domain = target
+			if loop := indexOf(path, target); loop >= 0 {
+				cycle := strings.Join(append(append([]string{}, path[loop:]...), target), " → ")
+				child.Error = "loop: " + cycle
+				a.add(checks.Finding{ID: "spf.loop", Subject: domain, Evidence: ev,
+					Message: fmt.Sprintf("SPF include/redirect loop: %s; receivers return permerror", cycle),
+					Fix:     fmt.Sprintf("Remove %q from the record of %s.", t.Text, domain)})
+				continue
+			}
+			if depth+1 > maxTreeDepth {
+				child.Error = fmt.Sprintf("not expanded: nested deeper than %d levels", maxTreeDepth)
+				a.mu.Lock()
+				a.truncated = true
+				a.mu.Unlock()
+				continue
+			}
+			idx := len(n.Children) - 1
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := a.node(ctx, target, t.Text, append(path[:len(path):len(path)], target), depth+1)
+				mu.Lock()
+				n.Children[idx] = c
+				if n.redirectChild == child {
+					n.redirectChild = c
+				}
+				mu.Unlock()
+				if c.noRecord {
+					id, what := "spf.include-no-record", "included"
+					if t.IsRedirect() {
+						id, what = "spf.redirect-no-record", "redirect target"
+					}
+					a.add(checks.Finding{ID: id, Subject: domain, Evidence: ev,
+						Message: fmt.Sprintf("%s in the SPF record of %s points at %s, which has %s; receivers return permerror", t.Text, domain, target, strings.TrimPrefix(c.Error, "the domain ")),
+						Fix:     fmt.Sprintf("Remove %q from the record of %s, or publish an SPF record at %s (the %s domain).", t.Text, domain, target, what)})
+				}
+			}()
+		case t.Mech == MechA || t.Mech == MechMX || t.Mech == MechExists:
+			if strings.IndexByte(t.Domain, '%') >= 0 {
+				continue
+			}
+			target := domain
+			if t.Domain != "" {
+				target = strings.TrimSuffix(t.Domain, ".")
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v4, v6 := a.voidCheck(ctx, domain, t, target)
+				mu.Lock()
+				defer mu.Unlock()
+				if v4 {
+					n.void4++
+				}
+				if v6 {
+					n.void6++
+				}
+				if v4 || v6 {
+					fam := ""
+					switch {
+					case !v4:
+						fam = " for IPv6 senders"
+					case !v6:
+						fam = " for IPv4 senders"
+					}
+					n.voidTerms = append(n.voidTerms, fmt.Sprintf("%s in %s%s", t.Text, domain, fam))
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	sort.Strings(n.voidTerms)
+	n.VoidLookups = max(n.void4, n.void6)
+	n.SubtreeLookups, n.sub4, n.sub6 = n.OwnLookups, n.void4, n.void6
+	for _, c := range n.Children {
+		n.SubtreeLookups += c.SubtreeLookups
+		n.sub4 += c.sub4
+		n.sub6 += c.sub6
+	}
+	return n
+}
+
+// voidCheck looks up a macro-free a/mx/exists target and reports whether
+// the lookup is void for an IPv4 and for an IPv6 client.
+func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target string) (v4, v6 bool) {
+	if !ValidDomain(target) {
+		return false, false
+	}
+	empty := func(qt uint16) (bool, bool) {
+		ans, err := a.c.Lookup(ctx, dnsName(target), qt)
+		if err != nil {
+			a.dnsError(target, fmt.Sprintf("%s lookup for %q in the SPF record of %s failed", dns.TypeToString[qt], t.Text, domain), err)
+			return false, false
+		}
+		return ans.Empty(), true
+	}
+	switch t.Mech {
+	case MechA:
+		var e4, e6 bool
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); e6, _ = empty(dns.TypeAAAA) }()
+		e4, _ = empty(dns.TypeA)
+		wg.Wait()
+		return e4, e6
+	case MechExists:
+		e, _ := empty(dns.TypeA)
+		return e, e
+	case MechMX:
+		ans, err := a.c.Lookup(ctx, dnsName(target), dns.TypeMX)
+		if err != nil {
+			a.dnsError(target, fmt.Sprintf("MX lookup for %q in the SPF record of %s failed", t.Text, domain), err)
+			return false, false
+		}
+		if n := len(ans.MX()); n > MaxNames {
+			a.add(checks.Finding{ID: "spf.mx-too-many", Subject: domain, Evidence: withRecords(checks.DNSEvidence(ans.Query), ans.Strings()...),
+				Message: fmt.Sprintf("%q in the SPF record of %s finds %d MX hosts; receivers stop at %d and return permerror", t.Text, domain, n, MaxNames)})
+		}
+		return ans.Empty(), ans.Empty()
+	}
+	return false, false
+}
+
+// lint reports the record-level findings of one node.
+func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
+	rec, domain := n.rec, n.Domain
+	allSeen := ""
+	var after []string
+	for i := range rec.Terms {
+		t := &rec.Terms[i]
+		if allSeen != "" && (!t.IsModifier() || t.IsRedirect()) {
+			after = append(after, t.Text)
+		}
+		switch t.Mech {
+		case MechAll:
+			if t.Qual == QPass && allSeen == "" {
+				a.add(checks.Finding{ID: "spf.all-pass", Subject: domain, Evidence: ev,
+					Message: fmt.Sprintf("the SPF record of %s ends in %q: every server on the internet passes SPF for it", domain, t.Text),
+					Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\" while you check your senders) in the record of %s.", t.Text, domain)})
+			}
+			if allSeen == "" {
+				allSeen = t.Text
+			}
+		case MechPTR:
+			a.add(checks.Finding{ID: "spf.ptr", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("the SPF record of %s uses %q, which RFC 7208 says not to use: it is slow, unreliable, and many receivers skip it", domain, t.Text),
+				Fix:     fmt.Sprintf("Replace %q in the record of %s with ip4:/ip6: terms (or a:) for the servers that send mail.", t.Text, domain)})
+		}
+	}
+	if len(after) > 0 {
+		a.add(checks.Finding{ID: "spf.text-after-all", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("the SPF record of %s has %s after %q; receivers never evaluate it", domain, quoteList(after), allSeen),
+			Fix:     fmt.Sprintf("Move %s before %q in the record of %s, or delete it.", quoteList(after), allSeen, domain)})
+	}
+}
+
+func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {
+	if ev == nil {
+		ev = &checks.Evidence{}
+	}
+	out := *ev
+	out.Records = append(append([]string(nil), ev.Records...), recs...)
+	return &out
+}
+
+func quoteList(ts []string) string {
+	q := make([]string, 0, maxLintTerms+1)
+	for i, t := range ts {
+		if i == maxLintTerms {
+			q = append(q, fmt.Sprintf("and %d more", len(ts)-maxLintTerms))
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", clip(t, 80)))
+	}
+	return strings.Join(q, ", ")
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func indexOf(path []string, s string) int {
+	for i, p := range path {
+		if p == s {
+			return i
+		}
+	}
+	return -1
+}

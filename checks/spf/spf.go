@@ -1,0 +1,380 @@
+// Package spf implements the "spf" check and an RFC 7208 SPF engine: a
+// parser that reports syntax errors with their position, check_host() with
+// the RFC's processing limits (10 DNS-querying terms, 2 void lookups, 10
+// names per mx/ptr), temperror and permerror exactly as the RFC defines
+// them, explanations and the full macro language; and a static analysis of
+// the published record (the include/redirect tree with the lookup cost of
+// every branch).
+//
+// The evaluator is tested against the openspf conformance suites, served
+// through a real DNS server (see conformance_test.go).
+package spf
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// ID is the check ID.
+const ID = "spf"
+
+// Check is the spf check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "SPF" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return nil }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "spf.missing", Severity: checks.SevWarn, Title: "The domain publishes no SPF record",
+		Why: "Without SPF, receivers cannot tell your servers from forgers; Gmail and Yahoo require SPF or DKIM from every sender, and DMARC has one less way to pass.",
+		Fix: "Publish one TXT record such as `example.com. IN TXT \"v=spf1 mx -all\"`, listing every server and provider that sends your mail.",
+		Ref: "RFC 7208 §3, §4.5"},
+	{ID: "spf.multiple", Severity: checks.SevFail, Title: "The domain publishes more than one SPF record",
+		Why: "With two or more v=spf1 records, check_host() returns permerror: SPF fails for every message.",
+		Fix: "Merge the records into one TXT record that starts with v=spf1, and delete the others.",
+		Ref: "RFC 7208 §4.5"},
+	{ID: "spf.syntax", Severity: checks.SevFail, Title: "The SPF record has a syntax error",
+		Why: "A record that does not parse gives permerror: receivers treat SPF as failed for every message.",
+		Fix: "Correct the term at the reported position; see RFC 7208 §12 for the grammar.",
+		Ref: "RFC 7208 §4.6, §12"},
+	{ID: "spf.lookup-limit", Severity: checks.SevFail, Title: "The SPF record needs more than 10 DNS lookups",
+		Why: "Receivers stop after 10 include, a, mx, ptr, exists and redirect terms and return permerror; mail from senders listed late in the record fails SPF.",
+		Fix: "Remove includes you no longer use, replace a/mx terms with ip4:/ip6: ranges, or move a provider to a subdomain used as its envelope sender.",
+		Ref: "RFC 7208 §4.6.4"},
+	{ID: "spf.lookup-near-limit", Severity: checks.SevInfo, Title: "The SPF record needs 8 to 10 DNS lookups",
+		Why: "The record works, but one more include from a provider (which can change its own record at any time) puts it over the limit of 10.",
+		Fix: "Keep headroom: drop unused includes and prefer ip4:/ip6: for your own servers.",
+		Ref: "RFC 7208 §4.6.4"},
+	{ID: "spf.void-limit", Severity: checks.SevFail, Title: "The SPF record has more than 2 void lookups",
+		Why: "Lookups that find nothing (NXDOMAIN or no records) are limited to 2; past that receivers return permerror.",
+		Fix: "Remove a, mx and exists terms (and includes) that point at names without records.",
+		Ref: "RFC 7208 §4.6.4"},
+	{ID: "spf.include-no-record", Severity: checks.SevFail, Title: "An included domain has no SPF record",
+		Why: "include: of a domain without SPF record is a permerror (not a non-match): SPF fails for every message that reaches that term.",
+		Fix: "Remove the include or correct its domain (providers document the exact include to use).",
+		Ref: "RFC 7208 §5.2"},
+	{ID: "spf.redirect-no-record", Severity: checks.SevFail, Title: "The redirect= target has no SPF record",
+		Why: "A redirect to a domain without SPF record is a permerror.",
+		Fix: "Point redirect= at a domain that publishes SPF, or replace it with the record itself.",
+		Ref: "RFC 7208 §6.1"},
+	{ID: "spf.loop", Severity: checks.SevFail, Title: "The include/redirect chain loops",
+		Why: "A record that includes itself (directly or through others) exhausts the lookup limit: receivers return permerror.",
+		Fix: "Remove the include or redirect that points back up the chain.",
+		Ref: "RFC 7208 §5.2, §6.1"},
+	{ID: "spf.all-pass", Severity: checks.SevFail, Title: "The SPF record ends in +all",
+		Why: "+all (or a bare all) authorizes every server on the internet to send as the domain: SPF protects nothing.",
+		Fix: "End the record with -all (or ~all while you check that every legitimate sender is listed).",
+		Ref: "RFC 7208 §5.1"},
+	{ID: "spf.all-neutral", Severity: checks.SevWarn, Title: "The SPF record ends in ?all or has no all",
+		Why: "A neutral default tells receivers nothing about unlisted servers; forged mail is not penalised.",
+		Fix: "End the record with -all (or ~all).",
+		Ref: "RFC 7208 §4.7, §5.1"},
+	{ID: "spf.ptr", Severity: checks.SevWarn, Title: "The SPF record uses the ptr mechanism",
+		Why: "RFC 7208 says ptr SHOULD NOT be used: it is slow, depends on reverse DNS you may not control, and some receivers ignore it.",
+		Fix: "Replace ptr with ip4:/ip6: ranges or a: terms for the sending servers.",
+		Ref: "RFC 7208 §5.5"},
+	{ID: "spf.text-after-all", Severity: checks.SevWarn, Title: "Terms follow the all mechanism",
+		Why: "Evaluation stops at all: mechanisms and redirect= after it are never used, which usually means an intended sender is not authorized.",
+		Fix: "Move the terms before all, or delete them.",
+		Ref: "RFC 7208 §5.1"},
+	{ID: "spf.string-too-long", Severity: checks.SevWarn, Title: "A TXT string of the SPF record is longer than 255 bytes",
+		Why: "A DNS character-string holds at most 255 bytes; longer records must be split into several strings in one TXT record, or DNS software truncates or rejects them.",
+		Fix: "Split the record into quoted strings of at most 255 bytes in the same TXT record: \"v=spf1 ... \" \"... -all\".",
+		Ref: "RFC 7208 §3.3"},
+	{ID: "spf.record-too-large", Severity: checks.SevWarn, Title: "The SPF record is larger than 450 bytes",
+		Why: "Large answers may not fit a UDP response; receivers that cannot retry over TCP get temperror.",
+		Fix: "Shorten the record: merge ip4 ranges, drop unused includes.",
+		Ref: "RFC 7208 §3.4"},
+	{ID: "spf.mx-too-many", Severity: checks.SevFail, Title: "An mx term finds more than 10 MX hosts",
+		Why: "Receivers look up at most 10 MX hosts for one mx term and return permerror beyond that.",
+		Fix: "Replace the mx term with ip4:/ip6: ranges for the hosts that send mail.",
+		Ref: "RFC 7208 §4.6.4"},
+	{ID: "spf.ip-not-authorized", Severity: checks.SevFail, Title: "A sending IP does not get SPF pass",
+		SeverityNote: "warn for the HELO identity when the HELO name has no SPF record",
+		Why:          "Mail from this address fails (or does not pass) SPF; with DMARC and without aligned DKIM it is rejected or sent to spam.",
+		Fix:          "Add the address (ip4:/ip6:) or its provider's include: to the SPF record, before the all term.",
+		Ref:          "RFC 7208 §2.6, §4"},
+	{ID: "spf.ip-authorized", Severity: checks.SevInfo, Title: "A sending IP gets SPF pass",
+		Why: "The address is authorized by the domain's SPF policy.",
+		Fix: "Nothing to do.",
+		Ref: "RFC 7208 §2.6.3"},
+	{ID: "spf.tree-truncated", Severity: checks.SevWarn, Title: "The include tree is too large or too deep to expand completely",
+		Why: "mxray stops expanding after 100 records or 12 levels; receivers stop much earlier (10 lookups), so the record certainly fails.",
+		Fix: "Reduce the number of includes drastically.",
+		Ref: "RFC 7208 §4.6.4"},
+	{ID: "spf.dns-error", Severity: checks.SevError, Title: "An SPF lookup failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the record exists; receivers get temperror and defer or reject mail while the failure lasts.",
+		Fix: "Check that the name servers answer TXT (and A/MX) queries for the names involved, over UDP and TCP.",
+		Ref: "RFC 7208 §2.6.6"},
+}
+
+// Data is the check's JSON data: the tree, the totals and the evaluations.
+type Data struct {
+	Domain      string       `json:"domain"`
+	Record      string       `json:"record,omitempty"`
+	RecordSize  int          `json:"record_size"`
+	Lookups     int          `json:"lookups"` // worst case: every DNS-querying term in the tree
+	LookupLimit int          `json:"lookup_limit"`
+	VoidLookups int          `json:"void_lookups"` // worst case over IPv4 and IPv6 senders
+	VoidLimit   int          `json:"void_limit"`
+	Truncated   bool         `json:"truncated,omitempty"` // the tree was not expanded completely (counts are lower bounds)
+	Tree        *Node        `json:"tree"`
+	Evaluations []Evaluation `json:"evaluations,omitempty"`
+}
+
+// Evaluation is check_host() for one sending IP and one identity.
+type Evaluation struct {
+	IP       netip.Addr `json:"ip"`
+	Identity string     `json:"identity"` // "mailfrom" or "helo"
+	Domain   string     `json:"domain"`
+	Outcome
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := strings.TrimSuffix(strings.ToLower(t.Domain), ".")
+	var wg sync.WaitGroup
+	var evals []Evaluation
+	var evalFinds []checks.Finding
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		evals, evalFinds = evaluate(ctx, env, t, domain)
+	}()
+	root, finds := Analyze(ctx, env.DNS, domain)
+	wg.Wait()
+
+	data := Data{Domain: domain, Record: root.Record, RecordSize: root.Size, Tree: root,
+		LookupLimit: MaxDNSTerms, VoidLimit: MaxVoid, Evaluations: evals}
+	for _, f := range finds {
+		out.Add(f)
+	}
+	data.Truncated = treeTruncated(root)
+	if data.Truncated {
+		out.Add(checks.Finding{ID: "spf.tree-truncated", Subject: domain,
+			Message: fmt.Sprintf("the SPF include tree of %s has more than %d records or is nested deeper than %d levels; counts below are lower bounds", domain, maxTreeNodes, maxTreeDepth)})
+	}
+	switch {
+	case root.dnsFailed:
+		// reported as spf.dns-error by the analysis; never "missing".
+	case root.noRecord:
+		out.Add(checks.Finding{ID: "spf.missing", Subject: domain,
+			Message: fmt.Sprintf("%s publishes no SPF record (%s)", domain, root.Error),
+			Fix:     fmt.Sprintf("Publish one TXT record at %s, e.g. `%s. IN TXT \"v=spf1 mx -all\"`, listing every server and provider that sends its mail.", domain, domain)})
+	case root.rec != nil:
+		data.Lookups = root.SubtreeLookups
+		data.VoidLookups = max(root.sub4, root.sub6)
+		totals(out, root, domain, data.Truncated)
+	}
+	for _, f := range evalFinds {
+		out.Add(f)
+	}
+	out.SetData(data)
+	return nil
+}
+
+func treeTruncated(n *Node) bool {
+	if strings.HasPrefix(n.Error, "not expanded") {
+		return true
+	}
+	for _, c := range n.Children {
+		if treeTruncated(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// totals reports the findings about the whole tree: lookup and void
+// counts, and the policy's default.
+func totals(out *checks.Out, root *Node, domain string, truncated bool) {
+	ev := withRecords(nil, root.Record)
+	atLeast := ""
+	if truncated {
+		atLeast = "at least "
+	}
+	switch n := root.SubtreeLookups; {
+	case n > MaxDNSTerms:
+		out.Add(checks.Finding{ID: "spf.lookup-limit", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("SPF for %s needs %s%d DNS lookups; receivers stop at %d and return permerror. Cost by term: %s", domain, atLeast, n, MaxDNSTerms, costly(root)),
+			Fix:     fmt.Sprintf("Cut %d lookups from the record of %s: remove unused includes (the most expensive are listed), replace a/mx with ip4:/ip6:, or move a provider to a subdomain.", n-MaxDNSTerms, domain)})
+	case n >= 8:
+		out.Add(checks.Finding{ID: "spf.lookup-near-limit", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("SPF for %s needs %d of the %d allowed DNS lookups (%s)", domain, n, MaxDNSTerms, costly(root))})
+	}
+	if v := max(root.sub4, root.sub6); v > MaxVoid {
+		var terms []string
+		collectVoid(root, &terms)
+		out.Add(checks.Finding{ID: "spf.void-limit", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("SPF for %s has %d lookups that find nothing (%s); receivers allow %d and return permerror", domain, v, quoteList(terms), MaxVoid),
+			Fix:     "Remove the terms that point at names without records: " + quoteList(terms) + "."})
+	}
+	// The policy's default: follow redirects to the record that decides.
+	n := root
+	for n.redirectChild != nil && n.redirectChild.rec != nil {
+		n = n.redirectChild
+	}
+	if n.rec != nil && n.redirectChild == nil {
+		var all *Term
+		for i := range n.rec.Terms {
+			if n.rec.Terms[i].Mech == MechAll {
+				all = &n.rec.Terms[i]
+				break
+			}
+		}
+		switch {
+		case all == nil:
+			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(nil, n.Record),
+				Message: fmt.Sprintf("the SPF record of %s has no all term and no redirect: unlisted servers get neutral", n.Domain),
+				Fix:     fmt.Sprintf("Append \"-all\" (or \"~all\") to the record of %s.", n.Domain)})
+		case all.Qual == QNeutral:
+			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(nil, n.Record),
+				Message: fmt.Sprintf("the SPF record of %s ends in %q: unlisted servers get neutral", n.Domain, all.Text),
+				Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\") in the record of %s.", all.Text, n.Domain)})
+		}
+	}
+}
+
+// costly names the most expensive include/redirect branches and the
+// record's own terms.
+func costly(root *Node) string {
+	type cost struct {
+		what string
+		n    int
+	}
+	var cs []cost
+	for _, c := range root.Children {
+		cs = append(cs, cost{c.Mechanism, c.SubtreeLookups + 1})
+	}
+	own := root.OwnLookups - len(root.Children)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].n > cs[j].n })
+	var parts []string
+	for i, c := range cs {
+		if i == maxLintTerms {
+			parts = append(parts, fmt.Sprintf("%d more includes", len(cs)-maxLintTerms))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", c.what, c.n))
+	}
+	if own > 0 {
+		parts = append(parts, fmt.Sprintf("other terms of %s %d", root.Domain, own))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func collectVoid(n *Node, out *[]string) {
+	*out = append(*out, n.voidTerms...)
+	for _, c := range n.Children {
+		collectVoid(c, out)
+	}
+}
+
+// evaluate runs check_host() for every sending IP (--ip, or the HELO
+// name's addresses) for the MAIL FROM domain and, with --helo, the HELO
+// identity.
+func evaluate(ctx context.Context, env *checks.Env, t checks.Target, domain string) ([]Evaluation, []checks.Finding) {
+	ips := t.IPs
+	helo := strings.TrimSuffix(strings.ToLower(t.HELO), ".")
+	var finds []checks.Finding
+	fromHELO := false
+	if len(ips) == 0 && helo != "" {
+		addrs, err := checks.ResolveHost(ctx, env.DNS, helo)
+		if err != nil {
+			finds = append(finds, checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: helo,
+				Message: fmt.Sprintf("no --ip given and the addresses of the HELO name %s could not be resolved: %v", helo, err)})
+		}
+		ips, fromHELO = addrs, true
+	}
+	type job struct {
+		ip       netip.Addr
+		identity string
+		domain   string
+	}
+	var jobs []job
+	for _, ip := range ips {
+		jobs = append(jobs, job{ip, "mailfrom", domain})
+		if helo != "" {
+			jobs = append(jobs, job{ip, "helo", helo})
+		}
+	}
+	evals := make([]Evaluation, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := CheckHost(ctx, env.DNS, Params{IP: j.ip, Domain: j.domain, Sender: "postmaster@" + j.domain, HELO: t.HELO, Now: env.Now})
+			evals[i] = Evaluation{IP: j.ip, Identity: j.identity, Domain: j.domain, Outcome: o}
+		}()
+	}
+	wg.Wait()
+	for _, e := range evals {
+		finds = append(finds, evalFinding(e, fromHELO))
+	}
+	return evals, finds
+}
+
+func evalFinding(e Evaluation, fromHELO bool) checks.Finding {
+	ev := checks.DNSEvidence(e.Queries...)
+	src := ""
+	if fromHELO {
+		src = " (an address of the HELO name)"
+	}
+	who := fmt.Sprintf("%s%s sending as %s", e.IP, src, e.Domain)
+	if e.Identity == "helo" {
+		who = fmt.Sprintf("%s%s with HELO %s", e.IP, src, e.Domain)
+	}
+	decided := ""
+	if e.Mechanism != "" {
+		decided = fmt.Sprintf(" (decided by %q in %s)", e.Mechanism, e.Outcome.Domain)
+	}
+	switch e.Result {
+	case Pass:
+		return checks.Finding{ID: "spf.ip-authorized", Subject: e.IP.String(), Evidence: ev,
+			Message: fmt.Sprintf("%s gets SPF pass%s", who, decided)}
+	case TempError:
+		return checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: e.IP.String(), Evidence: ev,
+			Message: fmt.Sprintf("%s: SPF evaluation ended in temperror: %s", who, e.Reason)}
+	}
+	msg := fmt.Sprintf("%s gets SPF %s%s", who, e.Result, decided)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	if e.Explanation != "" {
+		msg += fmt.Sprintf("; explanation: %q", e.Explanation)
+	}
+	f := checks.Finding{ID: "spf.ip-not-authorized", Subject: e.IP.String(), Evidence: ev, Message: msg}
+	kind := "ip4"
+	if e.IP.Is6() {
+		kind = "ip6"
+	}
+	switch {
+	case e.Identity == "helo" && e.Result == None:
+		f.Severity = checks.SevWarn
+		f.Fix = fmt.Sprintf("Publish `%s. IN TXT \"v=spf1 a -all\"` so that receivers checking the HELO identity get pass.", e.Domain)
+	case e.Result == None:
+		f.Fix = fmt.Sprintf("Publish an SPF record at %s that includes %s:%s.", e.Domain, kind, e.IP)
+	case e.Result == PermError:
+		f.Fix = fmt.Sprintf("Fix the permanent error in the SPF policy of %s first (see the other findings), then make sure it lists %s:%s.", e.Domain, kind, e.IP)
+	default:
+		f.Fix = fmt.Sprintf("If %s is a legitimate sender, add \"%s:%s\" (or its provider's include:) to the SPF record of %s before the all term.", e.IP, kind, e.IP, e.Domain)
+	}
+	return f
+}
