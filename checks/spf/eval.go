@@ -78,7 +78,7 @@ type Step struct {
 // counts of limited lookups, and the trace.
 type Outcome struct {
 	Result      Result `json:"result"`
-	Mechanism   string `json:"mechanism,omitempty"` // the deciding term, "default" when nothing matched
+	Mechanism   string `json:"mechanism,omitempty"`     // the deciding term, "default" when nothing matched
 	Domain      string `json:"record_domain,omitempty"` // the domain whose record decided
 	Explanation string `json:"explanation,omitempty"`
 	Reason      string `json:"reason,omitempty"` // why a temperror or permerror happened
