@@ -318,3 +318,39 @@ func TestFindingsDoc(t *testing.T) {
 		}
 	}
 }
+
+// scrub replaces what varies between runs (times, ports) in CLI output.
+func scrub(s string) string {
+	for _, re := range []struct{ re, with string }{
+		{`"(duration_ms|rtt_ms)": [0-9.]+`, `"$1": 0`},
+		{`"started_at": "[^"]+"`, `"started_at": "2026-01-01T00:00:00Z"`},
+		{`127\.0\.0\.1:[0-9]+`, `127.0.0.1:53`},
+		{`"dns_queries": [0-9]+`, `"dns_queries": 0`},
+		{` in [0-9.]+m?s`, ` in 0ms`},
+		{`\) [0-9.]+m?s\n`, ") 0ms\n"},
+		{`"proto": "(udp|tcp)"`, `"proto": "udp"`},
+		{`\([0-9]+ DNS queries`, `(0 DNS queries`},
+		{`[0-9.]+ms, (udp|tcp)`, `0ms, udp`},
+	} {
+		s = regexp.MustCompile(re.re).ReplaceAllString(s, re.with)
+	}
+	return s
+}
+
+// TestGoldenCLI pins real end-to-end output of the foundation checks.
+func TestGoldenCLI(t *testing.T) {
+	w := demoWorld(t)
+	for _, tt := range []struct{ name, format, domain string }{
+		{"broken.json", "json", "broken.example"},
+		{"broken.txt", "text", "broken.example"},
+		{"good.json", "json", "good.example"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runApp(t, w, "", "check", tt.domain, "--only", "dns,mx", "--resolver", w.DNS.Addr(), "--format", tt.format, "-v")
+			if r.stderr != "" {
+				t.Fatal(r.stderr)
+			}
+			golden.Check(t, "cli/"+tt.name, []byte(scrub(r.stdout)))
+		})
+	}
+}
