@@ -81,6 +81,7 @@ type Session struct {
 	client   *gosmtp.Client
 	banner   *Reply
 	hello    bool
+	reset    bool // after RSET go-smtp would send EHLO again before QUIT
 	closed   bool
 	tlsState *tls.ConnectionState
 }
@@ -376,6 +377,7 @@ func (s *Session) cmd(ctx context.Context, name, what string, f func(c *gosmtp.C
 
 // Mail sends MAIL FROM:<from> ("" is the null reverse-path).
 func (s *Session) Mail(ctx context.Context, from string) error {
+	s.reset = false
 	return s.cmd(ctx, "mail", "MAIL FROM:<"+from+">", func(c *gosmtp.Client) error { return c.Mail(from, nil) })
 }
 
@@ -396,7 +398,7 @@ func (s *Session) Reset(ctx context.Context) error {
 		if err := c.Reset(); err != nil {
 			return err
 		}
-		s.hello = true // go-smtp would send EHLO again before the next command
+		s.reset = true
 		return nil
 	})
 }
@@ -407,9 +409,9 @@ func (s *Session) Quit(ctx context.Context) error {
 	if s.raw == nil || s.closed {
 		return nil
 	}
-	if s.client == nil || !s.hello {
-		// No go-smtp client (rejected greeting) or no EHLO yet: go-smtp
-		// would send EHLO first, so write QUIT ourselves.
+	if s.client == nil || !s.hello || s.reset {
+		// No go-smtp client (rejected greeting), no EHLO yet, or RSET
+		// sent: go-smtp would send EHLO first, so write QUIT ourselves.
 		return s.stage("quit", func() (*Reply, error) {
 			defer s.Guard(ctx)()
 			c, br := net.Conn(s.rec), s.br

@@ -29,9 +29,9 @@ const (
 
 // Entry is one transcript line with its time offset from the session start.
 type Entry struct {
-	AtMs float64         `json:"at_ms"`
+	AtMs float64          `json:"at_ms"`
 	Dir  checks.Direction `json:"dir"`
-	Text string          `json:"text"`
+	Text string           `json:"text"`
 }
 
 // Transcript records a conversation: client lines, server lines and notes,

@@ -1,0 +1,718 @@
+// Package smtp implements the "smtp" check: it talks to every address of
+// every MX host on port 25 the way a sending MTA would — wait for the
+// greeting, EHLO, STARTTLS when offered, then MAIL FROM:<>, RCPT to
+// postmaster (RFC 5321 §4.5.1), an open-relay probe and VRFY, never DATA —
+// and checks the reverse DNS of each address. Every stage is timed and the
+// transcript kept as evidence.
+//
+// A timeout is never reported as a misconfiguration: when every address
+// times out, the check says that port 25 is probably blocked on this
+// network (severity error, "could not test").
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtpwire"
+)
+
+// ID is the check ID.
+const ID = "smtp"
+
+// DefaultSlowBanner is the greeting delay above which smtp.slow-banner is
+// reported.
+const DefaultSlowBanner = 10 * time.Second
+
+// RelayProbeDomain is the foreign domain of the open-relay probe's
+// recipient (RelayProbeAltDomain when the checked domain is under it).
+const (
+	RelayProbeDomain    = "example.net"
+	RelayProbeAltDomain = "example.org"
+)
+
+// Check is the smtp check.
+type Check struct {
+	// SlowBanner overrides DefaultSlowBanner (tests use a short one).
+	SlowBanner time.Duration
+}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "SMTP handshake" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return []string{mx.ID} }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "smtp.connect-failed", Severity: checks.SevFail, Title: "An MX address refuses connections on port 25",
+		SeverityNote: "fail when the connection is refused; error (could not test) when it times out or the address is unreachable from here",
+		Why:          "Senders try each MX address in turn; an address that refuses connections delays or bounces mail when it is the only one left.",
+		Fix:          "Make the mail server listen on port 25 on this address (and let the firewall through), or remove the address from the MX host's A/AAAA records.",
+		Ref:          "RFC 5321 §4.5.4, §5.1"},
+	{ID: "smtp.port25-blocked", Severity: checks.SevError, Title: "Could not test: outbound port 25 is probably blocked on this network",
+		Why: "Every MX address timed out. Residential and cloud networks commonly block outgoing port 25, so this says nothing about the servers.",
+		Fix: "Run mxray from a network that allows outgoing SMTP (a server, not a laptop on a home or cloud network), or use --no-smtp to skip these checks."},
+	{ID: "smtp.banner-timeout", Severity: checks.SevFail, Title: "The server accepted the connection but never sent its greeting",
+		Why: "Senders wait about five minutes for the 220 greeting and then give up; a tarpit or hung server delays all mail.",
+		Fix: "Check that the SMTP daemon is running and not overloaded, and that greet-pause or tarpitting (postscreen, spamd) does not exceed a few seconds.",
+		Ref: "RFC 5321 §4.5.3.2.1"},
+	{ID: "smtp.banner-rejected", Severity: checks.SevFail, Title: "The server's greeting refuses service",
+		SeverityNote: "warn for a 4xx (temporary) greeting, which may be a rate limit aimed at this client",
+		Why:          "A greeting other than 220 (e.g. 554) means the server will not accept mail from this client; if it does the same to every sender, mail bounces.",
+		Fix:          "Check the server's access rules and connection limits; a 554 greeting is meant only for clients that are blocked on purpose.",
+		Ref:          "RFC 5321 §3.1, §4.2"},
+	{ID: "smtp.slow-banner", Severity: checks.SevInfo, Title: "The greeting took more than 10 seconds",
+		Why: "Greet pauses fend off spam bots, but long ones slow every delivery, and impatient clients or scanners give up.",
+		Fix: "Keep greet-pause delays to a few seconds (postscreen_greet_wait defaults to 6 s).",
+		Ref: "RFC 5321 §4.5.3.2.1"},
+	{ID: "smtp.ehlo-rejected", Severity: checks.SevFail, Title: "The server rejects EHLO and HELO",
+		Why: "Without a successful EHLO or HELO no mail transaction can start, and no extensions (STARTTLS, SIZE...) are known.",
+		Fix: "Check the server's HELO restrictions (e.g. Postfix smtpd_helo_restrictions); they should not reject ordinary, well-formed host names.",
+		Ref: "RFC 5321 §4.1.1.1"},
+	{ID: "smtp.postmaster-rejected", Severity: checks.SevWarn, Title: "The server rejects mail to postmaster@ the domain",
+		Why: "RFC 5321 requires every domain that receives mail to accept mail for postmaster; it is how other operators reach you about problems.",
+		Fix: "Create a postmaster mailbox or alias for the domain and exempt it from recipient filtering.",
+		Ref: "RFC 5321 §4.5.1"},
+	{ID: "smtp.null-sender-rejected", Severity: checks.SevWarn, Title: "The server rejects the null sender MAIL FROM:<>",
+		Why: "Bounces and delivery notifications are sent from the null reverse-path; rejecting it loses them and breaks standards-based callbacks.",
+		Fix: "Accept MAIL FROM:<> (filter bounces by content, not by the empty sender).",
+		Ref: "RFC 5321 §4.5.5, §6.1"},
+	{ID: "smtp.open-relay", Severity: checks.SevFail, Title: "The server accepted a recipient in a foreign domain: it looks like an open relay",
+		Why: "An open relay forwards anyone's mail to anywhere; spammers find it within hours and the server's address lands on every blocklist.",
+		Fix: "Restrict relaying to authenticated users and your own networks (Postfix: smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination).",
+		Ref: "RFC 5321 §7.1, RFC 2505"},
+	{ID: "smtp.vrfy-enabled", Severity: checks.SevInfo, Title: "VRFY discloses whether mailboxes exist",
+		Why: "Spammers use VRFY to harvest valid addresses.",
+		Fix: "Disable VRFY (Postfix: disable_vrfy_command = yes) or answer it with 252.",
+		Ref: "RFC 5321 §3.5.3, §7.3"},
+	{ID: "smtp.greylisted", Severity: checks.SevInfo, Title: "The server answered RCPT with a temporary failure (greylisting)",
+		Why: "Greylisting delays first-time senders by minutes to hours; the probe could not complete the recipient checks.",
+		Fix: "Nothing to fix if greylisting is intended; whitelist known senders to avoid delays.",
+		Ref: "RFC 6647"},
+	{ID: "smtp.timeout", Severity: checks.SevError, Title: "Could not test: the server stopped answering mid-conversation",
+		Why: "The server accepted the connection but a reply did not arrive within the timeout, so the remaining stages could not be tested.",
+		Fix: "Retry with a longer --timeout; if it persists, check the server's load and its tarpitting settings."},
+	{ID: "smtp.ptr-missing", Severity: checks.SevWarn, Title: "An MX address has no reverse DNS (PTR) record",
+		Why: "Many receivers reject or distrust mail from addresses without reverse DNS; MX servers usually send mail too (bounces, forwarding).",
+		Fix: "Ask the address's owner (your hosting or network provider) to publish a PTR record naming the MX host.",
+		Ref: "RFC 1912 §2.1"},
+	{ID: "smtp.fcrdns-mismatch", Severity: checks.SevWarn, Title: "The PTR name of an MX address does not resolve back to it",
+		Why: "Receivers check forward-confirmed reverse DNS: the PTR name's A/AAAA must include the address, or the name is not trusted.",
+		Fix: "Publish an A/AAAA record for the PTR name pointing at the address, or change the PTR to a name that does.",
+		Ref: "RFC 8601 §2.7.3"},
+	{ID: "smtp.banner-ptr-mismatch", Severity: checks.SevInfo, Title: "The host name in the greeting differs from the address's PTR name",
+		Why: "Some filters compare the greeting with reverse DNS; a mismatch also makes logs harder to follow.",
+		Fix: "Set the server's host name (Postfix: myhostname) to the name the PTR record gives."},
+	{ID: "smtp.dns-error", Severity: checks.SevError, Title: "Address or reverse DNS lookups failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the records exist.",
+		Fix: "Check that the name servers answer for the name over UDP and TCP, and that DNSSEC validates."},
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	Hosts         []Host `json:"hosts"`
+	Port25Blocked bool   `json:"port25_blocked,omitempty"`
+	Skipped       string `json:"skipped,omitempty"`
+}
+
+// Host is one MX host with the result for each of its addresses.
+type Host struct {
+	Name       string    `json:"name"`
+	Preference uint16    `json:"preference"`
+	Addresses  []Address `json:"addresses"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// Probe is the outcome of one command of the probe.
+type Probe struct {
+	Command  string          `json:"command"`
+	Accepted bool            `json:"accepted"`
+	Reply    *smtpwire.Reply `json:"reply,omitempty"`
+	Error    string          `json:"error,omitempty"`
+}
+
+// Address is the result of talking to one MX address.
+type Address struct {
+	Address    string   `json:"address"`
+	PTR        []string `json:"ptr,omitempty"`
+	FCrDNS     *bool    `json:"fcrdns,omitempty"`
+	Outcome    string   `json:"outcome"` // completed, refused, timeout, unreachable, banner-timeout, banner-rejected, ehlo-rejected, error
+	Banner     []string `json:"banner,omitempty"`
+	BannerHost string   `json:"banner_host,omitempty"`
+	BannerMs   float64  `json:"banner_ms,omitempty"`
+	Extensions []string `json:"extensions,omitempty"`
+	// ExtensionsTLS are the extensions announced after STARTTLS.
+	ExtensionsTLS []string `json:"extensions_tls,omitempty"`
+	STARTTLS      bool     `json:"starttls"`
+	// TLS is the protocol version the probe ran over after STARTTLS.
+	TLS         string           `json:"tls,omitempty"`
+	TLSError    string           `json:"tls_error,omitempty"`
+	VRFY        *Probe           `json:"vrfy,omitempty"`
+	NullSender  *Probe           `json:"null_sender,omitempty"`
+	Postmaster  *Probe           `json:"postmaster,omitempty"`
+	Relay       *Probe           `json:"relay,omitempty"`
+	Greylisted  bool             `json:"greylisted,omitempty"`
+	Stages      []smtpwire.Stage `json:"stages"`
+	Transcript  []smtpwire.Entry `json:"transcript"`
+	Error       string           `json:"error,omitempty"`
+	connectKind string
+	findings    []checks.Finding
+}
+
+// Run implements checks.Check.
+func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	if env.Opts.NoSMTP {
+		out.SetData(Data{Hosts: []Host{}, Skipped: "--no-smtp"})
+		return nil
+	}
+	v, err := out.Await(ctx, mx.ID)
+	if err != nil {
+		return fmt.Errorf("no MX data: %w", err)
+	}
+	fact, ok := v.(*mx.Fact)
+	if !ok || fact == nil {
+		return fmt.Errorf("no MX data: %w", checks.ErrNoFact)
+	}
+	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: heloName(t)}
+	if p.slow <= 0 {
+		p.slow = DefaultSlowBanner
+	}
+	hosts := make([]Host, len(fact.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range fact.Hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hosts[i] = p.host(ctx, h, out)
+		}()
+	}
+	wg.Wait()
+
+	// Port 25 blocked: every address timed out while connecting.
+	total, timedOut := 0, 0
+	for _, h := range hosts {
+		for _, a := range h.Addresses {
+			total++
+			if a.connectKind == "timeout" {
+				timedOut++
+			}
+		}
+	}
+	data := Data{Hosts: hosts}
+	if total > 0 && timedOut == total {
+		data.Port25Blocked = true
+		var addrs []string
+		for _, h := range hosts {
+			for _, a := range h.Addresses {
+				addrs = append(addrs, a.Address)
+			}
+		}
+		out.Add(checks.Finding{ID: "smtp.port25-blocked", Subject: t.Domain,
+			Message: fmt.Sprintf("could not test: outbound port 25 is probably blocked on this network (all %d MX address(es) timed out: %s)", total, strings.Join(addrs, ", ")),
+			Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirInfo,
+				Text: fmt.Sprintf("connect timed out after %s on every address", smtpwire.TimeoutsFor(env).Connect)}}}})
+	}
+	for _, h := range hosts {
+		for _, a := range h.Addresses {
+			for _, f := range a.findings {
+				if data.Port25Blocked && f.ID == "smtp.connect-failed" {
+					continue
+				}
+				out.Add(f)
+			}
+		}
+	}
+	out.SetData(data)
+	return nil
+}
+
+// heloName is the EHLO name: --helo, else this machine's name when it is a
+// domain, else "mxray.invalid".
+func heloName(t checks.Target) string {
+	if t.HELO != "" {
+		return t.HELO
+	}
+	if h, err := os.Hostname(); err == nil && strings.Contains(h, ".") && !strings.HasPrefix(h, "localhost") {
+		if _, ok := dns.IsDomainName(h); ok {
+			return strings.TrimSuffix(strings.ToLower(h), ".")
+		}
+	}
+	return "mxray.invalid"
+}
+
+type prober struct {
+	env  *checks.Env
+	t    checks.Target
+	slow time.Duration
+	helo string
+}
+
+func (p *prober) host(ctx context.Context, h mx.Host, out *checks.Out) Host {
+	res := Host{Name: h.Name, Preference: h.Preference, Addresses: []Address{}}
+	addrs, err := checks.ResolveHost(ctx, p.env.DNS, h.Name)
+	if err != nil {
+		res.Error = err.Error()
+		if qs := dnsq.QueriesOf(err); len(qs) > 0 || isLookupError(err) {
+			out.Add(checks.Finding{ID: "smtp.dns-error", Subject: h.Name,
+				Message:  fmt.Sprintf("could not resolve MX host %s: %v", h.Name, err),
+				Evidence: checks.DNSEvidence(allQueries(err)...)})
+		}
+		// "no address" is the mx check's finding (mx.no-address).
+		return res
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
+	res.Addresses = make([]Address, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.Addresses[i] = p.address(ctx, h.Name, a)
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+func isLookupError(err error) bool {
+	var le *dnsq.LookupError
+	return errors.As(err, &le)
+}
+
+// allQueries collects the query logs of every lookup error joined in err.
+func allQueries(err error) []dnsq.Query {
+	var qs []dnsq.Query
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		var le *dnsq.LookupError
+		if errors.As(e, &le) {
+			qs = append(qs, le.Queries...)
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+	return qs
+}
+
+func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Address {
+	a := Address{Address: ip.String(), Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
+	var wg sync.WaitGroup
+	var rd reverse
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rd = p.reverse(ctx, ip)
+	}()
+	p.talk(ctx, host, ip, &a)
+	wg.Wait()
+	p.reportReverse(host, ip, rd, &a)
+	return a
+}
+
+// subject names one MX address in findings.
+func subject(host string, ip netip.Addr) string { return host + " [" + ip.String() + "]" }
+
+func (p *prober) add(a *Address, f checks.Finding) { a.findings = append(a.findings, f) }
+
+func (p *prober) newSession(ip netip.Addr) *smtpwire.Session {
+	return smtpwire.New(smtpwire.Config{Dialer: p.env.Dialer, Timeouts: smtpwire.TimeoutsFor(p.env), HELO: p.helo, Now: p.env.Now},
+		net.JoinHostPort(ip.String(), "25"))
+}
+
+// talk runs the SMTP conversation with one address.
+func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Address) {
+	subj := subject(host, ip)
+	s := p.newSession(ip)
+	ev := func() *checks.Evidence { return &checks.Evidence{SMTP: s.Transcript().Lines()} }
+	finish := func() {
+		a.Stages = append(a.Stages, s.Stages()...)
+		a.Transcript = append(a.Transcript, s.Transcript().Entries()...)
+	}
+	defer func() { finish() }()
+
+	if !p.connect(ctx, s, subj, a, ev) {
+		return
+	}
+	if !p.hello(ctx, s, subj, a, ev) {
+		return
+	}
+	if ok, _ := s.Extension("STARTTLS"); ok {
+		a.STARTTLS = true
+		// Like a sending MTA with opportunistic TLS: certificates are not
+		// verified here (that is the tls check's job).
+		st, err := s.StartTLS(ctx, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, ServerName: host}) //nolint:gosec // opportunistic, verified by the tls check
+		if err != nil {
+			a.TLSError = err.Error()
+			if ctx.Err() != nil {
+				a.Outcome = "error"
+				a.Error = err.Error()
+				return
+			}
+			// Fall back to plaintext on a new connection, as MTAs do.
+			_ = s.Close()
+			finish()
+			s = p.newSession(ip)
+			s.Transcript().Note("STARTTLS failed; retrying without TLS")
+			if !p.connect(ctx, s, subj, a, ev) || !p.hello(ctx, s, subj, a, ev) {
+				return
+			}
+		} else {
+			a.TLS = tls.VersionName(st.Version)
+			if !p.hello(ctx, s, subj, a, ev) {
+				return
+			}
+		}
+	}
+	a.Outcome = "completed"
+	if !p.probes(ctx, s, subj, a, ev) {
+		a.Outcome = "timeout"
+		_ = s.Close()
+		return
+	}
+	_ = s.Reset(ctx)
+	_ = s.Quit(ctx)
+}
+
+// connect opens the session and reads the greeting; false means stop.
+func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
+	err := s.Connect(ctx)
+	for _, st := range s.Stages() {
+		if st.Name == "banner" {
+			a.BannerMs = st.DurationMs
+		}
+	}
+	if b := s.Banner(); b != nil {
+		a.Banner = b.Lines
+		a.BannerHost = b.Greeting()
+	}
+	if err == nil {
+		if d := time.Duration(a.BannerMs * float64(time.Millisecond)); d > p.slow {
+			p.add(a, checks.Finding{ID: "smtp.slow-banner", Subject: subj, Evidence: ev(),
+				Message: fmt.Sprintf("%s sent its greeting after %.1f s", subj, d.Seconds())})
+		}
+		return true
+	}
+	a.Error = err.Error()
+	tmo := smtpwire.TimeoutsFor(p.env)
+	connected := s.Banner() != nil || len(s.Stages()) > 1
+	switch {
+	case ctx.Err() != nil:
+		a.Outcome = "error"
+	case !connected && errors.Is(err, smtpwire.ErrRefused):
+		a.Outcome, a.connectKind = "refused", "refused"
+		p.add(a, checks.Finding{ID: "smtp.connect-failed", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s refused the connection on port 25", subj)})
+	case !connected && errors.Is(err, smtpwire.ErrTimeout):
+		a.Outcome, a.connectKind = "timeout", "timeout"
+		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("could not test %s: no answer to the connection within %s (a firewall dropping port 25, here or there)", subj, tmo.Connect),
+			Fix:     "Check that the server's firewall lets port 25 through; if every MX times out, port 25 is probably blocked on the network mxray runs from."})
+	case !connected:
+		a.Outcome, a.connectKind = "unreachable", "unreachable"
+		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("could not test %s: %v", subj, err),
+			Fix:     "The address is unreachable from this network (e.g. no IPv6 route here); test from a network that reaches it."})
+	case errors.Is(err, smtpwire.ErrTimeout):
+		a.Outcome = "banner-timeout"
+		p.add(a, checks.Finding{ID: "smtp.banner-timeout", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s accepted the connection but sent no greeting within %s", subj, tmo.Banner)})
+	case smtpwire.ReplyOf(err) != nil:
+		r := smtpwire.ReplyOf(err)
+		a.Outcome = "banner-rejected"
+		sev := checks.SevFail
+		if r.Transient() {
+			sev = checks.SevWarn
+		}
+		p.add(a, checks.Finding{ID: "smtp.banner-rejected", Severity: sev, Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s greeted with %q instead of 220", subj, r.String())})
+		_ = s.Quit(ctx)
+	case errors.Is(err, smtpwire.ErrClosed):
+		a.Outcome = "banner-rejected"
+		p.add(a, checks.Finding{ID: "smtp.banner-rejected", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s closed the connection without a greeting", subj)})
+	default:
+		a.Outcome = "banner-rejected"
+		p.add(a, checks.Finding{ID: "smtp.banner-rejected", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s sent an invalid greeting: %v", subj, err)})
+	}
+	_ = s.Close()
+	return false
+}
+
+func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
+	err := s.Hello(ctx)
+	if err == nil {
+		if s.TLS() != nil {
+			a.ExtensionsTLS = s.Extensions()
+		} else {
+			a.Extensions = s.Extensions()
+		}
+		return true
+	}
+	a.Error = err.Error()
+	if r := smtpwire.ReplyOf(err); r != nil {
+		a.Outcome = "ehlo-rejected"
+		p.add(a, checks.Finding{ID: "smtp.ehlo-rejected", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s rejected EHLO %s: %s", subj, p.helo, r.String())})
+		_ = s.Quit(ctx)
+		return false
+	}
+	p.timeout(ctx, s, subj, "EHLO", err, a, ev)
+	return false
+}
+
+// timeout reports a stage that got no answer: could not test, never a
+// misconfiguration.
+func (p *prober) timeout(ctx context.Context, s *smtpwire.Session, subj, what string, err error, a *Address, ev func() *checks.Evidence) {
+	a.Outcome = "timeout"
+	if ctx.Err() != nil {
+		a.Outcome = "error"
+	}
+	a.Error = err.Error()
+	_ = s.Close()
+	p.add(a, checks.Finding{ID: "smtp.timeout", Subject: subj, Evidence: ev(),
+		Message: fmt.Sprintf("could not finish testing %s: %s: %v", subj, what, err)})
+}
+
+func probeOf(cmd string, err error) *Probe {
+	pr := &Probe{Command: cmd, Accepted: err == nil}
+	if err != nil {
+		pr.Reply = smtpwire.ReplyOf(err)
+		if pr.Reply == nil {
+			pr.Error = err.Error()
+		}
+	}
+	return pr
+}
+
+// probes runs VRFY, MAIL, RCPT and the relay probe; false means the server
+// stopped answering.
+func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
+	domain := p.t.Domain
+	pm := "postmaster@" + domain
+
+	// VRFY: 250/251 disclose; 252 is non-committal unless an unknown
+	// mailbox gets a different answer.
+	err := s.Verify(ctx, "vrfy", pm)
+	a.VRFY = probeOf("VRFY "+pm, err)
+	if err != nil && smtpwire.ReplyOf(err) == nil {
+		p.timeout(ctx, s, subj, "VRFY", err, a, ev)
+		return false
+	}
+	if r := smtpwire.ReplyOf(err); err == nil || r.Code == 251 {
+		a.VRFY.Accepted = true
+		p.add(a, checks.Finding{ID: "smtp.vrfy-enabled", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s answers VRFY with a verdict on the mailbox (%s)", subj, replyText(err, "250"))})
+	} else if r.Code == 252 {
+		unknown := "mxray-no-such-user-7f3a@" + domain
+		err2 := s.Verify(ctx, "vrfy_unknown", unknown)
+		if r2 := smtpwire.ReplyOf(err2); r2 != nil && r2.Code >= 550 && r2.Code <= 553 {
+			p.add(a, checks.Finding{ID: "smtp.vrfy-enabled", Subject: subj, Evidence: ev(),
+				Message: fmt.Sprintf("%s answers VRFY differently for existing (252) and unknown (%d) mailboxes", subj, r2.Code)})
+		} else if err2 != nil && r2 == nil {
+			p.timeout(ctx, s, subj, "VRFY", err2, a, ev)
+			return false
+		}
+	}
+
+	// MAIL FROM:<> must be accepted (RFC 5321 §4.5.5).
+	err = s.Mail(ctx, "")
+	a.NullSender = probeOf("MAIL FROM:<>", err)
+	if err != nil {
+		r := smtpwire.ReplyOf(err)
+		if r == nil {
+			p.timeout(ctx, s, subj, "MAIL FROM", err, a, ev)
+			return false
+		}
+		if r.Permanent() {
+			p.add(a, checks.Finding{ID: "smtp.null-sender-rejected", Subject: subj, Evidence: ev(),
+				Message: fmt.Sprintf("%s rejected MAIL FROM:<>: %s", subj, r.String())})
+		}
+		// Carry on with an ordinary sender so RCPT can still be tested.
+		from := "postmaster@" + p.helo
+		if err := s.Mail(ctx, from); err != nil {
+			if smtpwire.ReplyOf(err) == nil {
+				p.timeout(ctx, s, subj, "MAIL FROM", err, a, ev)
+				return false
+			}
+			return true // cannot test RCPT; the transcript shows why
+		}
+	}
+
+	// RCPT TO:<postmaster@domain> must be accepted (RFC 5321 §4.5.1).
+	err = s.Rcpt(ctx, "rcpt_postmaster", pm)
+	a.Postmaster = probeOf("RCPT TO:<"+pm+">", err)
+	if err != nil {
+		r := smtpwire.ReplyOf(err)
+		switch {
+		case r == nil:
+			p.timeout(ctx, s, subj, "RCPT TO", err, a, ev)
+			return false
+		case r.Transient():
+			a.Greylisted = true
+			p.add(a, checks.Finding{ID: "smtp.greylisted", Subject: subj, Evidence: ev(),
+				Message: fmt.Sprintf("%s deferred RCPT TO:<%s> with %s (greylisting or a temporary failure); the recipient checks are incomplete", subj, pm, r.String())})
+		default:
+			p.add(a, checks.Finding{ID: "smtp.postmaster-rejected", Subject: subj, Evidence: ev(),
+				Message: fmt.Sprintf("%s rejected RCPT TO:<%s>: %s", subj, pm, r.String()),
+				Fix:     fmt.Sprintf("Create a postmaster mailbox or alias for %s on %s and exempt it from recipient filtering.", domain, subj)})
+		}
+	}
+
+	// Open-relay probe: a recipient in a domain the server has no business
+	// accepting. RSET follows; DATA is never sent.
+	relayTo := "mxray-relay-probe@" + relayDomain(domain)
+	err = s.Rcpt(ctx, "rcpt_relay", relayTo)
+	a.Relay = probeOf("RCPT TO:<"+relayTo+">", err)
+	if err == nil {
+		p.add(a, checks.Finding{ID: "smtp.open-relay", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s accepted RCPT TO:<%s> from an unauthenticated client: it appears to be an open relay (no message was sent)", subj, relayTo)})
+	} else if smtpwire.ReplyOf(err) == nil {
+		p.timeout(ctx, s, subj, "RCPT TO", err, a, ev)
+		return false
+	}
+	return true
+}
+
+func replyText(err error, ok string) string {
+	if r := smtpwire.ReplyOf(err); r != nil {
+		return r.String()
+	}
+	return ok
+}
+
+func relayDomain(domain string) string {
+	if domain == RelayProbeDomain || strings.HasSuffix(domain, "."+RelayProbeDomain) {
+		return RelayProbeAltDomain
+	}
+	return RelayProbeDomain
+}
+
+// reverse is the outcome of the PTR and forward-confirmation lookups.
+type reverse struct {
+	names    []string
+	fcrdns   bool
+	checked  bool
+	err      error
+	evidence []dnsq.Query
+}
+
+func (p *prober) reverse(ctx context.Context, ip netip.Addr) reverse {
+	var r reverse
+	arpa, err := dns.ReverseAddr(ip.String())
+	if err != nil {
+		r.err = err
+		return r
+	}
+	ans, err := p.env.DNS.Lookup(ctx, arpa, dns.TypePTR)
+	if err != nil {
+		r.err = err
+		r.evidence = dnsq.QueriesOf(err)
+		return r
+	}
+	r.evidence = append(r.evidence, ans.Query)
+	for _, rr := range ans.Records() {
+		if ptr, ok := rr.(*dns.PTR); ok {
+			r.names = append(r.names, strings.TrimSuffix(strings.ToLower(ptr.Ptr), "."))
+		}
+	}
+	sort.Strings(r.names)
+	r.checked = true
+	for _, n := range r.names {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			if (qt == dns.TypeA) != ip.Is4() {
+				continue
+			}
+			fa, err := p.env.DNS.Lookup(ctx, n, qt)
+			if err != nil {
+				r.err = err
+				r.evidence = append(r.evidence, dnsq.QueriesOf(err)...)
+				continue
+			}
+			r.evidence = append(r.evidence, fa.Query)
+			for _, x := range fa.Addrs() {
+				if x == ip.Unmap() || x.Unmap() == ip.Unmap() {
+					r.fcrdns = true
+				}
+			}
+		}
+	}
+	return r
+}
+
+func (p *prober) reportReverse(host string, ip netip.Addr, r reverse, a *Address) {
+	a.PTR = r.names
+	ev := checks.DNSEvidence(r.evidence...)
+	subj := ip.String()
+	switch {
+	case !r.checked && r.err != nil:
+		p.add(a, checks.Finding{ID: "smtp.dns-error", Subject: subj, Evidence: ev,
+			Message: fmt.Sprintf("PTR lookup for %s (MX host %s) failed: %v", ip, host, r.err)})
+		return
+	case len(r.names) == 0:
+		arpa, _ := dns.ReverseAddr(ip.String())
+		p.add(a, checks.Finding{ID: "smtp.ptr-missing", Subject: subj, Evidence: ev,
+			Message: fmt.Sprintf("%s (MX host %s) has no PTR record", ip, host),
+			Fix:     fmt.Sprintf("Ask the owner of %s to publish `%s IN PTR %s.`, and keep `%s.` resolving to %s.", ip, arpa, host, host, ip)})
+		return
+	}
+	fc := r.fcrdns
+	if !fc && r.err != nil {
+		p.add(a, checks.Finding{ID: "smtp.dns-error", Subject: subj, Evidence: ev,
+			Message: fmt.Sprintf("forward lookup of the PTR name(s) %s of %s failed: %v", strings.Join(r.names, ", "), ip, r.err)})
+	} else {
+		a.FCrDNS = &fc
+		if !fc {
+			p.add(a, checks.Finding{ID: "smtp.fcrdns-mismatch", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("%s has PTR %s, which does not resolve back to %s", ip, strings.Join(r.names, ", "), ip),
+				Fix:     fmt.Sprintf("Publish `%s. IN %s %s` or change the PTR of %s to a name that resolves to it (e.g. %s).", r.names[0], family(ip), ip, ip, host)})
+		}
+	}
+	if a.BannerHost != "" {
+		match := false
+		for _, n := range r.names {
+			if n == a.BannerHost {
+				match = true
+			}
+		}
+		if !match {
+			p.add(a, checks.Finding{ID: "smtp.banner-ptr-mismatch", Subject: subject(host, ip), Evidence: ev,
+				Message: fmt.Sprintf("%s greets as %q but its PTR is %s", subject(host, ip), a.BannerHost, strings.Join(r.names, ", "))})
+		}
+	}
+}
+
+func family(ip netip.Addr) string {
+	if ip.Is4() {
+		return "A"
+	}
+	return "AAAA"
+}

@@ -1,0 +1,251 @@
+package smtp_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/golden"
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtp"
+)
+
+const zone = `
+$ORIGIN test.
+@        IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+$ORIGIN d.test.
+@        IN MX 10 mx
+mx       IN A  192.0.2.10
+other    IN TXT "no address"
+`
+
+type scenario struct {
+	name    string
+	opts    mailtest.SMTPOptions
+	ptr     string // PTR name of 192.0.2.10; "" = none
+	setup   func(t *testing.T, w *mailtest.World, env *checks.Env)
+	refused bool // no server at all: connection refused
+	want    []string
+}
+
+func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
+	t.Helper()
+	w := mailtest.New(t, zone)
+	if sc.ptr != "" {
+		if err := w.PTR("192.0.2.10", sc.ptr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sc.refused {
+		l, err := w.Listen("192.0.2.10:25")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+	} else {
+		o := sc.opts
+		if o.Hostname == "" {
+			o.Hostname = "mx.d.test"
+		}
+		if o.Domains == nil {
+			o.Domains = []string{"d.test"}
+		}
+		if _, err := w.SMTP(o, "192.0.2.10:25"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, err := w.Env(checks.Options{Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.setup != nil {
+		sc.setup(t, w, env)
+	}
+	r := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{SlowBanner: 250 * time.Millisecond}}, Registry: []checks.Check{mx.Check{}}}
+	rep := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"})
+	return rep.Results[0], w
+}
+
+func ids(res checks.Result) []string {
+	var out []string
+	for _, f := range res.Findings {
+		out = append(out, f.ID+":"+string(f.Severity))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func dump(t *testing.T, res checks.Result) string {
+	b, _ := json.MarshalIndent(res, "", "  ")
+	return string(b)
+}
+
+func TestBehaviours(t *testing.T) {
+	t.Parallel()
+	tests := []scenario{
+		{name: "healthy", ptr: "mx.d.test", want: nil},
+		{name: "no PTR", want: []string{"smtp.ptr-missing:warn"}},
+		{name: "PTR not confirmed", ptr: "other.d.test", want: []string{"smtp.banner-ptr-mismatch:info", "smtp.fcrdns-mismatch:warn"}},
+		{name: "banner names another host", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Hostname: "smtp.hoster.test"}, want: []string{"smtp.banner-ptr-mismatch:info"}},
+		{name: "tarpit", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"smtp.banner-timeout:fail"}},
+		{name: "5xx greeting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greeting: "554 5.7.1 mx.d.test no service for you"}, want: []string{"smtp.banner-rejected:fail"}},
+		{name: "4xx greeting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greeting: "421 4.3.2 mx.d.test too busy"}, want: []string{"smtp.banner-rejected:warn"}},
+		{name: "slow banner", ptr: "mx.d.test", opts: mailtest.SMTPOptions{BannerDelay: 400 * time.Millisecond}, want: []string{"smtp.slow-banner:info"}},
+		{name: "EHLO rejected", ptr: "mx.d.test", opts: mailtest.SMTPOptions{RejectEHLO: true}, want: []string{"smtp.ehlo-rejected:fail"}},
+		{name: "greylisting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greylist: true}, want: []string{"smtp.greylisted:info"}},
+		{name: "open relay", ptr: "mx.d.test", opts: mailtest.SMTPOptions{OpenRelay: true}, want: []string{"smtp.open-relay:fail"}},
+		{name: "postmaster rejected", ptr: "mx.d.test", opts: mailtest.SMTPOptions{RejectPostmaster: true}, want: []string{"smtp.postmaster-rejected:warn"}},
+		{name: "null sender rejected", ptr: "mx.d.test", opts: mailtest.SMTPOptions{RejectNullSender: true}, want: []string{"smtp.null-sender-rejected:warn"}},
+		{name: "VRFY enabled", ptr: "mx.d.test", opts: mailtest.SMTPOptions{VRFY: true}, want: []string{"smtp.vrfy-enabled:info"}},
+		{name: "connection refused", ptr: "mx.d.test", refused: true, want: []string{"smtp.connect-failed:fail"}},
+		{name: "port 25 blocked", ptr: "mx.d.test", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
+		}, want: []string{"smtp.port25-blocked:error"}},
+		{name: "one address of two times out", ptr: "mx.d.test", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			if err := w.DNS.AddZone("mx.d.test. IN AAAA 2001:db8::10\n"); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.PTR("2001:db8::10", "mx.d.test"); err != nil {
+				t.Fatal(err)
+			}
+			env.Dialer = mailtest.Blackhole(w.Dialer, "[2001:db8::10]:25")
+		}, want: []string{"smtp.connect-failed:error"}},
+		{name: "PTR lookup fails", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			w.DNS.Script("10.2.0.192.in-addr.arpa", dns.TypePTR, mailtest.ServFail)
+		}, want: []string{"smtp.dns-error:error"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, _ := run(t, tc)
+			got := ids(res)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("findings %v, want %v\n%s", got, tc.want, dump(t, res))
+			}
+			if res.Err != "" {
+				t.Errorf("check error: %s", res.Err)
+			}
+			for _, f := range res.Findings {
+				if f.Evidence == nil {
+					t.Errorf("%s has no evidence", f.ID)
+				}
+			}
+		})
+	}
+}
+
+// A server with STARTTLS and a bad certificate is still fine for the smtp
+// check (opportunistic TLS, like senders): certificates are the tls check's.
+func TestSTARTTLSNotVerified(t *testing.T) {
+	t.Parallel()
+	w := mailtest.New(t, zone)
+	_ = w.PTR("192.0.2.10", "mx.d.test")
+	cert, err := w.Cert(mailtest.CertExpired, "mx.d.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "mx.d.test", Domains: []string{"d.test"}, TLS: cert}, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := w.Env(checks.Options{Timeout: time.Second})
+	r := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
+	if len(res.Findings) != 0 || res.Status != checks.StatusPass {
+		t.Fatalf("got %v", ids(res))
+	}
+	d := res.Data.(smtp.Data)
+	a := d.Hosts[0].Addresses[0]
+	if !a.STARTTLS || a.TLS == "" || a.Outcome != "completed" {
+		t.Errorf("address %+v", a)
+	}
+	if a.Postmaster == nil || !a.Postmaster.Accepted || a.Relay == nil || a.Relay.Accepted || a.Relay.Reply.Code != 554 {
+		t.Errorf("probes: %+v %+v", a.Postmaster, a.Relay)
+	}
+	var tr []string
+	for _, e := range a.Transcript {
+		tr = append(tr, string(e.Dir)+" "+e.Text)
+	}
+	joined := strings.Join(tr, "\n")
+	for _, want := range []string{"C EHLO probe.mxray.test", "C STARTTLS", "* TLS established", "C RCPT TO:<mxray-relay-probe@example.net>", "C RSET", "C QUIT"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, joined)
+		}
+	}
+	if strings.Contains(joined, "DATA") {
+		t.Errorf("the probe sent DATA:\n%s", joined)
+	}
+	for _, ext := range []string{"STARTTLS", "PIPELINING", "8BITMIME"} {
+		found := false
+		for _, e := range a.Extensions {
+			if strings.HasPrefix(e, ext) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("extension %s missing from %v", ext, a.Extensions)
+		}
+	}
+}
+
+// Four MX hosts, one a tarpit, three slow: the check takes about the
+// tarpit's banner timeout, not the sum of the waits.
+func TestTarpitDoesNotSerialise(t *testing.T) {
+	t.Parallel()
+	z := zone + "@ IN MX 20 mx2\n@ IN MX 30 mx3\n@ IN MX 40 mx4\nmx2 IN A 192.0.2.11\nmx3 IN A 192.0.2.12\nmx4 IN A 192.0.2.13\n"
+	w := mailtest.New(t, z)
+	const timeout = 400 * time.Millisecond // banner timeout: 1.2 s
+	const delay = 800 * time.Millisecond
+	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 11; i <= 13; i++ {
+		if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: fmt.Sprintf("mx%d.d.test", i-9), Domains: []string{"d.test"}, BannerDelay: delay}, fmt.Sprintf("192.0.2.%d:25", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, _ := w.Env(checks.Options{Timeout: timeout})
+	r := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	t0 := time.Now()
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
+	took := time.Since(t0)
+	sum := 3*timeout + 3*delay
+	if took > 2*3*timeout {
+		t.Errorf("check took %s; banner timeout %s, sequential sum %s", took, 3*timeout, sum)
+	}
+	if took < 3*timeout {
+		t.Errorf("check took %s, less than the banner timeout: did it wait for the tarpit?", took)
+	}
+	got := strings.Join(ids(res), ",")
+	if !strings.Contains(got, "smtp.banner-timeout:fail") || strings.Contains(got, "port25") {
+		t.Errorf("findings %s", got)
+	}
+	t.Logf("4 MX, one tarpit: %s (banner timeout %s, sequential %s)", took.Round(time.Millisecond), 3*timeout, sum)
+}
+
+func TestNoSMTP(t *testing.T) {
+	w := mailtest.New(t, zone)
+	env, _ := w.Env(checks.Options{NoSMTP: true})
+	r := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test"}).Results[0]
+	if len(res.Findings) != 0 || res.Data.(smtp.Data).Skipped == "" {
+		t.Errorf("got %+v", res)
+	}
+}
+
+func TestCatalogue(t *testing.T) {
+	var b strings.Builder
+	for _, d := range (smtp.Check{}).Findings() {
+		if !strings.HasPrefix(d.ID, "smtp.") || d.Title == "" || d.Why == "" || d.Fix == "" || !d.Severity.Valid() {
+			t.Errorf("incomplete def %+v", d)
+		}
+		fmt.Fprintf(&b, "%s %s\n", d.ID, d.Severity)
+	}
+	golden.Check(t, "smtp/findings.txt", []byte(b.String()))
+}
