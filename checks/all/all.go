@@ -6,9 +6,9 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dkim"
 	"github.com/mxray/mxray/checks/dmarc"
+	"github.com/mxray/mxray/checks/dnsbl"
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mx"
-	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/spf"
 )
 
@@ -18,9 +18,9 @@ func Checks() []checks.Check {
 		dnscheck.Check{},
 		mx.Check{},
 		spf.Check{},
-		spf.Check{},
 		dkim.Check{},
 		dmarc.Check{},
+		dnsbl.Check{},
 	}
 }
 
