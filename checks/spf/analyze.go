@@ -148,13 +148,24 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 	n.rec = rec
 	a.lint(n, ev)
 
+	// Evaluation stops at the first all: the terms after it (and redirect=
+	// in a record with all) never cost a lookup, so they are not counted
+	// and not expanded (spf.text-after-all reports them).
 	allIdx := -1
 	for i := range rec.Terms {
-		t := &rec.Terms[i]
-		if t.Mech == MechAll && allIdx < 0 {
+		if rec.Terms[i].Mech == MechAll {
 			allIdx = i
+			break
 		}
-		if t.CountsLookup() && !(t.IsRedirect() && allIdx >= 0) {
+	}
+	live := func(i int) bool {
+		if allIdx < 0 {
+			return true
+		}
+		return i <= allIdx && !rec.Terms[i].IsRedirect()
+	}
+	for i := range rec.Terms {
+		if live(i) && rec.Terms[i].CountsLookup() {
 			n.OwnLookups++
 		}
 	}
@@ -163,8 +174,11 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 	var mu sync.Mutex
 	for i := range rec.Terms {
 		t := &rec.Terms[i]
+		if !live(i) {
+			continue
+		}
 		switch {
-		case t.Mech == MechInclude || (t.IsRedirect() && allIdx < 0):
+		case t.Mech == MechInclude || t.IsRedirect():
 			child := &Node{Domain: t.Domain, Mechanism: t.Text, Children: []*Node{}}
 			n.Children = append(n.Children, child)
 			if t.IsRedirect() {
@@ -208,7 +222,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 						id, what = "spf.redirect-no-record", "redirect target"
 					}
 					a.add(checks.Finding{ID: id, Subject: domain, Evidence: ev,
-						Message: fmt.Sprintf("%s in the SPF record of %s points at %s, which has %s; receivers return permerror", t.Text, domain, target, strings.TrimPrefix(c.Error, "the domain ")),
+						Message: fmt.Sprintf("%s in the SPF record of %s points at %s, which %s; receivers return permerror", t.Text, domain, target, missingWhy(c)),
 						Fix:     fmt.Sprintf("Remove %q from the record of %s, or publish an SPF record at %s (the %s domain).", t.Text, domain, target, what)})
 				}
 			}()
@@ -329,6 +343,14 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 			Message: fmt.Sprintf("the SPF record of %s has %s after %q; receivers never evaluate it", domain, quoteList(after), allSeen),
 			Fix:     fmt.Sprintf("Move %s before %q in the record of %s, or delete it.", quoteList(after), allSeen, domain)})
 	}
+}
+
+// missingWhy says why a node without record has none.
+func missingWhy(n *Node) string {
+	if strings.Contains(n.Error, "NXDOMAIN") {
+		return "does not exist (NXDOMAIN)"
+	}
+	return "publishes no SPF record"
 }
 
 func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {

@@ -223,7 +223,7 @@ func totals(out *checks.Out, root *Node, domain string, truncated bool) {
 		var terms []string
 		collectVoid(root, &terms)
 		out.Add(checks.Finding{ID: "spf.void-limit", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("SPF for %s has %d lookups that find nothing (%s); receivers allow %d and return permerror", domain, v, quoteList(terms), MaxVoid),
+			Message: fmt.Sprintf("SPF for %s has %s that find nothing (%s); receivers allow %d and return permerror", domain, voidCount(root.sub4, root.sub6), quoteList(terms), MaxVoid),
 			Fix:     "Remove the terms that point at names without records: " + quoteList(terms) + "."})
 	}
 	// The policy's default: follow redirects to the record that decides.
@@ -277,6 +277,18 @@ func costly(root *Node) string {
 		parts = append(parts, fmt.Sprintf("other terms of %s %d", root.Domain, own))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func voidCount(v4, v6 int) string {
+	switch {
+	case v4 == v6:
+		return fmt.Sprintf("%d lookups", v4)
+	case v4 > MaxVoid && v6 > MaxVoid:
+		return fmt.Sprintf("%d lookups for IPv4 senders and %d for IPv6 senders", v4, v6)
+	case v4 > MaxVoid:
+		return fmt.Sprintf("%d lookups for IPv4 senders", v4)
+	}
+	return fmt.Sprintf("%d lookups for IPv6 senders", v6)
 }
 
 func collectVoid(n *Node, out *[]string) {
