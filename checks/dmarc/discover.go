@@ -172,3 +172,10 @@ func DiscoverRFC7489(ctx context.Context, c *dnsq.Client, domain string) *Discov
 	}
 	return d
 }
+
+// RegistrableDomain returns the registrable domain (eTLD+1) of domain and
+// true, or false when domain is itself a public suffix.
+func RegistrableDomain(domain string) (string, bool) {
+	org, err := publicsuffix.EffectiveTLDPlusOne(strings.TrimSuffix(strings.ToLower(domain), "."))
+	return org, err == nil
+}
