@@ -71,7 +71,7 @@ type maStep struct {
 // mailauthDisagree lists the cases where mxray follows a different rule,
 // with the reason. Their expectations are counted, not enforced.
 var mailauthDisagree = map[string]string{
-	"Should handle invalid pct value as 0": "mailauth reads pct=invalid as 0; mxray treats an invalid pct as absent (100, RFC 7489 §6.3 default; RFC 9989 drops pct) and reports dmarc.syntax",
+	"Should handle invalid pct value as 0":                      "mailauth reads pct=invalid as 0; mxray treats an invalid pct as absent (100, RFC 7489 §6.3 default; RFC 9989 drops pct) and reports dmarc.syntax",
 	"applies np for a non-existent (NXDOMAIN) author subdomain": "RFC 9989 np= applies to non-existent subdomains; mxray checks a domain's own posture, and a domain that receives mail exists, so it reports sp= (np= is parsed and linted by dmarc.sp-weaker)",
 }
 
