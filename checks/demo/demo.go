@@ -33,6 +33,7 @@ var Domains = []Domain{
 // servers (SMTP, HTTPS...). Each area adds one line.
 var setups = []func(w *mailtest.World) error{
 	signZones,
+	serveBlocklists,
 }
 
 // Zones returns the demo world's zone text, all files concatenated in name

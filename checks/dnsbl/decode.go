@@ -93,7 +93,7 @@ func (l *List) decode(z *Zone, addrs []netip.Addr) verdict {
 	var refused []string
 	for _, a := range addrs {
 		if m, ok := l.refusal(z, a); ok {
-			refused = append(refused, fmt.Sprintf("%s: %s", a, m))
+			refused = append(refused, fmt.Sprintf("%s [%s]", m, a))
 		}
 	}
 	if len(refused) > 0 {
@@ -136,7 +136,7 @@ func (l *List) refusal(z *Zone, a netip.Addr) (string, bool) {
 func (z *Zone) meaning(a netip.Addr) (string, Weight) {
 	for _, c := range z.Codes {
 		if c.matches(a) {
-			return fmt.Sprintf("%s: %s", a, c.Meaning), or(c.Weight, z.Weight)
+			return fmt.Sprintf("%s [%s]", c.Meaning, a), or(c.Weight, z.Weight)
 		}
 	}
 	if len(z.Bits) > 0 {
@@ -152,13 +152,13 @@ func (z *Zone) meaning(a netip.Addr) (string, Weight) {
 			}
 		}
 		if len(parts) > 0 {
-			return fmt.Sprintf("%s: %s", a, strings.Join(parts, "; ")), w
+			return fmt.Sprintf("%s [%s]", strings.Join(parts, "; "), a), w
 		}
 	}
 	if len(z.Codes) == 0 && len(z.Bits) == 0 {
-		return a.String(), z.Weight
+		return fmt.Sprintf("listed [%s]", a), z.Weight
 	}
-	return fmt.Sprintf("%s: a code the list does not document", a), z.Weight
+	return fmt.Sprintf("a code the list does not document [%s]", a), z.Weight
 }
 
 func or(w, def Weight) Weight {

@@ -223,7 +223,7 @@ func addListed(out *checks.Out, tg *target, z *Zone, res *result) {
 	if res.v.Weight == WeightInfo {
 		sev = checks.SevWarn
 	}
-	msg := fmt.Sprintf("%s is listed on %s (%s)", tg.who(), z.label(), strings.Join(res.v.Meanings, "; "))
+	msg := fmt.Sprintf("%s is listed on %s: %s", tg.who(), z.label(), strings.Join(res.v.Meanings, "; "))
 	if res.reason != "" {
 		msg += fmt.Sprintf(". The list says: %q", res.reason)
 	}
