@@ -9,7 +9,9 @@ import (
 	"github.com/mxray/mxray/checks/dnsbl"
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
+	"github.com/mxray/mxray/checks/tlscheck"
 )
 
 // Checks returns every check in report order.
@@ -20,6 +22,8 @@ func Checks() []checks.Check {
 		spf.Check{},
 		dkim.Check{},
 		dmarc.Check{},
+		smtp.Check{},
+		tlscheck.Check{},
 		dnsbl.Check{},
 	}
 }

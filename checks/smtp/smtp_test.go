@@ -61,7 +61,7 @@ func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
 			t.Fatal(err)
 		}
 	}
-	env, err := w.Env(checks.Options{Timeout: 300 * time.Millisecond})
+	env, err := w.Env(checks.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

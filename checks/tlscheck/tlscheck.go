@@ -1,0 +1,652 @@
+// Package tlscheck implements the "tls" check: STARTTLS on every address of
+// every MX host, an explicit and timed TLS handshake, the certificate chain
+// verified against the trusted roots and the MX host name, expiry, key
+// strength, whether TLS 1.0/1.1 are still accepted, and DANE (RFC 7672).
+//
+// Severity follows context, as a sending MTA would judge: a certificate
+// that fails PKIX validation is a warning under opportunistic TLS, and a
+// failure when MTA-STS is in enforce mode or DANE applies and does not
+// authenticate the server.
+package tlscheck
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtpwire"
+)
+
+// ID is the check ID.
+const ID = "tls"
+
+// mtastsID is the ID of the MTA-STS check whose fact sets the context.
+const mtastsID = "mtasts"
+
+// ExpiringDays is the threshold of tls.cert-expiring.
+const ExpiringDays = 14
+
+// Check is the tls check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "STARTTLS and certificates" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return []string{mx.ID, mtastsID} }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+const contextNote = "warn under opportunistic TLS; fail when the domain's MTA-STS policy is in enforce mode or DANE applies without authenticating the server; info when DANE authenticates it (DANE senders ignore PKIX)"
+
+var defs = []checks.Def{
+	{ID: "tls.starttls-missing", Severity: checks.SevFail, Title: "The MX does not offer STARTTLS",
+		Why: "Without STARTTLS every message to this server crosses the internet in clear text; Gmail and others flag such mail, and MTA-STS or DANE senders refuse to deliver.",
+		Fix: "Enable STARTTLS with a certificate for the MX host name (Postfix: smtpd_tls_security_level = may, smtpd_tls_chain_files = ...).",
+		Ref: "RFC 3207"},
+	{ID: "tls.handshake-failed", Severity: checks.SevFail, Title: "STARTTLS was offered but the TLS handshake failed",
+		Why: "Senders that start TLS and fail either fall back to clear text or, under MTA-STS or DANE, defer the mail.",
+		Fix: "Check the server's certificate and key files and its TLS protocol and cipher settings; the reason is in the finding.",
+		Ref: "RFC 3207 §4"},
+	{ID: "tls.cert-untrusted", Severity: checks.SevWarn, SeverityNote: contextNote, Title: "The certificate does not chain to a trusted root",
+		Why: "A self-signed or privately issued certificate cannot be verified; senders that require authenticated TLS (MTA-STS enforce) refuse to deliver.",
+		Fix: "Use a certificate from a public CA (e.g. Let's Encrypt) for the MX host name and serve the full chain (leaf then intermediates).",
+		Ref: "RFC 8461 §4.2"},
+	{ID: "tls.cert-name-mismatch", Severity: checks.SevWarn, SeverityNote: contextNote, Title: "The certificate does not name the MX host",
+		Why: "MTA-STS and DANE-TA senders check that the certificate names the MX host; a mismatch makes them refuse delivery.",
+		Fix: "Issue the certificate with the MX host name in its subjectAltName.",
+		Ref: "RFC 8461 §4.2, RFC 7672 §3.2.2"},
+	{ID: "tls.cert-expired", Severity: checks.SevFail, Title: "The certificate has expired (or is not valid yet)",
+		Why: "Verifying senders reject an expired certificate, and it shows that renewal is broken.",
+		Fix: "Renew the certificate and reload the mail server; automate renewal (ACME).",
+		Ref: "RFC 5280 §4.1.2.5"},
+	{ID: "tls.cert-expiring", Severity: checks.SevWarn, Title: "The certificate expires within 14 days",
+		Why: "Automated renewal usually renews 30 days ahead; a certificate this close to expiry suggests renewal is failing.",
+		Fix: "Renew the certificate now and check that automatic renewal reloads the mail server."},
+	{ID: "tls.old-protocol", Severity: checks.SevWarn, Title: "The server still accepts TLS 1.0 or 1.1",
+		Why: "TLS 1.0 and 1.1 are deprecated (RFC 8996) and have known weaknesses; modern senders do not need them.",
+		Fix: "Allow only TLS 1.2 and 1.3 (Postfix: smtpd_tls_protocols = >=TLSv1.2, smtpd_tls_mandatory_protocols = >=TLSv1.2).",
+		Ref: "RFC 8996"},
+	{ID: "tls.weak-key", Severity: checks.SevWarn, Title: "The certificate's RSA key is shorter than 2048 bits",
+		Why: "RSA keys under 2048 bits are considered breakable and are rejected by current CA and browser rules.",
+		Fix: "Issue a new certificate with an RSA key of at least 2048 bits or an ECDSA P-256 key."},
+	{ID: "tls.dane-mismatch", Severity: checks.SevFail, Title: "No DNSSEC-signed TLSA record matches the certificate chain",
+		Why: "DANE senders (Postfix, Exim, Microsoft, many providers) authenticate the MX by its TLSA records; when none matches they defer all mail.",
+		Fix: "Publish a TLSA record for the current key (e.g. `_25._tcp.<mx>. IN TLSA 3 1 1 <sha256 of the SPKI>`) before rolling keys, or fix the served chain.",
+		Ref: "RFC 7672 §3"},
+	{ID: "tls.dane-unsigned", Severity: checks.SevWarn, Title: "TLSA records exist but are not DNSSEC-validated",
+		Why: "DANE needs DNSSEC: senders ignore TLSA records that did not validate, so they protect nothing.",
+		Fix: "Sign the MX host's zone with DNSSEC (and publish the DS at the parent), or remove the TLSA records.",
+		Ref: "RFC 7672 §2.2"},
+	{ID: "tls.dane-pkix-usage", Severity: checks.SevWarn, Title: "TLSA records with usage 0 or 1 (PKIX-TA/PKIX-EE) for SMTP",
+		Why: "RFC 7672 tells SMTP senders to treat usages 0 and 1 as unusable; only DANE-TA (2) and DANE-EE (3) count.",
+		Fix: "Publish usage 3 (DANE-EE) or 2 (DANE-TA) records instead, e.g. `3 1 1 <sha256 of the SPKI>`.",
+		Ref: "RFC 7672 §3.1.3"},
+	{ID: "tls.dane-valid", Severity: checks.SevInfo, Title: "DANE authenticates the MX",
+		Why: "A DNSSEC-signed TLSA record matches the certificate chain: DANE senders deliver with authenticated TLS.",
+		Fix: "Nothing to fix. Publish the next key's TLSA record before each rollover.",
+		Ref: "RFC 7672"},
+	{ID: "tls.not-tested", Severity: checks.SevError, Title: "Could not test TLS on an MX address",
+		Why: "The connection, greeting or EHLO failed or timed out before STARTTLS (the smtp check says why), so TLS could not be examined.",
+		Fix: "See the smtp check's findings for this address; retry from a network where port 25 is open."},
+	{ID: "tls.dns-error", Severity: checks.SevError, Title: "Address or TLSA lookups failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the records exist; for DANE, a failed TLSA lookup makes DANE senders defer mail.",
+		Fix: "Check that the name servers answer for the name over UDP and TCP, and that DNSSEC validates.",
+		Ref: "RFC 7672 §2.2"},
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	Hosts []Host `json:"hosts"`
+	// MTASTS is the MTA-STS mode that sets the severity context: enforce,
+	// testing, none, or unknown when the mtasts check gave nothing.
+	MTASTS  string `json:"mta_sts"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// Host is one MX host.
+type Host struct {
+	Name       string    `json:"name"`
+	Preference uint16    `json:"preference"`
+	TLSA       []string  `json:"tlsa,omitempty"`
+	TLSASecure bool      `json:"tlsa_secure,omitempty"`
+	DANE       string    `json:"dane"` // none, unsigned, unusable, applies, error
+	Addresses  []Address `json:"addresses"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// Cert describes one certificate of the served chain.
+type Cert struct {
+	Subject    string    `json:"subject"`
+	Issuer     string    `json:"issuer"`
+	DNSNames   []string  `json:"dns_names,omitempty"`
+	NotBefore  time.Time `json:"not_before"`
+	NotAfter   time.Time `json:"not_after"`
+	Key        string    `json:"key"` // "RSA 2048", "ECDSA P-256", "Ed25519"
+	SHA256     string    `json:"sha256"`
+	SPKISHA256 string    `json:"spki_sha256"`
+}
+
+// Address is the result for one MX address.
+type Address struct {
+	Address      string           `json:"address"`
+	Outcome      string           `json:"outcome"` // tls, no-starttls, handshake-failed, not-tested
+	STARTTLS     bool             `json:"starttls"`
+	Version      string           `json:"version,omitempty"`
+	Cipher       string           `json:"cipher,omitempty"`
+	HandshakeMs  float64          `json:"handshake_ms,omitempty"`
+	Chain        []Cert           `json:"chain,omitempty"`
+	Trusted      bool             `json:"trusted"`
+	TrustError   string           `json:"trust_error,omitempty"`
+	NameMatch    bool             `json:"name_match"`
+	ExpiresDays  *int             `json:"expires_in_days,omitempty"`
+	OldProtocols []string         `json:"old_protocols,omitempty"` // TLS 1.0/1.1 versions accepted
+	OldProbe     string           `json:"old_protocol_probe,omitempty"`
+	DANEMatch    string           `json:"dane_match,omitempty"` // the TLSA record that matched
+	Stages       []smtpwire.Stage `json:"stages"`
+	Transcript   []smtpwire.Entry `json:"transcript"`
+	Error        string           `json:"error,omitempty"`
+
+	state     *tls.ConnectionState
+	timedOut  bool
+	connected bool
+}
+
+// stsPolicy is what this check needs of the mtasts check's fact; asserting
+// to it keeps this package independent of package mtasts.
+type stsPolicy interface {
+	Enforced() bool
+	Covers(host string) bool
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	if env.Opts.NoSMTP {
+		out.SetData(Data{Hosts: []Host{}, MTASTS: "unknown", Skipped: "--no-smtp"})
+		return nil
+	}
+	v, err := out.Await(ctx, mx.ID)
+	if err != nil {
+		return fmt.Errorf("no MX data: %w", err)
+	}
+	fact, ok := v.(*mx.Fact)
+	if !ok || fact == nil {
+		return fmt.Errorf("no MX data: %w", checks.ErrNoFact)
+	}
+	p := &prober{env: env, helo: heloName(t)}
+	hosts := make([]*hostRun, len(fact.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range fact.Hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hosts[i] = p.host(ctx, h)
+		}()
+	}
+	wg.Wait()
+
+	// The MTA-STS context is needed only now, after the probes.
+	mode, sts := "unknown", stsPolicy(nil)
+	if v, err := out.Await(ctx, mtastsID); err == nil && v != nil {
+		if pol, ok := v.(stsPolicy); ok {
+			sts = pol
+			mode = "none"
+			if m, ok := v.(interface{ Deployed() bool }); ok && m.Deployed() {
+				mode = "testing"
+			}
+			if pol.Enforced() {
+				mode = "enforce"
+			}
+		}
+	}
+
+	data := Data{Hosts: make([]Host, len(hosts)), MTASTS: mode}
+	total, timedOut := 0, 0
+	for _, h := range hosts {
+		for _, a := range h.addrs {
+			total++
+			if a.timedOut && !a.connected {
+				timedOut++
+			}
+		}
+	}
+	allBlocked := total > 0 && timedOut == total
+	if allBlocked {
+		out.Add(checks.Finding{ID: "tls.not-tested", Subject: t.Domain,
+			Message: fmt.Sprintf("could not test TLS: all %d MX address(es) timed out on port 25, which is probably blocked on this network", total)})
+	}
+	for i, h := range hosts {
+		enforced := sts != nil && sts.Enforced()
+		report(out, env, h, enforced, allBlocked)
+		data.Hosts[i] = h.data
+		data.Hosts[i].Addresses = make([]Address, len(h.addrs))
+		for j, a := range h.addrs {
+			data.Hosts[i].Addresses[j] = *a
+		}
+	}
+	out.SetData(data)
+	return nil
+}
+
+func heloName(t checks.Target) string {
+	if t.HELO != "" {
+		return t.HELO
+	}
+	return "mxray.invalid"
+}
+
+type prober struct {
+	env  *checks.Env
+	helo string
+}
+
+type hostRun struct {
+	data    Host
+	addrs   []*Address
+	tlsa    []*dns.TLSA
+	tlsaEv  []dnsq.Query
+	tlsaErr error
+	dnsErr  error
+	dnsEv   []dnsq.Query
+}
+
+func (p *prober) host(ctx context.Context, h mx.Host) *hostRun {
+	hr := &hostRun{data: Host{Name: h.Name, Preference: h.Preference, DANE: "none", Addresses: []Address{}}}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // TLSA beside the address lookups and probes
+		defer wg.Done()
+		ans, err := p.env.DNS.Lookup(ctx, "_25._tcp."+h.Name, dns.TypeTLSA)
+		if err != nil {
+			hr.tlsaErr = err
+			hr.tlsaEv = dnsq.QueriesOf(err)
+			return
+		}
+		hr.tlsaEv = []dnsq.Query{ans.Query}
+		for _, rr := range ans.Records() {
+			if r, ok := rr.(*dns.TLSA); ok {
+				hr.tlsa = append(hr.tlsa, r)
+				hr.data.TLSA = append(hr.data.TLSA, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate))
+			}
+		}
+		hr.data.TLSASecure = ans.AD && len(hr.tlsa) > 0
+	}()
+	addrs, err := checks.ResolveHost(ctx, p.env.DNS, h.Name)
+	if err != nil {
+		hr.data.Error = err.Error()
+		var le *dnsq.LookupError
+		if errors.As(err, &le) || len(dnsq.QueriesOf(err)) > 0 {
+			hr.dnsErr = err
+			hr.dnsEv = dnsq.QueriesOf(err)
+		}
+		wg.Wait()
+		return hr
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
+	hr.addrs = make([]*Address, len(addrs))
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hr.addrs[i] = p.address(ctx, h.Name, a)
+		}()
+	}
+	wg.Wait()
+	return hr
+}
+
+func (p *prober) session(ip netip.Addr) *smtpwire.Session {
+	return smtpwire.New(smtpwire.Config{Dialer: p.env.Dialer, Timeouts: smtpwire.TimeoutsFor(p.env), HELO: p.helo, Now: p.env.Now},
+		net.JoinHostPort(ip.String(), "25"))
+}
+
+// address probes one MX address: STARTTLS and the main handshake, then a
+// second connection limited to TLS 1.0/1.1.
+func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Address {
+	a := &Address{Address: ip.String(), Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
+	s := p.session(ip)
+	defer func() {
+		a.Stages = append(a.Stages, s.Stages()...)
+		a.Transcript = append(a.Transcript, s.Transcript().Entries()...)
+	}()
+	cfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10} //nolint:gosec // verified below, against env.RootCAs
+	st, err := p.starttls(ctx, s, a, cfg)
+	if err != nil || st == nil {
+		return a
+	}
+	a.state = st
+	a.Outcome = "tls"
+	a.Version = tls.VersionName(st.Version)
+	a.Cipher = tls.CipherSuiteName(st.CipherSuite)
+	for _, stg := range s.Stages() {
+		if stg.Name == "tls_handshake" {
+			a.HandshakeMs = stg.DurationMs
+		}
+	}
+	for _, c := range st.PeerCertificates {
+		a.Chain = append(a.Chain, describe(c))
+	}
+	_ = s.Hello(ctx) // EHLO inside TLS, as a sender would
+	_ = s.Quit(ctx)
+
+	switch {
+	case st.Version < tls.VersionTLS12:
+		a.OldProtocols = []string{tls.VersionName(st.Version)}
+		a.OldProbe = "accepted"
+	default:
+		old := p.session(ip)
+		oldCfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11} //nolint:gosec // probe only
+		old.Transcript().Note("probe: are TLS 1.0/1.1 still accepted?")
+		ost, err := p.starttls(ctx, old, &Address{}, oldCfg)
+		switch {
+		case err == nil && ost != nil:
+			a.OldProtocols = []string{tls.VersionName(ost.Version)}
+			a.OldProbe = "accepted"
+			_ = old.Quit(ctx)
+		case errors.Is(err, errHandshake):
+			a.OldProbe = "refused"
+		default:
+			a.OldProbe = "unknown"
+			if err != nil {
+				a.OldProbe = "unknown: " + err.Error()
+			}
+		}
+		_ = old.Close()
+		a.Stages = append(a.Stages, prefixStages("old_", old.Stages())...)
+		a.Transcript = append(a.Transcript, old.Transcript().Entries()...)
+	}
+	return a
+}
+
+func prefixStages(prefix string, sts []smtpwire.Stage) []smtpwire.Stage {
+	for i := range sts {
+		sts[i].Name = prefix + sts[i].Name
+	}
+	return sts
+}
+
+var (
+	errHandshake = errors.New("tls: handshake failed")
+	errNoTLS     = errors.New("tls: STARTTLS not offered")
+)
+
+// starttls connects, greets, checks for STARTTLS and performs the handshake.
+func (p *prober) starttls(ctx context.Context, s *smtpwire.Session, a *Address, cfg *tls.Config) (*tls.ConnectionState, error) {
+	if err := s.Connect(ctx); err != nil {
+		a.Outcome = "not-tested"
+		a.Error = err.Error()
+		a.timedOut = errors.Is(err, smtpwire.ErrTimeout)
+		a.connected = s.Banner() != nil || len(s.Stages()) > 1
+		if smtpwire.ReplyOf(err) != nil {
+			_ = s.Quit(ctx)
+		}
+		_ = s.Close()
+		return nil, err
+	}
+	a.connected = true
+	if err := s.Hello(ctx); err != nil {
+		a.Outcome = "not-tested"
+		a.Error = err.Error()
+		a.timedOut = errors.Is(err, smtpwire.ErrTimeout)
+		_ = s.Close()
+		return nil, err
+	}
+	if ok, _ := s.Extension("STARTTLS"); !ok {
+		a.Outcome = "no-starttls"
+		_ = s.Quit(ctx)
+		return nil, errNoTLS
+	}
+	a.STARTTLS = true
+	st, err := s.StartTLS(ctx, cfg)
+	if err != nil {
+		_ = s.Close()
+		a.Error = err.Error()
+		if ctx.Err() != nil || errors.Is(err, smtpwire.ErrTimeout) {
+			a.Outcome = "not-tested"
+			a.timedOut = true
+			return nil, err
+		}
+		a.Outcome = "handshake-failed"
+		return nil, fmt.Errorf("%w: %w", errHandshake, err)
+	}
+	return st, nil
+}
+
+// describe summarises a certificate.
+func describe(c *x509.Certificate) Cert {
+	sum := sha256.Sum256(c.Raw)
+	spki := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return Cert{Subject: c.Subject.String(), Issuer: c.Issuer.String(), DNSNames: c.DNSNames,
+		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), Key: keyName(c),
+		SHA256: hex.EncodeToString(sum[:]), SPKISHA256: hex.EncodeToString(spki[:])}
+}
+
+func keyName(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	}
+	return c.PublicKeyAlgorithm.String()
+}
+
+// report turns one host's results into findings.
+func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocked bool) {
+	name := h.data.Name
+	if h.dnsErr != nil {
+		out.Add(checks.Finding{ID: "tls.dns-error", Subject: name, Evidence: checks.DNSEvidence(h.dnsEv...),
+			Message: fmt.Sprintf("could not resolve MX host %s: %v", name, h.dnsErr)})
+	}
+	tlsaEv := checks.DNSEvidence(h.tlsaEv...)
+	if tlsaEv != nil {
+		tlsaEv.Records = h.data.TLSA
+	}
+	usable := []*dns.TLSA{}
+	switch {
+	case h.tlsaErr != nil:
+		h.data.DANE = "error"
+		out.Add(checks.Finding{ID: "tls.dns-error", Subject: "_25._tcp." + name, Evidence: tlsaEv,
+			Message: fmt.Sprintf("TLSA lookup for _25._tcp.%s failed: %v (DANE senders defer mail while it fails)", name, h.tlsaErr)})
+	case len(h.tlsa) > 0 && !h.data.TLSASecure:
+		h.data.DANE = "unsigned"
+		out.Add(checks.Finding{ID: "tls.dane-unsigned", Subject: "_25._tcp." + name, Evidence: tlsaEv,
+			Message: fmt.Sprintf("_25._tcp.%s has %d TLSA record(s), but the answer is not DNSSEC-validated: senders ignore them", name, len(h.tlsa))})
+	case len(h.tlsa) > 0:
+		var pkix []string
+		for _, r := range h.tlsa {
+			switch {
+			case r.Usage == 0 || r.Usage == 1:
+				pkix = append(pkix, fmt.Sprintf("%d %d %d", r.Usage, r.Selector, r.MatchingType))
+			case (r.Usage == 2 || r.Usage == 3) && r.Selector <= 1 && r.MatchingType <= 2:
+				usable = append(usable, r)
+			}
+		}
+		if len(pkix) > 0 {
+			out.Add(checks.Finding{ID: "tls.dane-pkix-usage", Subject: "_25._tcp." + name, Evidence: tlsaEv,
+				Message: fmt.Sprintf("_25._tcp.%s has TLSA record(s) with usage 0/1 (%s), which SMTP senders ignore", name, strings.Join(pkix, ", "))})
+		}
+		h.data.DANE = "unusable"
+		if len(usable) > 0 {
+			h.data.DANE = "applies"
+		}
+	}
+	daneApplies := len(usable) > 0
+
+	for _, a := range h.addrs {
+		subj := name + " [" + a.Address + "]"
+		ev := &checks.Evidence{SMTP: lines(a.Transcript)}
+		switch a.Outcome {
+		case "not-tested":
+			if allBlocked {
+				continue
+			}
+			out.Add(checks.Finding{ID: "tls.not-tested", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("could not test TLS on %s: %s", subj, a.Error)})
+			continue
+		case "no-starttls":
+			msg := fmt.Sprintf("%s does not offer STARTTLS: mail to it travels in clear text", subj)
+			if daneApplies {
+				msg += "; with DNSSEC-signed TLSA records published, DANE senders will not deliver to it at all"
+			}
+			out.Add(checks.Finding{ID: "tls.starttls-missing", Subject: subj, Evidence: ev, Message: msg})
+			continue
+		case "handshake-failed":
+			out.Add(checks.Finding{ID: "tls.handshake-failed", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("%s offers STARTTLS but the TLS handshake failed: %s", subj, a.Error)})
+			continue
+		}
+		if a.state == nil || len(a.state.PeerCertificates) == 0 {
+			continue
+		}
+		chain := a.state.PeerCertificates
+		leaf := chain[0]
+		now := env.Clock()
+
+		// DANE first: it sets the context of the PKIX findings.
+		daneOK := false
+		if daneApplies {
+			for _, r := range usable {
+				if matchTLSA(r, chain, name, now) {
+					daneOK = true
+					a.DANEMatch = fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate)
+					break
+				}
+			}
+			if daneOK {
+				out.Add(checks.Finding{ID: "tls.dane-valid", Subject: subj, Evidence: tlsaEv,
+					Message: fmt.Sprintf("TLSA record %q at _25._tcp.%s matches the certificate of %s", short(a.DANEMatch), name, subj)})
+			} else {
+				spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+				out.Add(checks.Finding{ID: "tls.dane-mismatch", Subject: subj, Evidence: tlsaEv,
+					Message: fmt.Sprintf("none of the %d usable TLSA record(s) at _25._tcp.%s matches the chain %s serves: DANE senders defer all mail to it", len(usable), name, subj),
+					Fix:     fmt.Sprintf("Publish `_25._tcp.%s. IN TLSA 3 1 1 %s` (the SHA-256 of the served key), or serve the certificate the existing records name.", name, hex.EncodeToString(spki[:]))})
+			}
+		}
+		sev, why := checks.SevWarn, "opportunistic TLS: senders do not verify certificates, but verifying ones (MTA-STS) would refuse"
+		switch {
+		case stsEnforced:
+			sev, why = checks.SevFail, "the domain's MTA-STS policy is in enforce mode: senders refuse to deliver"
+		case daneApplies && !daneOK:
+			sev, why = checks.SevFail, "DANE applies and does not authenticate the server either"
+		case daneOK:
+			sev, why = checks.SevInfo, "DANE authenticates the server, so DANE senders ignore this; others use opportunistic TLS"
+		}
+
+		// Trust, independent of the validity period.
+		trusted, terr := verifyChain(chain, env.RootCAs, now)
+		a.Trusted = trusted
+		if !trusted {
+			a.TrustError = terr.Error()
+			what := "does not chain to a trusted root"
+			if isSelfSigned(leaf) {
+				what = "is self-signed"
+			}
+			out.Add(checks.Finding{ID: "tls.cert-untrusted", Severity: sev, Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s (%s) %s: %v (%s)", subj, leaf.Subject.CommonName, what, terr, why)})
+		}
+		if err := leaf.VerifyHostname(name); err != nil {
+			out.Add(checks.Finding{ID: "tls.cert-name-mismatch", Severity: sev, Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s is for %s, not %s (%s)", subj, certNames(leaf), name, why),
+				Fix:     fmt.Sprintf("Issue the certificate with %s in its subjectAltName.", name)})
+		} else {
+			a.NameMatch = true
+		}
+		days := int(leaf.NotAfter.Sub(now).Hours() / 24)
+		if leaf.NotAfter.Before(now) {
+			days = -int(now.Sub(leaf.NotAfter).Hours()/24) - 1
+		}
+		a.ExpiresDays = &days
+		switch {
+		case now.After(leaf.NotAfter):
+			out.Add(checks.Finding{ID: "tls.cert-expired", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s expired on %s", subj, leaf.NotAfter.UTC().Format("2006-01-02"))})
+		case now.Before(leaf.NotBefore):
+			out.Add(checks.Finding{ID: "tls.cert-expired", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s is not valid before %s", subj, leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))})
+		case days < ExpiringDays:
+			out.Add(checks.Finding{ID: "tls.cert-expiring", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s expires in %d day(s), on %s", subj, days, leaf.NotAfter.UTC().Format("2006-01-02"))})
+		}
+		if k, ok := leaf.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
+			out.Add(checks.Finding{ID: "tls.weak-key", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s has a %d-bit RSA key", subj, k.N.BitLen())})
+		}
+		if len(a.OldProtocols) > 0 {
+			out.Add(checks.Finding{ID: "tls.old-protocol", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("%s accepts %s", subj, strings.Join(a.OldProtocols, ", "))})
+		}
+	}
+}
+
+func short(s string) string {
+	if len(s) > 24 {
+		return s[:24] + "…"
+	}
+	return s
+}
+
+func certNames(c *x509.Certificate) string {
+	if len(c.DNSNames) > 0 {
+		return strings.Join(c.DNSNames, ", ")
+	}
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return "no name"
+}
+
+func lines(es []smtpwire.Entry) []checks.Line {
+	out := make([]checks.Line, len(es))
+	for i, e := range es {
+		out[i] = checks.Line{Dir: e.Dir, Text: e.Text}
+	}
+	return out
+}
+
+func isSelfSigned(c *x509.Certificate) bool {
+	return c.Subject.String() == c.Issuer.String() && c.CheckSignatureFrom(c) == nil
+}
+
+// verifyChain verifies the served chain against roots (nil: the system
+// roots, which honour SSL_CERT_FILE). Trust is judged apart from expiry
+// (tls.cert-expired reports that): a chain that fails only because the
+// leaf is outside its validity period counts as trusted.
+func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, now time.Time) (bool, error) {
+	leaf := chain[0]
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now})
+	var ie x509.CertificateInvalidError
+	if errors.As(err, &ie) && ie.Reason == x509.Expired && (now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)) {
+		return true, nil
+	}
+	return err == nil, err
+}

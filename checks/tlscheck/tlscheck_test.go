@@ -1,0 +1,212 @@
+package tlscheck_test
+
+import (
+	"context"
+	"crypto/sha256"
+	csha512 "crypto/sha512"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/golden"
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/tlscheck"
+)
+
+const zone = `
+$ORIGIN test.
+@        IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+$ORIGIN d.test.
+@        IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+@        IN MX 10 mx
+mx       IN A  192.0.2.10
+`
+
+// stsFact stands in for the mtasts check's fact.
+type stsFact struct{ mode string }
+
+func (f *stsFact) Enforced() bool       { return f.mode == "enforce" }
+func (f *stsFact) Deployed() bool       { return f.mode == "enforce" || f.mode == "testing" }
+func (f *stsFact) Covers(h string) bool { return true }
+
+// stsCheck publishes an MTA-STS fact under the check ID "mtasts".
+type stsCheck struct{ mode string }
+
+func (stsCheck) ID() string             { return "mtasts" }
+func (stsCheck) Title() string          { return "fake MTA-STS" }
+func (stsCheck) Needs() []string        { return nil }
+func (stsCheck) Findings() []checks.Def { return nil }
+func (c stsCheck) Run(_ context.Context, _ *checks.Env, _ checks.Target, out *checks.Out) error {
+	out.Publish(&stsFact{mode: c.mode})
+	return nil
+}
+
+type scenario struct {
+	name  string
+	cert  mailtest.CertKind
+	noTLS bool
+	opts  mailtest.SMTPOptions
+	sts   string // MTA-STS mode of the fake mtasts check; "" = no mtasts check
+	tlsa  func(cert *tls.Certificate, ca []byte) string
+	sign  bool
+	setup func(t *testing.T, w *mailtest.World, env *checks.Env)
+	want  []string
+}
+
+func sha512(b []byte) []byte {
+	s := csha512.Sum512(b)
+	return s[:]
+}
+
+func spki(c *tls.Certificate) string {
+	s := sha256.Sum256(c.Leaf.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(s[:])
+}
+
+func run(t *testing.T, sc scenario) checks.Result {
+	t.Helper()
+	w := mailtest.New(t, zone)
+	o := sc.opts
+	o.Hostname, o.Domains = "mx.d.test", []string{"d.test"}
+	var cert *tls.Certificate
+	if !sc.noTLS && o.TLS == nil {
+		var err error
+		cert, err = w.Cert(sc.cert, "mx.d.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.TLS = cert
+	}
+	if _, err := w.SMTP(o, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	if sc.tlsa != nil {
+		if err := w.DNS.AddZone("_25._tcp.mx.d.test. IN TLSA " + sc.tlsa(cert, w.CA.Cert.Raw) + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sc.sign {
+		w.DNS.Sign("d.test")
+	}
+	env, err := w.Env(checks.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.setup != nil {
+		sc.setup(t, w, env)
+	}
+	reg := []checks.Check{mx.Check{}}
+	if sc.sts != "" {
+		reg = append(reg, stsCheck{mode: sc.sts})
+	}
+	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: reg}
+	return r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
+}
+
+func ids(res checks.Result) []string {
+	var out []string
+	for _, f := range res.Findings {
+		out = append(out, f.ID+":"+string(f.Severity))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestBehaviours(t *testing.T) {
+	t.Parallel()
+	caHash := func(_ *tls.Certificate, ca []byte) string {
+		s := sha256.Sum256(ca)
+		return "2 0 1 " + hex.EncodeToString(s[:])
+	}
+	tests := []scenario{
+		{name: "valid", want: nil},
+		{name: "no STARTTLS", noTLS: true, want: []string{"tls.starttls-missing:fail"}},
+		{name: "expired", cert: mailtest.CertExpired, want: []string{"tls.cert-expired:fail"}},
+		{name: "expiring", cert: mailtest.CertExpiring, want: []string{"tls.cert-expiring:warn"}},
+		{name: "wrong name", cert: mailtest.CertWrongName, want: []string{"tls.cert-name-mismatch:warn"}},
+		{name: "self-signed", cert: mailtest.CertSelfSigned, want: []string{"tls.cert-untrusted:warn"}},
+		{name: "weak RSA key", cert: mailtest.CertWeakRSA, want: []string{"tls.weak-key:warn"}},
+		{name: "TLS 1.0 accepted", opts: mailtest.SMTPOptions{OldTLS: true}, want: []string{"tls.old-protocol:warn"}},
+		{name: "handshake fails", opts: mailtest.SMTPOptions{TLS: &tls.Certificate{}}, want: []string{"tls.handshake-failed:fail"}},
+		{name: "tarpit", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"tls.not-tested:error"}},
+		{name: "port 25 blocked", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
+		}, want: []string{"tls.not-tested:error"}},
+		{name: "wrong name under MTA-STS testing", cert: mailtest.CertWrongName, sts: "testing", want: []string{"tls.cert-name-mismatch:warn"}},
+		{name: "wrong name under MTA-STS enforce", cert: mailtest.CertWrongName, sts: "enforce", want: []string{"tls.cert-name-mismatch:fail"}},
+		{name: "self-signed under MTA-STS enforce", cert: mailtest.CertSelfSigned, sts: "enforce", want: []string{"tls.cert-untrusted:fail"}},
+		{name: "DANE-EE matches", sign: true, tlsa: func(c *tls.Certificate, _ []byte) string { return "3 1 1 " + spki(c) }, want: []string{"tls.dane-valid:info"}},
+		{name: "DANE-EE authenticates a self-signed cert", cert: mailtest.CertSelfSigned, sign: true,
+			tlsa: func(c *tls.Certificate, _ []byte) string { return "3 1 1 " + spki(c) },
+			want: []string{"tls.cert-untrusted:info", "tls.dane-valid:info"}},
+		{name: "DANE-EE full certificate SHA-512", sign: true, tlsa: func(c *tls.Certificate, _ []byte) string {
+			return fmt.Sprintf("3 0 2 %x", sha512(c.Leaf.Raw))
+		}, want: []string{"tls.dane-valid:info"}},
+		{name: "DANE-TA matches the CA", sign: true, tlsa: caHash, want: []string{"tls.dane-valid:info"}},
+		{name: "DANE-TA with the wrong name", cert: mailtest.CertWrongName, sign: true, tlsa: caHash,
+			want: []string{"tls.cert-name-mismatch:fail", "tls.dane-mismatch:fail"}},
+		{name: "DANE mismatch", sign: true, tlsa: func(*tls.Certificate, []byte) string { return "3 1 1 " + strings.Repeat("ab", 32) },
+			want: []string{"tls.dane-mismatch:fail"}},
+		{name: "TLSA unsigned", tlsa: func(c *tls.Certificate, _ []byte) string { return "3 1 1 " + spki(c) }, want: []string{"tls.dane-unsigned:warn"}},
+		{name: "TLSA PKIX usage", sign: true, tlsa: func(c *tls.Certificate, _ []byte) string { return "1 1 1 " + spki(c) }, want: []string{"tls.dane-pkix-usage:warn"}},
+		{name: "TLSA lookup fails", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			w.DNS.Script("_25._tcp.mx.d.test", dns.TypeTLSA, mailtest.ServFail)
+		}, want: []string{"tls.dns-error:error"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := run(t, tc)
+			got := ids(res)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				b, _ := json.MarshalIndent(res, "", "  ")
+				t.Errorf("findings %v, want %v\n%s", got, tc.want, b)
+			}
+			if res.Err != "" {
+				t.Errorf("check error: %s", res.Err)
+			}
+		})
+	}
+}
+
+func TestData(t *testing.T) {
+	t.Parallel()
+	res := run(t, scenario{name: "valid"})
+	d := res.Data.(tlscheck.Data)
+	a := d.Hosts[0].Addresses[0]
+	if a.Version != "TLS 1.3" || !a.Trusted || !a.NameMatch || a.ExpiresDays == nil || *a.ExpiresDays < 80 || a.OldProbe != "refused" {
+		t.Errorf("address %+v", a)
+	}
+	if len(a.Chain) != 2 || a.Chain[0].Key != "ECDSA P-256" {
+		t.Errorf("chain %+v", a.Chain)
+	}
+	if d.MTASTS != "unknown" {
+		t.Errorf("mta_sts %q", d.MTASTS)
+	}
+	var stages []string
+	for _, s := range a.Stages {
+		stages = append(stages, s.Name)
+	}
+	if !strings.Contains(strings.Join(stages, ","), "starttls,tls_handshake,ehlo_tls") {
+		t.Errorf("stages %v", stages)
+	}
+}
+
+func TestCatalogue(t *testing.T) {
+	var b strings.Builder
+	for _, d := range (tlscheck.Check{}).Findings() {
+		if !strings.HasPrefix(d.ID, "tls.") || d.Title == "" || d.Why == "" || d.Fix == "" || !d.Severity.Valid() {
+			t.Errorf("incomplete def %+v", d)
+		}
+		fmt.Fprintf(&b, "%s %s\n", d.ID, d.Severity)
+	}
+	golden.Check(t, "tlscheck/findings.txt", []byte(b.String()))
+}
