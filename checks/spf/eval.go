@@ -36,9 +36,6 @@ const (
 	MaxNames    = 10 // MX hosts per mx term; PTR names per ptr term or %{p}
 )
 
-// ErrLimit is wrapped by errors about exceeded processing limits.
-var ErrLimit = errors.New("spf: processing limit exceeded")
-
 // Params are the inputs of check_host() (RFC 7208 §4.1).
 type Params struct {
 	IP     netip.Addr // the SMTP client's address

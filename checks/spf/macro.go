@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// maxExpansion bounds the length of one macro expansion's output, so that
-// deep or repeated macros stay cheap (a domain name is at most 253 bytes;
-// explanations are cut at this length too).
+// maxExpansion bounds the memory of one macro expansion, so that deep or
+// repeated macros stay cheap: a domain keeps only its rightmost labels
+// (which is all RFC 7208 §7.3 keeps anyway), an explanation is cut.
 const maxExpansion = 4096
 
 // expand expands the macros of a macro-string (RFC 7208 §7) for the current
@@ -24,8 +24,19 @@ func (e *evaluation) expand(ctx context.Context, s, domain string, exp bool) (st
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		if b.Len() > maxExpansion {
-			return "", fmt.Errorf("%w: macro expansion longer than %d bytes", ErrLimit, maxExpansion)
+		if b.Len() > 2*maxExpansion {
+			if exp {
+				break // explanations are cut, not failed
+			}
+			// Only the rightmost 253 octets of a domain survive (RFC 7208
+			// §7.3): dropping leading labels now gives the same result.
+			cur := b.String()
+			tail := cur[len(cur)-maxExpansion:]
+			if dot := strings.IndexByte(tail, '.'); dot >= 0 {
+				tail = tail[dot+1:]
+			}
+			b.Reset()
+			b.WriteString(tail)
 		}
 		c := s[i]
 		if c != '%' {
@@ -77,10 +88,11 @@ func (e *evaluation) expand(ctx context.Context, s, domain string, exp bool) (st
 		}
 		b.WriteString(val)
 	}
-	if b.Len() > maxExpansion {
-		return "", fmt.Errorf("%w: macro expansion longer than %d bytes", ErrLimit, maxExpansion)
+	out := b.String()
+	if exp && len(out) > maxExpansion {
+		out = out[:maxExpansion]
 	}
-	return b.String(), nil
+	return out, nil
 }
 
 // transform splits v on any of delims, optionally reverses the parts, keeps
@@ -157,6 +169,9 @@ func (e *evaluation) macroValue(ctx context.Context, letter byte, domain string)
 	case 't':
 		return strconv.FormatInt(p.now().Unix(), 10)
 	case 'p':
+		if e.c == nil {
+			return "unknown"
+		}
 		return e.validatedName(ctx, domain)
 	}
 	return ""
