@@ -123,10 +123,13 @@ func TestWallTime(t *testing.T) {
 	}
 	w, zones := benchWorld(t)
 	best := time.Hour
-	for range 3 { // the best of three, to ride out a busy machine
+	for range 5 { // the best of five, to ride out a busy machine
 		best = min(best, wallTime(t, w, zones, 256, false))
 	}
 	t.Logf("40 zones × 3 addresses at %s per answer: %s (%.1f round trips)", benchDelay, best, float64(best)/float64(benchDelay))
+	if raceEnabled {
+		t.Skip("timing is not asserted under the race detector")
+	}
 	if best >= 3*benchDelay {
 		t.Errorf("wall time %s, want under 3 round trips (%s)", best, 3*benchDelay)
 	}

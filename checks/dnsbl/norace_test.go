@@ -1,0 +1,5 @@
+//go:build !race
+
+package dnsbl_test
+
+const raceEnabled = false
