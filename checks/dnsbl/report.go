@@ -77,6 +77,7 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 	for _, tg := range targets {
 		td := TargetData{Target: tg.name, Sources: tg.sources, Zones: []ZoneResult{}}
 		listed, unknown, clean, ignored := 0, 0, 0, 0
+		var asked []dnsq.Query
 		for _, z := range r.list.Zones {
 			res, ok := tg.results[z]
 			if !ok {
@@ -98,6 +99,7 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 				addListed(out, tg, z, res)
 			case StatusClean:
 				clean++
+				asked = append(asked, res.queries...)
 			case StatusUnhealthy:
 				ignored++
 			case StatusRefused:
@@ -134,7 +136,10 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 			if ignored > 0 {
 				msg += fmt.Sprintf(" (%d unhealthy %s ignored)", ignored, plural(ignored, "list", "lists"))
 			}
-			out.Add(checks.Finding{ID: "dnsbl.clean", Subject: tg.name, Message: msg})
+			if n := r.list.noIPv6(); tg.addr.Is6() && n > 0 {
+				msg += fmt.Sprintf("; %d %s no IPv6 addresses and %s not asked", n, plural(n, "list holds", "lists hold"), plural(n, "was", "were"))
+			}
+			out.Add(checks.Finding{ID: "dnsbl.clean", Subject: tg.name, Message: msg, Evidence: checks.DNSEvidence(asked...)})
 		}
 		if tg.addr.IsValid() {
 			data.Addresses = append(data.Addresses, td)
@@ -343,3 +348,14 @@ func plural(n int, one, many string) string {
 }
 
 func isAre(n int) string { return plural(n, "is", "are") }
+
+// noIPv6 counts the IP lists that do not answer IPv6 queries.
+func (l *List) noIPv6() int {
+	n := 0
+	for _, z := range l.Zones {
+		if z.Kind == KindIP && !z.IPv6 {
+			n++
+		}
+	}
+	return n
+}
