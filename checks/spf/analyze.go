@@ -180,10 +180,13 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 		switch {
 		case t.Mech == MechInclude || t.IsRedirect():
 			child := &Node{Domain: t.Domain, Mechanism: t.Text, Children: []*Node{}}
+			mu.Lock() // earlier children's goroutines write into n.Children
 			n.Children = append(n.Children, child)
+			idx := len(n.Children) - 1
 			if t.IsRedirect() {
 				n.redirectChild = child
 			}
+			mu.Unlock()
 			if strings.IndexByte(t.Domain, '%') >= 0 {
 				child.Error = "the target uses macros; it is known only when a message is evaluated"
 				continue
@@ -205,7 +208,6 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 				a.mu.Unlock()
 				continue
 			}
-			idx := len(n.Children) - 1
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
