@@ -428,6 +428,21 @@ func TestDNSError(t *testing.T) {
 			t.Errorf("health %+v", h)
 		}
 	})
+	t.Run("no list answers", func(t *testing.T) {
+		t.Parallel()
+		w := mailtest.New(t, worldZone)
+		for _, z := range []string{"a.test", "b.test", "c.test"} {
+			w.AddDNSBL(z)
+			w.DNS.Script("2.0.0.127."+z, dns.TypeA, mailtest.ServFail)
+		}
+		o := run(t, w, checks.Target{Domain: "shop.example"}, checks.Options{DNSBLZones: zonesFile(t, "a.test\nb.test\nc.test\n")})
+		fs := o.findings("dnsbl.dns-error")
+		if len(fs) != 1 || fs[0].Subject != w.DNS.Addr() {
+			t.Fatalf("want one finding about the resolver:\n%s", o.dump())
+		}
+		wantIn(t, "message", fs[0].Message, "No blocklist answered", "SERVFAIL", "all 3 lists")
+		o.none(t, "dnsbl.clean")
+	})
 	t.Run("MX host address", func(t *testing.T) {
 		t.Parallel()
 		w := mailtest.New(t, worldZone)

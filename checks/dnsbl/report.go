@@ -151,6 +151,7 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 
 	// Zone-level findings, in list order.
 	var rewritten []*Zone
+	var unknownZones []checks.Finding
 	for _, z := range r.list.Zones {
 		p := r.probes[z]
 		zi := issues[z]
@@ -175,7 +176,7 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 			if len(affected) > 0 {
 				msg += fmt.Sprintf(": %s %s unknown on it, not clean", listOf(affected, 5), isAre(len(affected)))
 			}
-			out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: z.Zone, Message: msg, Evidence: nonEmpty(ev)})
+			unknownZones = append(unknownZones, checks.Finding{ID: "dnsbl.dns-error", Subject: z.Zone, Message: msg, Evidence: nonEmpty(ev)})
 			continue
 		}
 		if len(zi.refused) > 0 {
@@ -194,6 +195,26 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 	}
 	if len(rewritten) > 0 {
 		addRewrite(out, r, rewritten)
+	}
+	switch n := len(unknownZones); {
+	case n > 2 && n == len(r.list.Zones):
+		// No list answered at all: one finding about the resolver, not
+		// one per list.
+		servers := strings.Join(r.env.DNS.Servers(), ", ")
+		ev := &checks.Evidence{}
+		for _, f := range unknownZones[:min(n, 3)] {
+			if f.Evidence != nil {
+				ev.AddDNS(f.Evidence.DNS...)
+			}
+		}
+		out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: servers, Evidence: nonEmpty(ev),
+			Message: fmt.Sprintf("No blocklist answered the health probes through %s (e.g. %s): every address and the domain are unknown on all %d lists, not clean",
+				servers, r.probes[r.list.Zones[0]].detail, n),
+			Fix: "Check that the resolver answers (--resolver) and can reach the blocklists' name servers; some networks block them."})
+	default:
+		for _, f := range unknownZones {
+			out.Add(f)
+		}
 	}
 
 	// MX hosts whose addresses could not be resolved.
