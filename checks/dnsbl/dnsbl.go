@@ -305,12 +305,14 @@ func (r *run) resolveHosts(f *mx.Fact) {
 				src = "implicit MX " + h.Name
 			}
 			if err != nil {
+				r.mu.Lock()
 				var le *dnsq.LookupError
 				if errors.As(err, &le) {
-					r.mu.Lock()
 					r.hostErr = append(r.hostErr, hostError{host: h.Name, err: err})
-					r.mu.Unlock()
+				} else {
+					r.skipped = append(r.skipped, Skipped{Target: h.Name, Reason: fmt.Sprintf("%s: %v", src, err)})
 				}
+				r.mu.Unlock()
 				return
 			}
 			for _, a := range addrs {

@@ -296,6 +296,7 @@ type LineError struct {
 	Msg  string
 }
 
+// Error returns "file:line: message".
 func (e *LineError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }
