@@ -8,6 +8,7 @@ import (
 	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/dnsbl"
 	"github.com/mxray/mxray/checks/dnscheck"
+	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
@@ -22,6 +23,7 @@ func Checks() []checks.Check {
 		spf.Check{},
 		dkim.Check{},
 		dmarc.Check{},
+		mtasts.Check{},
 		smtp.Check{},
 		tlscheck.Check{},
 		dnsbl.Check{},

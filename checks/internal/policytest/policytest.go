@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/golden"
@@ -25,6 +26,9 @@ example.   IN SOA a.root.example. hostmaster.example. 1 3600 600 86400 300
 test.      IN SOA a.root.example. hostmaster.example. 1 3600 600 86400 300
 `
 
+// Now is the fixed clock of Run, so that fixes naming dates are stable.
+var Now = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+
 // Run runs the checks cs (with registry resolving their Needs) for target
 // against world w and returns the report.
 func Run(t testing.TB, w *mailtest.World, opts checks.Options, target checks.Target, cs []checks.Check, registry ...checks.Check) *checks.Report {
@@ -34,6 +38,7 @@ func Run(t testing.TB, w *mailtest.World, opts checks.Options, target checks.Tar
 		t.Fatal(err)
 	}
 	t.Cleanup(env.DNS.Close)
+	env.Now = func() time.Time { return Now }
 	r := &checks.Runner{Env: env, Checks: cs, Registry: registry}
 	return r.Run(context.Background(), target)
 }

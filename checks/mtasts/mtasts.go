@@ -1,0 +1,303 @@
+// Package mtasts implements the "mtasts" check: the _mta-sts TXT record
+// and the policy served at https://mta-sts.<domain>/.well-known/mta-sts.txt
+// (RFC 8461), fetched strictly (no redirects, validated certificate,
+// text/plain, 64 KiB cap, short timeout), parsed, and matched against the
+// domain's MX hosts. It publishes *Fact for the tls and tlsrpt checks.
+package mtasts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/tagval"
+)
+
+// ID is the check ID.
+const ID = "mtasts"
+
+// Check is the mtasts check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "MTA-STS policy" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return []string{mx.ID} }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "mtasts.missing", Severity: checks.SevInfo, Title: "No MTA-STS policy",
+		Why: "Without MTA-STS (or DANE) senders fall back to plain text when an attacker strips STARTTLS, and do not validate your MX certificates.",
+		Fix: "Serve a policy at https://mta-sts.<domain>/.well-known/mta-sts.txt (start with `mode: testing`) and publish `_mta-sts.<domain>. IN TXT \"v=STSv1; id=<yyyymmddnn>\"`.",
+		Ref: "RFC 8461"},
+	{ID: "mtasts.txt-syntax", Severity: checks.SevFail, Title: "The _mta-sts TXT record is invalid",
+		Why: "Senders ignore an invalid or duplicated _mta-sts record, so the policy is never applied or refreshed.",
+		Fix: "Publish exactly one record: `_mta-sts.<domain>. IN TXT \"v=STSv1; id=<1-32 letters and digits>\"`.",
+		Ref: "RFC 8461 §3.1"},
+	{ID: "mtasts.policy-fetch-failed", Severity: checks.SevFail, Title: "The MTA-STS policy could not be fetched",
+		Why: "Senders fetch the policy over HTTPS with a valid certificate, no redirects and text/plain; when that fails they apply no policy (or keep a stale cached one).",
+		Fix: "Serve the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt with status 200, `Content-Type: text/plain`, a certificate valid for mta-sts.<domain>, and no redirect.",
+		Ref: "RFC 8461 §3.3"},
+	{ID: "mtasts.policy-syntax", Severity: checks.SevFail, Title: "The MTA-STS policy is invalid",
+		Why: "Senders reject a policy that does not parse, so the domain has no MTA-STS protection.",
+		Fix: "Serve a policy like `version: STSv1` / `mode: enforce` / `mx: mx1.example.com` / `max_age: 604800`, one field per line.",
+		Ref: "RFC 8461 §3.2"},
+	{ID: "mtasts.mx-mismatch", Severity: checks.SevFail, Title: "An MX host is not covered by the MTA-STS policy",
+		Why: "In enforce mode senders refuse to deliver to an MX that matches no mx pattern of the policy; in testing mode they report the failure.",
+		Fix: "Add an `mx:` line for the host (a `*.` wildcard matches exactly one label) and change the TXT id= so senders refetch the policy.",
+		Ref: "RFC 8461 §4.1"},
+	{ID: "mtasts.mx-unused", Severity: checks.SevInfo, Title: "An mx pattern of the policy matches no MX host",
+		Why: "A stale pattern is harmless but often reveals a migration half done.",
+		Fix: "Remove the `mx:` line if the host no longer receives mail, and change the TXT id=.",
+		Ref: "RFC 8461 §4.1"},
+	{ID: "mtasts.mode-testing", Severity: checks.SevInfo, Title: "The MTA-STS policy is in testing mode",
+		Why: "In testing mode senders deliver even when TLS or the MX check fails, and only report it (TLS-RPT).",
+		Fix: "When TLS reports show no failures, change the policy to `mode: enforce` and update the TXT id=.",
+		Ref: "RFC 8461 §5"},
+	{ID: "mtasts.mode-none", Severity: checks.SevWarn, Title: "The MTA-STS policy mode is none",
+		Why: "mode: none tells senders to forget the policy: the domain has no MTA-STS protection.",
+		Fix: "Use `mode: testing` or `mode: enforce`, or remove MTA-STS deliberately.",
+		Ref: "RFC 8461 §5"},
+	{ID: "mtasts.max-age-short", Severity: checks.SevWarn, Title: "The MTA-STS max_age is under one day",
+		Why: "Senders cache the policy for max_age seconds; a short cache lets an attacker who blocks the policy fetch strip TLS soon after. RFC 8461 suggests weeks.",
+		Fix: "Set `max_age: 604800` (one week) or more.",
+		Ref: "RFC 8461 §3.2"},
+	{ID: "mtasts.dns-error", Severity: checks.SevError, Title: "The _mta-sts lookup failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain publishes MTA-STS.",
+		Fix: "Check that the domain's name servers answer TXT queries for _mta-sts.<domain>."},
+}
+
+// MXMatch is the policy coverage of one MX host.
+type MXMatch struct {
+	Host    string `json:"host"`
+	Covered bool   `json:"covered"`
+	Pattern string `json:"pattern,omitempty"`
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	TXT     *TXT         `json:"txt,omitempty"`
+	Records []string     `json:"records,omitempty"`
+	Fetch   *FetchResult `json:"fetch,omitempty"`
+	Policy  *Policy      `json:"policy,omitempty"`
+	MX      []MXMatch    `json:"mx,omitempty"`
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	fact := &Fact{Domain: domain}
+	published := false
+	publish := func() {
+		if !published {
+			published = true
+			out.Publish(fact)
+		}
+	}
+	defer publish()
+	data := &Data{}
+	defer out.SetData(data)
+
+	name := "_mta-sts." + domain
+	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
+	if err != nil {
+		out.Add(checks.Finding{ID: "mtasts.dns-error", Subject: name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
+			Message: fmt.Sprintf("lookup of %s failed: %v", name, err)})
+		return nil
+	}
+	ev := checks.DNSEvidence(ans.Query)
+	var sts []string
+	lookalike := false
+	for _, chunks := range ans.TXT() {
+		txt := tagval.Join(chunks)
+		data.Records = append(data.Records, tagval.Sanitize(txt))
+		switch {
+		case IsSTSRecord(txt):
+			sts = append(sts, txt)
+		case LooksLikeSTS(txt):
+			lookalike = true
+			out.Add(checks.Finding{ID: "mtasts.txt-syntax", Subject: name, Evidence: withRecords(ev, txt),
+				Message: fmt.Sprintf("%s has a record that does not start with v=STSv1, so senders ignore it: %q", name, tagval.Clean(txt)),
+				Fix:     txtFix(name)})
+		}
+	}
+	switch {
+	case len(sts) == 0:
+		if !lookalike {
+			out.Add(checks.Finding{ID: "mtasts.missing", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("%s publishes no MTA-STS record at %s", domain, name),
+				Fix:     fmt.Sprintf("Serve a policy at %s (`version: STSv1`, `mode: testing`, one `mx:` line per MX host, `max_age: 604800`) and publish `%s. IN TXT \"v=STSv1; id=%s01\"`.", PolicyURL(domain), name, env.Clock().Format("20060102"))})
+		}
+		return nil
+	case len(sts) > 1:
+		out.Add(checks.Finding{ID: "mtasts.txt-syntax", Subject: name, Evidence: withRecords(ev, sts...),
+			Message: fmt.Sprintf("%s has %d v=STSv1 records; senders treat the domain as having no MTA-STS policy", name, len(sts)),
+			Fix:     fmt.Sprintf("Keep a single record: `%s. IN TXT \"v=STSv1; id=%s01\"`.", name, env.Clock().Format("20060102"))})
+		return nil
+	}
+	txt := ParseTXT(sts[0])
+	data.TXT = txt
+	fact.TXT, fact.ID = true, txt.ID
+	if len(txt.Problems) > 0 {
+		msg := fmt.Sprintf("%s: %s", name, strings.Join(txt.Problems, "; "))
+		if txt.Fatal {
+			msg += "; senders ignore the record"
+		}
+		out.Add(checks.Finding{ID: "mtasts.txt-syntax", Subject: name, Evidence: withRecords(ev, sts[0]), Message: msg, Fix: txtFix(name)})
+	}
+
+	host := "mta-sts." + domain
+	fr := &FetchResult{URL: PolicyURL(domain)}
+	var hostEv []dnsq.Query
+	if addrs, err := checks.ResolveHost(ctx, env.DNS, host); err != nil || len(addrs) == 0 {
+		fr.Reason, fr.Error = ReasonDNS, fmt.Sprintf("%s does not resolve: %v", host, err)
+		hostEv = dnsq.QueriesOf(err)
+		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			if a, err := env.DNS.Lookup(ctx, host, qt); err == nil {
+				hostEv = append(hostEv, a.Query)
+			}
+		}
+	} else {
+		fr = FetchURL(ctx, env, fr.URL)
+	}
+	data.Fetch = fr
+	if fr.Why == "" {
+		fr.Why = fr.Error
+	}
+	if fr.Reason != "" {
+		out.Add(checks.Finding{ID: "mtasts.policy-fetch-failed", Subject: fr.URL, Evidence: checks.DNSEvidence(hostEv...),
+			Message: fmt.Sprintf("fetching %s failed (%s): %s", fr.URL, fr.Reason, fr.Why),
+			Fix:     fetchFix(fr, host)})
+		return nil
+	}
+	pol := ParsePolicy(fr.Body)
+	data.Policy = pol
+	if len(pol.Problems) > 0 {
+		msg := fmt.Sprintf("the policy at %s: %s", fr.URL, strings.Join(pol.Problems, "; "))
+		if pol.Fatal {
+			msg += "; senders reject the policy"
+		}
+		out.Add(checks.Finding{ID: "mtasts.policy-syntax", Subject: fr.URL, Message: msg,
+			Evidence: &checks.Evidence{Records: []string{tagval.Sanitize(firstN(fr.Body, 2048))}},
+			Fix:      fmt.Sprintf("Serve at %s a policy of the form `version: STSv1` / `mode: enforce` / `mx: <each MX host>` / `max_age: 604800`, one field per line.", fr.URL)})
+	}
+	if pol.Fatal || txt.Fatal {
+		return nil
+	}
+	fact.Mode, fact.MX, fact.MaxAge = pol.Mode, append([]string(nil), pol.MX...), pol.MaxAge
+	publish()
+
+	switch pol.Mode {
+	case "testing":
+		out.Add(checks.Finding{ID: "mtasts.mode-testing", Subject: fr.URL,
+			Message: fmt.Sprintf("the MTA-STS policy of %s is in testing mode: senders report but still deliver when TLS fails", domain),
+			Fix:     fmt.Sprintf("When TLS reports show no failures, serve `mode: enforce` at %s and change the id= of %s.", fr.URL, name)})
+	case "none":
+		out.Add(checks.Finding{ID: "mtasts.mode-none", Subject: fr.URL,
+			Message: fmt.Sprintf("the MTA-STS policy of %s has mode none: senders drop any cached policy and apply none", domain),
+			Fix:     fmt.Sprintf("Serve `mode: testing` (then `mode: enforce`) at %s and change the id= of %s.", fr.URL, name)})
+	}
+	if pol.MaxAge < 86400 {
+		out.Add(checks.Finding{ID: "mtasts.max-age-short", Subject: fr.URL,
+			Message: fmt.Sprintf("max_age is %d seconds (under one day): senders refetch the policy often and forget it quickly", pol.MaxAge),
+			Fix:     fmt.Sprintf("Serve `max_age: 604800` (one week) or more at %s and change the id= of %s.", fr.URL, name)})
+	}
+	if pol.Mode != "none" {
+		matchMX(ctx, out, data, fact, fr.URL, name)
+	}
+	return nil
+}
+
+// matchMX checks every MX host against the policy's patterns.
+func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, txtName string) {
+	v, err := out.Await(ctx, mx.ID)
+	if err != nil || v == nil {
+		return // the mx check reports its own failure
+	}
+	mf, ok := v.(*mx.Fact)
+	if !ok || mf.Null {
+		return
+	}
+	used := map[string]bool{}
+	for _, h := range mf.Hosts {
+		m := MXMatch{Host: h.Name}
+		for _, p := range fact.MX {
+			if MatchMX(p, h.Name) {
+				m.Covered, m.Pattern = true, p
+				used[p] = true
+				break
+			}
+		}
+		data.MX = append(data.MX, m)
+		if !m.Covered {
+			sev := checks.SevFail
+			effect := "senders refuse to deliver to it"
+			if fact.Mode == "testing" {
+				sev, effect = checks.SevWarn, "senders report a failure for it (and would refuse it in enforce mode)"
+			}
+			out.Add(checks.Finding{ID: "mtasts.mx-mismatch", Severity: sev, Subject: h.Name,
+				Message: fmt.Sprintf("MX host %s matches no mx pattern of the MTA-STS policy (%s): %s", h.Name, strings.Join(fact.MX, ", "), effect),
+				Fix:     fmt.Sprintf("Add `mx: %s` to the policy at %s and change the id= of %s so senders refetch it.", h.Name, url, txtName)})
+		}
+	}
+	for _, p := range fact.MX {
+		if !used[p] && len(mf.Hosts) > 0 {
+			out.Add(checks.Finding{ID: "mtasts.mx-unused", Subject: url,
+				Message: fmt.Sprintf("the policy's mx pattern %s matches none of the MX hosts", p)})
+		}
+	}
+}
+
+func txtFix(name string) string {
+	return fmt.Sprintf("Publish exactly one record: `%s. IN TXT \"v=STSv1; id=<1-32 letters and digits, changed on each policy update>\"`.", name)
+}
+
+func fetchFix(fr *FetchResult, host string) string {
+	switch fr.Reason {
+	case ReasonDNS:
+		return fmt.Sprintf("Publish an A/AAAA record for %s pointing at a web server that serves %s.", host, fr.URL)
+	case ReasonTLS:
+		return fmt.Sprintf("Install a certificate for %s from a public CA (it must cover that exact name) on the server.", host)
+	case ReasonRedirect:
+		return fmt.Sprintf("Serve the policy directly at %s with status 200; senders never follow redirects.", fr.URL)
+	case ReasonContentType:
+		return fmt.Sprintf("Serve %s with `Content-Type: text/plain`.", fr.URL)
+	case ReasonSize:
+		return "Serve only the policy fields; a policy is a few hundred bytes."
+	case ReasonTimeout:
+		return fmt.Sprintf("Make %s answer promptly on port 443; senders give up after a short timeout.", host)
+	case ReasonStatus:
+		return fmt.Sprintf("Serve the policy file at %s with status 200.", fr.URL)
+	}
+	return fmt.Sprintf("Make %s reachable on port 443 with a valid certificate and serve the policy at %s.", host, fr.URL)
+}
+
+func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {
+	out := &checks.Evidence{}
+	if ev != nil {
+		out.DNS = ev.DNS
+	}
+	for _, r := range recs {
+		out.Records = append(out.Records, tagval.Sanitize(r))
+	}
+	return out
+}
+
+func firstN(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
