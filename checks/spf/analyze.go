@@ -43,6 +43,7 @@ type Node struct {
 	voidTerms     []string
 	noRecord      bool // the domain publishes no SPF record (or does not exist)
 	dnsFailed     bool
+	queries       []dnsq.Query // the node's TXT query and its terms' lookups
 	redirectChild *Node
 }
 
@@ -95,6 +96,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 		return n
 	}
 	ev := checks.DNSEvidence(ans.Query)
+	n.queries = append(n.queries, ans.Query)
 	var spfRRs [][]string
 	for _, strs := range ans.TXT() {
 		if IsSPF(JoinTXT(strs)) {
@@ -239,9 +241,10 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				v4, v6 := a.voidCheck(ctx, domain, t, target)
+				v4, v6, qs := a.voidCheck(ctx, domain, t, target)
 				mu.Lock()
 				defer mu.Unlock()
+				n.queries = append(n.queries, qs...)
 				if v4 {
 					n.void4++
 				}
@@ -275,16 +278,24 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 
 // voidCheck looks up a macro-free a/mx/exists target and reports whether
 // the lookup is void for an IPv4 and for an IPv6 client.
-func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target string) (v4, v6 bool) {
+func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target string) (v4, v6 bool, qs []dnsq.Query) {
+	var qmu sync.Mutex
+	note := func(q ...dnsq.Query) {
+		qmu.Lock()
+		qs = append(qs, q...)
+		qmu.Unlock()
+	}
 	if !ValidDomain(target) {
-		return false, false
+		return false, false, nil
 	}
 	empty := func(qt uint16) (bool, bool) {
 		ans, err := a.c.Lookup(ctx, dnsName(target), qt)
 		if err != nil {
+			note(dnsq.QueriesOf(err)...)
 			a.dnsError(target, fmt.Sprintf("%s lookup for %q in the SPF record of %s failed", dns.TypeToString[qt], t.Text, domain), err)
 			return false, false
 		}
+		note(ans.Query)
 		return ans.Empty(), true
 	}
 	switch t.Mech {
@@ -295,23 +306,23 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 		go func() { defer wg.Done(); e6, _ = empty(dns.TypeAAAA) }()
 		e4, _ = empty(dns.TypeA)
 		wg.Wait()
-		return e4, e6
+		return e4, e6, qs
 	case MechExists:
 		e, _ := empty(dns.TypeA)
-		return e, e
+		return e, e, qs
 	case MechMX:
 		ans, err := a.c.Lookup(ctx, dnsName(target), dns.TypeMX)
 		if err != nil {
 			a.dnsError(target, fmt.Sprintf("MX lookup for %q in the SPF record of %s failed", t.Text, domain), err)
-			return false, false
+			return false, false, dnsq.QueriesOf(err)
 		}
 		if n := len(ans.MX()); n > MaxNames {
 			a.add(checks.Finding{ID: "spf.mx-too-many", Subject: domain, Evidence: withRecords(checks.DNSEvidence(ans.Query), ans.Strings()...),
 				Message: fmt.Sprintf("%q in the SPF record of %s finds %d MX hosts; receivers stop at %d and return permerror", t.Text, domain, n, MaxNames)})
 		}
-		return ans.Empty(), ans.Empty()
+		return ans.Empty(), ans.Empty(), []dnsq.Query{ans.Query}
 	}
-	return false, false
+	return false, false, nil
 }
 
 // lint reports the record-level findings of one node.
@@ -340,11 +351,25 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 				Fix:     fmt.Sprintf("Replace %q in the record of %s with ip4:/ip6: terms (or a:) for the servers that send mail.", t.Text, domain)})
 		}
 	}
+	if rt := rec.RedirectTerm(); rt != nil && allSeen != "" && rec.Redirect < allIndex(rec) {
+		a.add(checks.Finding{ID: "spf.redirect-ignored", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("the SPF record of %s has both %q and %q: evaluation ends at all and never follows the redirect", domain, allSeen, rt.Text),
+			Fix:     fmt.Sprintf("In the record of %s, remove %q to use the redirect target's policy, or remove %q.", domain, allSeen, rt.Text)})
+	}
 	if len(after) > 0 {
 		a.add(checks.Finding{ID: "spf.text-after-all", Subject: domain, Evidence: ev,
 			Message: fmt.Sprintf("the SPF record of %s has %s after %q; receivers never evaluate it", domain, quoteList(after), allSeen),
 			Fix:     fmt.Sprintf("Move %s before %q in the record of %s, or delete it.", quoteList(after), allSeen, domain)})
 	}
+}
+
+func allIndex(rec *Record) int {
+	for i := range rec.Terms {
+		if rec.Terms[i].Mech == MechAll {
+			return i
+		}
+	}
+	return -1
 }
 
 // missingWhy says why a node without record has none.
@@ -353,6 +378,24 @@ func missingWhy(n *Node) string {
 		return "does not exist (NXDOMAIN)"
 	}
 	return "publishes no SPF record"
+}
+
+// treeEvidence gathers the DNS queries of the whole tree (deduplicated)
+// and the root's record.
+func treeEvidence(root *Node) *checks.Evidence {
+	ev := &checks.Evidence{}
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		ev.AddDNS(n.queries...)
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	walk(root)
+	if root.Record != "" {
+		ev.Records = []string{root.Record}
+	}
+	return ev
 }
 
 func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {

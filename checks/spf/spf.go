@@ -94,6 +94,10 @@ var defs = []checks.Def{
 		Why: "Evaluation stops at all: mechanisms and redirect= after it are never used, which usually means an intended sender is not authorized.",
 		Fix: "Move the terms before all, or delete them.",
 		Ref: "RFC 7208 §5.1"},
+	{ID: "spf.redirect-ignored", Severity: checks.SevWarn, Title: "redirect= is ignored because the record has an all term",
+		Why: "A record with all never reaches its redirect= modifier, so the redirect target's policy is not used.",
+		Fix: "Remove either the all term or the redirect= modifier.",
+		Ref: "RFC 7208 §6.1"},
 	{ID: "spf.string-too-long", Severity: checks.SevWarn, Title: "A TXT string of the SPF record is longer than 255 bytes",
 		Why: "A DNS character-string holds at most 255 bytes; longer records must be split into several strings in one TXT record, or DNS software truncates or rejects them.",
 		Fix: "Split the record into quoted strings of at most 255 bytes in the same TXT record: \"v=spf1 ... \" \"... -all\".",
@@ -168,14 +172,14 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	data.Truncated = treeTruncated(root)
 	if data.Truncated {
-		out.Add(checks.Finding{ID: "spf.tree-truncated", Subject: domain,
+		out.Add(checks.Finding{ID: "spf.tree-truncated", Subject: domain, Evidence: treeEvidence(root),
 			Message: fmt.Sprintf("the SPF include tree of %s has more than %d records or is nested deeper than %d levels; counts below are lower bounds", domain, maxTreeNodes, maxTreeDepth)})
 	}
 	switch {
 	case root.dnsFailed:
 		// reported as spf.dns-error by the analysis; never "missing".
 	case root.noRecord:
-		out.Add(checks.Finding{ID: "spf.missing", Subject: domain,
+		out.Add(checks.Finding{ID: "spf.missing", Subject: domain, Evidence: checks.DNSEvidence(root.queries...),
 			Message: fmt.Sprintf("%s publishes no SPF record (%s)", domain, root.Error),
 			Fix:     fmt.Sprintf("Publish one TXT record at %s, e.g. `%s. IN TXT \"v=spf1 mx -all\"`, listing every server and provider that sends its mail.", domain, domain)})
 	case root.rec != nil:
@@ -205,7 +209,7 @@ func treeTruncated(n *Node) bool {
 // totals reports the findings about the whole tree: lookup and void
 // counts, and the policy's default.
 func totals(out *checks.Out, root *Node, domain string, truncated bool) {
-	ev := withRecords(nil, root.Record)
+	ev := treeEvidence(root)
 	atLeast := ""
 	if truncated {
 		atLeast = "at least "
@@ -241,11 +245,11 @@ func totals(out *checks.Out, root *Node, domain string, truncated bool) {
 		}
 		switch {
 		case all == nil:
-			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(nil, n.Record),
+			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(checks.DNSEvidence(n.queries...), n.Record),
 				Message: fmt.Sprintf("the SPF record of %s has no all term and no redirect: unlisted servers get neutral", n.Domain),
 				Fix:     fmt.Sprintf("Append \"-all\" (or \"~all\") to the record of %s.", n.Domain)})
 		case all.Qual == QNeutral:
-			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(nil, n.Record),
+			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(checks.DNSEvidence(n.queries...), n.Record),
 				Message: fmt.Sprintf("the SPF record of %s ends in %q: unlisted servers get neutral", n.Domain, all.Text),
 				Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\") in the record of %s.", all.Text, n.Domain)})
 		}
@@ -354,7 +358,12 @@ func evalFinding(e Evaluation, fromHELO bool) checks.Finding {
 		who = fmt.Sprintf("%s%s with HELO %s", e.IP, src, e.Domain)
 	}
 	decided := ""
-	if e.Mechanism != "" {
+	switch {
+	case e.Mechanism == "default":
+		decided = fmt.Sprintf(" (no term matched in %s)", e.Outcome.Domain)
+	case e.Mechanism != "" && (e.Result == PermError || e.Result == TempError):
+		decided = fmt.Sprintf(" (stopped at %q in %s)", e.Mechanism, e.Outcome.Domain)
+	case e.Mechanism != "":
 		decided = fmt.Sprintf(" (decided by %q in %s)", e.Mechanism, e.Outcome.Domain)
 	}
 	switch e.Result {
