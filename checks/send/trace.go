@@ -12,7 +12,7 @@ package send
 // Step names, the values of Step.Step. They are part of the JSON contract.
 const (
 	StepDNS      = "dns"         // MX and address lookups, with the queries
-	StepMessage  = "message"     // building and DKIM-signing the message; at DATA, its summary
+	StepMessage  = "message"     // building, DKIM-signing and locally verifying the message (first step)
 	StepConnect  = "connect"     // TCP connect to one address of one server
 	StepBanner   = "banner"      // the server's 220 greeting
 	StepEHLO     = "ehlo"        // EHLO (again after STARTTLS), or HELO as a fallback
@@ -52,7 +52,7 @@ const (
 // tried, that the DKIM signature verified locally).
 type Step struct {
 	Step       string   `json:"step"`
-	Host       string   `json:"host,omitempty"` // the server (host:port) this step talked to
+	Host       string   `json:"host,omitempty"` // the address (ip:port) this step talked to
 	StartedMs  int64    `json:"started_ms"`     // since the trace began
 	DurationMs int64    `json:"duration_ms"`
 	Client     []string `json:"client,omitempty"`
@@ -145,7 +145,7 @@ type Trace struct {
 	Result Result `json:"result"`
 	// QueueID is the id the server gave the accepted message, when it said.
 	QueueID string `json:"queue_id,omitempty"`
-	// Server is the host:port of the server of the last attempt.
+	// Server is the server of the last attempt, by name ("mx1.example.net:25").
 	Server string `json:"server,omitempty"`
 	// Stage is the step at which the send stopped or failed.
 	Stage string `json:"stage,omitempty"`

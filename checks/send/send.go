@@ -1,0 +1,573 @@
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/net/idna"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// TLSMode says how a send uses TLS.
+type TLSMode string
+
+// The TLS modes.
+const (
+	// TLSAuto uses STARTTLS when the server offers it and continues in
+	// plaintext when it does not (port 25); on port 587 it is TLSStartTLS
+	// and on port 465 TLSImplicit.
+	TLSAuto TLSMode = ""
+	// TLSStartTLS requires STARTTLS: a server that does not offer it stops
+	// the send (--starttls).
+	TLSStartTLS TLSMode = "starttls"
+	// TLSImplicit speaks TLS from the first byte (--tls, port 465).
+	TLSImplicit TLSMode = "tls"
+	// TLSNone never uses TLS (--no-tls).
+	TLSNone TLSMode = "none"
+)
+
+// QuitAfter values: the stage after which a send stops with QUIT.
+var QuitAfterStages = []string{"connect", "banner", "ehlo", "tls", "auth", "mail", "rcpt"}
+
+// Options describe one send.
+type Options struct {
+	From string   // the envelope sender (MAIL FROM) and the default From:
+	To   []string // the envelope recipients (RCPT TO) and the default To:
+
+	// Server is "host:port" of the server to talk to; empty means the MX
+	// hosts of the recipients' domain in preference order, on port 25.
+	Server string
+	TLS    TLSMode
+	// Insecure continues past a certificate that does not verify (the
+	// trace still says why it does not).
+	Insecure bool
+
+	// AuthUser enables AUTH with Password. AuthMech is "PLAIN", "LOGIN" or
+	// empty (PLAIN when offered, else LOGIN).
+	AuthUser, Password, AuthMech string
+	// AllowPlaintextAuth permits AUTH on a connection without TLS.
+	AllowPlaintextAuth bool
+
+	// HELO is the EHLO name (default "localhost").
+	HELO string
+
+	// Headers are "Name: value" fields set on the message (replacing a
+	// field of the same name). Body replaces the default body. EML, when
+	// set, is the whole message, sent as is with CRLF line endings.
+	Headers []string
+	Body    []byte
+	EML     []byte
+
+	// DKIM, when set, signs the message.
+	DKIM *DKIMOptions
+
+	// QuitAfter stops after one of QuitAfterStages (empty: deliver).
+	QuitAfter string
+
+	// RunID identifies the send (default: NewRunID()).
+	RunID string
+	// Version is mxray's version for the X-Mailer field.
+	Version string
+
+	// OnStep, when set, receives each step as soon as it has finished.
+	OnStep StepFunc
+}
+
+// ErrUsage wraps an invalid Options value.
+var ErrUsage = errors.New("send: invalid options")
+
+func usage(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
+
+// CheckAddress checks a mailbox address given for the envelope: a bare
+// local@domain, without display name or angle brackets.
+func CheckAddress(a string) error {
+	if a == "" {
+		return errors.New("empty address")
+	}
+	if strings.ContainsAny(a, " \t\r\n<>\x00") {
+		return fmt.Errorf("%q: give a bare address (local@domain), without a name or <>", a)
+	}
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 {
+		return fmt.Errorf("%q is not an address (want local@domain)", a)
+	}
+	if _, err := mail.ParseAddress(a); err != nil {
+		return fmt.Errorf("%q is not an address: %v", a, strings.TrimPrefix(err.Error(), "mail: "))
+	}
+	if _, err := asciiDomain(a[at+1:]); err != nil {
+		return fmt.Errorf("%q: bad domain: %v", a, err)
+	}
+	return nil
+}
+
+func asciiDomain(d string) (string, error) {
+	d = strings.TrimSuffix(d, ".")
+	a, err := idna.Lookup.ToASCII(d)
+	if err != nil {
+		return "", err
+	}
+	return strings.ToLower(a), nil
+}
+
+// Validate reports an Options value that cannot be sent; its errors wrap
+// ErrUsage (or ErrMessage for a bad header).
+func Validate(o Options) error {
+	if o.From == "" {
+		return usage("missing --from")
+	}
+	if err := CheckAddress(o.From); err != nil {
+		return usage("--from %v", err)
+	}
+	if len(o.To) == 0 {
+		return usage("missing --to")
+	}
+	domains := map[string]bool{}
+	for _, t := range o.To {
+		if err := CheckAddress(t); err != nil {
+			return usage("--to %v", err)
+		}
+		d, _ := asciiDomain(t[strings.LastIndexByte(t, '@')+1:])
+		domains[d] = true
+	}
+	if o.Server == "" && len(domains) > 1 {
+		return usage("the --to addresses are in %d domains: direct delivery goes to one domain's MX; send once per domain or use --server", len(domains))
+	}
+	if o.Server != "" {
+		if _, _, err := SplitServer(o.Server); err != nil {
+			return usage("--server %v", err)
+		}
+	}
+	switch o.TLS {
+	case TLSAuto, TLSStartTLS, TLSImplicit, TLSNone:
+	default:
+		return usage("unknown TLS mode %q", o.TLS)
+	}
+	if o.AuthUser != "" && o.Password == "" {
+		return usage("AUTH needs a password")
+	}
+	if o.AuthUser == "" && o.AuthMech != "" {
+		return usage("--auth-mech needs --auth-user")
+	}
+	switch strings.ToUpper(o.AuthMech) {
+	case "", "PLAIN", "LOGIN":
+	default:
+		return usage("--auth-mech %q: want PLAIN or LOGIN", o.AuthMech)
+	}
+	if o.AuthUser != "" && o.TLS == TLSNone && !o.AllowPlaintextAuth {
+		return usage("--no-tls with --auth-user would send the password in the clear; add --allow-plaintext-auth if you really mean it")
+	}
+	if o.EML != nil && o.Body != nil {
+		return usage("--body-file and --eml exclude each other")
+	}
+	if o.QuitAfter != "" {
+		ok := false
+		for _, q := range QuitAfterStages {
+			ok = ok || q == o.QuitAfter
+		}
+		if !ok {
+			return usage("--quit-after %q: want one of %s", o.QuitAfter, strings.Join(QuitAfterStages, ", "))
+		}
+	}
+	if o.HELO != "" && strings.ContainsAny(o.HELO, " \t\r\n") {
+		return usage("--helo %q: one word, a host name or an address literal", o.HELO)
+	}
+	for _, h := range o.Headers {
+		if _, _, err := ParseHeader(h); err != nil {
+			return usage("--header: %v", strings.TrimPrefix(err.Error(), ErrMessage.Error()+": "))
+		}
+	}
+	if d := o.DKIM; d != nil {
+		if d.Key == nil {
+			return usage("DKIM signing needs a key")
+		}
+		if d.Selector == "" {
+			return usage("--dkim-key needs --dkim-selector")
+		}
+		if _, err := dnsq.CheckName(d.Selector + "._domainkey.example"); err != nil {
+			return usage("--dkim-selector %q: %v", d.Selector, err)
+		}
+		if d.Domain != "" {
+			if _, err := dnsq.CheckName(d.Domain); err != nil {
+				return usage("--dkim-domain %q: %v", d.Domain, err)
+			}
+		}
+	}
+	return nil
+}
+
+// SplitServer parses "host:port" (port required; IPv6 in brackets).
+func SplitServer(s string) (string, int, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q: want host:port (e.g. smtp.example.com:587)", s)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return "", 0, fmt.Errorf("%q: bad port", s)
+	}
+	if host == "" {
+		return "", 0, fmt.Errorf("%q: missing host", s)
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		if _, err := dnsq.CheckName(host); err != nil {
+			return "", 0, fmt.Errorf("%q: %v", s, err)
+		}
+	}
+	return host, p, nil
+}
+
+// run is the state of one Send.
+type run struct {
+	env *checks.Env
+	o   Options
+	now func() time.Time
+	t0  time.Time
+	tr  *Trace
+
+	mu       sync.Mutex // guards tr.Steps against OnStep readers of Trace
+	attempts []string   // "mx1.example.net:25 (192.0.2.10): refused" for the summary
+}
+
+// Send composes the message, finds the server, and delivers (or stops at
+// Options.QuitAfter). It always returns a trace whose Result is set; it
+// never returns an error: everything that went wrong is in the trace.
+// Call Validate first: Send assumes valid Options.
+func Send(ctx context.Context, env *checks.Env, o Options) *Trace {
+	now := time.Now
+	if env.Now != nil {
+		now = env.Now
+	}
+	if o.RunID == "" {
+		o.RunID = NewRunID()
+	}
+	if o.HELO == "" {
+		o.HELO = "localhost"
+	}
+	o.AuthMech = strings.ToUpper(o.AuthMech)
+	r := &run{env: env, o: o, now: now, t0: now(), tr: &Trace{RunID: o.RunID, Steps: []Step{}}}
+	out := r.send(ctx)
+	return r.finish(out)
+}
+
+// outcome is how one attempt (or the whole send) ended.
+type outcome struct {
+	result  Result
+	stage   string
+	err     string
+	reply   *Reply
+	queueID string
+	retry   bool // another server may do better (RFC 5321 §5.1)
+}
+
+func (r *run) send(ctx context.Context) outcome {
+	msg, out, ok := r.compose(ctx)
+	if !ok {
+		return out
+	}
+	type target struct {
+		host string
+		port int
+	}
+	var targets []target
+	if r.o.Server != "" {
+		h, p, _ := SplitServer(r.o.Server)
+		targets = []target{{h, p}}
+	} else {
+		hosts, out, ok := r.mx(ctx)
+		if !ok {
+			return out
+		}
+		for _, h := range hosts {
+			targets = append(targets, target{h, 25})
+		}
+	}
+	last := outcome{result: ResultUnreachable, stage: StepConnect, err: "no server to try", retry: true}
+	for _, t := range targets {
+		if ctx.Err() != nil {
+			break
+		}
+		addrs, out, ok := r.addresses(ctx, t.host)
+		if !ok {
+			last = out
+			r.attempts = append(r.attempts, t.host+": "+out.err)
+			continue
+		}
+		for _, a := range addrs {
+			out := r.attempt(ctx, t.host, t.port, a, msg)
+			last = out
+			if out.result == ResultUnreachable || out.retry {
+				r.attempts = append(r.attempts, net.JoinHostPort(t.host, strconv.Itoa(t.port))+" ("+a.String()+"): "+out.err)
+			}
+			if !out.retry || ctx.Err() != nil {
+				return out
+			}
+		}
+	}
+	if ctx.Err() != nil && last.result != ResultDelivered {
+		last.result, last.err, last.retry = ResultUnreachable, "cancelled: "+ctx.Err().Error(), false
+	}
+	return last
+}
+
+// finish fills in the trace's outcome.
+func (r *run) finish(out outcome) *Trace {
+	t := r.tr
+	t.Result = out.result
+	t.QueueID = out.queueID
+	if out.result != ResultDelivered {
+		t.Stage = out.stage
+		t.Error = out.err
+		if len(r.attempts) > 1 && out.result == ResultUnreachable {
+			t.Error = "no server could be reached: " + strings.Join(r.attempts, "; ")
+		}
+	}
+	if out.result == ResultRejected && out.reply != nil {
+		t.Rejection = &Rejection{
+			Stage: out.stage, Code: out.reply.Code, Enhanced: out.reply.Enhanced, Text: out.reply.Text,
+			Temporary:   out.reply.Code >= 400 && out.reply.Code < 500,
+			Explanation: Explain(out.reply.Code, out.reply.Enhanced, out.reply.Text),
+		}
+	}
+	t.DurationMs = r.now().Sub(r.t0).Milliseconds()
+	return t
+}
+
+// pending is a step being timed.
+type pending struct {
+	Step
+	start time.Time
+	dns   int       // DNS log length at the start
+	endAt time.Time // when set, the step's end (default: now)
+}
+
+func (r *run) begin(name, host string) *pending {
+	start := r.now()
+	p := &pending{Step: Step{Step: name, Host: host, StartedMs: start.Sub(r.t0).Milliseconds()}, start: start}
+	if r.env.DNS != nil {
+		p.dns = len(r.env.DNS.Log())
+	}
+	return p
+}
+
+// end finishes a step and hands it to the trace and OnStep.
+func (r *run) end(p *pending) {
+	end := p.endAt
+	if end.IsZero() {
+		end = r.now()
+	}
+	p.DurationMs = max(0, end.Sub(p.start).Milliseconds())
+	r.emit(p.Step)
+}
+
+func (r *run) emit(s Step) {
+	r.mu.Lock()
+	r.tr.Steps = append(r.tr.Steps, s)
+	r.mu.Unlock()
+	if r.o.OnStep != nil {
+		r.o.OnStep(s)
+	}
+}
+
+// dnsQueries returns the queries logged since the step began, with answers
+// filled from the given map (name/type → records).
+func (r *run) dnsQueries(p *pending, answers map[string][]string) []DNSQuery {
+	if r.env.DNS == nil {
+		return nil
+	}
+	log := r.env.DNS.Log()
+	if p.dns > len(log) {
+		return nil
+	}
+	var out []DNSQuery
+	for _, q := range log[p.dns:] {
+		dq := DNSQuery{Name: q.Name, Type: q.Type, Server: q.Server, Rcode: q.Rcode, RTTMs: q.RTTMs}
+		if q.Rcode == "NOERROR" {
+			dq.Answers = answers[strings.ToLower(strings.TrimSuffix(q.Name, "."))+"/"+q.Type]
+		}
+		out = append(out, dq)
+	}
+	return out
+}
+
+// compose builds, signs and verifies the message: the first step.
+func (r *run) compose(ctx context.Context) ([]byte, outcome, bool) {
+	p := r.begin(StepMessage, "")
+	msg, fields, err := buildMessage(messageSpec{
+		From: r.o.From, To: r.o.To, HELO: r.o.HELO, Headers: r.o.Headers,
+		Body: r.o.Body, EML: r.o.EML, RunID: r.o.RunID, Now: r.now(), Version: r.o.Version,
+	})
+	if err != nil {
+		p.Error = err.Error()
+		r.end(p)
+		return nil, outcome{result: ResultRefused, stage: StepMessage, err: err.Error()}, false
+	}
+	if r.o.EML != nil {
+		p.Info = append(p.Info, fmt.Sprintf("message from the --eml file, %d bytes with CRLF line endings", len(msg)))
+	} else {
+		p.Info = append(p.Info, fmt.Sprintf("test message built, %d bytes", len(msg)))
+	}
+	var dk *DKIMInfo
+	if d := r.o.DKIM; d != nil {
+		o := *d
+		if o.Domain == "" {
+			o.Domain, _ = asciiDomain(domainOf(r.o.From))
+		}
+		var signed []byte
+		signed, dk, err = sign(msg, fields, &o, r.now())
+		if err != nil {
+			p.Error = err.Error()
+			p.Message = summarise(msg, fields)
+			p.Message.DKIM = dk
+			r.end(p)
+			return nil, outcome{result: ResultRefused, stage: StepMessage, err: err.Error()}, false
+		}
+		msg = signed
+		fields, _ = splitMessage(msg)
+		p.Info = append(p.Info,
+			fmt.Sprintf("DKIM-signed for d=%s s=%s (%s, relaxed/relaxed), h=%s", o.Domain, o.Selector, dk.Algorithm, strings.ToLower(strings.Join(dk.Headers, ":"))),
+			"DKIM signature verified locally against the signing key: pass")
+		if r.env.DNS != nil {
+			p.Info = append(p.Info, publishedKey(ctx, r.env.DNS, &o))
+			p.DNS = r.dnsQueries(p, nil)
+		}
+	}
+	p.Message = summarise(msg, fields)
+	p.Message.DKIM = dk
+	r.tr.MessageID = p.Message.MessageID
+	r.end(p)
+	return msg, outcome{}, true
+}
+
+// mx finds the recipient domain's mail hosts in preference order.
+func (r *run) mx(ctx context.Context) ([]string, outcome, bool) {
+	to := r.o.To[0]
+	domain, _ := asciiDomain(to[strings.LastIndexByte(to, '@')+1:])
+	p := r.begin(StepDNS, "")
+	fail := func(res Result, msg string) ([]string, outcome, bool) {
+		p.Error = msg
+		p.DNS = r.dnsQueries(p, nil)
+		r.end(p)
+		return nil, outcome{result: res, stage: StepDNS, err: msg}, false
+	}
+	ans, err := r.env.DNS.Lookup(ctx, domain, dns.TypeMX)
+	if err != nil {
+		return fail(ResultUnreachable, "MX lookup for "+domain+" failed: "+err.Error())
+	}
+	if ans.NXDomain() {
+		return fail(ResultUnreachable, domain+" does not exist (NXDOMAIN)")
+	}
+	mxs := ans.MX()
+	var recs []string
+	for _, m := range mxs {
+		recs = append(recs, fmt.Sprintf("%d %s", m.Preference, m.Mx))
+	}
+	answers := map[string][]string{domain + "/MX": recs}
+	if len(mxs) == 1 && mxs[0].Mx == "." {
+		p.Info = append(p.Info, "MX "+domain+": "+strings.Join(recs, ", "))
+		p.Error = domain + " publishes a null MX (RFC 7505): it accepts no mail"
+		p.DNS = r.dnsQueries(p, answers)
+		r.end(p)
+		rep := &Reply{Code: 556, Enhanced: "5.1.10", Text: "Recipient address has null MX"}
+		return nil, outcome{result: ResultRejected, stage: StepDNS, err: p.Error, reply: rep}, false
+	}
+	var hosts []string
+	if len(mxs) == 0 {
+		hosts = []string{domain}
+		p.Info = append(p.Info, domain+" has no MX record: delivering to the domain's own address (implicit MX, RFC 5321 §5.1)")
+	} else {
+		sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Preference < mxs[j].Preference })
+		p.Info = append(p.Info, "MX "+domain+": "+strings.Join(recs, ", "))
+		seen := map[string]bool{}
+		for _, m := range mxs {
+			h := strings.ToLower(strings.TrimSuffix(m.Mx, "."))
+			if h == "" || seen[h] {
+				continue
+			}
+			seen[h] = true
+			hosts = append(hosts, h)
+		}
+	}
+	p.DNS = r.dnsQueries(p, answers)
+	r.end(p)
+	return hosts, outcome{}, true
+}
+
+// addresses resolves a server name (a dns step) or returns an IP literal.
+func (r *run) addresses(ctx context.Context, host string) ([]netip.Addr, outcome, bool) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, outcome{}, true
+	}
+	p := r.begin(StepDNS, "")
+	type res struct {
+		t   string
+		ans *dnsq.Answer
+		err error
+	}
+	ch := make(chan res, 2)
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		go func() {
+			a, err := r.env.DNS.Lookup(ctx, host, t)
+			ch <- res{dns.TypeToString[t], a, err}
+		}()
+	}
+	var v4, v6 []netip.Addr
+	answers := map[string][]string{}
+	var errs []string
+	for range 2 {
+		x := <-ch
+		if x.err != nil {
+			errs = append(errs, x.t+": "+x.err.Error())
+			continue
+		}
+		owner, _ := x.ans.Target()
+		for _, a := range x.ans.Addrs() {
+			answers[host+"/"+x.t] = append(answers[host+"/"+x.t], a.String())
+			if strings.TrimSuffix(owner, ".") != host {
+				answers[strings.TrimSuffix(owner, ".")+"/"+x.t] = answers[host+"/"+x.t]
+			}
+			if a.Is4() {
+				v4 = append(v4, a)
+			} else {
+				v6 = append(v6, a)
+			}
+		}
+	}
+	sortAddrs(v4)
+	sortAddrs(v6)
+	addrs := append(v4, v6...) // IPv4 first: most receivers' reputation data is about IPv4 senders
+	p.DNS = r.dnsQueries(p, answers)
+	if len(addrs) == 0 {
+		msg := host + " has no A or AAAA record"
+		if len(errs) > 0 {
+			msg = "could not resolve " + host + ": " + strings.Join(errs, "; ")
+		}
+		p.Error = msg
+		r.end(p)
+		return nil, outcome{result: ResultUnreachable, stage: StepDNS, err: msg, retry: true}, false
+	}
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	p.Info = append(p.Info, host+": "+strings.Join(s, ", "))
+	r.end(p)
+	return addrs, outcome{}, true
+}
+
+func sortAddrs(a []netip.Addr) {
+	sort.Slice(a, func(i, j int) bool { return a[i].Less(a[j]) })
+}
