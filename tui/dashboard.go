@@ -1,0 +1,138 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// dashboardModel is the list of checks.
+type dashboardModel struct {
+	c      *common
+	cursor int
+	offset int
+}
+
+func (d *dashboardModel) move(delta, n int) {
+	d.cursor += delta
+	if d.cursor >= n {
+		d.cursor = n - 1
+	}
+	if d.cursor < 0 {
+		d.cursor = 0
+	}
+}
+
+// Column widths of the dashboard.
+const (
+	colID     = 8
+	colStatus = 7
+	colTime   = 7
+)
+
+func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) string {
+	st, g := d.c.st, d.c.g
+	w := d.c.width
+	titleW := w - 2 - colID - 1 - colStatus - 1 - colTime - 2 - 18
+	if titleW < 10 {
+		titleW = 10
+	}
+	if titleW > 28 {
+		titleW = 28
+	}
+	var b strings.Builder
+	b.WriteString(st.Label.Render("  " + pad("CHECK", colID, "") + " " + pad("", titleW, "") + " " + pad("STATUS", colStatus, "") + " " + padLeft("TIME", colTime) + "  FINDINGS"))
+	b.WriteByte('\n')
+	visible := h - 1
+	if visible < 1 {
+		visible = 1
+	}
+	// Keep the cursor in view.
+	if d.cursor < d.offset {
+		d.offset = d.cursor
+	}
+	if d.cursor >= d.offset+visible {
+		d.offset = d.cursor - visible + 1
+	}
+	if len(rows) == 0 {
+		b.WriteString(st.Faint.Render("  no checks selected"))
+	}
+	for i := d.offset; i < len(rows) && i < d.offset+visible; i++ {
+		r := rows[i]
+		cur := "  "
+		if i == d.cursor {
+			cur = g.Cursor + " "
+		}
+		var status string
+		switch {
+		case r.res != nil && !r.running:
+			status = statusStyle(st, r.status).Render(badgeOf(r.status))
+		case r.running && !r.started.IsZero():
+			frameGlyph := g.Spinner[0]
+			if !d.c.static {
+				frameGlyph = g.Spinner[frame%len(g.Spinner)]
+			}
+			status = st.Info.Render(frameGlyph + " run")
+		case r.running:
+			status = st.Faint.Render("  wait")
+		default:
+			status = st.Faint.Render("   " + g.None)
+		}
+		dur := ""
+		switch {
+		case r.res != nil && !r.running:
+			dur = fmtDur(r.dur)
+		case r.running && !r.started.IsZero() && now.After(r.started):
+			dur = fmtDur(now.Sub(r.started))
+		}
+		line := cur + pad(r.info.ID, colID, g.Ellipsis) + " " + pad(clean(r.info.Title), titleW, g.Ellipsis) + " " +
+			pad(status, colStatus, "") + " " + padLeft(dur, colTime) + "  " + d.counts(r)
+		if i == d.cursor {
+			line = st.Selected.Render(line)
+		}
+		b.WriteString(line)
+		if i+1 < len(rows) && i+1 < d.offset+visible {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// badgeOf is report.Badge (kept here as one call site for the dashboard).
+func badgeOf(s checks.Status) string { return sevBadgeStatus(s) }
+
+func (d *dashboardModel) counts(r *checkRow) string {
+	st := d.c.st
+	if r.res != nil && r.res.Err != "" && len(r.findings) == 0 {
+		return st.Error.Render(clean(firstLine(r.res.Err)))
+	}
+	if r.res != nil && r.status == checks.StatusSkip {
+		return st.Faint.Render(clean(firstLine(r.res.Skip)))
+	}
+	n := map[checks.Severity]int{}
+	for _, f := range r.findings {
+		n[f.Severity]++
+	}
+	var parts []string
+	for _, s := range []checks.Severity{checks.SevFail, checks.SevError, checks.SevWarn, checks.SevInfo} {
+		if n[s] > 0 {
+			parts = append(parts, sevStyle(st, s).Render(fmt.Sprintf("%d %s", n[s], s)))
+		}
+	}
+	if len(parts) == 0 {
+		if r.res != nil {
+			return st.Faint.Render("no findings")
+		}
+		return ""
+	}
+	return strings.Join(parts, " ")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,307 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+)
+
+// detailModel shows findings worst first with why, fix and evidence, in a
+// scrolling viewport, optionally filtered.
+type detailModel struct {
+	c       *common
+	checkID string // "" shows the findings of every check
+	vp      viewport.Model
+	input   textinput.Model
+	filter  string
+	shown   int // findings shown after the filter
+	total   int
+	src     []*checkRow // what build was given, for re-rendering on a filter change
+}
+
+func newDetail(c *common) detailModel {
+	vp := viewport.New(c.width, c.height-4)
+	vp.KeyMap.Left.SetEnabled(false)
+	vp.KeyMap.Right.SetEnabled(false)
+	in := textinput.New()
+	in.Prompt = "/"
+	in.Placeholder = "filter by ID, subject or text"
+	in.CharLimit = 80
+	return detailModel{c: c, vp: vp, input: in}
+}
+
+func (d *detailModel) setSize(w, h int) {
+	d.vp.Width, d.vp.Height = w, h
+}
+
+func (d detailModel) filtering() bool { return d.input.Focused() }
+
+func (d *detailModel) resetFilter() {
+	d.filter = ""
+	d.input.SetValue("")
+	d.input.Blur()
+}
+
+func (d *detailModel) focusFilter() tea.Cmd {
+	d.input.SetValue(d.filter)
+	d.input.CursorEnd()
+	return d.input.Focus()
+}
+
+func (d detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
+	if d.input.Focused() {
+		if km, ok := msg.(tea.KeyMsg); ok {
+			switch km.Type {
+			case tea.KeyEnter:
+				d.input.Blur()
+				return d, nil
+			case tea.KeyEsc:
+				d.input.Blur()
+				d.input.SetValue("")
+				d.filter = ""
+				d.rebuild()
+				return d, nil
+			}
+		}
+		var cmd tea.Cmd
+		d.input, cmd = d.input.Update(msg)
+		if v := d.input.Value(); v != d.filter {
+			d.filter = v
+			d.rebuild()
+			d.vp.GotoTop()
+		}
+		return d, cmd
+	}
+	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, d.c.keys.Filter) {
+		return d, d.focusFilter()
+	}
+	var cmd tea.Cmd
+	d.vp, cmd = d.vp.Update(msg)
+	return d, cmd
+}
+
+func (d *detailModel) build(rows []*checkRow) {
+	d.vp.SetContent(d.render(rows))
+	d.src = rows
+}
+
+func (d *detailModel) rebuild() { d.vp.SetContent(d.render(d.src)) }
+
+func (d *detailModel) render(rows []*checkRow) string {
+	st, g := d.c.st, d.c.g
+	w := d.vp.Width - 1
+	if w < 20 {
+		w = 20
+	}
+	type item struct {
+		f   checks.Finding
+		row *checkRow
+	}
+	var items []item
+	d.total = 0
+	for _, r := range rows {
+		for _, f := range r.findings {
+			d.total++
+			if d.matches(r, f) {
+				items = append(items, item{f, r})
+			}
+		}
+	}
+	// Worst first across checks, stable within one.
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	sortStable(order, func(a, b int) bool {
+		return items[a].f.Severity.Rank() > items[b].f.Severity.Rank()
+	})
+	d.shown = len(items)
+
+	var b strings.Builder
+	if len(rows) == 1 {
+		r := rows[0]
+		head := st.Bold.Render(clean(r.info.Title)) + st.Faint.Render(" ("+r.info.ID+")")
+		switch {
+		case r.res != nil && !r.running:
+			head = statusStyle(st, r.status).Render(badgeOf(r.status)) + " " + head + st.Faint.Render(" in "+fmtDur(r.dur))
+		case r.running:
+			head = st.Info.Render("running") + " " + head
+		}
+		b.WriteString(head + "\n")
+		if r.res != nil && r.res.Err != "" {
+			b.WriteString(st.Error.Render("could not decide: ") + wrapIndent(clean(r.res.Err), w, "  ") + "\n")
+		}
+		if r.res != nil && r.res.Skip != "" {
+			b.WriteString(st.Faint.Render("skipped: "+clean(r.res.Skip)) + "\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(items) == 0 {
+		switch {
+		case d.filter != "":
+			b.WriteString(st.Faint.Render(fmt.Sprintf("no finding matches %q", d.filter)))
+		case len(rows) == 1 && rows[0].running:
+			b.WriteString(st.Faint.Render("no findings yet"))
+		default:
+			b.WriteString(st.Pass.Render(g.Ok + " nothing to report"))
+		}
+		return b.String()
+	}
+	for n, i := range order {
+		it := items[i]
+		f := it.f
+		if n > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(sevStyle(st, f.Severity).Render(sevBadge(f.Severity)) + " " + st.Bold.Render(f.ID))
+		if f.Subject != "" {
+			b.WriteString("  " + st.Faint.Render(clean(f.Subject)))
+		}
+		b.WriteString("\n")
+		b.WriteString(wrapIndent(clean(f.Message), w, "       ") + "\n")
+		if d.c.explain != nil {
+			if def, ok := d.c.explain(f.ID); ok && def.Why != "" {
+				b.WriteString(wrapLabel(st.Label.Render("why"), clean(def.Why), w) + "\n")
+			}
+		}
+		if f.Fix != "" {
+			b.WriteString(wrapLabel(st.Label.Render("fix"), st.Fix.Render(clean(f.Fix)), w) + "\n")
+		}
+		if ev := f.Evidence; ev != nil {
+			b.WriteString(d.evidence(ev, w))
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (d *detailModel) matches(r *checkRow, f checks.Finding) bool {
+	if d.filter == "" {
+		return true
+	}
+	q := strings.ToLower(d.filter)
+	for _, s := range []string{f.ID, f.Subject, f.Message, string(f.Severity), r.info.ID} {
+		if strings.Contains(strings.ToLower(s), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// evidence renders DNS queries (rcode, AD, rtt), records and SMTP lines.
+func (d *detailModel) evidence(ev *checks.Evidence, w int) string {
+	st := d.c.st
+	var b strings.Builder
+	const ind = "       "
+	if len(ev.DNS) > 0 || len(ev.Records) > 0 || len(ev.SMTP) > 0 {
+		b.WriteString(ind + st.Label.Render("evidence") + "\n")
+	}
+	for _, q := range ev.DNS {
+		b.WriteString(ind + "  " + dnsLine(st, q) + "\n")
+	}
+	for _, r := range ev.Records {
+		b.WriteString(wrapIndent(st.Faint.Render("record ")+clean(r), w, ind+"  ") + "\n")
+	}
+	for _, l := range ev.SMTP {
+		b.WriteString(ind + "  " + lineOf(st, l.Dir, l.Text) + "\n")
+	}
+	return b.String()
+}
+
+func dnsLine(st Styles, q dnsq.Query) string {
+	ad := "  "
+	if q.AD {
+		ad = "AD"
+	}
+	rc := q.Rcode
+	rcs := st.Pass
+	if rc != "NOERROR" {
+		rcs = st.Warn
+		if rc != "NXDOMAIN" {
+			rcs = st.Error
+		}
+	}
+	s := fmt.Sprintf("%s %s %s %s %s", st.Faint.Render("dns"), clean(q.Name), q.Type, rcs.Render(rc), ad)
+	s += fmt.Sprintf(" %4.0fms", q.RTTMs)
+	if q.Answers > 0 {
+		s += fmt.Sprintf(" %d ans", q.Answers)
+	}
+	if q.Server != "" {
+		s += st.Faint.Render(" @" + clean(q.Server))
+	}
+	if q.Err != "" {
+		s += " " + st.Error.Render(clean(q.Err))
+	}
+	return s
+}
+
+// lineOf renders one transcript line with its direction mark.
+func lineOf(st Styles, dir checks.Direction, text string) string {
+	switch dir {
+	case checks.DirClient:
+		return st.Client.Render("C: " + clean(text))
+	case checks.DirServer:
+		return st.Server.Render("S: " + clean(text))
+	}
+	return st.Note.Render("*  " + clean(text))
+}
+
+func (d detailModel) view() string {
+	if d.input.Focused() || d.filter != "" {
+		// The filter line takes the viewport's first line.
+		vp := d.vp
+		vp.Height--
+		return d.input.View() + "\n" + vp.View()
+	}
+	return d.vp.View()
+}
+
+func (d detailModel) statusView() string {
+	st := d.c.st
+	s := fmt.Sprintf("%d findings", d.total)
+	if d.filter != "" {
+		s = fmt.Sprintf("%d of %d findings match %q", d.shown, d.total, d.filter)
+	}
+	if d.vp.TotalLineCount() > d.vp.Height {
+		s += fmt.Sprintf("%s%3.0f%%", d.c.g.Dot, d.vp.ScrollPercent()*100)
+	}
+	return st.Faint.Render(s)
+}
+
+// wrapIndent wraps s to width w, indenting every line with ind.
+func wrapIndent(s string, w int, ind string) string {
+	iw := ansi.StringWidth(ind)
+	lim := w - iw
+	if lim < 10 {
+		lim = 10
+	}
+	lines := strings.Split(ansi.Wrap(s, lim, " -/"), "\n")
+	for i := range lines {
+		lines[i] = ind + lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrapLabel renders "why  text..." with the text wrapped under itself.
+func wrapLabel(label, text string, w int) string {
+	const ind = "       "
+	s := wrapIndent(text, w, ind)
+	lw := ansi.StringWidth(ansi.Strip(label))
+	return "  " + label + strings.Repeat(" ", len(ind)-2-lw) + strings.TrimPrefix(s, ind)
+}
+
+// sortStable is a tiny insertion sort on indices (lists are short).
+func sortStable(idx []int, less func(a, b int) bool) {
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && less(idx[j], idx[j-1]); j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+}

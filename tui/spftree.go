@@ -1,0 +1,316 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// spfLimit is RFC 7208's limit on DNS-querying terms.
+const spfLimit = 10
+
+// spfNode is one record of the include/redirect tree, read generically from
+// the spf check's JSON data (domain, own_lookups, subtree_lookups,
+// children, error), so the pane does not depend on the check's Go types.
+type spfNode struct {
+	domain   string
+	via      string // include, redirect... when the data says
+	record   string
+	own      int
+	subtree  int
+	errText  string
+	children []*spfNode
+	path     string
+	hot      bool // this node makes the running count cross the limit
+}
+
+// spfModel is the SPF tree pane.
+type spfModel struct {
+	c         *common
+	root      *spfNode
+	total     int // worst-case lookups
+	void      int
+	hasVoid   bool
+	collapsed map[string]bool
+	cursor    int
+}
+
+func (s *spfModel) setData(data any) {
+	s.root, s.total, s.void, s.hasVoid = nil, 0, 0, false
+	top, _ := data.(map[string]any)
+	if top == nil {
+		return
+	}
+	rootMap := findTree(top, 0)
+	if rootMap == nil {
+		return
+	}
+	s.root = parseSPFNode(rootMap, "0", 0)
+	if n, ok := firstNum(top, "total_lookups", "lookups", "dns_lookups", "lookup_count"); ok {
+		s.total = n
+	} else {
+		s.total = s.root.subtree
+	}
+	if n, ok := firstNum(top, "void_lookups", "voids"); ok {
+		s.void, s.hasVoid = n, true
+	}
+	// Mark the node that makes the count cross the limit, in evaluation
+	// order (depth first).
+	count := 0
+	var walk func(n *spfNode) bool
+	walk = func(n *spfNode) bool {
+		count += n.own
+		if count > spfLimit {
+			n.hot = true
+			return true
+		}
+		for _, c := range n.children {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(s.root)
+	if s.cursor >= len(s.visible()) {
+		s.cursor = 0
+	}
+}
+
+// findTree locates the tree's root object in the check's data.
+func findTree(m map[string]any, depth int) map[string]any {
+	if depth > 4 {
+		return nil
+	}
+	for _, k := range []string{"tree", "root", "record_tree"} {
+		if t, ok := m[k].(map[string]any); ok {
+			return t
+		}
+	}
+	if _, ok := m["children"]; ok {
+		return m
+	}
+	if _, ok := m["own_lookups"]; ok {
+		return m
+	}
+	for _, v := range m {
+		if t, ok := v.(map[string]any); ok {
+			if r := findTree(t, depth+1); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+func parseSPFNode(m map[string]any, path string, depth int) *spfNode {
+	n := &spfNode{path: path}
+	n.domain = firstStr(m, "domain", "name", "target")
+	n.via = firstStr(m, "via", "mechanism", "kind", "term", "type")
+	n.record = firstStr(m, "record", "txt")
+	n.own, _ = firstNum(m, "own_lookups", "lookups")
+	n.subtree, _ = firstNum(m, "subtree_lookups", "total_lookups", "cost")
+	n.errText = firstStr(m, "error", "err")
+	if depth > 32 {
+		return n
+	}
+	if kids, ok := m["children"].([]any); ok {
+		for i, k := range kids {
+			if km, ok := k.(map[string]any); ok {
+				n.children = append(n.children, parseSPFNode(km, path+"/"+strconv.Itoa(i), depth+1))
+			}
+		}
+	}
+	if n.subtree == 0 {
+		n.subtree = n.own
+		for _, c := range n.children {
+			n.subtree += c.subtree
+		}
+	}
+	return n
+}
+
+func firstStr(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case bool:
+			if v && k == "error" {
+				return "error"
+			}
+		}
+	}
+	return ""
+}
+
+func firstNum(m map[string]any, keys ...string) (int, bool) {
+	for _, k := range keys {
+		if v, ok := m[k].(float64); ok {
+			return int(v), true
+		}
+	}
+	return 0, false
+}
+
+type visNode struct {
+	n      *spfNode
+	prefix string
+}
+
+// visible lists the nodes shown, depth first, skipping collapsed subtrees.
+func (s *spfModel) visible() []visNode {
+	if s.root == nil {
+		return nil
+	}
+	g := s.c.g
+	var out []visNode
+	var walk func(n *spfNode, prefix, childPrefix string)
+	walk = func(n *spfNode, prefix, childPrefix string) {
+		out = append(out, visNode{n, prefix})
+		if s.collapsed[n.path] {
+			return
+		}
+		for i, c := range n.children {
+			if i == len(n.children)-1 {
+				walk(c, childPrefix+g.Last, childPrefix+g.Space)
+			} else {
+				walk(c, childPrefix+g.Branch, childPrefix+g.Pipe)
+			}
+		}
+	}
+	walk(s.root, "", "")
+	return out
+}
+
+func (s *spfModel) update(msg tea.KeyMsg) {
+	k := s.c.keys
+	vis := s.visible()
+	switch {
+	case key.Matches(msg, k.Up):
+		if s.cursor > 0 {
+			s.cursor--
+		}
+	case key.Matches(msg, k.Down):
+		if s.cursor < len(vis)-1 {
+			s.cursor++
+		}
+	case key.Matches(msg, k.Open):
+		if s.cursor < len(vis) {
+			n := vis[s.cursor].n
+			if len(n.children) > 0 {
+				s.collapsed[n.path] = !s.collapsed[n.path]
+			}
+		}
+	}
+}
+
+// collapseSelected collapses the selected node on ←; it returns false when
+// there is nothing to collapse (so the key goes back).
+func (s *spfModel) collapseSelected() bool {
+	vis := s.visible()
+	if s.cursor >= len(vis) {
+		return false
+	}
+	n := vis[s.cursor].n
+	if len(n.children) > 0 && !s.collapsed[n.path] && n.path != "0" {
+		s.collapsed[n.path] = true
+		return true
+	}
+	return false
+}
+
+func (s spfModel) view(h int, row *checkRow) string {
+	st, g := s.c.st, s.c.g
+	if s.root == nil {
+		switch {
+		case row == nil:
+			return st.Faint.Render("The spf check is not part of this run.")
+		case row.running || row.res == nil:
+			return st.Faint.Render("Waiting for the spf check…")
+		}
+		msg := "No SPF include tree in the spf check's data"
+		if row.res.Err != "" {
+			msg += ": " + clean(row.res.Err)
+		}
+		return st.Faint.Render(msg + ". Open the check on the Checks tab for its findings.")
+	}
+	vis := s.visible()
+	var b strings.Builder
+	b.WriteString(st.Label.Render(pad("", 4, "")+"RECORD") + "\n")
+	visibleN := h - 1
+	off := 0
+	if s.cursor >= visibleN {
+		off = s.cursor - visibleN + 1
+	}
+	for i := off; i < len(vis) && i < off+visibleN; i++ {
+		v := vis[i]
+		n := v.n
+		cur := "  "
+		if i == s.cursor {
+			cur = g.Cursor + " "
+		}
+		fold := "  "
+		if len(n.children) > 0 {
+			if s.collapsed[n.path] {
+				fold = g.Closed + " "
+			} else {
+				fold = g.Open + " "
+			}
+		}
+		label := clean(n.domain)
+		if n.via != "" && n.path != "0" {
+			label = clean(n.via) + ":" + label
+		}
+		cost := fmt.Sprintf("own %d, subtree %d", n.own, n.subtree)
+		if len(n.children) == 0 {
+			cost = fmt.Sprintf("own %d", n.own)
+		}
+		line := cur + v.prefix + fold + label + "  " + st.Faint.Render(cost)
+		if n.hot {
+			line = cur + v.prefix + fold + st.Hot.Render(label) + "  " + st.Faint.Render(cost) + "  " + st.Hot.Render(g.Fail+" lookup "+strconv.Itoa(spfLimit+1)+" is here")
+		}
+		if n.errText != "" {
+			line += "  " + st.Error.Render(g.Fail+" "+clean(n.errText))
+		}
+		if i == s.cursor {
+			line = st.Selected.Render(line)
+		}
+		b.WriteString(line)
+		if i+1 < len(vis) && i+1 < off+visibleN {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func (s spfModel) statusView(row *checkRow) string {
+	st := s.c.st
+	if s.root == nil {
+		return ""
+	}
+	style := st.Pass
+	switch {
+	case s.total > spfLimit:
+		style = st.Fail
+	case s.total >= 8:
+		style = st.Warn
+	}
+	line := style.Render(fmt.Sprintf("%d of %d DNS lookups", s.total, spfLimit))
+	if s.hasVoid {
+		vs := st.Pass
+		if s.void > 2 {
+			vs = st.Fail
+		}
+		line += s.c.g.Dot + vs.Render(fmt.Sprintf("%d of 2 void lookups", s.void))
+	}
+	if s.total > spfLimit {
+		line += st.Faint.Render("  receivers answer permerror past 10")
+	}
+	return line
+}

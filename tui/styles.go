@@ -1,0 +1,149 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Glyphs are the characters the UI draws with. Unicode terminals get box
+// drawing and marks; NO_COLOR-free but non-UTF-8 terminals get ASCII.
+type Glyphs struct {
+	Spinner  []string // spinner frames
+	Cursor   string   // marks the selected row
+	Ok       string   // a cell or stage that passed
+	Warn     string   // a warning
+	Fail     string   // a failure
+	Error    string   // could not decide
+	None     string   // not run / no data
+	Bar      string   // one cell of a waterfall bar
+	BarGap   string   // the track before a bar starts
+	Branch   string   // tree: a child with siblings after it
+	Last     string   // tree: the last child
+	Pipe     string   // tree: continuation of an ancestor
+	Space    string   // tree: no continuation
+	Open     string   // an expanded node
+	Closed   string   // a collapsed node
+	Rule     string   // horizontal rule
+	Dot      string   // separator in lines
+	Ellipsis string   // truncation tail
+}
+
+// UnicodeGlyphs are used on UTF-8 terminals.
+func UnicodeGlyphs() Glyphs {
+	return Glyphs{
+		Spinner: []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"},
+		Cursor:  "›", Ok: "✓", Warn: "!", Fail: "✗", Error: "?", None: "·",
+		Bar: "█", BarGap: "·",
+		Branch: "├─ ", Last: "└─ ", Pipe: "│  ", Space: "   ",
+		Open: "▾", Closed: "▸", Rule: "─", Dot: " · ", Ellipsis: "…",
+	}
+}
+
+// ASCIIGlyphs are used on terminals that are not UTF-8.
+func ASCIIGlyphs() Glyphs {
+	return Glyphs{
+		Spinner: []string{"|", "/", "-", "\\"},
+		Cursor:  ">", Ok: "ok", Warn: "!", Fail: "X", Error: "?", None: "-",
+		Bar: "#", BarGap: ".",
+		Branch: "|- ", Last: "`- ", Pipe: "|  ", Space: "   ",
+		Open: "v", Closed: ">", Rule: "-", Dot: " | ", Ellipsis: "~",
+	}
+}
+
+// PlainTerminal reports whether the environment asks for plain output:
+// NO_COLOR set (no colour), or a locale that is not UTF-8 (ASCII glyphs).
+// getenv is os.Getenv in the program and a map lookup in tests.
+func PlainTerminal(getenv func(string) string) (noColor, ascii bool) {
+	if _, set := lookup(getenv, "NO_COLOR"); set {
+		noColor = true
+	}
+	// POSIX precedence: LC_ALL, then LC_CTYPE, then LANG.
+	loc := ""
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v, _ := lookup(getenv, k); v != "" {
+			loc = v
+			break
+		}
+	}
+	l := strings.ToLower(loc)
+	ascii = !(strings.Contains(l, "utf-8") || strings.Contains(l, "utf8"))
+	return noColor, ascii
+}
+
+func lookup(getenv func(string) string, k string) (string, bool) {
+	v := getenv(k)
+	return v, v != ""
+}
+
+// Palette colours, adaptive to light and dark backgrounds.
+var (
+	colPass   = lipgloss.AdaptiveColor{Light: "#1a7f37", Dark: "#3fb950"}
+	colWarn   = lipgloss.AdaptiveColor{Light: "#9a6700", Dark: "#d29922"}
+	colFail   = lipgloss.AdaptiveColor{Light: "#cf222e", Dark: "#f85149"}
+	colError  = lipgloss.AdaptiveColor{Light: "#8250df", Dark: "#bc8cff"}
+	colInfo   = lipgloss.AdaptiveColor{Light: "#0969da", Dark: "#58a6ff"}
+	colFaint  = lipgloss.AdaptiveColor{Light: "#6e7781", Dark: "#8b949e"}
+	colAccent = lipgloss.AdaptiveColor{Light: "#0550ae", Dark: "#79c0ff"}
+)
+
+// Styles holds every style the UI uses, bound to one renderer. Views never
+// build styles of their own.
+type Styles struct {
+	Header   lipgloss.Style // the top line
+	Title    lipgloss.Style // product name in the header
+	Faint    lipgloss.Style // secondary text
+	Bold     lipgloss.Style
+	Selected lipgloss.Style // the row under the cursor
+	Tab      lipgloss.Style // an inactive tab
+	TabOn    lipgloss.Style // the active tab
+	Hint     lipgloss.Style // the key hint bar
+	Label    lipgloss.Style // "why:", "fix:", column headers
+	Fix      lipgloss.Style // the fix text
+	Client   lipgloss.Style // transcript lines sent by mxray
+	Server   lipgloss.Style // transcript lines received
+	Note     lipgloss.Style // mxray's own notes
+	Bar      lipgloss.Style // waterfall bars
+	Hot      lipgloss.Style // a node that breaks a limit
+
+	Pass, Warn, Fail, Error, Skip, Info lipgloss.Style // by status / severity
+}
+
+// DefaultStyles builds the styles on a renderer (nil: lipgloss's default).
+// noColor strips colours (NO_COLOR) while keeping bold and reverse.
+func DefaultStyles(r *lipgloss.Renderer, noColor bool) Styles {
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	if noColor {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	n := r.NewStyle
+	return Styles{
+		Header:   n().Bold(true),
+		Title:    n().Bold(true).Foreground(colAccent),
+		Faint:    n().Foreground(colFaint),
+		Bold:     n().Bold(true),
+		Selected: n().Bold(true),
+		Tab:      n().Foreground(colFaint),
+		TabOn:    n().Bold(true).Underline(true).Foreground(colAccent),
+		Hint:     n().Foreground(colFaint),
+		Label:    n().Bold(true).Foreground(colFaint),
+		Fix:      n().Foreground(colPass),
+		Client:   n().Foreground(colAccent),
+		Server:   n(),
+		Note:     n().Foreground(colFaint).Italic(true),
+		Bar:      n().Foreground(colInfo),
+		Hot:      n().Bold(true).Foreground(colFail),
+		Pass:     n().Foreground(colPass),
+		Warn:     n().Bold(true).Foreground(colWarn),
+		Fail:     n().Bold(true).Foreground(colFail),
+		Error:    n().Bold(true).Foreground(colError),
+		Skip:     n().Foreground(colFaint),
+		Info:     n().Foreground(colInfo),
+	}
+}
+
+// lipglossStyle shortens signatures.
+type lipglossStyle = lipgloss.Style

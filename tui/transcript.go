@@ -1,0 +1,57 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// transcriptModel shows one server's SMTP transcript in a viewport.
+type transcriptModel struct {
+	c     *common
+	title string
+	vp    viewport.Model
+	n     int
+}
+
+func newTranscript(c *common) transcriptModel {
+	vp := viewport.New(c.width, c.height-4)
+	vp.KeyMap.Left.SetEnabled(false)
+	vp.KeyMap.Right.SetEnabled(false)
+	return transcriptModel{c: c, vp: vp}
+}
+
+func (t *transcriptModel) setSize(w, h int) { t.vp.Width, t.vp.Height = w, h }
+
+func (t *transcriptModel) open(r *matrixRow) {
+	st := t.c.st
+	t.title = orDash(r.host) + " " + r.addr
+	t.n = len(r.lines)
+	var b strings.Builder
+	if len(r.lines) == 0 {
+		b.WriteString(st.Faint.Render("No transcript for this server: the smtp check has not talked to it (not run, --no-smtp, or no data)."))
+	}
+	for i, l := range r.lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(lineOf(st, l.Dir, l.Text))
+	}
+	t.vp.SetContent(b.String())
+	t.vp.GotoTop()
+}
+
+func (t transcriptModel) update(msg tea.Msg) (transcriptModel, tea.Cmd) {
+	var cmd tea.Cmd
+	t.vp, cmd = t.vp.Update(msg)
+	return t, cmd
+}
+
+func (t transcriptModel) view() string { return t.vp.View() }
+
+func (t transcriptModel) statusView() string {
+	s := fmt.Sprintf("%d lines%sC: sent by mxray  S: from the server  *: notes", t.n, t.c.g.Dot)
+	return t.c.st.Faint.Render(s)
+}

@@ -1,0 +1,112 @@
+// Package tui is mxray's terminal UI: a live dashboard of the checks as they
+// run, a detail pane for each check's findings with their evidence, the SPF
+// include tree, the per-MX matrix of SMTP/TLS results, the timeline of a test
+// send, and the demo's domain picker.
+//
+// The structure follows glow and soft-serve: a root Model with a state enum
+// and small concrete pane models sharing one *common (size, Styles, KeyMap,
+// Glyphs). The model never does I/O in Update: runs and sends execute in
+// commands, their events come back as messages read one batch at a time from
+// a channel and re-armed (bubbletea's examples/realtime).
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/send"
+)
+
+// RunFunc runs checks against a domain and streams their events. ids lists
+// the checks to run (nil: all of Options.Checks). It must honour ctx: a
+// cancelled run returns promptly with its unfinished checks in error.
+// events is called from the runner's goroutines.
+type RunFunc func(ctx context.Context, domain string, ids []string, events func(checks.Event)) (*checks.Report, error)
+
+// SendFunc sends a test message for a domain and reports each protocol step
+// as it finishes (onStep is called in order from the sending goroutine).
+type SendFunc func(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error)
+
+// CheckInfo names one dashboard row.
+type CheckInfo struct {
+	ID    string
+	Title string
+}
+
+// DemoDomain is a domain the demo picker offers.
+type DemoDomain struct {
+	Name        string
+	Description string
+}
+
+// Options configure a Model.
+type Options struct {
+	// Domain is the domain checked (empty in the demo until one is picked).
+	Domain string
+	// Resolvers are shown in the header.
+	Resolvers []string
+	// Checks are the dashboard rows, in order.
+	Checks []CheckInfo
+	// Run starts runs; nil means events are fed from outside (EventMsg).
+	Run RunFunc
+	// Send, when set, lets the user send a test message (key s).
+	Send SendFunc
+	// Demo, when non-empty, starts on the demo picker with these domains.
+	Demo []DemoDomain
+	// Explain looks up a finding's catalogue entry (why it matters).
+	Explain func(id string) (checks.Def, bool)
+	// Now is the clock (nil: time.Now). Tests pass a fixed clock.
+	Now func() time.Time
+	// Renderer binds the styles (nil: lipgloss's default renderer).
+	Renderer *lipgloss.Renderer
+	// NoColor drops colours (NO_COLOR); ASCII uses plain glyphs.
+	NoColor, ASCII bool
+	// Static disables animation (the spinner shows one frame), for stable
+	// golden files and screen readers.
+	Static bool
+	// AutoStart starts a run of every check at Init (check command).
+	AutoStart bool
+}
+
+// EventMsg feeds one runner event to the model, for callers that run the
+// checks themselves.
+type EventMsg struct{ Event checks.Event }
+
+// ReportMsg tells the model that a run fed through EventMsg has ended.
+type ReportMsg struct{ Report *checks.Report }
+
+// StepMsg feeds one send step to the trace pane.
+type StepMsg struct{ Step send.Step }
+
+// TraceMsg tells the trace pane that the send ended.
+type TraceMsg struct {
+	Trace *send.Trace
+	Err   error
+}
+
+// Run runs the UI as a full-screen program until the user quits, then
+// cancels and waits for any run still in flight, and returns the final
+// report (the last full run with re-run checks replaced; nil when nothing
+// ran). progOpts are passed to tea.NewProgram (input, output, context).
+func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*checks.Report, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := New(ctx, opts)
+	progOpts = append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, progOpts...)
+	p := tea.NewProgram(m, progOpts...)
+	final, err := p.Run()
+	fm, ok := final.(Model)
+	if !ok {
+		fm = m
+	}
+	cancel()
+	rep := fm.finish()
+	if err != nil && ctx.Err() == nil {
+		return rep, err
+	}
+	return rep, nil
+}
