@@ -255,8 +255,11 @@ func addListed(out *checks.Out, tg *target, z *Zone, res *result) {
 	}
 	if sev == checks.SevWarn {
 		why := z.WhyInfo
-		if why == "" {
-			why = "The list is informational."
+		switch {
+		case z.Weight == WeightScoring:
+			why = "This return code is informational: few receivers reject on it."
+		case why == "":
+			why = "The list is informational: few receivers reject on it."
 		}
 		msg += ". " + why
 	}
