@@ -90,7 +90,8 @@ type Config struct {
 	// Attempts is the number of exchanges tried per lookup (rotating over
 	// Servers). Default 2 per server, at least 3.
 	Attempts int
-	// MaxInFlight bounds concurrent wire queries. Default 64.
+	// MaxInFlight bounds concurrent wire queries. Default 256: enough for
+	// one round trip of 40 DNSBL zones × several addresses plus probes.
 	MaxInFlight int
 	// MaxLog bounds the query log. Default 10000 entries.
 	MaxLog int
@@ -146,7 +147,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Attempts = max(3, 2*len(cfg.Servers))
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 64
+		cfg.MaxInFlight = 256
 	}
 	if cfg.MaxLog <= 0 {
 		cfg.MaxLog = 10000
