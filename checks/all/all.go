@@ -13,6 +13,7 @@ import (
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/tlscheck"
+	"github.com/mxray/mxray/checks/tlsrpt"
 )
 
 // Checks returns every check in report order.
@@ -24,6 +25,7 @@ func Checks() []checks.Check {
 		dkim.Check{},
 		dmarc.Check{},
 		mtasts.Check{},
+		tlsrpt.Check{},
 		smtp.Check{},
 		tlscheck.Check{},
 		dnsbl.Check{},

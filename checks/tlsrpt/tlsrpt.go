@@ -1,0 +1,271 @@
+// Package tlsrpt implements the "tlsrpt" check: the SMTP TLS Reporting
+// record at _smtp._tls.<domain> (RFC 8460 §3). A missing record matters more
+// when the domain deploys MTA-STS or DANE, so the check awaits the mtasts
+// fact and looks for TLSA records of the MX hosts.
+package tlsrpt
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mtasts"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/tagval"
+)
+
+// ID is the check ID.
+const ID = "tlsrpt"
+
+// Check is the tlsrpt check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "SMTP TLS reporting" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return []string{mtasts.ID, mx.ID} }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+var defs = []checks.Def{
+	{ID: "tlsrpt.missing", Severity: checks.SevInfo, SeverityNote: "warn when the domain deploys MTA-STS or DANE",
+		Title: "No TLS-RPT record",
+		Why:   "Without TLS reporting, senders cannot tell you when they fail to deliver over TLS, so a broken certificate or MTA-STS policy goes unnoticed until mail bounces.",
+		Fix:   "Publish `_smtp._tls.<domain>. IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@<domain>\"`.",
+		Ref:   "RFC 8460 §3"},
+	{ID: "tlsrpt.syntax", Severity: checks.SevFail, Title: "The TLS-RPT record is invalid",
+		Why: "Senders ignore an invalid TLS-RPT record and send no reports.",
+		Fix: "Publish `_smtp._tls.<domain>. IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@<domain>\"` (rua= takes mailto: or https: URIs, comma-separated).",
+		Ref: "RFC 8460 §3"},
+	{ID: "tlsrpt.multiple", Severity: checks.SevFail, Title: "More than one TLS-RPT record",
+		Why: "When _smtp._tls holds more than one v=TLSRPTv1 record, senders assume the domain does not implement TLS-RPT.",
+		Fix: "Merge the records into one, listing every destination in rua= separated by commas.",
+		Ref: "RFC 8460 §3"},
+	{ID: "tlsrpt.dns-error", Severity: checks.SevError, Title: "The TLS-RPT lookup failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain publishes TLS-RPT.",
+		Fix: "Check that the domain's name servers answer TXT queries for _smtp._tls.<domain>."},
+}
+
+// Record is a parsed TLS-RPT record.
+type Record struct {
+	Raw      string   `json:"raw"`
+	RUA      []string `json:"rua"`
+	Problems []string `json:"problems,omitempty"`
+	// Fatal is set when senders ignore the record.
+	Fatal bool `json:"fatal,omitempty"`
+}
+
+// IsTLSRPT reports whether a TXT record starts with v=TLSRPTv1.
+func IsTLSRPT(txt string) bool {
+	l := tagval.Parse(txt, false)
+	return len(l.Tags) > 0 && l.Tags[0].Name == "v" && l.Tags[0].Value == "TLSRPTv1"
+}
+
+// maxRUA bounds the reporting URIs read.
+const maxRUA = 16
+
+// Parse parses a TLS-RPT record (RFC 8460 §3).
+func Parse(raw string) *Record {
+	r := &Record{Raw: raw, RUA: []string{}}
+	bad := func(fatal bool, format string, args ...any) {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+		r.Fatal = r.Fatal || fatal
+	}
+	l := tagval.Parse(raw, false)
+	for _, p := range l.Problems {
+		if p.Kind != tagval.KindEmptyEntry {
+			bad(p.Kind != tagval.KindBadValue, "%s", p.Text)
+		}
+	}
+	if len(l.Tags) == 0 || l.Tags[0].Name != "v" || l.Tags[0].Value != "TLSRPTv1" {
+		bad(true, "the record must start with v=TLSRPTv1")
+	}
+	rua, ok := l.Get("rua")
+	if !ok {
+		bad(true, "the record has no rua= tag (where reports go)")
+		return r
+	}
+	valid := 0
+	for i, u := range strings.Split(rua, ",") {
+		u = strings.Trim(u, " \t")
+		if i >= maxRUA {
+			bad(false, "more than %d rua URIs; the rest are ignored", maxRUA)
+			break
+		}
+		if err := checkURI(u); err != nil {
+			bad(false, "rua %q: %v", tagval.Clean(u), err)
+			continue
+		}
+		valid++
+		r.RUA = append(r.RUA, u)
+	}
+	if valid == 0 {
+		r.Fatal = true
+	}
+	return r
+}
+
+// checkURI validates one rua URI: mailto: with an address, or https:.
+func checkURI(u string) error {
+	scheme, rest, ok := strings.Cut(u, ":")
+	if !ok {
+		return fmt.Errorf("not a URI (expected mailto:address or https://host/path)")
+	}
+	switch strings.ToLower(scheme) {
+	case "mailto":
+		addr, _, _ := strings.Cut(rest, "?")
+		if a, err := mail.ParseAddress(addr); err != nil || !strings.Contains(a.Address, "@") {
+			return fmt.Errorf("not a valid mailto: address")
+		}
+	case "https":
+		p, err := url.Parse(u)
+		if err != nil || p.Host == "" {
+			return fmt.Errorf("not a valid https: URL")
+		}
+	default:
+		return fmt.Errorf("scheme %q is not mailto or https", tagval.Clean(scheme))
+	}
+	return nil
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	Record         *Record  `json:"record,omitempty"`
+	Records        []string `json:"records,omitempty"`
+	MTASTSDeployed bool     `json:"mta_sts_deployed"`
+	DANEDeployed   bool     `json:"dane_deployed"`
+	DANEHosts      []string `json:"dane_hosts,omitempty"`
+}
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	name := "_smtp._tls." + domain
+	data := &Data{}
+	defer out.SetData(data)
+	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
+	if err != nil {
+		out.Add(checks.Finding{ID: "tlsrpt.dns-error", Subject: name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
+			Message: fmt.Sprintf("lookup of %s failed: %v", name, err)})
+		return nil
+	}
+	ev := checks.DNSEvidence(ans.Query)
+	var recs []string
+	for _, chunks := range ans.TXT() {
+		txt := tagval.Join(chunks)
+		data.Records = append(data.Records, tagval.Sanitize(txt))
+		if IsTLSRPT(txt) {
+			recs = append(recs, txt)
+		} else if strings.Contains(strings.ToLower(txt), "tlsrptv1") {
+			out.Add(checks.Finding{ID: "tlsrpt.syntax", Subject: name, Evidence: withRecords(ev, txt),
+				Message: fmt.Sprintf("%s has a record that does not start with v=TLSRPTv1, so senders ignore it: %q", name, tagval.Clean(txt)),
+				Fix:     recordFix(name, domain)})
+		}
+	}
+	switch {
+	case len(recs) > 1:
+		out.Add(checks.Finding{ID: "tlsrpt.multiple", Subject: name, Evidence: withRecords(ev, recs...),
+			Message: fmt.Sprintf("%s has %d v=TLSRPTv1 records; senders treat the domain as having no TLS-RPT", name, len(recs)),
+			Fix:     fmt.Sprintf("Publish a single record listing every destination: `%s. IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@%s,https://reports.example/tlsrpt\"`.", name, domain)})
+		return nil
+	case len(recs) == 1:
+		r := Parse(recs[0])
+		data.Record = r
+		if len(r.Problems) > 0 {
+			msg := fmt.Sprintf("%s: %s", name, strings.Join(r.Problems, "; "))
+			if r.Fatal {
+				msg += "; senders ignore the record"
+			}
+			out.Add(checks.Finding{ID: "tlsrpt.syntax", Subject: name, Evidence: withRecords(ev, recs[0]), Message: msg, Fix: recordFix(name, domain)})
+		}
+		return nil
+	}
+
+	// No record: how much does it matter?
+	sev := checks.SevInfo
+	why := "senders cannot report TLS delivery failures to you"
+	if v, err := out.Await(ctx, mtasts.ID); err == nil {
+		if f, ok := v.(*mtasts.Fact); ok && f.Deployed() {
+			data.MTASTSDeployed = true
+		}
+	}
+	data.DANEHosts = daneHosts(ctx, env, out)
+	data.DANEDeployed = len(data.DANEHosts) > 0
+	var deployed []string
+	if data.MTASTSDeployed {
+		deployed = append(deployed, "MTA-STS")
+	}
+	if data.DANEDeployed {
+		deployed = append(deployed, "DANE (TLSA for "+strings.Join(data.DANEHosts, ", ")+")")
+	}
+	if len(deployed) > 0 {
+		sev = checks.SevWarn
+		why = fmt.Sprintf("the domain deploys %s, but senders that fail TLS validation have nowhere to report it, so a broken certificate or policy goes unnoticed until mail bounces", strings.Join(deployed, " and "))
+	}
+	out.Add(checks.Finding{ID: "tlsrpt.missing", Severity: sev, Subject: name, Evidence: ev,
+		Message: fmt.Sprintf("%s publishes no TLS-RPT record at %s: %s", domain, name, why),
+		Fix:     recordFix(name, domain)})
+	return nil
+}
+
+// daneHosts returns the MX hosts that publish TLSA records at _25._tcp.
+func daneHosts(ctx context.Context, env *checks.Env, out *checks.Out) []string {
+	v, err := out.Await(ctx, mx.ID)
+	if err != nil {
+		return nil
+	}
+	mf, ok := v.(*mx.Fact)
+	if !ok || len(mf.Hosts) == 0 {
+		return nil
+	}
+	hosts := mf.Hosts
+	if len(hosts) > 10 {
+		hosts = hosts[:10]
+	}
+	has := make([]bool, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := env.DNS.Lookup(ctx, "_25._tcp."+h.Name, dns.TypeTLSA)
+			has[i] = err == nil && len(a.Records()) > 0
+		}()
+	}
+	wg.Wait()
+	var outHosts []string
+	for i, h := range hosts {
+		if has[i] {
+			outHosts = append(outHosts, h.Name)
+		}
+	}
+	return outHosts
+}
+
+func recordFix(name, domain string) string {
+	return fmt.Sprintf("Publish `%s. IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@%s\"`.", name, domain)
+}
+
+func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {
+	out := &checks.Evidence{}
+	if ev != nil {
+		out.DNS = ev.DNS
+	}
+	for _, r := range recs {
+		out.Records = append(out.Records, tagval.Sanitize(r))
+	}
+	return out
+}
