@@ -86,6 +86,9 @@ type suite struct {
 	skip map[string]string // "scenario/test" or "test" -> why
 	// must is the pass count required (0: report only).
 	must int
+	// noPrefetch evaluates without prefetching (proving that prefetching
+	// changes nothing but latency).
+	noPrefetch bool
 	// singleLabel says why scenarios whose zonedata uses single-label
 	// names are skipped ("" runs them).
 	singleLabel string
@@ -93,6 +96,7 @@ type suite struct {
 
 var suites = []suite{
 	{file: "rfc7208-tests.yml", must: 203},
+	{file: "rfc7208-tests.yml", must: 203, noPrefetch: true},
 	{file: "rfc4408-tests.yml", skip: map[string]string{}},
 	{file: "pyspf/test.yml", skip: map[string]string{
 		"default-modifier":       "pyspf's lax-mode default= modifier is not RFC 7208: an unknown modifier is ignored, so the result is neutral",
@@ -108,7 +112,11 @@ func TestConformance(t *testing.T) {
 		t.Skipf("SPF conformance suites not found at %s (set MXRAY_CONFORMANCE to the directory holding spf/): %v", dir, err)
 	}
 	for _, s := range suites {
-		t.Run(strings.TrimSuffix(filepath.Base(s.file), ".yml"), func(t *testing.T) {
+		name := strings.TrimSuffix(filepath.Base(s.file), ".yml")
+		if s.noPrefetch {
+			name += "-noprefetch"
+		}
+		t.Run(name, func(t *testing.T) {
 			runSuite(t, filepath.Join(dir, s.file), s)
 		})
 	}
@@ -155,7 +163,7 @@ func runSuite(t *testing.T, path string, s suite) {
 						skipped.Add(1)
 						t.Skip(why)
 					}
-					if runCase(t, w, tc) {
+					if runCase(t, w, tc, s.noPrefetch) {
 						passed.Add(1)
 					}
 				})
@@ -165,7 +173,11 @@ func runSuite(t *testing.T, path string, s suite) {
 	t.Cleanup(func() {
 		p, n, sk := passed.Load(), total.Load(), skipped.Load()
 		t.Logf("%s: passed %d/%d (%d skipped)", filepath.Base(path), p, n, sk)
-		fmt.Printf("SPF conformance %s: %d/%d passed, %d skipped\n", filepath.Base(path), p, n, sk)
+		mode := ""
+		if s.noPrefetch {
+			mode = " (without prefetch)"
+		}
+		fmt.Printf("SPF conformance %s%s: %d/%d passed, %d skipped\n", filepath.Base(path), mode, p, n, sk)
 		if s.must > 0 && int(p) < s.must && !t.Failed() {
 			t.Errorf("%s: %d passed, want %d", path, p, s.must)
 		}
@@ -209,7 +221,7 @@ func slug(s string) string {
 	return strings.TrimSuffix(b.String(), "-")
 }
 
-func runCase(t *testing.T, w *mailtest.World, tc suiteTest) bool {
+func runCase(t *testing.T, w *mailtest.World, tc suiteTest, noPrefetch bool) bool {
 	t.Helper()
 	c, err := dnsq.New(dnsq.Config{Servers: []string{w.DNS.Addr()}, Timeout: 300 * time.Millisecond})
 	if err != nil {
@@ -220,7 +232,7 @@ func runCase(t *testing.T, w *mailtest.World, tc suiteTest) bool {
 	if err != nil {
 		t.Fatalf("host %q: %v", tc.Host, err)
 	}
-	p := Params{IP: ip, HELO: tc.HELO, Sender: tc.MailFrom, DefaultExplanation: "DEFAULT", Receiver: tc.Receiver}
+	p := Params{IP: ip, HELO: tc.HELO, Sender: tc.MailFrom, DefaultExplanation: "DEFAULT", Receiver: tc.Receiver, NoPrefetch: noPrefetch}
 	if tc.MailFrom == "" {
 		p.Domain = tc.HELO
 		p.Sender = "postmaster@" + tc.HELO
