@@ -93,8 +93,8 @@ func matchWords(words []string, lt string) bool {
 }
 
 var queueIDPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)queued as ([A-Za-z0-9._-]+)`), // Postfix, go-smtp based servers
-	regexp.MustCompile(`(?i)\bid=([A-Za-z0-9._-]+)`),      // Exim: "OK id=1abc-000123-AB"
+	regexp.MustCompile(`(?i)queued as ([A-Za-z0-9._-]+)`),   // Postfix, go-smtp based servers
+	regexp.MustCompile(`(?i)\bid=([A-Za-z0-9._-]+)`),        // Exim: "OK id=1abc-000123-AB"
 	regexp.MustCompile(`(?i)^OK\s+\d+\s+(\S+)\s+-\s+gsmtp`), // Gmail: "OK  1700000000 a1b2c3.5 - gsmtp"
 	regexp.MustCompile(`(?i)queued mail for delivery.*?<([^>]+)>`),
 	regexp.MustCompile(`(?i)(?:message|mail) (?:accepted|queued)[^<\[]*[<\[]([^>\]]+)[>\]]`),

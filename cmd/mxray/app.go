@@ -58,6 +58,7 @@ Usage:
   mxray check DOMAIN [flags]     run the checks (mxray check -h for flags)
   mxray check -f FILE [flags]    check every domain listed in FILE
   mxray demo [DOMAIN] [flags]    run the checks against the built-in offline mail world
+  mxray send --from A --to B     deliver a test message and trace every step (mxray send -h)
   mxray explain [ID]             explain a finding ID (or list them all)
   mxray version                  print the version
 
@@ -75,6 +76,8 @@ func (a *app) run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "check":
 		code, err = a.check(ctx, rest)
+	case "send":
+		code, err = a.send(ctx, rest)
 	case "demo":
 		code, err = a.demo(ctx, rest)
 	case "explain":
@@ -86,7 +89,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		fmt.Fprint(a.stdout, mainUsage)
 		return report.ExitOK
 	default:
-		err = usagef("unknown command %q (want check, demo, explain or version; see mxray help)", cmd)
+		err = usagef("unknown command %q (want check, send, demo, explain or version; see mxray help)", cmd)
 	}
 	if err != nil {
 		var ue *usageError
