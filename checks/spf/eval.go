@@ -471,7 +471,13 @@ func (e *evaluation) match(ctx context.Context, t *Term, domain string, depth in
 		}
 		return false, nil
 	case MechPTR:
-		for _, name := range e.validatedNames(ctx) {
+		names, void := e.validatedNames(ctx)
+		if void {
+			if err := e.void(reverseName(ip)); err != nil {
+				return false, err
+			}
+		}
+		for _, name := range names {
 			if strings.EqualFold(name, target) || hasSuffixFold(name, "."+target) {
 				return true, nil
 			}
@@ -514,11 +520,12 @@ func matchAddrs(addrs []netip.Addr, ip netip.Addr, t *Term) bool {
 
 // validatedNames returns the validated host names of the client IP (RFC
 // 7208 §5.5): PTR names (the first 10) whose addresses include the IP. DNS
-// errors skip a name; a failed PTR lookup yields none.
-func (e *evaluation) validatedNames(ctx context.Context) []string {
+// errors skip a name; a failed PTR lookup yields none. void reports a PTR
+// answer without records (a void lookup when a ptr term asked).
+func (e *evaluation) validatedNames(ctx context.Context) (names []string, void bool) {
 	a, err := e.lookup(ctx, reverseName(e.p.IP), dns.TypePTR)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	var out []string
 	n := 0
@@ -541,13 +548,13 @@ func (e *evaluation) validatedNames(ctx context.Context) []string {
 			}
 		}
 	}
-	return out
+	return out, a.Empty()
 }
 
 // validatedName is the %{p} value: a validated name equal to domain, else
 // one under domain, else any validated name, else "unknown".
 func (e *evaluation) validatedName(ctx context.Context, domain string) string {
-	names := e.validatedNames(ctx)
+	names, _ := e.validatedNames(ctx)
 	for _, n := range names {
 		if strings.EqualFold(n, domain) {
 			return n
