@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/bimi"
 	"github.com/mxray/mxray/checks/dkim"
 	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/dnsbl"
@@ -26,6 +27,7 @@ func Checks() []checks.Check {
 		dmarc.Check{},
 		mtasts.Check{},
 		tlsrpt.Check{},
+		bimi.Check{},
 		smtp.Check{},
 		tlscheck.Check{},
 		dnsbl.Check{},

@@ -1,0 +1,400 @@
+// Package bimi implements the "bimi" check: the BIMI assertion record at
+// default._bimi.<domain> (falling back to the organisational domain), the
+// logo it points to (fetched over HTTPS with a size cap and checked against
+// SVG Tiny PS), the presence of a mark certificate (a=), and the DMARC
+// enforcement BIMI requires (from the dmarc check's fact).
+package bimi
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dmarc"
+	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/tagval"
+)
+
+// ID is the check ID.
+const ID = "bimi"
+
+// Check is the bimi check.
+type Check struct{}
+
+var _ checks.Check = Check{}
+
+// ID implements checks.Check.
+func (Check) ID() string { return ID }
+
+// Title implements checks.Check.
+func (Check) Title() string { return "BIMI brand logo" }
+
+// Needs implements checks.Check.
+func (Check) Needs() []string { return []string{dmarc.ID} }
+
+// Findings implements checks.Check.
+func (Check) Findings() []checks.Def { return defs }
+
+const ref = "draft-brand-indicators-for-message-identification"
+
+var defs = []checks.Def{
+	{ID: "bimi.missing", Severity: checks.SevInfo, Title: "No BIMI record",
+		Why: "BIMI lets mailbox providers show your logo next to authenticated mail. It is optional.",
+		Fix: "Publish `default._bimi.<domain>. IN TXT \"v=BIMI1; l=https://<domain>/logo.svg; a=https://<domain>/vmc.pem\"` once DMARC is at p=quarantine or p=reject.",
+		Ref: ref},
+	{ID: "bimi.syntax", Severity: checks.SevFail, Title: "The BIMI record is invalid",
+		Why: "Mailbox providers ignore an invalid BIMI record and show no logo.",
+		Fix: "Publish `default._bimi.<domain>. IN TXT \"v=BIMI1; l=https://<domain>/logo.svg; a=https://<domain>/vmc.pem\"` (HTTPS URLs, v=BIMI1 first).",
+		Ref: ref},
+	{ID: "bimi.dmarc-not-enforced", Severity: checks.SevWarn, Title: "BIMI needs DMARC enforcement, which the domain lacks",
+		Why: "Mailbox providers show a BIMI logo only when DMARC is at p=quarantine or p=reject for all mail (pct=100, no t=y).",
+		Fix: "Move DMARC to `p=quarantine` or `p=reject` without pct= or t=y.",
+		Ref: ref},
+	{ID: "bimi.logo-fetch-failed", Severity: checks.SevWarn, Title: "The BIMI logo could not be fetched",
+		Why: "Mailbox providers fetch the logo over HTTPS with a valid certificate; if that fails they show no logo.",
+		Fix: "Serve the SVG at the l= URL over HTTPS with a publicly trusted certificate, status 200 and `Content-Type: image/svg+xml`.",
+		Ref: ref},
+	{ID: "bimi.logo-not-tiny-ps", Severity: checks.SevWarn, Title: "The BIMI logo is not SVG Tiny PS",
+		Why: "BIMI requires the SVG Tiny Portable/Secure profile (baseProfile=\"tiny-ps\", a <title>, no scripts or external references, at most 32 KiB); other SVGs are rejected.",
+		Fix: "Convert the logo with a Tiny PS converter and check it with a BIMI validator before publishing.",
+		Ref: ref},
+	{ID: "bimi.no-vmc", Severity: checks.SevInfo, Title: "The BIMI record has no mark certificate (a=)",
+		Why: "Gmail and Apple Mail show BIMI logos only with a Verified or Common Mark Certificate; without a= most providers show nothing.",
+		Fix: "Obtain a VMC or CMC for the logo and publish its PEM URL in a=.",
+		Ref: ref},
+	{ID: "bimi.dns-error", Severity: checks.SevError, Title: "The BIMI lookup failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain publishes BIMI.",
+		Fix: "Check that the domain's name servers answer TXT queries for default._bimi.<domain>."},
+}
+
+// Record is a parsed BIMI assertion record.
+type Record struct {
+	Raw      string   `json:"raw"`
+	Logo     string   `json:"l,omitempty"`
+	VMC      string   `json:"a,omitempty"`
+	AVP      string   `json:"avp,omitempty"`
+	Declined bool     `json:"declined,omitempty"` // l= and a= both empty
+	Unknown  []string `json:"unknown_tags,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+	// Fatal is set when receivers ignore the record.
+	Fatal bool `json:"fatal,omitempty"`
+}
+
+// IsBIMI reports whether a TXT record starts with v=BIMI1.
+func IsBIMI(txt string) bool {
+	l := tagval.Parse(txt, false)
+	return len(l.Tags) > 0 && strings.EqualFold(l.Tags[0].Name, "v") && l.Tags[0].Value == "BIMI1"
+}
+
+// Parse parses a BIMI assertion record.
+func Parse(raw string) *Record {
+	r := &Record{Raw: raw}
+	bad := func(fatal bool, format string, args ...any) {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+		r.Fatal = r.Fatal || fatal
+	}
+	l := tagval.Parse(raw, true)
+	for _, p := range l.Problems {
+		if p.Kind != tagval.KindEmptyEntry {
+			bad(p.Kind == tagval.KindDuplicate || p.Kind == tagval.KindNoEquals, "%s", p.Text)
+		}
+	}
+	if len(l.Tags) == 0 || !strings.EqualFold(l.Tags[0].Name, "v") || l.Tags[0].Value != "BIMI1" {
+		bad(true, "the record must start with v=BIMI1")
+	}
+	lv, hasL := l.GetFold("l")
+	av, _ := l.GetFold("a")
+	for _, t := range l.Tags {
+		switch strings.ToLower(t.Name) {
+		case "v", "l", "a":
+		case "avp":
+			r.AVP = strings.ToLower(t.Value)
+			if r.AVP != "brand" && r.AVP != "personal" {
+				bad(false, "avp=%s must be brand or personal", tagval.Clean(t.Value))
+			}
+		case "lps":
+			for _, s := range strings.Split(t.Value, ",") {
+				s = strings.TrimSpace(s)
+				if s == "" || strings.Trim(strings.ToLower(s), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+					bad(false, "lps: %q is not a local-part selector (letters, digits and -)", tagval.Clean(s))
+				}
+			}
+		default:
+			r.Unknown = append(r.Unknown, tagval.Clean(t.Name))
+		}
+	}
+	if !hasL && av == "" {
+		bad(true, "the record has no l= tag (the logo URL)")
+	}
+	if lv != "" {
+		if err := checkHTTPS(lv); err != nil {
+			bad(true, "l=%s: %v", tagval.Clean(lv), err)
+		} else {
+			r.Logo = lv
+		}
+	}
+	if av != "" {
+		if err := checkHTTPS(av); err != nil {
+			bad(false, "a=%s: %v", tagval.Clean(av), err)
+		} else {
+			r.VMC = av
+		}
+	}
+	r.Declined = lv == "" && av == "" && !r.Fatal
+	return r
+}
+
+func checkHTTPS(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return errors.New("not a valid URL")
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("the URL must use https, not %q", tagval.Clean(u.Scheme))
+	}
+	return nil
+}
+
+// Data is the check's JSON data.
+type Data struct {
+	Name        string     `json:"name,omitempty"` // where the record was found
+	Inherited   bool       `json:"inherited,omitempty"`
+	Record      *Record    `json:"record,omitempty"`
+	VMC         bool       `json:"vmc"`
+	Logo        *LogoFetch `json:"logo,omitempty"`
+	SVG         *SVGReport `json:"svg,omitempty"`
+	DMARCPolicy string     `json:"dmarc_policy,omitempty"`
+}
+
+// LogoFetch is the outcome of fetching the logo.
+type LogoFetch struct {
+	URL         string `json:"url"`
+	Status      int    `json:"status,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Bytes       int    `json:"bytes"`
+	Error       string `json:"error,omitempty"`
+}
+
+// maxFetch caps how much of a logo is read; larger bodies fail the fetch.
+const maxFetch = 256 << 10
+
+// Run implements checks.Check.
+func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	domain := t.Domain
+	data := &Data{}
+	defer out.SetData(data)
+
+	name := "default._bimi." + domain
+	rec, recName, ev, err := lookup(ctx, env, name)
+	if err == nil && rec == "" {
+		if org := dmarc.OrgDomain(domain); org != domain {
+			orgName := "default._bimi." + org
+			var ev2 *checks.Evidence
+			rec, recName, ev2, err = lookup(ctx, env, orgName)
+			if ev2 != nil {
+				if ev == nil {
+					ev = ev2
+				} else {
+					ev.AddDNS(ev2.DNS...)
+					ev.Records = append(ev.Records, ev2.Records...)
+				}
+			}
+			data.Inherited = rec != ""
+		}
+	}
+	var me *multiError
+	switch {
+	case errors.As(err, &me):
+		out.Add(checks.Finding{ID: "bimi.syntax", Subject: me.name, Evidence: ev,
+			Message: fmt.Sprintf("%s has %d v=BIMI1 records; receivers ignore them all", me.name, me.n),
+			Fix:     fmt.Sprintf("Keep a single record at %s.", me.name)})
+		return nil
+	case err != nil:
+		out.Add(checks.Finding{ID: "bimi.dns-error", Subject: name, Evidence: ev,
+			Message: fmt.Sprintf("BIMI lookup failed: %v", err)})
+		return nil
+	case rec == "":
+		out.Add(checks.Finding{ID: "bimi.missing", Subject: name, Evidence: ev,
+			Message: fmt.Sprintf("%s publishes no BIMI record at %s", domain, name),
+			Fix:     fmt.Sprintf("Once DMARC is at p=quarantine or p=reject, publish `%s. IN TXT \"v=BIMI1; l=https://%s/bimi/logo.svg; a=https://%s/bimi/vmc.pem\"`.", name, domain, domain)})
+		return nil
+	}
+	data.Name = recName
+	r := Parse(rec)
+	data.Record = r
+	data.VMC = r.VMC != ""
+	if len(r.Problems) > 0 {
+		msg := fmt.Sprintf("%s: %s", recName, strings.Join(r.Problems, "; "))
+		if r.Fatal {
+			msg += "; receivers ignore the record"
+		}
+		out.Add(checks.Finding{ID: "bimi.syntax", Subject: recName, Evidence: ev, Message: msg,
+			Fix: fmt.Sprintf("Publish `%s. IN TXT \"v=BIMI1; l=https://%s/bimi/logo.svg; a=https://%s/bimi/vmc.pem\"`.", recName, domain, domain)})
+	}
+	if r.Fatal {
+		return nil
+	}
+	if r.Declined {
+		out.Add(checks.Finding{ID: "bimi.missing", Subject: recName, Evidence: ev,
+			Message: fmt.Sprintf("%s publishes a BIMI declination record (empty l= and a=): it asks receivers to show no logo", recName)})
+		return nil
+	}
+
+	// DMARC enforcement.
+	if v, err := out.Await(ctx, dmarc.ID); err == nil {
+		if f, ok := v.(*dmarc.Fact); ok {
+			data.DMARCPolicy = string(f.Policy)
+			if !f.Enforced() {
+				why := "no DMARC record"
+				switch {
+				case f.Status != "found":
+					why = "DMARC status " + f.Status
+				case f.Policy == dmarc.PolicyNone:
+					why = "DMARC policy p=none"
+				case f.Pct < 100:
+					why = fmt.Sprintf("DMARC pct=%d", f.Pct)
+				case f.Testing:
+					why = "DMARC t=y (test mode)"
+				}
+				out.Add(checks.Finding{ID: "bimi.dmarc-not-enforced", Subject: domain,
+					Message: fmt.Sprintf("%s publishes BIMI but has %s: mailbox providers show no logo without DMARC quarantine or reject at 100%%", domain, why),
+					Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"` (or p=reject), without pct= or t=y.", domain, domain)})
+			}
+		}
+	}
+
+	if r.VMC == "" {
+		out.Add(checks.Finding{ID: "bimi.no-vmc", Subject: recName,
+			Message: fmt.Sprintf("%s has no a= mark certificate: Gmail and Apple Mail will not show the logo", recName)})
+	}
+	if r.Logo == "" {
+		return nil
+	}
+	lf, body := fetchLogo(ctx, env, r.Logo)
+	data.Logo = lf
+	if lf.Error != "" {
+		out.Add(checks.Finding{ID: "bimi.logo-fetch-failed", Subject: r.Logo,
+			Message: fmt.Sprintf("fetching the BIMI logo %s failed: %s", r.Logo, lf.Error)})
+		return nil
+	}
+	rep := CheckSVG(body)
+	data.SVG = rep
+	if mt, _, _ := mime.ParseMediaType(lf.ContentType); mt != "image/svg+xml" {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("it is served as %q, not image/svg+xml", tagval.Clean(lf.ContentType)))
+	}
+	if len(rep.Problems) > 0 {
+		out.Add(checks.Finding{ID: "bimi.logo-not-tiny-ps", Subject: r.Logo,
+			Message: fmt.Sprintf("the BIMI logo %s is not valid SVG Tiny PS: %s", r.Logo, strings.Join(rep.Problems, "; "))})
+	}
+	return nil
+}
+
+type multiError struct {
+	name string
+	n    int
+}
+
+func (e *multiError) Error() string { return fmt.Sprintf("%s has %d BIMI records", e.name, e.n) }
+
+// lookup returns the single BIMI record at name, "" when there is none.
+func lookup(ctx context.Context, env *checks.Env, name string) (string, string, *checks.Evidence, error) {
+	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
+	if err != nil {
+		return "", name, checks.DNSEvidence(dnsq.QueriesOf(err)...), err
+	}
+	ev := checks.DNSEvidence(ans.Query)
+	var recs []string
+	for _, chunks := range ans.TXT() {
+		txt := tagval.Join(chunks)
+		if IsBIMI(txt) || strings.Contains(strings.ToUpper(txt), "BIMI1") {
+			recs = append(recs, txt)
+			if ev != nil {
+				ev.Records = append(ev.Records, tagval.Sanitize(txt))
+			}
+		}
+	}
+	switch len(recs) {
+	case 0:
+		return "", name, ev, nil
+	case 1:
+		return recs[0], name, ev, nil
+	}
+	return "", name, ev, &multiError{name, len(recs)}
+}
+
+// fetchLogo gets the logo over HTTPS (validated certificate, no
+// redirects, a short timeout, at most maxFetch bytes).
+func fetchLogo(ctx context.Context, env *checks.Env, u string) (*LogoFetch, []byte) {
+	lf := &LogoFetch{URL: u}
+	ctx, cancel := context.WithTimeout(ctx, min(2*env.Timeout(), 15*time.Second))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		lf.Error = err.Error()
+		return lf, nil
+	}
+	req.Header.Set("User-Agent", "mxray (BIMI logo check)")
+	client := env.HTTP
+	if client == nil {
+		client = checks.NewHTTPClient(env)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		lf.Error = describe(err)
+		return lf, nil
+	}
+	defer resp.Body.Close()
+	lf.Status, lf.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		lf.Error = fmt.Sprintf("HTTP %d redirect to %q (mxray does not follow redirects; serve the logo at the l= URL itself)", resp.StatusCode, resp.Header.Get("Location"))
+		return lf, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		lf.Error = fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		return lf, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
+	lf.Bytes = len(body)
+	if len(body) > maxFetch {
+		lf.Error = fmt.Sprintf("the logo is larger than %d bytes (BIMI allows %d)", maxFetch, MaxLogoSize)
+		return lf, nil
+	}
+	if err != nil {
+		lf.Error = describe(err)
+		return lf, nil
+	}
+	return lf, body
+}
+
+// describe explains a fetch error without volatile details.
+func describe(err error) string {
+	var he x509.HostnameError
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	var ne net.Error
+	switch {
+	case errors.As(err, &he):
+		return "TLS: the certificate is not valid for the host name (" + strings.TrimPrefix(he.Error(), "x509: ") + ")"
+	case errors.As(err, &ua):
+		return "TLS: the certificate is not signed by a trusted certificate authority"
+	case errors.As(err, &ci):
+		return "TLS: the certificate is invalid or expired"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout: the server did not answer in time"
+	}
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) && ue.Unwrap() != nil {
+		return ue.Unwrap().Error()
+	}
+	return err.Error()
+}
