@@ -550,6 +550,8 @@ func (r *run) addresses(ctx context.Context, host string) ([]netip.Addr, outcome
 	sortAddrs(v6)
 	addrs := append(v4, v6...) // IPv4 first: most receivers' reputation data is about IPv4 senders
 	p.DNS = r.dnsQueries(p, answers)
+	// The two lookups ran at once: list them in a stable order.
+	sort.SliceStable(p.DNS, func(i, j int) bool { return p.DNS[i].Type < p.DNS[j].Type })
 	if len(addrs) == 0 {
 		msg := host + " has no A or AAAA record"
 		if len(errs) > 0 {

@@ -385,21 +385,21 @@ func writeStep(w io.Writer, s send.Step) {
 		line += fmt.Sprintf(" (%.1fms from %s)", q.RTTMs, q.Server)
 		b.WriteString(line + "\n")
 	}
-	// Client and server lines in wire order: the client speaks first in
-	// every step but the banner.
-	for _, l := range s.Client {
-		b.WriteString(ind + "C: " + l + "\n")
-	}
-	for _, l := range s.Server {
-		b.WriteString(ind + "S: " + l + "\n")
+	for _, l := range s.Info {
+		b.WriteString(ind + "* " + l + "\n")
 	}
 	if m := s.Message; m != nil {
 		for _, h := range m.Headers {
 			b.WriteString(ind + "| " + h + "\n")
 		}
 	}
-	for _, l := range s.Info {
-		b.WriteString(ind + "* " + l + "\n")
+	// Client lines, then server lines: within a step the client speaks
+	// first (but for the banner, where it says nothing).
+	for _, l := range s.Client {
+		b.WriteString(ind + "C: " + l + "\n")
+	}
+	for _, l := range s.Server {
+		b.WriteString(ind + "S: " + l + "\n")
 	}
 	if s.Error != "" {
 		b.WriteString(ind + "! " + s.Error + "\n")
