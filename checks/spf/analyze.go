@@ -330,8 +330,18 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 	rec, domain := n.rec, n.Domain
 	allSeen := ""
 	var after []string
+	seen := map[string]bool{}
 	for i := range rec.Terms {
 		t := &rec.Terms[i]
+		if t.Mech == MechInclude {
+			k := strings.ToLower(strings.TrimSuffix(t.Domain, "."))
+			if seen[k] {
+				a.add(checks.Finding{ID: "spf.duplicate-include", Subject: domain, Evidence: ev,
+					Message: fmt.Sprintf("the SPF record of %s includes %s more than once; each copy costs lookups again", domain, k),
+					Fix:     fmt.Sprintf("Delete the repeated %q from the record of %s.", t.Text, domain)})
+			}
+			seen[k] = true
+		}
 		if allSeen != "" && (!t.IsModifier() || t.IsRedirect()) {
 			after = append(after, t.Text)
 		}

@@ -330,11 +330,6 @@ func parseTerm(text string, pos int) (Term, error) {
 		if t.Mech == MechIP6 && !ip.Is6() {
 			return t, termErr(text, pos, off+1, fmt.Sprintf("%q is not an IPv6 address", addr))
 		}
-		if ip.Is4In6() {
-			// ::ffff:192.0.2.1 denotes an IPv4 sender (RFC 4291 §2.5.5.2);
-			// keep the prefix in the IPv6 space so it matches mapped senders only.
-			ip = netip.AddrFrom16(ip.As16())
-		}
 		t.Net = netip.PrefixFrom(ip, bits)
 	}
 	return t, nil

@@ -136,6 +136,7 @@ q.example.        IN TXT "v=spf1 ip4:192.0.2.1 ?all"
 redir.example.    IN TXT "v=spf1 redirect=nowhere.example"
 redir2.example.   IN TXT "v=spf1 redirect=q.example"
 redir3.example.   IN TXT "v=spf1 redirect=q.example -all"
+dup.example.      IN TXT "v=spf1 include:q.example include:Q.example. -all"
 near.example.     IN TXT "v=spf1 a mx include:n1.example include:n2.example exists:x.near.example a:x.near.example -all"
 n1.example.       IN TXT "v=spf1 a mx -all"
 n2.example.       IN TXT "v=spf1 a -all"
@@ -172,6 +173,7 @@ nospf.example.    IN TXT "google-site-verification=abc"
 		{"redir.example", "spf.redirect-no-record", nil},
 		{"redir2.example", "spf.all-neutral", nil},
 		{"redir3.example", "spf.redirect-ignored", nil},
+		{"dup.example", "spf.duplicate-include", nil},
 		{"near.example", "spf.lookup-near-limit", func(t *testing.T, r checks.Result) {
 			if d := r.Data.(Data); d.Lookups != 9 {
 				t.Errorf("lookups %d, want 9", d.Lookups)
