@@ -70,13 +70,13 @@ func fixtureResults() []checks.Result {
 	spf.Data = map[string]any{
 		"lookups": 13, "void_lookups": 1,
 		"tree": map[string]any{
-			"domain": "broken.example", "own_lookups": 2, "subtree_lookups": 13,
+			"domain": "broken.example", "record": "v=spf1 a mx include:_spf.mail.example include:spf.crm.example ~all", "own_lookups": 4, "subtree_lookups": 13,
 			"children": []any{
-				map[string]any{"domain": "_spf.mail.example", "via": "include", "own_lookups": 3, "subtree_lookups": 5, "children": []any{
-					map[string]any{"domain": "_netblocks.mail.example", "via": "include", "own_lookups": 2, "subtree_lookups": 2},
+				map[string]any{"domain": "_spf.mail.example", "mechanism": "include:_spf.mail.example", "record": "v=spf1 include:_netblocks.mail.example a mx -all", "own_lookups": 3, "subtree_lookups": 5, "children": []any{
+					map[string]any{"domain": "_netblocks.mail.example", "mechanism": "include:_netblocks.mail.example", "record": "v=spf1 a:x.mail.example a:y.mail.example -all", "own_lookups": 2, "subtree_lookups": 2},
 				}},
-				map[string]any{"domain": "spf.crm.example", "via": "include", "own_lookups": 4, "subtree_lookups": 6, "children": []any{
-					map[string]any{"domain": "gone.crm.example", "via": "include", "own_lookups": 2, "subtree_lookups": 2, "error": "no SPF record"},
+				map[string]any{"domain": "spf.crm.example", "mechanism": "include:spf.crm.example", "record": "v=spf1 include:gone.crm.example exists:%{i}.crm.example a mx -all", "own_lookups": 4, "subtree_lookups": 4, "children": []any{
+					map[string]any{"domain": "gone.crm.example", "mechanism": "include:gone.crm.example", "own_lookups": 0, "subtree_lookups": 0, "error": "the domain does not exist (NXDOMAIN)"},
 				}},
 			},
 		},

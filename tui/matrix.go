@@ -54,6 +54,7 @@ var stageCol = map[string]int{
 type cell struct {
 	sev  checks.Severity // "" ok, or the worst finding
 	set  bool            // something is known
+	info bool            // only informational findings (e.g. no MTA-STS policy)
 	ms   float64
 	hasM bool
 }
@@ -151,7 +152,7 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 					row.staged = true
 				}
 			}
-			readStages(row, obj)
+			readStages(row, obj, id == "tls")
 			if len(row.lines) == 0 {
 				row.lines = readTranscript(obj)
 			}
@@ -186,6 +187,9 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 	// Findings about a host or address mark its cells; a check that
 	// finished without a finding about it marks them ok.
 	for _, row := range rows {
+		if row.addr == "" {
+			continue // nothing to connect to
+		}
 		for col := 0; col < numCols; col++ {
 			cr := byID[colCheck[col]]
 			if cr == nil || cr.res == nil || cr.running || cr.status == checks.StatusSkip {
@@ -207,6 +211,8 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 				}
 				if f.Severity != checks.SevInfo {
 					c.sev = worse(c.sev, f.Severity)
+				} else if col == colMTASTS {
+					c.info = true // e.g. no policy published
 				}
 				if len(row.lines) == 0 && f.Evidence != nil && len(f.Evidence.SMTP) > 0 {
 					row.lines = f.Evidence.SMTP
@@ -315,7 +321,7 @@ func walkAddrObjects(v any, host string, depth int, fn func(host, addr string, o
 }
 
 // readStages fills cells from a "stages" list of {stage, duration_ms, error}.
-func readStages(row *matrixRow, obj map[string]any) {
+func readStages(row *matrixRow, obj map[string]any, tlsOnly bool) {
 	stages, _ := obj["stages"].([]any)
 	for _, s := range stages {
 		sm, _ := s.(map[string]any)
@@ -324,13 +330,13 @@ func readStages(row *matrixRow, obj map[string]any) {
 		}
 		name := strings.ToLower(firstStr(sm, "stage", "name", "step"))
 		col, ok := stageCol[name]
-		if !ok {
+		if !ok || (tlsOnly && col != colSTARTTLS) {
 			continue
 		}
 		c := &row.cells[col]
 		c.set = true
-		if ms, ok := sm["duration_ms"].(float64); ok {
-			c.ms, c.hasM = c.ms+ms, true
+		if ms, ok := sm["duration_ms"].(float64); ok && !c.hasM {
+			c.ms, c.hasM = ms, true
 		}
 		if firstStr(sm, "error") != "" {
 			c.sev = worse(c.sev, checks.SevFail)
@@ -463,6 +469,9 @@ func (mm matrixModel) cellText(c cell, src *checkRow) string {
 		return st.Faint.Render(g.None)
 	}
 	mark, style := g.Ok, st.Pass
+	if c.sev == "" && c.info {
+		mark, style = g.None, st.Faint
+	}
 	switch c.sev {
 	case checks.SevWarn:
 		mark, style = g.Warn, st.Warn

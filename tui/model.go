@@ -330,8 +330,8 @@ func (r *checkRow) reset(gen int) {
 }
 
 // finish cancels and waits for every run in flight and folds their reports
-// in: the final report after the program ended.
-func (m Model) finish() *checks.Report {
+// in: the final report after the program ended, and the last run error.
+func (m Model) finish() (*checks.Report, error) {
 	gens := make([]int, 0, len(m.runs))
 	for g := range m.runs {
 		gens = append(gens, g)
@@ -345,7 +345,7 @@ func (m Model) finish() *checks.Report {
 	if m.sendH != nil {
 		m.sendH.cancel()
 	}
-	return m.Report()
+	return m.Report(), m.err
 }
 
 func (m *Model) applyEvent(gen int, e checks.Event) {

@@ -24,7 +24,96 @@ type spfNode struct {
 	errText  string
 	children []*spfNode
 	path     string
-	hot      bool // this node makes the running count cross the limit
+	hot      bool   // this node makes the running count cross the limit
+	hotTerm  string // the term of this node's record that does
+}
+
+// lookupTerm reports whether an SPF term costs a DNS lookup (RFC 7208 4.6.4)
+// and, for include and redirect, the domain it recurses into.
+func lookupTerm(term string) (costs bool, into string) {
+	t := strings.ToLower(strings.TrimLeft(term, "+-~?"))
+	name, arg := t, ""
+	if i := strings.IndexAny(t, ":="); i >= 0 {
+		name, arg = t[:i], t[i+1:]
+	} else if i := strings.IndexByte(t, '/'); i >= 0 {
+		name = t[:i]
+	}
+	switch name {
+	case "include", "redirect":
+		return true, arg
+	case "a", "mx", "ptr", "exists":
+		return true, ""
+	}
+	return false, ""
+}
+
+// markLimit finds where the worst-case count first passes the limit, in
+// evaluation order: each record's terms left to right, an include's record
+// at its place, redirect last. Without the records' text it falls back to
+// depth-first own counts.
+func markLimit(root *spfNode) {
+	count := 0
+	var walk func(n *spfNode, depth int) bool
+	walk = func(n *spfNode, depth int) bool {
+		if depth > 32 {
+			return false
+		}
+		if n.record == "" {
+			count += n.own
+			if count > spfLimit {
+				n.hot = true
+				return true
+			}
+			for _, c := range n.children {
+				if walk(c, depth+1) {
+					return true
+				}
+			}
+			return false
+		}
+		terms := strings.Fields(n.record)
+		var redirect []string
+		var ordered []string
+		for _, t := range terms[1:] {
+			if strings.HasPrefix(strings.ToLower(t), "redirect=") {
+				redirect = append(redirect, t)
+				continue
+			}
+			ordered = append(ordered, t)
+		}
+		ordered = append(ordered, redirect...)
+		used := map[*spfNode]bool{}
+		for _, t := range ordered {
+			costs, into := lookupTerm(t)
+			if !costs {
+				continue
+			}
+			var child *spfNode
+			if into != "" {
+				for _, c := range n.children {
+					if !used[c] && (strings.EqualFold(c.domain, into) || strings.EqualFold(strings.TrimLeft(c.via, "+-~?"), t)) {
+						child = c
+						used[c] = true
+						break
+					}
+				}
+			}
+			count++
+			if count > spfLimit {
+				if child != nil {
+					child.hot = true
+				} else {
+					n.hot, n.hotTerm = true, t
+				}
+				return true
+			}
+			if child != nil && walk(child, depth+1) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(root, 0)
 }
 
 // spfModel is the SPF tree pane.
@@ -57,24 +146,7 @@ func (s *spfModel) setData(data any) {
 	if n, ok := firstNum(top, "void_lookups", "voids"); ok {
 		s.void, s.hasVoid = n, true
 	}
-	// Mark the node that makes the count cross the limit, in evaluation
-	// order (depth first).
-	count := 0
-	var walk func(n *spfNode) bool
-	walk = func(n *spfNode) bool {
-		count += n.own
-		if count > spfLimit {
-			n.hot = true
-			return true
-		}
-		for _, c := range n.children {
-			if walk(c) {
-				return true
-			}
-		}
-		return false
-	}
-	walk(s.root)
+	markLimit(s.root)
 	if s.cursor >= len(s.visible()) {
 		s.cursor = 0
 	}
@@ -232,7 +304,7 @@ func (s spfModel) view(h int, row *checkRow) string {
 		case row == nil:
 			return st.Faint.Render("The spf check is not part of this run.")
 		case row.running || row.res == nil:
-			return st.Faint.Render("Waiting for the spf check…")
+			return st.Faint.Render("Waiting for the spf check" + g.Ellipsis)
 		}
 		msg := "No SPF include tree in the spf check's data"
 		if row.res.Err != "" {
@@ -241,52 +313,101 @@ func (s spfModel) view(h int, row *checkRow) string {
 		return st.Faint.Render(msg + ". Open the check on the Checks tab for its findings.")
 	}
 	vis := s.visible()
+	w := s.c.width
+	const numW = 8
+	labelW := w - 2 - 2*numW - 12
+	if labelW > 50 {
+		labelW = 50
+	}
 	var b strings.Builder
-	b.WriteString(st.Label.Render(pad("", 4, "")+"RECORD") + "\n")
-	visibleN := h - 1
+	b.WriteString(st.Label.Render("  "+pad("RECORD", labelW, "")+padLeft("OWN", numW)+padLeft("SUBTREE", numW)) + "\n")
+	// The selected node's details take the bottom of the pane.
+	details := s.details(vis, w)
+	visibleN := h - 1 - len(details)
+	if visibleN < 3 {
+		visibleN, details = h-1, nil
+	}
 	off := 0
 	if s.cursor >= visibleN {
 		off = s.cursor - visibleN + 1
 	}
+	n := 0
 	for i := off; i < len(vis) && i < off+visibleN; i++ {
 		v := vis[i]
-		n := v.n
+		nd := v.n
 		cur := "  "
 		if i == s.cursor {
 			cur = g.Cursor + " "
 		}
 		fold := "  "
-		if len(n.children) > 0 {
-			if s.collapsed[n.path] {
+		if len(nd.children) > 0 {
+			if s.collapsed[nd.path] {
 				fold = g.Closed + " "
 			} else {
 				fold = g.Open + " "
 			}
 		}
-		label := clean(n.domain)
-		if n.via != "" && n.path != "0" {
-			label = clean(n.via) + ":" + label
+		label := clean(nd.domain)
+		switch {
+		case nd.via == "" || nd.path == "0":
+		case strings.Contains(nd.via, ":") || strings.Contains(nd.via, "="):
+			label = clean(nd.via) // "include:_spf.example.com" names the domain
+		default:
+			label = clean(nd.via) + ":" + label
 		}
-		cost := fmt.Sprintf("own %d, subtree %d", n.own, n.subtree)
-		if len(n.children) == 0 {
-			cost = fmt.Sprintf("own %d", n.own)
+		mark := ""
+		switch {
+		case nd.hot:
+			label = st.Hot.Render(label)
+			mark = " " + st.Hot.Render(g.Fail+" limit")
+		case nd.errText != "":
+			mark = " " + st.Error.Render(g.Fail+" error")
 		}
-		line := cur + v.prefix + fold + label + "  " + st.Faint.Render(cost)
-		if n.hot {
-			line = cur + v.prefix + fold + st.Hot.Render(label) + "  " + st.Faint.Render(cost) + "  " + st.Hot.Render(g.Fail+" lookup "+strconv.Itoa(spfLimit+1)+" is here")
+		sub := ""
+		if len(nd.children) > 0 || nd.subtree != nd.own {
+			sub = strconv.Itoa(nd.subtree)
 		}
-		if n.errText != "" {
-			line += "  " + st.Error.Render(g.Fail+" "+clean(n.errText))
-		}
+		line := cur + pad(v.prefix+fold+label, labelW, g.Ellipsis) + padLeft(strconv.Itoa(nd.own), numW) + padLeft(sub, numW) + mark
 		if i == s.cursor {
 			line = st.Selected.Render(line)
 		}
-		b.WriteString(line)
-		if i+1 < len(vis) && i+1 < off+visibleN {
-			b.WriteByte('\n')
-		}
+		b.WriteString(line + "\n")
+		n++
 	}
-	return b.String()
+	for ; n < visibleN; n++ {
+		b.WriteString("\n")
+	}
+	b.WriteString(strings.Join(details, "\n"))
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// details describes the selected node: its record, error and limit note.
+func (s spfModel) details(vis []visNode, w int) []string {
+	if s.cursor >= len(vis) {
+		return nil
+	}
+	st, g := s.c.st, s.c.g
+	n := vis[s.cursor].n
+	var out []string
+	out = append(out, st.Faint.Render(strings.Repeat(g.Rule, w)))
+	if n.record != "" {
+		out = append(out, strings.Split(wrapIndent(st.Label.Render("record ")+clean(n.record), w, "  "), "\n")...)
+	}
+	if n.errText != "" {
+		out = append(out, strings.Split(wrapIndent(st.Error.Render("error  ")+clean(n.errText), w, "  "), "\n")...)
+	}
+	if n.hot {
+		note := "lookup " + strconv.Itoa(spfLimit+1) + " happens here"
+		if n.hotTerm != "" {
+			note += ", at " + clean(n.hotTerm)
+		}
+		note += ": receivers stop at " + strconv.Itoa(spfLimit) + " and SPF fails with permerror"
+		out = append(out, strings.Split(wrapIndent(st.Hot.Render("limit  ")+note, w, "  "), "\n")...)
+	}
+	if len(out) == 1 {
+		return nil
+	}
+	return out
 }
 
 func (s spfModel) statusView(row *checkRow) string {

@@ -12,6 +12,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -88,10 +89,12 @@ type TraceMsg struct {
 	Err   error
 }
 
-// Run runs the UI as a full-screen program until the user quits, then
-// cancels and waits for any run still in flight, and returns the final
-// report (the last full run with re-run checks replaced; nil when nothing
-// ran). progOpts are passed to tea.NewProgram (input, output, context).
+// Run runs the UI as a full-screen program until the user quits (or ctx is
+// cancelled), then cancels and waits for any run still in flight, and
+// returns the final report: the last full run with re-run checks replaced.
+// When no run produced a report, the error is the run's own (e.g. no
+// resolver answered), or nil. progOpts are passed to tea.NewProgram (input,
+// output).
 func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*checks.Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -104,9 +107,12 @@ func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*che
 		fm = m
 	}
 	cancel()
-	rep := fm.finish()
-	if err != nil && ctx.Err() == nil {
+	rep, runErr := fm.finish()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return rep, err
+	}
+	if rep == nil && runErr != nil {
+		return nil, runErr
 	}
 	return rep, nil
 }

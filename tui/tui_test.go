@@ -139,7 +139,9 @@ func TestGolden(t *testing.T) {
 		tm := startTM(t, Options{Run: finishedRun().run, AutoStart: true})
 		waitFor(t, tm, "41 DNS queries")
 		keys(tm, "tab")
-		waitFor(t, tm, "is here")
+		waitFor(t, tm, "SUBTREE")
+		keys(tm, "j", "j", "j") // the node where lookup 11 happens
+		waitFor(t, tm, "happens here")
 		_, v := finalView(t, tm)
 		teatest.RequireEqualOutput(t, []byte(v))
 	})

@@ -96,6 +96,9 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 	}
 	r := &runSpec{servers: servers, opts: opts, checks: sel, skip: skip, dialer: a.dialer}
 	if f.file == "" && len(targets) == 1 {
+		if a.useTUI(&f) {
+			return a.checkTUI(ctx, &f, r, targets[0], failOn)
+		}
 		rep, err := r.run(ctx, targets[0], nil)
 		if err != nil {
 			return 0, err

@@ -80,6 +80,13 @@ func (a *app) demo(ctx context.Context, args []string) (int, error) {
 		return 0, err
 	}
 	defer world.Close()
+	if a.useTUI(&f) {
+		named := targets
+		if len(pos) == 0 {
+			named = nil
+		}
+		return a.demoTUI(ctx, &f, world, sel, skip, opts, named)
+	}
 	var reps []*checks.Report
 	for _, t := range targets {
 		env, err := world.Env(opts)

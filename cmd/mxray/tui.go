@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/demo"
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/send"
+	"github.com/mxray/mxray/report"
+	"github.com/mxray/mxray/tui"
+)
+
+// useTUI reports whether a command opens the terminal UI: on a terminal,
+// unless --json, --format or --no-tui asks for the printed report.
+func (a *app) useTUI(f *checkFlags) bool {
+	return !f.jsonOut && f.format == "" && !f.noTUI && a.isTTY(a.stdout)
+}
+
+// tuiBase returns the options every TUI run shares.
+func (a *app) tuiBase(f *checkFlags, sel []checks.Check) tui.Options {
+	noColor, ascii := tui.PlainTerminal(a.getenv)
+	var out io.Writer = a.stdout
+	return tui.Options{
+		Checks:   checkInfos(sel),
+		Explain:  all.Lookup,
+		Renderer: lipgloss.NewRenderer(out),
+		NoColor:  noColor || f.noColor,
+		ASCII:    ascii,
+	}
+}
+
+// runTUI runs the program on the app's terminal.
+func (a *app) runTUI(ctx context.Context, opts tui.Options) (*checks.Report, error) {
+	return tui.Run(ctx, opts, tea.WithInput(a.stdin), tea.WithOutput(a.stdout))
+}
+
+func checkInfos(cs []checks.Check) []tui.CheckInfo {
+	out := make([]tui.CheckInfo, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, tui.CheckInfo{ID: c.ID(), Title: c.Title()})
+	}
+	return out
+}
+
+// subset keeps the checks whose IDs are listed (nil: all), in order.
+func subset(cs []checks.Check, ids []string) []checks.Check {
+	if ids == nil {
+		return cs
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []checks.Check
+	for _, c := range cs {
+		if want[c.ID()] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// checkTUI checks one domain in the terminal UI. The exit code is the one
+// the final report would give without the UI.
+func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.Target, failOn checks.Severity) (int, error) {
+	opts := a.tuiBase(f, r.checks)
+	opts.Domain = t.Domain
+	opts.Resolvers = r.servers
+	opts.AutoStart = true
+	opts.Run = func(ctx context.Context, _ string, ids []string, events func(checks.Event)) (*checks.Report, error) {
+		rs := *r
+		rs.checks = subset(r.checks, ids)
+		return rs.run(ctx, t, events)
+	}
+	rep, err := a.runTUI(ctx, opts)
+	if err != nil {
+		return 0, err
+	}
+	if rep == nil {
+		return report.ExitCouldNotRun, nil
+	}
+	return report.ExitCode(failOn, rep), nil
+}
+
+// demoTUI shows the demo world in the terminal UI: pick a domain, watch its
+// checks, send a test message. With one domain named it opens that domain.
+func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World, sel []checks.Check, skip map[string]string, copts checks.Options, targets []checks.Target) (int, error) {
+	opts := a.tuiBase(f, sel)
+	byName := map[string]checks.Target{}
+	for _, t := range targets {
+		byName[t.Domain] = t
+	}
+	for _, d := range demo.Domains {
+		opts.Demo = append(opts.Demo, tui.DemoDomain{Name: d.Name, Description: d.Description})
+		if _, ok := byName[d.Name]; !ok {
+			if t, err := f.target(d.Name, d.Name); err == nil {
+				byName[d.Name] = t
+			}
+		}
+	}
+	if len(targets) == 1 {
+		opts.Domain = targets[0].Domain
+		opts.AutoStart = true
+	}
+	opts.Run = func(ctx context.Context, domain string, ids []string, events func(checks.Event)) (*checks.Report, error) {
+		env, err := world.Env(copts)
+		if err != nil {
+			return nil, err
+		}
+		defer env.DNS.Close()
+		runner := &checks.Runner{Env: env, Checks: subset(sel, ids), Registry: all.Checks(), Skip: skip, Events: events}
+		return runner.Run(ctx, byName[domain]), nil
+	}
+	opts.Send = func(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error) {
+		env, err := world.Env(copts)
+		if err != nil {
+			return nil, err
+		}
+		defer env.DNS.Close()
+		tr := send.Send(ctx, env, send.Options{
+			From:   "demo@mxray.example",
+			To:     []string{"postmaster@" + domain},
+			HELO:   "demo.mxray.example",
+			OnStep: onStep,
+		})
+		return tr, nil
+	}
+	if _, err := a.runTUI(ctx, opts); err != nil {
+		return 0, err
+	}
+	return report.ExitOK, nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mxray/mxray/report"
+)
+
+// syncBuffer is a bytes.Buffer safe for the renderer's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput polls until the output contains text.
+func waitOutput(t *testing.T, out interface{ String() string }, text string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !strings.Contains(out.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the screen after %s; last output:\n%s", text, d, tail(out.String(), 2000))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// runTUIApp runs the app as if on a terminal, waits for the run to finish
+// on screen, quits with q and returns the exit code.
+func runTUIApp(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	w := demoWorld(t)
+	args = append(args, "--resolver", w.DNS.Addr())
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	var errb bytes.Buffer
+	a := newApp(pr, out, &errb)
+	a.getenv = func(string) string { return "" }
+	a.isTTY = func(io.Writer) bool { return true }
+	a.dialer = w.Dialer
+	done := make(chan int, 1)
+	go func() { done <- a.run(context.Background(), args) }()
+	waitOutput(t, out, "DNS queries", 20*time.Second) // the summary of a finished run
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		return code, out.String()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the TUI did not quit on q")
+	}
+	return 0, ""
+}
+
+// TestCheckTUIExitCode: the TUI's exit code is the one the report gives
+// without the TUI.
+func TestCheckTUIExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"pass", []string{"check", "good.example", "--only", "dns,mx"}},
+		{"fail", []string{"check", "broken.example", "--only", "mx,spf"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, screen := runTUIApp(t, tt.args...)
+			w := demoWorld(t)
+			plain := runApp(t, w, "", append(tt.args, "--resolver", w.DNS.Addr(), "--no-tui")...)
+			if code != plain.code {
+				t.Fatalf("TUI exit %d, report exit %d\n%s", code, plain.code, plain.stdout)
+			}
+			if !strings.Contains(screen, "MX records") {
+				t.Fatalf("the dashboard does not list the mx check:\n%s", tail(screen, 2000))
+			}
+		})
+	}
+	if code, _ := runTUIApp(t, "check", "broken.example", "--only", "mx"); code != report.ExitFindings {
+		t.Fatalf("broken.example: exit %d, want %d", code, report.ExitFindings)
+	}
+}
+
+// TestNoTUIForMachineOutput: --json, --format and --no-tui print the report
+// even on a terminal.
+func TestNoTUIForMachineOutput(t *testing.T) {
+	w := demoWorld(t)
+	for _, flag := range [][]string{{"--json"}, {"--format", "text"}, {"--no-tui"}} {
+		var out, errb bytes.Buffer
+		a := newApp(strings.NewReader(""), &out, &errb)
+		a.getenv = func(string) string { return "" }
+		a.isTTY = func(io.Writer) bool { return true }
+		a.dialer = w.Dialer
+		args := append([]string{"check", "good.example", "--only", "mx", "--resolver", w.DNS.Addr()}, flag...)
+		if code := a.run(context.Background(), args); code != report.ExitOK {
+			t.Fatalf("%v: exit %d: %s", flag, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "good.example") || strings.Contains(out.String(), "\x1b[?1049h") {
+			t.Fatalf("%v: not a printed report:\n%s", flag, out.String())
+		}
+	}
+}
+
+// TestDemoTUIInTerminal drives the real binary in a pseudo-terminal (tmux):
+// `mxray demo` starts, renders, runs a domain and quits on q with exit 0.
+func TestDemoTUIInTerminal(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed: cannot drive the TUI in a pseudo-terminal (.ci/run installs it; apt-get install tmux)")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "mxray")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sock := filepath.Join(dir, "tmux.sock")
+	exitFile := filepath.Join(dir, "exit")
+	tm := func(args ...string) (string, error) {
+		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { tm("kill-server") })
+	script := "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR= " + bin + " demo; echo $? > " + exitFile + "; sleep 30"
+	start := time.Now()
+	if out, err := tm("new-session", "-d", "-x", "80", "-y", "24", script); err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	screen := func() string {
+		s, _ := tm("capture-pane", "-p")
+		return s
+	}
+	waitScreen := func(text string, d time.Duration) time.Duration {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for {
+			s := screen()
+			if strings.Contains(s, text) {
+				return time.Since(start)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on the screen after %s:\n%s", text, d, s)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	first := waitScreen("broken.example", 10*time.Second)
+	t.Logf("demo picker on screen %s after the process started (includes starting the mail world)", first.Round(time.Millisecond))
+	if _, err := tm("send-keys", "j", "Enter"); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen("DNS queries", 30*time.Second)
+	if s := screen(); !strings.Contains(s, "[FAIL]") || !strings.Contains(s, "SPF") {
+		t.Fatalf("broken.example's dashboard:\n%s", s)
+	}
+	if _, err := tm("send-keys", "q"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(exitFile)
+		if err == nil && len(b) > 0 {
+			if got := strings.TrimSpace(string(b)); got != "0" {
+				t.Fatalf("mxray demo exited %s, want 0", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mxray demo did not exit on q:\n%s", screen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
