@@ -25,6 +25,7 @@ type SyntaxError struct {
 	Msg    string // what is wrong
 }
 
+// Error describes the error with its position (a 0-based byte offset).
 func (e *SyntaxError) Error() string {
 	if e.Term == "" {
 		return fmt.Sprintf("spf: syntax error at position %d: %s", e.Pos+e.Offset, e.Msg)
@@ -78,6 +79,7 @@ const (
 
 var mechNames = [...]string{"", "all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
 
+// String returns the mechanism's name as written in records.
 func (m Mech) String() string {
 	if int(m) < len(mechNames) {
 		return mechNames[m]
