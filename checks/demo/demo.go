@@ -34,6 +34,7 @@ var Domains = []Domain{
 var setups = []func(w *mailtest.World) error{
 	signZones,
 	serveBlocklists,
+	servePolicies,
 }
 
 // Zones returns the demo world's zone text, all files concatenated in name

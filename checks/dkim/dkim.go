@@ -199,11 +199,19 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	wild := probes[len(probes)-1]
 	probes = probes[:len(probes)-1]
 	wildRec := ""
+	revokedAll := false
 	if wild.Found && len(wild.Records) > 0 {
 		data.Wildcard = true
 		wildRec = strings.Join(wild.Records, "\n")
+		msg := fmt.Sprintf("%s, a selector nobody uses, has a key record: a wildcard answers every selector, so discovered selectors are not reported", wild.Name)
+		fix := ""
+		if wild.Key != nil && wild.Key.Revoked {
+			revokedAll = true
+			msg = fmt.Sprintf("a wildcard under _domainkey.%s revokes every selector (empty p=): the usual practice for a domain that sends no mail, so no signature can verify", domain)
+			fix = "Nothing to do if the domain sends no mail; otherwise publish each signing selector by name (it takes precedence over the wildcard)."
+		}
 		out.Add(checks.Finding{ID: "dkim.wildcard", Subject: "*._domainkey." + domain, Evidence: withRecords(checks.DNSEvidence(wild.queries...), wild.Records...),
-			Message: fmt.Sprintf("%s, a selector nobody uses, has a key record: a wildcard answers every selector, so discovered selectors are not reported", wild.Name)})
+			Message: msg, Fix: fix})
 	}
 
 	found := 0
@@ -220,7 +228,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 		report(out, domain, s)
 	}
-	if found == 0 && len(explicit) == 0 {
+	if found == 0 && len(explicit) == 0 && !revokedAll {
 		out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
 			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s)", domain, len(data.Probed), listN(data.Probed, 12)),
 			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)})

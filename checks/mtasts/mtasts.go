@@ -135,7 +135,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	switch {
 	case len(sts) == 0:
-		if !lookalike {
+		if !lookalike && nullMX(ctx, out) {
+			out.Add(checks.Finding{ID: "mtasts.missing", Subject: domain, Evidence: ev,
+				Message: fmt.Sprintf("%s publishes no MTA-STS record, and needs none: it publishes a null MX and receives no mail", domain),
+				Fix:     "Nothing to do."})
+		} else if !lookalike {
 			out.Add(checks.Finding{ID: "mtasts.missing", Subject: domain, Evidence: ev,
 				Message: fmt.Sprintf("%s publishes no MTA-STS record at %s", domain, name),
 				Fix:     fmt.Sprintf("Serve a policy at %s (`version: STSv1`, `mode: testing`, one `mx:` line per MX host, `max_age: 604800`) and publish `%s. IN TXT \"v=STSv1; id=%s01\"`.", PolicyURL(domain), name, env.Clock().Format("20060102"))})
@@ -227,8 +231,8 @@ func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, 
 		return // the mx check reports its own failure
 	}
 	mf, ok := v.(*mx.Fact)
-	if !ok || mf.Null {
-		return
+	if !ok || len(mf.Hosts) == 0 {
+		return // null MX or no MX: nothing to match
 	}
 	used := map[string]bool{}
 	for _, h := range mf.Hosts {
@@ -300,4 +304,14 @@ func firstN(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// nullMX reports whether the mx check found a null MX (and no other host).
+func nullMX(ctx context.Context, out *checks.Out) bool {
+	v, err := out.Await(ctx, mx.ID)
+	if err != nil {
+		return false
+	}
+	f, ok := v.(*mx.Fact)
+	return ok && f.Null && len(f.Hosts) == 0
 }

@@ -202,6 +202,14 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			data.MTASTSDeployed = true
 		}
 	}
+	if v, err := out.Await(ctx, mx.ID); err == nil {
+		if f, ok := v.(*mx.Fact); ok && f.Null && len(f.Hosts) == 0 {
+			out.Add(checks.Finding{ID: "tlsrpt.missing", Subject: name, Evidence: ev,
+				Message: fmt.Sprintf("%s publishes no TLS-RPT record, and needs none: it publishes a null MX and receives no mail", domain),
+				Fix:     "Nothing to do."})
+			return nil
+		}
+	}
 	data.DANEHosts = daneHosts(ctx, env, out)
 	data.DANEDeployed = len(data.DANEHosts) > 0
 	var deployed []string
