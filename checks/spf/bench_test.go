@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/mailtest"
 )
@@ -114,6 +115,16 @@ func BenchmarkEvalFanout8x1(b *testing.B) { benchDNS(b, "fanout8x1", 0, evalRun)
 func BenchmarkTreeFlat(b *testing.B)      { benchDNS(b, "flat", 2, treeRun) }
 func BenchmarkTreeChain4(b *testing.B)    { benchDNS(b, "chain4", 0, treeRun) }
 func BenchmarkTreeFanout8x1(b *testing.B) { benchDNS(b, "fanout8x1", 0, treeRun) }
+
+// BenchmarkCheckFanout8x1 is the whole check with --ip: tree analysis and
+// check_host() run concurrently over one DNS cache.
+func BenchmarkCheckFanout8x1(b *testing.B) {
+	benchDNS(b, "fanout8x1", 0, func(ctx context.Context, c *dnsq.Client, domain string) {
+		env := &checks.Env{DNS: c, Now: time.Now}
+		r := &checks.Runner{Env: env, Checks: []checks.Check{Check{}}}
+		r.Run(ctx, checks.Target{Domain: domain, IPs: []netip.Addr{benchIP}})
+	})
+}
 
 // BenchmarkEvalFanout8x1NoPrefetch is the sequential baseline.
 func BenchmarkEvalFanout8x1NoPrefetch(b *testing.B) {
