@@ -426,11 +426,26 @@ func validate(req, resp *dns.Msg) error {
 		return fmt.Errorf("%w: QR bit not set", ErrMalformed)
 	}
 	if resp.Rcode == dns.RcodeSuccess || resp.Rcode == dns.RcodeNameError {
-		if len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, req.Question[0].Name) || resp.Question[0].Qtype != req.Question[0].Qtype {
+		if len(resp.Question) != 1 || !sameName(resp.Question[0].Name, req.Question[0].Name) || resp.Question[0].Qtype != req.Question[0].Qtype {
 			return fmt.Errorf("%w: answer is for another question", ErrMalformed)
 		}
 	}
 	return nil
+}
+
+// sameName compares two names in wire form, ignoring ASCII case, so that
+// "a b.example." and its escaped echo "a\\032b.example." are the same name.
+func sameName(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	var ba, bb [256]byte
+	na, errA := dns.PackDomainName(a, ba[:], 0, nil, false)
+	nb, errB := dns.PackDomainName(b, bb[:], 0, nil, false)
+	if errA != nil || errB != nil || na != nb {
+		return false
+	}
+	return strings.EqualFold(string(ba[:na]), string(bb[:nb]))
 }
 
 func (c *Client) record(q Query) {

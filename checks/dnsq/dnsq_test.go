@@ -337,3 +337,20 @@ func TestSanity(t *testing.T) {
 		t.Fatalf("an unreachable resolver is left to the checks: %v", err)
 	}
 }
+
+// TestOddNames: names with bytes that need escaping in presentation form
+// (as SPF macros produce) must not be mistaken for mismatched answers.
+func TestOddNames(t *testing.T) {
+	w := mailtest.New(t, "")
+	c := newClient(t, w, time.Second)
+	for _, name := range []string{"a b.example", `q"uote.example`, "semi;colon.example", "caf\xc3\xa9.example", `back\\slash.example`} {
+		ans, err := c.Lookup(context.Background(), name, dns.TypeTXT)
+		if err != nil {
+			t.Errorf("%q: %v", name, err)
+			continue
+		}
+		if !ans.NXDomain() {
+			t.Errorf("%q: want NXDOMAIN", name)
+		}
+	}
+}
