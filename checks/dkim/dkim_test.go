@@ -82,6 +82,9 @@ s1._domainkey.two.example. TXT ` + rec("v=DKIM1; p="+key2048) + `
 s1._domainkey.two.example. TXT ` + rec("v=DKIM1; k=ed25519; p="+keyEd)},
 	{name: "dkim.syntax-nul", domain: "nul.example", selectors: []string{"s1"}, want: []string{"dkim.syntax"}, status: checks.StatusFail, zone: `
 s1._domainkey.nul.example. TXT "v=DKIM1;\000 k=rsa; p=` + key2048[:200] + `"`},
+	{name: "dkim.syntax-500-tags", domain: "many.example", selectors: []string{"s1"}, want: []string{"dkim.syntax"}, status: checks.StatusFail,
+		zone: `
+s1._domainkey.many.example. TXT ` + rec("v=DKIM1; "+strings.Repeat("x=y; k=rsa; ", 250)+"p="+key2048)},
 	{name: "dkim.key-too-short", domain: "short.example", want: []string{"dkim.key-too-short"}, status: checks.StatusFail, zone: `
 default._domainkey.short.example. TXT "v=DKIM1; k=rsa; p=` + key512 + `"`},
 	{name: "dkim.key-weak", domain: "weak.example", want: []string{"dkim.key-weak"}, status: checks.StatusWarn, zone: `

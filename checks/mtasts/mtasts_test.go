@@ -61,6 +61,7 @@ var cases = []tcase{
 			s.Handle(h, "/.well-known/mta-sts.txt", mailtest.Response{Body: policy("txt.example")})
 		}},
 	{name: "mtasts.txt-syntax-multiple", domain: "multi.example", txt: "v=STSv1; id=1", extra: `_mta-sts.multi.example. TXT "v=STSv1; id=2"`, want: []string{"mtasts.txt-syntax"}, status: checks.StatusFail},
+	{name: "mtasts.txt-syntax-hostile", domain: "hostile.example", txt: `v=STSv1; id=a\000b; id=c; id=d`, want: []string{"mtasts.txt-syntax"}, status: checks.StatusFail},
 	{name: "mtasts.txt-syntax-version", domain: "ver.example", txt: "v=STSV1; id=1", want: []string{"mtasts.txt-syntax"}, status: checks.StatusFail},
 	{name: "mtasts.policy-fetch-failed-dns", domain: "nohost.example", txt: "v=STSv1; id=1", want: []string{"mtasts.policy-fetch-failed"}, status: checks.StatusFail},
 	{name: "mtasts.policy-fetch-failed-tls", domain: "cert.example", txt: "v=STSv1; id=1", want: []string{"mtasts.policy-fetch-failed"}, status: checks.StatusFail,

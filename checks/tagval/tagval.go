@@ -54,6 +54,7 @@ type Problem struct {
 	Text string // a human-readable description
 }
 
+// String returns the problem text.
 func (p Problem) String() string { return p.Text }
 
 // List is a parsed tag list.

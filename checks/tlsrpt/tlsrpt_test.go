@@ -37,6 +37,7 @@ var cases = []struct {
 	{name: "tlsrpt.syntax", domain: "syn.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.syn.example. TXT "v=TLSRPTv1; rua=tls@syn.example"`},
 	{name: "tlsrpt.syntax-no-rua", domain: "norua.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.norua.example. TXT "v=TLSRPTv1; ruf=mailto:x@norua.example"`},
 	{name: "tlsrpt.syntax-version", domain: "ver.example", want: []string{"tlsrpt.syntax", "tlsrpt.missing"}, status: checks.StatusFail, zone: `_smtp._tls.ver.example. TXT "v=tlsrptv1; rua=mailto:x@ver.example"`},
+	{name: "tlsrpt.syntax-hostile", domain: "hostile.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.hostile.example. TXT "v=TLSRPTv1; rua=mailto:a\000@hostile.example; rua=mailto:b@hostile.example; x=1; x=2"`},
 	{name: "tlsrpt.multiple", domain: "multi.example", want: []string{"tlsrpt.multiple"}, status: checks.StatusFail, zone: `_smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:a@multi.example"
 _smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:b@multi.example"`},
 	{name: "tlsrpt.dns-error", domain: "err.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError},
