@@ -181,7 +181,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		fr.Why = fr.Error
 	}
 	if fr.Reason != "" {
-		out.Add(checks.Finding{ID: "mtasts.policy-fetch-failed", Subject: fr.URL, Evidence: checks.DNSEvidence(hostEv...),
+		fev := checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...)
+		out.Add(checks.Finding{ID: "mtasts.policy-fetch-failed", Subject: fr.URL, Evidence: fev,
 			Message: fmt.Sprintf("fetching %s failed (%s): %s", fr.URL, fr.Reason, fr.Why),
 			Fix:     fetchFix(fr, host)})
 		return nil
