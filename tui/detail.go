@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -25,6 +26,7 @@ type detailModel struct {
 	shown   int // findings shown after the filter
 	total   int
 	src     []*checkRow // what build was given, for re-rendering on a filter change
+	cache   map[string]*rowBlocks
 }
 
 func newDetail(c *common) detailModel {
@@ -104,14 +106,15 @@ func (d *detailModel) render(rows []*checkRow) string {
 	type item struct {
 		f   checks.Finding
 		row *checkRow
+		idx int
 	}
 	var items []item
 	d.total = 0
 	for _, r := range rows {
-		for _, f := range r.findings {
+		for i, f := range r.findings {
 			d.total++
 			if d.matches(r, f) {
-				items = append(items, item{f, r})
+				items = append(items, item{f, r, i})
 			}
 		}
 	}
@@ -120,8 +123,8 @@ func (d *detailModel) render(rows []*checkRow) string {
 	for i := range order {
 		order[i] = i
 	}
-	sortStable(order, func(a, b int) bool {
-		return items[a].f.Severity.Rank() > items[b].f.Severity.Rank()
+	sort.SliceStable(order, func(a, b int) bool {
+		return items[order[a]].f.Severity.Rank() > items[order[b]].f.Severity.Rank()
 	})
 	d.shown = len(items)
 
@@ -156,30 +159,63 @@ func (d *detailModel) render(rows []*checkRow) string {
 		return b.String()
 	}
 	for n, i := range order {
-		it := items[i]
-		f := it.f
 		if n > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(sevStyle(st, f.Severity).Render(sevBadge(f.Severity)) + " " + st.Bold.Render(f.ID))
-		if f.Subject != "" {
-			b.WriteString("  " + st.Faint.Render(clean(f.Subject)))
-		}
-		b.WriteString("\n")
-		b.WriteString(wrapIndent(clean(f.Message), w, "       ") + "\n")
-		if d.c.explain != nil {
-			if def, ok := d.c.explain(f.ID); ok && def.Why != "" {
-				b.WriteString(wrapLabel(st.Label.Render("why"), clean(def.Why), w) + "\n")
-			}
-		}
-		if f.Fix != "" {
-			b.WriteString(wrapLabel(st.Label.Render("fix"), st.Fix.Render(clean(f.Fix)), w) + "\n")
-		}
-		if ev := f.Evidence; ev != nil {
-			b.WriteString(d.evidence(ev, w))
-		}
+		b.WriteString(d.block(items[i].row, items[i].idx, w))
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// rowBlocks caches the rendered findings of one check: re-rendering every
+// finding of 100 checks on each event would cost a frame.
+type rowBlocks struct {
+	res    *checks.Result
+	n      int
+	width  int
+	blocks []string
+}
+
+// block returns the rendered finding idx of row r, from the cache.
+func (d *detailModel) block(r *checkRow, idx, w int) string {
+	if d.cache == nil {
+		d.cache = map[string]*rowBlocks{}
+	}
+	c := d.cache[r.info.ID]
+	if c == nil || c.res != r.res || c.n > len(r.findings) || c.width != w {
+		c = &rowBlocks{res: r.res, width: w}
+		d.cache[r.info.ID] = c
+	}
+	for len(c.blocks) < len(r.findings) {
+		c.blocks = append(c.blocks, d.renderFinding(r.findings[len(c.blocks)], w))
+	}
+	c.n = len(r.findings)
+	return c.blocks[idx]
+}
+
+// renderFinding renders one finding: badge, ID, subject, message, why,
+// fix and evidence.
+func (d *detailModel) renderFinding(f checks.Finding, w int) string {
+	st := d.c.st
+	var b strings.Builder
+	b.WriteString(sevStyle(st, f.Severity).Render(sevBadge(f.Severity)) + " " + st.Bold.Render(f.ID))
+	if f.Subject != "" {
+		b.WriteString("  " + st.Faint.Render(clean(f.Subject)))
+	}
+	b.WriteString("\n")
+	b.WriteString(wrapIndent(clean(f.Message), w, "       ") + "\n")
+	if d.c.explain != nil {
+		if def, ok := d.c.explain(f.ID); ok && def.Why != "" {
+			b.WriteString(wrapLabel(st.Label.Render("why"), clean(def.Why), w) + "\n")
+		}
+	}
+	if f.Fix != "" {
+		b.WriteString(wrapLabel(st.Label.Render("fix"), st.Fix.Render(clean(f.Fix)), w) + "\n")
+	}
+	if ev := f.Evidence; ev != nil {
+		b.WriteString(d.evidence(ev, w))
+	}
+	return b.String()
 }
 
 func (d *detailModel) matches(r *checkRow, f checks.Finding) bool {
@@ -295,13 +331,4 @@ func wrapLabel(label, text string, w int) string {
 	s := wrapIndent(text, w, ind)
 	lw := ansi.StringWidth(ansi.Strip(label))
 	return "  " + label + strings.Repeat(" ", len(ind)-2-lw) + strings.TrimPrefix(s, ind)
-}
-
-// sortStable is a tiny insertion sort on indices (lists are short).
-func sortStable(idx []int, less func(a, b int) bool) {
-	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && less(idx[j], idx[j-1]); j-- {
-			idx[j], idx[j-1] = idx[j-1], idx[j]
-		}
-	}
 }

@@ -613,7 +613,6 @@ func (m *Model) setSize(w, h int) {
 		h = 8
 	}
 	m.c.width, m.c.height = w, h
-	m.help.Width = w
 	bh := m.bodyHeight()
 	m.detail.setSize(w, bh)
 	m.transcript.setSize(w, bh)

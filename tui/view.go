@@ -254,6 +254,13 @@ func (m Model) hintView() string {
 			bs[i] = withHelp(bs[i], asciiKey(h.Key), h.Desc)
 		}
 	}
+	// Drop hints from the middle until the line fits; help and quit stay.
+	for len(bs) > 3 {
+		if s := m.help.ShortHelpView(bs); ansi.StringWidth(s) <= m.c.width {
+			return s
+		}
+		bs = append(bs[:len(bs)-3], bs[len(bs)-2:]...)
+	}
 	return m.help.ShortHelpView(bs)
 }
 

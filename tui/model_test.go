@@ -1,0 +1,577 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/report"
+)
+
+// drive executes cmd and feeds its messages back into the model until no
+// command is left or the program would quit.
+func drive(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	for steps := 0; cmd != nil; steps++ {
+		if steps > 10000 {
+			t.Fatal("drive: too many steps")
+		}
+		msg := cmd()
+		switch msg := msg.(type) {
+		case nil:
+			return m
+		case tea.BatchMsg:
+			for _, c := range msg {
+				m = drive(t, m, c)
+			}
+			return m
+		case tea.QuitMsg:
+			return m
+		}
+		var next tea.Model
+		next, cmd = m.Update(msg)
+		m = next.(Model)
+	}
+	return m
+}
+
+// press sends keys to the model, running no command.
+func press(m Model, ks ...string) Model {
+	for _, k := range ks {
+		next, _ := m.Update(keyMsg(k))
+		m = next.(Model)
+	}
+	return m
+}
+
+// finished returns a model that has received the fixture report.
+func finished(t *testing.T, o Options) Model {
+	t.Helper()
+	m := New(context.Background(), testOptions(o))
+	next, _ := m.Update(ReportMsg{Report: fixtureReport()})
+	return next.(Model)
+}
+
+func TestDashboardKeys(t *testing.T) {
+	m := finished(t, Options{})
+	if m.State() != "dashboard" {
+		t.Fatalf("state %s", m.State())
+	}
+	m = press(m, "j", "j", "j")
+	if m.dash.cursor != 3 {
+		t.Fatalf("cursor after jjj = %d", m.dash.cursor)
+	}
+	m = press(m, "k")
+	if m.dash.cursor != 2 {
+		t.Fatalf("cursor after k = %d", m.dash.cursor)
+	}
+	m = press(m, "up", "up", "up", "up")
+	if m.dash.cursor != 0 {
+		t.Fatalf("cursor clamps at the top: %d", m.dash.cursor)
+	}
+	for range 20 {
+		m = press(m, "down")
+	}
+	if m.dash.cursor != len(fixtureChecks)-1 {
+		t.Fatalf("cursor clamps at the bottom: %d", m.dash.cursor)
+	}
+	m = press(m, "up")
+	m.dash.cursor = 2 // spf
+	m = press(m, "enter")
+	if m.State() != "detail" || m.detail.checkID != "spf" {
+		t.Fatalf("enter: state %s check %q", m.State(), m.detail.checkID)
+	}
+	if v := m.View(); !strings.Contains(v, "spf.lookup-limit") || !strings.Contains(v, "why") || !strings.Contains(v, "fix") {
+		t.Fatalf("detail view:\n%s", v)
+	}
+	m = press(m, "esc")
+	if m.State() != "dashboard" {
+		t.Fatalf("esc: state %s", m.State())
+	}
+	m = press(m, "right")
+	m = press(m, "left")
+	if m.State() != "dashboard" {
+		t.Fatalf("→ then ←: state %s", m.State())
+	}
+}
+
+func TestTabCyclesPanes(t *testing.T) {
+	m := finished(t, Options{})
+	var seen []string
+	for range 4 {
+		m = press(m, "tab")
+		seen = append(seen, m.State())
+	}
+	if got := strings.Join(seen, ","); got != "spf,matrix,dashboard,spf" {
+		t.Fatalf("tab order without a send: %s", got)
+	}
+	m = press(m, "shift+tab")
+	if m.State() != "dashboard" {
+		// shift+tab is a KeyShiftTab, not runes; send it as such.
+		next, _ := m.Update(tea.KeyMsg{Type: tea.KeyShiftTab})
+		m = next.(Model)
+	}
+	// With a trace, the send pane joins the cycle.
+	next, _ := m.Update(StepMsg{Step: fixtureSteps()[0]})
+	m = next.(Model)
+	m.state = stateMatrix
+	m = press(m, "tab")
+	if m.State() != "trace" {
+		t.Fatalf("tab after matrix with a trace: %s", m.State())
+	}
+}
+
+func TestHelpToggle(t *testing.T) {
+	m := finished(t, Options{})
+	m = press(m, "?")
+	if v := m.View(); !m.full || !strings.Contains(v, "Reading the screen") || !strings.Contains(v, "re-run all") {
+		t.Fatalf("? did not open the help:\n%s", v)
+	}
+	m = press(m, "?")
+	if m.full {
+		t.Fatal("? did not close the help")
+	}
+	m = press(m, "?", "esc")
+	if m.full || m.State() != "dashboard" {
+		t.Fatalf("esc closes the help and stays: full=%v state=%s", m.full, m.State())
+	}
+}
+
+func TestFilterFindings(t *testing.T) {
+	m := finished(t, Options{})
+	m = press(m, "/")
+	if m.State() != "detail" || !m.detail.filtering() || m.detail.checkID != "" {
+		t.Fatalf("/ opens the filter over every finding: state %s filtering %v", m.State(), m.detail.filtering())
+	}
+	for _, r := range "relay" {
+		m = press(m, string(r))
+	}
+	v := m.View()
+	if m.detail.shown != 1 || !strings.Contains(v, "smtp.open-relay") || strings.Contains(v, "spf.lookup-limit") {
+		t.Fatalf("filter relay: shown %d\n%s", m.detail.shown, v)
+	}
+	// q is text while typing, not quit.
+	m = press(m, "q")
+	if m.quitting || m.detail.filter != "relayq" || m.detail.shown != 0 {
+		t.Fatalf("q while filtering: quitting=%v filter=%q shown=%d", m.quitting, m.detail.filter, m.detail.shown)
+	}
+	if v := m.View(); !strings.Contains(v, `no finding matches "relayq"`) {
+		t.Fatalf("empty filter result:\n%s", v)
+	}
+	next, _ := m.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	m = next.(Model)
+	m = press(m, "enter")
+	if m.detail.filtering() || m.detail.filter != "relay" {
+		t.Fatalf("enter applies the filter: filtering=%v filter=%q", m.detail.filtering(), m.detail.filter)
+	}
+	if v := m.View(); !strings.Contains(v, `1 of 8 findings match "relay"`) {
+		t.Fatalf("status line:\n%s", v)
+	}
+	m = press(m, "/", "esc")
+	if m.detail.filter != "" || m.detail.shown != m.detail.total {
+		t.Fatalf("esc clears the filter: %q %d/%d", m.detail.filter, m.detail.shown, m.detail.total)
+	}
+	m = press(m, "esc", "q")
+	if !m.quitting {
+		t.Fatal("q on the dashboard does not quit")
+	}
+}
+
+func TestCtrlCQuitsWhileFiltering(t *testing.T) {
+	m := finished(t, Options{})
+	m = press(m, "/", "x", "ctrl+c")
+	if !m.quitting {
+		t.Fatal("ctrl+c while typing a filter does not quit")
+	}
+}
+
+func TestRerun(t *testing.T) {
+	run := finishedRun()
+	run.calls = make(chan []string, 10)
+	m := New(context.Background(), testOptions(Options{Run: run.run, AutoStart: true}))
+	m = drive(t, m, m.Init())
+	if ids := <-run.calls; ids != nil {
+		t.Fatalf("first run ids = %v", ids)
+	}
+	if m.Running() || m.Report() == nil || len(m.Report().Results) != 10 {
+		t.Fatalf("after the first run: running %v report %v", m.Running(), m.Report())
+	}
+	m.dash.cursor = 2
+	next, cmd := m.Update(keyMsg("r"))
+	m = next.(Model)
+	if r := m.byID["spf"]; !r.running || r.res != nil {
+		t.Fatal("r does not mark the check as running")
+	}
+	if r := m.byID["dns"]; r.running || r.res == nil {
+		t.Fatal("r touched another check")
+	}
+	m = drive(t, m, cmd)
+	if ids := <-run.calls; len(ids) != 1 || ids[0] != "spf" {
+		t.Fatalf("r ran %v", ids)
+	}
+	if r := m.byID["spf"]; r.running || r.status != checks.StatusFail {
+		t.Fatalf("spf after the re-run: running %v status %s", r.running, r.status)
+	}
+	if got := len(m.Report().Results); got != 10 {
+		t.Fatalf("report after a partial re-run has %d results", got)
+	}
+	// From the detail pane too.
+	m = press(m, "enter")
+	next, cmd = m.Update(keyMsg("r"))
+	m = drive(t, next.(Model), cmd)
+	if ids := <-run.calls; len(ids) != 1 || ids[0] != "spf" {
+		t.Fatalf("r in detail ran %v", ids)
+	}
+	m = press(m, "esc")
+	next, cmd = m.Update(keyMsg("R"))
+	m = drive(t, next.(Model), cmd)
+	if ids := <-run.calls; ids != nil {
+		t.Fatalf("R ran %v", ids)
+	}
+}
+
+// blockingRun emits its events, then waits for cancellation and says so.
+type blockingRun struct {
+	scriptedRun
+	cancelled chan struct{}
+}
+
+func newBlockingRun() *blockingRun {
+	return &blockingRun{scriptedRun: scriptedRun{events: fixtureEvents()[:3], block: true}, cancelled: make(chan struct{})}
+}
+
+func (b *blockingRun) run(ctx context.Context, domain string, ids []string, emit func(checks.Event)) (*checks.Report, error) {
+	defer close(b.cancelled)
+	return b.scriptedRun.run(ctx, domain, ids, emit)
+}
+
+func TestQuitCancelsInFlightRun(t *testing.T) {
+	br := newBlockingRun()
+	m := New(context.Background(), testOptions(Options{Run: br.run, AutoStart: true}))
+	// Read the first batch of events (the run goroutine starts here).
+	var h *runHandle
+	for _, x := range m.runs {
+		h = x
+	}
+	next, _ := m.Update(listen(h)())
+	m = next.(Model)
+	if !m.Running() {
+		t.Fatal("no run in flight")
+	}
+	next, cmd := m.Update(keyMsg("q"))
+	m = next.(Model)
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("q does not quit")
+	}
+	select {
+	case <-br.cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("q did not cancel the run")
+	}
+	rep, err := m.finish()
+	if err != nil || rep == nil {
+		t.Fatalf("finish: %v %v", rep, err)
+	}
+	for _, r := range rep.Results {
+		if r.Status != checks.StatusError {
+			t.Fatalf("cancelled check %s has status %s", r.ID, r.Status)
+		}
+	}
+	if code := report.ExitCode(checks.SevFail, rep); code != report.ExitCouldNotRun {
+		t.Fatalf("exit code of a cancelled run = %d", code)
+	}
+}
+
+func TestFinishWithoutStartedRun(t *testing.T) {
+	// The program ended before the run's command ran: finish must not wait.
+	br := newBlockingRun()
+	m := New(context.Background(), testOptions(Options{Run: br.run, AutoStart: true}))
+	done := make(chan struct{})
+	go func() {
+		m.finish()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("finish waited for a run that never started")
+	}
+}
+
+func TestRerunAllSupersedes(t *testing.T) {
+	br := newBlockingRun()
+	m := New(context.Background(), testOptions(Options{Run: br.run, AutoStart: true}))
+	var first *runHandle
+	for _, x := range m.runs {
+		first = x
+	}
+	first.start()
+	next, _ := m.Update(keyMsg("R"))
+	m = next.(Model)
+	select {
+	case <-br.cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("R did not cancel the run in flight")
+	}
+	if len(m.runs) != 1 {
+		t.Fatalf("%d runs in flight after R", len(m.runs))
+	}
+	// Late events of the superseded run are ignored.
+	next, _ = m.Update(runMsg{gen: first.gen, evs: fixtureEvents()})
+	if next.(Model).byID["spf"].res != nil {
+		t.Fatal("an event of a superseded run was applied")
+	}
+	for _, h := range m.runs {
+		h.cancel()
+	}
+}
+
+func TestRunProgramQuitsAndCancels(t *testing.T) {
+	br := newBlockingRun()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	type out struct {
+		rep *checks.Report
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		rep, err := Run(context.Background(), testOptions(Options{Run: br.run, AutoStart: true}), tea.WithInput(pr), tea.WithOutput(io.Discard))
+		done <- out{rep, err}
+	}()
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if o.rep == nil || report.ExitCode(checks.SevFail, o.rep) != report.ExitCouldNotRun {
+			t.Fatalf("report of a run cancelled by q: %+v", o.rep)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after q")
+	}
+	select {
+	case <-br.cancelled:
+	default:
+		t.Fatal("Run returned while the run was still in flight")
+	}
+}
+
+func TestDemoPicker(t *testing.T) {
+	run := finishedRun()
+	run.calls = make(chan []string, 4)
+	var domains []string
+	rf := func(ctx context.Context, domain string, ids []string, emit func(checks.Event)) (*checks.Report, error) {
+		domains = append(domains, domain)
+		return run.run(ctx, domain, ids, emit)
+	}
+	o := testOptions(Options{Run: rf, Demo: []DemoDomain{{"good.example", "healthy"}, {"broken.example", "many problems"}}})
+	m := New(context.Background(), o)
+	if m.State() != "demo" || !strings.Contains(m.View(), "many problems") {
+		t.Fatalf("demo starts on the picker: %s\n%s", m.State(), m.View())
+	}
+	m = press(m, "j")
+	next, cmd := m.Update(keyMsg("enter"))
+	m = drive(t, next.(Model), cmd)
+	if m.State() != "dashboard" || m.domain != "broken.example" || len(domains) != 1 || domains[0] != "broken.example" {
+		t.Fatalf("picked: state %s domain %q runs %v", m.State(), m.domain, domains)
+	}
+	m = press(m, "esc")
+	if m.State() != "demo" {
+		t.Fatalf("esc from the dashboard returns to the picker: %s", m.State())
+	}
+}
+
+func TestMatrixTranscript(t *testing.T) {
+	m := finished(t, Options{})
+	m = press(m, "tab", "tab")
+	if m.State() != "matrix" || len(m.matrix.rows) != 3 {
+		t.Fatalf("matrix: state %s rows %d", m.State(), len(m.matrix.rows))
+	}
+	m = press(m, "enter")
+	if v := m.View(); m.State() != "transcript" || !strings.Contains(v, "S: 220 mx1.broken.example ESMTP") || !strings.Contains(v, "C: EHLO mxray.local") {
+		t.Fatalf("transcript:\n%s", v)
+	}
+	m = press(m, "esc", "j", "j", "enter")
+	if v := m.View(); !strings.Contains(v, "RCPT TO:<relay-test@mxray.invalid>") {
+		t.Fatalf("mx2's transcript comes from the finding's evidence:\n%s", v)
+	}
+	m = press(m, "esc")
+	if m.State() != "matrix" {
+		t.Fatalf("esc from a transcript: %s", m.State())
+	}
+}
+
+func TestSPFFold(t *testing.T) {
+	m := finished(t, Options{})
+	m = press(m, "tab")
+	if n := len(m.spf.visible()); n != 5 {
+		t.Fatalf("%d nodes visible", n)
+	}
+	m = press(m, "j", "enter")
+	if n := len(m.spf.visible()); n != 4 {
+		t.Fatalf("enter folds: %d nodes visible", n)
+	}
+	m = press(m, "enter", "left")
+	if n := len(m.spf.visible()); n != 4 || m.State() != "spf" {
+		t.Fatalf("← folds: %d nodes visible, state %s", n, m.State())
+	}
+	m = press(m, "left")
+	if m.State() != "dashboard" {
+		t.Fatalf("← on a folded node goes back: %s", m.State())
+	}
+}
+
+func TestTraceRedactsAuth(t *testing.T) {
+	for in, want := range map[string]string{
+		"AUTH PLAIN dXNlcgB1c2VyAHNlY3JldA==": "AUTH PLAIN ***",
+		"AUTH LOGIN":                          "AUTH LOGIN",
+		"dXNlcg==":                            "***",
+		"c2VjcmV0":                            "***",
+		"*":                                   "*",
+	} {
+		if got := redactAuth(in); got != want {
+			t.Errorf("redactAuth(%q) = %q, want %q", in, got, want)
+		}
+	}
+	m := New(context.Background(), testOptions(Options{}))
+	next, _ := m.Update(StepMsg{Step: fixtureSteps()[6]})
+	m = next.(Model)
+	m.trace.steps[0].Client = []string{"AUTH PLAIN dXNlcgB1c2VyAHNlY3JldA==", "c2VjcmV0"}
+	m.state = stateTrace
+	m = press(m, "enter")
+	if v := m.View(); strings.Contains(v, "c2VjcmV0") || strings.Contains(v, "dXNlcgB1") || !strings.Contains(v, "AUTH PLAIN ***") {
+		t.Fatalf("AUTH not redacted:\n%s", v)
+	}
+}
+
+func TestHostileTextIsEscaped(t *testing.T) {
+	m := New(context.Background(), testOptions(Options{}))
+	res := checks.Result{ID: "smtp", Status: checks.StatusFail, Findings: []checks.Finding{{
+		ID: "smtp.banner-rejected", Severity: checks.SevFail, Subject: "mx\x1b[2J", Message: "554 \x1b]0;pwned\x07 go away",
+		Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirServer, Text: "554 \x1b[31mred"}}},
+	}}}
+	next, _ := m.Update(EventMsg{Event: checks.Event{Kind: checks.EventFinished, CheckID: "smtp", Result: &res, At: t0}})
+	m = next.(Model)
+	m.dash.cursor = 7
+	m = press(m, "enter")
+	v := m.View()
+	if strings.ContainsAny(v, "\x1b\x07") {
+		t.Fatalf("control characters reached the screen: %q", v)
+	}
+	if !strings.Contains(v, `\x1b[2J`) {
+		t.Fatalf("escaped subject not shown:\n%s", v)
+	}
+}
+
+// TestLayoutFits: every screen fills the terminal exactly and no line is
+// wider than it, from 60×16 to 200×50; 80×24 included.
+func TestLayoutFits(t *testing.T) {
+	sizes := [][2]int{{80, 24}, {60, 16}, {100, 30}, {200, 50}, {40, 10}}
+	m := finished(t, Options{})
+	for _, s := range fixtureSteps() {
+		next, _ := m.Update(StepMsg{Step: s})
+		m = next.(Model)
+	}
+	next, _ := m.Update(TraceMsg{Trace: fixtureTrace()})
+	m = next.(Model)
+	screens := map[string]func(Model) Model{
+		"dashboard":  func(m Model) Model { return m },
+		"detail":     func(m Model) Model { m.dash.cursor = 2; return press(m, "enter") },
+		"all":        func(m Model) Model { return press(m, "/", "s", "enter") },
+		"spf":        func(m Model) Model { return press(m, "tab") },
+		"matrix":     func(m Model) Model { return press(m, "tab", "tab") },
+		"transcript": func(m Model) Model { return press(m, "tab", "tab", "enter") },
+		"trace":      func(m Model) Model { return press(m, "tab", "tab", "tab", "enter", "k", "enter") },
+		"help":       func(m Model) Model { return press(m, "?") },
+	}
+	for _, sz := range sizes {
+		for name, open := range screens {
+			next, _ := m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			mm := open(next.(Model))
+			w, h := mm.c.width, mm.c.height
+			v := mm.View()
+			lines := strings.Split(v, "\n")
+			if len(lines) != h {
+				t.Errorf("%s at %dx%d: %d lines, want %d", name, sz[0], sz[1], len(lines), h)
+			}
+			for i, l := range lines {
+				if lw := ansi.StringWidth(l); lw > w {
+					t.Errorf("%s at %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, lw, l)
+				}
+			}
+		}
+	}
+}
+
+func TestPlainTerminal(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	for _, tt := range []struct {
+		name           string
+		getenv         func(string) string
+		noColor, ascii bool
+	}{
+		{"utf-8", env("LANG", "en_US.UTF-8"), false, false},
+		{"utf8 spelling", env("LANG", "C.utf8"), false, false},
+		{"C locale", env("LANG", "C"), false, true},
+		{"no locale", env(), false, true},
+		{"LC_ALL wins", env("LANG", "en_US.UTF-8", "LC_ALL", "POSIX"), false, true},
+		{"LC_CTYPE", env("LC_CTYPE", "de_DE.UTF-8"), false, false},
+		{"NO_COLOR", env("LANG", "en_US.UTF-8", "NO_COLOR", "1"), true, false},
+	} {
+		nc, a := PlainTerminal(tt.getenv)
+		if nc != tt.noColor || a != tt.ascii {
+			t.Errorf("%s: noColor %v ascii %v, want %v %v", tt.name, nc, a, tt.noColor, tt.ascii)
+		}
+	}
+}
+
+// TestASCIIGlyphs: a non-UTF-8 terminal gets nothing but ASCII on every
+// screen.
+func TestASCIIGlyphs(t *testing.T) {
+	m := finished(t, Options{ASCII: true})
+	for _, s := range fixtureSteps() {
+		next, _ := m.Update(StepMsg{Step: s})
+		m = next.(Model)
+	}
+	next, _ := m.Update(TraceMsg{Trace: fixtureTrace()})
+	m = next.(Model)
+	for _, ks := range [][]string{nil, {"enter"}, {"tab"}, {"tab", "tab"}, {"tab", "tab", "tab", "enter"}, {"?"}} {
+		v := press(m, ks...).View()
+		for i, r := range v {
+			if r >= utf8.RuneSelf {
+				t.Fatalf("keys %v: non-ASCII %q at %d:\n%s", ks, r, i, v)
+			}
+		}
+	}
+	// The badges stay readable without colour.
+	if v := m.View(); !strings.Contains(v, "[FAIL]") || !strings.Contains(v, "[PASS]") || !strings.Contains(v, "[ERR ]") {
+		t.Fatalf("badges:\n%s", v)
+	}
+}
+
+func TestFirstFrameFast(t *testing.T) {
+	start := time.Now()
+	m := New(context.Background(), testOptions(Options{AutoStart: true, Run: newBlockingRun().run}))
+	_ = m.View()
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Fatalf("first frame after %s, want under 50ms", d)
+	}
+	m.finish()
+}
