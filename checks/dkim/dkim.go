@@ -215,9 +215,16 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 
 	found := 0
+	var failed []*Selector // discovered probes whose lookup failed
 	for i := range probes {
 		s := &probes[i]
 		if s.Source == "discovered" && data.Wildcard && strings.Join(s.Records, "\n") == wildRec {
+			continue
+		}
+		if s.Source == "discovered" && s.err != nil {
+			if len(s.queries) > 0 {
+				failed = append(failed, s)
+			}
 			continue
 		}
 		if s.Source == "flag" || s.Found || s.err != nil || (len(s.CNAME) > 0 && s.nx) {
@@ -228,9 +235,28 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 		report(out, domain, s)
 	}
+	if len(failed) > 0 {
+		// One finding for all failed guesses: a server that fails every
+		// name under _domainkey would otherwise produce dozens.
+		var names []string
+		var qs []dnsq.Query
+		for i, s := range failed {
+			names = append(names, s.Selector)
+			if i < 3 {
+				qs = append(qs, s.queries...)
+			}
+			data.Selectors = append(data.Selectors, *s)
+		}
+		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: "_domainkey." + domain, Evidence: checks.DNSEvidence(qs...),
+			Message: fmt.Sprintf("%d of %d selector probes failed (%s): %v", len(failed), len(data.Probed), listN(names, 8), failed[0].err)})
+	}
 	if found == 0 && len(explicit) == 0 && !revokedAll {
+		caveat := ""
+		if len(failed) > 0 {
+			caveat = fmt.Sprintf("; %d lookups failed, so a key may exist at one of those", len(failed))
+		}
 		out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
-			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s)", domain, len(data.Probed), listN(data.Probed, 12)),
+			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s)%s", domain, len(data.Probed), listN(data.Probed, 12), caveat),
 			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)})
 	}
 	sort.SliceStable(data.Selectors, func(i, j int) bool {

@@ -103,6 +103,25 @@ dkim._domainkey.g.example. TXT ` + rec("v=DKIM1; g=*; p="+key2048)},
 	{name: "dkim.wildcard", domain: "wild.example", want: []string{"dkim.wildcard", "dkim.none-found"}, status: checks.StatusWarn, zone: `
 _domainkey.wild.example. TXT "o=~"
 *._domainkey.wild.example. TXT ` + rec("v=DKIM1; p="+key2048)},
+	{name: "dkim.dns-error-probes", domain: "flaky.example", want: []string{"dkim.dns-error", "dkim.none-found"}, status: checks.StatusError,
+		zone: `
+_adsp._domainkey.flaky.example. TXT "dkim=unknown"`,
+		setup: func(w *mailtest.World) {
+			for _, s := range []string{"google", "selector1", "selector2", "default", "k1"} {
+				w.DNS.Script(s+"._domainkey.flaky.example.", dns.TypeTXT, mailtest.Refused)
+			}
+		},
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			n := 0
+			for _, f := range res.Findings {
+				if f.ID == "dkim.dns-error" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d dkim.dns-error findings, want 1 for all failed probes", n)
+			}
+		}},
 	{name: "dkim.dns-error", domain: "err.example", selectors: []string{"s1"}, want: []string{"dkim.dns-error"}, status: checks.StatusError, zone: `
 google._domainkey.err.example. TXT ` + rec("v=DKIM1; p="+key2048),
 		setup: func(w *mailtest.World) { w.DNS.Script("s1._domainkey.err.example.", dns.TypeTXT, mailtest.ServFail) }},
