@@ -306,7 +306,7 @@ func (d detailModel) statusView() string {
 		s = fmt.Sprintf("%d of %d findings match %q", d.shown, d.total, d.filter)
 	}
 	if d.vp.TotalLineCount() > d.vp.Height {
-		s += fmt.Sprintf("%s%3.0f%%", d.c.g.Dot, d.vp.ScrollPercent()*100)
+		s += fmt.Sprintf("%s%.0f%%", d.c.g.Dot, d.vp.ScrollPercent()*100)
 	}
 	return st.Faint.Render(s)
 }

@@ -160,7 +160,10 @@ func New(ctx context.Context, opts Options) Model {
 	m.dash = dashboardModel{c: c}
 	m.picker = pickerModel{c: c}
 	m.setSize(c.width, c.height)
-	if opts.AutoStart && m.state == stateDashboard {
+	switch {
+	case opts.AutoSend && opts.Send != nil && opts.Domain != "":
+		m.initCmd = m.prepareSend()
+	case opts.AutoStart && m.state == stateDashboard:
 		m.initCmd = m.startRun(nil)
 	}
 	return m
@@ -343,7 +346,7 @@ func (m Model) finish() (*checks.Report, error) {
 		m.applyDone(runDoneMsg{gen: g, rep: h.rep, err: h.err})
 	}
 	if m.sendH != nil {
-		m.sendH.cancel()
+		m.sendH.wait()
 	}
 	return m.Report(), m.err
 }
@@ -716,7 +719,9 @@ func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case stateTrace:
 		switch {
 		case key.Matches(msg, k.Back) && (msg.Type == tea.KeyEsc || !m.trace.collapseSelected()):
-			m.state = stateDashboard
+			if !m.opts.AutoSend {
+				m.state = stateDashboard
+			}
 		case key.Matches(msg, k.Send):
 			return m.startSend()
 		default:
@@ -743,7 +748,7 @@ func (m Model) nextTab(reverse bool) state {
 	}
 	avail := []state{}
 	for _, s := range tabs {
-		if s == stateTrace && m.opts.Send == nil && len(m.trace.steps) == 0 {
+		if !m.tabShown(s) {
 			continue
 		}
 		avail = append(avail, s)
@@ -760,6 +765,19 @@ func (m Model) nextTab(reverse bool) state {
 		i = (i + 1) % len(avail)
 	}
 	return avail[i]
+}
+
+// tabShown reports whether a top-level pane is offered: the trace only
+// when a send can happen or has happened; nothing but the trace for a
+// send-only run.
+func (m Model) tabShown(s state) bool {
+	if m.opts.AutoSend {
+		return s == stateTrace
+	}
+	if s == stateTrace {
+		return m.opts.Send != nil || len(m.trace.steps) > 0
+	}
+	return true
 }
 
 func (m Model) selected() *checkRow {
@@ -831,8 +849,17 @@ type sendHandle struct {
 	cancel context.CancelFunc
 	ch     chan send.Step
 	once   sync.Once
-	trace  *send.Trace
+	done   chan struct{}
+	trace  *send.Trace // set before ch is closed
 	err    error
+}
+
+// wait cancels the send and waits for it to return (or marks it done when
+// it never started).
+func (h *sendHandle) wait() {
+	h.cancel()
+	h.once.Do(func() { close(h.done) })
+	<-h.done
 }
 
 type sendStepMsg struct {
@@ -849,6 +876,7 @@ type sendDoneMsg struct {
 func (h *sendHandle) start() {
 	h.once.Do(func() {
 		go func() {
+			defer close(h.done)
 			tr, err := h.send(h.ctx, h.domain, func(s send.Step) {
 				select {
 				case h.ch <- s:
@@ -884,14 +912,37 @@ func listenSend(h *sendHandle) tea.Cmd {
 }
 
 func (m Model) startSend() (tea.Model, tea.Cmd) {
+	cmd := m.prepareSend()
+	return m, cmd
+}
+
+// prepareSend creates the send's handle and switches to the trace pane; the
+// returned command starts it.
+func (m *Model) prepareSend() tea.Cmd {
 	if m.opts.Send == nil || m.domain == "" || m.sendH != nil {
-		return m, nil
+		return nil
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	h := &sendHandle{domain: m.domain, send: m.opts.Send, ctx: ctx, cancel: cancel, ch: make(chan send.Step, 64)}
+	h := &sendHandle{domain: m.domain, send: m.opts.Send, ctx: ctx, cancel: cancel, ch: make(chan send.Step, 64), done: make(chan struct{})}
 	m.sendH = h
 	m.trace.reset()
 	m.trace.running = true
 	m.state = stateTrace
-	return m, tea.Batch(listenSend(h), m.startTicking())
+	m.back = stateDashboard
+	return tea.Batch(listenSend(h), m.startTicking())
+}
+
+// Trace returns the send trace shown (nil before a send ended).
+func (m Model) Trace() *send.Trace { return m.trace.result }
+
+// finishSend cancels and waits for a send in flight and returns the final
+// trace.
+func (m Model) finishSend() (*send.Trace, error) {
+	if h := m.sendH; h != nil {
+		h.wait()
+		if h.trace != nil || h.err != nil {
+			return h.trace, h.err
+		}
+	}
+	return m.trace.result, m.trace.err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/send"
 	"github.com/mxray/mxray/report"
 )
 
@@ -574,4 +575,56 @@ func TestFirstFrameFast(t *testing.T) {
 		t.Fatalf("first frame after %s, want under 50ms", d)
 	}
 	m.finish()
+}
+
+// fakeSend replays the fixture steps.
+func fakeSend(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error) {
+	for _, s := range fixtureSteps() {
+		if ctx.Err() != nil {
+			break
+		}
+		onStep(s)
+	}
+	return fixtureTrace(), nil
+}
+
+func TestSendFromDashboard(t *testing.T) {
+	m := finished(t, Options{Send: fakeSend})
+	next, cmd := m.Update(keyMsg("s"))
+	m = next.(Model)
+	if m.State() != "trace" || !m.trace.running {
+		t.Fatalf("s: state %s running %v", m.State(), m.trace.running)
+	}
+	m = drive(t, m, cmd)
+	if m.trace.running || m.Trace() == nil || len(m.trace.steps) != len(fixtureSteps()) {
+		t.Fatalf("after the send: running %v steps %d trace %v", m.trace.running, len(m.trace.steps), m.Trace())
+	}
+	if v := m.View(); !strings.Contains(v, "delivered queue id 4XyZ12") || !strings.Contains(v, "end-of-data") {
+		t.Fatalf("trace view:\n%s", v)
+	}
+}
+
+func TestRunSend(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	type out struct {
+		tr  *send.Trace
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		tr, err := RunSend(context.Background(), testOptions(Options{Domain: "good.example", Send: fakeSend}), tea.WithInput(pr), tea.WithOutput(io.Discard))
+		done <- out{tr, err}
+	}()
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case o := <-done:
+		if o.err != nil || o.tr == nil || o.tr.Result != send.ResultDelivered {
+			t.Fatalf("RunSend: %+v %v", o.tr, o.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunSend did not return after q")
+	}
 }

@@ -71,6 +71,8 @@ type Options struct {
 	Static bool
 	// AutoStart starts a run of every check at Init (check command).
 	AutoStart bool
+	// AutoSend starts on the trace pane and sends at Init (send command).
+	AutoSend bool
 }
 
 // EventMsg feeds one runner event to the model, for callers that run the
@@ -115,4 +117,26 @@ func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*che
 		return nil, runErr
 	}
 	return rep, nil
+}
+
+// RunSend runs the UI on the send trace: it sends at once through opts.Send
+// to opts.Domain, shows each step as it finishes, and returns the final
+// trace when the user quits (cancelling a send still in flight).
+func RunSend(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*send.Trace, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts.AutoSend = true
+	m := New(ctx, opts)
+	progOpts = append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, progOpts...)
+	final, err := tea.NewProgram(m, progOpts...).Run()
+	fm, ok := final.(Model)
+	if !ok {
+		fm = m
+	}
+	cancel()
+	tr, sendErr := fm.finishSend()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return tr, err
+	}
+	return tr, sendErr
 }

@@ -147,7 +147,7 @@ func (m Model) tabsView() string {
 	names := map[state]string{stateDashboard: "Checks", stateSPF: "SPF tree", stateMatrix: "MX matrix", stateTrace: "Send trace"}
 	var parts []string
 	for _, s := range tabs {
-		if s == stateTrace && m.opts.Send == nil && len(m.trace.steps) == 0 {
+		if !m.tabShown(s) {
 			continue
 		}
 		if s == active {
@@ -221,7 +221,7 @@ func (m Model) hintView() string {
 	case stateDemo:
 		bs = []key.Binding{k.Up, k.Open, k.Help, k.Quit}
 	case stateDashboard:
-		bs = []key.Binding{k.Up, k.Open, withHelp(k.Tab, "tab", "panes"), withHelp(k.Rerun, "r/R", "re-run"), k.Filter}
+		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "why & fix"), withHelp(k.Tab, "tab", "panes"), withHelp(k.Rerun, "r/R", "re-run"), k.Filter}
 		if m.opts.Send != nil {
 			bs = append(bs, k.Send)
 		}
@@ -233,7 +233,11 @@ func (m Model) hintView() string {
 		if m.detail.filtering() {
 			bs = []key.Binding{withHelp(k.Open, "enter", "apply"), withHelp(k.Back, "esc", "clear")}
 		} else {
-			bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), k.PageDown, k.Filter, k.Rerun, k.Back, k.Help, k.Quit}
+			bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), k.PageDown, k.Filter}
+			if m.detail.checkID != "" {
+				bs = append(bs, k.Rerun)
+			}
+			bs = append(bs, k.Back, k.Help, k.Quit)
 		}
 	case stateSPF:
 		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "fold"), withHelp(k.Back, "esc", "back"), withHelp(k.Tab, "tab", "panes"), k.Help, k.Quit}

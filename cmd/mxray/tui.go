@@ -136,3 +136,20 @@ func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World,
 	}
 	return report.ExitOK, nil
 }
+
+// sendTUI runs one send in the terminal UI (`mxray send` on a terminal):
+// the steps appear as they finish, and the final trace is returned when the
+// user quits; the caller maps trace.Result to the exit code exactly as
+// without the UI. title is what the header names (the server or the
+// recipient's domain).
+func (a *app) sendTUI(ctx context.Context, noColor bool, title string, env *checks.Env, o send.Options) (*send.Trace, error) {
+	f := &checkFlags{noColor: noColor}
+	opts := a.tuiBase(f, nil)
+	opts.Checks = nil
+	opts.Domain = title
+	opts.Send = func(ctx context.Context, _ string, onStep send.StepFunc) (*send.Trace, error) {
+		o.OnStep = onStep
+		return send.Send(ctx, env, o), nil
+	}
+	return tui.RunSend(ctx, opts, tea.WithInput(a.stdin), tea.WithOutput(a.stdout))
+}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/send"
 	"github.com/mxray/mxray/report"
 )
 
@@ -39,7 +41,7 @@ func waitOutput(t *testing.T, out interface{ String() string }, text string, d t
 	deadline := time.Now().Add(d)
 	for !strings.Contains(out.String(), text) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q on the screen after %s; last output:\n%s", text, d, tail(out.String(), 2000))
+			t.Fatalf("no %q on the screen after %s; last output:\n%q", text, d, tail(out.String(), 3000))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -199,5 +201,48 @@ func TestDemoTUIInTerminal(t *testing.T) {
 			t.Fatalf("mxray demo did not exit on q:\n%s", screen())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSendTUI: the send helper shows a trace and returns it after q.
+func TestSendTUI(t *testing.T) {
+	w := demoWorld(t)
+	env, err := w.Env(checks.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.DNS.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	a := newApp(pr, out, io.Discard)
+	a.getenv = func(string) string { return "" }
+	type res struct {
+		tr  *send.Trace
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		tr, err := a.sendTUI(context.Background(), true, "good.example", env, send.Options{From: "demo@mxray.example", To: []string{"postmaster@good.example"}})
+		done <- res{tr, err}
+	}()
+	waitOutput(t, out, "Send trace", 10*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "delivered") && !strings.Contains(out.String(), "could-not-connect") && !strings.Contains(out.String(), "rejected") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no send result on the screen:\n%q", tail(out.String(), 3000))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil || r.tr == nil || r.tr.Result == "" || len(r.tr.Steps) == 0 {
+			t.Fatalf("sendTUI: %+v %v", r.tr, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sendTUI did not return after q")
 	}
 }
