@@ -82,16 +82,50 @@ func (a *Answer) Records() []dns.RR {
 	return out
 }
 
-// TXT returns the TXT records, each as its list of character-strings.
+// TXT returns the TXT records, each as its list of character-strings with
+// their real bytes: the presentation-format escapes that miekg/dns keeps in
+// TXT data (\" \\ \DDD) are decoded here, once, so parsers never see them.
 func (a *Answer) TXT() [][]string {
 	var out [][]string
 	for _, rr := range a.Records() {
 		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, t.Txt)
+			strs := make([]string, len(t.Txt))
+			for i, s := range t.Txt {
+				strs[i] = unescape(s)
+			}
+			out = append(out, strs)
 		}
 	}
 	return out
 }
+
+// unescape decodes RFC 1035 §5.1 presentation escapes: \DDD (a decimal
+// byte) and \X (the character X).
+func unescape(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b = append(b, c)
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			if n := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); n <= 255 {
+				b = append(b, byte(n))
+				i += 3
+				continue
+			}
+		}
+		b = append(b, s[i+1])
+		i++
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Addrs returns the addresses of A or AAAA records.
 func (a *Answer) Addrs() []netip.Addr {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -352,5 +353,21 @@ func TestOddNames(t *testing.T) {
 		if !ans.NXDomain() {
 			t.Errorf("%q: want NXDOMAIN", name)
 		}
+	}
+}
+
+// TestTXTRealBytes: TXT strings come back with their real bytes, not in
+// miekg/dns presentation form.
+func TestTXTRealBytes(t *testing.T) {
+	w := mailtest.New(t, `t.example. TXT "a\"b" "c\\d" "caf\195\169" "nul\000;"`+"\n")
+	c := newClient(t, w, time.Second)
+	ans, err := c.Lookup(context.Background(), "t.example", dns.TypeTXT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ans.TXT()
+	want := []string{`a"b`, `c\d`, "café", "nul\x00;"}
+	if len(got) != 1 || !slices.Equal(got[0], want) {
+		t.Fatalf("TXT = %q, want %q", got, want)
 	}
 }

@@ -237,37 +237,9 @@ func SelectRecord(txts [][]string) (string, int) {
 	return rec, n
 }
 
-// JoinTXT concatenates a TXT record's character-strings, decoding the
-// presentation-format escapes (\" \\ \DDD) that the DNS library applies.
-func JoinTXT(strs []string) string {
-	escaped := false
-	for _, s := range strs {
-		if strings.IndexByte(s, '\\') >= 0 {
-			escaped = true
-		}
-	}
-	if !escaped {
-		return strings.Join(strs, "")
-	}
-	var b []byte
-	for _, s := range strs {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c != '\\' || i+1 >= len(s) {
-				b = append(b, c)
-				continue
-			}
-			if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-				b = append(b, byte(int(s[i+1]-'0')*100+int(s[i+2]-'0')*10+int(s[i+3]-'0')))
-				i += 3
-				continue
-			}
-			b = append(b, s[i+1])
-			i++
-		}
-	}
-	return string(b)
-}
+// JoinTXT concatenates a TXT record's character-strings (RFC 7208 §3.3).
+// They hold real bytes: dnsq.Answer.TXT decodes presentation escapes.
+func JoinTXT(strs []string) string { return strings.Join(strs, "") }
 
 // checkHost is check_host() for one domain; depth is the include/redirect
 // nesting, via the term that led here.

@@ -245,42 +245,7 @@ func Sanitize(s string) string {
 }
 
 // Join concatenates the character-strings of one TXT record (RFC 7208 §3.3,
-// RFC 6376 §3.6.2.2: the strings of one record are joined without spaces),
-// undoing the presentation-format escapes (\DDD, \X) that
-// github.com/miekg/dns keeps in TXT strings, so parsers see the real bytes.
-func Join(chunks []string) string {
-	var b strings.Builder
-	for _, c := range chunks {
-		b.WriteString(Unescape(c))
-	}
-	return b.String()
-}
-
-// Unescape undoes RFC 1035 §5.1 presentation escapes: \DDD (a decimal byte)
-// and \X (the character X).
-func Unescape(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b = append(b, c)
-			continue
-		}
-		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-			n := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
-			if n <= 255 {
-				b = append(b, byte(n))
-				i += 3
-				continue
-			}
-		}
-		b = append(b, s[i+1])
-		i++
-	}
-	return string(b)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+// RFC 6376 §3.6.2.2: the strings of one record are joined without spaces).
+// The strings hold real bytes: dnsq.Answer.TXT decodes the DNS library's
+// presentation escapes.
+func Join(chunks []string) string { return strings.Join(chunks, "") }
