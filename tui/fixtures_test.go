@@ -122,6 +122,10 @@ func fixtureResults() []checks.Result {
 		checks.Finding{ID: "tls.cert-expiring", Severity: checks.SevWarn, Subject: "mx1.broken.example [192.0.2.10]", Message: "The certificate expires in 6 days"},
 		checks.Finding{ID: "tls.starttls-missing", Severity: checks.SevFail, Subject: "mx2.broken.example [192.0.2.11]", Message: "The server does not offer STARTTLS"},
 	)
+	tls.Data = map[string]any{"hosts": []any{
+		map[string]any{"name": "mx1.broken.example", "dane": "none"},
+		map[string]any{"name": "mx2.broken.example", "dane": "none"},
+	}}
 	dnsbl := res("dnsbl", checks.StatusFail, 25, 88,
 		checks.Finding{ID: "dnsbl.listed", Severity: checks.SevFail, Subject: "192.0.2.11", Message: "192.0.2.11 is listed on Example Block List"})
 	dnsbl.Data = map[string]any{"addresses": []any{

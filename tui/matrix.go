@@ -34,7 +34,7 @@ var colCheck = [numCols]string{"smtp", "smtp", "smtp", "tls", "tls", "tls", "mta
 var colFindings = [numCols][]string{
 	{"smtp.connect-", "smtp.port25-"},
 	{"smtp.banner-", "smtp.slow-banner", "smtp.greylisted"},
-	{"smtp.ehlo-", "smtp.null-sender", "smtp.postmaster", "smtp.open-relay", "smtp.vrfy"},
+	{"smtp.ehlo-"},
 	{"tls.starttls-", "tls.handshake-", "tls.old-protocol"},
 	{"tls.cert-", "tls.weak-key"},
 	{"tls.dane-"},
@@ -158,6 +158,25 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 			}
 		})
 	}
+	// DANE not published for a host ("dane": "none" in the tls data):
+	// nothing to check, which is not a pass.
+	if r := byID["tls"]; r != nil {
+		if d, ok := r.data.(map[string]any); ok {
+			hosts, _ := d["hosts"].([]any)
+			for _, h := range hosts {
+				hm, _ := h.(map[string]any)
+				if hm == nil || firstStr(hm, "dane") != "none" {
+					continue
+				}
+				name := firstStr(hm, "name", "host")
+				for _, row := range rows {
+					if row.host == name {
+						row.cells[colDANE].info = true
+					}
+				}
+			}
+		}
+	}
 	// Blocklist status per address.
 	if r := byID["dnsbl"]; r != nil {
 		if d, ok := r.data.(map[string]any); ok {
@@ -199,27 +218,42 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 			// A column passes by default only when the stages before it
 			// did: a server that refused the connection was never asked
 			// for STARTTLS.
-			if !c.set && !(col == colMTASTS || col == colBL) {
-				if (colCheck[col] == "smtp" && row.staged) || blockedBefore(row, col) {
-					continue
-				}
-			}
-			c.set = true
+			byDefault := c.set || col == colMTASTS || col == colBL ||
+				!((colCheck[col] == "smtp" && row.staged) || blockedBefore(row, col))
 			for _, f := range cr.findings {
 				if !hasPrefix(f.ID, colFindings[col]) || !aboutRow(f.Subject, row, col == colMTASTS) {
 					continue
 				}
+				c.set = true
 				if f.Severity != checks.SevInfo {
 					c.sev = worse(c.sev, f.Severity)
+					c.info = false
 				} else if col == colMTASTS {
 					c.info = true // e.g. no policy published
 				}
-				if len(row.lines) == 0 && f.Evidence != nil && len(f.Evidence.SMTP) > 0 {
-					row.lines = f.Evidence.SMTP
-				}
+			}
+			if byDefault {
+				c.set = true
+			} else if !c.set {
+				continue
 			}
 			if cr.res.Err != "" && c.sev == "" {
 				c.sev = checks.SevError
+			}
+		}
+	}
+	// Without a transcript in the data, the SMTP lines of a finding about
+	// the server stand in.
+	for _, id := range []string{"smtp", "tls"} {
+		cr := byID[id]
+		if cr == nil {
+			continue
+		}
+		for _, row := range rows {
+			for _, f := range cr.findings {
+				if len(row.lines) == 0 && row.addr != "" && f.Evidence != nil && len(f.Evidence.SMTP) > 0 && aboutRow(f.Subject, row, false) {
+					row.lines = f.Evidence.SMTP
+				}
 			}
 		}
 	}
@@ -339,7 +373,9 @@ func readStages(row *matrixRow, obj map[string]any, tlsOnly bool) {
 			c.ms, c.hasM = ms, true
 		}
 		if firstStr(sm, "error") != "" {
-			c.sev = worse(c.sev, checks.SevFail)
+			// A stage that broke is "could not test" unless a finding
+			// of the check says the server is wrong (e.g. refused).
+			c.sev = worse(c.sev, checks.SevError)
 		} else if rep, ok := sm["reply"].(map[string]any); ok {
 			if code, ok := rep["code"].(float64); ok && code >= 400 {
 				c.sev = worse(c.sev, checks.SevFail)

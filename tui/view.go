@@ -221,14 +221,14 @@ func (m Model) hintView() string {
 	case stateDemo:
 		bs = []key.Binding{k.Up, k.Open, k.Help, k.Quit}
 	case stateDashboard:
-		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "why & fix"), withHelp(k.Tab, "tab", "panes"), withHelp(k.Rerun, "r/R", "re-run"), k.Filter}
+		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "why & fix"), withHelp(k.Tab, "tab", "panes")}
 		if m.opts.Send != nil {
 			bs = append(bs, k.Send)
 		}
 		if len(m.opts.Demo) > 0 {
 			bs = append(bs, withHelp(k.Back, "esc", "domains"))
 		}
-		bs = append(bs, k.Help, k.Quit)
+		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter, k.Help, k.Quit)
 	case stateDetail:
 		if m.detail.filtering() {
 			bs = []key.Binding{withHelp(k.Open, "enter", "apply"), withHelp(k.Back, "esc", "clear")}
