@@ -13,6 +13,15 @@ type dashboardModel struct {
 	c      *common
 	cursor int
 	offset int
+	cache  map[*checkRow]cachedLine // rendered rows of finished checks
+}
+
+// cachedLine is a rendered dashboard row and what it depends on.
+type cachedLine struct {
+	ver      int
+	width    int
+	selected bool
+	line     string
 }
 
 func (d *dashboardModel) move(delta, n int) {
@@ -61,6 +70,13 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 	}
 	for i := d.offset; i < len(rows) && i < d.offset+visible; i++ {
 		r := rows[i]
+		if c, ok := d.cache[r]; ok && !r.running && c.ver == r.ver && c.width == w && c.selected == (i == d.cursor) {
+			b.WriteString(c.line)
+			if i+1 < len(rows) && i+1 < d.offset+visible {
+				b.WriteByte('\n')
+			}
+			continue
+		}
 		cur := "  "
 		if i == d.cursor {
 			cur = g.Cursor + " "
@@ -77,12 +93,14 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 			status = st.Info.Render(frameGlyph + " run")
 		case r.running:
 			status = st.Faint.Render("  wait")
+		case r.status != "":
+			status = statusStyle(st, r.status).Render(badgeOf(r.status))
 		default:
 			status = st.Faint.Render("   " + g.None)
 		}
 		dur := ""
 		switch {
-		case r.res != nil && !r.running:
+		case r.res != nil && !r.running && r.status != checks.StatusSkip:
 			dur = fmtDur(r.dur)
 		case r.running && !r.started.IsZero() && now.After(r.started):
 			dur = fmtDur(now.Sub(r.started))
@@ -91,6 +109,9 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 			pad(status, colStatus, "") + " " + padLeft(dur, colTime) + "  " + d.counts(r)
 		if i == d.cursor {
 			line = st.Selected.Render(line)
+		}
+		if !r.running && d.cache != nil {
+			d.cache[r] = cachedLine{ver: r.ver, width: w, selected: i == d.cursor, line: line}
 		}
 		b.WriteString(line)
 		if i+1 < len(rows) && i+1 < d.offset+visible {

@@ -75,6 +75,7 @@ type checkRow struct {
 	res      *checks.Result
 	data     any // the result's Data as generic JSON (maps, slices, numbers)
 	gen      int // the run that owns the row
+	ver      int // bumped on every change, for the dashboard's line cache
 }
 
 // Model is the root model.
@@ -157,7 +158,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.trace = traceModel{c: c, expanded: map[int]bool{}}
 	m.spf = spfModel{c: c, collapsed: map[string]bool{}}
 	m.matrix = matrixModel{c: c}
-	m.dash = dashboardModel{c: c}
+	m.dash = dashboardModel{c: c, cache: map[*checkRow]cachedLine{}}
 	m.picker = pickerModel{c: c}
 	m.setSize(c.width, c.height)
 	switch {
@@ -328,6 +329,7 @@ func (m *Model) startRun(ids []string) tea.Cmd {
 
 func (r *checkRow) reset(gen int) {
 	r.gen = gen
+	r.ver++
 	r.status, r.running, r.res, r.data, r.findings, r.dur = "", true, nil, nil, nil, 0
 	r.started = time.Time{}
 }
@@ -363,6 +365,7 @@ func (m *Model) applyEvent(gen int, e checks.Event) {
 	if e.At.After(m.now) {
 		m.now = e.At
 	}
+	r.ver++
 	switch e.Kind {
 	case checks.EventStarted:
 		r.running, r.started, r.status = true, e.At, ""
@@ -385,6 +388,7 @@ func (m *Model) setResult(r *checkRow, res *checks.Result) {
 	cp.Findings = append([]checks.Finding(nil), res.Findings...)
 	checks.SortFindings(cp.Findings)
 	r.res, r.running, r.status, r.dur = &cp, false, cp.Status, cp.Duration
+	r.ver++
 	if r.info.Title == r.info.ID && cp.Title != "" {
 		r.info.Title = cp.Title
 	}
@@ -427,6 +431,7 @@ func (m *Model) applyDone(msg runDoneMsg) {
 			if r.gen == msg.gen && r.running {
 				r.running = false
 				r.status = checks.StatusError
+				r.ver++
 			}
 		}
 		return
