@@ -517,6 +517,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
+		m.refreshDetail() // re-wrap at the new width
 		return m, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, m.c.keys.ForceQuit) {

@@ -9,7 +9,9 @@ import (
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/send"
@@ -626,5 +628,41 @@ func TestRunSend(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("RunSend did not return after q")
+	}
+}
+
+// TestResizeRewraps: the detail pane re-wraps its text at the new width.
+func TestResizeRewraps(t *testing.T) {
+	m := finished(t, Options{})
+	m.dash.cursor = 2
+	m = press(m, "enter")
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 50, Height: 30})
+	m = next.(Model)
+	v := m.View()
+	for i, l := range strings.Split(v, "\n") {
+		if w := ansi.StringWidth(l); w > 50 {
+			t.Fatalf("line %d is %d wide after the resize: %q", i, w, l)
+		}
+	}
+	if !strings.Contains(v, "why  Receivers stop after 10 DNS lookups and") || strings.Contains(v, "…") {
+		t.Fatalf("detail not re-wrapped:\n%s", v)
+	}
+}
+
+// TestNoColor: NO_COLOR drops every colour but keeps the layout.
+func TestNoColor(t *testing.T) {
+	for _, noColor := range []bool{false, true} {
+		r := lipgloss.NewRenderer(io.Discard)
+		r.SetColorProfile(termenv.TrueColor)
+		m := New(context.Background(), testOptions(Options{Renderer: r, NoColor: noColor}))
+		next, _ := m.Update(ReportMsg{Report: fixtureReport()})
+		v := next.(Model).View()
+		hasColour := strings.Contains(v, "\x1b[38;")
+		if hasColour == noColor {
+			t.Fatalf("NoColor=%v: colour codes present %v\n%q", noColor, hasColour, v)
+		}
+		if !strings.Contains(v, "[FAIL]") {
+			t.Fatalf("NoColor=%v: badges missing", noColor)
+		}
 	}
 }

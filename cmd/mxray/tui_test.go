@@ -69,7 +69,14 @@ func runTUIApp(t *testing.T, args ...string) (int, string) {
 	a.isTTY = func(io.Writer) bool { return true }
 	a.dialer = w.Dialer
 	done := make(chan int, 1)
+	start := time.Now()
 	go func() { done <- a.run(context.Background(), args) }()
+	waitOutput(t, out, "mxray", 5*time.Second)
+	first := time.Since(start)
+	t.Logf("first frame %s after the command started", first.Round(100*time.Microsecond))
+	if first > 500*time.Millisecond { // the goal is 50ms; generous for -race on a busy CI machine
+		t.Errorf("first frame after %s", first)
+	}
 	waitOutput(t, out, "DNS queries", 20*time.Second) // the summary of a finished run
 	if _, err := pw.Write([]byte("q")); err != nil {
 		t.Fatal(err)
