@@ -644,7 +644,7 @@ func TestResizeRewraps(t *testing.T) {
 			t.Fatalf("line %d is %d wide after the resize: %q", i, w, l)
 		}
 	}
-	if !strings.Contains(v, "why  Receivers stop after 10 DNS lookups and") || strings.Contains(v, "…") {
+	if !strings.Contains(v, "why  Receivers stop after 10 DNS lookups and\n") {
 		t.Fatalf("detail not re-wrapped:\n%s", v)
 	}
 }
