@@ -483,7 +483,15 @@ func toReply(r *smtpwire.Reply) *Reply {
 	if r == nil {
 		return nil
 	}
-	return &Reply{Code: r.Code, Enhanced: r.Enhanced, Text: strings.TrimSpace(r.Text())}
+	lines := make([]string, len(r.Lines))
+	for i, l := range r.Lines {
+		// Servers repeat the enhanced code on every line of a reply.
+		if i > 0 && r.Enhanced != "" {
+			l = strings.TrimPrefix(l, r.Enhanced+" ")
+		}
+		lines[i] = strings.TrimSpace(l)
+	}
+	return &Reply{Code: r.Code, Enhanced: r.Enhanced, Text: strings.TrimSpace(strings.Join(lines, " "))}
 }
 
 // lastReply parses the last reply among server lines.

@@ -93,21 +93,26 @@ func matchWords(words []string, lt string) bool {
 }
 
 var queueIDPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)queued as ([A-Za-z0-9._-]+)`),   // Postfix, go-smtp based servers
-	regexp.MustCompile(`(?i)\bid=([A-Za-z0-9._-]+)`),        // Exim: "OK id=1abc-000123-AB"
-	regexp.MustCompile(`(?i)^OK\s+\d+\s+(\S+)\s+-\s+gsmtp`), // Gmail: "OK  1700000000 a1b2c3.5 - gsmtp"
-	regexp.MustCompile(`(?i)queued mail for delivery.*?<([^>]+)>`),
-	regexp.MustCompile(`(?i)(?:message|mail) (?:accepted|queued)[^<\[]*[<\[]([^>\]]+)[>\]]`),
+	regexp.MustCompile(`(?i)queued as ([A-Za-z0-9._-]+)`),                                    // Postfix, go-smtp based servers
+	regexp.MustCompile(`(?i)\bid=([A-Za-z0-9._-]+)`),                                         // Exim: "OK id=1abc-000123-AB"
+	regexp.MustCompile(`(?i)^OK\s+\d+\s+(\S+)\s+-\s+gsmtp`),                                  // Gmail: "OK  1700000000 a1b2c3.5 - gsmtp"
+	regexp.MustCompile(`(?i)\[InternalId=(\d+)`),                                             // Exchange, Microsoft 365
+	regexp.MustCompile(`(?i)^([A-Za-z0-9]{8,}) Message accepted for delivery`),               // Sendmail
+	regexp.MustCompile(`(?i)(?:message|mail) (?:accepted|queued)[^<\[]*[<\[]([^>\]]+)[>\]]`), // "Message accepted <id>"
 	regexp.MustCompile(`(?i)\bqueued?(?: id)?:?\s+([A-Za-z0-9][A-Za-z0-9._-]{5,})`),
+	regexp.MustCompile(`(?i)^ok\s+([0-9a-z][0-9a-z._-]{9,})$`), // Amazon SES and others: "Ok 0100018b..."
 }
 
+// enhancedPrefix is an RFC 3463 code at the start of a reply's text.
+var enhancedPrefix = regexp.MustCompile(`^[245]\.\d{1,3}\.\d{1,3}\s+`)
+
 // QueueID extracts the queue id from the text of the reply to the end of
-// DATA, or "".
+// DATA ("2.0.0 Ok: queued as 4F3A2B1C"), or "".
 func QueueID(text string) string {
-	text = strings.TrimSpace(text)
+	text = enhancedPrefix.ReplaceAllString(strings.TrimSpace(text), "")
 	for _, re := range queueIDPatterns {
 		if m := re.FindStringSubmatch(text); m != nil {
-			return strings.TrimRight(m[1], ".")
+			return strings.TrimRight(m[1], ".,;")
 		}
 	}
 	return ""
