@@ -35,6 +35,7 @@ var setups = []func(w *mailtest.World) error{
 	signZones,
 	serveBlocklists,
 	servePolicies,
+	serveSubmission,
 }
 
 // Zones returns the demo world's zone text, all files concatenated in name
