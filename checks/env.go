@@ -14,6 +14,10 @@ import (
 	"github.com/mxray/mxray/checks/dnsq"
 )
 
+// ErrNoAddress is returned (wrapped) by ResolveHost for a host that exists
+// but has neither A nor AAAA records.
+var ErrNoAddress = errors.New("has no A or AAAA record")
+
 // ResolveHost returns the IPv4 and IPv6 addresses of host through the run's
 // DNS client (both lookups concurrently). An IP literal is returned as is.
 func ResolveHost(ctx context.Context, c *dnsq.Client, host string) ([]netip.Addr, error) {
@@ -45,7 +49,7 @@ func ResolveHost(ctx context.Context, c *dnsq.Client, host string) ([]netip.Addr
 		return nil, errors.Join(errs...)
 	}
 	if len(addrs) == 0 {
-		return nil, fmt.Errorf("%s has no A or AAAA record", host)
+		return nil, fmt.Errorf("%s %w", host, ErrNoAddress)
 	}
 	return addrs, nil
 }

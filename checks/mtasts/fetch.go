@@ -148,7 +148,7 @@ func classify(ctx context.Context, err error) string {
 
 func isResolveError(err error) bool {
 	var le *dnsq.LookupError
-	return errors.As(err, &le) || strings.Contains(err.Error(), "has no A or AAAA record")
+	return errors.As(err, &le) || errors.Is(err, checks.ErrNoAddress)
 }
 
 // describe explains a client error without volatile details (clock times,
