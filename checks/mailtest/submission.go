@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,9 @@ type SubmissionOptions struct {
 	// RejectRcpt answers RCPT TO for these addresses (lower case) with
 	// "550 5.1.1 ... User unknown".
 	RejectRcpt []string
+	// RejectData, when set, is the reply to the end of DATA instead of
+	// the queue id, e.g. "550 5.7.26 Unauthenticated email is not accepted".
+	RejectData string
 }
 
 // SubmissionServer is a running fake submission server.
@@ -208,6 +212,9 @@ func (ss *submissionSession) Data(r io.Reader) error {
 		ss.s.opts.Mailbox.add(Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data,
 			TLS: true, User: ss.user, Remote: ss.remote, At: time.Now()})
 	}
+	if r := ss.s.opts.RejectData; r != "" {
+		return parseReply(r)
+	}
 	id := fmt.Sprintf("4F%06X", ss.s.seq.Add(1))
 	// go-smtp writes the code of a returned SMTPError as is: a 250 here
 	// is the success reply, with the queue id in it.
@@ -220,3 +227,18 @@ func (ss *submissionSession) Reset() {
 }
 
 func (ss *submissionSession) Logout() error { return nil }
+
+// parseReply turns "550 5.7.1 text" into a go-smtp reply error.
+func parseReply(line string) *gosmtp.SMTPError {
+	e := &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.NoEnhancedCode, Message: line}
+	code, rest, _ := strings.Cut(line, " ")
+	if n, err := strconv.Atoi(code); err == nil && n >= 200 && n <= 599 {
+		e.Code, e.Message = n, rest
+	}
+	enh, text, _ := strings.Cut(e.Message, " ")
+	var c [3]int
+	if _, err := fmt.Sscanf(enh, "%d.%d.%d", &c[0], &c[1], &c[2]); err == nil && strings.Count(enh, ".") == 2 {
+		e.EnhancedCode, e.Message = gosmtp.EnhancedCode(c), text
+	}
+	return e
+}

@@ -724,3 +724,73 @@ func TestValidate(t *testing.T) {
 		t.Errorf("two domains through a server: %v", err)
 	}
 }
+
+func TestRejectedAtEndOfData(t *testing.T) {
+	w := newWorld(t)
+	cert, err := w.Cert(mailtest.CertValid, "smtp.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Submission(mailtest.SubmissionOptions{Hostname: "smtp.test", Cert: cert, Users: map[string]string{"me": "pw"},
+		RejectData: "550 5.7.26 This mail has been blocked because the sender is unauthenticated."}, "192.0.2.25:587"); err != nil {
+		t.Fatal(err)
+	}
+	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Server: "smtp.test:587", AuthUser: "me", Password: "pw"})
+	r := tr.Rejection
+	if tr.Result != send.ResultRejected || r == nil || r.Stage != "end-of-data" || r.Code != 550 || r.Enhanced != "5.7.26" || !strings.Contains(r.Explanation, "Gmail") {
+		t.Fatalf("%s %+v\n%s", tr.Result, r, dump(tr))
+	}
+	if got := steps(tr); got[len(got)-1] != "quit" {
+		t.Errorf("no QUIT after the rejection: %v", got)
+	}
+}
+
+func TestGreetings(t *testing.T) {
+	w := newWorld(t)
+	// A 421 greeting at the first MX: the second takes the message.
+	if _, err := w.SMTP(mailtest.SMTPOptions{Greeting: "421 4.3.2 Service shutting down"}, "192.0.2.20:25"); err != nil {
+		t.Fatal(err)
+	}
+	w.mx(t, mailtest.CertValid, mailtest.SMTPOptions{Hostname: "live.fallback.test"}, "192.0.2.21:25")
+	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@fallback.test"}})
+	if tr.Result != send.ResultDelivered || len(find(tr, "banner")) != 2 {
+		t.Fatalf("%s: %s %v", tr.Result, tr.Error, steps(tr))
+	}
+	// A 554 greeting: rejected at the banner, QUIT still said.
+	if _, err := w.SMTP(mailtest.SMTPOptions{Greeting: "554 5.7.1 No SMTP service here"}, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	tr = run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
+	if tr.Result != send.ResultRejected || tr.Rejection == nil || tr.Rejection.Stage != "banner" || tr.Rejection.Code != 554 {
+		t.Fatalf("%s %+v", tr.Result, tr.Rejection)
+	}
+	q := find(tr, "quit")
+	if len(q) != 1 || len(q[0].Client) != 1 || q[0].Client[0] != "QUIT" {
+		t.Errorf("quit %+v", q)
+	}
+}
+
+func BenchmarkSendSubmission(b *testing.B) {
+	w := mailtest.New(b, zone)
+	cert, err := w.Cert(mailtest.CertValid, "smtp.test")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.Submission(mailtest.SubmissionOptions{Hostname: "smtp.test", Cert: cert, Users: map[string]string{"me": "pw"}}, "192.0.2.25:587"); err != nil {
+		b.Fatal(err)
+	}
+	env, err := w.Env(checks.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer env.DNS.Close()
+	_, k, _ := ed25519.GenerateKey(rand.Reader)
+	o := send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Server: "smtp.test:587", AuthUser: "me", Password: "pw",
+		HELO: "bench.test", DKIM: &send.DKIMOptions{Selector: "s1", Key: k}}
+	b.ResetTimer()
+	for b.Loop() {
+		if tr := send.Send(context.Background(), env, o); tr.Result != send.ResultDelivered {
+			b.Fatalf("%s: %s", tr.Result, tr.Error)
+		}
+	}
+}
