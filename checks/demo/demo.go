@@ -36,6 +36,7 @@ var setups = []func(w *mailtest.World) error{
 	serveBlocklists,
 	servePolicies,
 	serveSubmission,
+	serveSMTP,
 }
 
 // Zones returns the demo world's zone text, all files concatenated in name

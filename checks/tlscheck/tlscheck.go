@@ -328,10 +328,15 @@ func (p *prober) session(ip netip.Addr) *smtpwire.Session {
 func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Address {
 	a := &Address{Address: ip.String(), Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
 	s := p.session(ip)
-	defer func() {
-		a.Stages = append(a.Stages, s.Stages()...)
-		a.Transcript = append(a.Transcript, s.Transcript().Entries()...)
-	}()
+	collected := false
+	collect := func() {
+		if !collected {
+			collected = true
+			a.Stages = append(a.Stages, s.Stages()...)
+			a.Transcript = append(a.Transcript, s.Transcript().Entries()...)
+		}
+	}
+	defer collect()
 	cfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10} //nolint:gosec // verified below, against env.RootCAs
 	st, err := p.starttls(ctx, s, a, cfg)
 	if err != nil || st == nil {
@@ -351,6 +356,7 @@ func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Addre
 	}
 	_ = s.Hello(ctx) // EHLO inside TLS, as a sender would
 	_ = s.Quit(ctx)
+	collect()
 
 	switch {
 	case st.Version < tls.VersionTLS12:
