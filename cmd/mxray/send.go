@@ -74,6 +74,7 @@ type sendFlags struct {
 	resolvers            listFlag
 	caFile               string
 	jsonOut              bool
+	noTUI, noColor       bool
 }
 
 func (f *sendFlags) register(fs *flagSet) {
@@ -100,6 +101,8 @@ func (f *sendFlags) register(fs *flagSet) {
 	fs.Var(&f.resolvers, "resolver", "DNS resolver IP[:port] (repeatable; default: /etc/resolv.conf)")
 	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM file (default: the system roots)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the trace as mxray/v1 JSON")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print the trace instead of opening the terminal UI")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the terminal UI (NO_COLOR is honoured too)")
 }
 
 // passwordFlag reports an attempt to give the password as a flag.
@@ -148,6 +151,26 @@ func (a *app) send(ctx context.Context, args []string) (int, error) {
 		return 0, err
 	}
 	defer env.DNS.Close()
+	if !f.jsonOut && !f.noTUI && a.isTTY(a.stdout) {
+		title := o.Server
+		if title == "" {
+			title = o.To[0][strings.LastIndexByte(o.To[0], '@')+1:]
+		}
+		tr, err := a.sendTUI(ctx, f.noColor, title, env, o)
+		if tr == nil {
+			if err == nil {
+				err = errors.New("the send did not start")
+			}
+			return 0, err
+		}
+		// Leave the whole trace in the terminal's scrollback.
+		fmt.Fprintf(a.stdout, "mxray send %s: %s → %s\n\n", o.RunID, o.From, strings.Join(o.To, ", "))
+		for _, s := range tr.Steps {
+			writeStep(a.stdout, s)
+		}
+		writeSendResult(a.stdout, tr)
+		return sendExitCode(tr.Result), nil
+	}
 	var mu sync.Mutex
 	if !f.jsonOut {
 		fmt.Fprintf(a.stdout, "mxray send %s: %s → %s", o.RunID, o.From, strings.Join(o.To, ", "))

@@ -8,11 +8,13 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/mailtest"
@@ -313,5 +315,52 @@ func TestSendDKIMFromFiles(t *testing.T) {
 	got := w.box.Messages()[0].Data
 	if !bytes.HasSuffix(got, []byte("From: me@sender.test\r\nTo: you@rcpt.test\r\nSubject: eml\r\n\r\n.leading dot\r\nbody\r\n")) {
 		t.Errorf("arrived %q", got)
+	}
+}
+
+// TestSendCommandTUI: on a terminal `mxray send` opens the TUI; after q the whole
+// trace is printed and the exit code is the trace's. No frame shows the
+// password.
+func TestSendCommandTUI(t *testing.T) {
+	w := newSendWorld(t)
+	w.submission(t, map[string]string{"me": sendPassword}, "nobody@rcpt.test")
+	for _, tc := range []struct {
+		to     string
+		code   int
+		screen string // the UI's result line
+		want   string // the printed trace's
+	}{
+		{"you@rcpt.test", 0, "delivered", "delivered to smtp.test:587"},
+		{"nobody@rcpt.test", 1, "rejected", "rejected permanently at rcpt"},
+	} {
+		pr, pw := io.Pipe()
+		out := &syncBuffer{}
+		var errb bytes.Buffer
+		a := newApp(pr, out, &errb)
+		a.getenv = func(k string) string { return map[string]string{"MXRAY_PASSWORD": sendPassword}[k] }
+		a.isTTY = func(io.Writer) bool { return true }
+		a.resolvConf = filepath.Join(t.TempDir(), "missing-resolv.conf")
+		a.dialer = w.Dialer
+		done := make(chan int, 1)
+		go func() {
+			done <- a.run(context.Background(), []string{"send", "--resolver", w.DNS.Addr(), "--ca-file", w.caFile, "--helo", "client.sender.test",
+				"--server", "smtp.test:587", "--auth-user", "me", "--from", "me@sender.test", "--to", tc.to})
+		}()
+		waitOutput(t, out, tc.screen, 20*time.Second)
+		if _, err := pw.Write([]byte("q")); err != nil {
+			t.Fatal(err)
+		}
+		var code int
+		select {
+		case code = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the TUI did not quit on q")
+		}
+		pw.Close()
+		r := result{code, out.String(), errb.String()}
+		if code != tc.code || !strings.Contains(r.stdout, tc.want) || !strings.Contains(r.stdout, "\x1b[?1049h") {
+			t.Errorf("%s: exit %d (want %d), want %q after the UI:\n%s", tc.to, code, tc.code, tc.want, tail(r.stdout, 3000))
+		}
+		assertNoSecret(t, r, "me")
 	}
 }
