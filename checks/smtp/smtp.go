@@ -209,18 +209,22 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	}
 	wg.Wait()
 
-	// Port 25 blocked: every address timed out while connecting.
-	total, timedOut := 0, 0
+	// Port 25 blocked: every address timed out while connecting (or was
+	// unreachable from here, like IPv6 on an IPv4-only network).
+	total, timedOut, unreachable := 0, 0, 0
 	for _, h := range hosts {
 		for _, a := range h.Addresses {
 			total++
-			if a.connectKind == "timeout" {
+			switch a.connectKind {
+			case "timeout":
 				timedOut++
+			case "unreachable":
+				unreachable++
 			}
 		}
 	}
 	data := Data{Hosts: hosts}
-	if total > 0 && timedOut == total {
+	if timedOut > 0 && timedOut+unreachable == total {
 		data.Port25Blocked = true
 		var addrs []string
 		for _, h := range hosts {
@@ -229,7 +233,7 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 			}
 		}
 		out.Add(checks.Finding{ID: "smtp.port25-blocked", Subject: t.Domain,
-			Message: fmt.Sprintf("could not test: outbound port 25 is probably blocked on this network (all %d MX address(es) timed out: %s)", total, strings.Join(addrs, ", ")),
+			Message: fmt.Sprintf("could not test: outbound port 25 is probably blocked on this network (no MX address answered: %s)", strings.Join(addrs, ", ")),
 			Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirInfo,
 				Text: fmt.Sprintf("connect timed out after %s on every address", smtpwire.TimeoutsFor(env).Connect)}}}})
 	}

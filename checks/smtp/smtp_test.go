@@ -117,6 +117,13 @@ func TestBehaviours(t *testing.T) {
 			}
 			env.Dialer = mailtest.Blackhole(w.Dialer, "[2001:db8::10]:25")
 		}, want: []string{"smtp.connect-failed:error"}},
+		{name: "IPv4 times out, IPv6 unreachable: blocked", ptr: "mx.d.test", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			if err := w.DNS.AddZone("mx.d.test. IN AAAA 2001:db8::99\n"); err != nil {
+				t.Fatal(err)
+			}
+			_ = w.PTR("2001:db8::99", "mx.d.test")
+			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
+		}, want: []string{"smtp.port25-blocked:error"}},
 		{name: "PTR lookup fails", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			w.DNS.Script("10.2.0.192.in-addr.arpa", dns.TypePTR, mailtest.ServFail)
 		}, want: []string{"smtp.dns-error:error"}},

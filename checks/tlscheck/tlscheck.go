@@ -170,9 +170,10 @@ type Address struct {
 	Transcript   []smtpwire.Entry `json:"transcript"`
 	Error        string           `json:"error,omitempty"`
 
-	state     *tls.ConnectionState
-	timedOut  bool
-	connected bool
+	state       *tls.ConnectionState
+	timedOut    bool
+	unreachable bool
+	connected   bool
 }
 
 // stsPolicy is what this check needs of the mtasts check's fact; asserting
@@ -224,19 +225,22 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 
 	data := Data{Hosts: make([]Host, len(hosts)), MTASTS: mode}
-	total, timedOut := 0, 0
+	total, timedOut, unreachable := 0, 0, 0
 	for _, h := range hosts {
 		for _, a := range h.addrs {
 			total++
-			if a.timedOut && !a.connected {
+			switch {
+			case a.timedOut && !a.connected:
 				timedOut++
+			case a.unreachable:
+				unreachable++
 			}
 		}
 	}
-	allBlocked := total > 0 && timedOut == total
+	allBlocked := timedOut > 0 && timedOut+unreachable == total
 	if allBlocked {
 		out.Add(checks.Finding{ID: "tls.not-tested", Subject: t.Domain,
-			Message: fmt.Sprintf("could not test TLS: all %d MX address(es) timed out on port 25, which is probably blocked on this network", total)})
+			Message: fmt.Sprintf("could not test TLS: none of the %d MX address(es) answered on port 25, which is probably blocked on this network", total)})
 	}
 	for i, h := range hosts {
 		enforced := sts != nil && sts.Enforced()
@@ -406,6 +410,7 @@ func (p *prober) starttls(ctx context.Context, s *smtpwire.Session, a *Address, 
 		a.Error = err.Error()
 		a.timedOut = errors.Is(err, smtpwire.ErrTimeout)
 		a.connected = s.Banner() != nil || len(s.Stages()) > 1
+		a.unreachable = !a.connected && !a.timedOut && !errors.Is(err, smtpwire.ErrRefused)
 		if smtpwire.ReplyOf(err) != nil {
 			_ = s.Quit(ctx)
 		}

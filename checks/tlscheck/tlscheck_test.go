@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -140,6 +143,12 @@ func TestBehaviours(t *testing.T) {
 		{name: "port 25 blocked", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
 		}, want: []string{"tls.not-tested:error"}},
+		{name: "IPv4 times out, IPv6 unreachable: blocked", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			if err := w.DNS.AddZone("mx.d.test. IN AAAA 2001:db8::99\n"); err != nil {
+				t.Fatal(err)
+			}
+			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
+		}, want: []string{"tls.not-tested:error"}},
 		{name: "wrong name under MTA-STS testing", cert: mailtest.CertWrongName, sts: "testing", want: []string{"tls.cert-name-mismatch:warn"}},
 		{name: "wrong name under MTA-STS enforce", cert: mailtest.CertWrongName, sts: "enforce", want: []string{"tls.cert-name-mismatch:fail"}},
 		{name: "self-signed under MTA-STS enforce", cert: mailtest.CertSelfSigned, sts: "enforce", want: []string{"tls.cert-untrusted:fail"}},
@@ -197,6 +206,55 @@ func TestData(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(stages, ","), "starttls,tls_handshake,ehlo_tls") {
 		t.Errorf("stages %v", stages)
+	}
+}
+
+func TestNoSMTP(t *testing.T) {
+	w := mailtest.New(t, zone)
+	env, _ := w.Env(checks.Options{NoSMTP: true})
+	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test"}).Results[0]
+	if len(res.Findings) != 0 || res.Data.(tlscheck.Data).Skipped == "" {
+		t.Errorf("got %+v", res)
+	}
+}
+
+// With env.RootCAs nil the system roots apply, and they honour
+// SSL_CERT_FILE. The system pool is loaded once per process, so the check
+// runs in a child process whose SSL_CERT_FILE names the world's CA.
+func TestSystemRootsHonourSSLCertFile(t *testing.T) {
+	if os.Getenv("MXRAY_TLS_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSystemRootsHonourSSLCertFile$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "MXRAY_TLS_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "PASS") {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	w := mailtest.New(t, zone)
+	pemFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(pemFile, w.CA.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Setenv("SSL_CERT_FILE", pemFile)
+	os.Setenv("SSL_CERT_DIR", t.TempDir())
+	cert, err := w.Cert(mailtest.CertValid, "mx.d.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "mx.d.test", Domains: []string{"d.test"}, TLS: cert}, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := w.Env(checks.Options{Timeout: 2 * time.Second})
+	env.RootCAs = nil
+	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test"}).Results[0]
+	if got := ids(res); len(got) != 0 {
+		t.Errorf("findings %v: the CA from SSL_CERT_FILE was not trusted", got)
+	}
+	if !res.Data.(tlscheck.Data).Hosts[0].Addresses[0].Trusted {
+		t.Error("not trusted")
 	}
 }
 
