@@ -209,6 +209,20 @@ func Validate(o Options) error {
 	return nil
 }
 
+// envelope returns addr with its domain in A-label form (unchanged when
+// the domain does not convert).
+func envelope(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	d, err := asciiDomain(addr[at+1:])
+	if err != nil {
+		return addr
+	}
+	return addr[:at+1] + d
+}
+
 // SplitServer parses "host:port" (port required; IPv6 in brackets).
 func SplitServer(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
@@ -258,6 +272,14 @@ func Send(ctx context.Context, env *checks.Env, o Options) *Trace {
 		o.HELO = "localhost"
 	}
 	o.AuthMech = strings.ToUpper(o.AuthMech)
+	// Domains travel as A-labels: only a non-ASCII local part needs
+	// SMTPUTF8 then.
+	o.From = envelope(o.From)
+	to := make([]string, len(o.To))
+	for i, t := range o.To {
+		to[i] = envelope(t)
+	}
+	o.To = to
 	r := &run{env: env, o: o, now: now, t0: now(), tr: &Trace{RunID: o.RunID, Steps: []Step{}}}
 	out := r.send(ctx)
 	return r.finish(out)

@@ -794,3 +794,18 @@ func BenchmarkSendSubmission(b *testing.B) {
 		}
 	}
 }
+
+func TestIDNRecipient(t *testing.T) {
+	w := newWorld(t)
+	if err := w.DNS.AddZone("$ORIGIN xn--bcher-kva.test.\n@ SOA ns.test. h.test. 1 3600 600 86400 300\n@ MX 10 mx1.rcpt.test.\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.mx(t, mailtest.CertValid, mailtest.SMTPOptions{Domains: []string{"xn--bcher-kva.test"}})
+	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@bücher.test"}})
+	if tr.Result != send.ResultDelivered {
+		t.Fatalf("%s: %s", tr.Result, tr.Error)
+	}
+	if rc := find(tr, "rcpt")[0]; rc.Client[0] != "RCPT TO:<you@xn--bcher-kva.test>" {
+		t.Errorf("RCPT %q", rc.Client)
+	}
+}

@@ -456,7 +456,11 @@ func writeSendResult(w io.Writer, tr *send.Trace) {
 		if r.Enhanced != "" {
 			code += " " + r.Enhanced
 		}
-		fmt.Fprintf(w, "rejected %s at %s by %s: %s %s\n", kind, r.Stage, orDash(tr.Server), code, r.Text)
+		by := ""
+		if tr.Server != "" {
+			by = " by " + tr.Server
+		}
+		fmt.Fprintf(w, "rejected %s at %s%s: %s %s\n", kind, r.Stage, by, code, r.Text)
 		if r.Explanation != "" {
 			fmt.Fprintln(w, wrap(r.Explanation, 76, "  "))
 		}
@@ -465,13 +469,6 @@ func writeSendResult(w io.Writer, tr *send.Trace) {
 	default:
 		fmt.Fprintf(w, "not sent (%s): %s\n", tr.Stage, tr.Error)
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // wrap folds text at width with an indent.
