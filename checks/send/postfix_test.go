@@ -1,8 +1,11 @@
 package send_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -70,8 +73,10 @@ type postfix struct {
 }
 
 // startPostfix runs a private Postfix on ip:25: the MX of pf.test, with
-// STARTTLS, delivering you@pf.test to a Maildir through the virtual agent.
-func startPostfix(t *testing.T, bin string, certPEM, keyPEM []byte) *postfix {
+// STARTTLS, delivering you@pf.test to a Maildir through the virtual agent;
+// and on ip:587 a submission service (TLS required, then SASL through the
+// Dovecot auth protocol server at saslAddr).
+func startPostfix(t *testing.T, bin string, certPEM, keyPEM []byte, saslAddr string) *postfix {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Dir(dir), dir} {
@@ -151,6 +156,9 @@ biff = no
 	}
 	var mc strings.Builder
 	fmt.Fprintf(&mc, "%s:25 inet n - n - - smtpd\n", pf.ip)
+	fmt.Fprintf(&mc, "%s:587 inet n - n - - smtpd -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes"+
+		" -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=dovecot -o smtpd_sasl_path=inet:%s"+
+		" -o smtpd_relay_restrictions=permit_sasl_authenticated,reject -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n", pf.ip, saslAddr)
 	mc.WriteString("postlog unix-dgram n - n - 1 postlogd\n")
 	drop := false
 	for _, line := range strings.Split(string(stock), "\n") {
@@ -200,11 +208,15 @@ biff = no
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", pf.ip+":25", time.Second)
+	for port := 25; ; {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", pf.ip, port), time.Second)
 		if err == nil {
 			c.Close()
-			return pf
+			if port == 587 {
+				return pf
+			}
+			port = 587
+			continue
 		}
 		select {
 		case <-exited:
@@ -248,7 +260,7 @@ func (pf *postfix) waitDelivered(t *testing.T) []byte {
 func TestPostfixDelivery(t *testing.T) {
 	bin := postfixBin(t)
 	w := newWorld(t)
-	cert, err := w.Cert(mailtest.CertValid, "mx.pf.test")
+	cert, err := w.Cert(mailtest.CertValid, "mx.pf.test", "smtp.pf.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,8 +272,9 @@ func TestPostfixDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pf := startPostfix(t, bin, certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-	if err := w.DNS.AddZone(fmt.Sprintf("$ORIGIN pf.test.\n@ SOA ns.test. h.test. 1 3600 600 86400 300\n@ MX 10 mx\nmx A %s\n", pf.ip)); err != nil {
+	sasl := fakeDovecot(t, map[string]string{"me@pf.test": sendPassword})
+	pf := startPostfix(t, bin, certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), sasl)
+	if err := w.DNS.AddZone(fmt.Sprintf("$ORIGIN pf.test.\n@ SOA ns.test. h.test. 1 3600 600 86400 300\n@ MX 10 mx\nmx A %[1]s\nsmtp A %[1]s\n", pf.ip)); err != nil {
 		t.Fatal(err)
 	}
 	env, err := w.Env(checks.Options{Timeout: 10 * time.Second})
@@ -304,4 +317,138 @@ func TestPostfixDelivery(t *testing.T) {
 		t.Fatalf("DKIM at the receiver: %+v", vs)
 	}
 	t.Logf("delivered through Postfix at %s:25, queue id %s, %d steps in %d ms", pf.ip, tr.QueueID, len(tr.Steps), tr.DurationMs)
+
+	// Submission on port 587: STARTTLS (required: 587), then SASL through
+	// Postfix's Dovecot client, PLAIN and LOGIN, then delivery.
+	secrets := []string{sendPassword, base64.StdEncoding.EncodeToString([]byte(sendPassword)),
+		base64.StdEncoding.EncodeToString([]byte("\x00me@pf.test\x00" + sendPassword))}
+	for _, mech := range []string{"PLAIN", "LOGIN"} {
+		tr := run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587",
+			AuthUser: "me@pf.test", Password: sendPassword, AuthMech: mech})
+		if tr.Result != send.ResultDelivered || tr.QueueID == "" {
+			t.Fatalf("%s: %s: %s\n%s", mech, tr.Result, tr.Error, dump(tr))
+		}
+		a := find(tr, "auth")
+		if len(a) != 1 || a[0].Reply == nil || a[0].Reply.Code != 235 {
+			t.Errorf("%s: auth step %+v", mech, a)
+		}
+		out, _ := json.Marshal(tr)
+		for _, s := range secrets {
+			if bytes.Contains(out, []byte(s)) {
+				t.Fatalf("%s: the trace contains %q", mech, s)
+			}
+		}
+	}
+	tr = run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587",
+		AuthUser: "me@pf.test", Password: "wrong"})
+	if r := tr.Rejection; r == nil || r.Stage != "auth" || r.Code != 535 {
+		t.Errorf("wrong password: %s %+v", tr.Result, r)
+	}
+	// Without AUTH, Postfix refuses the recipient on the submission port.
+	tr = run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587"})
+	if r := tr.Rejection; r == nil || r.Stage != "rcpt" || r.Code != 554 {
+		t.Errorf("unauthenticated: %s %+v", tr.Result, r)
+	}
+}
+
+const sendPassword = "pf-Pässw0rd"
+
+// fakeDovecot: Postfix's
+// smtpd_sasl_type=dovecot speaks Dovecot's line-based auth protocol
+// (https://doc.dovecot.org/developer_manual/design/auth_protocol/); this
+// is a minimal server of it for PLAIN and LOGIN, so the test needs no
+// Dovecot or Cyrus set-up.
+func fakeDovecot(t *testing.T, users map[string]string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go serveDovecotAuth(c, users)
+		}
+	}()
+	return l.Addr().String()
+}
+
+func serveDovecotAuth(c net.Conn, users map[string]string) {
+	defer c.Close()
+	fmt.Fprintf(c, "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nMECH\tLOGIN\tplaintext\nSPID\t%d\nCUID\t1\nCOOKIE\t%032x\nDONE\n", os.Getpid(), 1)
+	type req struct {
+		mech string
+		user string
+		step int
+	}
+	reqs := map[string]*req{}
+	b64 := base64.StdEncoding
+	finish := func(id, user, pass string) {
+		if want, ok := users[user]; ok && want == pass {
+			fmt.Fprintf(c, "OK\t%s\tuser=%s\n", id, user)
+		} else {
+			fmt.Fprintf(c, "FAIL\t%s\tuser=%s\n", id, user)
+		}
+		delete(reqs, id)
+	}
+	// step feeds one client response (nil: none yet) to a request.
+	step := func(id string, r *req, resp []byte) {
+		switch r.mech {
+		case "PLAIN":
+			if resp == nil {
+				fmt.Fprintf(c, "CONT\t%s\t\n", id)
+				return
+			}
+			p := strings.SplitN(string(resp), "\x00", 3)
+			if len(p) != 3 {
+				fmt.Fprintf(c, "FAIL\t%s\n", id)
+				return
+			}
+			finish(id, p[1], p[2])
+		case "LOGIN":
+			switch {
+			case r.step == 0 && resp == nil:
+				r.step = 1
+				fmt.Fprintf(c, "CONT\t%s\t%s\n", id, b64.EncodeToString([]byte("Username:")))
+			case r.step <= 1:
+				r.user, r.step = string(resp), 2
+				fmt.Fprintf(c, "CONT\t%s\t%s\n", id, b64.EncodeToString([]byte("Password:")))
+			default:
+				finish(id, r.user, string(resp))
+			}
+		default:
+			fmt.Fprintf(c, "FAIL\t%s\n", id)
+		}
+	}
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		switch {
+		case f[0] == "AUTH" && len(f) >= 3:
+			r := &req{mech: strings.ToUpper(f[2])}
+			reqs[f[1]] = r
+			var resp []byte
+			for _, p := range f[3:] {
+				if v, ok := strings.CutPrefix(p, "resp="); ok {
+					resp, _ = b64.DecodeString(v)
+					if resp == nil {
+						resp = []byte{}
+					}
+				}
+			}
+			step(f[1], r, resp)
+		case f[0] == "CONT" && len(f) >= 3:
+			if r := reqs[f[1]]; r != nil {
+				resp, _ := b64.DecodeString(f[2])
+				if resp == nil {
+					resp = []byte{}
+				}
+				step(f[1], r, resp)
+			}
+		}
+	}
 }
