@@ -57,6 +57,7 @@ type ReplyError struct {
 	Reply   *Reply
 }
 
+// Error implements error.
 func (e *ReplyError) Error() string {
 	if e.Command == "" {
 		return "smtp: server replied " + e.Reply.String()
