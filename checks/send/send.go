@@ -38,7 +38,8 @@ const (
 	TLSNone TLSMode = "none"
 )
 
-// QuitAfter values: the stage after which a send stops with QUIT.
+// QuitAfterStages are the values of Options.QuitAfter: the stage after
+// which a send stops with QUIT, in protocol order.
 var QuitAfterStages = []string{"connect", "banner", "ehlo", "tls", "auth", "mail", "rcpt"}
 
 // Options describe one send.
