@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -251,18 +250,12 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	return nil
 }
 
-// heloName is the EHLO name: --helo, else this machine's name when it is a
-// domain, else "mxray.invalid".
+// heloName is the EHLO name: --helo, else smtpwire.DefaultHELO.
 func heloName(t checks.Target) string {
 	if t.HELO != "" {
 		return t.HELO
 	}
-	if h, err := os.Hostname(); err == nil && strings.Contains(h, ".") && !strings.HasPrefix(h, "localhost") {
-		if _, ok := dns.IsDomainName(h); ok {
-			return strings.TrimSuffix(strings.ToLower(h), ".")
-		}
-	}
-	return "mxray.invalid"
+	return smtpwire.DefaultHELO()
 }
 
 type prober struct {

@@ -43,6 +43,22 @@ func TimeoutsFor(env *checks.Env) Timeouts {
 	return Timeouts{Connect: t, Banner: 3 * t, Command: 3 * t}
 }
 
+// DefaultHELO is the EHLO name when the user gave none: this machine's
+// name when it is a fully qualified domain name, else "mxray.invalid".
+func DefaultHELO() string {
+	h, err := os.Hostname()
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if err != nil || !strings.Contains(h, ".") || strings.HasPrefix(h, "localhost") {
+		return "mxray.invalid"
+	}
+	for _, l := range strings.Split(h, ".") {
+		if l == "" || len(l) > 63 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return "mxray.invalid"
+		}
+	}
+	return h
+}
+
 // Config configures a session.
 type Config struct {
 	Dialer   checks.Dialer

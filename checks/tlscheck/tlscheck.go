@@ -259,7 +259,7 @@ func heloName(t checks.Target) string {
 	if t.HELO != "" {
 		return t.HELO
 	}
-	return "mxray.invalid"
+	return smtpwire.DefaultHELO()
 }
 
 type prober struct {

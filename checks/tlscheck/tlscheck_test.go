@@ -268,3 +268,37 @@ func TestCatalogue(t *testing.T) {
 	}
 	golden.Check(t, "tlscheck/findings.txt", []byte(b.String()))
 }
+
+// Four MX hosts, one a tarpit: the tls check takes about the tarpit's
+// banner timeout, not the sum.
+func TestTarpitDoesNotSerialise(t *testing.T) {
+	t.Parallel()
+	z := zone + "@ IN MX 20 mx2\n@ IN MX 30 mx3\n@ IN MX 40 mx4\nmx2 IN A 192.0.2.11\nmx3 IN A 192.0.2.12\nmx4 IN A 192.0.2.13\n"
+	w := mailtest.New(t, z)
+	const timeout = 400 * time.Millisecond // banner timeout: 1.2 s
+	const delay = 500 * time.Millisecond   // each good server's greet pause (twice: main and TLS 1.0/1.1 probe)
+	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 11; i <= 13; i++ {
+		name := fmt.Sprintf("mx%d.d.test", i-9)
+		cert, err := w.Cert(mailtest.CertValid, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: name, Domains: []string{"d.test"}, TLS: cert, BannerDelay: delay}, fmt.Sprintf("192.0.2.%d:25", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, _ := w.Env(checks.Options{Timeout: timeout})
+	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	t0 := time.Now()
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
+	took := time.Since(t0)
+	if took > 2*3*timeout {
+		t.Errorf("check took %s; banner timeout %s, sequential sum %s", took, 3*timeout, 3*timeout+6*delay)
+	}
+	if got := strings.Join(ids(res), ","); got != "tls.not-tested:error" {
+		t.Errorf("findings %s", got)
+	}
+}
