@@ -416,15 +416,32 @@ func writeStep(w io.Writer, s send.Step) {
 			b.WriteString(ind + "| " + h + "\n")
 		}
 	}
-	// Client lines, then server lines: within a step the client speaks
-	// first (but for the banner, where it says nothing).
+	// SMTP without pipelining is strictly command, reply: interleave each
+	// client line with the reply that followed it (AUTH LOGIN's 334
+	// exchanges read in wire order). The banner is a reply to nothing.
+	server := s.Server
+	nextReply := func() {
+		for len(server) > 0 {
+			l := server[0]
+			server = server[1:]
+			b.WriteString(ind + "S: " + l + "\n")
+			if len(l) < 4 || l[3] != '-' {
+				return
+			}
+		}
+	}
+	if len(s.Client) == 0 || s.Step == send.StepBanner {
+		nextReply()
+	}
 	for _, l := range s.Client {
 		b.WriteString(ind + "C: " + l + "\n")
+		nextReply()
 	}
-	for _, l := range s.Server {
-		b.WriteString(ind + "S: " + l + "\n")
+	for len(server) > 0 {
+		nextReply()
 	}
-	if s.Error != "" {
+	// A rejection is already on screen as the server's reply.
+	if s.Error != "" && (s.Reply == nil || len(s.Server) == 0 || s.Reply.Code < 400) {
 		b.WriteString(ind + "! " + s.Error + "\n")
 	}
 	_, _ = w.Write(b.Bytes())

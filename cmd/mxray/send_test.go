@@ -18,6 +18,7 @@ import (
 
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/send"
 )
 
 const sendZone = `
@@ -362,5 +363,33 @@ func TestSendCommandTUI(t *testing.T) {
 			t.Errorf("%s: exit %d (want %d), want %q after the UI:\n%s", tc.to, code, tc.code, tc.want, tail(r.stdout, 3000))
 		}
 		assertNoSecret(t, r, "me")
+	}
+}
+
+func TestWriteStepInterleaves(t *testing.T) {
+	var b bytes.Buffer
+	writeStep(&b, send.Step{Step: "auth", StartedMs: 12, DurationMs: 3, Host: "192.0.2.25:587",
+		Client: []string{"AUTH LOGIN", "***", "***"},
+		Server: []string{"334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235-2.7.0 Authentication", "235 2.7.0 successful"},
+		Reply:  &send.Reply{Code: 235}})
+	writeStep(&b, send.Step{Step: "rcpt", StartedMs: 15, DurationMs: 1, Client: []string{"RCPT TO:<x@y.test>"},
+		Server: []string{"550 5.1.1 no such user"}, Reply: &send.Reply{Code: 550}, Error: "SMTP error 550: no such user"})
+	writeStep(&b, send.Step{Step: "banner", StartedMs: 16, DurationMs: 300, Error: "smtp: timed out: greeting: no answer within 300ms"})
+	want := `+12ms    auth            3ms  192.0.2.25:587
+         C: AUTH LOGIN
+         S: 334 VXNlcm5hbWU6
+         C: ***
+         S: 334 UGFzc3dvcmQ6
+         C: ***
+         S: 235-2.7.0 Authentication
+         S: 235 2.7.0 successful
++15ms    rcpt            1ms
+         C: RCPT TO:<x@y.test>
+         S: 550 5.1.1 no such user
++16ms    banner        300ms
+         ! smtp: timed out: greeting: no answer within 300ms
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
