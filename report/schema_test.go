@@ -65,7 +65,7 @@ func TestSchemaValidatesOutput(t *testing.T) {
 		}
 	})
 	t.Run("send trace", func(t *testing.T) {
-		doc := `{"schema":"mxray/v1","trace":{"steps":[{"step":"ehlo","started_ms":12,"duration_ms":3.5,"client":["EHLO mxray.test"],"server":["250-mx1.example.net","250 PIPELINING"],"tls":{"version":"1.3"}}],"result":"delivered","queue_id":"4Zx9Q1"}}`
+		doc := `{"schema":"mxray/v1","trace":{"steps":[{"step":"ehlo","started_ms":12,"duration_ms":3,"client":["EHLO mxray.test"],"server":["250-mx1.example.net","250 PIPELINING"]},{"step":"tls","started_ms":15,"duration_ms":2,"tls":{"version":"TLS 1.3","cipher_suite":"TLS_AES_128_GCM_SHA256","server_name":"mx1.example.net","verified":true}},{"step":"auth","started_ms":17,"duration_ms":1,"client":["AUTH PLAIN ***"],"server":["235 2.7.0 ok"],"reply":{"code":235,"enhanced_code":"2.7.0","text":"ok"}}],"result":"delivered","queue_id":"4Zx9Q1","duration_ms":20}}`
 		if err := validate(t, sch, []byte(doc)); err != nil {
 			t.Errorf("send trace does not validate: %v", err)
 		}
@@ -132,8 +132,10 @@ func TestSchemaRejects(t *testing.T) {
 		})
 	}
 	for name, doc := range map[string]string{
-		"trace without steps": `{"schema":"mxray/v1","trace":{"result":"delivered"}}`,
-		"step without name":   `{"schema":"mxray/v1","trace":{"steps":[{"duration_ms":1}],"result":"delivered"}}`,
+		"trace without steps": `{"schema":"mxray/v1","trace":{"result":"delivered","duration_ms":1}}`,
+		"step without name":   `{"schema":"mxray/v1","trace":{"steps":[{"started_ms":0,"duration_ms":1}],"result":"delivered","duration_ms":1}}`,
+		"unknown result":      `{"schema":"mxray/v1","trace":{"steps":[],"result":"maybe","duration_ms":1}}`,
+		"unknown step field":  `{"schema":"mxray/v1","trace":{"steps":[{"step":"x","started_ms":0,"duration_ms":1,"password":"x"}],"result":"delivered","duration_ms":1}}`,
 		"not an object":       `["mxray/v1"]`,
 	} {
 		t.Run(name, func(t *testing.T) {
