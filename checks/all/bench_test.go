@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/demo"
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mx"
@@ -66,4 +68,43 @@ func BenchmarkMXAndDNS(b *testing.B) {
 	}
 	b.ReportMetric(float64(wall)/float64(b.N)/float64(chain*delay), "chain-ratio")
 	b.ReportMetric(ratio, "queries/distinct")
+}
+
+// BenchmarkAllChecksDemo runs every check against the demo world's
+// good.example with a 20 ms delay on every DNS answer and reports the wall
+// time and queries/distinct: the server must see each (name, type) exactly
+// once however many checks ask for it.
+func BenchmarkAllChecksDemo(b *testing.B) {
+	w, err := demo.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	w.DNS.SetDelay(20 * time.Millisecond)
+	var ratio float64
+	var queries int
+	for range b.N {
+		b.StopTimer()
+		env, err := w.Env(checks.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.DNS.ResetCounters()
+		b.StartTimer()
+		rep := (&checks.Runner{Env: env, Checks: all.Checks()}).Run(context.Background(), checks.Target{Domain: "good.example"})
+		b.StopTimer()
+		if rep.Status() != checks.StatusPass {
+			for _, r := range rep.Results {
+				if r.Status != checks.StatusPass {
+					b.Fatalf("%s: %s %s %v", r.ID, r.Status, r.Err, r.Findings)
+				}
+			}
+		}
+		queries = w.DNS.Queries()
+		ratio = float64(queries) / float64(w.DNS.Distinct())
+		env.DNS.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(ratio, "queries/distinct")
+	b.ReportMetric(float64(queries), "queries")
 }
