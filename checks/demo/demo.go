@@ -27,6 +27,7 @@ var Domains = []Domain{
 	{"good.example", "a healthy domain: two MX hosts, DNSSEC-signed"},
 	{"broken.example", "a domain with many problems"},
 	{"nomail.example", "a domain that receives no mail (null MX)"},
+	{"badtls.example", "mail servers with certificate and handshake problems"},
 }
 
 // setups are run in order after the zones are loaded, to start the world's
@@ -37,6 +38,7 @@ var setups = []func(w *mailtest.World) error{
 	servePolicies,
 	serveSubmission,
 	serveSMTP,
+	serveBadTLS,
 }
 
 // Zones returns the demo world's zone text, all files concatenated in name
