@@ -48,9 +48,6 @@ func TestBadTLS(t *testing.T) {
 		// mx-legacy
 		"warn tls.weak-key mx-legacy.badtls.example [192.0.2.35]",
 		"warn tls.old-protocol mx-legacy.badtls.example [192.0.2.35]",
-		// mx-tarpit: the smtp check names the problem, the tls check could not test
-		"fail smtp.banner-timeout mx-tarpit.badtls.example [192.0.2.36]",
-		"error tls.not-tested mx-tarpit.badtls.example [192.0.2.36]",
 		// mx-reject
 		"fail smtp.banner-rejected mx-reject.badtls.example [192.0.2.37]",
 		"error tls.not-tested mx-reject.badtls.example [192.0.2.37]",
@@ -86,11 +83,10 @@ func TestBadTLS(t *testing.T) {
 		t.Errorf("smtp and tls findings of badtls.example:\n got  %s\n want %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
 	}
 
-	// The tarpit costs one greeting timeout (3 × the per-wait timeout),
-	// waited by the smtp and tls checks at the same time, not one after
-	// the other.
-	if elapsed > 9*time.Second {
-		t.Errorf("badtls.example took %s; the tarpit should cost one 6 s greeting timeout", elapsed.Round(time.Millisecond))
+	// Every server is on loopback and answers: no check waits out a
+	// timeout (2 s in the demo).
+	if elapsed > 2*time.Second {
+		t.Errorf("badtls.example took %s; no demo server should make a check wait for a timeout", elapsed.Round(time.Millisecond))
 	}
 	t.Logf("badtls.example checked in %s", elapsed.Round(time.Millisecond))
 }
