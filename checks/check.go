@@ -103,6 +103,13 @@ type Check interface {
 	Run(ctx context.Context, env *Env, t Target, out *Out) error
 }
 
+// Skipper is implemented by checks that must not run under some options,
+// e.g. the port-25 checks under --no-smtp. The Runner reports such a check
+// with status skip and the reason, and never calls its Run.
+type Skipper interface {
+	SkipReason(opts Options) string
+}
+
 // Validator is implemented by checks that validate their options before a run
 // (e.g. a zones file). An error is a usage error: the CLI prints it and exits 2.
 type Validator interface {

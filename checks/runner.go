@@ -230,6 +230,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		byID[c.ID()] = c
 	}
 	visible := map[string]bool{}
+	skipped := map[string]string{}
 	var all []Check
 	seen := map[string]bool{}
 	var add func(c Check)
@@ -240,24 +241,37 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		seen[c.ID()] = true
 		all = append(all, c)
 		for _, n := range c.Needs() {
-			if dep, ok := byID[n]; ok {
-				add(dep)
+			dep, ok := byID[n]
+			if !ok || seen[n] {
+				continue
 			}
+			if reason := r.skipReason(env, dep); reason != "" {
+				skipped[n] = reason // a skipped check never runs, not even hidden
+				continue
+			}
+			add(dep)
 		}
 	}
 	for _, c := range r.Checks {
-		if _, skip := r.Skip[c.ID()]; skip {
+		if reason := r.skipReason(env, c); reason != "" {
+			skipped[c.ID()] = reason
 			continue
 		}
 		visible[c.ID()] = true
 		add(c)
 	}
 
-	// A needed check that is neither registered nor selected never runs:
-	// release its waiters at once instead of letting them hit the timeout.
+	// A needed check that does not run (skipped, or neither registered nor
+	// selected) releases its waiters at once instead of letting them hit
+	// the timeout.
 	for _, c := range all {
 		for _, n := range c.Needs() {
-			if !seen[n] {
+			if seen[n] {
+				continue
+			}
+			if reason, ok := skipped[n]; ok {
+				rn.fact(n).set(nil, fmt.Errorf("%w: check %q is skipped (%s)", ErrNoFact, n, reason))
+			} else {
 				rn.fact(n).set(nil, fmt.Errorf("%w: check %q is not available", ErrNoFact, n))
 			}
 		}
@@ -280,7 +294,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 
 	rep := &Report{Domain: t.Domain, Input: t.Input, StartedAt: start}
 	for _, c := range r.Checks {
-		if reason, skip := r.Skip[c.ID()]; skip {
+		if reason, skip := skipped[c.ID()]; skip {
 			rep.Results = append(rep.Results, Skipped(c, reason))
 			continue
 		}
@@ -292,6 +306,21 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		rep.Resolvers = env.DNS.Servers()
 	}
 	return rep
+}
+
+// skipReason says why c must not run: an explicit Skip entry, or the
+// check's own Skipper verdict on the run's options.
+func (r *Runner) skipReason(env *Env, c Check) string {
+	if reason, ok := r.Skip[c.ID()]; ok {
+		if reason == "" {
+			reason = "skipped"
+		}
+		return reason
+	}
+	if s, ok := c.(Skipper); ok {
+		return s.SkipReason(env.Opts)
+	}
+	return ""
 }
 
 func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Target, hidden bool) (res *Result) {

@@ -186,3 +186,39 @@ func TestSkip(t *testing.T) {
 		t.Fatalf("skip: ran=%v %+v", ran, rep.Results[0])
 	}
 }
+
+// skipper is a check that skips itself under NoSMTP.
+type skipper struct{ fn }
+
+func (skipper) SkipReason(o checks.Options) string {
+	if o.NoSMTP {
+		return "--no-smtp"
+	}
+	return ""
+}
+
+func TestSkipperIsNeverRunEvenAsDependency(t *testing.T) {
+	ran := false
+	port25 := skipper{fn{id: "smtp", run: func(context.Context, *checks.Out) error { ran = true; return nil }}}
+	var depErr error
+	user := fn{id: "user", needs: []string{"smtp"}, run: func(ctx context.Context, out *checks.Out) error {
+		_, depErr = out.Await(ctx, "smtp")
+		return nil
+	}}
+	rep, _ := runChecks(t, checks.Options{NoSMTP: true, CheckTimeout: 5 * time.Second}, []checks.Check{port25, user}, nil)
+	if ran {
+		t.Fatal("a skipped check ran")
+	}
+	if r := rep.Results[0]; r.Status != checks.StatusSkip || r.Skip != "--no-smtp" {
+		t.Fatalf("skipped check: %+v", r)
+	}
+	if !errors.Is(depErr, checks.ErrNoFact) || !strings.Contains(depErr.Error(), "skipped") {
+		t.Fatalf("dependant got %v", depErr)
+	}
+	// Hidden dependency: only the dependant is selected.
+	ran = false
+	runChecks(t, checks.Options{NoSMTP: true, CheckTimeout: 5 * time.Second}, []checks.Check{user}, []checks.Check{port25, user})
+	if ran {
+		t.Fatal("a skipped check ran as a hidden dependency")
+	}
+}

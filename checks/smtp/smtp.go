@@ -179,6 +179,15 @@ type Address struct {
 	findings    []checks.Finding
 }
 
+// SkipReason implements checks.Skipper: with --no-smtp port 25 is never
+// contacted.
+func (Check) SkipReason(opts checks.Options) string {
+	if opts.NoSMTP {
+		return "--no-smtp: port 25 not contacted"
+	}
+	return ""
+}
+
 // Run implements checks.Check.
 func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
 	if env.Opts.NoSMTP {

@@ -54,7 +54,7 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 	if f.concurrency < 1 || f.concurrency > 1024 {
 		return 0, usagef("--concurrency %d: want 1 to 1024", f.concurrency)
 	}
-	sel, skip, err := f.selection()
+	sel, err := f.selection()
 	if err != nil {
 		return 0, err
 	}
@@ -94,7 +94,7 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	r := &runSpec{servers: servers, opts: opts, checks: sel, skip: skip, dialer: a.dialer}
+	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer}
 	if f.file == "" && len(targets) == 1 {
 		if a.useTUI(&f) {
 			return a.checkTUI(ctx, &f, r, targets[0], failOn)
@@ -136,7 +136,6 @@ type runSpec struct {
 	servers []string
 	opts    checks.Options
 	checks  []checks.Check
-	skip    map[string]string
 	dialer  checks.Dialer
 }
 
@@ -151,7 +150,7 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 	// beside the checks costs no extra query and no extra round trip.
 	sane := make(chan error, 1)
 	go func() { sane <- env.DNS.Sanity(ctx) }()
-	runner := &checks.Runner{Env: env, Checks: r.checks, Registry: all.Checks(), Skip: r.skip, Events: events}
+	runner := &checks.Runner{Env: env, Checks: r.checks, Registry: all.Checks(), Events: events}
 	rep := runner.Run(ctx, t)
 	if err := <-sane; err != nil {
 		return nil, err

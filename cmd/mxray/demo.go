@@ -38,7 +38,7 @@ func (a *app) demo(ctx context.Context, args []string) (int, error) {
 		}
 		return 0, err
 	}
-	sel, skip, err := f.selection()
+	sel, err := f.selection()
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +85,7 @@ func (a *app) demo(ctx context.Context, args []string) (int, error) {
 		if len(pos) == 0 {
 			named = nil
 		}
-		return a.demoTUI(ctx, &f, world, sel, skip, opts, named)
+		return a.demoTUI(ctx, &f, world, sel, opts, named)
 	}
 	var reps []*checks.Report
 	for _, t := range targets {
@@ -93,7 +93,7 @@ func (a *app) demo(ctx context.Context, args []string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		runner := &checks.Runner{Env: env, Checks: sel, Registry: all.Checks(), Skip: skip}
+		runner := &checks.Runner{Env: env, Checks: sel, Registry: all.Checks()}
 		reps = append(reps, runner.Run(ctx, t))
 		env.DNS.Close()
 		if ctx.Err() != nil {

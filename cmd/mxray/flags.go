@@ -200,14 +200,14 @@ func normalizeDomain(in string) (string, error) {
 }
 
 // selection resolves --only and --skip against the registry.
-func (f *checkFlags) selection() ([]checks.Check, map[string]string, error) {
+func (f *checkFlags) selection() ([]checks.Check, error) {
 	known := map[string]bool{}
 	for _, id := range checkIDs() {
 		known[id] = true
 	}
 	for _, id := range append(append([]string(nil), f.only...), f.skip...) {
 		if !known[id] {
-			return nil, nil, usagef("unknown check %q (known: %s)", id, strings.Join(checkIDs(), ", "))
+			return nil, usagef("unknown check %q (known: %s)", id, strings.Join(checkIDs(), ", "))
 		}
 	}
 	only := map[string]bool{}
@@ -219,20 +219,16 @@ func (f *checkFlags) selection() ([]checks.Check, map[string]string, error) {
 		skip[id] = true
 	}
 	var sel []checks.Check
-	reasons := map[string]string{}
 	for _, c := range all.Checks() {
 		if (len(only) > 0 && !only[c.ID()]) || skip[c.ID()] {
 			continue
 		}
 		sel = append(sel, c)
-		if f.noSMTP && (c.ID() == "smtp" || c.ID() == "tls") {
-			reasons[c.ID()] = "--no-smtp: port 25 not contacted"
-		}
 	}
 	if len(sel) == 0 {
-		return nil, nil, usagef("--only and --skip leave no check to run")
+		return nil, usagef("--only and --skip leave no check to run")
 	}
-	return sel, reasons, nil
+	return sel, nil
 }
 
 // output resolves the output options.

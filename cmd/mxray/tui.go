@@ -90,7 +90,7 @@ func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.
 
 // demoTUI shows the demo world in the terminal UI: pick a domain, watch its
 // checks, send a test message. With one domain named it opens that domain.
-func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World, sel []checks.Check, skip map[string]string, copts checks.Options, targets []checks.Target) (int, error) {
+func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World, sel []checks.Check, copts checks.Options, targets []checks.Target) (int, error) {
 	opts := a.tuiBase(f, sel)
 	byName := map[string]checks.Target{}
 	for _, t := range targets {
@@ -114,7 +114,7 @@ func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World,
 			return nil, err
 		}
 		defer env.DNS.Close()
-		runner := &checks.Runner{Env: env, Checks: subset(sel, ids), Registry: all.Checks(), Skip: skip, Events: events}
+		runner := &checks.Runner{Env: env, Checks: subset(sel, ids), Registry: all.Checks(), Events: events}
 		return runner.Run(ctx, byName[domain]), nil
 	}
 	opts.Send = func(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error) {
