@@ -2,44 +2,22 @@ package bimi_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mxray/mxray/checks/bimi"
+	"github.com/mxray/mxray/checks/internal/conformance"
 )
 
 // TestConformanceCheckdmarc runs checkdmarc's BIMI record cases that need
 // no mocked HTTP.
 func TestConformanceCheckdmarc(t *testing.T) {
-	root := os.Getenv("MXRAY_CONFORMANCE")
-	if root == "" {
-		root = "/work/shared/conformance"
-	}
-	raw, err := os.ReadFile(filepath.Join(root, "checkdmarc", "checkdmarc-cases.json"))
-	if err != nil {
-		t.Skipf("conformance data not found under %s (set MXRAY_CONFORMANCE): %v", root, err)
-	}
-	var file struct {
-		Cases []struct {
-			Test      string `json:"test"`
-			UsesMocks bool   `json:"uses_mocks"`
-			Calls     []struct {
-				Function string            `json:"function"`
-				Args     []json.RawMessage `json:"args"`
-				Raises   string            `json:"raises"`
-			} `json:"calls"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
+	cases := conformance.Checkdmarc(t)
 	disagree := map[string]string{
 		"TestParseBimiRecord.testValidAvp": "checkdmarc accepts `v=BIMI1; avp=brand`; mxray reports a record with neither l= nor a= as invalid (l= carries the logo; a declination record writes `l=` explicitly)",
 	}
 	pass, fail, dis, na := 0, 0, 0, 0
-	for _, tc := range file.Cases {
+	for _, tc := range cases {
 		for _, call := range tc.Calls {
 			if call.Function != "parse_bimi_record" {
 				continue

@@ -8,26 +8,14 @@ import (
 	"testing"
 
 	"github.com/mxray/mxray/checks/dkim"
+	"github.com/mxray/mxray/checks/internal/conformance"
 )
-
-func conformanceDir(t *testing.T, sub string) string {
-	t.Helper()
-	root := os.Getenv("MXRAY_CONFORMANCE")
-	if root == "" {
-		root = "/work/shared/conformance"
-	}
-	dir := filepath.Join(root, sub)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("conformance data not found at %s (set MXRAY_CONFORMANCE): %v", dir, err)
-	}
-	return dir
-}
 
 // TestConformanceKeyRecords parses the DKIM key records of Mail::DKIM's
 // FAKE_DNS.dat and dkimpy's key files, and compares whether the key is
 // usable for email with what those verifiers do.
 func TestConformanceKeyRecords(t *testing.T) {
-	dir := conformanceDir(t, "dkim")
+	dir := conformance.Dir(t, "dkim")
 	// usable: the verifier accepts the key for an email signature.
 	mailDKIM := map[string]bool{
 		"expirationtest._domainkey.example.org": true, "selector1._domainkey.messiah.edu": true,

@@ -16,24 +16,11 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dmarc"
+	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
 	"golang.org/x/net/idna"
 )
-
-// conformanceDir returns $MXRAY_CONFORMANCE/sub or skips the test.
-func conformanceDir(t *testing.T, sub string) string {
-	t.Helper()
-	root := os.Getenv("MXRAY_CONFORMANCE")
-	if root == "" {
-		root = "/work/shared/conformance"
-	}
-	dir := filepath.Join(root, sub)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("conformance data not found at %s (set MXRAY_CONFORMANCE): %v", dir, err)
-	}
-	return dir
-}
 
 // tally counts conformance outcomes and logs a summary.
 type tally struct {
@@ -80,7 +67,7 @@ var mailauthDisagree = map[string]string{
 // Message-evaluation expectations (alignment, DKIM/SPF results) are out of
 // scope for a posture check and counted as not applicable.
 func TestConformanceMailauth(t *testing.T) {
-	dir := conformanceDir(t, "dmarc/mailauth")
+	dir := conformance.Dir(t, "dmarc/mailauth")
 	raw, err := os.ReadFile(filepath.Join(dir, "mailauth-dmarc-cases.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -278,32 +265,10 @@ func tagValue(r *dmarc.Record, tag string) string {
 // TestConformanceCheckdmarc runs checkdmarc's parse_dmarc_record and
 // parse_dmarc_report_uri cases that need no mocks.
 func TestConformanceCheckdmarc(t *testing.T) {
-	dir := conformanceDir(t, "checkdmarc")
-	raw, err := os.ReadFile(filepath.Join(dir, "checkdmarc-cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Cases []struct {
-			Test      string `json:"test"`
-			UsesMocks bool   `json:"uses_mocks"`
-			Calls     []struct {
-				Function string            `json:"function"`
-				Args     []json.RawMessage `json:"args"`
-				Raises   string            `json:"raises"`
-			} `json:"calls"`
-			Checks []struct {
-				Assert string `json:"assert"`
-				Raises string `json:"raises"`
-			} `json:"checks"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
+	cases := conformance.Checkdmarc(t)
 	c := &tally{name: "checkdmarc (DMARC records)"}
 	tagEq := regexp.MustCompile(`assertEqual\(result\['tags'\]\['(\w+)'\]\['value'\], '(\w+)'\)`)
-	for _, tc := range file.Cases {
+	for _, tc := range cases {
 		for _, call := range tc.Calls {
 			if call.Function != "parse_dmarc_record" && call.Function != "parse_dmarc_report_uri" {
 				continue
@@ -387,7 +352,7 @@ func ok(t *testing.T, c *tally, name string, cond bool, what string) {
 // TestConformanceOpenDMARC runs OpenDMARC's record-parse and org-domain
 // vectors.
 func TestConformanceOpenDMARC(t *testing.T) {
-	dir := conformanceDir(t, "dmarc/opendmarc")
+	dir := conformance.Dir(t, "dmarc/opendmarc")
 	raw, err := os.ReadFile(filepath.Join(dir, "opendmarc-cases.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +410,7 @@ func TestConformanceOpenDMARC(t *testing.T) {
 // TestConformancePSL runs the official public suffix list test vectors
 // against the organisational-domain function (golang.org/x/net/publicsuffix).
 func TestConformancePSL(t *testing.T) {
-	dir := conformanceDir(t, "psl")
+	dir := conformance.Dir(t, "psl")
 	f, err := os.Open(filepath.Join(dir, "test_psl.txt"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,29 +10,17 @@ import (
 	"time"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
 )
 
-func conformanceDir(t *testing.T, sub string) string {
-	t.Helper()
-	root := os.Getenv("MXRAY_CONFORMANCE")
-	if root == "" {
-		root = "/work/shared/conformance"
-	}
-	dir := filepath.Join(root, sub)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("conformance data not found at %s (set MXRAY_CONFORMANCE): %v", dir, err)
-	}
-	return dir
-}
-
 // TestConformanceSnawoot serves postfix-mta-sts-resolver's test policies
 // from the fake world's HTTPS server and runs the whole check on each.
 func TestConformanceSnawoot(t *testing.T) {
-	dir := conformanceDir(t, "mta-sts/snawoot")
+	dir := conformance.Dir(t, "mta-sts/snawoot")
 	raw, err := os.ReadFile(filepath.Join(dir, "mta-sts-cases.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -98,32 +86,12 @@ func TestConformanceSnawoot(t *testing.T) {
 // TestConformanceCheckdmarc runs checkdmarc's MTA-STS record, policy and mx
 // pattern cases.
 func TestConformanceCheckdmarc(t *testing.T) {
-	dir := conformanceDir(t, "checkdmarc")
-	raw, err := os.ReadFile(filepath.Join(dir, "checkdmarc-cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Cases []struct {
-			Test  string `json:"test"`
-			Calls []struct {
-				Function string            `json:"function"`
-				Args     []json.RawMessage `json:"args"`
-				Raises   string            `json:"raises"`
-			} `json:"calls"`
-			Checks []struct {
-				Assert string `json:"assert"`
-			} `json:"checks"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
+	cases := conformance.Checkdmarc(t)
 	disagree := map[string]string{
 		"Test.testParseMtaStsPolicyUnexpectedKey": "checkdmarc rejects an unknown policy key; RFC 8461 §3.2 allows extension fields (sts-policy-ext), which senders ignore, so mxray accepts it",
 	}
 	pass, fail, dis := 0, 0, 0
-	for _, tc := range file.Cases {
+	for _, tc := range cases {
 		for i, call := range tc.Calls {
 			var arg string
 			if len(call.Args) > 0 {

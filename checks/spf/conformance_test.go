@@ -21,32 +21,10 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/mailtest"
 	"gopkg.in/yaml.v3"
 )
-
-// conformanceDir returns $MXRAY_CONFORMANCE/spf or ../shared/conformance/spf
-// relative to the repository root.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("MXRAY_CONFORMANCE"); d != "" {
-		return filepath.Join(d, "spf")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "conformance", "spf")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
 
 // strList is a YAML scalar or list of scalars.
 type strList []string
@@ -110,10 +88,7 @@ var suites = []suite{
 }
 
 func TestConformance(t *testing.T) {
-	dir := conformanceDir(t)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("SPF conformance suites not found at %s (set MXRAY_CONFORMANCE to the directory holding spf/): %v", dir, err)
-	}
+	dir := conformance.Dir(t, "spf")
 	for _, s := range suites {
 		name := strings.TrimSuffix(filepath.Base(s.file), ".yml")
 		if s.noPrefetch {

@@ -2,13 +2,12 @@ package tlsrpt_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mtasts"
@@ -97,29 +96,9 @@ func TestEveryFindingHasACase(t *testing.T) {
 
 // TestConformanceCheckdmarc runs checkdmarc's TLS-RPT record cases.
 func TestConformanceCheckdmarc(t *testing.T) {
-	root := os.Getenv("MXRAY_CONFORMANCE")
-	if root == "" {
-		root = "/work/shared/conformance"
-	}
-	raw, err := os.ReadFile(filepath.Join(root, "checkdmarc", "checkdmarc-cases.json"))
-	if err != nil {
-		t.Skipf("conformance data not found under %s (set MXRAY_CONFORMANCE): %v", root, err)
-	}
-	var file struct {
-		Cases []struct {
-			Test  string `json:"test"`
-			Calls []struct {
-				Function string            `json:"function"`
-				Args     []json.RawMessage `json:"args"`
-				Raises   string            `json:"raises"`
-			} `json:"calls"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
+	cases := conformance.Checkdmarc(t)
 	pass, fail := 0, 0
-	for _, tc := range file.Cases {
+	for _, tc := range cases {
 		for _, call := range tc.Calls {
 			if call.Function != "parse_smtp_tls_reporting_record" {
 				continue
