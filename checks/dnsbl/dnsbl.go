@@ -264,10 +264,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	// The MX hosts' addresses join as soon as the mx check has them.
 	var noMX string
-	if v, err := out.Await(ctx, mx.ID); err != nil {
+	if f, err := mx.Await(ctx, out); err != nil {
 		noMX = fmt.Sprintf("the MX hosts are unknown (%v)", err)
-	} else if f, ok := v.(*mx.Fact); !ok || f == nil {
-		noMX = "the MX hosts are unknown"
 	} else {
 		switch {
 		case f.Null:

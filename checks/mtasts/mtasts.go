@@ -227,12 +227,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 // matchMX checks every MX host against the policy's patterns.
 func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, txtName string) {
-	v, err := out.Await(ctx, mx.ID)
-	if err != nil || v == nil {
+	mf, err := mx.Await(ctx, out)
+	if err != nil {
 		return // the mx check reports its own failure
 	}
-	mf, ok := v.(*mx.Fact)
-	if !ok || len(mf.Hosts) == 0 {
+	if len(mf.Hosts) == 0 {
 		return // null MX or no MX: nothing to match
 	}
 	used := map[string]bool{}
@@ -309,10 +308,6 @@ func firstN(s string, n int) string {
 
 // nullMX reports whether the mx check found a null MX (and no other host).
 func nullMX(ctx context.Context, out *checks.Out) bool {
-	v, err := out.Await(ctx, mx.ID)
-	if err != nil {
-		return false
-	}
-	f, ok := v.(*mx.Fact)
-	return ok && f.Null && len(f.Hosts) == 0
+	f, err := mx.Await(ctx, out)
+	return err == nil && f.Null && len(f.Hosts) == 0
 }

@@ -56,6 +56,21 @@ type Fact struct {
 	Null     bool
 }
 
+// Await returns the fact the mx check publishes, for checks that list ID in
+// their Needs. The error wraps checks.ErrNoFact when the mx check failed or
+// is not part of the run.
+func Await(ctx context.Context, out *checks.Out) (*Fact, error) {
+	v, err := out.Await(ctx, ID)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := v.(*Fact)
+	if !ok || f == nil {
+		return nil, fmt.Errorf("%w: the mx check published no MX data", checks.ErrNoFact)
+	}
+	return f, nil
+}
+
 // Data is the check's JSON data.
 type Data struct {
 	Hosts    []Host `json:"hosts"`

@@ -132,7 +132,6 @@ var defs = []checks.Def{
 type Data struct {
 	Hosts         []Host `json:"hosts"`
 	Port25Blocked bool   `json:"port25_blocked,omitempty"`
-	Skipped       string `json:"skipped,omitempty"`
 }
 
 // Host is one MX host with the result for each of its addresses.
@@ -190,17 +189,9 @@ func (Check) SkipReason(opts checks.Options) string {
 
 // Run implements checks.Check.
 func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
-	if env.Opts.NoSMTP {
-		out.SetData(Data{Hosts: []Host{}, Skipped: "--no-smtp"})
-		return nil
-	}
-	v, err := out.Await(ctx, mx.ID)
+	fact, err := mx.Await(ctx, out)
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
-	}
-	fact, ok := v.(*mx.Fact)
-	if !ok || fact == nil {
-		return fmt.Errorf("no MX data: %w", checks.ErrNoFact)
 	}
 	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: heloName(t)}
 	if p.slow <= 0 {

@@ -123,8 +123,7 @@ type Data struct {
 	Hosts []Host `json:"hosts"`
 	// MTASTS is the MTA-STS mode that sets the severity context: enforce,
 	// testing, none, or unknown when the mtasts check gave nothing.
-	MTASTS  string `json:"mta_sts"`
-	Skipped string `json:"skipped,omitempty"`
+	MTASTS string `json:"mta_sts"`
 }
 
 // Host is one MX host.
@@ -194,17 +193,9 @@ func (Check) SkipReason(opts checks.Options) string {
 
 // Run implements checks.Check.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
-	if env.Opts.NoSMTP {
-		out.SetData(Data{Hosts: []Host{}, MTASTS: "unknown", Skipped: "--no-smtp"})
-		return nil
-	}
-	v, err := out.Await(ctx, mx.ID)
+	fact, err := mx.Await(ctx, out)
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
-	}
-	fact, ok := v.(*mx.Fact)
-	if !ok || fact == nil {
-		return fmt.Errorf("no MX data: %w", checks.ErrNoFact)
 	}
 	p := &prober{env: env, helo: heloName(t)}
 	hosts := make([]*hostRun, len(fact.Hosts))

@@ -202,8 +202,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			data.MTASTSDeployed = true
 		}
 	}
-	if v, err := out.Await(ctx, mx.ID); err == nil {
-		if f, ok := v.(*mx.Fact); ok && f.Null && len(f.Hosts) == 0 {
+	if f, err := mx.Await(ctx, out); err == nil {
+		if f.Null && len(f.Hosts) == 0 {
 			out.Add(checks.Finding{ID: "tlsrpt.missing", Subject: name, Evidence: ev,
 				Message: fmt.Sprintf("%s publishes no TLS-RPT record, and needs none: it publishes a null MX and receives no mail", domain),
 				Fix:     "Nothing to do."})
@@ -231,12 +231,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 // daneHosts returns the MX hosts that publish TLSA records at _25._tcp.
 func daneHosts(ctx context.Context, env *checks.Env, out *checks.Out) []string {
-	v, err := out.Await(ctx, mx.ID)
-	if err != nil {
-		return nil
-	}
-	mf, ok := v.(*mx.Fact)
-	if !ok || len(mf.Hosts) == 0 {
+	mf, err := mx.Await(ctx, out)
+	if err != nil || len(mf.Hosts) == 0 {
 		return nil
 	}
 	hosts := mf.Hosts
