@@ -15,7 +15,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sort"
 	"strings"
@@ -180,12 +179,7 @@ type Address struct {
 
 // SkipReason implements checks.Skipper: with --no-smtp port 25 is never
 // contacted.
-func (Check) SkipReason(opts checks.Options) string {
-	if opts.NoSMTP {
-		return "--no-smtp: port 25 not contacted"
-	}
-	return ""
-}
+func (Check) SkipReason(opts checks.Options) string { return smtpwire.SkipNoSMTP(opts) }
 
 // Run implements checks.Check.
 func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
@@ -193,7 +187,7 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
 	}
-	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: heloName(t)}
+	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: smtpwire.HELOName(t.HELO)}
 	if p.slow <= 0 {
 		p.slow = DefaultSlowBanner
 	}
@@ -248,14 +242,6 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	}
 	out.SetData(data)
 	return nil
-}
-
-// heloName is the EHLO name: --helo, else smtpwire.DefaultHELO.
-func heloName(t checks.Target) string {
-	if t.HELO != "" {
-		return t.HELO
-	}
-	return smtpwire.DefaultHELO()
 }
 
 type prober struct {
@@ -340,8 +326,7 @@ func subject(host string, ip netip.Addr) string { return host + " [" + ip.String
 func (p *prober) add(a *Address, f checks.Finding) { a.findings = append(a.findings, f) }
 
 func (p *prober) newSession(ip netip.Addr) *smtpwire.Session {
-	return smtpwire.New(smtpwire.Config{Dialer: p.env.Dialer, Timeouts: smtpwire.TimeoutsFor(p.env), HELO: p.helo, Now: p.env.Now},
-		net.JoinHostPort(ip.String(), "25"))
+	return smtpwire.Port25(p.env, ip, p.helo)
 }
 
 // talk runs the SMTP conversation with one address.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -57,6 +58,30 @@ func DefaultHELO() string {
 		}
 	}
 	return h
+}
+
+// HELOName returns name (from --helo), or DefaultHELO when it is empty.
+func HELOName(name string) string {
+	if name != "" {
+		return name
+	}
+	return DefaultHELO()
+}
+
+// Port25 returns a session to ip:25 configured from the run's Env: its
+// dialer, its per-stage timeouts and its clock.
+func Port25(env *checks.Env, ip netip.Addr, helo string) *Session {
+	return New(Config{Dialer: env.Dialer, Timeouts: TimeoutsFor(env), HELO: helo, Now: env.Now},
+		net.JoinHostPort(ip.String(), "25"))
+}
+
+// SkipNoSMTP is the checks.Skipper verdict of every check that contacts
+// port 25: with --no-smtp it is skipped.
+func SkipNoSMTP(opts checks.Options) string {
+	if opts.NoSMTP {
+		return "--no-smtp: port 25 not contacted"
+	}
+	return ""
 }
 
 // Config configures a session.

@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sort"
 	"strings"
@@ -184,12 +183,7 @@ type stsPolicy interface {
 
 // SkipReason implements checks.Skipper: with --no-smtp port 25 is never
 // contacted.
-func (Check) SkipReason(opts checks.Options) string {
-	if opts.NoSMTP {
-		return "--no-smtp: port 25 not contacted"
-	}
-	return ""
-}
+func (Check) SkipReason(opts checks.Options) string { return smtpwire.SkipNoSMTP(opts) }
 
 // Run implements checks.Check.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
@@ -197,7 +191,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
 	}
-	p := &prober{env: env, helo: heloName(t)}
+	p := &prober{env: env, helo: smtpwire.HELOName(t.HELO)}
 	hosts := make([]*hostRun, len(fact.Hosts))
 	var wg sync.WaitGroup
 	for i, h := range fact.Hosts {
@@ -253,13 +247,6 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	out.SetData(data)
 	return nil
-}
-
-func heloName(t checks.Target) string {
-	if t.HELO != "" {
-		return t.HELO
-	}
-	return smtpwire.DefaultHELO()
 }
 
 type prober struct {
@@ -323,8 +310,7 @@ func (p *prober) host(ctx context.Context, h mx.Host) *hostRun {
 }
 
 func (p *prober) session(ip netip.Addr) *smtpwire.Session {
-	return smtpwire.New(smtpwire.Config{Dialer: p.env.Dialer, Timeouts: smtpwire.TimeoutsFor(p.env), HELO: p.helo, Now: p.env.Now},
-		net.JoinHostPort(ip.String(), "25"))
+	return smtpwire.Port25(p.env, ip, p.helo)
 }
 
 // address probes one MX address: STARTTLS and the main handshake, then a
