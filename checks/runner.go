@@ -80,9 +80,27 @@ type Event struct {
 	At      time.Time
 }
 
-// ErrNoFact is returned by Out.Await when the awaited check ended without
-// publishing its fact.
+// ErrNoFact is returned (wrapped in a *DependencyError) by Out.Await when
+// the awaited check ended without publishing its fact.
 var ErrNoFact = errors.New("checks: dependency published no data")
+
+// DependencyError is the error Out.Await returns when the awaited check
+// ended without publishing its fact: it failed, decided nothing, was skipped
+// or is not available. A check that returns it (wrapped or not) ends with
+// status error and the reason "not decided: depends on <check> (<reason>)";
+// it adds no finding of its own, so the root cause is reported once, by the
+// check it depends on.
+type DependencyError struct {
+	Check  string // the awaited check's ID
+	Reason string // why it published nothing, in plain words
+}
+
+func (e *DependencyError) Error() string {
+	return fmt.Sprintf("not decided: depends on %s (%s)", e.Check, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrNoFact) hold.
+func (e *DependencyError) Unwrap() error { return ErrNoFact }
 
 // Out is a check's handle on the run: it reports findings and data, and
 // exchanges facts with other checks. Its methods are safe for concurrent use.
@@ -139,7 +157,7 @@ func (o *Out) Publish(v any) { o.run.fact(o.id).set(v, nil) }
 // must be listed in Needs.
 func (o *Out) Await(ctx context.Context, id string) (any, error) {
 	if !o.needs[id] {
-		return nil, fmt.Errorf("checks: %s awaits %q, which is not in its Needs", o.id, id)
+		return nil, fmt.Errorf("internal error: check %s awaits %q, which is not in its Needs", o.id, id)
 	}
 	return o.run.fact(id).wait(ctx)
 }
@@ -270,9 +288,9 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 				continue
 			}
 			if reason, ok := skipped[n]; ok {
-				rn.fact(n).set(nil, fmt.Errorf("%w: check %q is skipped (%s)", ErrNoFact, n, reason))
+				rn.fact(n).set(nil, &DependencyError{Check: n, Reason: "skipped: " + reason})
 			} else {
-				rn.fact(n).set(nil, fmt.Errorf("%w: check %q is not available", ErrNoFact, n))
+				rn.fact(n).set(nil, &DependencyError{Check: n, Reason: "not available"})
 			}
 		}
 	}
@@ -354,26 +372,38 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		err = cctx.Err()
 	}
 	cancel()
+	reason := ""
 	if err != nil {
+		var dep *DependencyError
 		switch {
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			err = fmt.Errorf("check timed out after %s: %w", timeout, err)
 		case ctx.Err() != nil:
-			err = fmt.Errorf("cancelled: %w", err)
+			reason = "interrupted"
+		case errors.Is(err, context.DeadlineExceeded) && cctx.Err() != nil:
+			reason = fmt.Sprintf("the check did not finish within %s (--check-timeout)", timeout)
+		case errors.As(err, &dep):
+			reason = dep.Error()
+		default:
+			reason = err.Error()
 		}
 	}
-	// Whatever happened, release the checks waiting on this one.
-	var factErr error = ErrNoFact
-	if err != nil {
-		factErr = fmt.Errorf("%w: %s failed: %v", ErrNoFact, id, err)
-	}
-	rn.fact(id).set(nil, factErr)
 
 	out.mu.Lock()
 	finds := append([]Finding(nil), out.finds...)
 	data := out.data
 	out.mu.Unlock()
 	SortFindings(finds)
+
+	// Whatever happened, release the checks waiting on this one. When it
+	// published nothing, they learn why in plain words: the reason it could
+	// not decide, or its worst finding.
+	switch {
+	case reason != "":
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: strings.TrimPrefix(reason, "not decided: ")})
+	case len(finds) > 0:
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: finds[0].Message})
+	default:
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "it found no data"})
+	}
 	res = &Result{ID: id, Title: c.Title(), Findings: finds, Data: data, Started: start, Duration: env.Clock().Sub(start)}
 	res.Status = StatusPass
 	for _, f := range finds {
@@ -382,7 +412,7 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		}
 	}
 	if err != nil {
-		res.Err = err.Error()
+		res.Err = reason
 		if res.Status.Rank() < StatusError.Rank() {
 			res.Status = StatusError
 		}

@@ -3,6 +3,7 @@ package checks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -66,7 +67,7 @@ func TestCheckTimeout(t *testing.T) {
 	hang := fn{id: "hang", run: func(ctx context.Context, out *checks.Out) error { <-ctx.Done(); return ctx.Err() }}
 	start := time.Now()
 	rep, _ := runChecks(t, checks.Options{CheckTimeout: 50 * time.Millisecond}, []checks.Check{hang}, nil)
-	if r := rep.Results[0]; r.Status != checks.StatusError || !strings.Contains(r.Err, "timed out") {
+	if r := rep.Results[0]; r.Status != checks.StatusError || r.Err != "the check did not finish within 50ms (--check-timeout)" {
 		t.Fatalf("result = %+v", r)
 	}
 	if time.Since(start) > 5*time.Second {
@@ -80,7 +81,7 @@ func TestCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
 	rep := (&checks.Runner{Env: &checks.Env{}, Checks: []checks.Check{hang}}).Run(ctx, checks.Target{})
-	if r := rep.Results[0]; r.Status != checks.StatusError || !strings.Contains(r.Err, "cancelled") {
+	if r := rep.Results[0]; r.Status != checks.StatusError || r.Err != "interrupted" {
 		t.Fatalf("result = %+v", r)
 	}
 }
@@ -220,5 +221,37 @@ func TestSkipperIsNeverRunEvenAsDependency(t *testing.T) {
 	runChecks(t, checks.Options{NoSMTP: true, CheckTimeout: 5 * time.Second}, []checks.Check{user}, []checks.Check{port25, user})
 	if ran {
 		t.Fatal("a skipped check ran as a hidden dependency")
+	}
+}
+
+// TestDependencyReason: a check that returns its dependency's error says once,
+// in plain words, which check it depends on and why that one decided
+// nothing; it never repeats the root cause's own wording chain.
+func TestDependencyReason(t *testing.T) {
+	failing := fn{id: "a", run: func(context.Context, *checks.Out) error {
+		return errors.New("_dmarc.example TXT: the resolver answered SERVFAIL")
+	}}
+	empty := fn{id: "e", run: func(_ context.Context, out *checks.Out) error {
+		out.Add(checks.Finding{ID: "e.gone", Severity: checks.SevFail, Message: "example does not exist"})
+		return nil
+	}}
+	wrap := func(id, dep string) fn {
+		return fn{id: id, needs: []string{dep}, run: func(ctx context.Context, out *checks.Out) error {
+			if _, err := out.Await(ctx, dep); err != nil {
+				return fmt.Errorf("no data: %w", err)
+			}
+			return nil
+		}}
+	}
+	rep, _ := runChecks(t, checks.Options{}, []checks.Check{failing, empty, wrap("b", "a"), wrap("c", "e"), wrap("d", "b")}, nil)
+	want := map[string]string{
+		"b": "not decided: depends on a (_dmarc.example TXT: the resolver answered SERVFAIL)",
+		"c": "not decided: depends on e (example does not exist)",
+		"d": "not decided: depends on b (depends on a (_dmarc.example TXT: the resolver answered SERVFAIL))",
+	}
+	for _, r := range rep.Results {
+		if w, ok := want[r.ID]; ok && (r.Err != w || r.Status != checks.StatusError || len(r.Findings) != 0) {
+			t.Errorf("%s: status %s, err %q, want %q", r.ID, r.Status, r.Err, w)
+		}
 	}
 }

@@ -35,7 +35,47 @@ var (
 	ErrInvalidName = errors.New("dnsq: invalid domain name")
 	ErrMalformed   = errors.New("dnsq: malformed response")
 	ErrClosed      = errors.New("dnsq: client closed")
+	// ErrTruncated: the answer was truncated even over TCP, so what it
+	// holds (often nothing) is not the record set.
+	ErrTruncated = errors.New("dnsq: truncated answer over TCP")
+	// ErrCNAMELoop: the answer's CNAME chain loops or is longer than
+	// resolvers follow.
+	ErrCNAMELoop = errors.New("dnsq: CNAME loop or chain too long")
 )
+
+// Describe says in plain words, for people, why a lookup failed: no package
+// prefix, no Go error text. Detail wrapped after a sentinel (e.g. the rcode
+// or the loop's names) is kept.
+func Describe(err error) string {
+	words := []struct {
+		sentinel error
+		text     string
+	}{
+		{ErrTimeout, "no answer from the resolver"},
+		{ErrServFail, "the resolver answered SERVFAIL"},
+		{ErrRefused, "the resolver answered REFUSED"},
+		{ErrRcode, "the resolver answered with an error"},
+		{ErrUnreachable, "the resolver is unreachable"},
+		{ErrInvalidName, "not a valid domain name"},
+		{ErrMalformed, "the resolver's answer is malformed"},
+		{ErrClosed, "interrupted"},
+		{ErrTruncated, "the answer is truncated even over TCP"},
+		{ErrCNAMELoop, "the CNAME chain loops or is too long"},
+	}
+	for _, w := range words {
+		if errors.Is(err, w.sentinel) {
+			// Keep the detail that follows the sentinel's own text.
+			msg := err.Error()
+			if i := strings.Index(msg, w.sentinel.Error()); i >= 0 {
+				if rest := strings.TrimPrefix(msg[i+len(w.sentinel.Error()):], ":"); strings.TrimSpace(rest) != "" {
+					return w.text + " (" + strings.TrimSpace(rest) + ")"
+				}
+			}
+			return w.text
+		}
+	}
+	return err.Error()
+}
 
 // LookupError is the error of a failed lookup.
 type LookupError struct {
@@ -56,8 +96,15 @@ func QueriesOf(err error) []Query {
 	return nil
 }
 
+// Error says in plain words which question failed and why, e.g.
+// "_dmarc.example.com TXT: the resolver answered SERVFAIL". Callers print
+// it as is: it already names the question.
 func (e *LookupError) Error() string {
-	return fmt.Sprintf("%s %s: %v", strings.TrimSuffix(e.Name, "."), e.Type, e.Err)
+	name := strings.TrimSuffix(e.Name, ".")
+	if name == "" {
+		name = "."
+	}
+	return fmt.Sprintf("%s %s: %s", name, e.Type, Describe(e.Err))
 }
 
 func (e *LookupError) Unwrap() error { return e.Err }

@@ -66,7 +66,7 @@ func Await(ctx context.Context, out *checks.Out) (*Fact, error) {
 	}
 	f, ok := v.(*Fact)
 	if !ok || f == nil {
-		return nil, fmt.Errorf("%w: the mx check published no MX data", checks.ErrNoFact)
+		return nil, &checks.DependencyError{Check: ID, Reason: "it published no MX data"}
 	}
 	return f, nil
 }
