@@ -529,3 +529,25 @@ func (c *Client) Sanity(ctx context.Context) error {
 	}
 	return nil
 }
+
+// UntrustedError means no verdict may be drawn from the resolver: it does not
+// answer at all, or it answers in a way an honest recursive resolver never
+// does (NXDOMAIN or no records for the root zone, addresses for names that
+// cannot exist). Every mode reports it in one line and exits 3.
+type UntrustedError struct {
+	Servers     []string // the resolvers asked
+	Unreachable bool     // none of them answered at all
+	Reason      string   // what they did, in plain words
+	Queries     []Query  // the probe's exchanges, for evidence
+}
+
+func (e *UntrustedError) Error() string {
+	who := "resolver " + strings.Join(e.Servers, ", ")
+	if len(e.Servers) > 1 {
+		who = "resolvers " + strings.Join(e.Servers, ", ")
+	}
+	if e.Unreachable {
+		return fmt.Sprintf("%s did not answer (%s); check the network or choose a resolver with --resolver IP", who, e.Reason)
+	}
+	return fmt.Sprintf("%s cannot be trusted: %s; choose another with --resolver IP", who, e.Reason)
+}
