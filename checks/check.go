@@ -34,6 +34,10 @@ type Options struct {
 	Timeout time.Duration
 	// CheckTimeout bounds a whole check, all its waits together.
 	CheckTimeout time.Duration
+	// GreetingTimeout bounds the wait for an SMTP server's 220 greeting,
+	// which RFC 5321 §4.5.3.2 lets take up to 5 minutes; every other SMTP
+	// reply is bounded by Timeout.
+	GreetingTimeout time.Duration
 	// NoSMTP skips every check that would connect to port 25.
 	NoSMTP bool
 	// DNSBLZones is the path of a custom DNSBL zones file ("" = built-in list).
@@ -42,8 +46,9 @@ type Options struct {
 
 // Default timeouts.
 const (
-	DefaultTimeout      = 10 * time.Second
-	DefaultCheckTimeout = 2 * time.Minute
+	DefaultTimeout         = 10 * time.Second
+	DefaultCheckTimeout    = 2 * time.Minute
+	DefaultGreetingTimeout = 30 * time.Second
 )
 
 // Env carries every dependency a check may use. There are no package-level
@@ -63,6 +68,15 @@ func (e *Env) Timeout() time.Duration {
 		return DefaultTimeout
 	}
 	return e.Opts.Timeout
+}
+
+// GreetingTimeout returns the wait for an SMTP greeting, or the default
+// when unset.
+func (e *Env) GreetingTimeout() time.Duration {
+	if e == nil || e.Opts.GreetingTimeout <= 0 {
+		return DefaultGreetingTimeout
+	}
+	return e.Opts.GreetingTimeout
 }
 
 // Clock returns the current time from the Env's clock.
