@@ -32,10 +32,22 @@ type Report struct {
 	Duration   time.Duration
 	Results    []Result
 	DNSQueries int // DNS queries sent on the wire during the run
+	// Interrupted: the run was cancelled (Ctrl+C) before every check
+	// finished; unfinished checks have status error and reason
+	// "interrupted".
+	Interrupted bool
+	// Err says, in plain words, why nothing could be decided for the
+	// domain, e.g. the resolver cannot be trusted. Results are then empty
+	// and the status is error.
+	Err string
 }
 
-// Status is the worst status over all checks that ran.
+// Status is the worst status over all checks that ran; error when the run
+// could decide nothing (Err).
 func (r *Report) Status() Status {
+	if r.Err != "" {
+		return StatusError
+	}
 	worst := StatusPass
 	for _, res := range r.Results {
 		if res.Status.Rank() > worst.Rank() {
@@ -319,6 +331,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		rep.Results = append(rep.Results, *results[c.ID()])
 	}
 	rep.Duration = env.Clock().Sub(start)
+	rep.Interrupted = ctx.Err() != nil && context.Cause(ctx) == context.Canceled
 	if env.DNS != nil {
 		rep.DNSQueries = env.DNS.Stats().Sent
 		rep.Resolvers = env.DNS.Servers()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
@@ -71,7 +72,7 @@ var defs = []checks.Def{
 		Why: "Validating resolvers (used by most large mail providers) answer SERVFAIL for a bogus zone: mail to and from the domain fails.",
 		Fix: "Fix the signatures or the DS record at the parent (expired RRSIG, DS for a removed key, algorithm mismatch); remove the DS record if you stopped signing."},
 	{ID: "dns.resolver-not-validating", Severity: checks.SevInfo, Title: "The resolver does not validate DNSSEC, so DNSSEC status is unknown",
-		Why: "mxray reads DNSSEC status from the resolver's AD bit; this resolver sets it for nothing, not even the signed root.",
+		Why: "mxray reads DNSSEC status from the resolver's AD bit; this resolver set it on none of the answers it gave (the root zone, the domain's NS and DS).",
 		Fix: "Run mxray with a validating resolver, e.g. --resolver 127.0.0.1 running Unbound, to check DNSSEC and DANE."},
 	{ID: "dns.resolver-unreachable", Severity: checks.SevError, Title: "The DNS resolver does not answer",
 		Why: "Nothing can be checked without DNS; this is a problem of the network mxray runs on, not of the domain.",
@@ -87,13 +88,23 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	data := Data{NameServers: []string{}, DNSSEC: DNSSECNotApplicable}
 	defer func() { out.SetData(data) }()
 
-	// The root answer tells whether the resolver works and whether it validates.
-	root, rootErr := env.DNS.Lookup(ctx, ".", dns.TypeNS)
-	nsAns, err := env.DNS.Lookup(ctx, domain, dns.TypeNS)
+	// Three questions, one round trip: the root's NS (does the resolver
+	// validate?), the domain's NS (does it exist, is it signed?) and its
+	// DS (an authenticated denial at the parent proves it unsigned).
+	var (
+		root, nsAns, ds     *dnsq.Answer
+		rootErr, err, dsErr error
+		wg                  sync.WaitGroup
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); root, rootErr = env.DNS.Lookup(ctx, ".", dns.TypeNS) }()
+	go func() { defer wg.Done(); nsAns, err = env.DNS.Lookup(ctx, domain, dns.TypeNS) }()
+	go func() { defer wg.Done(); ds, dsErr = env.DNS.Lookup(ctx, domain, dns.TypeDS) }()
+	wg.Wait()
 	if err != nil {
 		if rootErr != nil && isTransport(rootErr) && isTransport(err) {
 			out.Add(checks.Finding{ID: "dns.resolver-unreachable", Subject: strings.Join(env.DNS.Servers(), ", "),
-				Message:  fmt.Sprintf("the resolver did not answer for the root zone nor for %s: %v", domain, err),
+				Message:  fmt.Sprintf("the resolver did not answer for the root zone nor for %s (%s)", domain, dnsq.Describe(err)),
 				Evidence: checks.DNSEvidence(append(dnsq.QueriesOf(rootErr), dnsq.QueriesOf(err)...)...)})
 			return nil
 		}
@@ -109,11 +120,16 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			}
 		}
 		out.Add(checks.Finding{ID: "dns.dns-error", Subject: domain, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
-			Message: fmt.Sprintf("NS lookup failed: %v", err)})
+			Message: fmt.Sprintf("the NS lookup failed: %v", err)})
 		return nil
 	}
-	if root != nil {
-		data.Validating = root.AD
+	// AD on any answer from the resolver the user chose proves that it
+	// validates; AD is trusted from it (see README, "DNSSEC and AD").
+	asked := []*dnsq.Answer{root, nsAns, ds}
+	for _, a := range asked {
+		if a != nil && a.AD {
+			data.Validating = true
+		}
 	}
 	if nsAns.NXDomain() {
 		out.Add(checks.Finding{ID: "dns.nxdomain", Subject: domain, Evidence: checks.DNSEvidence(nsAns.Query),
@@ -146,23 +162,57 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("%s has a single name server (%s)", domain, data.NameServers[0])})
 	}
 
+	resolvers := strings.Join(env.DNS.Servers(), ", ")
+	deniedDS := ds != nil && ds.AD && ds.Empty()
 	switch {
 	case nsAns.AD:
 		data.DNSSEC = DNSSECSecure
+	case deniedDS:
+		data.DNSSEC = DNSSECInsecure
+		out.Add(checks.Finding{ID: "dns.dnssec-unsigned", Subject: domain, Evidence: checks.DNSEvidence(ds.Query, nsAns.Query),
+			Message: fmt.Sprintf("%s is not DNSSEC-signed: its parent zone proves that it has no DS record (an authenticated denial, validated by %s)", domain, resolvers)})
 	case data.Validating:
 		data.DNSSEC = DNSSECInsecure
-		out.Add(checks.Finding{ID: "dns.dnssec-unsigned", Subject: domain, Evidence: checks.DNSEvidence(nsAns.Query, root.Query),
-			Message: fmt.Sprintf("%s is not DNSSEC-signed (the validating resolver does not set AD on its answers)", domain)})
+		ev := checks.DNSEvidence(nsAns.Query)
+		for _, a := range asked {
+			if a != nil && a.AD {
+				ev.AddDNS(a.Query)
+			}
+		}
+		out.Add(checks.Finding{ID: "dns.dnssec-unsigned", Subject: domain, Evidence: ev,
+			Message: fmt.Sprintf("%s is not DNSSEC-signed: %s validates (it sets AD on other answers) but not on the answers for %s", domain, resolvers, domain)})
 	default:
 		data.DNSSEC = DNSSECUnknown
 		ev := checks.DNSEvidence(nsAns.Query)
-		if root != nil {
-			ev.AddDNS(root.Query)
+		var asks []string
+		for _, q := range []struct {
+			name string
+			a    *dnsq.Answer
+			err  error
+		}{{".", root, rootErr}, {domain, nsAns, nil}, {domain, ds, dsErr}} {
+			if q.err != nil {
+				ev.AddDNS(dnsq.QueriesOf(q.err)...)
+				asks = append(asks, q.err.Error())
+				continue
+			}
+			ev.AddDNS(q.a.Query)
+			asks = append(asks, fmt.Sprintf("%s %s: %s without AD", strings.TrimSuffix(q.a.Name, ".")+dotIfRoot(q.a.Name), dns.TypeToString[q.a.Type], dns.RcodeToString[q.a.Rcode]))
 		}
-		out.Add(checks.Finding{ID: "dns.resolver-not-validating", Subject: strings.Join(env.DNS.Servers(), ", "), Evidence: ev,
-			Message: "the resolver does not validate DNSSEC (no AD bit even for the signed root zone): DNSSEC status unknown"})
+		msg := fmt.Sprintf("%s sets the AD bit on none of its answers (%s): it does not validate DNSSEC, so the DNSSEC status of %s is unknown", resolvers, strings.Join(asks, "; "), domain)
+		if rootErr == nil && !root.AD && len(root.Records()) > 0 {
+			msg = fmt.Sprintf("%s does not validate DNSSEC: no AD bit on any answer, not even for the signed root zone; the DNSSEC status of %s is unknown", resolvers, domain)
+		}
+		out.Add(checks.Finding{ID: "dns.resolver-not-validating", Subject: resolvers, Evidence: ev, Message: msg})
 	}
 	return nil
+}
+
+// dotIfRoot names the root zone "." rather than "".
+func dotIfRoot(name string) string {
+	if name == "." {
+		return "."
+	}
+	return ""
 }
 
 // isTransport reports whether err means the resolver did not answer at all.

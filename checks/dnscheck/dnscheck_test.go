@@ -2,6 +2,7 @@ package dnscheck_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,14 @@ func TestFindings(t *testing.T) {
 			want: []string{"dns.nxdomain"}, dnssec: dnscheck.DNSSECNotApplicable, status: checks.StatusFail},
 		{name: "single ns", domain: "single.example", setup: func(w *mailtest.World) { w.DNS.Sign("."); w.DNS.Sign("single.example") },
 			want: []string{"dns.single-ns"}, dnssec: dnscheck.DNSSECSecure, status: checks.StatusWarn},
+		// A validating resolver that refuses the root zone: decided from what
+		// was asked, never "unknown because of the root".
+		{name: "root refused, secure", domain: "d.example", setup: func(w *mailtest.World) { w.DNS.Script(".", 0, mailtest.Refused); w.DNS.Sign("d.example") },
+			want: []string{}, dnssec: dnscheck.DNSSECSecure, status: checks.StatusPass},
+		{name: "root refused, DS denied", domain: "d.example", setup: func(w *mailtest.World) { w.DNS.Script(".", 0, mailtest.Refused); w.DNS.Sign("example") },
+			want: []string{"dns.dnssec-unsigned"}, dnssec: dnscheck.DNSSECInsecure, status: checks.StatusPass},
+		{name: "root refused, no AD anywhere", domain: "d.example", setup: func(w *mailtest.World) { w.DNS.Script(".", 0, mailtest.Refused) },
+			want: []string{"dns.resolver-not-validating"}, dnssec: dnscheck.DNSSECUnknown, status: checks.StatusPass},
 		{name: "bogus", domain: "d.example", setup: func(w *mailtest.World) { w.DNS.Script("d.example", 0, mailtest.Bogus) },
 			want: []string{"dns.dnssec-bogus"}, dnssec: dnscheck.DNSSECBogus, status: checks.StatusFail},
 		{name: "servfail is an error", domain: "d.example", setup: func(w *mailtest.World) { w.DNS.Script("d.example", dns.TypeNS, mailtest.ServFail) },
@@ -68,8 +77,25 @@ func TestFindings(t *testing.T) {
 			if r.Status != tt.status {
 				t.Errorf("status = %s, want %s", r.Status, tt.status)
 			}
-			if d := r.Data.(dnscheck.Data); d.DNSSEC != tt.dnssec {
+			d := r.Data.(dnscheck.Data)
+			if d.DNSSEC != tt.dnssec {
 				t.Errorf("dnssec = %s, want %s", d.DNSSEC, tt.dnssec)
+			}
+			// The two fields never contradict each other.
+			if (d.DNSSEC == dnscheck.DNSSECSecure || d.DNSSEC == dnscheck.DNSSECInsecure) != d.Validating {
+				t.Errorf("dnssec %s beside resolver_validates %v", d.DNSSEC, d.Validating)
+			}
+			for _, f := range r.Findings {
+				if strings.Contains(f.Message, "root") && strings.HasPrefix(tt.name, "root refused") {
+					t.Errorf("%s blames the root zone, which was refused: %q", f.ID, f.Message)
+				}
+				if f.ID == "dns.resolver-not-validating" && strings.HasPrefix(tt.name, "root refused") && !strings.Contains(f.Message, "REFUSED") {
+					t.Errorf("the message must say the root probe was refused: %q", f.Message)
+				}
+				dnssecFinding := f.ID == "dns.dnssec-unsigned" || f.ID == "dns.resolver-not-validating"
+				if dnssecFinding && (f.Evidence == nil || len(f.Evidence.DNS) < 2) {
+					t.Errorf("%s: evidence must list the queries that decided it: %+v", f.ID, f.Evidence)
+				}
 			}
 		})
 	}

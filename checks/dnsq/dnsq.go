@@ -14,8 +14,10 @@ package dnsq
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -129,10 +131,11 @@ type Config struct {
 	// Servers are "host:port" addresses, tried in order with failover.
 	Servers []string
 	// Timeout bounds the whole lookup of one (name, type), across retries
-	// and servers. Default 10 s.
+	// and servers: it is --timeout, exactly. Default 10 s.
 	Timeout time.Duration
-	// AttemptTimeout bounds one exchange with one server. Default
-	// min(2 s, Timeout).
+	// AttemptTimeout is the retransmit interval: while no attempt has
+	// answered, another starts (to the next server) this often; earlier
+	// attempts keep waiting until Timeout. Default Timeout/Attempts.
 	AttemptTimeout time.Duration
 	// Attempts is the number of exchanges tried per lookup (rotating over
 	// Servers). Default 2 per server, at least 3.
@@ -187,11 +190,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.AttemptTimeout <= 0 {
-		cfg.AttemptTimeout = min(2*time.Second, cfg.Timeout)
-	}
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = max(3, 2*len(cfg.Servers))
+	}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = cfg.Timeout / time.Duration(cfg.Attempts)
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256
@@ -366,6 +369,13 @@ func typeString(t uint16) string {
 // resolve performs the wire exchanges for one question. It runs detached
 // from any caller's context (its result is shared), bounded by the client's
 // timeout and cancelled by Close.
+//
+// Attempts overlap: each waits until the lookup's deadline, and a new one
+// (to the next server) starts every Timeout/Attempts while none has
+// answered, or at once when one fails outright. So an answer that takes
+// just under --timeout is still taken, a lost UDP packet costs one
+// retransmit interval, and a dead server costs no more than that before the
+// next is asked. The whole lookup never outlasts Timeout.
 func (c *Client) resolve(k key) (*Answer, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.Timeout)
 	defer cancel()
@@ -376,68 +386,152 @@ func (c *Client) resolve(k key) (*Answer, error) {
 	m.CheckingDisabled = k.cd
 	m.SetEdns0(1232, true)
 
-	var tried []Query
-	lerr := func(err error) error {
-		return &LookupError{Name: k.name, Type: typeString(k.qtype), Err: err, Queries: tried}
+	type outcome struct {
+		server string
+		resp   *dns.Msg
+		qs     []Query
+		err    error
 	}
+	results := make(chan outcome, c.cfg.Attempts)
+	servers := c.cfg.Servers
+	failed := map[string]bool{} // servers that answered SERVFAIL, REFUSED or another error rcode
+	launched, pending := 0, 0
+	launch := func() bool {
+		for range len(servers) {
+			server := servers[launched%len(servers)]
+			if launched >= c.cfg.Attempts {
+				return false
+			}
+			launched++
+			if failed[server] {
+				continue
+			}
+			pending++
+			go func() {
+				resp, qs, err := c.exchange(ctx, m, server, k)
+				results <- outcome{server, resp, qs, err}
+			}()
+			return true
+		}
+		return false
+	}
+	launch()
+	retransmit := time.NewTimer(c.cfg.AttemptTimeout)
+	defer retransmit.Stop()
+
+	var tried []Query
 	var lastErr error = ErrTimeout
-	for attempt := 0; attempt < c.cfg.Attempts; attempt++ {
-		if ctx.Err() != nil {
-			break
-		}
-		server := c.cfg.Servers[attempt%len(c.cfg.Servers)]
-		resp, q, err := c.exchange(ctx, m, server, k)
-		if q.Name != "" {
-			tried = append(tried, q)
-		}
-		if err != nil {
-			lastErr = err
+	for pending > 0 {
+		select {
+		case <-retransmit.C:
+			if launch() {
+				retransmit.Reset(c.cfg.AttemptTimeout)
+			}
 			continue
-		}
-		switch resp.Rcode {
-		case dns.RcodeSuccess, dns.RcodeNameError:
-			return newAnswer(k, resp, q), nil
-		case dns.RcodeServerFailure:
-			lastErr = ErrServFail
-		case dns.RcodeRefused:
-			lastErr = ErrRefused
-		default:
-			lastErr = fmt.Errorf("%w: %s", ErrRcode, dns.RcodeToString[resp.Rcode])
-		}
-		// SERVFAIL and REFUSED are worth one try at another server, not a
-		// retry at the same one.
-		if len(c.cfg.Servers) == 1 || attempt+1 >= len(c.cfg.Servers) {
-			break
+		case r := <-results:
+			pending--
+			for _, q := range r.qs {
+				if q.Name != "" {
+					tried = append(tried, q)
+				}
+			}
+			err := r.err
+			if err == nil {
+				switch r.resp.Rcode {
+				case dns.RcodeSuccess, dns.RcodeNameError:
+					if err = checkChain(k, r.resp); err == nil {
+						cancel()
+						return newAnswer(k, r.resp, r.qs[len(r.qs)-1]), nil
+					}
+				case dns.RcodeServerFailure:
+					err = ErrServFail
+					failed[r.server] = true
+				case dns.RcodeRefused:
+					err = ErrRefused
+					failed[r.server] = true
+				default:
+					err = fmt.Errorf("%w: %s", ErrRcode, dns.RcodeToString[r.resp.Rcode])
+					failed[r.server] = true
+				}
+			}
+			// A definite answer (an error rcode, a truncated or looping
+			// answer) outranks a timeout of another attempt as the reason.
+			if !errors.Is(lastErr, ErrServFail) && !errors.Is(lastErr, ErrRefused) || !errors.Is(err, ErrTimeout) {
+				lastErr = err
+			}
+			if errors.Is(err, ErrCNAMELoop) || errors.Is(err, ErrTruncated) {
+				continue // another server would most likely say the same; let pending ones finish
+			}
+			if ctx.Err() == nil && launch() {
+				retransmit.Reset(c.cfg.AttemptTimeout)
+			}
 		}
 	}
 	if c.ctx.Err() != nil {
-		return nil, lerr(ErrClosed)
+		return nil, &LookupError{Name: k.name, Type: typeString(k.qtype), Err: ErrClosed, Queries: tried}
 	}
-	return nil, lerr(lastErr)
+	return nil, &LookupError{Name: k.name, Type: typeString(k.qtype), Err: lastErr, Queries: tried}
+}
+
+// checkChain rejects a NOERROR answer whose CNAME chain from the question
+// name loops or is longer than maxChain: what it holds is not the record set
+// of the name, and reading it as "no record" would be a false verdict.
+func checkChain(k key, resp *dns.Msg) error {
+	if k.qtype == dns.TypeCNAME || resp.Rcode != dns.RcodeSuccess {
+		return nil
+	}
+	name := k.name
+	seen := map[string]bool{name: true}
+	path := []string{strings.TrimSuffix(name, ".")}
+	for {
+		next := ""
+		for _, rr := range resp.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+				next = strings.ToLower(c.Target)
+				break
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		path = append(path, strings.TrimSuffix(next, "."))
+		if seen[next] {
+			return fmt.Errorf("%w: %s", ErrCNAMELoop, strings.Join(path, " → "))
+		}
+		if len(path) > maxChain+1 {
+			return fmt.Errorf("%w: more than %d CNAMEs from %s", ErrCNAMELoop, maxChain, path[0])
+		}
+		seen[next] = true
+		name = next
+	}
 }
 
 // exchange sends one question to one server, falling back to TCP when the
-// UDP answer is truncated, and logs every exchange.
-func (c *Client) exchange(ctx context.Context, m *dns.Msg, server string, k key) (*dns.Msg, Query, error) {
+// UDP answer is truncated, and logs every exchange. A TCP answer that is
+// itself truncated is an error: what it holds is not the whole record set.
+func (c *Client) exchange(ctx context.Context, m *dns.Msg, server string, k key) (*dns.Msg, []Query, error) {
 	select {
 	case c.sem <- struct{}{}:
 		defer func() { <-c.sem }()
 	case <-ctx.Done():
-		return nil, Query{}, ErrTimeout
+		return nil, nil, ErrTimeout
 	}
 	resp, q, err := c.exchangeOnce(ctx, c.udp, m, server, k)
+	qs := []Query{q}
 	if err == nil && resp.Truncated {
 		resp, q, err = c.exchangeOnce(ctx, c.tcp, m, server, k)
+		qs = append(qs, q)
+		if err == nil && resp.Truncated {
+			return nil, qs, fmt.Errorf("%w from %s", ErrTruncated, server)
+		}
 	}
-	return resp, q, err
+	return resp, qs, err
 }
 
 func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, server string, k key) (*dns.Msg, Query, error) {
-	actx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
-	defer cancel()
 	q := Query{Name: k.name, Type: typeString(k.qtype), CD: k.cd, Server: server, Proto: cl.Net}
 	start := time.Now()
-	resp, _, err := cl.ExchangeContext(actx, m.Copy(), server)
+	resp, _, err := cl.ExchangeContext(ctx, m.Copy(), server)
 	q.RTTMs = float64(time.Since(start).Microseconds()) / 1000
 	if err == nil {
 		err = validate(m, resp)
@@ -447,18 +541,26 @@ func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, s
 		switch {
 		case errors.Is(err, ErrMalformed):
 			q.Rcode = "MALFORMED"
-		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		case errors.Is(ctx.Err(), context.Canceled):
+			// Another attempt answered (or the client closed): this one
+			// was abandoned, not timed out; it is counted, not logged.
+			c.record(Query{})
+			return nil, Query{}, ErrTimeout
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
 			q.Rcode = "TIMEOUT"
 			err = ErrTimeout
 		default:
 			q.Rcode = "UNREACHABLE"
-			err = fmt.Errorf("%w: %v", ErrUnreachable, err)
+			err = fmt.Errorf("%w: %s", ErrUnreachable, netWords(err))
 		}
-		q.Err = err.Error()
+		q.Err = Describe(err)
 		c.record(q)
 		return nil, q, err
 	}
 	q.Rcode = dns.RcodeToString[resp.Rcode]
+	if resp.Truncated && cl.Net == "tcp" {
+		q.Rcode = "TRUNCATED"
+	}
 	q.AD = resp.AuthenticatedData
 	q.Answers = len(resp.Answer)
 	c.record(q)
@@ -495,10 +597,28 @@ func sameName(a, b string) bool {
 	return strings.EqualFold(string(ba[:na]), string(bb[:nb]))
 }
 
+// netWords says what a transport error was, in plain words.
+func netWords(err error) string {
+	msg := err.Error()
+	for _, w := range []string{"connection refused", "network is unreachable", "no route to host", "connection reset by peer", "host is down", "permission denied"} {
+		if strings.Contains(msg, w) {
+			return w
+		}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the connection closed before the answer"
+	}
+	return "network error"
+}
+
+// record logs q and counts it as sent; a zero q is counted only.
 func (c *Client) record(q Query) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent++
+	if q.Name == "" {
+		return
+	}
 	if len(c.log) < c.cfg.MaxLog {
 		c.log = append(c.log, q)
 	} else {
@@ -506,28 +626,116 @@ func (c *Client) record(q Query) {
 	}
 }
 
-// ErrResolverBroken means the resolver's answers cannot be trusted: it
-// denies that the root zone exists or has name servers, as filtering and
-// captive resolvers do.
-var ErrResolverBroken = errors.New("dnsq: resolver answers cannot be trusted")
+// Trust is what the resolver probe learnt.
+type Trust struct {
+	// Validating: some probe answer carried the AD bit, so the resolver
+	// validates DNSSEC (AD is trusted from the resolver the user chose).
+	Validating bool
+	// Queries are the probe's exchanges, for evidence.
+	Queries []Query
+}
 
-// Sanity asks for the root zone's NS records (a question the dns check asks
-// too, so it costs no extra query) and returns ErrResolverBroken when the
-// resolver answers NXDOMAIN or no records, since a resolver that denies the
-// root would make every domain look non-existent. A resolver that does not
-// answer at all is not reported here: the checks report that with evidence.
-func (c *Client) Sanity(ctx context.Context) error {
-	ans, err := c.Lookup(ctx, ".", dns.TypeNS)
-	if err != nil {
-		return nil
+// ProbeTrust decides, once per run and before any verdict is shown, whether
+// the client's resolvers can be trusted. The decision is positive: the
+// resolver must answer a question as an honest recursive resolver does.
+//
+// It asks, concurrently (one round trip): the root zone's NS records; and,
+// when hint (a domain the run is about) is given, the NS records of hint's
+// top-level domain and the A record of a random label under it, which
+// cannot exist. Then:
+//   - NXDOMAIN or no records for the root, or addresses for the random name
+//     (a resolver that rewrites NXDOMAIN), mean the resolver lies:
+//     untrusted.
+//   - NS records for the root: trusted.
+//   - The root refused, failed or timed out (many enterprise and
+//     split-horizon resolvers answer only some zones): trusted when the
+//     top-level domain has NS records and the random name has no address.
+//   - No answer at all within --timeout: unreachable.
+//   - Otherwise: untrusted, with what each probe got.
+//
+// The error is an *UntrustedError.
+func (c *Client) ProbeTrust(ctx context.Context, hint string) (Trust, error) {
+	type probe struct {
+		name  string
+		qtype uint16
+		ans   *Answer
+		err   error
 	}
-	if ans.NXDomain() {
-		return fmt.Errorf("%w: %s answers NXDOMAIN for the root zone (a filtering or broken resolver; use --resolver)", ErrResolverBroken, ans.Query.Server)
+	probes := []*probe{{name: ".", qtype: dns.TypeNS}}
+	tld := ""
+	if n, err := CheckName(hint); err == nil && n != "." {
+		labels := dns.SplitDomainName(n)
+		tld = labels[len(labels)-1] + "."
+		probes = append(probes,
+			&probe{name: tld, qtype: dns.TypeNS},
+			&probe{name: randomLabel() + "." + tld, qtype: dns.TypeA})
 	}
-	if len(ans.Records()) == 0 {
-		return fmt.Errorf("%w: %s returns no NS records for the root zone (a filtering or broken resolver; use --resolver)", ErrResolverBroken, ans.Query.Server)
+	var wg sync.WaitGroup
+	for _, p := range probes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.ans, p.err = c.Lookup(ctx, p.name, p.qtype)
+		}()
 	}
-	return nil
+	wg.Wait()
+
+	var tr Trust
+	transport := 0
+	var got []string
+	for _, p := range probes {
+		if p.err != nil {
+			tr.Queries = append(tr.Queries, QueriesOf(p.err)...)
+			if errors.Is(p.err, ErrTimeout) || errors.Is(p.err, ErrUnreachable) {
+				transport++
+			}
+			got = append(got, p.err.Error())
+			continue
+		}
+		tr.Queries = append(tr.Queries, p.ans.Query)
+		tr.Validating = tr.Validating || p.ans.AD
+	}
+	untrusted := func(reason string) (Trust, error) {
+		return tr, &UntrustedError{Servers: c.Servers(), Reason: reason, Queries: tr.Queries}
+	}
+	root := probes[0]
+	if root.err == nil {
+		if root.ans.NXDomain() {
+			return untrusted("it answers NXDOMAIN for the root zone (a filtering or captive resolver)")
+		}
+		if len(root.ans.Records()) == 0 {
+			return untrusted("it returns no NS records for the root zone (a filtering or captive resolver)")
+		}
+	}
+	if len(probes) == 3 {
+		if rnd := probes[2]; rnd.err == nil && len(rnd.ans.Records()) > 0 {
+			return untrusted(fmt.Sprintf("it returns records for %s, a random name that does not exist (it rewrites NXDOMAIN answers)", strings.TrimSuffix(rnd.name, ".")))
+		}
+	}
+	if root.err == nil {
+		return tr, nil
+	}
+	if len(probes) == 3 {
+		tp, rnd := probes[1], probes[2]
+		if tp.err == nil && len(tp.ans.Records()) > 0 && (rnd.err != nil || rnd.ans.NXDomain()) {
+			return tr, nil
+		}
+		if tp.err == nil && tp.ans.NXDomain() {
+			got = append(got, fmt.Sprintf("%s NS: NXDOMAIN", strings.TrimSuffix(tld, ".")))
+		}
+	}
+	if transport == len(probes) {
+		return tr, &UntrustedError{Servers: c.Servers(), Unreachable: true, Queries: tr.Queries,
+			Reason: fmt.Sprintf("no answer within %s", c.cfg.Timeout)}
+	}
+	return untrusted("it did not answer the probe questions as an honest resolver does (" + strings.Join(got, "; ") + ")")
+}
+
+// randomLabel returns a DNS label that no zone has.
+func randomLabel() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("mxray-probe-%x", b)
 }
 
 // UntrustedError means no verdict may be drawn from the resolver: it does not

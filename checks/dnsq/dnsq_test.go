@@ -321,21 +321,169 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
-func TestSanity(t *testing.T) {
-	w := mailtest.New(t, zone) // no root zone: the server answers NXDOMAIN for "."
-	c := newClient(t, w, time.Second)
-	if err := c.Sanity(context.Background()); !errors.Is(err, dnsq.ErrResolverBroken) {
-		t.Fatalf("root NXDOMAIN: err = %v", err)
+// trustZone is a world with a root, a TLD and a domain, as an honest
+// recursive resolver sees them.
+const trustZone = `
+.                SOA a.root. hostmaster. 1 3600 600 86400 300
+.                NS  a.root.
+example.         SOA a.root. hostmaster. 1 3600 600 86400 300
+example.         NS  a.root.
+good.example.    SOA ns.good.example. hostmaster.good.example. 1 3600 600 86400 300
+good.example.    NS  ns.good.example.
+good.example.    MX  10 mx.good.example.
+mx.good.example. A   192.0.2.25
+`
+
+// TestProbeTrust: the trust decision is positive (the resolver must answer
+// as an honest resolver does), made from one round trip, and names what the
+// resolver did.
+func TestProbeTrust(t *testing.T) {
+	cases := []struct {
+		name        string
+		setup       func(s *mailtest.DNSServer)
+		trusted     bool
+		unreachable bool
+		reason      string // in the error's text
+		validating  bool
+	}{
+		{name: "honest", setup: func(*mailtest.DNSServer) {}, trusted: true},
+		{name: "honest-validating", setup: func(s *mailtest.DNSServer) { s.Sign(".") }, trusted: true, validating: true},
+		{name: "root-nxdomain", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.NXDomain) },
+			reason: "NXDOMAIN for the root zone"},
+		{name: "everything-nxdomain", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.NXDomain) },
+			reason: "NXDOMAIN for the root zone"},
+		{name: "root-empty", setup: func(s *mailtest.DNSServer) { s.Remove(".", dns.TypeNS) },
+			reason: "no NS records for the root zone"},
+		{name: "nxdomain-rewriting", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.RewriteNX) },
+			reason: "rewrites NXDOMAIN"},
+		// Enterprise and split-horizon resolvers that refuse or drop the
+		// root but answer the names asked honestly are trusted.
+		{name: "root-refused-honest", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused) }, trusted: true},
+		{name: "root-dropped-honest", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Timeout) }, trusted: true},
+		{name: "root-late-honest", setup: func(s *mailtest.DNSServer) { s.ScriptDelay(".", 0, time.Second) }, trusted: true},
+		{name: "root-refused-validating", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused); s.Sign("example.") },
+			trusted: true, validating: true},
+		// A captive resolver: slow root, NXDOMAIN for everything else.
+		{name: "root-late-captive", setup: func(s *mailtest.DNSServer) {
+			s.ScriptAll(mailtest.NXDomain)
+			s.Script(".", 0, mailtest.Normal)
+			s.ScriptDelay(".", 0, time.Second)
+		}, reason: "example NS: NXDOMAIN"},
+		{name: "everything-refused", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Refused) },
+			reason: ". NS: the resolver answered REFUSED"},
+		{name: "never-answers", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Timeout) },
+			unreachable: true, reason: "did not answer (no answer within 300ms)"},
 	}
-	if err := w.DNS.AddZone(". NS a.root.example.\n"); err != nil {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := mailtest.New(t, trustZone)
+			tc.setup(w.DNS)
+			c := newClient(t, w, 300*time.Millisecond)
+			start := time.Now()
+			tr, err := c.ProbeTrust(context.Background(), "good.example")
+			if d := time.Since(start); d > 600*time.Millisecond {
+				t.Errorf("the probe took %v with a 300ms timeout: want about one timeout", d)
+			}
+			if tc.trusted {
+				if err != nil {
+					t.Fatalf("trusted resolver rejected: %v", err)
+				}
+				if tr.Validating != tc.validating {
+					t.Errorf("validating = %v, want %v", tr.Validating, tc.validating)
+				}
+				return
+			}
+			var ue *dnsq.UntrustedError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v, want an *UntrustedError", err)
+			}
+			if ue.Unreachable != tc.unreachable || !strings.Contains(err.Error(), tc.reason) {
+				t.Errorf("err = %q (unreachable %v), want %q (unreachable %v)", err, ue.Unreachable, tc.reason, tc.unreachable)
+			}
+			if !strings.Contains(err.Error(), w.DNS.Addr()) || !strings.Contains(err.Error(), "--resolver") {
+				t.Errorf("the message must name the resolver and --resolver: %q", err)
+			}
+			if strings.Contains(err.Error(), "dnsq:") || len(ue.Queries) == 0 {
+				t.Errorf("package prefix or no evidence: %q %+v", err, ue.Queries)
+			}
+		})
+	}
+}
+
+// TestSlowAnswerWithinTimeout: --timeout bounds the lookup, not each
+// attempt: an answer just under it is taken, one just over it is a
+// timeout reported at the deadline, not at a multiple of it.
+func TestSlowAnswerWithinTimeout(t *testing.T) {
+	w := mailtest.New(t, zone)
+	w.DNS.ScriptDelay("slow.example", 0, 250*time.Millisecond)
+	w.DNS.ScriptDelay("host.example", 0, 500*time.Millisecond)
+	c := newClient(t, w, 400*time.Millisecond)
+	if _, err := c.Lookup(context.Background(), "slow.example", dns.TypeA); err != nil {
+		t.Fatalf("an answer after 250ms with a 400ms timeout: %v", err)
+	}
+	start := time.Now()
+	_, err := c.Lookup(context.Background(), "host.example", dns.TypeA)
+	if !errors.Is(err, dnsq.ErrTimeout) {
+		t.Fatalf("an answer after 500ms with a 400ms timeout: err = %v", err)
+	}
+	if d := time.Since(start); d < 350*time.Millisecond || d > 550*time.Millisecond {
+		t.Fatalf("the timeout came after %v, want about 400ms", d)
+	}
+}
+
+// TestUnreachableIsFast: a port that refuses (ICMP unreachable) fails at
+// once, without waiting for the timeout.
+func TestUnreachableIsFast(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := newClient(t, w, time.Second).Sanity(context.Background()); err != nil {
-		t.Fatalf("sane resolver: %v", err)
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	c, err := dnsq.New(dnsq.Config{Servers: []string{addr}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
 	}
-	w.DNS.Script(".", 0, mailtest.Timeout)
-	if err := newClient(t, w, 200*time.Millisecond).Sanity(context.Background()); err != nil {
-		t.Fatalf("an unreachable resolver is left to the checks: %v", err)
+	defer c.Close()
+	start := time.Now()
+	_, err = c.Lookup(context.Background(), "example.", dns.TypeNS)
+	if !errors.Is(err, dnsq.ErrUnreachable) || time.Since(start) > 2*time.Second {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+	if strings.Contains(err.Error(), "read udp") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("want plain words naming the refusal: %q", err)
+	}
+}
+
+// TestTruncatedOverTCP: a TCP answer that is itself truncated is a DNS
+// error, never "no record".
+func TestTruncatedOverTCP(t *testing.T) {
+	w := mailtest.New(t, zone)
+	w.DNS.Script("text.example", dns.TypeTXT, mailtest.TruncateTCP)
+	c := newClient(t, w, time.Second)
+	_, err := c.Lookup(context.Background(), "text.example", dns.TypeTXT)
+	if !errors.Is(err, dnsq.ErrTruncated) {
+		t.Fatalf("err = %v, want ErrTruncated", err)
+	}
+	if qs := dnsq.QueriesOf(err); len(qs) != 2 || qs[1].Proto != "tcp" || qs[1].Rcode != "TRUNCATED" {
+		t.Fatalf("evidence = %+v", qs)
+	}
+}
+
+// TestCNAMELoop: a looping chain answered NOERROR is a DNS error naming
+// the loop, never NODATA.
+func TestCNAMELoop(t *testing.T) {
+	w := mailtest.New(t, zone)
+	w.DNS.Script("loop1.example", 0, mailtest.LenientLoop)
+	c := newClient(t, w, time.Second)
+	_, err := c.Lookup(context.Background(), "loop1.example", dns.TypeA)
+	if !errors.Is(err, dnsq.ErrCNAMELoop) || !strings.Contains(err.Error(), "loop1.example → loop2.example → loop1.example") {
+		t.Fatalf("err = %v", err)
+	}
+	// The resolver's usual answer to a loop, SERVFAIL, stays SERVFAIL.
+	if _, err := c.Lookup(context.Background(), "loop2.example", dns.TypeA); !errors.Is(err, dnsq.ErrServFail) {
+		t.Fatalf("err = %v", err)
 	}
 }
 

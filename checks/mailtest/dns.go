@@ -28,7 +28,14 @@ const (
 	ServFail                  // answer SERVFAIL
 	Refused                   // answer REFUSED
 	Bogus                     // SERVFAIL unless the query has CD set (DNSSEC validation failure)
+	NXDomain                  // answer NXDOMAIN whatever the data (a filtering or captive resolver)
+	RewriteNX                 // answer names that do not exist with an A record (NXDOMAIN rewriting)
+	TruncateTCP               // set TC and drop the records, over UDP and TCP alike
+	LenientLoop               // answer a CNAME loop NOERROR with the chain, not SERVFAIL
 )
+
+// RewriteAddr is the address a RewriteNX server gives names that do not exist.
+const RewriteAddr = "198.51.100.99"
 
 // DNSServer is an authoritative-style DNS server for a closed world: it
 // answers every question from its records, NXDOMAIN for names it does not
@@ -43,6 +50,8 @@ type DNSServer struct {
 	exists  map[string]bool                // owners and their ancestors (empty non-terminals)
 	signed  map[string]bool                // zone apexes whose answers get AD
 	script  map[scriptKey]Behaviour
+	all     Behaviour                // for names without a script of their own
+	delays  map[scriptKey]time.Duration
 	delay   time.Duration
 	counts  map[scriptKey]int
 	total   atomic.Int64
@@ -63,6 +72,7 @@ func NewDNSServer(zone string) (*DNSServer, error) {
 		exists: map[string]bool{},
 		signed: map[string]bool{},
 		script: map[scriptKey]Behaviour{},
+		delays: map[scriptKey]time.Duration{},
 		counts: map[scriptKey]int{},
 	}
 	if err := s.AddZone(zone); err != nil {
@@ -172,6 +182,22 @@ func (s *DNSServer) Script(name string, qtype uint16, b Behaviour) {
 	s.mu.Unlock()
 }
 
+// ScriptAll makes every question whose name has no script of its own
+// misbehave (Normal restores the default).
+func (s *DNSServer) ScriptAll(b Behaviour) {
+	s.mu.Lock()
+	s.all = b
+	s.mu.Unlock()
+}
+
+// ScriptDelay delays the answers for name (and qtype, or every type when 0)
+// by d, e.g. a root zone answered late or a zone just slower than --timeout.
+func (s *DNSServer) ScriptDelay(name string, qtype uint16, d time.Duration) {
+	s.mu.Lock()
+	s.delays[scriptKey{strings.ToLower(dns.Fqdn(name)), qtype}] = d
+	s.mu.Unlock()
+}
+
 // SetDelay delays every answer by d (for benchmarks of concurrency).
 func (s *DNSServer) SetDelay(d time.Duration) {
 	s.mu.Lock()
@@ -222,11 +248,19 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 	delay := s.delay
 	b, ok := s.script[scriptKey{name, q.Qtype}]
 	if !ok {
-		b = s.script[scriptKey{name, 0}]
+		b, ok = s.script[scriptKey{name, 0}]
+	}
+	if !ok {
+		b = s.all
+	}
+	if d, ok := s.delays[scriptKey{name, q.Qtype}]; ok {
+		delay += d
+	} else {
+		delay += s.delays[scriptKey{name, 0}]
 	}
 	s.mu.Unlock()
 	if delay > 0 {
-		time.Sleep(delay)
+		time.Sleep(delay) // the server simulating a slow resolver
 	}
 	m := new(dns.Msg)
 	m.SetReply(req)
@@ -249,14 +283,37 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 			_ = w.WriteMsg(m)
 			return
 		}
+	case NXDomain:
+		m.Rcode = dns.RcodeNameError
+		_ = w.WriteMsg(m)
+		return
+	case TruncateTCP:
+		m.Truncated = true
+		_ = w.WriteMsg(m)
+		return
 	}
-	s.answer(m, name, q.Qtype)
+	s.answer(m, name, q.Qtype, b == LenientLoop)
+	if b == RewriteNX && m.Rcode == dns.RcodeNameError {
+		m.Rcode = dns.RcodeSuccess
+		m.Ns = nil
+		if q.Qtype == dns.TypeA {
+			rr, _ := dns.NewRR(q.Name + " 60 IN A " + RewriteAddr)
+			m.Answer = append(m.Answer, rr)
+		}
+	}
 	opt := req.IsEdns0()
 	if opt != nil {
 		m.SetEdns0(1232, opt.Do())
 	}
 	if (opt != nil && opt.Do()) || req.AuthenticatedData {
-		m.AuthenticatedData = b != Bogus && s.isSigned(name)
+		zoneOf := name
+		if q.Qtype == dns.TypeDS && name != "." {
+			// DS records live in the parent zone: their answer (or its
+			// authenticated denial, RFC 4035 §3.1.4) is as secure as it.
+			i, _ := dns.NextLabel(name, 0)
+			zoneOf = name[i:]
+		}
+		m.AuthenticatedData = b != Bogus && b != RewriteNX && s.isSigned(zoneOf)
 	}
 	if _, isUDP := w.RemoteAddr().(*net.UDPAddr); isUDP {
 		size := dns.MinMsgSize
@@ -285,7 +342,7 @@ func (s *DNSServer) isSigned(name string) bool {
 	}
 }
 
-func (s *DNSServer) answer(m *dns.Msg, name string, qtype uint16) {
+func (s *DNSServer) answer(m *dns.Msg, name string, qtype uint16, lenientLoop bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for range maxCNAME + 1 {
@@ -313,7 +370,11 @@ func (s *DNSServer) answer(m *dns.Msg, name string, qtype uint16) {
 		m.Answer = append(m.Answer, synth(cn[:1], name)...)
 		name = strings.ToLower(cn[0].(*dns.CNAME).Target)
 	}
-	// CNAME loop or chain too long: what resolvers answer.
+	// CNAME loop or chain too long: what most resolvers answer; some
+	// return the chain they followed with NOERROR.
+	if lenientLoop {
+		return
+	}
 	m.Answer = nil
 	m.Rcode = dns.RcodeServerFailure
 }
