@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -132,25 +133,33 @@ type hostResult struct {
 	errs     []error
 }
 
-// Run implements checks.Check.
+// Run implements checks.Check. When ctx ends first (the check's time is up
+// or the run was interrupted), it returns ctx's error, which the Runner
+// words, instead of reporting the lookups that were cut short as DNS errors.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
-	domain := t.Domain
+	run(ctx, env, t.Domain, out)
+	return ctx.Err()
+}
+
+func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 	ans, err := env.DNS.Lookup(ctx, domain, dns.TypeMX)
 	if err != nil {
-		out.Add(dnsError(domain, "MX lookup failed", err, dnsq.QueriesOf(err)))
-		return nil
+		addDNSError(ctx, out, domain, "MX lookup failed", []error{err}, dnsq.QueriesOf(err))
+		return
 	}
 	ev := checks.DNSEvidence(ans.Query)
 	if ans.NXDomain() {
 		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("%s does not exist (NXDOMAIN): it can receive no mail", domain)})
+			Message: fmt.Sprintf("%s does not exist (NXDOMAIN): it can receive no mail", domain),
+			Fix:     fmt.Sprintf("If %s should receive mail, create it with an MX record, e.g. `%s. 3600 IN MX 10 mx1.%s.` (and an A record for mx1.%s); if it should not, nothing needs to be done: senders bounce mail to it at once.", domain, domain, domain, domain)})
 		out.Publish(&Fact{Domain: domain})
 		out.SetData(Data{Hosts: []Host{}})
-		return nil
+		return
 	}
 	mxs := ans.MX()
 	if len(mxs) == 0 {
-		return implicit(ctx, env, domain, ans, out)
+		implicit(ctx, env, domain, ans, out)
+		return
 	}
 	if ev != nil {
 		ev.Records = ans.Strings()
@@ -186,10 +195,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				Message: fmt.Sprintf("%s publishes a null MX (MX 0 .) beside %d other MX record(s)", domain, len(hosts))})
 		} else {
 			out.Add(checks.Finding{ID: "mx.null", Subject: domain, Evidence: ev,
-				Message: fmt.Sprintf("%s publishes a null MX: it declares that it accepts no mail", domain)})
+				Message: fmt.Sprintf("%s publishes a null MX: it declares that it accepts no mail", domain),
+				Fix:     fmt.Sprintf("Nothing to do if %s should not receive mail; otherwise replace `%s. IN MX 0 .` with MX records for the hosts that receive its mail.", domain, domain)})
 			out.Publish(&Fact{Domain: domain, Null: true})
 			out.SetData(Data{Hosts: []Host{}, Null: true})
-			return nil
+			return
 		}
 	}
 
@@ -209,7 +219,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	results := resolveAll(ctx, env, resolvable)
 	data := Data{Hosts: make([]Host, 0, len(results)), Null: null}
 	for _, r := range results {
-		reportHost(out, domain, r)
+		reportHost(ctx, out, domain, r)
 		data.Hosts = append(data.Hosts, r.host)
 	}
 	if len(hosts) == 1 {
@@ -217,11 +227,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("%s has a single MX host (%s)", domain, hosts[0].Name)})
 	}
 	out.SetData(data)
-	return nil
 }
 
 // implicit handles a domain without MX records (RFC 5321 §5.1 implicit MX).
-func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.Answer, out *checks.Out) error {
+func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.Answer, out *checks.Out) {
 	r := resolveAll(ctx, env, []Host{{Name: domain}})[0]
 	ev := &checks.Evidence{}
 	ev.AddDNS(mxAns.Query)
@@ -229,20 +238,21 @@ func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.A
 	switch {
 	case len(r.host.Addresses) > 0:
 		out.Add(checks.Finding{ID: "mx.implicit", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("%s has no MX record; senders fall back to its address %s", domain, joinAddrs(r.host.Addresses))})
+			Message: fmt.Sprintf("%s has no MX record; senders fall back to its address %s", domain, joinAddrs(r.host.Addresses)),
+			Fix:     fmt.Sprintf("Publish an explicit MX record for the host that receives mail for %s, e.g. `%s. 3600 IN MX 10 %s.` if it is that host, or a null MX (`%s. IN MX 0 .`) if %s receives no mail.", domain, domain, domain, domain, domain)})
 		out.Publish(&Fact{Domain: domain, Hosts: []Host{{Name: domain}}, Implicit: true})
 		reportAddresses(out, r)
 		out.SetData(Data{Hosts: []Host{r.host}, Implicit: true})
 	case len(r.errs) > 0:
-		out.Add(dnsError(domain, "no MX record, and the A/AAAA fallback lookup failed", errors.Join(r.errs...), r.evidence))
+		addDNSError(ctx, out, domain, "no MX record, and the A/AAAA fallback lookup failed", r.errs, r.evidence)
 		out.SetData(Data{Hosts: []Host{}})
 	default:
 		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("%s has no MX record and no A/AAAA record: it can receive no mail", domain)})
+			Message: fmt.Sprintf("%s has no MX record and no A/AAAA record: it can receive no mail", domain),
+			Fix:     fmt.Sprintf("Publish an MX record, e.g. `%s. 3600 IN MX 10 mx1.%s.` with an A record for mx1.%s, or a null MX (`%s. IN MX 0 .`) if %s receives no mail.", domain, domain, domain, domain, domain)})
 		out.Publish(&Fact{Domain: domain})
 		out.SetData(Data{Hosts: []Host{}})
 	}
-	return nil
 }
 
 // resolveAll resolves every host's addresses concurrently, keeping order.
@@ -282,13 +292,13 @@ func resolveAll(ctx context.Context, env *checks.Env, hosts []Host) []hostResult
 		sort.Slice(addrs, func(a, b int) bool { return addrs[a].Less(addrs[b]) })
 		sort.Slice(res[i].evidence, func(a, b int) bool { return res[i].evidence[a].Type < res[i].evidence[b].Type })
 		if len(res[i].errs) > 0 {
-			res[i].host.Error = errors.Join(res[i].errs...).Error()
+			res[i].host.Error = Describe(res[i].errs)
 		}
 	}
 	return res
 }
 
-func reportHost(out *checks.Out, domain string, r hostResult) {
+func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResult) {
 	h := r.host
 	ev := checks.DNSEvidence(r.evidence...)
 	if len(h.CNAME) > 0 {
@@ -299,14 +309,14 @@ func reportHost(out *checks.Out, domain string, r hostResult) {
 	}
 	switch {
 	case len(h.Addresses) == 0 && len(r.errs) > 0:
-		out.Add(dnsError(h.Name, "address lookup for MX host failed", errors.Join(r.errs...), r.evidence))
+		addDNSError(ctx, out, h.Name, "address lookup for MX host failed", r.errs, r.evidence)
 	case len(h.Addresses) == 0:
 		out.Add(checks.Finding{ID: "mx.no-address", Subject: h.Name, Evidence: ev,
 			Message: fmt.Sprintf("MX host %s has no A or AAAA record", h.Name),
 			Fix:     fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6), or remove the MX record pointing at it.", h.Name)})
 	default:
 		if len(r.errs) > 0 { // one family answered, the other failed
-			out.Add(dnsError(h.Name, "part of the address lookup for MX host failed", errors.Join(r.errs...), r.evidence))
+			addDNSError(ctx, out, h.Name, "part of the address lookup for MX host failed", r.errs, r.evidence)
 		}
 		reportAddresses(out, r)
 	}
@@ -321,10 +331,57 @@ func reportAddresses(out *checks.Out, r hostResult) {
 	}
 }
 
-// dnsError builds the mx.dns-error finding.
-func dnsError(subject, what string, err error, qs []dnsq.Query) checks.Finding {
-	return checks.Finding{ID: "mx.dns-error", Severity: checks.SevError, Subject: subject,
-		Message: fmt.Sprintf("%s: %v", what, err), Evidence: checks.DNSEvidence(qs...)}
+// addDNSError reports the mx.dns-error finding for lookups that failed, in
+// the lookups' own words (a CNAME loop, a timeout, SERVFAIL...). It adds
+// nothing once ctx is done: those lookups were cut short by the check's own
+// deadline or an interruption, which the Runner reports instead.
+func addDNSError(ctx context.Context, out *checks.Out, subject, what string, errs []error, qs []dnsq.Query) {
+	if ctx.Err() != nil {
+		return
+	}
+	out.Add(checks.Finding{ID: "mx.dns-error", Severity: checks.SevError, Subject: subject,
+		Message: fmt.Sprintf("%s: %s", what, Describe(errs)), Evidence: checks.DNSEvidence(qs...)})
+}
+
+// Describe words failed lookups for people, one clause per way of failing:
+// lookups of the same name that failed the same way are merged
+// ("mx1.example A, AAAA: no answer from the resolver"). Each clause is the
+// *dnsq.LookupError's own text, which already names the question.
+func Describe(errs []error) string {
+	type group struct {
+		name, why string
+		types     []string
+	}
+	var groups []*group
+	var other []string
+	for _, err := range errs {
+		var le *dnsq.LookupError
+		if !errors.As(err, &le) {
+			other = append(other, err.Error())
+			continue
+		}
+		name, why := strings.TrimSuffix(le.Name, "."), dnsq.Describe(le.Err)
+		var g *group
+		for _, have := range groups {
+			if have.name == name && have.why == why {
+				g = have
+				break
+			}
+		}
+		if g == nil {
+			g = &group{name: name, why: why}
+			groups = append(groups, g)
+		}
+		if !slices.Contains(g.types, le.Type) {
+			g.types = append(g.types, le.Type)
+		}
+	}
+	parts := make([]string, 0, len(groups)+len(other))
+	for _, g := range groups {
+		sort.Strings(g.types)
+		parts = append(parts, fmt.Sprintf("%s %s: %s", g.name, strings.Join(g.types, ", "), g.why))
+	}
+	return strings.Join(append(parts, other...), "; ")
 }
 
 func joinAddrs(as []netip.Addr) string {

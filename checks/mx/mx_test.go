@@ -83,6 +83,18 @@ mx1.d A 192.0.2.10
 mx2.d A 192.0.2.11`,
 			script: func(w *mailtest.World) { w.DNS.Script("mx2.d.example", 0, mailtest.Timeout) },
 			want:   []string{"mx.dns-error"}, status: checks.StatusError},
+		{name: "host CNAME loop is an error, not no-address", zone: `
+d MX 10 mx1.d
+d MX 20 mx2.d
+mx1.d CNAME loop1.d
+loop1.d CNAME loop2.d
+loop2.d CNAME loop1.d
+mx2.d A 192.0.2.11`,
+			want: []string{"mx.dns-error"}, status: checks.StatusError},
+		{name: "apex CNAME loop is an error, not missing", zone: `
+d CNAME d2
+d2 CNAME d`,
+			want: []string{"mx.dns-error"}, status: checks.StatusError},
 		{name: "implicit fallback refused", zone: ``,
 			script: func(w *mailtest.World) {
 				_ = w.DNS.AddZone("d.example. TXT \"x\"")
@@ -111,6 +123,13 @@ mx2.d A 192.0.2.11`,
 				}
 				if f.Message == "" || f.Fix == "" || f.Subject == "" {
 					t.Errorf("%s incomplete: %+v", f.ID, f)
+				}
+				// A fix names the domain checked, never a placeholder.
+				if strings.Contains(f.Fix, "example.com") || strings.Contains(f.Fix, "<domain>") {
+					t.Errorf("%s fix has a placeholder: %s", f.ID, f.Fix)
+				}
+				for _, p := range plainProblems(f.Message) {
+					t.Errorf("%s message %q: %s", f.ID, f.Message, p)
 				}
 			}
 		})
