@@ -125,6 +125,7 @@ type Out struct {
 	finds  []Finding
 	data   any
 	hidden bool
+	runCtx context.Context // the run's context, not the check's deadline
 }
 
 // Add reports a finding. An empty severity or fix is taken from the
@@ -143,6 +144,12 @@ func (o *Out) Add(f Finding) {
 	}
 	if !f.Severity.Valid() {
 		f.Severity = SevError
+	}
+	if o.runCtx != nil && o.runCtx.Err() != nil {
+		// The run was cancelled (Ctrl+C, an untrusted resolver): what the
+		// check concludes now may be the cancellation's doing, not the
+		// domain's. Findings made before it stand.
+		return
 	}
 	o.mu.Lock()
 	o.finds = append(o.finds, f)
@@ -331,7 +338,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		rep.Results = append(rep.Results, *results[c.ID()])
 	}
 	rep.Duration = env.Clock().Sub(start)
-	rep.Interrupted = ctx.Err() != nil && context.Cause(ctx) == context.Canceled
+	rep.Interrupted = ctx.Err() != nil
 	if env.DNS != nil {
 		rep.DNSQueries = env.DNS.Stats().Sent
 		rep.Resolvers = env.DNS.Servers()
@@ -356,7 +363,7 @@ func (r *Runner) skipReason(env *Env, c Check) string {
 
 func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Target, hidden bool) (res *Result) {
 	id := c.ID()
-	out := &Out{id: id, run: rn, defs: map[string]Def{}, needs: map[string]bool{}, hidden: hidden}
+	out := &Out{id: id, run: rn, defs: map[string]Def{}, needs: map[string]bool{}, hidden: hidden, runCtx: ctx}
 	for _, d := range c.Findings() {
 		out.defs[d.ID] = d
 	}

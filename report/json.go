@@ -25,6 +25,12 @@ type JSONReport struct {
 	Resolvers  []string      `json:"resolvers"`
 	Checks     []JSONCheck   `json:"checks"`
 	DNSQueries int           `json:"dns_queries"` // queries sent on the wire
+	// Interrupted: the run was cancelled (Ctrl+C) before every check
+	// finished. Added in mxray/v1; absent when false.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Error says why nothing could be decided for the domain (e.g. the
+	// resolver cannot be trusted); checks is then empty and status error.
+	Error string `json:"error,omitempty"`
 }
 
 // JSONCheck is one check of a JSONReport.
@@ -44,14 +50,16 @@ type JSONCheck struct {
 // a typed nil pointer, map or slice) is omitted. The report is not modified.
 func Document(rep *checks.Report) JSONReport {
 	doc := JSONReport{
-		Schema:     SchemaVersion,
-		Domain:     rep.Domain,
-		StartedAt:  rep.StartedAt.UTC().Format(time.RFC3339),
-		DurationMs: millis(rep.Duration),
-		Status:     reportStatus(rep),
-		Resolvers:  append([]string{}, rep.Resolvers...),
-		Checks:     make([]JSONCheck, 0, len(rep.Results)),
-		DNSQueries: max(rep.DNSQueries, 0),
+		Schema:      SchemaVersion,
+		Domain:      rep.Domain,
+		StartedAt:   rep.StartedAt.UTC().Format(time.RFC3339),
+		DurationMs:  millis(rep.Duration),
+		Status:      reportStatus(rep),
+		Resolvers:   append([]string{}, rep.Resolvers...),
+		Checks:      make([]JSONCheck, 0, len(rep.Results)),
+		DNSQueries:  max(rep.DNSQueries, 0),
+		Interrupted: rep.Interrupted,
+		Error:       rep.Err,
 	}
 	if rep.Input != rep.Domain {
 		doc.Input = rep.Input

@@ -105,6 +105,12 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 	for _, r := range rep.Resolvers {
 		s.Properties = append(s.Properties, junitProperty{"resolver", r})
 	}
+	if rep.Err != "" {
+		s.Properties = append(s.Properties, junitProperty{"error", rep.Err})
+	}
+	if rep.Interrupted {
+		s.Properties = append(s.Properties, junitProperty{"interrupted", "true"})
+	}
 	// The text of findings never carries colour.
 	topts := opts
 	topts.Color = false
@@ -112,7 +118,7 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 		c := junitCase{Name: res.ID, ClassName: rep.Domain, Time: seconds(res.Duration)}
 		var body strings.Builder
 		if res.Err != "" {
-			block(&body, "", "could not decide: ", res.Err)
+			block(&body, "", undecidedLabel(res.Err), strings.TrimPrefix(res.Err, "not decided: "))
 		}
 		for _, f := range res.Findings {
 			writeTextFinding(&body, topts, f)
@@ -126,7 +132,7 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 			s.Errors++
 			msg := findingIDs(res.Findings, checks.SevError)
 			if res.Err != "" {
-				msg = strings.TrimPrefix(msg+"; could not decide: "+firstLine(res.Err), "; ")
+				msg = strings.TrimPrefix(msg+"; "+undecidedLabel(res.Err)+firstLine(strings.TrimPrefix(res.Err, "not decided: ")), "; ")
 			}
 			c.Error = &junitProblem{Message: msg, Type: "error", Text: text}
 		case checks.StatusSkip:

@@ -67,6 +67,12 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 		b.WriteString(" via " + strings.Join(rs, ", "))
 	}
 	b.WriteString(".\n")
+	if rep.Err != "" {
+		b.WriteString("\nNothing decided: " + mdText(rep.Err) + "\n")
+	}
+	if rep.Interrupted {
+		b.WriteString("\nInterrupted: the run was stopped before every check finished; unfinished checks decided nothing.\n")
+	}
 	if len(rep.Results) == 0 {
 		b.WriteString("\nNo checks ran.\n")
 		return
@@ -87,7 +93,7 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 		}
 		var notes []string
 		if res.Err != "" {
-			notes = append(notes, "could not decide: "+mdText(res.Err))
+			notes = append(notes, undecidedLabel(res.Err)+mdText(strings.TrimPrefix(res.Err, "not decided: ")))
 		}
 		if res.Skip != "" {
 			notes = append(notes, "skipped: "+mdText(res.Skip))

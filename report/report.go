@@ -240,6 +240,10 @@ const (
 	// ExitCouldNotRun: no finding reached the --fail-on level, but at least
 	// one check could not decide (status error), so the run proves nothing.
 	ExitCouldNotRun = 3
+	// ExitInterrupted: the run was interrupted (SIGINT, Ctrl+C) before
+	// every check finished; the partial report says "interrupted". Set by
+	// the CLI, never by ExitCode. 128+SIGINT, as shells report it.
+	ExitInterrupted = 130
 )
 
 // ExitCode returns the exit code for a run over reps:
@@ -265,6 +269,9 @@ func ExitCode(failOn checks.Severity, reps ...*checks.Report) int {
 	for _, rep := range reps {
 		if rep == nil {
 			continue
+		}
+		if rep.Err != "" || rep.Interrupted {
+			couldNotRun = true
 		}
 		for _, res := range rep.Results {
 			st := checkStatus(res)
@@ -345,6 +352,9 @@ func checkStatus(res checks.Result) checks.Status {
 // reportStatus is the worst check status, pass when there is none (as
 // checks.Report.Status, but over normalised statuses).
 func reportStatus(rep *checks.Report) checks.Status {
+	if rep.Err != "" {
+		return checks.StatusError
+	}
 	worst := checks.StatusPass
 	for _, res := range rep.Results {
 		if st := checkStatus(res); st.Rank() > worst.Rank() {

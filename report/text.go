@@ -118,6 +118,12 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 		b.WriteString(" via " + clean(strings.Join(rep.Resolvers, ", ")))
 	}
 	b.WriteString(")\n")
+	if rep.Err != "" {
+		block(b, "  ", p.paint(ansiMagenta, "nothing decided:")+" ", rep.Err)
+	}
+	if rep.Interrupted {
+		block(b, "  ", p.paint(ansiMagenta, "interrupted:")+" ", "the run was stopped before every check finished; unfinished checks decided nothing")
+	}
 	if len(rep.Results) > 0 {
 		b.WriteString("\n")
 	}
@@ -134,7 +140,7 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 		}
 		b.WriteString(line + "\n")
 		if res.Err != "" {
-			block(b, "  ", p.paint(ansiMagenta, "could not decide:")+" ", res.Err)
+			block(b, "  ", p.paint(ansiMagenta, strings.TrimSpace(undecidedLabel(res.Err)))+" ", strings.TrimPrefix(res.Err, "not decided: "))
 		}
 		if res.Skip != "" {
 			block(b, "  ", "skipped: ", res.Skip)
@@ -371,4 +377,13 @@ func lines(s string) []string {
 // firstLine is the cleaned text on one line: newlines become spaces.
 func firstLine(s string) string {
 	return strings.TrimSpace(strings.Join(lines(s), " "))
+}
+
+// undecidedLabel is the label printed before a check's error reason: a
+// reason that already says "not decided: depends on ..." needs no other.
+func undecidedLabel(reason string) string {
+	if strings.HasPrefix(reason, "not decided: ") {
+		return "not decided: "
+	}
+	return "could not decide: "
 }

@@ -355,9 +355,20 @@ func (c *Client) Lookup(ctx context.Context, name string, qtype uint16, opts ...
 	case <-e.done:
 		return e.ans, e.err
 	case <-ctx.Done():
-		return nil, &LookupError{Name: n, Type: typeString(qtype), Err: fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())}
+		sentinel := ErrTimeout
+		if errors.Is(ctx.Err(), context.Canceled) {
+			sentinel = ErrClosed
+		}
+		return nil, &LookupError{Name: n, Type: typeString(qtype), Err: causeErr{sentinel, ctx.Err()}}
 	}
 }
+
+// causeErr is a sentinel that also wraps its cause (e.g. context.Canceled)
+// for errors.Is, without the cause's Go text in the message.
+type causeErr struct{ sentinel, cause error }
+
+func (e causeErr) Error() string   { return e.sentinel.Error() }
+func (e causeErr) Unwrap() []error { return []error{e.sentinel, e.cause} }
 
 func typeString(t uint16) string {
 	if s, ok := dns.TypeToString[t]; ok {

@@ -94,17 +94,27 @@ func (a *app) check(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer}
+	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate()}
 	if f.file == "" && len(targets) == 1 {
 		if a.useTUI(&f) {
 			return a.checkTUI(ctx, &f, r, targets[0], failOn)
 		}
 		rep, err := r.run(ctx, targets[0], nil)
+		if isUntrusted(err) && out.Format != report.FormatText {
+			// Machine formats still get their document (status error,
+			// the reason); people get the one line on stderr.
+			if werr := report.Write(a.stdout, out, undecidedReport(targets[0], servers, err)); werr != nil {
+				return 0, werr
+			}
+		}
 		if err != nil {
 			return 0, err
 		}
 		if err := report.Write(a.stdout, out, rep); err != nil {
 			return 0, err
+		}
+		if rep.Interrupted {
+			return report.ExitInterrupted, nil
 		}
 		return report.ExitCode(failOn, rep), nil
 	}
@@ -137,22 +147,46 @@ type runSpec struct {
 	opts    checks.Options
 	checks  []checks.Check
 	dialer  checks.Dialer
+	gate    *trustGate // the invocation's one decision about its resolvers
+	// decideFirst makes every run wait for the trust decision before its
+	// checks start (bulk: one round trip once, then no run does network
+	// work behind an untrusted resolver). A single run decides beside its
+	// checks instead, and cancels them when the answer is no.
+	decideFirst bool
 }
 
-// run checks one domain with a fresh DNS cache.
+// run checks one domain with a fresh DNS cache. The first run of an
+// invocation also decides whether the resolvers can be trusted, beside its
+// checks (the probe shares the dns check's root query, so it costs one
+// extra round trip of nothing); when they cannot, the checks are cancelled
+// at once and the error is a *dnsq.UntrustedError: no verdict is returned.
 func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.Event)) (*checks.Report, error) {
+	if err := r.gate.failed(); err != nil {
+		return nil, err
+	}
 	env, err := r.env()
 	if err != nil {
 		return nil, err
 	}
 	defer env.DNS.Close()
-	// The sanity probe shares the dns check's root query, so running it
-	// beside the checks costs no extra query and no extra round trip.
-	sane := make(chan error, 1)
-	go func() { sane <- env.DNS.Sanity(ctx) }()
+	if r.decideFirst {
+		if err := r.gate.decide(ctx, env.DNS, t.Domain); err != nil {
+			return nil, err
+		}
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	trust := make(chan error, 1)
+	go func() {
+		err := r.gate.decide(rctx, env.DNS, t.Domain)
+		if err != nil {
+			cancel(err)
+		}
+		trust <- err
+	}()
 	runner := &checks.Runner{Env: env, Checks: r.checks, Registry: all.Checks(), Events: events}
-	rep := runner.Run(ctx, t)
-	if err := <-sane; err != nil {
+	rep := runner.Run(rctx, t)
+	if err := <-trust; err != nil && ctx.Err() == nil {
 		return nil, err
 	}
 	return rep, nil
@@ -175,6 +209,7 @@ func (r *runSpec) env() (*checks.Env, error) {
 // bulk checks many domains concurrently and streams the reports in the
 // order they finish, with constant memory.
 func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, out report.Options, failOn checks.Severity) (int, error) {
+	r.decideFirst = true
 	type job struct {
 		t   checks.Target
 		err error
@@ -214,6 +249,11 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 			defer wg.Done()
 			for j := range jobs {
 				rep, err := r.run(ctx, j.t, nil)
+				if isUntrusted(err) {
+					// One document per domain, each saying why nothing
+					// was decided; no network work after the decision.
+					rep, err = undecidedReport(j.t, r.servers, err), nil
+				}
 				mu.Lock()
 				if err != nil {
 					if firstErr == nil {
@@ -238,6 +278,12 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 	}
 	if firstErr != nil {
 		return 0, firstErr
+	}
+	if ctx.Err() != nil {
+		return report.ExitInterrupted, nil
+	}
+	if err := r.gate.failed(); err != nil {
+		fmt.Fprintf(a.stderr, "mxray check: %s\n", oneLine(err.Error()))
 	}
 	return code, nil
 }

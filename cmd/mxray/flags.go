@@ -65,6 +65,7 @@ type checkFlags struct {
 	resolvers    listFlag
 	timeout      time.Duration
 	checkTimeout time.Duration
+	greeting     time.Duration
 	failOn       string
 	noColor      bool
 	noTUI        bool
@@ -85,6 +86,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
 	fs.Var(&f.skip, "skip", "skip these checks (comma-separated IDs)")
 	fs.DurationVar(&f.timeout, "timeout", checks.DefaultTimeout, "bound on every single network wait (DNS query, connect, reply)")
 	fs.DurationVar(&f.checkTimeout, "check-timeout", checks.DefaultCheckTimeout, "bound on each whole check")
+	fs.DurationVar(&f.greeting, "greeting-timeout", checks.DefaultGreetingTimeout, "bound on the wait for an SMTP server's 220 greeting (RFC 5321 allows 5m)")
 	fs.StringVar(&f.failOn, "fail-on", "fail", "exit 1 when a finding is at least this severe: warn or fail")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in text output (NO_COLOR is honoured too)")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print the report instead of opening the terminal UI")
@@ -262,13 +264,16 @@ func (f *checkFlags) failOnSeverity() (checks.Severity, error) {
 }
 
 func (f *checkFlags) options() (checks.Options, error) {
-	if f.timeout <= 0 || f.timeout > time.Hour {
-		return checks.Options{}, usagef("--timeout %s: want a duration between 1ms and 1h, e.g. 5s", f.timeout)
+	if err := durationFlag("timeout", f.timeout, time.Millisecond, time.Hour, "5s"); err != nil {
+		return checks.Options{}, err
 	}
-	if f.checkTimeout <= 0 || f.checkTimeout > 24*time.Hour {
-		return checks.Options{}, usagef("--check-timeout %s: want a positive duration, e.g. 2m", f.checkTimeout)
+	if err := durationFlag("check-timeout", f.checkTimeout, time.Millisecond, 24*time.Hour, "2m"); err != nil {
+		return checks.Options{}, err
 	}
-	opts := checks.Options{Timeout: f.timeout, CheckTimeout: f.checkTimeout, NoSMTP: f.noSMTP, DNSBLZones: f.dnsblZones}
+	if err := durationFlag("greeting-timeout", f.greeting, time.Millisecond, 10*time.Minute, "30s"); err != nil {
+		return checks.Options{}, err
+	}
+	opts := checks.Options{Timeout: f.timeout, CheckTimeout: f.checkTimeout, GreetingTimeout: f.greeting, NoSMTP: f.noSMTP, DNSBLZones: f.dnsblZones}
 	for _, c := range all.Checks() {
 		if v, ok := c.(checks.Validator); ok {
 			if err := v.Validate(opts); err != nil {
@@ -294,4 +299,23 @@ func (f *checkFlags) target(domain, input string) (checks.Target, error) {
 		}
 	}
 	return t, nil
+}
+
+// durationFlag checks that a duration flag lies within [lo, hi].
+func durationFlag(name string, d, lo, hi time.Duration, example string) error {
+	if d < lo || d > hi {
+		return usagef("--%s %s: want a duration between %s and %s, e.g. %s", name, d, fmtLimit(lo), fmtLimit(hi), example)
+	}
+	return nil
+}
+
+// fmtLimit prints a limit the way people write it (1ms, 1h, 10m).
+func fmtLimit(d time.Duration) string {
+	s := d.String()
+	for _, z := range []string{"0m0s", "0s"} {
+		if strings.HasSuffix(s, z) && len(s) > len(z) {
+			s = strings.TrimSuffix(s, z)
+		}
+	}
+	return s
 }

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/report"
+)
+
+// strangeResolvers are the resolvers the README's promise is about: each
+// answers in a way no verdict may be drawn from.
+var strangeResolvers = []struct {
+	name  string
+	setup func(s *mailtest.DNSServer)
+	says  string
+}{
+	{"root-nxdomain", func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.NXDomain) }, "NXDOMAIN for the root zone"},
+	// A captive resolver: the root answered late, NXDOMAIN for every other name.
+	{"captive", func(s *mailtest.DNSServer) {
+		s.ScriptAll(mailtest.NXDomain)
+		s.Script(".", 0, mailtest.Normal)
+		s.ScriptDelay(".", 0, 2*time.Second)
+	}, "cannot be trusted"},
+	{"nxdomain-rewriting", func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.RewriteNX) }, "rewrites NXDOMAIN"},
+	{"refuses-everything", func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Refused) }, "REFUSED"},
+	{"never-answers", func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Timeout) }, "did not answer"},
+}
+
+// strangeWorld is the demo zones behind a strange resolver.
+func strangeWorld(t *testing.T, setup func(s *mailtest.DNSServer)) *mailtest.World {
+	t.Helper()
+	w := demoWorld(t)
+	setup(w.DNS)
+	return w
+}
+
+// TestUntrustedResolverOneLine: behind a resolver that lies, refuses or
+// never answers, `check` gives one honest sentence and exit 3, within about
+// one --timeout, and never a verdict (no nxdomain, no missing, no pass).
+func TestUntrustedResolverOneLine(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	for _, rs := range strangeResolvers {
+		t.Run(rs.name, func(t *testing.T) {
+			w := strangeWorld(t, rs.setup)
+			for _, format := range []string{"text", "json"} {
+				start := time.Now()
+				r := runApp(t, w, "", "check", "good.example", "--resolver", w.DNS.Addr(), "--timeout", timeout.String(), "--format", format)
+				took := time.Since(start)
+				if r.code != report.ExitCouldNotRun {
+					t.Fatalf("%s: exit %d, want 3\nstdout %s\nstderr %s", format, r.code, r.stdout, r.stderr)
+				}
+				if strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, rs.says) || !strings.Contains(r.stderr, "--resolver") || !strings.Contains(r.stderr, w.DNS.Addr()) {
+					t.Errorf("%s: want one line naming the resolver, what it did and --resolver: %q", format, r.stderr)
+				}
+				for _, bad := range []string{"nxdomain", "missing", "[PASS]", "[FAIL]", "dnsq:", "checks:"} {
+					if strings.Contains(r.stdout+r.stderr, bad) {
+						t.Errorf("%s: output says %q:\n%s%s", format, bad, r.stdout, r.stderr)
+					}
+				}
+				if format == "json" {
+					d := validateJSON(t, compileSchema(t), r.stdout)
+					if d["status"] != "error" || d["error"] == nil || len(d["checks"].([]any)) != 0 {
+						t.Errorf("json: want an error document with no checks: %s", r.stdout)
+					}
+				}
+				if took > 2*timeout+time.Second {
+					t.Errorf("%s: took %v with --timeout %v: want about one timeout", format, took, timeout)
+				}
+			}
+		})
+	}
+}
+
+// TestRootRefusedButHonest: an enterprise resolver that refuses the root
+// zone but answers the names asked honestly is trusted, and its verdicts
+// stand.
+func TestRootRefusedButHonest(t *testing.T) {
+	w := strangeWorld(t, func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused) })
+	if r := runApp(t, w, "", "check", "broken.example", "--only", "mx", "--resolver", w.DNS.Addr()); r.code != report.ExitFindings {
+		t.Fatalf("broken.example: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runApp(t, w, "", "check", "good.example", "--only", "dns,mx", "--resolver", w.DNS.Addr()); r.code != report.ExitOK || strings.Contains(r.stdout, "root") {
+		t.Fatalf("good.example: exit %d, want 0 and no blame on the root\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds the real mxray binary once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mxray-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mxray")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// TestBulkUntrustedResolver runs the real binary over 40 domains behind a
+// captive resolver: one error document per domain (status error, the
+// reason, no verdict), exit 3, the decision made once (about one timeout in
+// all, not one per domain).
+func TestBulkUntrustedResolver(t *testing.T) {
+	bin := binary(t)
+	w := strangeWorld(t, strangeResolvers[1].setup)
+	var list strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&list, "d%02d.example\n", i)
+	}
+	f := filepath.Join(t.TempDir(), "domains.txt")
+	if err := os.WriteFile(f, []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "check", "-f", f, "--format", "ndjson", "--resolver", w.DNS.Addr(), "--timeout", "500ms", "--concurrency", "8")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	if code := cmd.ProcessState.ExitCode(); code != report.ExitCouldNotRun {
+		t.Fatalf("exit %d (%v), want 3\n%s", code, err, stderr.String())
+	}
+	sch := compileSchema(t)
+	n := 0
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		d := validateJSON(t, sch, sc.Text())
+		n++
+		if d["status"] != "error" || !strings.Contains(fmt.Sprint(d["error"]), "cannot be trusted") || len(d["checks"].([]any)) != 0 {
+			t.Fatalf("document %d is not an error document: %s", n, sc.Text())
+		}
+	}
+	if n != 40 {
+		t.Fatalf("%d documents, want 40", n)
+	}
+	if strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("stderr: want the reason once: %q", stderr.String())
+	}
+	if took > 5*time.Second {
+		t.Errorf("40 domains took %v: the trust decision must be made once", took)
+	}
+	if q := w.DNS.Queries(); q > 10 {
+		t.Errorf("%d DNS queries: after the decision no domain may be looked up", q)
+	}
+}
+
+// TestInterruptExits130: SIGINT stops the real binary with exit 130 and a
+// partial report that says it was interrupted.
+func TestInterruptExits130(t *testing.T) {
+	bin := binary(t)
+	w := demoWorld(t)
+	w.DNS.ScriptDelay("_dmarc.good.example", 0, 3*time.Second)
+	cmd := exec.Command(bin, "check", "good.example", "--json", "--no-smtp", "--resolver", w.DNS.Addr(), "--timeout", "5s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the run has visibly started (a bounded poll on the
+	// DNS server's counter), while the DMARC lookup is still pending.
+	deadline := time.Now().Add(5 * time.Second)
+	for w.DNS.QueryCount("_dmarc.good.example", 16) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != report.ExitInterrupted {
+		t.Fatalf("exit %d, want 130\nstdout %s\nstderr %s", code, stdout.String(), stderr.String())
+	}
+	d := validateJSON(t, compileSchema(t), stdout.String())
+	if d["interrupted"] != true {
+		t.Fatalf("the partial report must say interrupted: %s", stdout.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "context canceled") {
+		t.Errorf("Go error text in the output:\n%s%s", stdout.String(), stderr.String())
+	}
+}
