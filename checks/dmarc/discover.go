@@ -34,6 +34,7 @@ type Level struct {
 	DMARC   []string     `json:"dmarc,omitempty"` // the records that start with v=DMARC1
 	Error   string       `json:"error,omitempty"`
 	Queries []dnsq.Query `json:"-"`
+	err     error        // the lookup's error, for errors.Is
 }
 
 // Discovery is the outcome of one discovery procedure.
@@ -106,8 +107,9 @@ func query(ctx context.Context, c *dnsq.Client, domain string) Level {
 	lv := Level{Name: "_dmarc." + domain, Domain: domain}
 	ans, err := c.Lookup(ctx, lv.Name, dns.TypeTXT)
 	if err != nil {
-		lv.Error = err.Error()
+		lv.Error = err.Error() // plain words that name the question
 		lv.Queries = dnsq.QueriesOf(err)
+		lv.err = err
 		return lv
 	}
 	lv.Queries = []dnsq.Query{ans.Query}
@@ -139,9 +141,14 @@ func (d *Discovery) settle(lv Level, rule Rule) bool {
 	return false
 }
 
+// levelError is the lookup failure that stopped discovery at one level. Its
+// text is the lookup's, which already names the question ("_dmarc.x TXT:
+// the resolver answered SERVFAIL").
 type levelError struct{ lv Level }
 
-func (e *levelError) Error() string { return e.lv.Name + " TXT: " + e.lv.Error }
+func (e *levelError) Error() string { return e.lv.Error }
+
+func (e *levelError) Unwrap() error { return e.lv.err }
 
 // DiscoverTreeWalk finds the DMARC record that applies to domain by the
 // RFC 9989 §4.10 tree walk: the first name on the walk with exactly one

@@ -48,15 +48,15 @@ const ref7489, ref9989 = "RFC 7489", "RFC 9989"
 var defs = []checks.Def{
 	{ID: "dmarc.missing", Severity: checks.SevFail, Title: "No DMARC record for the domain or its parents",
 		Why: "Without DMARC anyone can send mail as the domain and receivers have no policy to apply; Gmail, Yahoo and Outlook require DMARC from bulk senders and reject or junk their mail without it.",
-		Fix: "Publish a TXT record at _dmarc.<domain>, starting with monitoring: `_dmarc.example.com. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com\"`, then move to p=quarantine and p=reject.",
+		Fix: "Publish a TXT record at _dmarc.<domain>, e.g. `_dmarc.example.com. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@example.com\"`. If you do not yet know every service that sends as the domain, publish it with p=none for a few weeks first and read the aggregate reports; then tighten to p=quarantine and p=reject.",
 		Ref: "RFC 7489 §6.1, RFC 9989 §4.10"},
 	{ID: "dmarc.multiple", Severity: checks.SevFail, Title: "More than one DMARC record at the same name",
 		Why: "When a _dmarc name holds several DMARC records, receivers discard them all: the domain has no DMARC policy at all.",
 		Fix: "Merge the records into one TXT record at the _dmarc name and delete the others.",
 		Ref: "RFC 7489 §6.6.3, RFC 9989 §4.10"},
 	{ID: "dmarc.syntax", Severity: checks.SevFail, Title: "The DMARC record has a syntax error",
-		Why: "Receivers ignore invalid tags (and ignore the whole record when v= or p= is wrong), so the policy you meant is not the policy applied.",
-		Fix: "Correct the named tag; a minimal valid record is `v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com`.",
+		Why: "Receivers ignore invalid tags, so the policy you meant is not the policy applied. A record whose v= is wrong is ignored altogether; one whose p= is missing or invalid is read as p=none when rua= holds a valid reporting address, and ignored otherwise.",
+		Fix: "Correct the named tag; a minimal valid record is `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@example.com`.",
 		Ref: "RFC 7489 §6.4, RFC 9989 §4.7"},
 	{ID: "dmarc.unknown-tag", Severity: checks.SevWarn, Title: "The DMARC record has tags that DMARC does not define",
 		Why: "Receivers ignore unknown tags; usually they are typos (e.g. `rau=` for `rua=`) and the intended setting is missing.",
@@ -68,7 +68,7 @@ var defs = []checks.Def{
 		Ref: "RFC 7489 §6.4"},
 	{ID: "dmarc.policy-none", Severity: checks.SevWarn, Title: "The DMARC policy is p=none (monitoring only)",
 		Why: "With p=none receivers take no action on mail that fails DMARC: spoofed mail is still delivered. It is the right first step, not a destination.",
-		Fix: "Once aggregate reports show your legitimate mail passes, move to `p=quarantine` and then `p=reject`.",
+		Fix: "Once the aggregate reports show all your legitimate mail passing DMARC (aligned SPF or DKIM), move to `p=quarantine` for all mail (no pct=, no t=y), then to `p=reject`.",
 		Ref: "RFC 7489 §6.3"},
 	{ID: "dmarc.pct-partial", Severity: checks.SevWarn, Title: "The DMARC policy applies to only part of the failing mail (pct < 100)",
 		Why: "With pct below 100 receivers apply the policy to a sample only; the rest of the spoofed mail is treated as p=none (RFC 9989 drops pct; receivers then apply the policy fully).",
@@ -173,7 +173,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			if LooksLikeDMARC(txt) {
 				out.Add(checks.Finding{ID: "dmarc.syntax", Subject: lv.Name, Evidence: withRecords(levelsEvidence([]Level{lv}), txt),
 					Message: fmt.Sprintf("%s has a TXT record that looks like DMARC but does not start with exactly v=DMARC1 (tag v), so receivers ignore it: %q", lv.Name, tagval.Clean(txt)),
-					Fix:     fmt.Sprintf("Start the record with `v=DMARC1;` (upper case), e.g. `%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`.", lv.Name, domain)})
+					Fix:     fmt.Sprintf("Start the record with `v=DMARC1;` exactly (upper case, first): `%s. IN TXT \"%s\"`.", lv.Name, repaired(Parse(txt), lv.Domain).Render())})
 			}
 		}
 	}
@@ -185,6 +185,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		name := subject
 		if errors.As(walk.Err, &le) {
 			name = le.lv.Name
+		}
+		if ctx.Err() != nil {
+			return ctx.Err() // cut short by the check's deadline: the Runner says so
 		}
 		out.Add(checks.Finding{ID: "dmarc.dns-error", Subject: name, Evidence: ev,
 			Message: fmt.Sprintf("DMARC lookup failed: %v", walk.Err)})
@@ -205,7 +208,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 		out.Add(checks.Finding{ID: "dmarc.missing", Subject: subject, Evidence: ev,
 			Message: fmt.Sprintf("no DMARC record for %s (looked at %s)", domain, strings.Join(names, ", ")),
-			Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`, read the aggregate reports, then move to p=quarantine and p=reject.", domain, domain)})
+			Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"`. If you do not yet know every service that sends as %s, publish it with p=none for a few weeks first and read the aggregate reports; then tighten to p=quarantine and p=reject.", domain, domain, domain)})
 		return nil
 	}
 
@@ -226,14 +229,12 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 
 	for _, p := range rec.Problems {
+		// Every problem's text names its tag itself.
 		msg := fmt.Sprintf("%s: %s", recName, p.Text)
-		if p.Tag != "" {
-			msg = fmt.Sprintf("%s: tag %s: %s", recName, p.Tag, p.Text)
-		}
-		if p.Fatal {
+		if p.Fatal && !strings.Contains(p.Text, "ignore") {
 			msg += "; receivers ignore this record"
 		}
-		fix := fixFor(p.Tag, recName, domain)
+		fix := fixFor(p.Tag, recName, rec, walk.RecordDomain)
 		if p.Duplicate {
 			fix = fmt.Sprintf("Keep a single %s= tag in %s and delete the repeats (receivers read only the first, or reject the record).", p.Tag, recName)
 		}
@@ -245,7 +246,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	if rec.MsgAuthErr != "" && len(rec.Problems) == 0 {
 		out.Add(checks.Finding{ID: "dmarc.compat", Subject: recName, Evidence: recEv,
-			Message: fmt.Sprintf("a strict RFC 7489 parser (go-msgauth) rejects %s: %s", recName, rec.MsgAuthErr)})
+			Message: fmt.Sprintf("a strict RFC 7489 parser (go-msgauth) rejects %s: %s", recName, rec.MsgAuthErr),
+			Fix:     fmt.Sprintf("Write the record in its canonical form: `%s. IN TXT \"%s\"`.", recName, rec.Render())})
 	}
 	if fact.Status == "invalid" {
 		return nil
@@ -267,33 +269,51 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 
 	if policy == PolicyNone {
+		next := enforced(rec, walk.RecordDomain)
+		then := ""
+		if (inherited && next.SP == PolicyQuarantine) || (!inherited && next.P == PolicyQuarantine) {
+			then = "; when quarantine causes no losses, move to p=reject the same way"
+		}
 		out.Add(checks.Finding{ID: "dmarc.policy-none", Subject: recName, Evidence: recEv,
 			Message: fmt.Sprintf("the DMARC policy for %s is %s: receivers deliver mail that fails DMARC", domain, policyText(rec, inherited)),
-			Fix:     fmt.Sprintf("When the aggregate reports show that your legitimate mail passes, publish `%s. IN TXT \"%s\"`, then p=reject.", recName, replaceTag(rec, "p", "quarantine"))})
+			Fix: fmt.Sprintf("Once the aggregate reports show all legitimate mail from %s passing DMARC (aligned SPF or DKIM), publish `%s. IN TXT \"%s\"`%s.",
+				domain, recName, next.Render(), then)})
 	}
 	if rec.HasPct && rec.Pct < 100 && policy != PolicyNone {
+		c := *rec
+		c.HasPct, c.Pct = false, 100
 		out.Add(checks.Finding{ID: "dmarc.pct-partial", Subject: recName, Evidence: recEv,
 			Message: fmt.Sprintf("pct=%d: RFC 7489 receivers apply p=%s to only %d%% of failing mail", rec.Pct, policy, rec.Pct),
-			Fix:     fmt.Sprintf("Remove pct= from the record: `%s. IN TXT \"%s\"`.", recName, replaceTag(rec, "pct", ""))})
+			Fix:     fmt.Sprintf("Remove pct= from the record so that the policy applies to all failing mail: `%s. IN TXT \"%s\"`.", recName, c.Render())})
 	}
 	if rec.HasSP && rec.SP.strength() < rec.P.strength() {
+		c := *rec
+		c.HasSP, c.SP = false, rec.P
+		if c.HasNP && c.NP.strength() < c.SP.strength() {
+			c.HasNP, c.NP = false, c.SP
+		}
 		out.Add(checks.Finding{ID: "dmarc.sp-weaker", Subject: recName, Evidence: recEv,
 			Message: fmt.Sprintf("sp=%s is weaker than p=%s: subdomains of %s can be spoofed more easily than the domain itself", rec.SP, rec.P, walk.RecordDomain),
-			Fix:     fmt.Sprintf("Remove sp= (it then defaults to p=%s): `%s. IN TXT \"%s\"`.", rec.P, recName, replaceTag(rec, "sp", ""))})
+			Fix:     fmt.Sprintf("Remove sp= (it then defaults to p=%s): `%s. IN TXT \"%s\"`.", rec.P, recName, c.Render())})
 	}
 	if rec.HasNP && rec.NP.strength() < rec.SP.strength() {
+		c := *rec
+		c.HasNP, c.NP = false, rec.SP
 		out.Add(checks.Finding{ID: "dmarc.sp-weaker", Subject: recName, Evidence: recEv,
 			Message: fmt.Sprintf("np=%s is weaker than sp=%s: non-existent subdomains of %s can be spoofed", rec.NP, rec.SP, walk.RecordDomain),
-			Fix:     fmt.Sprintf("Remove np= (it then defaults to sp=): `%s. IN TXT \"%s\"`.", recName, replaceTag(rec, "np", ""))})
+			Fix:     fmt.Sprintf("Remove np= (it then defaults to sp=%s): `%s. IN TXT \"%s\"`.", rec.SP, recName, c.Render())})
 	}
 	if rec.Testing {
 		out.Add(checks.Finding{ID: "dmarc.testing", Subject: recName, Evidence: recEv,
-			Message: fmt.Sprintf("t=y: RFC 9989 receivers apply one step less than p=%s", rec.P)})
+			Message: testingText(rec),
+			Fix:     fmt.Sprintf("Remove t=y from the record at %s once you are ready for the full policy.", recName)})
 	}
 	if len(rec.RUA) == 0 {
+		c := *rec
+		c.RUA = []URI{defaultRUA(walk.RecordDomain)}
 		out.Add(checks.Finding{ID: "dmarc.no-rua", Subject: recName, Evidence: recEv,
 			Message: fmt.Sprintf("%s has no rua= tag: nobody receives aggregate reports about mail sent as %s", recName, walk.RecordDomain),
-			Fix:     fmt.Sprintf("Publish `%s. IN TXT \"%s; rua=mailto:dmarc-reports@%s\"`.", recName, strings.TrimRight(strings.TrimSpace(rec.Raw), ";"), walk.RecordDomain)})
+			Fix:     fmt.Sprintf("Publish `%s. IN TXT \"%s\"` (or use your DMARC report service's address).", recName, c.Render())})
 	}
 	data.Reports = authorize(ctx, env, out, walk.RecordDomain, recName, rec)
 	return nil
@@ -327,12 +347,15 @@ func authorize(ctx context.Context, env *checks.Env, out *checks.Out, recDomain,
 			defer wg.Done()
 			a := &auths[i]
 			if _, err := dnsq.CheckName(a.Name); err != nil {
-				a.Error = err.Error()
+				a.Error = a.Name + ": " + dnsq.Describe(err)
 				return
 			}
 			ans, err := env.DNS.Lookup(ctx, a.Name, dns.TypeTXT)
 			if err != nil {
 				a.Error = err.Error()
+				if ctx.Err() != nil {
+					return
+				}
 				out.Add(checks.Finding{ID: "dmarc.dns-error", Subject: a.Name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
 					Message: fmt.Sprintf("could not check whether %s accepts %s reports for %s: %v", a.Domain, a.Tag, recDomain, err)})
 				return
@@ -358,6 +381,13 @@ func authorize(ctx context.Context, env *checks.Env, out *checks.Out, recDomain,
 	return auths
 }
 
+func testingText(rec *Record) string {
+	if rec.P == PolicyNone {
+		return "t=y: with p=none it changes nothing yet, but once p= is raised RFC 9989 receivers will apply one step less than it"
+	}
+	return fmt.Sprintf("t=y: RFC 9989 receivers apply one step less than p=%s", rec.P)
+}
+
 func ruleText(r Rule) string {
 	switch r {
 	case RuleTreeWalk:
@@ -375,45 +405,82 @@ func policyText(r *Record, inherited bool) string {
 	return "p=" + string(r.P)
 }
 
-// fixFor returns a specific fix for a problem with a tag.
-func fixFor(tag, recName, domain string) string {
+// fixFor returns a specific fix for a problem with a tag of rec, the
+// record at recName for recDomain. A record it proposes is the record
+// repaired: valid tags kept, invalid ones dropped, never a setting that
+// another finding flags.
+func fixFor(tag, recName string, rec *Record, recDomain string) string {
 	switch tag {
 	case "v":
-		return fmt.Sprintf("Start the record with `v=DMARC1;` exactly, e.g. `%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`.", recName, domain)
-	case "p", "sp", "np":
-		return fmt.Sprintf("Set %s= to none, quarantine or reject, e.g. `%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"`.", tag, recName, domain)
+		return fmt.Sprintf("Start the record with `v=DMARC1;` exactly: `%s. IN TXT \"%s\"`.", recName, repaired(rec, recDomain).Render())
+	case "p":
+		return fmt.Sprintf("Set p= to quarantine or reject: `%s. IN TXT \"%s\"`.", recName, repaired(rec, recDomain).Render())
+	case "sp", "np":
+		return fmt.Sprintf("Set %s= to quarantine or reject, or remove it (it then defaults to %s): `%s. IN TXT \"%s\"`.", tag, map[string]string{"sp": "p=", "np": "sp="}[tag], recName, repaired(rec, recDomain).Render())
 	case "pct":
-		return "Remove pct= (RFC 9989 drops it) or set it to an integer from 0 to 100."
+		return fmt.Sprintf("Remove pct= (RFC 9989 drops it; without it the policy applies to all failing mail): `%s. IN TXT \"%s\"`.", recName, repaired(rec, recDomain).Render())
 	case "rua", "ruf":
-		return fmt.Sprintf("Write %s= as a comma-separated list of mailto: URIs, e.g. `%s=mailto:dmarc-reports@%s`.", tag, tag, domain)
+		return fmt.Sprintf("Write %s= as a comma-separated list of mailto: URIs, e.g. `%s=mailto:dmarc-reports@%s`.", tag, tag, recDomain)
 	case "adkim", "aspf":
 		return fmt.Sprintf("Set %s=r (relaxed, the default) or %s=s (strict), or remove the tag.", tag, tag)
 	case "":
-		return ""
+		return fmt.Sprintf("Rewrite the record as tag=value pairs separated by semicolons, e.g. `%s. IN TXT \"%s\"`.", recName, repaired(rec, recDomain).Render())
 	}
-	return fmt.Sprintf("Correct or remove the %s= tag.", tag)
+	return fmt.Sprintf("Correct or remove the %s= tag in the record at %s.", tag, recName)
 }
 
-// replaceTag renders the record with tag set to value ("" removes it),
-// keeping the other tags in order.
-func replaceTag(r *Record, tag, value string) string {
-	l := tagval.Parse(r.Raw, true)
-	var parts []string
-	done := false
-	for _, t := range l.Tags {
-		if strings.EqualFold(t.Name, tag) {
-			done = true
-			if value != "" {
-				parts = append(parts, tag+"="+value)
-			}
-			continue
+// defaultRUA is the report address proposed when a record has none.
+func defaultRUA(recDomain string) URI {
+	addr := "dmarc-reports@" + recDomain
+	return URI{Raw: "mailto:" + addr, Scheme: "mailto", Address: addr, Domain: recDomain}
+}
+
+// repaired returns rec with its syntax problems fixed: an invalid p= (or no
+// p=) becomes quarantine, invalid sp=/np= and pct= are dropped (Render
+// keeps only valid tags), and a record without rua= gets one. The owner's
+// valid choices are kept.
+func repaired(rec *Record, recDomain string) *Record {
+	c := *rec
+	if !c.HasP {
+		c.P, c.HasP = PolicyQuarantine, true
+		if !c.HasSP {
+			c.SP = c.P
 		}
-		parts = append(parts, t.Name+"="+t.Value)
+		if !c.HasNP {
+			c.NP = c.SP
+		}
 	}
-	if !done && value != "" {
-		parts = append(parts, tag+"="+value)
+	if c.HasPct && c.Pct < 100 && c.P != PolicyNone {
+		c.HasPct, c.Pct = false, 100 // pct-partial would flag it
 	}
-	return strings.Join(parts, "; ")
+	if c.HasSP && c.SP.strength() < c.P.strength() {
+		c.HasSP, c.SP = false, c.P
+	}
+	if c.HasNP && c.NP.strength() < c.SP.strength() {
+		c.HasNP, c.NP = false, c.SP
+	}
+	if len(c.RUA) == 0 {
+		c.RUA = []URI{defaultRUA(recDomain)}
+	}
+	return &c
+}
+
+// enforced returns the record that moves rec's applied policy from none to
+// quarantine for all failing mail: p= (or the sp= that applies) raised, no
+// pct=, no t=y, no weaker sp=/np=, and reports requested.
+func enforced(rec *Record, recDomain string) *Record {
+	c := repaired(rec, recDomain)
+	if c.P == PolicyNone {
+		c.P = PolicyQuarantine
+	}
+	c.HasPct, c.Pct, c.Testing = false, 100, false
+	if c.SP.strength() < c.P.strength() {
+		c.HasSP, c.SP = false, c.P
+	}
+	if c.NP.strength() < c.SP.strength() {
+		c.HasNP, c.NP = false, c.SP
+	}
+	return c
 }
 
 func levelsEvidence(lvs []Level) *checks.Evidence {

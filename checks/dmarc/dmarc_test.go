@@ -94,6 +94,14 @@ fail.example. A 192.0.2.1`, setup: func(w *mailtest.World) { w.DNS.Script("_dmar
 	{name: "dmarc.dns-error-cname-loop", domain: "loop.example", want: []string{"dmarc.dns-error"}, status: checks.StatusError, zone: `
 _dmarc.loop.example. CNAME _dmarc.loop2.example.
 _dmarc.loop2.example. CNAME _dmarc.loop.example.`},
+	{name: "dmarc.dns-error-parent-cname-loop", domain: "mail.ploop.example", want: []string{"dmarc.dns-error"}, status: checks.StatusError, zone: `
+mail.ploop.example. A 192.0.2.1
+_dmarc.ploop.example. CNAME _dmarc.a.ploop.example.
+_dmarc.a.ploop.example. CNAME _dmarc.ploop.example.`},
+	{name: "dmarc.syntax-invalid-p-with-rua", domain: "prua.example", want: []string{"dmarc.syntax", "dmarc.policy-none"}, status: checks.StatusFail, zone: `
+_dmarc.prua.example. TXT "v=DMARC1; p=enforce; rua=mailto:d@prua.example"`},
+	{name: "dmarc.policy-none-pct-testing", domain: "npt.example", want: []string{"dmarc.policy-none", "dmarc.testing"}, status: checks.StatusWarn, zone: `
+_dmarc.npt.example. TXT "v=DMARC1; p=none; sp=none; pct=50; t=y; rua=mailto:d@npt.example"`},
 	{name: "dmarc.syntax-nul", domain: "nul.example", want: []string{"dmarc.syntax"}, status: checks.StatusFail, zone: `
 _dmarc.nul.example. TXT "v=DMARC1; p=reject\000; rua=mailto:d@nul.example"`},
 	{name: "dmarc.syntax-duplicate", domain: "dup.example", want: []string{"dmarc.syntax"}, status: checks.StatusFail, zone: `

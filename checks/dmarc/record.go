@@ -103,9 +103,10 @@ var knownTags = map[string]bool{"v": true, "p": true, "sp": true, "np": true, "p
 func Parse(txt string) *Record {
 	r := &Record{Raw: txt, Tags: map[string]string{}, Pct: 100, ADKIM: "r", ASPF: "r"}
 	if _, err := msgdmarc.Parse(txt); err != nil {
-		r.MsgAuthErr = strings.TrimPrefix(err.Error(), "dmarc: ")
+		r.MsgAuthErr = msgAuthWords(err)
 	}
 	l := tagval.Parse(txt, true)
+	var invalidP *string
 	for _, p := range l.Problems {
 		switch p.Kind {
 		case tagval.KindEmptyEntry:
@@ -133,6 +134,10 @@ func Parse(txt string) *Record {
 		case "p", "sp", "np":
 			pol := Policy(lv)
 			if pol.strength() < 0 {
+				if name == "p" && invalidP == nil {
+					invalidP = &v // reported below, with what receivers do about it
+					continue
+				}
 				bad("%s=%s is not a policy (none, quarantine or reject)", name, tagval.Clean(v))
 				continue
 			}
@@ -194,7 +199,7 @@ func Parse(txt string) *Record {
 		case "rua", "ruf":
 			uris, probs := parseURIs(v)
 			for _, p := range probs {
-				bad("%s: %s", name, p)
+				bad("in %s=, %s", name, p)
 			}
 			if name == "rua" {
 				r.RUA = uris
@@ -204,8 +209,18 @@ func Parse(txt string) *Record {
 		}
 	}
 	if !r.HasP {
-		r.Problems = append(r.Problems, Problem{Tag: "p", Fatal: len(r.RUA) == 0,
-			Text: "the record has no valid p= tag (RFC 7489 receivers ignore the whole record; RFC 9989 reads it as p=none only when rua= is valid)"})
+		// RFC 7489 §6.6.3 step 6 (and RFC 9989 §4.7): without a valid p=,
+		// a record whose rua= holds a valid reporting URI is read as
+		// p=none; without one, the record is ignored.
+		what := "the record has no p= tag"
+		if invalidP != nil {
+			what = fmt.Sprintf("p=%s is not a policy (none, quarantine or reject)", tagval.Clean(*invalidP))
+		}
+		text := what + ", but rua= holds a valid reporting URI, so receivers treat the record as p=none (RFC 7489 §6.6.3)"
+		if len(r.RUA) == 0 {
+			text = what + " and rua= holds no valid reporting URI, so receivers ignore the record altogether (RFC 7489 §6.6.3)"
+		}
+		r.Problems = append(r.Problems, Problem{Tag: "p", Fatal: len(r.RUA) == 0, Text: text})
 	}
 	if !r.HasSP {
 		r.SP = r.P
@@ -217,6 +232,76 @@ func Parse(txt string) *Record {
 		r.P, r.SP, r.NP = PolicyNone, orPolicy(r.SP, PolicyNone), orPolicy(r.NP, PolicyNone)
 	}
 	return r
+}
+
+// msgAuthWords turns go-msgauth's parse error into plain words: no
+// "dmarc:" prefix and no strconv text after the parameter's name.
+func msgAuthWords(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "dmarc: ")
+	if i := strings.Index(msg, ": strconv."); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// Render writes the record in canonical form: v=DMARC1 first, then p=, the
+// other tags with lower-case values, keeping only the valid tags DMARC
+// defines (rf= and ri=, dropped by RFC 9989, are left out; so is pct=100).
+func (r *Record) Render() string {
+	parts := []string{"v=DMARC1"}
+	if r.P != "" {
+		parts = append(parts, "p="+string(r.P))
+	}
+	if r.HasSP {
+		parts = append(parts, "sp="+string(r.SP))
+	}
+	if r.HasNP {
+		parts = append(parts, "np="+string(r.NP))
+	}
+	if r.PSD != "" {
+		parts = append(parts, "psd="+r.PSD)
+	}
+	if r.ADKIM == "s" {
+		parts = append(parts, "adkim=s")
+	}
+	if r.ASPF == "s" {
+		parts = append(parts, "aspf=s")
+	}
+	if r.HasPct && r.Pct < 100 {
+		parts = append(parts, fmt.Sprintf("pct=%d", r.Pct))
+	}
+	if r.Testing {
+		parts = append(parts, "t=y")
+	}
+	for _, set := range []struct {
+		tag  string
+		uris []URI
+	}{{"rua", r.RUA}, {"ruf", r.RUF}} {
+		var keep []string
+		for _, u := range set.uris {
+			if u.Scheme == "mailto" && u.Address != "" {
+				keep = append(keep, u.Raw)
+			}
+		}
+		if len(keep) > 0 {
+			parts = append(parts, set.tag+"="+strings.Join(keep, ","))
+		}
+	}
+	if fo, ok := r.Tags["fo"]; ok && len(r.RUF) > 0 && validFO(fo) {
+		parts = append(parts, "fo="+strings.ReplaceAll(fo, " ", ""))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func validFO(v string) bool {
+	for _, o := range strings.Split(v, ":") {
+		switch strings.TrimSpace(o) {
+		case "0", "1", "d", "s":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func orPolicy(p, def Policy) Policy {
