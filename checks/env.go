@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks/dnsq"
@@ -74,11 +75,19 @@ func DialHost(ctx context.Context, env *Env, host string, port int) (net.Conn, e
 	return nil, errors.Join(errs...)
 }
 
+// ErrFetchNotAllowed is returned by the HTTP client of NewHTTPClient for a
+// URL that is not a DNS name on port 443: mxray fetches nothing else, so a
+// record cannot point it at an internal service (SSRF).
+var ErrFetchNotAllowed = errors.New("only https URLs with a DNS name on port 443 are fetched")
+
 // NewHTTPClient returns the HTTP client for checks: names resolve through the
 // run's DNS client, connections go through the Env's dialer, certificates
 // verify against env.RootCAs (system roots when nil), redirects are never
-// followed (the caller sees the 3xx), and every phase is bounded by the
-// Env's timeout. Callers must still cap the bytes they read.
+// followed (the caller sees the 3xx), and the whole fetch is bounded by the
+// Env's timeout (--timeout: one network wait). It connects only to DNS
+// names on port 443 (never an IP literal, another port or a URL with
+// userinfo); checks validate URLs first and report a finding, and this is
+// the backstop. Callers must still cap the bytes they read.
 func NewHTTPClient(env *Env) *http.Client {
 	timeout := env.Timeout()
 	tr := &http.Transport{
@@ -87,11 +96,16 @@ func NewHTTPClient(env *Env) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			p, err := strconv.Atoi(port)
-			if err != nil {
-				return nil, err
+			if port != "443" || host == "" {
+				return nil, ErrFetchNotAllowed
 			}
-			return DialHost(ctx, env, host, p)
+			if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+				return nil, ErrFetchNotAllowed
+			}
+			if !fetchableName(host) {
+				return nil, ErrFetchNotAllowed
+			}
+			return DialHost(ctx, env, host, 443)
 		},
 		TLSClientConfig:        &tls.Config{RootCAs: env.RootCAs, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    timeout,
@@ -101,10 +115,33 @@ func NewHTTPClient(env *Env) *http.Client {
 		Proxy:                  nil,
 	}
 	return &http.Client{
-		Transport: tr,
-		Timeout:   2 * timeout,
+		Transport: httpsOnly{tr},
+		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// httpsOnly refuses requests that are not plain https URLs (no userinfo).
+type httpsOnly struct{ next http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil || req.URL.Scheme != "https" || req.URL.User != nil {
+		return nil, ErrFetchNotAllowed
+	}
+	return h.next.RoundTrip(req)
+}
+
+// fetchableName reports whether host is a DNS name mxray may fetch from: a
+// valid name of two labels or more whose top-level label is not numeric
+// (RFC 3696 §2), so that forms some parsers read as IP addresses
+// ("0x7f.0.0.1", "127.1") are refused too.
+func fetchableName(host string) bool {
+	h := strings.TrimSuffix(host, ".")
+	if _, err := dnsq.CheckName(h); err != nil || !strings.Contains(h, ".") {
+		return false
+	}
+	tld := h[strings.LastIndexByte(h, '.')+1:]
+	return strings.Trim(tld, "0123456789") != ""
 }

@@ -1,0 +1,49 @@
+package checks_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/mailtest"
+)
+
+// TestHTTPClientRefusesNonDNSTargets: the checks' HTTP client connects only
+// to DNS names on port 443, whatever URL a record names (SSRF backstop).
+func TestHTTPClientRefusesNonDNSTargets(t *testing.T) {
+	w := mailtest.New(t, "")
+	env, err := w.Env(checks.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.DNS.Close()
+	for _, u := range []string{
+		"https://127.0.0.1/latest/meta-data/",
+		"https://127.0.0.1:53/latest/meta-data/",
+		"https://[::1]/",
+		"https://2130706433/",
+		"https://0x7f.0.0.1/",
+		"https://mta-sts.example.com:8443/.well-known/mta-sts.txt",
+		"https://user:pw@mta-sts.example.com/.well-known/mta-sts.txt",
+		"http://mta-sts.example.com/.well-known/mta-sts.txt",
+		"https://localhost/",
+	} {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := env.HTTP.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, checks.ErrFetchNotAllowed) {
+			t.Errorf("%s: err = %v, want ErrFetchNotAllowed", u, err)
+		}
+	}
+	if n := w.DNS.Queries(); n != 0 {
+		t.Errorf("%d DNS queries: a refused URL must not even be resolved", n)
+	}
+}
