@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -39,10 +40,13 @@ type Response struct {
 // scripted misbehaviour (redirects, wrong type, huge or slow bodies, bad
 // certificates, a handshake that never completes).
 type HTTPSServer struct {
-	w    *World
-	ip   string
-	srv  *http.Server
-	done chan struct{}
+	w     *World
+	ip    string
+	local string // the loopback address the server listens on
+	srv   *http.Server
+	done  chan struct{}
+	conns atomic.Int64 // connections accepted, whatever happened next
+	reqs  atomic.Int64 // requests received, whatever their host and path
 
 	mu     sync.Mutex
 	routes map[string]Response
@@ -60,7 +64,7 @@ func (w *World) StartHTTPS(ip string) (*HTTPSServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &HTTPSServer{w: w, ip: ip, done: make(chan struct{}),
+	s := &HTTPSServer{w: w, ip: ip, local: l.Addr().String(), done: make(chan struct{}),
 		routes: map[string]Response{}, modes: map[string]CertKind{}, hang: map[string]bool{},
 		certs: map[string]*tls.Certificate{}, counts: map[string]int{}}
 	s.srv = &http.Server{
@@ -70,13 +74,45 @@ func (w *World) StartHTTPS(ip string) (*HTTPSServer, error) {
 		TLSConfig:         &tls.Config{GetCertificate: s.getCertificate, MinVersion: tls.VersionTLS12},
 	}
 	s.srv.SetKeepAlivesEnabled(false)
-	go func() { _ = s.srv.Serve(tls.NewListener(l, s.srv.TLSConfig)) }()
+	go func() { _ = s.srv.Serve(tls.NewListener(countingListener{l, &s.conns}, s.srv.TLSConfig)) }()
 	w.OnClose(s.Close)
 	return s, nil
 }
 
 // IP returns the address the server answers on.
 func (s *HTTPSServer) IP() string { return s.ip }
+
+// Route makes connections to each of the given "host:port" addresses (e.g.
+// "127.0.0.1:53" or "[::1]:443") reach this server too, so that a test can
+// prove a URL naming them is never fetched: were it fetched, the server
+// would count the connection.
+func (s *HTTPSServer) Route(addrs ...string) {
+	for _, a := range addrs {
+		s.w.Dialer.Route(a, s.local)
+	}
+}
+
+// Connections returns how many TCP connections the server has accepted,
+// including those whose TLS handshake then failed.
+func (s *HTTPSServer) Connections() int { return int(s.conns.Load()) }
+
+// AllRequests returns how many requests reached the server, whatever their
+// host and path.
+func (s *HTTPSServer) AllRequests() int { return int(s.reqs.Load()) }
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
 
 // Close stops the server and releases hanging requests and handshakes.
 func (s *HTTPSServer) Close() {
@@ -181,6 +217,7 @@ func (s *HTTPSServer) serve(rw http.ResponseWriter, req *http.Request) {
 		host = req.Host
 	}
 	key := routeKey(host, req.URL.Path)
+	s.reqs.Add(1)
 	s.mu.Lock()
 	s.counts[key]++
 	r, ok := s.routes[key]

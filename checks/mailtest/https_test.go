@@ -2,6 +2,7 @@ package mailtest_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"strings"
@@ -70,5 +71,34 @@ func TestHTTPS(t *testing.T) {
 	}
 	if s.Requests("ok.example", "/p.txt") != 1 {
 		t.Errorf("requests: %d", s.Requests("ok.example", "/p.txt"))
+	}
+}
+
+// TestHTTPSRouteAndCounts: Route makes other addresses reach the server, and
+// the server counts connections (even failed handshakes) and requests.
+func TestHTTPSRouteAndCounts(t *testing.T) {
+	w := mailtest.New(t, "example. 300 IN SOA a.example. h.example. 1 3600 600 86400 300\n")
+	s, err := w.StartHTTPS("192.0.2.80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Route("127.0.0.1:53")
+	s.Handle("127.0.0.1", "/x", mailtest.Response{Body: []byte("x")})
+	if s.Connections() != 0 || s.AllRequests() != 0 {
+		t.Fatal("counts before any request")
+	}
+	// A client without mxray's URL rules, through the world's dialer. The
+	// test CA issues no certificate for 127.0.0.1: the handshake fails,
+	// but the connection was made and is counted.
+	client := &http.Client{Transport: &http.Transport{DialContext: w.Dialer.DialContext,
+		TLSClientConfig: &tls.Config{RootCAs: w.CA.Pool()}}}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequestWithContext(context.Background(), "GET", "https://127.0.0.1:53/x", nil)
+	if resp, err := client.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("no certificate error")
+	}
+	if c, n := s.Connections(), s.AllRequests(); c != 1 || n != 0 {
+		t.Errorf("connections %d, requests %d; want 1, 0", c, n)
 	}
 }

@@ -6,6 +6,9 @@ import "strings"
 // checks such as tls and tlsrpt. It is published once the outcome is known:
 // when the domain has no usable MTA-STS policy, Mode is "" (no TXT record or
 // the policy could not be fetched or parsed) and Enforced reports false.
+// When mxray could not decide (the _mta-sts or policy host lookup failed, or
+// the policy URL is not one mxray fetches) nothing is published, so that
+// dependants report "not decided" rather than "no MTA-STS".
 type Fact struct {
 	Domain string
 	// Mode is the policy mode: "enforce", "testing", "none", or "" when the

@@ -2,19 +2,14 @@ package mtasts
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/mxray/mxray/checks"
-	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/tagval"
 )
 
 // MaxPolicySize is the largest policy body accepted (RFC 8461 §3.3 lets
@@ -37,6 +32,9 @@ const (
 	ReasonRead        = "read"         // the body could not be read
 )
 
+// ReasonNotAllowed: the URL is not one mxray fetches (see FetchableURL).
+const ReasonNotAllowed = "not-allowed"
+
 // FetchResult is the outcome of fetching a policy.
 type FetchResult struct {
 	URL         string `json:"url"`
@@ -45,9 +43,9 @@ type FetchResult struct {
 	Location    string `json:"location,omitempty"`
 	Bytes       int    `json:"bytes"`
 	Reason      string `json:"reason,omitempty"` // empty on success
-	Error       string `json:"error,omitempty"`
-	// Why is Error told for people, without volatile details.
-	Why        string `json:"-"`
+	// Error says why the fetch failed, in plain words without details
+	// that vary between runs.
+	Error      string `json:"error,omitempty"`
 	DurationMs int64  `json:"duration_ms"`
 	Body       string `json:"-"`
 }
@@ -65,8 +63,17 @@ func Fetch(ctx context.Context, env *checks.Env, domain string) *FetchResult {
 	return FetchURL(ctx, env, PolicyURL(domain))
 }
 
-// FetchURL is Fetch for an explicit URL.
+// FetchURL is Fetch for an explicit URL. A URL that FetchableURL refuses is
+// never requested: the result's Reason is ReasonNotAllowed.
 func FetchURL(ctx context.Context, env *checks.Env, url string) *FetchResult {
+	if _, err := FetchableURL(url); err != nil {
+		return &FetchResult{URL: url, Reason: ReasonNotAllowed, Error: err.Error()}
+	}
+	return fetch(ctx, env, url)
+}
+
+// fetch gets a URL that FetchableURL allows.
+func fetch(ctx context.Context, env *checks.Env, url string) *FetchResult {
 	r := &FetchResult{URL: url}
 	start := time.Now()
 	defer func() { r.DurationMs = time.Since(start).Milliseconds() }()
@@ -75,7 +82,7 @@ func FetchURL(ctx context.Context, env *checks.Env, url string) *FetchResult {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		r.Reason, r.Error = ReasonConnect, err.Error()
+		r.Reason, r.Error = ReasonConnect, "it is not a valid URL"
 		return r
 	}
 	req.Header.Set("User-Agent", "mxray (MTA-STS policy check)")
@@ -85,7 +92,7 @@ func FetchURL(ctx context.Context, env *checks.Env, url string) *FetchResult {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		r.Reason, r.Error, r.Why = classify(ctx, err), err.Error(), describe(err)
+		r.Reason, r.Error = ExplainFetchError(err, req.URL.Hostname(), env.Timeout())
 		return r
 	}
 	defer resp.Body.Close()
@@ -94,14 +101,14 @@ func FetchURL(ctx context.Context, env *checks.Env, url string) *FetchResult {
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		r.Location = resp.Header.Get("Location")
-		r.Reason, r.Error = ReasonRedirect, fmt.Sprintf("HTTP %d redirect to %q; RFC 8461 §3.3 forbids following redirects", resp.StatusCode, r.Location)
+		r.Reason, r.Error = ReasonRedirect, fmt.Sprintf("HTTP %d redirect to \"%s\"; RFC 8461 §3.3 forbids following redirects", resp.StatusCode, tagval.Clean(r.Location))
 		return r
 	case resp.StatusCode != http.StatusOK:
 		r.Reason, r.Error = ReasonStatus, fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 		return r
 	}
 	if mt, _, err := mime.ParseMediaType(r.ContentType); err != nil || mt != "text/plain" {
-		r.Reason, r.Error = ReasonContentType, fmt.Sprintf("Content-Type is %q, not text/plain", r.ContentType)
+		r.Reason, r.Error = ReasonContentType, fmt.Sprintf("Content-Type is \"%s\", not text/plain", tagval.Clean(r.ContentType))
 		return r
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxPolicySize+1))
@@ -111,68 +118,12 @@ func FetchURL(ctx context.Context, env *checks.Env, url string) *FetchResult {
 		return r
 	}
 	if err != nil {
-		r.Reason, r.Error = classifyRead(ctx, err), err.Error()
+		r.Reason, r.Error = ExplainFetchError(err, req.URL.Hostname(), env.Timeout())
+		if r.Reason != ReasonTimeout {
+			r.Reason = ReasonRead
+		}
 		return r
 	}
 	r.Body = string(body)
 	return r
-}
-
-func classifyRead(ctx context.Context, err error) string {
-	if c := classify(ctx, err); c == ReasonTimeout {
-		return c
-	}
-	return ReasonRead
-}
-
-// classify turns a client error into a fetch reason.
-func classify(ctx context.Context, err error) string {
-	var cve *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var re tls.RecordHeaderError
-	var ae tls.AlertError
-	var ne net.Error
-	var dnsErr *net.DNSError
-	switch {
-	case errors.As(err, &cve), errors.As(err, &ua), errors.As(err, &he), errors.As(err, &ci), errors.As(err, &re), errors.As(err, &ae):
-		return ReasonTLS
-	case errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil, errors.As(err, &ne) && ne.Timeout():
-		return ReasonTimeout
-	case errors.As(err, &dnsErr), isResolveError(err):
-		return ReasonDNS
-	}
-	return ReasonConnect
-}
-
-func isResolveError(err error) bool {
-	var le *dnsq.LookupError
-	return errors.As(err, &le) || errors.Is(err, checks.ErrNoAddress)
-}
-
-// describe explains a client error without volatile details (clock times,
-// ports).
-func describe(err error) string {
-	var he x509.HostnameError
-	var ua x509.UnknownAuthorityError
-	var ci x509.CertificateInvalidError
-	var ne net.Error
-	switch {
-	case errors.As(err, &he):
-		return "the certificate is not valid for the host name (" + strings.TrimPrefix(he.Error(), "x509: ") + ")"
-	case errors.As(err, &ua):
-		return "the certificate is not signed by a trusted certificate authority"
-	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return "the certificate has expired or is not yet valid"
-	case errors.As(err, &ci):
-		return "the certificate is invalid (" + strings.TrimPrefix(ci.Error(), "x509: ") + ")"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "the server did not answer in time"
-	}
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) && ue.Unwrap() != nil {
-		return ue.Unwrap().Error()
-	}
-	return err.Error()
 }

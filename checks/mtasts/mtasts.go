@@ -74,9 +74,13 @@ var defs = []checks.Def{
 		Why: "Senders cache the policy for max_age seconds; a short cache lets an attacker who blocks the policy fetch strip TLS soon after. RFC 8461 suggests weeks.",
 		Fix: "Set `max_age: 604800` (one week) or more.",
 		Ref: "RFC 8461 §3.2"},
-	{ID: "mtasts.dns-error", Severity: checks.SevError, Title: "The _mta-sts lookup failed (timeout, SERVFAIL or REFUSED)",
-		Why: "mxray could not tell whether the domain publishes MTA-STS.",
-		Fix: "Check that the domain's name servers answer TXT queries for _mta-sts.<domain>."},
+	{ID: "mtasts.dns-error", Severity: checks.SevError, Title: "The _mta-sts lookup, or the policy host's address lookup, failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain publishes MTA-STS, or could not reach the policy: a lookup that fails says nothing about whether the record or host exists.",
+		Fix: "Check that the domain's name servers answer TXT queries for _mta-sts.<domain> and A/AAAA queries for mta-sts.<domain>."},
+	{ID: "mtasts.policy-url-not-allowed", Severity: checks.SevError, Title: "mxray will not fetch the policy URL",
+		Why: "mxray fetches only https URLs that name their host by a DNS name, on port 443, without a user name: never an IP address (in any spelling), another port, or user@host, which could reach services inside your network. The policy URL is always https://mta-sts.<domain>/.well-known/mta-sts.txt, so this happens only for a domain whose last label is a number, which no public domain has; the policy stays unknown, hence error rather than fail.",
+		Fix: "Check the domain name given to mxray: a public domain ends in a top-level domain made of letters.",
+		Ref: "RFC 8461 §3.3"},
 }
 
 // MXMatch is the policy coverage of one MX host.
@@ -99,9 +103,12 @@ type Data struct {
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
 	domain := t.Domain
 	fact := &Fact{Domain: domain}
+	// The fact is published once the outcome is known; when mxray could
+	// not decide (a lookup failed), dependants learn why instead.
+	undecided := false
 	published := false
 	publish := func() {
-		if !published {
+		if !published && !undecided {
 			published = true
 			out.Publish(fact)
 		}
@@ -113,8 +120,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	name := "_mta-sts." + domain
 	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
 	if err != nil {
+		undecided = true
 		out.Add(checks.Finding{ID: "mtasts.dns-error", Subject: name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
-			Message: fmt.Sprintf("lookup of %s failed: %v", name, err)})
+			Message: fmt.Sprintf("%v; whether %s publishes MTA-STS is unknown", err, domain)})
 		return nil
 	}
 	ev := checks.DNSEvidence(ans.Query)
@@ -164,26 +172,42 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	host := "mta-sts." + domain
 	fr := &FetchResult{URL: PolicyURL(domain)}
+	data.Fetch = fr
+	if _, err := FetchableURL(fr.URL); err != nil {
+		undecided = true
+		fr.Reason, fr.Error = ReasonNotAllowed, err.Error()
+		out.Add(checks.Finding{ID: "mtasts.policy-url-not-allowed", Subject: fr.URL,
+			Message: fmt.Sprintf("mxray did not fetch the policy at %s: %s", tagval.Clean(fr.URL), err)})
+		return nil
+	}
 	var hostEv []dnsq.Query
-	if addrs, err := checks.ResolveHost(ctx, env.DNS, host); err != nil || len(addrs) == 0 {
-		fr.Reason, fr.Error = ReasonDNS, fmt.Sprintf("%s does not resolve: %v", host, err)
-		hostEv = dnsq.QueriesOf(err)
+	if _, err := checks.ResolveHost(ctx, env.DNS, host); err != nil {
+		if les := LookupErrors(err); len(les) > 0 {
+			// A timeout or SERVFAIL: the policy host may well exist.
+			undecided = true
+			fr.Reason, fr.Error = ExplainFetchError(err, host, env.Timeout())
+			for _, le := range les {
+				hostEv = append(hostEv, le.Queries...)
+			}
+			out.Add(checks.Finding{ID: "mtasts.dns-error", Subject: host, Evidence: checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...),
+				Message: fmt.Sprintf("the address of the policy host is unknown, so the policy at %s could not be fetched: %s", fr.URL, fr.Error),
+				Fix:     fmt.Sprintf("Check that the name servers of %s answer A and AAAA queries for %s.", domain, host)})
+			return nil
+		}
+		fr.Reason, fr.Error = ExplainFetchError(err, host, env.Timeout())
 		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			if a, err := env.DNS.Lookup(ctx, host, qt); err == nil {
 				hostEv = append(hostEv, a.Query)
 			}
 		}
 	} else {
-		fr = FetchURL(ctx, env, fr.URL)
-	}
-	data.Fetch = fr
-	if fr.Why == "" {
-		fr.Why = fr.Error
+		fr = fetch(ctx, env, fr.URL)
+		data.Fetch = fr
 	}
 	if fr.Reason != "" {
 		fev := checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...)
 		out.Add(checks.Finding{ID: "mtasts.policy-fetch-failed", Subject: fr.URL, Evidence: fev,
-			Message: fmt.Sprintf("fetching %s failed (%s): %s", fr.URL, fr.Reason, fr.Why),
+			Message: fmt.Sprintf("fetching %s failed (%s): %s", fr.URL, fr.Reason, fr.Error),
 			Fix:     fetchFix(fr, host)})
 		return nil
 	}
@@ -220,19 +244,20 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Fix:     fmt.Sprintf("Serve `max_age: 604800` (one week) or more at %s and change the id= of %s.", fr.URL, name)})
 	}
 	if pol.Mode != "none" {
-		matchMX(ctx, out, data, fact, fr.URL, name)
+		return matchMX(ctx, out, data, fact, fr.URL, name)
 	}
 	return nil
 }
 
-// matchMX checks every MX host against the policy's patterns.
-func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, txtName string) {
+// matchMX checks every MX host against the policy's patterns. Without the
+// MX hosts (the mx check decided nothing) it returns the dependency error.
+func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, txtName string) error {
 	mf, err := mx.Await(ctx, out)
 	if err != nil {
-		return // the mx check reports its own failure
+		return err // the mx check reports its own failure
 	}
 	if len(mf.Hosts) == 0 {
-		return // null MX or no MX: nothing to match
+		return nil // null MX or no MX: nothing to match
 	}
 	used := map[string]bool{}
 	for _, h := range mf.Hosts {
@@ -262,6 +287,7 @@ func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, 
 				Message: fmt.Sprintf("the policy's mx pattern %s matches none of the MX hosts", p)})
 		}
 	}
+	return nil
 }
 
 func txtFix(name string) string {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
@@ -37,10 +36,12 @@ type tcase struct {
 	domain  string
 	txt     string
 	extra   string
+	script  map[string]mailtest.Behaviour // DNS misbehaviour by name (all types)
 	serve   func(s *mailtest.HTTPSServer, host string)
 	want    []string
 	status  checks.Status
 	timeout time.Duration
+	noFetch bool // the HTTPS server must see no connection at all
 	check   func(t *testing.T, res *checks.Result)
 }
 
@@ -121,7 +122,58 @@ var cases = []tcase{
 		serve: func(s *mailtest.HTTPSServer, h string) {
 			s.Handle(h, "/.well-known/mta-sts.txt", mailtest.Response{Body: []byte(strings.Replace(string(policy("short.example")), "604800", "3600", 1))})
 		}},
-	{name: "mtasts.dns-error", domain: "err.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError},
+	{name: "mtasts.policy-fetch-failed-refused", domain: "refused.example", txt: "v=STSv1; id=1", want: []string{"mtasts.policy-fetch-failed"}, status: checks.StatusFail,
+		serve: func(s *mailtest.HTTPSServer, h string) { s.Close() }},
+	{name: "mtasts.policy-url-not-allowed", domain: "shop.1", txt: "v=STSv1; id=1", want: []string{"mtasts.policy-url-not-allowed"}, status: checks.StatusError, noFetch: true,
+		serve: func(s *mailtest.HTTPSServer, h string) {
+			s.Handle(h, "/.well-known/mta-sts.txt", mailtest.Response{Body: policy("shop.1")})
+		}},
+	{name: "mtasts.dns-error", domain: "err.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError,
+		script: map[string]mailtest.Behaviour{"_mta-sts.err.example": mailtest.ServFail}},
+	{name: "mtasts.dns-error-timeout", domain: "slowdns.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError, timeout: 300 * time.Millisecond,
+		script: map[string]mailtest.Behaviour{"_mta-sts.slowdns.example": mailtest.Timeout}},
+	{name: "mtasts.dns-error-cname-loop", domain: "loop.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError,
+		extra:  "_mta-sts.loop.example. CNAME sts.loop.example.\nsts.loop.example. CNAME _mta-sts.loop.example.\n",
+		script: map[string]mailtest.Behaviour{"_mta-sts.loop.example": mailtest.LenientLoop}},
+	{name: "mtasts.dns-error-policy-host", domain: "hostfail.example", txt: "v=STSv1; id=1", want: []string{"mtasts.dns-error"}, status: checks.StatusError, noFetch: true,
+		script: map[string]mailtest.Behaviour{"mta-sts.hostfail.example": mailtest.ServFail},
+		serve: func(s *mailtest.HTTPSServer, h string) {
+			s.Handle(h, "/.well-known/mta-sts.txt", mailtest.Response{Body: policy("hostfail.example")})
+		}},
+	{name: "undecided-mx", domain: "nomx.example", txt: "v=STSv1; id=1", status: checks.StatusError,
+		script: map[string]mailtest.Behaviour{"nomx.example": mailtest.ServFail},
+		serve: func(s *mailtest.HTTPSServer, h string) {
+			s.Handle(h, "/.well-known/mta-sts.txt", mailtest.Response{Body: policy("nomx.example")})
+		},
+		check: func(t *testing.T, res *checks.Result) {
+			if !strings.HasPrefix(res.Err, "not decided: depends on mx") || len(res.Findings) != 0 {
+				t.Errorf("err %q, findings %v: want only the dependency reason", res.Err, policytest.IDs(res))
+			}
+		}},
+}
+
+// goText are fragments of Go error text and package prefixes that must
+// never reach people.
+var goText = []string{"dnsq:", "checks:", "mtasts:", "context deadline", "context canceled", "x509:", "tls:", "dial tcp", "Get \"", "EOF", "mailtest"}
+
+// plainWords fails the test when a finding or the result's error carries Go
+// error text.
+func plainWords(t *testing.T, res *checks.Result) {
+	t.Helper()
+	texts := []string{res.Err}
+	for _, f := range res.Findings {
+		texts = append(texts, f.Message, f.Fix)
+	}
+	if d, ok := res.Data.(*mtasts.Data); ok && d.Fetch != nil {
+		texts = append(texts, d.Fetch.Error)
+	}
+	for _, s := range texts {
+		for _, bad := range goText {
+			if strings.Contains(s, bad) {
+				t.Errorf("%q contains %q", s, bad)
+			}
+		}
+	}
 }
 
 func TestFindings(t *testing.T) {
@@ -129,9 +181,10 @@ func TestFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := mailtest.New(t, policytest.Base+zone(tc.domain, tc.txt)+tc.extra)
-			if tc.name == "mtasts.dns-error" {
-				w.DNS.Script("_mta-sts.err.example.", dns.TypeTXT, mailtest.ServFail)
+			for name, b := range tc.script {
+				w.DNS.Script(name, 0, b)
 			}
+			var srv *mailtest.HTTPSServer
 			if tc.serve != nil {
 				s, err := w.StartHTTPS("192.0.2.80")
 				if err != nil {
@@ -142,6 +195,7 @@ func TestFindings(t *testing.T) {
 					t.Fatal(err)
 				}
 				tc.serve(s, host)
+				srv = s
 			}
 			timeout := tc.timeout
 			if timeout == 0 {
@@ -160,6 +214,10 @@ func TestFindings(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, res)
 			}
+			if tc.noFetch && (srv.Connections() != 0 || srv.AllRequests() != 0) {
+				t.Errorf("the HTTPS server saw %d connections and %d requests; want none", srv.Connections(), srv.AllRequests())
+			}
+			plainWords(t, res)
 			policytest.Golden(t, "mtasts/"+tc.name, res)
 		})
 	}
