@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -71,6 +72,7 @@ type sendFlags struct {
 	dkimDomain           string
 	quitAfter            string
 	timeout              time.Duration
+	greeting             time.Duration
 	resolvers            listFlag
 	caFile               string
 	jsonOut              bool
@@ -98,6 +100,7 @@ func (f *sendFlags) register(fs *flagSet) {
 	fs.StringVar(&f.dkimDomain, "dkim-domain", "", "DKIM signing domain (default: the domain of --from)")
 	fs.StringVar(&f.quitAfter, "quit-after", "", "stop with QUIT after: "+strings.Join(send.QuitAfterStages, "|"))
 	fs.DurationVar(&f.timeout, "timeout", checks.DefaultTimeout, "bound on every single wait: DNS query, connect, TLS handshake, each reply (the reply to the end of the message: 4x)")
+	fs.DurationVar(&f.greeting, "greeting-timeout", checks.DefaultGreetingTimeout, "bound on the wait for the server's 220 greeting (RFC 5321 allows 5m)")
 	fs.Var(&f.resolvers, "resolver", "DNS resolver IP[:port] (repeatable; default: /etc/resolv.conf)")
 	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM file (default: the system roots)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the trace as mxray/v1 JSON")
@@ -139,8 +142,11 @@ func (a *app) send(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if f.timeout <= 0 {
-		return 0, usagef("--timeout %s: want a positive duration", f.timeout)
+	if err := durationFlag("timeout", f.timeout, time.Millisecond, time.Hour, "5s"); err != nil {
+		return 0, err
+	}
+	if err := durationFlag("greeting-timeout", f.greeting, time.Millisecond, 10*time.Minute, "30s"); err != nil {
+		return 0, err
 	}
 	servers, err := a.servers(f.resolvers)
 	if err != nil {
@@ -151,6 +157,13 @@ func (a *app) send(ctx context.Context, args []string) (int, error) {
 		return 0, err
 	}
 	defer env.DNS.Close()
+	// Behind a resolver that cannot be trusted, "the domain does not exist"
+	// would be a lie: decide first, as check does, whenever DNS is used.
+	if hint, usesDNS := sendDNSName(o); usesDNS {
+		if err := newTrustGate().decide(ctx, env.DNS, hint); err != nil {
+			return 0, err
+		}
+	}
 	if !f.jsonOut && !f.noTUI && a.isTTY(a.stdout) {
 		title := o.Server
 		if title == "" {
@@ -196,6 +209,26 @@ func (a *app) send(ctx context.Context, args []string) (int, error) {
 		mu.Unlock()
 	}
 	return sendExitCode(tr.Result), nil
+}
+
+// sendDNSName returns the name a send looks up first (the server's host or
+// the first recipient's domain), and false when it needs no DNS at all (a
+// --server given as an IP address).
+func sendDNSName(o send.Options) (string, bool) {
+	if o.Server != "" {
+		host, _, err := net.SplitHostPort(o.Server)
+		if err != nil {
+			host = o.Server
+		}
+		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+			return "", false
+		}
+		return host, true
+	}
+	if len(o.To) == 0 {
+		return "", false
+	}
+	return o.To[0][strings.LastIndexByte(o.To[0], '@')+1:], true
 }
 
 // sendExitCode maps a send's result to the documented exit codes.
@@ -359,7 +392,7 @@ func (a *app) sendEnv(f *sendFlags, servers []string) (*checks.Env, error) {
 	if d == nil {
 		d = &net.Dialer{Timeout: f.timeout}
 	}
-	env := &checks.Env{DNS: c, Dialer: d, Now: time.Now, Opts: checks.Options{Timeout: f.timeout}}
+	env := &checks.Env{DNS: c, Dialer: d, Now: time.Now, Opts: checks.Options{Timeout: f.timeout, GreetingTimeout: f.greeting}}
 	if f.caFile != "" {
 		b, err := readSmallFile(f.caFile, "--ca-file")
 		if err != nil {

@@ -22,6 +22,8 @@ import (
 )
 
 const sendZone = `
+. SOA a.root.test. hostmaster.test. 1 3600 600 86400 300
+. NS a.root.test.
 $ORIGIN test.
 @ SOA ns hostmaster 1 3600 600 86400 300
 @ NS ns

@@ -204,3 +204,27 @@ func TestInterruptExits130(t *testing.T) {
 		t.Errorf("Go error text in the output:\n%s%s", stdout.String(), stderr.String())
 	}
 }
+
+// TestSendUntrustedResolver: send, run as the real binary behind a captive
+// resolver, refuses with the same one line and exit 3 instead of reporting
+// that the recipient's domain does not exist.
+func TestSendUntrustedResolver(t *testing.T) {
+	bin := binary(t)
+	for _, rs := range strangeResolvers {
+		t.Run(rs.name, func(t *testing.T) {
+			w := strangeWorld(t, rs.setup)
+			cmd := exec.Command(bin, "send", "--from", "a@good.example", "--to", "postmaster@good.example",
+				"--resolver", w.DNS.Addr(), "--timeout", "500ms", "--no-tui")
+			cmd.Env = append(os.Environ(), "MXRAY_PASSWORD=")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			_ = cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != report.ExitCouldNotRun {
+				t.Fatalf("exit %d, want 3\nstdout %s\nstderr %s", code, stdout.String(), stderr.String())
+			}
+			if strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), rs.says) || strings.Contains(stdout.String()+stderr.String(), "good.example does not exist") {
+				t.Fatalf("want the one trust line: stdout %q stderr %q", stdout.String(), stderr.String())
+			}
+		})
+	}
+}
