@@ -7,7 +7,9 @@ package dkim
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -40,9 +42,10 @@ func (Check) Findings() []checks.Def { return defs }
 
 var defs = []checks.Def{
 	{ID: "dkim.none-found", Severity: checks.SevWarn, Title: "No DKIM key found among the selectors probed",
-		Why: "Gmail, Yahoo and Outlook require DKIM from bulk senders and DMARC needs an aligned signature or SPF. Selectors cannot be listed, so mxray can only guess common ones: the domain may still sign with another selector.",
-		Fix: "Pass the selector you sign with (the s= tag of the DKIM-Signature header in a message you sent) with `--selector`; if the domain does not sign mail, set up DKIM with a 2048-bit key.",
-		Ref: "RFC 6376 §3.6.2.1"},
+		SeverityNote: "reported only when every probe got a real answer (NXDOMAIN or no record); when probes failed, dkim.dns-error says so instead",
+		Why:          "Gmail, Yahoo and Outlook require DKIM from bulk senders and DMARC needs an aligned signature or SPF. Selectors cannot be listed, so mxray can only guess common ones: the domain may still sign with another selector.",
+		Fix:          "Pass the selector you sign with (the s= tag of the DKIM-Signature header in a message you sent) with `--selector`; if the domain does not sign mail, set up DKIM with a 2048-bit key.",
+		Ref:          "RFC 6376 §3.6.2.1"},
 	{ID: "dkim.selector-missing", Severity: checks.SevFail, Title: "A selector given with --selector has no DKIM key record",
 		Why: "Receivers look the key up at <selector>._domainkey.<domain>; without a record every signature with this selector fails.",
 		Fix: "Publish the key: `<selector>._domainkey.<domain>. IN TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"`.",
@@ -58,6 +61,10 @@ var defs = []checks.Def{
 	{ID: "dkim.key-weak", Severity: checks.SevWarn, Title: "A DKIM RSA key is shorter than 2048 bits",
 		Why: "1024-bit RSA keys are accepted today but are considered weak; RFC 8301 says signers should use at least 2048 bits.",
 		Fix: "Generate a 2048-bit RSA key, publish it under a new selector, switch signing to it, then revoke the old key (empty p=).",
+		Ref: "RFC 8301 §3.2"},
+	{ID: "dkim.key-too-large", Severity: checks.SevWarn, Title: "A DKIM RSA key is longer than 4096 bits",
+		Why: "RFC 8301 requires verifiers to handle RSA keys of 1024 to 4096 bits only; many cannot use larger keys and treat the signatures as failed (permerror), and such keys need several TXT strings that some DNS tools mangle.",
+		Fix: "Generate a 2048-bit RSA key (or 3072 or 4096 bits at most), publish it under a new selector, switch signing to it, then revoke the old key (empty p=).",
 		Ref: "RFC 8301 §3.2"},
 	{ID: "dkim.key-revoked", Severity: checks.SevInfo, Title: "A DKIM key has been revoked (empty p=)",
 		Why: "An empty p= tells verifiers that the key is withdrawn: signatures with this selector fail. That is right for a retired key.",
@@ -100,6 +107,7 @@ type Selector struct {
 	Error    string   `json:"error,omitempty"`
 
 	nx      bool
+	invalid bool // the name is not a valid domain name: nothing can exist there
 	queries []dnsq.Query
 	err     error
 }
@@ -138,9 +146,12 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	nodeAns, nodeErr := env.DNS.Lookup(ctx, node, dns.TypeTXT)
 	var nodeEv []dnsq.Query
 	if nodeErr != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // cut short by the check's deadline: the Runner says so
+		}
 		nodeEv = dnsq.QueriesOf(nodeErr)
 		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: node, Evidence: checks.DNSEvidence(nodeEv...),
-			Message: fmt.Sprintf("lookup of %s failed: %v (probing the selectors anyway)", node, nodeErr)})
+			Message: fmt.Sprintf("%v; probing the selectors anyway", nodeErr)})
 	} else {
 		nodeEv = []dnsq.Query{nodeAns.Query}
 		data.DomainkeyNXDOMAIN = nodeAns.NXDomain()
@@ -188,13 +199,19 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				defer func() { <-sem }()
 			case <-ctx.Done():
 				probes[i].err = ctx.Err()
-				probes[i].Error = ctx.Err().Error()
+				probes[i].Error = "not asked: the check was interrupted or ran out of time"
 				return
 			}
 			probe(ctx, env, &probes[i])
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		// Probes were cut short by the check's deadline or an
+		// interruption: nothing can be concluded, and the Runner says why.
+		return ctx.Err()
+	}
+	newSel := "s" + env.Clock().Format("200601")
 
 	wild := probes[len(probes)-1]
 	probes = probes[:len(probes)-1]
@@ -204,7 +221,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		data.Wildcard = true
 		wildRec = strings.Join(wild.Records, "\n")
 		msg := fmt.Sprintf("%s, a selector nobody uses, has a key record: a wildcard answers every selector, so discovered selectors are not reported", wild.Name)
-		fix := ""
+		fix := fmt.Sprintf("Remove the wildcard record `*._domainkey.%s` and publish each selector by name.", domain)
 		if wild.Key != nil && wild.Key.Revoked {
 			revokedAll = true
 			msg = fmt.Sprintf("a wildcard under _domainkey.%s revokes every selector (empty p=): the usual practice for a domain that sends no mail, so no signature can verify", domain)
@@ -222,7 +239,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			continue
 		}
 		if s.Source == "discovered" && s.err != nil {
-			if len(s.queries) > 0 {
+			if !s.invalid {
 				failed = append(failed, s)
 			}
 			continue
@@ -233,30 +250,34 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		if s.Found {
 			found++
 		}
-		report(out, domain, s)
+		report(out, domain, newSel, s)
 	}
+	undecided := found == 0 && len(explicit) == 0 && !revokedAll
 	if len(failed) > 0 {
 		// One finding for all failed guesses: a server that fails every
 		// name under _domainkey would otherwise produce dozens.
 		var names []string
 		var qs []dnsq.Query
+		var errs []error
 		for i, s := range failed {
 			names = append(names, s.Selector)
 			if i < 3 {
 				qs = append(qs, s.queries...)
 			}
+			errs = append(errs, s.err)
 			data.Selectors = append(data.Selectors, *s)
 		}
-		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: "_domainkey." + domain, Evidence: checks.DNSEvidence(qs...),
-			Message: fmt.Sprintf("%d of %d selector probes failed (%s): %v", len(failed), len(data.Probed), listN(names, 8), failed[0].err)})
-	}
-	if found == 0 && len(explicit) == 0 && !revokedAll {
-		caveat := ""
-		if len(failed) > 0 {
-			caveat = fmt.Sprintf("; %d lookups failed, so a key may exist at one of those", len(failed))
+		msg := fmt.Sprintf("%d of %d selector probes failed (%s): %s", len(failed), len(data.Probed), listN(names, 8), reasons(errs))
+		if undecided {
+			// A failed lookup is not an absent key: the key may be at one
+			// of the failed selectors, so dkim.none-found would be a guess.
+			msg += fmt.Sprintf("; no key was found at the %d that answered, so whether %s publishes a DKIM key is not decided", len(data.Probed)-len(failed), domain)
 		}
+		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: "_domainkey." + domain, Evidence: checks.DNSEvidence(qs...), Message: msg})
+	}
+	if undecided && len(failed) == 0 {
 		out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
-			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s)%s", domain, len(data.Probed), listN(data.Probed, 12), caveat),
+			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s): each answered NXDOMAIN or no key record", domain, len(data.Probed), listN(data.Probed, 12)),
 			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)})
 	}
 	sort.SliceStable(data.Selectors, func(i, j int) bool {
@@ -269,10 +290,31 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	return nil
 }
 
+// reasons says in plain words why lookups failed: the lookup's own text
+// when there is one, else each distinct reason once.
+func reasons(errs []error) string {
+	if len(errs) == 1 {
+		return errs[0].Error()
+	}
+	var out []string
+	for _, err := range errs {
+		r := dnsq.Describe(err)
+		var le *dnsq.LookupError
+		if errors.As(err, &le) {
+			r = dnsq.Describe(le.Err)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 // probe looks one selector up.
 func probe(ctx context.Context, env *checks.Env, s *Selector) {
 	if _, err := dnsq.CheckName(s.Name); err != nil {
-		s.err, s.Error = err, err.Error()
+		// No key can exist at a name DNS cannot hold.
+		s.err, s.Error, s.invalid = err, s.Name+": "+dnsq.Describe(err), true
 		return
 	}
 	ans, err := env.DNS.Lookup(ctx, s.Name, dns.TypeTXT)
@@ -298,13 +340,20 @@ func probe(ctx context.Context, env *checks.Env, s *Selector) {
 	}
 }
 
-// report adds the findings for one selector.
-func report(out *checks.Out, domain string, s *Selector) {
+// report adds the findings for one selector; newSel is the name proposed
+// for a replacement key's selector.
+func report(out *checks.Out, domain, newSel string, s *Selector) {
 	ev := checks.DNSEvidence(s.queries...)
 	switch {
 	case s.err != nil:
-		if len(s.queries) == 0 && s.Source != "flag" {
-			return // invalid or cancelled probe of a guessed name
+		if s.invalid && s.Source == "flag" {
+			out.Add(checks.Finding{ID: "dkim.selector-missing", Subject: s.Name,
+				Message: fmt.Sprintf("selector %s cannot have a key: %s", s.Selector, s.Error),
+				Fix:     "Pass the selector exactly as it appears in the s= tag of the DKIM-Signature header."})
+			return
+		}
+		if s.Source != "flag" {
+			return // guessed names are reported together by Run
 		}
 		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: s.Name, Evidence: ev,
 			Message: fmt.Sprintf("lookup of DKIM selector %s failed: %v", s.Selector, s.err)})
@@ -354,11 +403,15 @@ func report(out *checks.Out, domain string, s *Selector) {
 		case k.Bits < 1024:
 			out.Add(checks.Finding{ID: "dkim.key-too-short", Subject: s.Name, Evidence: ev,
 				Message: fmt.Sprintf("selector %s has a %d-bit RSA key; verifiers reject keys under 1024 bits", s.Selector, k.Bits),
-				Fix:     rotateFix(domain, s.Selector)})
+				Fix:     rotateFix(domain, s.Selector, newSel)})
 		case k.Bits < 2048:
 			out.Add(checks.Finding{ID: "dkim.key-weak", Subject: s.Name, Evidence: ev,
 				Message: fmt.Sprintf("selector %s has a %d-bit RSA key; 2048 bits is the recommended minimum", s.Selector, k.Bits),
-				Fix:     rotateFix(domain, s.Selector)})
+				Fix:     rotateFix(domain, s.Selector, newSel)})
+		case k.Bits > 4096:
+			out.Add(checks.Finding{ID: "dkim.key-too-large", Subject: s.Name, Evidence: ev,
+				Message: fmt.Sprintf("selector %s has a %d-bit RSA key; RFC 8301 asks verifiers to handle only 1024 to 4096 bits, and many fail signatures made with larger keys", s.Selector, k.Bits),
+				Fix:     rotateFix(domain, s.Selector, newSel)})
 		}
 	}
 	if k.Testing() {
@@ -373,7 +426,8 @@ func report(out *checks.Out, domain string, s *Selector) {
 	}
 	if k.Granularity != nil {
 		out.Add(checks.Finding{ID: "dkim.obsolete-tag", Subject: s.Name, Evidence: ev,
-			Message: fmt.Sprintf("selector %s has g=%s, a tag RFC 6376 removed; old verifiers may fail signatures whose i= does not match it", s.Selector, tagval.Clean(*k.Granularity))})
+			Message: fmt.Sprintf("selector %s has g=%s, a tag RFC 6376 removed; old verifiers may fail signatures whose i= does not match it", s.Selector, tagval.Clean(*k.Granularity)),
+			Fix:     fmt.Sprintf("Remove the g= tag from the key record at %s.", s.Name)})
 	}
 }
 
@@ -388,8 +442,11 @@ func keyFix(name string) string {
 	return fmt.Sprintf("Publish the public key of this selector: `%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"` (your mail provider shows the exact record), or pass the selector you really sign with.", name)
 }
 
-func rotateFix(domain, sel string) string {
-	return fmt.Sprintf("Generate a 2048-bit key (`openssl genrsa -out dkim.key 2048`), publish it under a new selector as `<new>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>\"`, switch signing to it, then revoke %s with an empty p=.", domain, sel)
+func rotateFix(domain, sel, newSel string) string {
+	if newSel == sel {
+		newSel += "b"
+	}
+	return fmt.Sprintf("Generate a 2048-bit key (`openssl genrsa -out dkim.key 2048`), publish its public half under a new selector, e.g. `%s._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>\"`, switch signing to %s, then revoke %s with an empty p=.", newSel, domain, newSel, sel)
 }
 
 func withRecords(ev *checks.Evidence, recs ...string) *checks.Evidence {

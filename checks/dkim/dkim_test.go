@@ -1,6 +1,10 @@
 package dkim_test
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -19,6 +23,24 @@ const (
 	key512  = "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALgSoqXVSEmfcIsOzw7oRuCCOwsmtX/SJnTWxYyj2leFxfS/AVJ+dYfY+hXqMsT7l+MZvvh/R1WzN4MO/kI/7XsCAwEAAQ=="
 	keyEd   = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 )
+
+// rsaKey returns the base64 SubjectPublicKeyInfo of an RSA public key with
+// a modulus of exactly bits bits. The modulus is a fixed pattern, not a
+// product of primes: parsing and measuring a key never checks that, and a
+// real 16384-bit key takes minutes to generate.
+func rsaKey(bits int) string {
+	b := make([]byte, bits/8)
+	for i := range b {
+		b[i] = byte(0x5a + 7*i)
+	}
+	b[0] |= 0x80
+	b[len(b)-1] |= 1
+	der, err := x509.MarshalPKIXPublicKey(&rsa.PublicKey{N: new(big.Int).SetBytes(b), E: 65537})
+	if err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(der)
+}
 
 // rec renders a TXT record value as zone text, split into 255-byte strings.
 func rec(s string) string {
@@ -87,6 +109,19 @@ s1._domainkey.nul.example. TXT "v=DKIM1;\000 k=rsa; p=` + key2048[:200] + `"`},
 s1._domainkey.many.example. TXT ` + rec("v=DKIM1; "+strings.Repeat("x=y; k=rsa; ", 250)+"p="+key2048)},
 	{name: "dkim.key-too-short", domain: "short.example", want: []string{"dkim.key-too-short"}, status: checks.StatusFail, zone: `
 default._domainkey.short.example. TXT "v=DKIM1; k=rsa; p=` + key512 + `"`},
+	{name: "dkim.key-too-large", domain: "huge.example", selectors: []string{"big"}, want: []string{"dkim.key-too-large"}, status: checks.StatusWarn, zone: `
+big._domainkey.huge.example. TXT ` + rec("v=DKIM1; k=rsa; p="+rsaKey(16384)),
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			d := res.Data.(*dkim.Data)
+			if len(d.Selectors) != 1 || d.Selectors[0].Key == nil || d.Selectors[0].Key.Bits != 16384 {
+				t.Errorf("selectors: %+v", d.Selectors)
+			}
+			if f := policytest.Find(res, "dkim.key-too-large"); f == nil || !strings.Contains(f.Message, "16384-bit") {
+				t.Errorf("finding %+v", f)
+			}
+		}},
+	{name: "pass-4096", domain: "k4096.example", selectors: []string{"s"}, status: checks.StatusPass, zone: `
+s._domainkey.k4096.example. TXT ` + rec("v=DKIM1; k=rsa; p="+rsaKey(4096))},
 	{name: "dkim.key-weak", domain: "weak.example", want: []string{"dkim.key-weak"}, status: checks.StatusWarn, zone: `
 selector1._domainkey.weak.example. TXT "v=DKIM1; k=rsa; p=` + key1024 + `"`},
 	{name: "dkim.key-revoked", domain: "rev.example", selectors: []string{"old"}, want: []string{"dkim.key-revoked"}, status: checks.StatusPass, zone: `
@@ -103,7 +138,7 @@ dkim._domainkey.g.example. TXT ` + rec("v=DKIM1; g=*; p="+key2048)},
 	{name: "dkim.wildcard", domain: "wild.example", want: []string{"dkim.wildcard", "dkim.none-found"}, status: checks.StatusWarn, zone: `
 _domainkey.wild.example. TXT "o=~"
 *._domainkey.wild.example. TXT ` + rec("v=DKIM1; p="+key2048)},
-	{name: "dkim.dns-error-probes", domain: "flaky.example", want: []string{"dkim.dns-error", "dkim.none-found"}, status: checks.StatusError,
+	{name: "dkim.dns-error-probes", domain: "flaky.example", want: []string{"dkim.dns-error"}, status: checks.StatusError,
 		zone: `
 _adsp._domainkey.flaky.example. TXT "dkim=unknown"`,
 		setup: func(w *mailtest.World) {
@@ -120,6 +155,27 @@ _adsp._domainkey.flaky.example. TXT "dkim=unknown"`,
 			}
 			if n != 1 {
 				t.Errorf("%d dkim.dns-error findings, want 1 for all failed probes", n)
+			}
+			// A failed lookup is not an absent key: no none-found guess.
+			if policytest.Has(res, "dkim.none-found") {
+				t.Errorf("dkim.none-found reported although probes failed")
+			}
+		}},
+	{name: "dkim.dns-error-probe-cname-loop", domain: "dloop.example", want: []string{"dkim.dns-error"}, status: checks.StatusError, zone: `
+_adsp._domainkey.dloop.example. TXT "dkim=unknown"
+google._domainkey.dloop.example. CNAME google.keys.dloop.example.
+google.keys.dloop.example. CNAME google._domainkey.dloop.example.`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			if policytest.Has(res, "dkim.none-found") {
+				t.Errorf("a CNAME loop at a probed selector reads as none-found")
+			}
+		}},
+	{name: "dkim.dns-error-selector-cname-loop", domain: "sloop.example", selectors: []string{"s1"}, want: []string{"dkim.dns-error"}, status: checks.StatusError, zone: `
+s1._domainkey.sloop.example. CNAME s1.keys.sloop.example.
+s1.keys.sloop.example. CNAME s1._domainkey.sloop.example.`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			if policytest.Has(res, "dkim.selector-missing") {
+				t.Errorf("a CNAME loop at a selector reads as selector-missing")
 			}
 		}},
 	{name: "dkim.dns-error", domain: "err.example", selectors: []string{"s1"}, want: []string{"dkim.dns-error"}, status: checks.StatusError, zone: `
@@ -186,6 +242,10 @@ func TestParseKey(t *testing.T) {
 		{"v=DKIM1; s=tlsrpt; p=" + key512, false, 512, false, false},
 		{"p=" + key512 + "; v=DKIM1", true, 512, false, false},
 		{"v=DKIM1; p=" + key512 + "; p=" + key512, false, 512, false, false},
+		{"v=DKIM1; p=" + rsaKey(16384), true, 16384, false, false},
+		{"v=DKIM1; p=" + rsaKey(65536), true, 65536, false, false},
+		{"v=DKIM1; p=" + rsaKey(65536+64*8+8), false, 0, false, false},
+		{"v=DKIM1; p=" + key2048[:40] + "!" + key2048[41:], false, 0, false, false},
 	} {
 		k := dkim.ParseKey(tc.rec)
 		if k.Usable() != tc.usable || k.Bits != tc.bits || k.Testing() != tc.testing || k.SHA1Only() != tc.sha1 {

@@ -8,7 +8,7 @@ func FuzzParseKey(f *testing.F) {
 		if k.Revoked && k.Bits != 0 {
 			t.Fatalf("revoked key with %d bits", k.Bits)
 		}
-		if k.Bits < 0 || k.Bits > 1<<16 {
+		if k.Bits < 0 || k.Bits > 8*maxKeyDER {
 			t.Fatalf("bits %d", k.Bits)
 		}
 		_ = k.Usable()

@@ -1,10 +1,13 @@
 package dkim
 
 import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -39,6 +42,24 @@ type Problem struct {
 	Text string `json:"text"`
 	// Fatal problems make verifiers unable to use the key for email.
 	Fatal bool `json:"fatal,omitempty"`
+}
+
+// maxKeyDER bounds the decoded p= that is parsed as an RSA key: 8 KiB and a
+// little DER framing hold a 65536-bit modulus, far past what any verifier
+// accepts (RFC 8301 asks them for 1024 to 4096 bits).
+const maxKeyDER = 8<<10 + 64
+
+// keyKind names a non-RSA public key's algorithm with its article.
+func keyKind(pub any) string {
+	switch pub.(type) {
+	case *ecdsa.PublicKey:
+		return "an ECDSA"
+	case ed25519.PublicKey:
+		return "an Ed25519"
+	case *ecdh.PublicKey:
+		return "an X25519"
+	}
+	return "a non-RSA"
 }
 
 // Testing reports whether the t=y flag is set.
@@ -168,22 +189,33 @@ func ParseKey(txt string) *Key {
 	}
 	der, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		bad("p", true, "p= is not valid base64: %v", err)
+		var at base64.CorruptInputError
+		if errors.As(err, &at) {
+			bad("p", true, "p= is not valid base64 (bad data at character %d of the key)", int64(at)+1)
+		} else {
+			bad("p", true, "p= is not valid base64")
+		}
 		return k
 	}
 	switch k.KeyType {
 	case "rsa":
+		if len(der) > maxKeyDER {
+			// Parsing is linear in the size, but no verifier takes such a
+			// key: say so without parsing it.
+			bad("p", true, "p= decodes to %d bytes, more than any RSA key verifiers accept (a 65536-bit key takes about 8200 bytes)", len(der))
+			return k
+		}
 		if pub, err := x509.ParsePKIXPublicKey(der); err == nil {
 			rk, ok := pub.(*rsa.PublicKey)
 			if !ok {
-				bad("p", true, "p= holds a %T key, not the RSA key k=rsa announces", pub)
+				bad("p", true, "p= holds %s key, not the RSA key k=rsa announces", keyKind(pub))
 				return k
 			}
 			k.Bits, k.Encoding = rk.N.BitLen(), "spki"
 		} else if rk, err2 := x509.ParsePKCS1PublicKey(der); err2 == nil {
 			k.Bits, k.Encoding = rk.N.BitLen(), "pkcs1"
 		} else {
-			bad("p", true, "p= does not decode to an RSA public key: %v", err)
+			bad("p", true, "p= does not decode to an RSA public key (neither SubjectPublicKeyInfo nor PKCS#1 RSAPublicKey)")
 		}
 	case "ed25519":
 		if len(der) != ed25519.PublicKeySize {
