@@ -108,14 +108,9 @@ func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World,
 		opts.Domain = targets[0].Domain
 		opts.AutoStart = true
 	}
+	gate := newTrustGate()
 	opts.Run = func(ctx context.Context, domain string, ids []string, events func(checks.Event)) (*checks.Report, error) {
-		env, err := world.Env(copts)
-		if err != nil {
-			return nil, err
-		}
-		defer env.DNS.Close()
-		runner := &checks.Runner{Env: env, Checks: subset(sel, ids), Registry: all.Checks(), Events: events}
-		return runner.Run(ctx, byName[domain]), nil
+		return demoRun(ctx, world, copts, gate, subset(sel, ids), byName[domain], events)
 	}
 	opts.Send = func(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error) {
 		env, err := world.Env(copts)

@@ -40,16 +40,31 @@ func Root(tb testing.TB) string {
 	}
 }
 
-// Dir returns the directory sub (slash-separated) of the conformance data,
-// or skips the test with a message naming the path and MXRAY_CONFORMANCE
-// when it is absent.
+// ExpectEnv names the variable that makes missing conformance data a test
+// failure instead of a skip (CI sets it, as it sets MXRAY_EXPECT_POSTFIX),
+// so that the conformance figures in the README are something CI checks.
+const ExpectEnv = "MXRAY_EXPECT_CONFORMANCE"
+
+// Dir returns the directory sub (slash-separated) of the conformance data.
+// When it is absent the test skips with a message naming the path and
+// MXRAY_CONFORMANCE, or fails when MXRAY_EXPECT_CONFORMANCE=1.
 func Dir(tb testing.TB, sub string) string {
 	tb.Helper()
 	p := filepath.Join(Root(tb), filepath.FromSlash(sub))
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("skipping: conformance data not found at %s (set %s to the directory holding %s): %v", p, Env, sub, err)
+		Missing(tb, "conformance data not found at %s (set %s to the directory holding %s): %v", p, Env, sub, err)
 	}
 	return p
+}
+
+// Missing skips the test for missing conformance data with the message, or
+// fails it when MXRAY_EXPECT_CONFORMANCE=1.
+func Missing(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if os.Getenv(ExpectEnv) == "1" {
+		tb.Fatalf(ExpectEnv+"=1 but "+format, args...)
+	}
+	tb.Skipf("skipping: "+format, args...)
 }
 
 // CheckdmarcCase is one test of checkdmarc's suite
