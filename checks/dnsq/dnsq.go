@@ -22,6 +22,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -155,6 +156,8 @@ type Client struct {
 	sem    chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	prefer atomic.Int32 // index of the server tried first: the last one that answered
 
 	mu      sync.Mutex
 	cache   map[key]*entry
@@ -407,9 +410,10 @@ func (c *Client) resolve(k key) (*Answer, error) {
 	servers := c.cfg.Servers
 	failed := map[string]bool{} // servers that answered SERVFAIL, REFUSED or another error rcode
 	launched, pending := 0, 0
+	first := int(c.prefer.Load()) // start with the server that answered last
 	launch := func() bool {
 		for range len(servers) {
-			server := servers[launched%len(servers)]
+			server := servers[(first+launched)%len(servers)]
 			if launched >= c.cfg.Attempts {
 				return false
 			}
@@ -450,6 +454,7 @@ func (c *Client) resolve(k key) (*Answer, error) {
 			if err == nil {
 				switch r.resp.Rcode {
 				case dns.RcodeSuccess, dns.RcodeNameError:
+					c.preferServer(r.server)
 					if err = checkChain(k, r.resp); err == nil {
 						cancel()
 						return newAnswer(k, r.resp, r.qs[len(r.qs)-1]), nil
@@ -482,6 +487,17 @@ func (c *Client) resolve(k key) (*Answer, error) {
 		return nil, &LookupError{Name: k.name, Type: typeString(k.qtype), Err: ErrClosed, Queries: tried}
 	}
 	return nil, &LookupError{Name: k.name, Type: typeString(k.qtype), Err: lastErr, Queries: tried}
+}
+
+// preferServer makes later lookups start with server, which just answered:
+// with a dead first resolver only the first lookups pay the failover wait.
+func (c *Client) preferServer(server string) {
+	for i, s := range c.cfg.Servers {
+		if s == server {
+			c.prefer.Store(int32(i))
+			return
+		}
+	}
 }
 
 // checkChain rejects a NOERROR answer whose CNAME chain from the question

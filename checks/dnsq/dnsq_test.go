@@ -519,3 +519,30 @@ func TestTXTRealBytes(t *testing.T) {
 		t.Fatalf("TXT = %q, want %q", got, want)
 	}
 }
+
+// TestFailoverToSilentServer: with a first resolver that never answers,
+// the first lookup fails over after one retransmit interval and later
+// lookups start with the server that answered, paying no wait at all.
+func TestFailoverToSilentServer(t *testing.T) {
+	good := mailtest.New(t, zone)
+	silent := mailtest.New(t, zone)
+	silent.DNS.ScriptAll(mailtest.Timeout)
+	c := newClient(t, good, 2*time.Second, silent.DNS.Addr(), good.DNS.Addr())
+	start := time.Now()
+	if _, err := c.Lookup(context.Background(), "host.example", dns.TypeA); err != nil {
+		t.Fatal(err)
+	}
+	first := time.Since(start)
+	if first > time.Second {
+		t.Fatalf("failover took %v with a 2s timeout over 2 servers: want one retransmit interval (500ms)", first)
+	}
+	start = time.Now()
+	for _, n := range []string{"text.example", "alias.example", "fail.example"} {
+		if _, err := c.Lookup(context.Background(), n, dns.TypeA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Fatalf("three more lookups took %v: they must start with the answering server", d)
+	}
+}
