@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -372,15 +373,39 @@ func portsFree(ip string, ports []int) bool {
 	return true
 }
 
-// freePort returns a TCP port that is free on ip now.
+// freePort returns a TCP port that is free on ip now, chosen below the
+// kernel's ephemeral range: Postfix binds it only later, and a port from
+// the ephemeral range (what listening on port 0 gives) may meanwhile be
+// taken by any outgoing loopback connection of the tests running in
+// parallel ("bind 127.0.0.1 port 35131: Address already in use").
 func freePort(tb TB, ip string) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		tb.Fatalf("mailtest: %v", err)
+	lo := ephemeralLow()
+	base := max(1024, lo-20000)
+	span := lo - base
+	start := rand.IntN(span)
+	for i := range span {
+		p := base + (start+i)%span
+		if portsFree(ip, []int{p}) {
+			return p
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	tb.Fatalf("mailtest: no free port below %d on %s", lo, ip)
+	return 0
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux
+// default 32768).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if lo, err := strconv.Atoi(f[0]); err == nil && lo > 2048 {
+				return lo
+			}
+		}
+	}
+	return 32768
 }
 
 // encodePEM returns the certificate chain and the PKCS #8 private key of
