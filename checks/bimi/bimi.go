@@ -7,12 +7,10 @@ package bimi
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/tagval"
 )
 
@@ -72,9 +71,14 @@ var defs = []checks.Def{
 		Why: "Gmail and Apple Mail show BIMI logos only with a Verified or Common Mark Certificate; without a= most providers show nothing.",
 		Fix: "Obtain a VMC or CMC for the logo and publish its PEM URL in a=.",
 		Ref: ref},
-	{ID: "bimi.dns-error", Severity: checks.SevError, Title: "The BIMI lookup failed (timeout, SERVFAIL or REFUSED)",
-		Why: "mxray could not tell whether the domain publishes BIMI.",
-		Fix: "Check that the domain's name servers answer TXT queries for default._bimi.<domain>."},
+	{ID: "bimi.dns-error", Severity: checks.SevError, Title: "The BIMI lookup, or the logo host's address lookup, failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain publishes BIMI, or could not reach the logo: a lookup that fails says nothing about whether the record or host exists.",
+		Fix: "Check that the domain's name servers answer TXT queries for default._bimi.<domain>, and that the logo host's name servers answer A and AAAA queries."},
+	{ID: "bimi.url-not-allowed", Severity: checks.SevFail, Title: "A BIMI URL names an IP address, a port other than 443, or a user name",
+		SeverityNote: "warn when only the a= URL (the mark certificate) is affected: the logo itself can still be fetched",
+		Why:          "Mailbox providers fetch the logo (l=) and the mark certificate (a=) only from plain https URLs that name the host by its DNS name on port 443, and show no logo otherwise. mxray fetches nothing else either: such a URL in a record anyone can publish could point it at services inside your network (cloud metadata, a router's admin page).",
+		Fix:          "Publish l= and a= as https://<host name>/<path>: a DNS name with a publicly trusted certificate, the default port, no user@ part and no IP address.",
+		Ref:          ref},
 }
 
 // Record is a parsed BIMI assertion record.
@@ -86,8 +90,18 @@ type Record struct {
 	Declined bool     `json:"declined,omitempty"` // l= and a= both empty
 	Unknown  []string `json:"unknown_tags,omitempty"`
 	Problems []string `json:"problems,omitempty"`
+	// NotAllowed are the l= and a= URLs that mxray, like mailbox providers,
+	// will not fetch (see mtasts.FetchableURL); Logo and VMC are empty then.
+	NotAllowed []NotAllowed `json:"not_allowed,omitempty"`
 	// Fatal is set when receivers ignore the record.
 	Fatal bool `json:"fatal,omitempty"`
+}
+
+// NotAllowed is a URL of the record that is not fetched, and why.
+type NotAllowed struct {
+	Tag    string `json:"tag"` // "l" or "a"
+	URL    string `json:"url"` // sanitised for display
+	Reason string `json:"reason"`
 }
 
 // IsBIMI reports whether a TXT record starts with v=BIMI1.
@@ -136,17 +150,24 @@ func Parse(raw string) *Record {
 	if !hasL && av == "" {
 		bad(true, "the record has no l= tag (the logo URL)")
 	}
+	fetchable := func(tag, v string) bool {
+		if _, err := mtasts.FetchableURL(v); err != nil {
+			r.NotAllowed = append(r.NotAllowed, NotAllowed{Tag: tag, URL: tagval.Clean(v), Reason: err.Error()})
+			return false
+		}
+		return true
+	}
 	if lv != "" {
 		if err := checkHTTPS(lv); err != nil {
 			bad(true, "l=%s: %v", tagval.Clean(lv), err)
-		} else {
+		} else if fetchable("l", lv) {
 			r.Logo = lv
 		}
 	}
 	if av != "" {
 		if err := checkHTTPS(av); err != nil {
 			bad(false, "a=%s: %v", tagval.Clean(av), err)
-		} else {
+		} else if fetchable("a", av) {
 			r.VMC = av
 		}
 	}
@@ -220,8 +241,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Fix:     fmt.Sprintf("Keep a single record at %s.", me.name)})
 		return nil
 	case err != nil:
-		out.Add(checks.Finding{ID: "bimi.dns-error", Subject: name, Evidence: ev,
-			Message: fmt.Sprintf("BIMI lookup failed: %v", err)})
+		out.Add(checks.Finding{ID: "bimi.dns-error", Subject: recName, Evidence: ev,
+			Message: fmt.Sprintf("%v; whether %s publishes BIMI is unknown", err, domain)})
 		return nil
 	case rec == "":
 		out.Add(checks.Finding{ID: "bimi.missing", Subject: name, Evidence: ev,
@@ -250,42 +271,38 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return nil
 	}
 
-	// DMARC enforcement.
-	if v, err := out.Await(ctx, dmarc.ID); err == nil {
-		if f, ok := v.(*dmarc.Fact); ok {
-			data.DMARCPolicy = string(f.Policy)
-			if !f.Enforced() {
-				why := "no DMARC record"
-				switch {
-				case f.Status != "found":
-					why = "DMARC status " + f.Status
-				case f.Policy == dmarc.PolicyNone:
-					why = "DMARC policy p=none"
-				case f.Pct < 100:
-					why = fmt.Sprintf("DMARC pct=%d", f.Pct)
-				case f.Testing:
-					why = "DMARC t=y (test mode)"
-				}
-				out.Add(checks.Finding{ID: "bimi.dmarc-not-enforced", Subject: domain,
-					Message: fmt.Sprintf("%s publishes BIMI but has %s: mailbox providers show no logo without DMARC quarantine or reject at 100%%", domain, why),
-					Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"` (or p=reject), without pct= or t=y.", domain, domain)})
-			}
+	for _, na := range r.NotAllowed {
+		sev := checks.SevFail
+		effect := "mailbox providers will not fetch the logo either, and show none"
+		if na.Tag == "a" {
+			sev, effect = checks.SevWarn, "mailbox providers that require a mark certificate (Gmail, Apple Mail) will not fetch it either, and show no logo"
 		}
+		out.Add(checks.Finding{ID: "bimi.url-not-allowed", Severity: sev, Subject: recName, Evidence: ev,
+			Message: fmt.Sprintf("%s=%s is not fetched: %s; %s", na.Tag, na.URL, na.Reason, effect)})
 	}
 
-	if r.VMC == "" {
+	// DMARC enforcement. Without the dmarc check's verdict, BIMI's
+	// prerequisite is undecided: the check ends with that reason.
+	undecided := dmarcEnforced(ctx, out, data, domain)
+
+	if r.VMC == "" && !r.hasVMCTag() {
 		out.Add(checks.Finding{ID: "bimi.no-vmc", Subject: recName,
 			Message: fmt.Sprintf("%s has no a= mark certificate: Gmail and Apple Mail will not show the logo", recName)})
 	}
 	if r.Logo == "" {
-		return nil
+		return undecided
 	}
-	lf, body := fetchLogo(ctx, env, r.Logo)
+	lf, body, lookupErr := fetchLogo(ctx, env, r.Logo)
 	data.Logo = lf
-	if lf.Error != "" {
+	switch {
+	case lookupErr:
+		out.Add(checks.Finding{ID: "bimi.dns-error", Subject: r.Logo,
+			Message: fmt.Sprintf("the address of the logo host is unknown, so the BIMI logo %s could not be fetched: %s", r.Logo, lf.Error)})
+		return undecided
+	case lf.Error != "":
 		out.Add(checks.Finding{ID: "bimi.logo-fetch-failed", Subject: r.Logo,
 			Message: fmt.Sprintf("fetching the BIMI logo %s failed: %s", r.Logo, lf.Error)})
-		return nil
+		return undecided
 	}
 	rep := CheckSVG(body)
 	data.SVG = rep
@@ -296,7 +313,56 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		out.Add(checks.Finding{ID: "bimi.logo-not-tiny-ps", Subject: r.Logo,
 			Message: fmt.Sprintf("the BIMI logo %s is not valid SVG Tiny PS: %s", r.Logo, strings.Join(rep.Problems, "; "))})
 	}
+	return undecided
+}
+
+// dmarcEnforced reports bimi.dmarc-not-enforced when the dmarc check found
+// no enforcing policy, and returns an error when it decided nothing.
+func dmarcEnforced(ctx context.Context, out *checks.Out, data *Data, domain string) error {
+	v, err := out.Await(ctx, dmarc.ID)
+	if err != nil {
+		return err
+	}
+	f, ok := v.(*dmarc.Fact)
+	switch {
+	case !ok || f == nil:
+		return &checks.DependencyError{Check: dmarc.ID, Reason: "it published no DMARC data"}
+	case f.Status == "error":
+		return &checks.DependencyError{Check: dmarc.ID, Reason: "the DMARC lookup failed"}
+	}
+	data.DMARCPolicy = string(f.Policy)
+	if f.Enforced() {
+		return nil
+	}
+	why := "no DMARC record"
+	switch {
+	case f.Status == "multiple":
+		why = "several DMARC records, which receivers ignore"
+	case f.Status == "invalid":
+		why = "an invalid DMARC record, which receivers ignore"
+	case f.Status != "found":
+	case f.Policy == dmarc.PolicyNone:
+		why = "DMARC policy p=none"
+	case f.Pct < 100:
+		why = fmt.Sprintf("DMARC pct=%d", f.Pct)
+	case f.Testing:
+		why = "DMARC t=y (test mode)"
+	}
+	out.Add(checks.Finding{ID: "bimi.dmarc-not-enforced", Subject: domain,
+		Message: fmt.Sprintf("%s publishes BIMI but has %s: mailbox providers show no logo without DMARC quarantine or reject at 100%%", domain, why),
+		Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"` (or p=reject), without pct= or t=y.", domain, domain)})
 	return nil
+}
+
+// hasVMCTag reports whether the record names a mark certificate at all,
+// even one that is not fetched.
+func (r *Record) hasVMCTag() bool {
+	for _, na := range r.NotAllowed {
+		if na.Tag == "a" {
+			return true
+		}
+	}
+	return false
 }
 
 type multiError struct {
@@ -333,15 +399,17 @@ func lookup(ctx context.Context, env *checks.Env, name string) (string, string, 
 }
 
 // fetchLogo gets the logo over HTTPS (validated certificate, no
-// redirects, a short timeout, at most maxFetch bytes).
-func fetchLogo(ctx context.Context, env *checks.Env, u string) (*LogoFetch, []byte) {
-	lf := &LogoFetch{URL: u}
+// redirects, a short timeout, at most maxFetch bytes). lookupErr reports
+// that the logo host's address lookup failed (timeout, SERVFAIL): the logo
+// is then unknown, not missing.
+func fetchLogo(ctx context.Context, env *checks.Env, u string) (lf *LogoFetch, body []byte, lookupErr bool) {
+	lf = &LogoFetch{URL: u}
 	ctx, cancel := context.WithTimeout(ctx, min(2*env.Timeout(), 15*time.Second))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		lf.Error = err.Error()
-		return lf, nil
+		lf.Error = "it is not a valid URL"
+		return lf, nil, false
 	}
 	req.Header.Set("User-Agent", "mxray (BIMI logo check)")
 	client := env.HTTP
@@ -350,51 +418,28 @@ func fetchLogo(ctx context.Context, env *checks.Env, u string) (*LogoFetch, []by
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		lf.Error = describe(err)
-		return lf, nil
+		_, lf.Error = mtasts.ExplainFetchError(err, req.URL.Hostname(), env.Timeout())
+		return lf, nil, len(mtasts.LookupErrors(err)) > 0
 	}
 	defer resp.Body.Close()
 	lf.Status, lf.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		lf.Error = fmt.Sprintf("HTTP %d redirect to %q (mxray does not follow redirects; serve the logo at the l= URL itself)", resp.StatusCode, resp.Header.Get("Location"))
-		return lf, nil
+		lf.Error = fmt.Sprintf("HTTP %d redirect to \"%s\" (mxray does not follow redirects; serve the logo at the l= URL itself)", resp.StatusCode, tagval.Clean(resp.Header.Get("Location")))
+		return lf, nil, false
 	}
 	if resp.StatusCode != http.StatusOK {
 		lf.Error = fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-		return lf, nil
+		return lf, nil, false
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
 	lf.Bytes = len(body)
 	if len(body) > maxFetch {
 		lf.Error = fmt.Sprintf("the logo is larger than %d bytes (BIMI allows %d)", maxFetch, MaxLogoSize)
-		return lf, nil
+		return lf, nil, false
 	}
 	if err != nil {
-		lf.Error = describe(err)
-		return lf, nil
+		_, lf.Error = mtasts.ExplainFetchError(err, req.URL.Hostname(), env.Timeout())
+		return lf, nil, false
 	}
-	return lf, body
-}
-
-// describe explains a fetch error without volatile details.
-func describe(err error) string {
-	var he x509.HostnameError
-	var ua x509.UnknownAuthorityError
-	var ci x509.CertificateInvalidError
-	var ne net.Error
-	switch {
-	case errors.As(err, &he):
-		return "TLS: the certificate is not valid for the host name (" + strings.TrimPrefix(he.Error(), "x509: ") + ")"
-	case errors.As(err, &ua):
-		return "TLS: the certificate is not signed by a trusted certificate authority"
-	case errors.As(err, &ci):
-		return "TLS: the certificate is invalid or expired"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout: the server did not answer in time"
-	}
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) && ue.Unwrap() != nil {
-		return ue.Unwrap().Error()
-	}
-	return err.Error()
+	return lf, body, false
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/bimi"
 	"github.com/mxray/mxray/checks/dmarc"
@@ -26,12 +25,16 @@ const badSVG = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.
 </svg>`
 
 type tcase struct {
-	name   string
-	domain string
-	zone   string
-	serve  func(s *mailtest.HTTPSServer)
-	want   []string
-	status checks.Status
+	name    string
+	domain  string
+	zone    string
+	script  map[string]mailtest.Behaviour // DNS misbehaviour by name (all types)
+	timeout time.Duration
+	serve   func(s *mailtest.HTTPSServer)
+	want    []string
+	status  checks.Status
+	noFetch bool // the HTTPS server must see no connection at all
+	check   func(t *testing.T, res *checks.Result)
 }
 
 func rec(d, l, a string) string {
@@ -85,7 +88,93 @@ var cases = []tcase{
 	{name: "bimi.inherited", domain: "news.org.example", status: checks.StatusPass,
 		zone:  "news.org.example. A 192.0.2.1\n" + enforced("org.example") + rec("org.example", "https://img.org.example/logo.svg", "https://img.org.example/vmc.pem"),
 		serve: serveLogo("img.org.example", svgOK)},
-	{name: "bimi.dns-error", domain: "err.example", want: []string{"bimi.dns-error"}, status: checks.StatusError},
+	{name: "bimi.logo-fetch-failed-refused", domain: "refused.example", want: []string{"bimi.logo-fetch-failed"}, status: checks.StatusWarn,
+		zone: enforced("refused.example") + rec("refused.example", "https://img.refused.example/logo.svg", "https://img.refused.example/vmc.pem"),
+		serve: func(s *mailtest.HTTPSServer) {
+			serveLogo("img.refused.example", svgOK)(s)
+			s.Close()
+		}},
+	{name: "bimi.logo-fetch-failed-timeout", domain: "slow.example", want: []string{"bimi.logo-fetch-failed"}, status: checks.StatusWarn, timeout: 300 * time.Millisecond,
+		zone:  enforced("slow.example") + rec("slow.example", "https://img.slow.example/logo.svg", "https://img.slow.example/vmc.pem"),
+		serve: serveLogo("img.slow.example", mailtest.Response{Hang: true})},
+	// The SSRF case of issue 12.7: the fake world routes every address
+	// below to a live HTTPS server, so a fetch would be seen.
+	{name: "bimi.url-not-allowed", domain: "ssrf.example", want: []string{"bimi.url-not-allowed"}, status: checks.StatusFail, noFetch: true,
+		zone: enforced("ssrf.example") + rec("ssrf.example", "https://127.0.0.1:53/latest/meta-data/", "https://169.254.169.254/latest/meta-data/"),
+		serve: func(s *mailtest.HTTPSServer) {
+			s.Route("127.0.0.1:53", "169.254.169.254:443")
+			s.Handle("127.0.0.1", "/latest/meta-data/", svgOK)
+			s.Handle("169.254.169.254", "/latest/meta-data/", svgOK)
+		},
+		check: func(t *testing.T, res *checks.Result) {
+			if n := len(res.Findings); n != 2 { // l= and a=
+				t.Errorf("findings %v", policytest.IDs(res))
+			}
+			if policytest.Has(res, "bimi.no-vmc") || policytest.Has(res, "bimi.logo-fetch-failed") {
+				t.Errorf("findings %v: a= is present and the logo was not fetched", policytest.IDs(res))
+			}
+		}},
+	{name: "bimi.url-not-allowed-port", domain: "port.example", want: []string{"bimi.url-not-allowed"}, status: checks.StatusFail, noFetch: true,
+		zone: enforced("port.example") + rec("port.example", "https://img.port.example:8443/logo.svg", "https://img.port.example/vmc.pem"),
+		serve: func(s *mailtest.HTTPSServer) {
+			serveLogo("img.port.example", svgOK)(s)
+			s.Route("192.0.2.81:8443")
+		}},
+	{name: "bimi.url-not-allowed-numeric", domain: "num.example", want: []string{"bimi.url-not-allowed"}, status: checks.StatusFail, noFetch: true,
+		zone:  enforced("num.example") + rec("num.example", "https://0x7f.0.0.1/logo.svg", "https://user:pw@img.num.example/vmc.pem"),
+		serve: func(s *mailtest.HTTPSServer) { s.Route("127.0.0.1:443") }},
+	{name: "bimi.url-not-allowed-vmc", domain: "vmcip.example", want: []string{"bimi.url-not-allowed"}, status: checks.StatusWarn,
+		zone:  enforced("vmcip.example") + rec("vmcip.example", "https://img.vmcip.example/logo.svg", "https://[::1]/vmc.pem"),
+		serve: serveLogo("img.vmcip.example", svgOK),
+		check: func(t *testing.T, res *checks.Result) {
+			if f := policytest.Find(res, "bimi.url-not-allowed"); f == nil || f.Severity != checks.SevWarn {
+				t.Errorf("a= not allowed: %+v, want warn", f)
+			}
+		}},
+	{name: "bimi.dns-error", domain: "err.example", want: []string{"bimi.dns-error"}, status: checks.StatusError,
+		script: map[string]mailtest.Behaviour{"default._bimi.err.example": mailtest.ServFail}},
+	{name: "bimi.dns-error-timeout", domain: "slowdns.example", want: []string{"bimi.dns-error"}, status: checks.StatusError, timeout: 300 * time.Millisecond,
+		script: map[string]mailtest.Behaviour{"default._bimi.slowdns.example": mailtest.Timeout}},
+	{name: "bimi.dns-error-cname-loop", domain: "loop.example", want: []string{"bimi.dns-error"}, status: checks.StatusError,
+		zone:   "default._bimi.loop.example. CNAME b.loop.example.\nb.loop.example. CNAME default._bimi.loop.example.\n",
+		script: map[string]mailtest.Behaviour{"default._bimi.loop.example": mailtest.LenientLoop}},
+	{name: "bimi.dns-error-logo-host", domain: "hostfail.example", want: []string{"bimi.dns-error"}, status: checks.StatusError, noFetch: true,
+		zone:   enforced("hostfail.example") + rec("hostfail.example", "https://img.hostfail.example/logo.svg", "https://img.hostfail.example/vmc.pem"),
+		script: map[string]mailtest.Behaviour{"img.hostfail.example": mailtest.ServFail},
+		serve:  serveLogo("img.hostfail.example", svgOK)},
+	{name: "undecided-dmarc", domain: "nodmarc.example", status: checks.StatusError,
+		zone:   rec("nodmarc.example", "https://img.nodmarc.example/logo.svg", "https://img.nodmarc.example/vmc.pem"),
+		script: map[string]mailtest.Behaviour{"_dmarc.nodmarc.example": mailtest.ServFail},
+		serve:  serveLogo("img.nodmarc.example", svgOK),
+		check: func(t *testing.T, res *checks.Result) {
+			if !strings.HasPrefix(res.Err, "not decided: depends on dmarc") || policytest.Has(res, "bimi.dmarc-not-enforced") {
+				t.Errorf("err %q, findings %v: a DMARC lookup failure is no missing DMARC", res.Err, policytest.IDs(res))
+			}
+		}},
+}
+
+// goText are fragments of Go error text and package prefixes that must
+// never reach people.
+var goText = []string{"dnsq:", "checks:", "mtasts:", "bimi:", "context deadline", "context canceled", "x509:", "tls:", "TLS:", "dial tcp", "Get \"", "EOF", "mailtest"}
+
+// plainWords fails the test when a finding, the result's error or the
+// logo fetch error carries Go error text.
+func plainWords(t *testing.T, res *checks.Result) {
+	t.Helper()
+	texts := []string{res.Err}
+	for _, f := range res.Findings {
+		texts = append(texts, f.Message, f.Fix)
+	}
+	if d, ok := res.Data.(*bimi.Data); ok && d.Logo != nil {
+		texts = append(texts, d.Logo.Error)
+	}
+	for _, s := range texts {
+		for _, bad := range goText {
+			if strings.Contains(s, bad) {
+				t.Errorf("%q contains %q", s, bad)
+			}
+		}
+	}
 }
 
 func TestFindings(t *testing.T) {
@@ -93,17 +182,23 @@ func TestFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := mailtest.New(t, policytest.Base+tc.zone)
-			if tc.name == "bimi.dns-error" {
-				w.DNS.Script("default._bimi.err.example.", dns.TypeTXT, mailtest.ServFail)
+			for name, b := range tc.script {
+				w.DNS.Script(name, 0, b)
 			}
+			var srv *mailtest.HTTPSServer
 			if tc.serve != nil {
 				s, err := w.StartHTTPS("192.0.2.81")
 				if err != nil {
 					t.Fatal(err)
 				}
 				tc.serve(s)
+				srv = s
 			}
-			rep := policytest.Run(t, w, checks.Options{Timeout: 2 * time.Second}, checks.Target{Domain: tc.domain}, []checks.Check{bimi.Check{}}, dmarc.Check{})
+			timeout := tc.timeout
+			if timeout == 0 {
+				timeout = 2 * time.Second
+			}
+			rep := policytest.Run(t, w, checks.Options{Timeout: timeout}, checks.Target{Domain: tc.domain}, []checks.Check{bimi.Check{}}, dmarc.Check{})
 			res := policytest.Result(t, rep, "bimi")
 			for _, id := range tc.want {
 				if !policytest.Has(res, id) {
@@ -113,6 +208,13 @@ func TestFindings(t *testing.T) {
 			if res.Status != tc.status {
 				t.Errorf("status %s, want %s; findings %v (err %s)", res.Status, tc.status, policytest.IDs(res), res.Err)
 			}
+			if tc.check != nil {
+				tc.check(t, res)
+			}
+			if tc.noFetch && (srv.Connections() != 0 || srv.AllRequests() != 0) {
+				t.Errorf("the HTTPS server saw %d connections and %d requests; want none", srv.Connections(), srv.AllRequests())
+			}
+			plainWords(t, res)
 			policytest.Golden(t, "bimi/"+tc.name, res)
 		})
 	}
