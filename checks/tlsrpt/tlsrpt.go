@@ -6,6 +6,7 @@ package tlsrpt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -54,9 +55,9 @@ var defs = []checks.Def{
 		Why: "When _smtp._tls holds more than one v=TLSRPTv1 record, senders assume the domain does not implement TLS-RPT.",
 		Fix: "Merge the records into one, listing every destination in rua= separated by commas.",
 		Ref: "RFC 8460 §3"},
-	{ID: "tlsrpt.dns-error", Severity: checks.SevError, Title: "The TLS-RPT lookup failed (timeout, SERVFAIL or REFUSED)",
-		Why: "mxray could not tell whether the domain publishes TLS-RPT.",
-		Fix: "Check that the domain's name servers answer TXT queries for _smtp._tls.<domain>."},
+	{ID: "tlsrpt.dns-error", Severity: checks.SevError, Title: "The TLS-RPT lookup, or an MX host's TLSA lookup, failed (timeout, SERVFAIL or REFUSED)",
+		Why: "mxray could not tell whether the domain publishes TLS-RPT or, when it does not, whether its MX hosts deploy DANE, which makes a missing record a warning: a lookup that fails says nothing about whether the record exists.",
+		Fix: "Check that the domain's name servers answer TXT queries for _smtp._tls.<domain>, and the MX hosts' name servers TLSA queries for _25._tcp.<MX host>."},
 }
 
 // Record is a parsed TLS-RPT record.
@@ -159,7 +160,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
 	if err != nil {
 		out.Add(checks.Finding{ID: "tlsrpt.dns-error", Subject: name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
-			Message: fmt.Sprintf("lookup of %s failed: %v", name, err)})
+			Message: fmt.Sprintf("%v; whether %s publishes TLS-RPT is unknown", err, domain)})
 		return nil
 	}
 	ev := checks.DNSEvidence(ans.Query)
@@ -194,23 +195,29 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return nil
 	}
 
-	// No record: how much does it matter?
+	// No record: how much does it matter? That depends on the mtasts and mx
+	// checks; when either decided nothing, neither does this one.
 	sev := checks.SevInfo
 	why := "senders cannot report TLS delivery failures to you"
-	if v, err := out.Await(ctx, mtasts.ID); err == nil {
-		if f, ok := v.(*mtasts.Fact); ok && f.Deployed() {
-			data.MTASTSDeployed = true
-		}
+	v, err := out.Await(ctx, mtasts.ID)
+	if err != nil {
+		return err
 	}
-	if f, err := mx.Await(ctx, out); err == nil {
-		if f.Null && len(f.Hosts) == 0 {
-			out.Add(checks.Finding{ID: "tlsrpt.missing", Subject: name, Evidence: ev,
-				Message: fmt.Sprintf("%s publishes no TLS-RPT record, and needs none: it publishes a null MX and receives no mail", domain),
-				Fix:     "Nothing to do."})
-			return nil
-		}
+	if f, ok := v.(*mtasts.Fact); ok && f.Deployed() {
+		data.MTASTSDeployed = true
 	}
-	data.DANEHosts = daneHosts(ctx, env, out)
+	mf, err := mx.Await(ctx, out)
+	if err != nil {
+		return err
+	}
+	if mf.Null && len(mf.Hosts) == 0 {
+		out.Add(checks.Finding{ID: "tlsrpt.missing", Subject: name, Evidence: ev,
+			Message: fmt.Sprintf("%s publishes no TLS-RPT record, and needs none: it publishes a null MX and receives no mail", domain),
+			Fix:     "Nothing to do."})
+		return nil
+	}
+	var failed []*dnsq.LookupError
+	data.DANEHosts, failed = daneHosts(ctx, env, mf)
 	data.DANEDeployed = len(data.DANEHosts) > 0
 	var deployed []string
 	if data.MTASTSDeployed {
@@ -218,6 +225,20 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	if data.DANEDeployed {
 		deployed = append(deployed, "DANE (TLSA for "+strings.Join(data.DANEHosts, ", ")+")")
+	}
+	if len(deployed) == 0 && len(failed) > 0 {
+		// A TLSA lookup that fails says nothing about DANE: how much the
+		// missing record matters is unknown.
+		var texts []string
+		var qs []dnsq.Query
+		for _, le := range failed {
+			texts = append(texts, le.Error())
+			qs = append(qs, le.Queries...)
+		}
+		out.Add(checks.Finding{ID: "tlsrpt.dns-error", Subject: strings.TrimSuffix(failed[0].Name, "."), Evidence: checks.DNSEvidence(qs...),
+			Message: fmt.Sprintf("%s publishes no TLS-RPT record at %s, and whether its MX hosts deploy DANE (which would make that a warning) is unknown: %s", domain, name, strings.Join(texts, "; ")),
+			Fix:     "Check that the MX hosts' name servers answer TLSA queries for _25._tcp.<MX host> (and that DNSSEC validates), then run the check again."})
+		return nil
 	}
 	if len(deployed) > 0 {
 		sev = checks.SevWarn
@@ -229,34 +250,40 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	return nil
 }
 
-// daneHosts returns the MX hosts that publish TLSA records at _25._tcp.
-func daneHosts(ctx context.Context, env *checks.Env, out *checks.Out) []string {
-	mf, err := mx.Await(ctx, out)
-	if err != nil || len(mf.Hosts) == 0 {
-		return nil
-	}
+// daneHosts returns the MX hosts that publish TLSA records at _25._tcp, and
+// the TLSA lookups that failed (in MX order).
+func daneHosts(ctx context.Context, env *checks.Env, mf *mx.Fact) ([]string, []*dnsq.LookupError) {
 	hosts := mf.Hosts
 	if len(hosts) > 10 {
 		hosts = hosts[:10]
 	}
 	has := make([]bool, len(hosts))
+	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			a, err := env.DNS.Lookup(ctx, "_25._tcp."+h.Name, dns.TypeTLSA)
+			errs[i] = err
 			has[i] = err == nil && len(a.Records()) > 0
 		}()
 	}
 	wg.Wait()
 	var outHosts []string
+	var failed []*dnsq.LookupError
 	for i, h := range hosts {
-		if has[i] {
+		var le *dnsq.LookupError
+		switch {
+		case has[i]:
 			outHosts = append(outHosts, h.Name)
+		case errors.As(errs[i], &le):
+			failed = append(failed, le)
+		case errs[i] != nil:
+			failed = append(failed, &dnsq.LookupError{Name: "_25._tcp." + h.Name, Type: "TLSA", Err: errs[i]})
 		}
 	}
-	return outHosts
+	return outHosts, failed
 }
 
 func recordFix(name, domain string) string {

@@ -2,10 +2,10 @@ package tlsrpt_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/internal/policytest"
@@ -20,13 +20,16 @@ func mxZone(d string) string {
 }
 
 var cases = []struct {
-	name   string
-	domain string
-	zone   string
-	sts    bool
-	want   []string
-	sev    checks.Severity
-	status checks.Status
+	name    string
+	domain  string
+	zone    string
+	sts     bool
+	script  map[string]mailtest.Behaviour // DNS misbehaviour by name (all types)
+	timeout time.Duration
+	want    []string
+	sev     checks.Severity
+	status  checks.Status
+	err     string // prefix of the result's error
 }{
 	{name: "pass", domain: "good.example", status: checks.StatusPass, zone: `_smtp._tls.good.example. TXT "v=TLSRPTv1; rua=mailto:tls@good.example,https://r.good.example/tlsrpt"`},
 	{name: "tlsrpt.missing", domain: "none.example", want: []string{"tlsrpt.missing"}, sev: checks.SevInfo, status: checks.StatusPass},
@@ -39,7 +42,45 @@ var cases = []struct {
 	{name: "tlsrpt.syntax-hostile", domain: "hostile.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.hostile.example. TXT "v=TLSRPTv1; rua=mailto:a\000@hostile.example; rua=mailto:b@hostile.example; x=1; x=2"`},
 	{name: "tlsrpt.multiple", domain: "multi.example", want: []string{"tlsrpt.multiple"}, status: checks.StatusFail, zone: `_smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:a@multi.example"
 _smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:b@multi.example"`},
-	{name: "tlsrpt.dns-error", domain: "err.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError},
+	{name: "tlsrpt.dns-error", domain: "err.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
+		script: map[string]mailtest.Behaviour{"_smtp._tls.err.example": mailtest.ServFail}},
+	{name: "tlsrpt.dns-error-timeout", domain: "slow.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError, timeout: 300 * time.Millisecond,
+		script: map[string]mailtest.Behaviour{"_smtp._tls.slow.example": mailtest.Timeout}},
+	{name: "tlsrpt.dns-error-cname-loop", domain: "loop.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
+		zone:   "_smtp._tls.loop.example. CNAME b.loop.example.\nb.loop.example. CNAME _smtp._tls.loop.example.\n",
+		script: map[string]mailtest.Behaviour{"_smtp._tls.loop.example": mailtest.LenientLoop}},
+	// No record, and the TLSA lookup fails: whether DANE makes the missing
+	// record a warning is unknown, so the check decides nothing.
+	{name: "tlsrpt.dns-error-tlsa", domain: "tlsa.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
+		script: map[string]mailtest.Behaviour{"_25._tcp.mx1.tlsa.example": mailtest.ServFail}},
+	// ... unless MTA-STS already makes it a warning.
+	{name: "tlsrpt.missing-mtasts-tlsa-error", domain: "ststlsa.example", sts: true, want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn,
+		script: map[string]mailtest.Behaviour{"_25._tcp.mx1.ststlsa.example": mailtest.ServFail}},
+	{name: "undecided-mtasts", domain: "stserr.example", status: checks.StatusError, err: "not decided: depends on mtasts",
+		script: map[string]mailtest.Behaviour{"_mta-sts.stserr.example": mailtest.ServFail}},
+	{name: "undecided-mx", domain: "mxerr.example", status: checks.StatusError, err: "not decided: depends on mx",
+		script: map[string]mailtest.Behaviour{"mxerr.example": mailtest.ServFail}},
+}
+
+// goText are fragments of Go error text and package prefixes that must
+// never reach people.
+var goText = []string{"dnsq:", "checks:", "mtasts:", "tlsrpt:", "context deadline", "context canceled", "x509:", "dial tcp", "EOF"}
+
+// plainWords fails the test when a finding or the result's error carries Go
+// error text.
+func plainWords(t *testing.T, res *checks.Result) {
+	t.Helper()
+	texts := []string{res.Err}
+	for _, f := range res.Findings {
+		texts = append(texts, f.Message, f.Fix)
+	}
+	for _, s := range texts {
+		for _, bad := range goText {
+			if strings.Contains(s, bad) {
+				t.Errorf("%q contains %q", s, bad)
+			}
+		}
+	}
 }
 
 func TestFindings(t *testing.T) {
@@ -51,8 +92,8 @@ func TestFindings(t *testing.T) {
 				zone += "_mta-sts." + tc.domain + ". TXT \"v=STSv1; id=1\"\n"
 			}
 			w := mailtest.New(t, zone)
-			if tc.name == "tlsrpt.dns-error" {
-				w.DNS.Script("_smtp._tls.err.example.", dns.TypeTXT, mailtest.ServFail)
+			for name, b := range tc.script {
+				w.DNS.Script(name, 0, b)
 			}
 			if tc.sts {
 				s, err := w.StartHTTPS("192.0.2.80")
@@ -62,7 +103,11 @@ func TestFindings(t *testing.T) {
 				_ = s.AddHost("mta-sts." + tc.domain)
 				s.Handle("mta-sts."+tc.domain, "/.well-known/mta-sts.txt", mailtest.Response{Body: []byte("version: STSv1\nmode: enforce\nmx: mx1." + tc.domain + "\nmax_age: 604800\n")})
 			}
-			rep := policytest.Run(t, w, checks.Options{Timeout: 2 * time.Second}, checks.Target{Domain: tc.domain}, []checks.Check{tlsrpt.Check{}}, mtasts.Check{}, mx.Check{})
+			timeout := tc.timeout
+			if timeout == 0 {
+				timeout = 2 * time.Second
+			}
+			rep := policytest.Run(t, w, checks.Options{Timeout: timeout}, checks.Target{Domain: tc.domain}, []checks.Check{tlsrpt.Check{}}, mtasts.Check{}, mx.Check{})
 			res := policytest.Result(t, rep, "tlsrpt")
 			for _, id := range tc.want {
 				f := policytest.Find(res, id)
@@ -75,6 +120,13 @@ func TestFindings(t *testing.T) {
 			if res.Status != tc.status {
 				t.Errorf("status %s, want %s; findings %v", res.Status, tc.status, policytest.IDs(res))
 			}
+			if !strings.HasPrefix(res.Err, tc.err) || (tc.err == "") != (res.Err == "") {
+				t.Errorf("error %q, want %q", res.Err, tc.err)
+			}
+			if tc.err != "" && len(res.Findings) > 0 {
+				t.Errorf("findings %v: an undecided dependency adds none", policytest.IDs(res))
+			}
+			plainWords(t, res)
 			policytest.Golden(t, "tlsrpt/"+tc.name, res)
 		})
 	}
