@@ -105,7 +105,7 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 		case r.running && !r.started.IsZero() && now.After(r.started):
 			dur = fmtDur(now.Sub(r.started))
 		}
-		line := cur + pad(r.info.ID, colID, g.Ellipsis) + " " + pad(clean(r.info.Title), titleW, g.Ellipsis) + " " +
+		line := cur + pad(clean(r.info.ID), colID, g.Ellipsis) + " " + pad(clean(r.info.Title), titleW, g.Ellipsis) + " " +
 			pad(status, colStatus, "") + " " + padLeft(dur, colTime) + "  " + d.counts(r)
 		if i == d.cursor {
 			line = st.Selected.Render(line)

@@ -131,7 +131,7 @@ func (d *detailModel) render(rows []*checkRow) string {
 	var b strings.Builder
 	if len(rows) == 1 {
 		r := rows[0]
-		head := st.Bold.Render(clean(r.info.Title)) + st.Faint.Render(" ("+r.info.ID+")")
+		head := st.Bold.Render(clean(r.info.Title)) + st.Faint.Render(" ("+clean(r.info.ID)+")")
 		switch {
 		case r.res != nil && !r.running:
 			head = statusStyle(st, r.status).Render(badgeOf(r.status)) + " " + head + st.Faint.Render(" in "+fmtDur(r.dur))
@@ -198,7 +198,7 @@ func (d *detailModel) block(r *checkRow, idx, w int) string {
 func (d *detailModel) renderFinding(f checks.Finding, w int) string {
 	st := d.c.st
 	var b strings.Builder
-	b.WriteString(sevStyle(st, f.Severity).Render(sevBadge(f.Severity)) + " " + st.Bold.Render(f.ID))
+	b.WriteString(sevStyle(st, f.Severity).Render(sevBadge(f.Severity)) + " " + st.Bold.Render(clean(f.ID)))
 	if f.Subject != "" {
 		b.WriteString("  " + st.Faint.Render(clean(f.Subject)))
 	}
@@ -264,7 +264,7 @@ func dnsLine(st Styles, q dnsq.Query) string {
 			rcs = st.Error
 		}
 	}
-	s := fmt.Sprintf("%s %s %s %s %s", st.Faint.Render("dns"), clean(q.Name), q.Type, rcs.Render(rc), ad)
+	s := fmt.Sprintf("%s %s %s %s %s", st.Faint.Render("dns"), clean(q.Name), clean(q.Type), rcs.Render(clean(rc)), ad)
 	s += fmt.Sprintf(" %4.0fms", q.RTTMs)
 	if q.Answers > 0 {
 		s += fmt.Sprintf(" %d ans", q.Answers)

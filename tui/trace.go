@@ -149,7 +149,7 @@ func (t traceModel) view(h, frame int, canSend bool) string {
 				mark = g.Warn
 			}
 		}
-		name := s.Step
+		name := clean(s.Step)
 		if len(t.expanded) > 0 || t.hasLines(s) {
 			if t.expanded[i] {
 				name = g.Open + " " + name
@@ -192,7 +192,7 @@ func (t traceModel) stepLines(s send.Step) []string {
 		out = append(out, ind+st.Faint.Render("server "+clean(s.Host)))
 	}
 	for _, q := range s.DNS {
-		l := fmt.Sprintf("dns %s %s %s %.0fms", clean(q.Name), q.Type, q.Rcode, q.RTTMs)
+		l := fmt.Sprintf("dns %s %s %s %.0fms", clean(q.Name), clean(q.Type), clean(q.Rcode), q.RTTMs)
 		if len(q.Answers) > 0 {
 			l += " " + clean(strings.Join(q.Answers, ", "))
 		}
@@ -210,11 +210,11 @@ func (t traceModel) stepLines(s send.Step) []string {
 	if tl := s.TLS; tl != nil {
 		v := "verified"
 		if !tl.Verified {
-			v = "NOT verified: " + tl.VerifyError
+			v = "NOT verified: " + tl.VerifyError // lineOf cleans
 		}
-		out = append(out, ind+lineOf(st, checks.DirInfo, fmt.Sprintf("%s %s, %s, %s", tl.Version, tl.CipherSuite, clean(tl.ServerName), v)))
+		out = append(out, ind+lineOf(st, checks.DirInfo, fmt.Sprintf("%s %s, %s, %s", tl.Version, tl.CipherSuite, tl.ServerName, v)))
 		for _, c := range tl.Chain {
-			out = append(out, ind+lineOf(st, checks.DirInfo, fmt.Sprintf("cert %s (%s) until %s", clean(c.Subject), c.KeyType, c.NotAfter)))
+			out = append(out, ind+lineOf(st, checks.DirInfo, fmt.Sprintf("cert %s (%s) until %s", c.Subject, c.KeyType, c.NotAfter)))
 		}
 	}
 	if mi := s.Message; mi != nil {
@@ -281,15 +281,15 @@ func (t traceModel) statusView(frame int) string {
 	case send.ResultRejected:
 		s = st.Fail.Render(g.Fail + " rejected")
 		if rj := r.Rejection; rj != nil {
-			s += fmt.Sprintf(" at %s: %d %s %s", rj.Stage, rj.Code, rj.Enhanced, clean(rj.Text))
+			s += fmt.Sprintf(" at %s: %d %s %s", clean(rj.Stage), rj.Code, clean(rj.Enhanced), clean(rj.Text))
 			if rj.Explanation != "" {
 				s += st.Faint.Render(" " + g.Dot + clean(rj.Explanation))
 			}
 		}
 	default:
-		s = st.Error.Render(g.Error + " " + string(r.Result))
+		s = st.Error.Render(g.Error + " " + clean(string(r.Result)))
 		if r.Stage != "" {
-			s += " at " + r.Stage
+			s += " at " + clean(r.Stage)
 		}
 		if r.Error != "" {
 			s += ": " + clean(r.Error)

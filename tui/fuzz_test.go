@@ -1,0 +1,106 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// hostile are strings a record, banner or host name could carry to drive
+// the terminal or reorder and hide text.
+var hostile = []string{
+	"\x1b[2J\x1b]0;pwned\x07",           // clear screen, set the title
+	"mx\u202e" + "elpmaxe.com",          // RIGHT-TO-LEFT OVERRIDE
+	"a\u2066b\u2067c\u2068d\u2069e",     // isolates
+	"\u202a\u202b\u202c\u202d",          // embeddings, pop
+	"\u200e\u200f\u061c",                // marks
+	"zero\u200bwidth\u200c\u200d\ufeff", // zero-width space, (non-)joiner, BOM
+	"\u2028line\u2029para",              // line and paragraph separators
+	"\x9b31m\x9d0;x\x9c",                // C1 CSI, OSC, ST
+	"tag\U000e0041\U000e007f",           // tag characters
+	"bad \xff\xfe utf-8 \xc3",           // not UTF-8
+	"tab\there\r\nnew\x00nul\x7f",       // C0, DEL
+	"priv\ue000\U000f0000 unassigned\U000e0080\u0378",
+	"soft\u00adhyphen\u034fcgj\u115ffill\u3164",
+	"vs\ufe0f\U000e0100",
+	"wide 漢字 and emoji 👩\u200d👩\u200d👧",
+	strings.Repeat("long-label.", 40) + "example",
+}
+
+// forbidden reports a rune no screen may contain: controls (the line
+// breaks of the layout aside), format characters (the bidi controls among
+// them), separators, private-use and unassigned code points, and the
+// replacement character that stands for bytes that were not UTF-8.
+func forbidden(r rune) bool {
+	switch {
+	case r == '\n':
+		return false
+	case r == 0x1b, unicode.IsControl(r), unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	case r == utf8.RuneError:
+		return true
+	}
+	return !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z)
+}
+
+func checkText(t *testing.T, what, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Fatalf("%s: not UTF-8: %q", what, s)
+	}
+	for i, r := range s {
+		if forbidden(r) {
+			t.Fatalf("%s: %U at byte %d reached the screen: %q", what, r, i, s)
+		}
+	}
+}
+
+func TestCleanEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, ünïcödé, 漢字":     "plain text, ünïcödé, 漢字",
+		"mx\u202eelpmaxe":             `mx\u202eelpmaxe`,
+		"\u2066x\u2069":               `\u2066x\u2069`,
+		"\u200e\u200f\u061c":          `\u200e\u200f\u061c`,
+		"\x1b[31m":                    `\x1b[31m`,
+		"\u009b31m":                   `\u009b31m`,
+		"\x9b31m":                     `\x9b31m`,
+		"a\tb":                        "a  b",
+		"\xff":                        `\xff`,
+		"\ufffd":                      `\ufffd`,
+		"\U000e0041":                  `\U000e0041`,
+		"\u2028":                      `\u2028`,
+		"zw\u200bj":                   `zw\u200bj`,
+		`already \u202e escaped text`: `already \u202e escaped text`,
+	} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, s := range hostile {
+		checkText(t, "clean", clean(s))
+	}
+}
+
+// FuzzClean: whatever the input, clean returns UTF-8 without a control,
+// format (bidi) or invisible character, as wide as at most maxEscape
+// columns per input byte, and cleaning again changes nothing.
+func FuzzClean(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := clean(s)
+		checkText(t, "clean", out)
+		if w := ansi.StringWidth(out); w > maxEscape*len(s) {
+			t.Fatalf("clean(%q) is %d wide for %d bytes", s, w, len(s))
+		}
+		if again := clean(out); again != out {
+			t.Fatalf("clean is not idempotent: %q -> %q -> %q", s, out, again)
+		}
+	})
+}
