@@ -83,6 +83,8 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 		}
 		var status string
 		switch {
+		case r.interrupted && !r.running:
+			status = st.Skip.Render(interruptedBadge)
 		case r.res != nil && !r.running:
 			status = statusStyle(st, r.status).Render(badgeOf(r.status))
 		case r.running && !r.started.IsZero():
@@ -124,14 +126,36 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 // badgeOf is report.Badge (kept here as one call site for the dashboard).
 func badgeOf(s checks.Status) string { return sevBadgeStatus(s) }
 
+// interruptedBadge marks a check the run was stopped before it decided:
+// not a verdict, whatever its status says.
+const interruptedBadge = "[INT ]"
+
 func (d *dashboardModel) counts(r *checkRow) string {
 	st := d.c.st
+	if r.interrupted && !r.running {
+		s := st.Skip.Render("interrupted")
+		if c := d.severityCounts(r); c != "" {
+			s += st.Faint.Render(" · so far ") + c
+		}
+		return s
+	}
 	if r.res != nil && r.res.Err != "" && len(r.findings) == 0 {
-		return st.Error.Render(clean(firstLine(r.res.Err)))
+		return st.Error.Render(clean(errSummary(r.res.Err)))
 	}
 	if r.res != nil && r.status == checks.StatusSkip {
 		return st.Faint.Render(clean(firstLine(r.res.Skip)))
 	}
+	if c := d.severityCounts(r); c != "" {
+		return c
+	}
+	if r.res != nil {
+		return st.Faint.Render("no findings")
+	}
+	return ""
+}
+
+// severityCounts is "1 fail 2 warn" for a row's findings ("" for none).
+func (d *dashboardModel) severityCounts(r *checkRow) string {
 	n := map[checks.Severity]int{}
 	for _, f := range r.findings {
 		n[f.Severity]++
@@ -139,16 +163,28 @@ func (d *dashboardModel) counts(r *checkRow) string {
 	var parts []string
 	for _, s := range []checks.Severity{checks.SevFail, checks.SevError, checks.SevWarn, checks.SevInfo} {
 		if n[s] > 0 {
-			parts = append(parts, sevStyle(st, s).Render(fmt.Sprintf("%d %s", n[s], s)))
+			parts = append(parts, sevStyle(d.c.st, s).Render(fmt.Sprintf("%d %s", n[s], s)))
 		}
-	}
-	if len(parts) == 0 {
-		if r.res != nil {
-			return st.Faint.Render("no findings")
-		}
-		return ""
 	}
 	return strings.Join(parts, " ")
+}
+
+// notDecided starts the runner's reason for a check that could not decide
+// because a check it depends on did not: "not decided: depends on mx (…)".
+const notDecided = "not decided: "
+
+// errSummary shortens a check's reason for the dashboard's one line:
+// "depends on mx" for "not decided: depends on mx (example.com MX: …)". The
+// detail pane shows the whole reason.
+func errSummary(s string) string {
+	s = firstLine(s)
+	if rest, ok := strings.CutPrefix(s, notDecided); ok {
+		if i := strings.Index(rest, " ("); i > 0 {
+			rest = rest[:i]
+		}
+		return rest
+	}
+	return s
 }
 
 func firstLine(s string) string {

@@ -133,17 +133,30 @@ func (d *detailModel) render(rows []*checkRow) string {
 		r := rows[0]
 		head := st.Bold.Render(clean(r.info.Title)) + st.Faint.Render(" ("+clean(r.info.ID)+")")
 		switch {
+		case r.interrupted && !r.running:
+			head = st.Skip.Render(interruptedBadge) + " " + head
 		case r.res != nil && !r.running:
 			head = statusStyle(st, r.status).Render(badgeOf(r.status)) + " " + head + st.Faint.Render(" in "+fmtDur(r.dur))
 		case r.running:
 			head = st.Info.Render("running") + " " + head
 		}
 		b.WriteString(head + "\n")
-		if r.res != nil && r.res.Err != "" {
-			b.WriteString(st.Error.Render("could not decide: ") + wrapIndent(clean(r.res.Err), w, "  ") + "\n")
+		switch {
+		case r.interrupted && !r.running:
+			msg := "the run was stopped before this check decided: this is not a verdict about the domain. Press r to run it again."
+			if len(r.findings) > 0 {
+				msg = "the run was stopped before this check decided: the findings below are what it found so far, not its verdict. Press r to run it again."
+			}
+			b.WriteString(hanging(msg, w, st.Skip.Render("interrupted: "), "  ") + "\n")
+		case r.res != nil && r.res.Err != "":
+			label, text := "could not decide: ", clean(r.res.Err)
+			if rest, ok := strings.CutPrefix(text, notDecided); ok {
+				label, text = notDecided, rest // the runner's words for a dependency
+			}
+			b.WriteString(hanging(text, w, st.Error.Render(label), "  ") + "\n")
 		}
 		if r.res != nil && r.res.Skip != "" {
-			b.WriteString(st.Faint.Render("skipped: "+clean(r.res.Skip)) + "\n")
+			b.WriteString(hanging(clean(r.res.Skip), w, st.Faint.Render("skipped: "), "  ") + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -153,6 +166,8 @@ func (d *detailModel) render(rows []*checkRow) string {
 			b.WriteString(st.Faint.Render(fmt.Sprintf("no finding matches %q", d.filter)))
 		case len(rows) == 1 && rows[0].running:
 			b.WriteString(st.Faint.Render("no findings yet"))
+		case len(rows) == 1 && rows[0].res != nil && rows[0].res.Err != "":
+			b.WriteString(st.Faint.Render("no findings")) // not decided: not "nothing to report"
 		default:
 			b.WriteString(st.Pass.Render(g.Ok + " nothing to report"))
 		}

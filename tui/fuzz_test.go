@@ -1,12 +1,18 @@
 package tui
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
 )
 
 // hostile are strings a record, banner or host name could carry to drive
@@ -101,6 +107,106 @@ func FuzzClean(f *testing.F) {
 		}
 		if again := clean(out); again != out {
 			t.Fatalf("clean is not idempotent: %q -> %q -> %q", s, out, again)
+		}
+	})
+}
+
+// hostileReport puts s wherever the network's text reaches the screen:
+// subjects, messages, fixes, records, DNS names, transcripts, host names,
+// SPF records, reasons.
+func hostileReport(s string) *checks.Report {
+	rep := fixtureReport()
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		for j := range r.Findings {
+			f := &r.Findings[j]
+			f.Subject += s
+			f.Message = s + " " + f.Message + " " + s
+			f.Fix += s
+			f.Evidence = &checks.Evidence{
+				DNS:     []dnsq.Query{{Name: s, Type: "TXT", Rcode: s, Server: s, Err: s, RTTMs: 1}},
+				Records: []string{s, "v=spf1 " + s},
+				SMTP:    []checks.Line{{Dir: checks.DirServer, Text: "220 " + s}, {Dir: checks.DirClient, Text: s}},
+			}
+		}
+		switch r.ID {
+		case "mx":
+			r.Data = map[string]any{"hosts": []any{
+				map[string]any{"name": s, "addresses": []any{"192.0.2.10"}},
+				map[string]any{"name": "mx2." + s, "addresses": []any{}, "error": s},
+			}}
+		case "smtp":
+			r.Data = map[string]any{"hosts": []any{map[string]any{"host": s, "addresses": []any{
+				map[string]any{"address": "192.0.2.10", "outcome": s, "error": s,
+					"stages":     []any{map[string]any{"stage": "connect", "duration_ms": 1.0, "error": s}},
+					"transcript": []any{map[string]any{"dir": "S", "text": s}, map[string]any{"dir": "*", "text": s}}},
+			}}}}
+		case "spf":
+			tree := r.Data.(map[string]any)["tree"].(map[string]any)
+			tree["record"] = "v=spf1 " + s
+			tree["domain"] = s
+			tree["children"].([]any)[0].(map[string]any)["error"] = s
+		case "dnsbl":
+			r.Data = map[string]any{"addresses": []any{}, "skipped": []any{map[string]any{"target": "192.0.2.10", "reason": s}}}
+		case "dkim":
+			r.Err = "not decided: " + s
+		case "tlsrpt":
+			r.Skip = s
+		}
+	}
+	return rep
+}
+
+// screens opens every screen of a model that holds a finished run.
+var screens = map[string]func(Model) Model{
+	"dashboard":   func(m Model) Model { return m },
+	"detail":      func(m Model) Model { m.dash.cursor = 2; return press(m, "enter") },
+	"not-decided": func(m Model) Model { m.dash.cursor = 3; return press(m, "enter") },
+	"all":         func(m Model) Model { return press(m, "/", "enter") },
+	"spf":         func(m Model) Model { return press(m, "tab", "j") },
+	"matrix":      func(m Model) Model { return press(m, "tab", "tab") },
+	"transcript":  func(m Model) Model { return press(m, "tab", "tab", "enter") },
+	"help":        func(m Model) Model { return press(m, "?") },
+}
+
+// checkScreen asserts the layout of a view: exactly the terminal's height,
+// no line wider than it, and no forbidden rune.
+func checkScreen(t *testing.T, name string, m Model) {
+	t.Helper()
+	v := m.View()
+	checkText(t, name, v)
+	lines := strings.Split(v, "\n")
+	if len(lines) != m.c.height {
+		t.Fatalf("%s at %dx%d: %d lines\n%s", name, m.c.width, m.c.height, len(lines), v)
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w > m.c.width {
+			t.Fatalf("%s at %dx%d: line %d is %d wide: %q", name, m.c.width, m.c.height, i, w, l)
+		}
+	}
+}
+
+// FuzzScreens: hostile text anywhere in a run's results or the resolver
+// error never breaks the layout nor reaches the screen unescaped.
+func FuzzScreens(f *testing.F) {
+	for i, s := range hostile {
+		f.Add(s, uint8(i*13), uint8(i*7))
+	}
+	f.Fuzz(func(t *testing.T, s string, w, h uint8) {
+		m := New(context.Background(), testOptions(Options{Domain: s, Resolvers: []string{s}}))
+		next, _ := m.Update(tea.WindowSizeMsg{Width: 20 + int(w)%140, Height: 8 + int(h)%40})
+		next, _ = next.(Model).Update(ReportMsg{Report: hostileReport(s)})
+		m = next.(Model)
+		for name, open := range screens {
+			checkScreen(t, name, open(m))
+		}
+		ue := &dnsq.UntrustedError{Servers: []string{s, s}, Unreachable: len(s)%2 == 0, Reason: s,
+			Queries: []dnsq.Query{{Name: s, Type: s, Rcode: s, Server: s, Err: s}}}
+		for _, err := range []error{ue, fmt.Errorf("%s: %w", s, ue), fmt.Errorf("run: %s", s)} {
+			next, _ := m.Update(ReportMsg{Err: err})
+			em := next.(Model)
+			checkScreen(t, "error", em)
+			checkScreen(t, "error scrolled", press(em, "pgdown", "j"))
 		}
 	})
 }

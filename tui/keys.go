@@ -12,6 +12,7 @@ type KeyMap struct {
 	RerunAll   key.Binding
 	Filter     key.Binding
 	Send       key.Binding
+	ShowError  key.Binding
 	PageUp     key.Binding
 	PageDown   key.Binding
 	Help       key.Binding
@@ -31,6 +32,7 @@ func DefaultKeyMap() KeyMap {
 		RerunAll:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "re-run all")),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Send:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "send test")),
+		ShowError: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "show the run's error")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "f"), key.WithHelp("pgdn", "page down")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -49,7 +51,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown},
 		{k.Open, k.Back, k.Tab, k.Filter},
-		{k.Rerun, k.RerunAll, k.Send},
+		{k.Rerun, k.RerunAll, k.Send, k.ShowError},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }

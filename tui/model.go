@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/send"
 )
 
@@ -76,7 +78,14 @@ type checkRow struct {
 	data     any // the result's Data as generic JSON (maps, slices, numbers)
 	gen      int // the run that owns the row
 	ver      int // bumped on every change, for the dashboard's line cache
+	// interrupted: the run was stopped before the check decided (its
+	// Result.Err is "interrupted"); not a verdict about the domain.
+	interrupted bool
 }
+
+// errInterrupted is the Result.Err of a check the runner stopped because
+// the run was cancelled (the user quit or re-ran everything).
+const errInterrupted = "interrupted"
 
 // Model is the root model.
 type Model struct {
@@ -97,7 +106,11 @@ type Model struct {
 	report   *checks.Report // metadata and results of the last full run
 	runs     map[int]*runHandle
 	gen      int
-	err      error
+	err      error // the last run's error (nil after a full run without one)
+	// errShown: the error screen covers the panes. An untrusted resolver
+	// keeps it up until the program ends.
+	errShown bool
+	errView  errorModel
 
 	frame    int
 	ticking  bool
@@ -160,6 +173,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.matrix = matrixModel{c: c}
 	m.dash = dashboardModel{c: c, cache: map[*checkRow]cachedLine{}}
 	m.picker = pickerModel{c: c}
+	m.errView = newErrorModel(c)
 	m.setSize(c.width, c.height)
 	switch {
 	case opts.AutoSend && opts.Send != nil && opts.Domain != "":
@@ -192,9 +206,11 @@ func (m Model) Init() tea.Cmd {
 }
 
 // Report returns the current report: the last full run's metadata with each
-// check's latest result. It is nil before any run finished.
+// check's latest result. It is nil before any run finished, and when the
+// resolver could not be trusted: no verdict may be drawn from its answers
+// (Err says why).
 func (m Model) Report() *checks.Report {
-	if m.report == nil {
+	if m.report == nil || m.untrusted() != nil {
 		return nil
 	}
 	r := *m.report
@@ -206,6 +222,15 @@ func (m Model) Report() *checks.Report {
 	}
 	return &r
 }
+
+// Err returns the error of the last run, or nil: a *dnsq.UntrustedError
+// (possibly wrapped) when the resolver could not be trusted or did not
+// answer, or whatever else made Options.Run fail. A full run without an
+// error clears it.
+func (m Model) Err() error { return m.err }
+
+// untrusted returns the untrusted-resolver error of the last run, if any.
+func (m Model) untrusted() *dnsq.UntrustedError { return m.errView.untrusted }
 
 // Running reports whether a run is in flight.
 func (m Model) Running() bool { return len(m.runs) > 0 }
@@ -316,6 +341,7 @@ func (m *Model) startRun(ids []string) tea.Cmd {
 	m.now = now
 	if ids == nil {
 		m.runStart = now
+		m.setErr(nil)
 		for _, r := range m.rows {
 			r.reset(h.gen)
 		}
@@ -332,6 +358,7 @@ func (r *checkRow) reset(gen int) {
 	r.ver++
 	r.status, r.running, r.res, r.data, r.findings, r.dur = "", true, nil, nil, nil, 0
 	r.started = time.Time{}
+	r.interrupted = false
 }
 
 // finish cancels and waits for every run in flight and folds their reports
@@ -388,6 +415,7 @@ func (m *Model) setResult(r *checkRow, res *checks.Result) {
 	cp.Findings = append([]checks.Finding(nil), res.Findings...)
 	checks.SortFindings(cp.Findings)
 	r.res, r.running, r.status, r.dur = &cp, false, cp.Status, cp.Duration
+	r.interrupted = cp.Err == errInterrupted
 	r.ver++
 	if r.info.Title == r.info.ID && cp.Title != "" {
 		r.info.Title = cp.Title
@@ -423,14 +451,19 @@ func (m *Model) applyDone(msg runDoneMsg) {
 		return
 	}
 	delete(m.runs, msg.gen)
-	if msg.err != nil {
-		m.err = msg.err
+	// A run stopped by the user (q, R, esc to the demo's picker) ends with
+	// the cancellation it was asked for: not an error of the run.
+	stopped := m.quitting || (h != nil && h.ctx.Err() != nil)
+	if msg.err != nil && !(stopped && errors.Is(msg.err, context.Canceled)) {
+		m.setErr(msg.err)
 	}
 	if msg.rep == nil {
+		// Checks the run never finished: stopped, or the run failed.
 		for _, r := range m.rows {
 			if r.gen == msg.gen && r.running {
 				r.running = false
 				r.status = checks.StatusError
+				r.interrupted = stopped
 				r.ver++
 			}
 		}
@@ -460,6 +493,13 @@ func (m *Model) applyDone(msg runDoneMsg) {
 		m.report = &cp
 	}
 	m.refreshDetail()
+}
+
+// setErr records a run's error and shows it (nil clears it).
+func (m *Model) setErr(err error) {
+	m.err = err
+	m.errShown = err != nil
+	m.errView.set(err)
 }
 
 // dataChanged rebuilds the panes derived from a check's data.
@@ -566,7 +606,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applyEvent(-1, msg.Event)
 		return m, m.startTicking()
 	case ReportMsg:
-		m.applyDone(runDoneMsg{gen: -1, rep: msg.Report})
+		m.applyDone(runDoneMsg{gen: -1, rep: msg.Report, err: msg.Err})
 		return m, nil
 	case StepMsg:
 		m.trace.addStep(msg.Step)
@@ -601,7 +641,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // typing reports whether keys go to a text input.
-func (m Model) typing() bool { return m.state == stateDetail && m.detail.filtering() }
+func (m Model) typing() bool { return !m.errShown && m.state == stateDetail && m.detail.filtering() }
 
 func (m Model) quit() (tea.Model, tea.Cmd) {
 	m.quitting = true
@@ -625,6 +665,7 @@ func (m *Model) setSize(w, h int) {
 	bh := m.bodyHeight()
 	m.detail.setSize(w, bh)
 	m.transcript.setSize(w, bh)
+	m.errView.setSize(w, bh)
 }
 
 // bodyHeight is the height left for a pane: header, tabs, status and hint
@@ -633,6 +674,9 @@ func (m Model) bodyHeight() int { return m.c.height - 4 }
 
 func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.c.keys
+	if m.errShown {
+		return m.updateErrorKey(msg)
+	}
 	if key.Matches(msg, k.Tab) && !m.typing() && m.state != stateDemo {
 		m.state = m.nextTab(msg.String() == "shift+tab")
 		return m, nil
@@ -668,6 +712,8 @@ func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			if len(m.opts.Demo) > 0 {
 				return m.backToPicker()
 			}
+		case key.Matches(msg, k.ShowError):
+			m.errShown = m.err != nil
 		}
 	case stateDetail:
 		if !m.detail.filtering() {
@@ -735,6 +781,29 @@ func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// updateErrorKey handles keys on the error screen. An untrusted resolver
+// leaves nothing to do but read and quit (q or esc); another error can be
+// put aside with esc (e brings it back) or answered with a new run (R).
+func (m Model) updateErrorKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.c.keys
+	if m.untrusted() != nil {
+		if msg.Type == tea.KeyEsc {
+			return m.quit()
+		}
+	} else {
+		switch {
+		case key.Matches(msg, k.Back):
+			m.errShown = false
+			return m, nil
+		case key.Matches(msg, k.RerunAll):
+			return m, m.startRun(nil)
+		}
+	}
+	var cmd tea.Cmd
+	m.errView, cmd = m.errView.update(msg)
+	return m, cmd
 }
 
 func (m Model) matrixChecks() []string {
@@ -842,6 +911,7 @@ func (m Model) backToPicker() (tea.Model, tea.Cmd) {
 		r.running = false
 	}
 	m.report = nil
+	m.setErr(nil)
 	m.state = stateDemo
 	return m, nil
 }

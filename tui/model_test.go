@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -497,6 +498,18 @@ func TestLayoutFits(t *testing.T) {
 		"transcript": func(m Model) Model { return press(m, "tab", "tab", "enter") },
 		"trace":      func(m Model) Model { return press(m, "tab", "tab", "tab", "enter", "k", "enter") },
 		"help":       func(m Model) Model { return press(m, "?") },
+		"untrusted": func(m Model) Model {
+			next, _ := m.Update(ReportMsg{Err: untrustedErr()})
+			return next.(Model)
+		},
+		"unreachable": func(m Model) Model {
+			next, _ := m.Update(ReportMsg{Err: unreachableErr()})
+			return next.(Model)
+		},
+		"run error": func(m Model) Model {
+			next, _ := m.Update(ReportMsg{Err: errors.New(strings.Repeat("a reason that goes on ", 30))})
+			return next.(Model)
+		},
 	}
 	for _, sz := range sizes {
 		for name, open := range screens {

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/send"
 )
 
@@ -79,8 +80,13 @@ type Options struct {
 // checks themselves.
 type EventMsg struct{ Event checks.Event }
 
-// ReportMsg tells the model that a run fed through EventMsg has ended.
-type ReportMsg struct{ Report *checks.Report }
+// ReportMsg tells the model that a run fed through EventMsg has ended, with
+// the run's error if it had one (as Options.Run would return it: a
+// *dnsq.UntrustedError shows the untrusted-resolver screen).
+type ReportMsg struct {
+	Report *checks.Report
+	Err    error
+}
 
 // StepMsg feeds one send step to the trace pane.
 type StepMsg struct{ Step send.Step }
@@ -94,9 +100,13 @@ type TraceMsg struct {
 // Run runs the UI as a full-screen program until the user quits (or ctx is
 // cancelled), then cancels and waits for any run still in flight, and
 // returns the final report: the last full run with re-run checks replaced.
-// When no run produced a report, the error is the run's own (e.g. no
-// resolver answered), or nil. progOpts are passed to tea.NewProgram (input,
-// output).
+//
+// When the last run's resolver could not be trusted or did not answer
+// (Options.Run returned a *dnsq.UntrustedError, possibly wrapped), Run
+// returns no report and that error, whether or not Options.Run also
+// returned a report: no verdict may be drawn from that resolver. When no
+// run produced a report, the error is the run's own, or nil. progOpts are
+// passed to tea.NewProgram (input, output).
 func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*checks.Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -112,6 +122,10 @@ func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (*che
 	rep, runErr := fm.finish()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return rep, err
+	}
+	var ue *dnsq.UntrustedError
+	if errors.As(runErr, &ue) {
+		return nil, runErr
 	}
 	if rep == nil && runErr != nil {
 		return nil, runErr

@@ -24,6 +24,8 @@ func (m Model) View() string {
 	case m.full:
 		body = m.helpView()
 		status = m.c.st.Faint.Render("press ? or esc to close the help")
+	case m.errShown:
+		body, status = m.errView.view(), m.errStatusView()
 	default:
 		body, status = m.paneView(bh)
 	}
@@ -79,6 +81,8 @@ func (m Model) headerView() string {
 	if m.domain != "" {
 		done, total := m.progress()
 		switch {
+		case m.untrusted() != nil:
+			right = st.Error.Render("no verdict")
 		case m.busy() && total > 0:
 			right = st.Faint.Render(fmt.Sprintf("running %d/%d", done, total))
 		case m.report != nil || (total > 0 && done == total):
@@ -118,11 +122,13 @@ func (m Model) progress() (done, total int) {
 	return done, total
 }
 
+// overall is the worst status of the checks that decided: an interrupted
+// check counts for nothing.
 func (m Model) overall() checks.Status {
 	worst := checks.StatusPass
 	any := false
 	for _, r := range m.rows {
-		if r.res == nil {
+		if r.res == nil || r.interrupted {
 			continue
 		}
 		any = true
@@ -144,6 +150,12 @@ func (m Model) tabsView() string {
 	}
 	if active == stateDemo {
 		return st.TabOn.Render("[Demo]") + "  " + st.Faint.Render("pick a domain of the offline mail world")
+	}
+	if m.untrusted() != nil {
+		return st.TabOn.Render("[DNS resolver]") + "  " + st.Faint.Render("no check result is shown")
+	}
+	if m.errShown && !m.full {
+		return st.TabOn.Render("[Run error]") + "  " + st.Faint.Render("esc shows the checks")
 	}
 	names := map[state]string{stateDashboard: "Checks", stateSPF: "SPF tree", stateMatrix: "MX matrix", stateTrace: "Send trace"}
 	var parts []string
@@ -174,9 +186,11 @@ func (m Model) tabsView() string {
 func (m Model) summaryView() string {
 	st := m.c.st
 	counts := map[checks.Status]int{}
-	running, waiting := 0, 0
+	running, waiting, stopped := 0, 0, 0
 	for _, r := range m.rows {
 		switch {
+		case r.interrupted && !r.running:
+			stopped++
 		case r.running && r.res == nil:
 			if r.started.IsZero() {
 				waiting++
@@ -199,6 +213,9 @@ func (m Model) summaryView() string {
 	if waiting > 0 {
 		parts = append(parts, fmt.Sprintf("%d waiting", waiting))
 	}
+	if stopped > 0 {
+		parts = append(parts, st.Skip.Render(fmt.Sprintf("%d interrupted", stopped)))
+	}
 	line := strings.Join(parts, m.c.g.Dot)
 	if m.report != nil && !m.busy() {
 		line = m.statusBadge(m.overall()) + " " + line
@@ -207,7 +224,7 @@ func (m Model) summaryView() string {
 		}
 	}
 	if m.err != nil {
-		line += "  " + st.Error.Render("run failed: "+clean(m.err.Error()))
+		line += "  " + st.Error.Render("the run failed") + st.Faint.Render(": press e to read why")
 	}
 	if line == "" && m.opts.Run == nil {
 		line = st.Faint.Render("waiting for the run")
@@ -215,9 +232,53 @@ func (m Model) summaryView() string {
 	return line
 }
 
+// errStatusView is the status line under the error screen.
+func (m Model) errStatusView() string {
+	st := m.c.st
+	s := "no verdict: the checks' results are not shown"
+	if m.untrusted() == nil {
+		s = "the run failed"
+		if m.report != nil {
+			s += "; esc shows what it produced"
+		}
+	}
+	if vp := m.errView.vp; vp.TotalLineCount() > vp.Height {
+		s += fmt.Sprintf("%s%.0f%%", m.c.g.Dot, vp.ScrollPercent()*100)
+	}
+	return st.Faint.Render(s)
+}
+
 func (m Model) hintView() string {
+	bs := m.hintBindings()
+	if m.c.g.Cursor == ">" { // ASCII terminals: plain arrows in the hints
+		for i := range bs {
+			h := bs[i].Help()
+			bs[i] = withHelp(bs[i], asciiKey(h.Key), h.Desc)
+		}
+	}
+	// Drop hints from the middle until the line fits; help and quit stay.
+	for len(bs) > 3 {
+		if s := m.help.ShortHelpView(bs); ansi.StringWidth(s) <= m.c.width {
+			return s
+		}
+		bs = append(bs[:len(bs)-3], bs[len(bs)-2:]...)
+	}
+	return m.help.ShortHelpView(bs)
+}
+
+// hintBindings are the keys the hint bar offers on the screen shown.
+func (m Model) hintBindings() []key.Binding {
 	k := m.c.keys
 	var bs []key.Binding
+	if m.errShown {
+		bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll")}
+		if m.untrusted() != nil {
+			bs = append(bs, withHelp(k.Back, "esc", "quit"))
+		} else {
+			bs = append(bs, withHelp(k.RerunAll, "R", "run again"), withHelp(k.Back, "esc", "checks"))
+		}
+		return append(bs, k.Help, k.Quit)
+	}
 	switch m.state {
 	case stateDemo:
 		bs = []key.Binding{k.Up, k.Open, k.Help, k.Quit}
@@ -229,7 +290,11 @@ func (m Model) hintView() string {
 		if len(m.opts.Demo) > 0 {
 			bs = append(bs, withHelp(k.Back, "esc", "domains"))
 		}
-		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter, k.Help, k.Quit)
+		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter)
+		if m.err != nil {
+			bs = append(bs, withHelp(k.ShowError, "e", "error"))
+		}
+		bs = append(bs, k.Help, k.Quit)
 	case stateDetail:
 		if m.detail.filtering() {
 			bs = []key.Binding{withHelp(k.Open, "enter", "apply"), withHelp(k.Back, "esc", "clear")}
@@ -253,20 +318,7 @@ func (m Model) hintView() string {
 		}
 		bs = append(bs, k.Help, k.Quit)
 	}
-	if m.c.g.Cursor == ">" { // ASCII terminals: plain arrows in the hints
-		for i := range bs {
-			h := bs[i].Help()
-			bs[i] = withHelp(bs[i], asciiKey(h.Key), h.Desc)
-		}
-	}
-	// Drop hints from the middle until the line fits; help and quit stay.
-	for len(bs) > 3 {
-		if s := m.help.ShortHelpView(bs); ansi.StringWidth(s) <= m.c.width {
-			return s
-		}
-		bs = append(bs[:len(bs)-3], bs[len(bs)-2:]...)
-	}
-	return m.help.ShortHelpView(bs)
+	return bs
 }
 
 func withHelp(b key.Binding, k, desc string) key.Binding {
@@ -300,6 +352,7 @@ func (m Model) helpView() string {
 		report.Badge(checks.StatusPass), report.Badge(checks.StatusWarn), report.Badge(checks.StatusFail), report.Badge(checks.StatusError), report.Badge(checks.StatusSkip)))
 	b.WriteString(fmt.Sprintf("  %s ok  %s warn  %s fail  %s could not test  %s not run\n", g.Ok, g.Warn, g.Fail, g.Error, g.None))
 	b.WriteString("  [ERR ] means mxray could not decide (timeout, SERVFAIL): not a misconfiguration.\n")
+	b.WriteString("  " + interruptedBadge + " means the run was stopped before the check decided.\n")
 	b.WriteString("  Open a check to read why each finding matters and the exact fix.")
 	return b.String()
 }
