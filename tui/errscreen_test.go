@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,6 +152,34 @@ func TestUntrustedWhileFiltering(t *testing.T) {
 	}
 }
 
+// screenBuffer collects a program's output for bounded polling.
+type screenBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *screenBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// waitText polls until text was written, for at most 5 s.
+func (b *screenBuffer) waitText(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		b.mu.Lock()
+		ok := bytes.Contains(b.buf.Bytes(), []byte(text))
+		b.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // a poll interval, not a synchronisation
+	}
+	t.Fatalf("%q never shown", text)
+}
+
 func TestRunReturnsUntrusted(t *testing.T) {
 	for _, rep := range []*checks.Report{nil, fixtureReport()} {
 		ue := untrustedErr()
@@ -159,11 +189,15 @@ func TestRunReturnsUntrusted(t *testing.T) {
 			err error
 		}
 		done := make(chan out, 1)
+		screen := &screenBuffer{}
 		go func() {
 			o := testOptions(Options{Run: failingRun(rep, fmt.Errorf("run: %w", ue)), AutoStart: true})
-			r, err := Run(context.Background(), o, tea.WithInput(pr), tea.WithOutput(io.Discard))
+			r, err := Run(context.Background(), o, tea.WithInput(pr), tea.WithOutput(screen))
 			done <- out{r, err}
 		}()
+		// Quit once the error is on screen (q before the run started would
+		// rightly end without one).
+		screen.waitText(t, "DNS resolver cannot be trusted")
 		if _, err := pw.Write([]byte("q")); err != nil {
 			t.Fatal(err)
 		}
