@@ -123,15 +123,27 @@ func fixtureResults() []checks.Result {
 		checks.Finding{ID: "tls.starttls-missing", Severity: checks.SevFail, Subject: "mx2.broken.example [192.0.2.11]", Message: "The server does not offer STARTTLS"},
 	)
 	tls.Data = map[string]any{"hosts": []any{
-		map[string]any{"name": "mx1.broken.example", "dane": "none"},
-		map[string]any{"name": "mx2.broken.example", "dane": "none"},
+		map[string]any{"name": "mx1.broken.example", "dane": "none", "addresses": []any{
+			map[string]any{"address": "192.0.2.10", "outcome": "tls", "starttls": true},
+		}},
+		map[string]any{"name": "mx2.broken.example", "dane": "none", "addresses": []any{
+			map[string]any{"address": "192.0.2.11", "outcome": "no-starttls"},
+		}},
 	}}
 	dnsbl := res("dnsbl", checks.StatusFail, 25, 88,
 		checks.Finding{ID: "dnsbl.listed", Severity: checks.SevFail, Subject: "192.0.2.11", Message: "192.0.2.11 is listed on Example Block List"})
 	dnsbl.Data = map[string]any{"addresses": []any{
-		map[string]any{"target": "192.0.2.10", "status": "clean"},
-		map[string]any{"target": "192.0.2.11", "status": "listed"},
-		map[string]any{"target": "2001:db8::10", "status": "unknown"},
+		map[string]any{"target": "192.0.2.10", "status": "clean", "zones": []any{
+			map[string]any{"zone": "bl.example", "status": "clean"},
+			map[string]any{"zone": "dead.example", "status": "unhealthy"},
+		}},
+		map[string]any{"target": "192.0.2.11", "status": "listed", "zones": []any{
+			map[string]any{"zone": "bl.example", "status": "listed", "codes": []any{"127.0.0.2"}},
+			map[string]any{"zone": "dead.example", "status": "unhealthy"},
+		}},
+		map[string]any{"target": "2001:db8::10", "status": "unknown", "zones": []any{
+			map[string]any{"zone": "bl.example", "status": "error", "error": "timeout"},
+		}},
 	}}
 	return []checks.Result{dns, mx, spf, dkim, dmarc, mtasts, tlsrpt, smtp, tls, dnsbl}
 }

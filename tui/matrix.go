@@ -50,13 +50,28 @@ var stageCol = map[string]int{
 	"starttls": colSTARTTLS, "tls": colSTARTTLS, "handshake": colSTARTTLS,
 }
 
-// cell is one mark of the matrix.
+// cell is one mark of the matrix. A cell shows a tick only when the data
+// of the check behind its column says the address was tested there.
 type cell struct {
 	sev  checks.Severity // "" ok, or the worst finding
 	set  bool            // something is known
 	info bool            // only informational findings (e.g. no MTA-STS policy)
 	ms   float64
 	hasM bool
+	note string // why the cell shows no verdict (not tested, could not test)
+}
+
+// addrData is what one check's data says about one address.
+type addrData struct {
+	outcome string // e.g. completed, timeout (smtp); tls, no-starttls, not-tested (tls)
+	err     string
+}
+
+// blData is what the dnsbl check's data says about one address.
+type blData struct {
+	status string // listed, clean, unknown
+	usable int    // lists that gave an answer that counts (listed or clean)
+	failed []string
 }
 
 // matrixRow is one MX address.
@@ -64,8 +79,30 @@ type matrixRow struct {
 	host, addr string
 	hostErr    string
 	cells      [numCols]cell
-	staged     bool // the smtp data has per-stage results for this address
+	staged     bool      // the smtp data has per-stage results for this address
+	smtp, tls  *addrData // nil: the check's data does not mention the address
 	lines      []checks.Line
+}
+
+// notes lists the cells that say why they show no verdict (not tested,
+// could not test), columns with the same reason together.
+func (r *matrixRow) notes() []string {
+	var order []string
+	cols := map[string][]string{}
+	for col, c := range r.cells {
+		if c.note == "" {
+			continue
+		}
+		if cols[c.note] == nil {
+			order = append(order, c.note)
+		}
+		cols[c.note] = append(cols[c.note], colNames[col])
+	}
+	out := make([]string, 0, len(order))
+	for _, n := range order {
+		out = append(out, strings.Join(cols[n], " ")+": "+n)
+	}
+	return out
 }
 
 // matrixModel is the MX matrix pane.
@@ -139,7 +176,8 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 			}
 		}
 	}
-	// Per-address data of the smtp and tls checks: stages and transcripts.
+	// Per-address data of the smtp and tls checks: outcomes, stages and
+	// transcripts.
 	for _, id := range []string{"smtp", "tls"} {
 		r := byID[id]
 		if r == nil || r.data == nil {
@@ -147,10 +185,14 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 		}
 		walkAddrObjects(r.data, "", 0, func(host, addr string, obj map[string]any) {
 			row := add(host, addr)
+			ad := &addrData{outcome: firstStr(obj, "outcome"), err: firstStr(obj, "error")}
 			if id == "smtp" {
+				row.smtp = ad
 				if _, ok := obj["stages"]; ok {
 					row.staged = true
 				}
+			} else {
+				row.tls = ad
 			}
 			readStages(row, obj, id == "tls")
 			if len(row.lines) == 0 {
@@ -158,87 +200,69 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 			}
 		})
 	}
-	// DANE not published for a host ("dane": "none" in the tls data):
-	// nothing to check, which is not a pass.
-	if r := byID["tls"]; r != nil {
-		if d, ok := r.data.(map[string]any); ok {
-			hosts, _ := d["hosts"].([]any)
-			for _, h := range hosts {
-				hm, _ := h.(map[string]any)
-				if hm == nil || firstStr(hm, "dane") != "none" {
-					continue
-				}
-				name := firstStr(hm, "name", "host")
-				for _, row := range rows {
-					if row.host == name {
-						row.cells[colDANE].info = true
-					}
-				}
-			}
-		}
-	}
-	// Blocklist status per address.
-	if r := byID["dnsbl"]; r != nil {
-		if d, ok := r.data.(map[string]any); ok {
-			list, _ := d["addresses"].([]any)
-			for _, t := range list {
-				tm, _ := t.(map[string]any)
-				if tm == nil {
-					continue
-				}
-				target := firstStr(tm, "target", "address")
-				for _, row := range rows {
-					if row.addr != target {
-						continue
-					}
-					c := &row.cells[colBL]
-					c.set = true
-					switch firstStr(tm, "status") {
-					case "listed":
-						c.sev = worse(c.sev, checks.SevFail)
-					case "unknown":
-						c.sev = worse(c.sev, checks.SevError)
-					}
-				}
-			}
-		}
-	}
-	// Findings about a host or address mark its cells; a check that
-	// finished without a finding about it marks them ok.
+	dane := readDANE(byID["tls"])
+	bl, blSkipped := readDNSBL(byID["dnsbl"])
+	// Findings about a host or address mark its cells; what the data says
+	// was tested without a finding marks them ok. Nothing else does.
 	for _, row := range rows {
 		if row.addr == "" {
 			continue // nothing to connect to
 		}
 		for col := 0; col < numCols; col++ {
+			c := &row.cells[col]
 			cr := byID[colCheck[col]]
-			if cr == nil || cr.res == nil || cr.running || cr.status == checks.StatusSkip {
+			switch {
+			case cr == nil:
+				if !c.set {
+					c.note = "the " + colCheck[col] + " check is not part of this run"
+				}
+				continue
+			case cr.running || cr.res == nil:
+				continue
+			case cr.status == checks.StatusSkip:
+				if !c.set {
+					c.note = "the " + colCheck[col] + " check was skipped"
+					if cr.res.Skip != "" {
+						c.note += " (" + clean(cr.res.Skip) + ")"
+					}
+				}
 				continue
 			}
-			c := &row.cells[col]
-			// A column passes by default only when the stages before it
-			// did: a server that refused the connection was never asked
-			// for STARTTLS.
-			byDefault := c.set || col == colMTASTS || col == colBL ||
-				!((colCheck[col] == "smtp" && row.staged) || blockedBefore(row, col))
 			for _, f := range cr.findings {
 				if !hasPrefix(f.ID, colFindings[col]) || !aboutRow(f.Subject, row, col == colMTASTS) {
 					continue
 				}
-				c.set = true
 				if f.Severity != checks.SevInfo {
+					c.set = true
 					c.sev = worse(c.sev, f.Severity)
 					c.info = false
 				} else if col == colMTASTS {
+					c.set = true
 					c.info = true // e.g. no policy published
 				}
 			}
-			if byDefault {
+			tested, note := row.tested(col, dane[row.host], bl[normAddr(row.addr)], blSkipped[normAddr(row.addr)])
+			switch {
+			case tested == testedOK:
 				c.set = true
-			} else if !c.set {
-				continue
+			case tested == testedNone && !c.set:
+				c.note = note
+			case tested == testedInfo && c.sev == "":
+				c.set, c.info, c.note = true, true, note
+			case tested == testedBad && c.sev == "":
+				c.set, c.sev, c.note = true, checks.SevFail, note
+			case tested == testedError && c.sev == "":
+				c.set, c.sev, c.note = true, checks.SevError, note
 			}
-			if cr.res.Err != "" && c.sev == "" {
-				c.sev = checks.SevError
+			if cr.res.Err != "" && (c.sev == "" || !c.set) {
+				// The check could not decide: what it did not flag is not
+				// known to be fine.
+				c.set, c.sev, c.info = true, checks.SevError, false
+				c.note = "the " + colCheck[col] + " check could not decide: " + clean(strings.TrimPrefix(cr.res.Err, notDecided))
+				if cr.interrupted {
+					c.set, c.sev = false, ""
+					c.note = "the " + colCheck[col] + " check was interrupted"
+				}
 			}
 		}
 	}
@@ -261,6 +285,208 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 	if mm.cursor >= len(rows) {
 		mm.cursor = 0
 	}
+}
+
+// What a check's data says about one cell.
+type testedState int
+
+const (
+	testedNone  testedState = iota // not tested: no tick, a note says why
+	testedOK                       // tested; ok unless a finding says otherwise
+	testedInfo                     // nothing to test (e.g. no TLSA records)
+	testedBad                      // the data itself shows the failure
+	testedError                    // tried, but could not tell
+)
+
+// tested reports whether the data of the check behind col says the row's
+// address was tested there, and if not, why.
+func (r *matrixRow) tested(col int, dane string, bl *blData, blSkip string) (testedState, string) {
+	switch col {
+	case colConnect, colBanner, colEHLO:
+		if r.cells[col].set {
+			return testedOK, "" // the stage is in the data
+		}
+		switch {
+		case r.smtp == nil:
+			return testedNone, "the smtp check has no result for this address"
+		case r.staged || r.smtp.outcome != "completed":
+			return testedNone, "not reached" + outcomeNote(r.smtp)
+		}
+		return testedOK, ""
+	case colSTARTTLS:
+		if r.tls != nil {
+			switch r.tls.outcome {
+			case "tls":
+				return testedOK, ""
+			case "no-starttls":
+				return testedBad, "the server does not offer STARTTLS"
+			case "handshake-failed":
+				return testedBad, "the TLS handshake failed" + errNote(r.tls.err)
+			}
+		}
+		if r.cells[col].set {
+			return testedOK, "" // a STARTTLS stage in the data
+		}
+		if r.tls != nil && r.tls.outcome == "not-tested" {
+			return testedError, "could not test TLS" + errNote(r.tls.err)
+		}
+		if blockedBefore(r, col) {
+			return testedNone, "not reached: an earlier stage failed"
+		}
+		if r.tls == nil {
+			return testedNone, "the tls check has no result for this address"
+		}
+		return testedNone, "not tested" + outcomeNote(r.tls)
+	case colCert, colDANE:
+		if r.tls == nil {
+			return testedNone, "the tls check has no result for this address"
+		}
+		if r.tls.outcome != "tls" {
+			return testedNone, "no TLS session to examine" + outcomeNote(r.tls)
+		}
+		if col == colCert {
+			return testedOK, ""
+		}
+		switch dane {
+		case "applies":
+			return testedOK, ""
+		case "none":
+			return testedInfo, "no TLSA records published (DANE not in use)"
+		case "unsigned":
+			return testedInfo, "TLSA records are not DNSSEC-validated, so senders ignore them"
+		case "unusable":
+			return testedInfo, "no TLSA record that SMTP senders use"
+		case "error":
+			return testedError, "the TLSA lookup failed"
+		}
+		return testedNone, "the tls check's data says nothing about DANE for this host"
+	case colMTASTS:
+		return testedOK, "" // a domain-wide policy: the mtasts check tested it
+	case colBL:
+		switch {
+		case bl == nil && blSkip != "":
+			return testedNone, "not asked: " + clean(blSkip)
+		case bl == nil:
+			return testedNone, "the dnsbl check did not ask any list about this address"
+		case bl.status == "listed":
+			return testedBad, ""
+		case bl.usable == 0:
+			return testedError, "no list gave a usable answer" + failedNote(bl.failed)
+		case bl.status == "clean":
+			return testedOK, ""
+		}
+		return testedError, "not listed where asked, but some lists could not answer" + failedNote(bl.failed)
+	}
+	return testedNone, ""
+}
+
+func outcomeNote(a *addrData) string {
+	if a == nil || (a.outcome == "" && a.err == "") {
+		return ""
+	}
+	s := " (" + clean(a.outcome)
+	if a.err != "" {
+		if a.outcome != "" {
+			s += ": "
+		}
+		s += clean(a.err)
+	}
+	return s + ")"
+}
+
+func errNote(e string) string {
+	if e == "" {
+		return ""
+	}
+	return ": " + clean(e)
+}
+
+func failedNote(zones []string) string {
+	if len(zones) == 0 {
+		return ""
+	}
+	const most = 3
+	s := " (" + clean(strings.Join(zones[:min(len(zones), most)], ", "))
+	if len(zones) > most {
+		s += fmt.Sprintf(" and %d more", len(zones)-most)
+	}
+	return s + ")"
+}
+
+// readDANE reads the tls check's DANE state per host name.
+func readDANE(r *checkRow) map[string]string {
+	out := map[string]string{}
+	if r == nil {
+		return out
+	}
+	d, _ := r.data.(map[string]any)
+	hosts, _ := d["hosts"].([]any)
+	for _, h := range hosts {
+		if hm, ok := h.(map[string]any); ok {
+			out[firstStr(hm, "name", "host")] = firstStr(hm, "dane")
+		}
+	}
+	return out
+}
+
+// readDNSBL reads the dnsbl check's data: per address, its verdict and how
+// many lists gave an answer that counts; and the addresses it skipped, with
+// the reason.
+func readDNSBL(r *checkRow) (map[string]*blData, map[string]string) {
+	out, skipped := map[string]*blData{}, map[string]string{}
+	if r == nil {
+		return out, skipped
+	}
+	d, _ := r.data.(map[string]any)
+	list, _ := d["addresses"].([]any)
+	for _, t := range list {
+		tm, _ := t.(map[string]any)
+		if tm == nil {
+			continue
+		}
+		b := &blData{status: firstStr(tm, "status")}
+		zones, _ := tm["zones"].([]any)
+		for _, z := range zones {
+			zm, _ := z.(map[string]any)
+			switch firstStr(zm, "status") {
+			case "listed", "clean":
+				b.usable++
+			case "unhealthy":
+			default:
+				b.failed = append(b.failed, firstStr(zm, "zone"))
+			}
+		}
+		// The check's own word, where its data has it: "queried" is true
+		// when at least one usable list answered for the address.
+		if q, ok := tm["queried"].(bool); ok {
+			n, _ := tm["lists_answered"].(float64)
+			switch {
+			case !q:
+				b.usable = 0
+			case n >= 1:
+				b.usable = int(n)
+			case b.usable == 0:
+				b.usable = 1
+			}
+		}
+		out[normAddr(firstStr(tm, "target", "address"))] = b
+	}
+	sk, _ := d["skipped"].([]any)
+	for _, t := range sk {
+		if tm, ok := t.(map[string]any); ok {
+			skipped[normAddr(firstStr(tm, "target"))] = firstStr(tm, "reason")
+		}
+	}
+	return out, skipped
+}
+
+// normAddr writes an IP address the way netip does (the other checks' data
+// and the mx data may spell IPv6 differently).
+func normAddr(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
+	}
+	return s
 }
 
 // blockedBefore reports whether an earlier protocol stage failed.
@@ -372,10 +598,11 @@ func readStages(row *matrixRow, obj map[string]any, tlsOnly bool) {
 		if ms, ok := sm["duration_ms"].(float64); ok && !c.hasM {
 			c.ms, c.hasM = ms, true
 		}
-		if firstStr(sm, "error") != "" {
+		if e := firstStr(sm, "error"); e != "" {
 			// A stage that broke is "could not test" unless a finding
 			// of the check says the server is wrong (e.g. refused).
 			c.sev = worse(c.sev, checks.SevError)
+			c.note = name + ": " + clean(e)
 		} else if rep, ok := sm["reply"].(map[string]any); ok {
 			if code, ok := rep["code"].(float64); ok && code >= 400 {
 				c.sev = worse(c.sev, checks.SevFail)
@@ -473,7 +700,15 @@ func (mm matrixModel) view(h int, byID map[string]*checkRow) string {
 		}
 		outs = append(outs, out{line, i})
 	}
-	avail := h - lines
+	// Under the table: why the selected address's blank cells are blank.
+	var details []string
+	if r, ok := mm.selected(); ok {
+		details = mm.details(r, h/2)
+	}
+	avail := h - lines - len(details)
+	if avail < 1 {
+		avail, details = h-lines, nil
+	}
 	start := 0
 	for j, o := range outs {
 		if o.row == mm.cursor && j >= avail {
@@ -486,7 +721,29 @@ func (mm matrixModel) view(h int, byID map[string]*checkRow) string {
 			b.WriteByte('\n')
 		}
 	}
+	for _, l := range details {
+		b.WriteString("\n" + l)
+	}
 	return b.String()
+}
+
+// details are the notes of the selected row's cells, wrapped, in at most
+// most lines (the transcript pane shows them all).
+func (mm matrixModel) details(r *matrixRow, most int) []string {
+	notes := r.notes()
+	if len(notes) == 0 || most < 2 {
+		return nil
+	}
+	st, g := mm.c.st, mm.c.g
+	w := mm.c.width
+	out := []string{st.Faint.Render(strings.Repeat(g.Rule, w))}
+	for _, n := range notes {
+		out = append(out, strings.Split(hanging(n, w, "  ", "        "), "\n")...)
+	}
+	if len(out) > most {
+		out = append(out[:most-1], st.Faint.Render("  "+g.Ellipsis+" enter shows every note"))
+	}
+	return out
 }
 
 func orDash(s string) string {
@@ -536,6 +793,6 @@ func fmtMs(ms float64) string {
 
 func (mm matrixModel) legend() string {
 	g := mm.c.g
-	return mm.c.st.Faint.Render(fmt.Sprintf("%s ok  %s warn  %s fail  %s could not test  %s not run%snumbers: ms%sSTLS=STARTTLS STS=MTA-STS BL=blocklists",
+	return mm.c.st.Faint.Render(fmt.Sprintf("%s ok  %s warn  %s fail  %s could not test  %s not tested%snumbers: ms%sSTLS=STARTTLS STS=MTA-STS BL=blocklists",
 		g.Ok, g.Warn, g.Fail, g.Error, g.None, g.Dot, g.Dot))
 }

@@ -30,8 +30,16 @@ func (t *transcriptModel) open(r *matrixRow) {
 	t.title = orDash(r.host) + " " + r.addr
 	t.n = len(r.lines)
 	var b strings.Builder
+	w := t.vp.Width - 1
+	if notes := r.notes(); len(notes) > 0 {
+		b.WriteString(st.Label.Render("Notes") + "\n")
+		for _, n := range notes {
+			b.WriteString(hanging(n, w, "  ", "        ") + "\n")
+		}
+		b.WriteString("\n")
+	}
 	if len(r.lines) == 0 {
-		b.WriteString(st.Faint.Render("No transcript for this server: the smtp check has not talked to it (not run, --no-smtp, or no data)."))
+		b.WriteString(wrapIndent(st.Faint.Render("No transcript for this server: the smtp check has not talked to it (not run, --no-smtp, or no data)."), w, ""))
 	}
 	for i, l := range r.lines {
 		if i > 0 {
