@@ -45,6 +45,7 @@ type Node struct {
 	dnsFailed     bool
 	queries       []dnsq.Query // the node's TXT query and its terms' lookups
 	redirectChild *Node
+	childTerms    []int // the index in rec.Terms of the term of each child
 }
 
 // analyzer walks a domain's include/redirect tree concurrently, reporting
@@ -64,7 +65,10 @@ func (a *analyzer) add(f checks.Finding) {
 	a.mu.Unlock()
 }
 
-func (a *analyzer) dnsError(subject, what string, err error) {
+func (a *analyzer) dnsError(ctx context.Context, subject, what string, err error) {
+	if ctx.Err() != nil {
+		return // cut short by the check's deadline: the Runner says so
+	}
 	a.add(checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: subject,
 		Message:  fmt.Sprintf("%s: %v; receivers return temperror and defer mail while this lasts", what, err),
 		Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...)})
@@ -91,8 +95,8 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 	ans, err := a.c.Lookup(ctx, dnsName(domain), dns.TypeTXT)
 	if err != nil {
 		n.dnsFailed = true
-		n.Error = fmt.Sprintf("TXT lookup failed: %v", err)
-		a.dnsError(domain, "SPF (TXT) lookup failed", err)
+		n.Error = err.Error()
+		a.dnsError(ctx, domain, "SPF (TXT) lookup failed", err)
 		return n
 	}
 	ev := checks.DNSEvidence(ans.Query)
@@ -138,13 +142,14 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 	}
 	rec, err := Parse(txt)
 	if err != nil {
-		n.Error = err.Error()
-		msg := err.Error()
+		n.Error = Words(err)
+		msg := fmt.Sprintf("the SPF record of %s: %s; receivers return permerror", domain, Words(err))
 		var se *SyntaxError
-		if errors.As(err, &se) {
+		if errors.As(err, &se) && se.Term != "" {
 			msg = fmt.Sprintf("syntax error in the SPF record of %s at position %d (term %q): %s; receivers return permerror", domain, se.Pos+se.Offset, se.Term, se.Msg)
 		}
-		a.add(checks.Finding{ID: "spf.syntax", Subject: domain, Evidence: ev, Message: msg})
+		a.add(checks.Finding{ID: "spf.syntax", Subject: domain, Evidence: ev, Message: msg,
+			Fix: fmt.Sprintf("Correct the SPF record of %s at the position given (RFC 7208 §12 has the grammar): a single bad term makes receivers return permerror for every message.", domain)})
 		return n
 	}
 	n.rec = rec
@@ -184,6 +189,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 			child := &Node{Domain: t.Domain, Mechanism: t.Text, Children: []*Node{}}
 			mu.Lock() // earlier children's goroutines write into n.Children
 			n.Children = append(n.Children, child)
+			n.childTerms = append(n.childTerms, i)
 			idx := len(n.Children) - 1
 			if t.IsRedirect() {
 				n.redirectChild = child
@@ -292,7 +298,7 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 		ans, err := a.c.Lookup(ctx, dnsName(target), qt)
 		if err != nil {
 			note(dnsq.QueriesOf(err)...)
-			a.dnsError(target, fmt.Sprintf("%s lookup for %q in the SPF record of %s failed", dns.TypeToString[qt], t.Text, domain), err)
+			a.dnsError(ctx, target, fmt.Sprintf("the lookup for %q in the SPF record of %s failed", clip(t.Text, 80), domain), err)
 			return false, false
 		}
 		note(ans.Query)
@@ -313,7 +319,7 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 	case MechMX:
 		ans, err := a.c.Lookup(ctx, dnsName(target), dns.TypeMX)
 		if err != nil {
-			a.dnsError(target, fmt.Sprintf("MX lookup for %q in the SPF record of %s failed", t.Text, domain), err)
+			a.dnsError(ctx, target, fmt.Sprintf("the lookup for %q in the SPF record of %s failed", clip(t.Text, 80), domain), err)
 			return false, false, dnsq.QueriesOf(err)
 		}
 		if n := len(ans.MX()); n > MaxNames {
@@ -367,9 +373,29 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 			Fix:     fmt.Sprintf("In the record of %s, remove %q to use the redirect target's policy, or remove %q.", domain, allSeen, rt.Text)})
 	}
 	if len(after) > 0 {
+		// redirect= is never used in a record with all, wherever it is:
+		// moving it before all would not help (spf.redirect-ignored).
+		var mechs []string
+		redirect := ""
+		for _, t := range after {
+			if strings.HasPrefix(strings.ToLower(t), "redirect=") {
+				redirect = t
+			} else {
+				mechs = append(mechs, t)
+			}
+		}
+		var fix string
+		switch {
+		case redirect == "":
+			fix = fmt.Sprintf("Move %s before %q in the record of %s, or delete it.", quoteList(mechs), allSeen, domain)
+		case len(mechs) == 0:
+			fix = fmt.Sprintf("In the record of %s, remove %q to use the redirect target's policy, or remove %q.", domain, allSeen, clip(redirect, 80))
+		default:
+			fix = fmt.Sprintf("Move %s before %q in the record of %s, or delete it; and remove either %q or %q (a record with all never follows redirect=).", quoteList(mechs), allSeen, domain, allSeen, clip(redirect, 80))
+		}
 		a.add(checks.Finding{ID: "spf.text-after-all", Subject: domain, Evidence: ev,
 			Message: fmt.Sprintf("the SPF record of %s has %s after %q; receivers never evaluate it", domain, quoteList(after), allSeen),
-			Fix:     fmt.Sprintf("Move %s before %q in the record of %s, or delete it.", quoteList(after), allSeen, domain)})
+			Fix:     fix})
 	}
 }
 
@@ -443,4 +469,120 @@ func indexOf(path []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// LimitCut is where check_host() passes the limit of 10 DNS-querying terms
+// (RFC 7208 §4.6.4) for a sender that no earlier term matches. Evaluation
+// goes through a record's mechanisms in order, into each include as it
+// reaches it, then to redirect=, and stops with permerror at the 11th
+// DNS-querying term. A sender matched by a mechanism evaluated before that
+// term gets that mechanism's result; every other sender gets permerror.
+type LimitCut struct {
+	Term   string // the term whose lookup is the 11th
+	Domain string // the domain whose record holds it
+	// Before are the mechanisms evaluated before Term, outermost first: an
+	// include wholly before the cut is one entry; the includes the cut is
+	// inside are opened ("ip4:192.0.2.0/24 in _spf.example").
+	Before []string
+	// AllPass is set when every mechanism in Before has the + qualifier.
+	AllPass bool
+	// Uncertain is set when a branch before the cut could not be expanded
+	// (macros, DNS failure, no record, loop, truncation): its cost is
+	// unknown, so evaluation may stop earlier.
+	Uncertain bool
+}
+
+// FindLimitCut walks the tree in evaluation order and returns where the
+// 11th DNS-querying term is, or false when evaluation never gets there.
+func FindLimitCut(root *Node) (LimitCut, bool) {
+	type item struct {
+		text string
+		pass bool // a sender it matches gets pass
+	}
+	var c LimitCut
+	count := 0
+	// walk evaluates n's record and returns the mechanisms that end the
+	// evaluation for the senders they match, before the cut (when found)
+	// or all of them. decides is set when n's result is the final result
+	// (the root, or a redirect from it); inside an include only a pass
+	// ends the evaluation (the include matches), with the qualifiers of
+	// the includes on the way: pass is set when they are all +.
+	var walk func(n *Node, top, decides, pass bool) (before []item, found bool)
+	walk = func(n *Node, top, decides, pass bool) ([]item, bool) {
+		if n.rec == nil {
+			c.Uncertain = true
+			return nil, false
+		}
+		child := map[int]*Node{}
+		for k, i := range n.childTerms {
+			if k < len(n.Children) {
+				child[i] = n.Children[k]
+			}
+		}
+		var before []item
+		order := make([]int, 0, len(n.rec.Terms))
+		for i := range n.rec.Terms {
+			if !n.rec.Terms[i].IsModifier() {
+				order = append(order, i)
+			}
+		}
+		if n.rec.Redirect >= 0 && allIndex(n.rec) < 0 {
+			order = append(order, n.rec.Redirect)
+		}
+		for _, i := range order {
+			t := &n.rec.Terms[i]
+			if t.Mech == MechAll {
+				return before, false // evaluation of this record ends here
+			}
+			if t.CountsLookup() {
+				count++
+				if count > MaxDNSTerms {
+					c.Term, c.Domain = t.Text, n.Domain
+					return before, true
+				}
+			}
+			if t.Mech == MechInclude || t.IsRedirect() {
+				ch, ok := child[i]
+				if !ok {
+					c.Uncertain = true
+					continue
+				}
+				var inner []item
+				var found bool
+				if t.IsRedirect() {
+					inner, found = walk(ch, false, decides, pass)
+				} else {
+					inner, found = walk(ch, false, false, pass && t.Qual == QPass)
+				}
+				if found {
+					return append(before, inner...), true
+				}
+				if t.IsRedirect() {
+					continue
+				}
+				if len(inner) == 0 && ch.rec != nil {
+					continue // the included record passes no sender
+				}
+			}
+			if !decides && t.Qual != QPass {
+				continue // no match inside an include: evaluation goes on
+			}
+			text := fmt.Sprintf("%q", clip(t.Text, 80))
+			if !top {
+				text += " in " + n.Domain
+			}
+			before = append(before, item{text, pass && t.Qual == QPass})
+		}
+		return before, false
+	}
+	before, found := walk(root, true, true, true)
+	if !found {
+		return LimitCut{}, false
+	}
+	c.AllPass = true
+	for _, it := range before {
+		c.Before = append(c.Before, it.text)
+		c.AllPass = c.AllPass && it.pass
+	}
+	return c, true
 }

@@ -100,6 +100,10 @@ type evaluation struct {
 	trace          []Step
 	queries        []dnsq.Query
 
+	ptrDone  bool // validatedNames has run: its result is below
+	ptrNames []string
+	ptrVoid  bool
+
 	pfCtx    context.Context
 	pfWG     sync.WaitGroup
 	pfBudget atomic.Int32
@@ -159,15 +163,23 @@ func CheckHost(ctx context.Context, c *dnsq.Client, p Params) Outcome {
 		}()
 	}
 	o := e.checkHost(ctx, strings.TrimSuffix(p.Domain, "."), 0, "")
-	return Outcome{Result: o.r, Mechanism: o.mech, Domain: o.domain, Explanation: o.exp, Reason: o.reason,
+	return Outcome{Result: o.r, Mechanism: clip(o.mech, maxTermText), Domain: o.domain, Explanation: o.exp, Reason: clip(o.reason, 2*maxNote),
 		Lookups: e.lookups, VoidLookups: e.voids, Trace: e.trace, Queries: e.queries}
 }
 
+// Bounds of what one evaluation reports, so that hostile records (64 KiB
+// terms, hundreds of terms) keep the trace and the messages small.
+const (
+	maxTrace    = 500 // steps kept
+	maxNote     = 600 // bytes of one step's note
+	maxTermText = 200 // bytes of a term quoted in a step, mechanism or reason
+)
+
 func (e *evaluation) step(depth int, domain, term, format string, a ...any) {
-	if len(e.trace) >= 500 {
+	if len(e.trace) >= maxTrace {
 		return
 	}
-	e.trace = append(e.trace, Step{Depth: depth, Domain: domain, Term: term, Note: fmt.Sprintf(format, a...)})
+	e.trace = append(e.trace, Step{Depth: depth, Domain: clip(domain, maxTermText), Term: clip(term, maxTermText), Note: clip(fmt.Sprintf(format, a...), maxNote)})
 }
 
 // ValidDomain reports whether d is a usable <domain> for check_host()
@@ -253,8 +265,10 @@ func (e *evaluation) checkHost(ctx context.Context, domain string, depth int, vi
 		if errors.Is(err, dnsq.ErrInvalidName) {
 			return outcome{r: None, domain: domain, reason: err.Error()}
 		}
-		e.step(depth, domain, via, "TXT lookup failed: %v", err)
-		return outcome{r: TempError, domain: domain, reason: fmt.Sprintf("TXT lookup for %s failed: %v", domain, err)}
+		// The lookup's text names the question and says why, in plain
+		// words (a timeout, SERVFAIL, a CNAME loop...).
+		e.step(depth, domain, via, "%v: temperror", err)
+		return outcome{r: TempError, domain: domain, reason: err.Error()}
 	}
 	txt, n := SelectRecord(a.TXT())
 	switch {
@@ -271,10 +285,10 @@ func (e *evaluation) checkHost(ctx context.Context, domain string, depth int, vi
 	}
 	rec, err := Parse(txt)
 	if err != nil {
-		e.step(depth, domain, via, "%v", err)
-		return outcome{r: PermError, domain: domain, reason: fmt.Sprintf("%s: %v", domain, err)}
+		e.step(depth, domain, via, "%s: permerror", Words(err))
+		return outcome{r: PermError, domain: domain, reason: fmt.Sprintf("the SPF record of %s: %s", domain, Words(err))}
 	}
-	e.step(depth, domain, via, "record %q", txt)
+	e.step(depth, domain, via, "record %q", clip(txt, maxNote-20))
 	e.prefetch(rec, domain)
 
 	for i := range rec.Terms {
@@ -287,14 +301,14 @@ func (e *evaluation) checkHost(ctx context.Context, domain string, depth int, vi
 			if e.lookups > MaxDNSTerms {
 				e.step(depth, domain, t.Text, "DNS-querying term number %d: permerror", e.lookups)
 				return outcome{r: PermError, domain: domain, mech: t.Text,
-					reason: fmt.Sprintf("more than %d DNS-querying terms (include, a, mx, ptr, exists, redirect); the limit was passed at %s in %s", MaxDNSTerms, t.Text, domain)}
+					reason: fmt.Sprintf("more than %d DNS-querying terms (include, a, mx, ptr, exists, redirect); the limit was passed at %s in %s", MaxDNSTerms, clip(t.Text, maxTermText), domain)}
 			}
 		}
 		ok, err := e.match(ctx, t, domain, depth)
 		if err != nil {
 			var ee *evalErr
 			if !errors.As(err, &ee) {
-				ee = perm("%v", err)
+				ee = perm("%s", Words(err))
 			}
 			e.step(depth, domain, t.Text, "%s", ee.Error())
 			return outcome{r: ee.r, domain: domain, mech: t.Text, reason: ee.msg}
@@ -316,11 +330,11 @@ func (e *evaluation) checkHost(ctx context.Context, domain string, depth int, vi
 		if e.lookups > MaxDNSTerms {
 			e.step(depth, domain, t.Text, "DNS-querying term number %d: permerror", e.lookups)
 			return outcome{r: PermError, domain: domain, mech: t.Text,
-				reason: fmt.Sprintf("more than %d DNS-querying terms; the limit was passed at %s in %s", MaxDNSTerms, t.Text, domain)}
+				reason: fmt.Sprintf("more than %d DNS-querying terms; the limit was passed at %s in %s", MaxDNSTerms, clip(t.Text, maxTermText), domain)}
 		}
 		target, err := e.target(ctx, t, domain)
 		if err != nil {
-			return outcome{r: PermError, domain: domain, mech: t.Text, reason: err.Error()}
+			return outcome{r: PermError, domain: domain, mech: t.Text, reason: Words(err)}
 		}
 		o := e.checkHost(ctx, target, depth+1, t.Text)
 		if o.r == None {
@@ -379,7 +393,7 @@ func (e *evaluation) lookupTerm(ctx context.Context, name string, qt uint16) (*d
 		if errors.Is(err, dnsq.ErrInvalidName) {
 			return nil, nil
 		}
-		return nil, temp("%s %s lookup failed: %v", name, dns.TypeToString[qt], err)
+		return nil, temp("%v", err) // names the question and says why
 	}
 	return a, nil
 }
@@ -394,7 +408,7 @@ func (e *evaluation) match(ctx context.Context, t *Term, domain string, depth in
 	}
 	target, err := e.target(ctx, t, domain)
 	if err != nil {
-		return false, perm("%v", err)
+		return false, perm("%s", Words(err))
 	}
 	switch t.Mech {
 	case MechInclude:
@@ -495,27 +509,55 @@ func matchAddrs(addrs []netip.Addr, ip netip.Addr, t *Term) bool {
 // errors skip a name; a failed PTR lookup yields none. void reports a PTR
 // answer without records (a void lookup when a ptr term asked).
 func (e *evaluation) validatedNames(ctx context.Context) (names []string, void bool) {
+	// The client IP is fixed for the evaluation: look its names up once,
+	// however many ptr terms and %{p} macros ask (a record of 16,000 %{p}
+	// macros would otherwise cost 16,000 rounds of up to 11 lookups).
+	if e.ptrDone {
+		return e.ptrNames, e.ptrVoid
+	}
+	e.ptrDone = true
+	e.ptrNames, e.ptrVoid = e.resolveNames(ctx)
+	return e.ptrNames, e.ptrVoid
+}
+
+func (e *evaluation) resolveNames(ctx context.Context) (names []string, void bool) {
 	a, err := e.lookup(ctx, reverseName(e.p.IP), dns.TypePTR)
 	if err != nil {
 		return nil, false
 	}
-	var out []string
-	n := 0
+	var ptrs []string
 	for _, rr := range a.Records() {
-		ptr, ok := rr.(*dns.PTR)
-		if !ok {
-			continue
+		if ptr, ok := rr.(*dns.PTR); ok && len(ptrs) < MaxNames {
+			ptrs = append(ptrs, ptr.Ptr)
 		}
-		if n++; n > MaxNames {
-			break
+	}
+	// The names are independent: look their addresses up concurrently, so
+	// that ten slow names cost one wait, not ten. The order of the result
+	// is the PTR answer's.
+	type res struct {
+		ans *dnsq.Answer
+		err error
+	}
+	got := make([]res, len(ptrs))
+	var wg sync.WaitGroup
+	for i, p := range ptrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i].ans, got[i].err = e.c.Lookup(ctx, dnsName(p), addrType(e.p.IP))
+		}()
+	}
+	wg.Wait()
+	var out []string
+	for i, p := range ptrs {
+		if got[i].err != nil {
+			e.queries = append(e.queries, dnsq.QueriesOf(got[i].err)...)
+			continue // a name whose addresses cannot be looked up is not validated
 		}
-		h, err := e.lookup(ctx, ptr.Ptr, addrType(e.p.IP))
-		if err != nil {
-			continue
-		}
-		for _, addr := range h.Addrs() {
+		e.queries = append(e.queries, got[i].ans.Query)
+		for _, addr := range got[i].ans.Addrs() {
 			if addr.Unmap() == e.p.IP {
-				out = append(out, strings.TrimSuffix(ptr.Ptr, "."))
+				out = append(out, strings.TrimSuffix(p, "."))
 				break
 			}
 		}

@@ -74,6 +74,11 @@ func TestHostile(t *testing.T) {
 					t.Errorf("%s message is %d bytes", f.ID, len(f.Message))
 				}
 			}
+			for _, e := range r.Data.(Data).Evaluations {
+				if len(e.Reason) > 2*maxNote+8 || len(e.Mechanism) > maxTermText+8 || len(e.Trace) > maxTrace {
+					t.Errorf("evaluation not bounded: reason %d, mechanism %d bytes, %d steps", len(e.Reason), len(e.Mechanism), len(e.Trace))
+				}
+			}
 			d := r.Data.(Data)
 			if c.domain == "many.example" && (d.Lookups < 1000 || !d.Truncated) {
 				t.Errorf("lookups %d truncated %v", d.Lookups, d.Truncated)

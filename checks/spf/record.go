@@ -33,6 +33,22 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("spf: syntax error at position %d in %q: %s", e.Pos+e.Offset, e.Term, e.Msg)
 }
 
+// Words says what is wrong in plain words for people, without the package
+// prefix of Error: "syntax error at position 12 in "foo:bar": ...".
+func (e *SyntaxError) Words() string {
+	return strings.TrimPrefix(e.Error(), "spf: ")
+}
+
+// Words returns an error's text for people: a *SyntaxError's plain words, a
+// lookup's own text, never a package prefix.
+func Words(err error) string {
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		return se.Words()
+	}
+	return err.Error()
+}
+
 // Unwrap makes errors.Is(err, ErrSyntax) true.
 func (e *SyntaxError) Unwrap() error { return ErrSyntax }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsq"
 )
 
 // ID is the check ID.
@@ -55,7 +56,7 @@ var defs = []checks.Def{
 		Fix: "Correct the term at the reported position; see RFC 7208 §12 for the grammar.",
 		Ref: "RFC 7208 §4.6, §12"},
 	{ID: "spf.lookup-limit", Severity: checks.SevFail, Title: "The SPF record needs more than 10 DNS lookups",
-		Why: "Receivers stop after 10 include, a, mx, ptr, exists and redirect terms and return permerror; mail from senders listed late in the record fails SPF.",
+		Why: "Receivers evaluate at most 10 include, a, mx, ptr, exists and redirect terms: evaluation stops with permerror when it reaches the 11th, so senders matched only by terms from there on fail SPF (senders matched earlier are unaffected).",
 		Fix: "Remove includes you no longer use, replace a/mx terms with ip4:/ip6: ranges, or move a provider to a subdomain used as its envelope sender.",
 		Ref: "RFC 7208 §4.6.4"},
 	{ID: "spf.lookup-near-limit", Severity: checks.SevInfo, Title: "The SPF record needs 8 to 10 DNS lookups",
@@ -124,7 +125,7 @@ var defs = []checks.Def{
 		Fix: "Nothing to do.",
 		Ref: "RFC 7208 §2.6.3"},
 	{ID: "spf.tree-truncated", Severity: checks.SevWarn, Title: "The include tree is too large or too deep to expand completely",
-		Why: "mxray stops expanding after 100 records or 12 levels; receivers stop much earlier (10 lookups), so the record certainly fails.",
+		Why: "mxray stops expanding after 100 records or 12 levels; receivers stop much earlier, with permerror at the 11th DNS lookup, so every sender not matched before that lookup fails SPF.",
 		Fix: "Reduce the number of includes drastically.",
 		Ref: "RFC 7208 §4.6.4"},
 	{ID: "spf.dns-error", Severity: checks.SevError, Title: "An SPF lookup failed (timeout, SERVFAIL or REFUSED)",
@@ -168,6 +169,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}()
 	root, finds := Analyze(ctx, env.DNS, domain)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// The check's deadline (or an interruption) cut lookups short:
+		// nothing can be concluded, and the Runner says why.
+		return err
+	}
 
 	data := Data{Domain: domain, Record: root.Record, RecordSize: root.Size, Tree: root,
 		LookupLimit: MaxDNSTerms, VoidLimit: MaxVoid, Evaluations: evals}
@@ -221,7 +227,7 @@ func totals(out *checks.Out, root *Node, domain string, truncated bool) {
 	switch n := root.SubtreeLookups; {
 	case n > MaxDNSTerms:
 		out.Add(checks.Finding{ID: "spf.lookup-limit", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("SPF for %s needs %s%d DNS lookups; receivers stop at %d and return permerror. Cost by term: %s", domain, atLeast, n, MaxDNSTerms, costly(root)),
+			Message: fmt.Sprintf("SPF for %s needs %s%d DNS lookups; %s. Cost by term: %s", domain, atLeast, n, whoFails(root), costly(root)),
 			Fix:     fmt.Sprintf("Cut %d lookups from the record of %s: remove unused includes (the most expensive are listed), replace a/mx with ip4:/ip6:, or move a provider to a subdomain.", n-MaxDNSTerms, domain)})
 	case n >= 8:
 		out.Add(checks.Finding{ID: "spf.lookup-near-limit", Subject: domain, Evidence: ev,
@@ -258,6 +264,40 @@ func totals(out *checks.Out, root *Node, domain string, truncated bool) {
 				Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\") in the record of %s.", all.Text, n.Domain)})
 		}
 	}
+}
+
+// whoFails says which senders the lookup limit fails (RFC 7208 §4.6.4):
+// evaluation stops with permerror only when it reaches the 11th
+// DNS-querying term, so senders matched before it are decided as usual.
+func whoFails(root *Node) string {
+	c, ok := FindLimitCut(root)
+	if !ok {
+		return fmt.Sprintf("receivers stop at the %dth DNS lookup and return permerror for senders not matched before it", MaxDNSTerms+1)
+	}
+	where := fmt.Sprintf("%q in %s", clip(c.Term, 80), c.Domain)
+	if c.Domain == root.Domain {
+		where = fmt.Sprintf("%q", clip(c.Term, 80))
+	}
+	if c.Uncertain {
+		where += " at the latest (some branches before it could not be expanded)"
+	}
+	if len(c.Before) == 0 {
+		return fmt.Sprintf("receivers stop with permerror at the %dth DNS lookup, %s, and no term before it matches a sender: SPF gives permerror for every sender", MaxDNSTerms+1, where)
+	}
+	result := "still pass"
+	if !c.AllPass {
+		result = "still get the result of the term that matches them"
+	}
+	return fmt.Sprintf("receivers stop with permerror at the %dth DNS lookup, %s: senders matched only from there on get permerror, while senders matched earlier, by %s, %s",
+		MaxDNSTerms+1, where, quoteListed(c.Before), result)
+}
+
+// quoteListed joins already quoted items, at most maxLintTerms of them.
+func quoteListed(items []string) string {
+	if len(items) > maxLintTerms {
+		return strings.Join(items[:maxLintTerms], ", ") + fmt.Sprintf(" and %d more", len(items)-maxLintTerms)
+	}
+	return strings.Join(items, ", ")
 }
 
 // costly names the most expensive include/redirect branches and the
@@ -316,9 +356,9 @@ func evaluate(ctx context.Context, env *checks.Env, t checks.Target, domain stri
 	fromHELO := false
 	if len(ips) == 0 && helo != "" {
 		addrs, err := checks.ResolveHost(ctx, env.DNS, helo)
-		if err != nil {
-			finds = append(finds, checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: helo,
-				Message: fmt.Sprintf("no --ip given and the addresses of the HELO name %s could not be resolved: %v", helo, err)})
+		if err != nil && ctx.Err() == nil {
+			finds = append(finds, checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: helo, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
+				Message: fmt.Sprintf("no --ip given, and the addresses of the HELO name could not be resolved to evaluate SPF with: %s", joinedWords(err))})
 		}
 		ips, fromHELO = addrs, true
 	}
@@ -345,10 +385,26 @@ func evaluate(ctx context.Context, env *checks.Env, t checks.Target, domain stri
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return evals, finds // cut short: the Runner says so, evaluations decided nothing
+	}
 	for _, e := range evals {
 		finds = append(finds, evalFinding(e, fromHELO))
 	}
 	return evals, finds
+}
+
+// joinedWords words an error that may join several (as checks.ResolveHost
+// returns for its A and AAAA lookups) on one line.
+func joinedWords(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		for _, e := range j.Unwrap() {
+			parts = append(parts, joinedWords(e))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return Words(err)
 }
 
 func evalFinding(e Evaluation, fromHELO bool) checks.Finding {

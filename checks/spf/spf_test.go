@@ -154,6 +154,11 @@ big.example.      IN TXT "v=spf1 ip4:192.0.2.1 ip4:192.0.2.2 ip4:192.0.2.3 ip4:1
 slow.example.     IN TXT "v=spf1 -all"
 inc-slow.example. IN TXT "v=spf1 include:slow.example -all"
 nospf.example.    IN TXT "google-site-verification=abc"
+loop.example.     IN CNAME loop2.example.
+loop2.example.    IN CNAME loop.example.
+inc-loop.example. IN TXT "v=spf1 include:loop.example -all"
+a-loop.example.   IN TXT "v=spf1 a:loop.example mx:loop.example -all"
+after.example.    IN TXT "v=spf1 -all ip4:192.0.2.9 redirect=q.example"
 `
 	w := mailtest.New(t, zone)
 	w.DNS.Script("slow.example", dns.TypeTXT, mailtest.Timeout)
@@ -192,6 +197,31 @@ nospf.example.    IN TXT "google-site-verification=abc"
 				t.Errorf("a timeout in an include was reported as no record")
 			}
 		}},
+		// A CNAME loop is a lookup failure (the resolver's SERVFAIL, or
+		// dnsq's loop error): never "no record" or a void lookup.
+		{"loop.example", "spf.dns-error", func(t *testing.T, r checks.Result) {
+			if r.Status != checks.StatusError || has(r.Findings, "spf.missing") != nil {
+				t.Errorf("status %s findings %v: a CNAME loop must be an error, never missing", r.Status, ids(r.Findings))
+			}
+		}},
+		{"inc-loop.example", "spf.dns-error", func(t *testing.T, r checks.Result) {
+			if has(r.Findings, "spf.include-no-record") != nil {
+				t.Errorf("a CNAME loop in an include was reported as no record")
+			}
+		}},
+		{"a-loop.example", "spf.dns-error", func(t *testing.T, r checks.Result) {
+			if d := r.Data.(Data); d.VoidLookups != 0 {
+				t.Errorf("a CNAME loop counted as %d void lookups", d.VoidLookups)
+			}
+		}},
+		{"after.example", "spf.text-after-all", func(t *testing.T, r checks.Result) {
+			// Moving redirect= before all would not help: the fix must not
+			// propose what spf.redirect-ignored flags.
+			f := has(r.Findings, "spf.text-after-all")
+			if strings.Contains(f.Fix, `"redirect=q.example" before`) || !strings.Contains(f.Fix, `remove either "-all" or "redirect=q.example"`) {
+				t.Errorf("fix %q", f.Fix)
+			}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.domain, func(t *testing.T) {
@@ -204,6 +234,14 @@ nospf.example.    IN TXT "google-site-verification=abc"
 			for _, f := range r.Findings {
 				if f.Evidence == nil || len(f.Evidence.DNS) == 0 {
 					t.Errorf("%s carries no DNS evidence", f.ID)
+				}
+				if strings.Contains(f.Fix, "example.com") || strings.Contains(f.Fix, "<domain>") {
+					t.Errorf("%s fix has a placeholder: %s", f.ID, f.Fix)
+				}
+			}
+			for _, s := range texts(r) {
+				for _, p := range plainProblems(s) {
+					t.Errorf("%q: %s", s, p)
 				}
 			}
 			if c.check != nil {

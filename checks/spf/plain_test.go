@@ -1,0 +1,104 @@
+package spf
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/mailtest"
+)
+
+// plainProblems says what makes s unfit for people: Go error text, a
+// package prefix, a line break, or the same name twice in a row (as in
+// "x TXT: x TXT: ...").
+func plainProblems(s string) []string {
+	var out []string
+	for _, bad := range []string{"dnsq:", "checks:", "spf:", "context deadline", "context canceled", "%!", "\n"} {
+		if strings.Contains(s, bad) {
+			out = append(out, "contains "+bad)
+		}
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" :;,()", r) })
+	for n := 1; n <= 3; n++ {
+		for i := 0; i+2*n <= len(words); i++ {
+			a, b := strings.Join(words[i:i+n], " "), strings.Join(words[i+n:i+2*n], " ")
+			if a == b && strings.ContainsAny(a, ".=") {
+				out = append(out, "repeats "+a)
+			}
+		}
+	}
+	return out
+}
+
+// texts gathers everything of a result that people read.
+func texts(r checks.Result) []string {
+	out := []string{r.Err}
+	for _, f := range r.Findings {
+		out = append(out, f.Message, f.Fix)
+	}
+	d, ok := r.Data.(Data)
+	if !ok {
+		return out
+	}
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		if n == nil {
+			return
+		}
+		out = append(out, n.Error)
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	walk(d.Tree)
+	for _, e := range d.Evaluations {
+		out = append(out, e.Reason, e.Mechanism)
+		for _, s := range e.Trace {
+			out = append(out, s.Note)
+		}
+	}
+	return out
+}
+
+// TestPlainWords runs the check where every lookup SERVFAILs, times out or
+// is refused: the result is an error (never spf.missing or a no-record
+// finding), and what people read is plain words.
+func TestPlainWords(t *testing.T) {
+	zone := `
+inc.example.   IN TXT "v=spf1 include:a.fail.example a:b.fail.example mx:c.fail.example exists:d.fail.example -all"
+`
+	for _, tc := range []struct {
+		name string
+		b    mailtest.Behaviour
+	}{{"servfail", mailtest.ServFail}, {"timeout", mailtest.Timeout}, {"refused", mailtest.Refused}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := mailtest.New(t, zone)
+			for _, n := range []string{"root.fail.example", "a.fail.example", "b.fail.example", "c.fail.example", "d.fail.example", "helo.fail.example"} {
+				w.DNS.Script(n, 0, tc.b)
+			}
+			for _, target := range []checks.Target{
+				{Domain: "root.fail.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}},
+				{Domain: "inc.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}},
+				{Domain: "inc.example", HELO: "helo.fail.example"},
+			} {
+				r := runCheck(t, w, target)
+				if r.Status != checks.StatusError {
+					t.Errorf("%+v: status %s, findings %v", target, r.Status, ids(r.Findings))
+				}
+				for _, f := range r.Findings {
+					switch f.ID {
+					case "spf.missing", "spf.include-no-record", "spf.redirect-no-record", "spf.void-limit":
+						t.Errorf("%+v: %s from failed lookups: %s", target, f.ID, f.Message)
+					}
+				}
+				for _, s := range texts(r) {
+					for _, p := range plainProblems(s) {
+						t.Errorf("%q: %s", s, p)
+					}
+				}
+			}
+		})
+	}
+}
