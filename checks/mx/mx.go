@@ -219,7 +219,7 @@ func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 	results := resolveAll(ctx, env, resolvable)
 	data := Data{Hosts: make([]Host, 0, len(results)), Null: null}
 	for _, r := range results {
-		reportHost(ctx, out, domain, r)
+		reportHost(ctx, out, domain, r, len(results) == 1)
 		data.Hosts = append(data.Hosts, r.host)
 	}
 	if len(hosts) == 1 {
@@ -298,7 +298,9 @@ func resolveAll(ctx context.Context, env *checks.Env, hosts []Host) []hostResult
 	return res
 }
 
-func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResult) {
+// reportHost adds the findings about one MX host; only is set when it is
+// the domain's only MX host.
+func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResult, only bool) {
 	h := r.host
 	ev := checks.DNSEvidence(r.evidence...)
 	if len(h.CNAME) > 0 {
@@ -311,9 +313,15 @@ func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResul
 	case len(h.Addresses) == 0 && len(r.errs) > 0:
 		addDNSError(ctx, out, h.Name, "address lookup for MX host failed", r.errs, r.evidence)
 	case len(h.Addresses) == 0:
+		fix := fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6), or remove the MX record pointing at it.", h.Name)
+		if only {
+			// Removing the only MX leaves no MX at all (mx.implicit or
+			// mx.missing): point it at a host that receives mail instead.
+			fix = fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6) for the server that receives mail for %s, or point the MX record at a host that has them.", h.Name, domain)
+		}
 		out.Add(checks.Finding{ID: "mx.no-address", Subject: h.Name, Evidence: ev,
 			Message: fmt.Sprintf("MX host %s has no A or AAAA record", h.Name),
-			Fix:     fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6), or remove the MX record pointing at it.", h.Name)})
+			Fix:     fix})
 	default:
 		if len(r.errs) > 0 { // one family answered, the other failed
 			addDNSError(ctx, out, h.Name, "part of the address lookup for MX host failed", r.errs, r.evidence)

@@ -58,6 +58,9 @@ d MX 10 mx1.d
 d MX 20 mx2.d
 mx1.d TXT "x"
 mx2.d A 192.0.2.11`, want: []string{"mx.no-address"}, status: checks.StatusFail},
+		{name: "no-address only host", zone: `
+d MX 10 mx1.d
+mx1.d TXT "x"`, want: []string{"mx.no-address", "mx.single"}, status: checks.StatusFail},
 		{name: "ip-literal", zone: `
 d MX 10 192.0.2.1.
 d MX 20 mx2.d
@@ -127,6 +130,10 @@ d2 CNAME d`,
 				// A fix names the domain checked, never a placeholder.
 				if strings.Contains(f.Fix, "example.com") || strings.Contains(f.Fix, "<domain>") {
 					t.Errorf("%s fix has a placeholder: %s", f.ID, f.Fix)
+				}
+				// Removing the only MX would leave none (mx.missing).
+				if f.ID == "mx.no-address" && tt.name == "no-address only host" && strings.Contains(f.Fix, "remove") {
+					t.Errorf("fix proposes removing the only MX: %s", f.Fix)
 				}
 				for _, p := range plainProblems(f.Message) {
 					t.Errorf("%s message %q: %s", f.ID, f.Message, p)
