@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+
+	"github.com/mxray/mxray/checks/tagval"
 )
 
 // Status is the outcome of asking one zone about one target. Its values are
@@ -48,13 +50,13 @@ func QueryName(z *Zone, target string) (string, error) {
 	if z.Kind == KindIP {
 		a, err := netip.ParseAddr(target)
 		if err != nil {
-			return "", fmt.Errorf("dnsbl: %q is not an IP address", target)
+			return "", fmt.Errorf("%s is not an IP address", tagval.Clean(target))
 		}
 		return ReverseName(a) + "." + z.Zone, nil
 	}
 	d := strings.TrimSuffix(strings.ToLower(target), ".")
 	if d == "" {
-		return "", fmt.Errorf("dnsbl: empty domain")
+		return "", fmt.Errorf("the domain is empty")
 	}
 	return d + "." + z.Zone, nil
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
 )
 
@@ -99,12 +100,16 @@ var defs = []checks.Def{
 	{ID: "dnsbl.clean", Severity: checks.SevInfo, Title: "Not listed on any blocklist that answered",
 		Why: "Every healthy list answered and none lists the address or domain.",
 		Fix: "Nothing to do."},
-	{ID: "dnsbl.no-addresses", Severity: checks.SevInfo, Title: "No public address to check against IP blocklists",
-		Why: "The IP lists can only be asked about public addresses: the domain has no MX address to check (null MX, MX lookup failed, private addresses), and no --ip was given.",
+	{ID: "dnsbl.no-addresses", Severity: checks.SevError, Title: "No address was checked against the IP blocklists",
+		Why: "The IP lists can only be asked about public addresses, and none was asked: the domain has no MX address to check (null MX, no MX, private addresses), no --ip was given, or no usable list takes the addresses there are (IPv6). Nothing is then known about the addresses receivers judge, so the check decides nothing rather than pass.",
 		Fix: "Give the addresses your mail is sent from with --ip; those are the ones receivers judge."},
 	{ID: "dnsbl.zone-retired", Severity: checks.SevWarn, Title: "The zones file lists a blocklist that has shut down",
 		Why: "Dead lists either answer nothing or, after their domain is re-registered, list the whole internet: mail servers that still query them reject everything.",
 		Fix: "Remove the zone from the zones file, and from any mail server that still queries it."},
+	{ID: "dnsbl.no-usable-list", Severity: checks.SevError, Title: "No blocklist could be used: every list failed its health probe, refused, or did not answer",
+		Why: "A list whose RFC 5782 test entries give the wrong answer, that refuses mxray's queries, whose answers are rewritten, or that does not answer, says nothing about any address. When that is true of every list, nothing was checked: some ISP and public resolvers answer NXDOMAIN for, refuse or rewrite every blocklist query, which other tools report as clean.",
+		Fix: "Run mxray through a resolver that passes blocklist answers through unchanged, such as one you operate (a local Unbound, given with --resolver). If you use a zones file, check that its lists are alive.",
+		Ref: "RFC 5782 §5"},
 }
 
 // Health is the outcome of a zone's RFC 5782 health probe.
@@ -145,12 +150,16 @@ const (
 
 // Data is the check's JSON data.
 type Data struct {
-	Source    string       `json:"source"`             // "built-in" or the zones file
-	Reviewed  string       `json:"reviewed,omitempty"` // when the built-in list was last reviewed
-	Zones     []ZoneData   `json:"zones"`
-	Addresses []TargetData `json:"addresses"`
-	Domain    *TargetData  `json:"domain,omitempty"`
-	Skipped   []Skipped    `json:"skipped,omitempty"`
+	Source   string `json:"source"`             // "built-in" or the zones file
+	Reviewed string `json:"reviewed,omitempty"` // when the built-in list was last reviewed
+	// ListsUsable counts the zones that passed their health probe this run;
+	// only their answers decide anything. ListsUnusable counts the others.
+	ListsUsable   int          `json:"lists_usable"`
+	ListsUnusable int          `json:"lists_unusable"`
+	Zones         []ZoneData   `json:"zones"`
+	Addresses     []TargetData `json:"addresses"`
+	Domain        *TargetData  `json:"domain,omitempty"`
+	Skipped       []Skipped    `json:"skipped,omitempty"`
 }
 
 // ZoneData describes one zone and its health this run.
@@ -170,7 +179,17 @@ type TargetData struct {
 	Target  string       `json:"target"`
 	Sources []string     `json:"sources"` // where the address came from: "--ip", "MX host mx1.example.com", "domain"
 	Status  TargetStatus `json:"status"`
-	Zones   []ZoneResult `json:"zones"`
+	// Queried reports whether at least one usable list (one that passed
+	// its health probe) answered for the target, listed or not. When false
+	// nothing is known about it, whatever Status says: a display must not
+	// show it as checked.
+	Queried bool `json:"queried"`
+	// ListsAnswered counts the usable lists that answered for the target;
+	// ListsUnusable the lists asked whose answers count for nothing
+	// (failed health probe, refused, rewritten, no answer to the probe).
+	ListsAnswered int          `json:"lists_answered"`
+	ListsUnusable int          `json:"lists_unusable"`
+	Zones         []ZoneResult `json:"zones"`
 }
 
 // ZoneResult is the answer of one zone for one target.
@@ -232,9 +251,10 @@ type run struct {
 	hostErr []hostError
 }
 
+// hostError is an MX host whose address lookups failed.
 type hostError struct {
 	host string
-	err  error
+	errs []*dnsq.LookupError
 }
 
 // Run implements checks.Check.
@@ -262,11 +282,13 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		r.addAddress(ip, "--ip")
 	}
 
-	// The MX hosts' addresses join as soon as the mx check has them.
+	// The MX hosts' addresses join as soon as the mx check has them. When
+	// the mx check decided nothing, the --ip addresses and the domain are
+	// still reported, and the check ends undecided with the mx check's
+	// reason.
 	var noMX string
-	if f, err := mx.Await(ctx, out); err != nil {
-		noMX = fmt.Sprintf("the MX hosts are unknown (%v)", err)
-	} else {
+	f, mxErr := mx.Await(ctx, out)
+	if mxErr == nil {
 		switch {
 		case f.Null:
 			noMX = fmt.Sprintf("%s publishes a null MX", f.Domain)
@@ -277,8 +299,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	r.wg.Wait()
 
-	report(r, t, noMX, out)
-	return nil
+	report(r, t, noMX, mxErr != nil, out)
+	return mxErr
 }
 
 func (l *List) has(k Kind) bool {
@@ -304,11 +326,10 @@ func (r *run) resolveHosts(f *mx.Fact) {
 			}
 			if err != nil {
 				r.mu.Lock()
-				var le *dnsq.LookupError
-				if errors.As(err, &le) {
-					r.hostErr = append(r.hostErr, hostError{host: h.Name, err: err})
+				if les := mtasts.LookupErrors(err); len(les) > 0 {
+					r.hostErr = append(r.hostErr, hostError{host: h.Name, errs: les})
 				} else {
-					r.skipped = append(r.skipped, Skipped{Target: h.Name, Reason: fmt.Sprintf("%s: %v", src, err)})
+					r.skipped = append(r.skipped, Skipped{Target: h.Name, Reason: src + " has no A or AAAA record"})
 				}
 				r.mu.Unlock()
 				return
@@ -369,11 +390,16 @@ func (r *run) lookup(name string, qtype uint16) (*dnsq.Answer, error) {
 		if s := r.env.DNS.Servers(); len(s) > 0 {
 			q.Server = s[0]
 		}
-		// A new error: the client's may be shared by every caller.
+		// A new error: the client's may be shared by every caller. The
+		// guard's deadline is a timeout like any other, told in dnsq's
+		// plain words.
 		cause := err
 		var le *dnsq.LookupError
 		if errors.As(err, &le) {
 			cause = le.Err
+		}
+		if errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled) {
+			cause = dnsq.ErrTimeout
 		}
 		err = &dnsq.LookupError{Name: q.Name, Type: q.Type, Err: cause, Queries: []dnsq.Query{q}}
 	}
@@ -474,7 +500,7 @@ func (r *run) startProbe(z *Zone) {
 			res := c.res
 			switch {
 			case res.err != nil:
-				worse(HealthUnknown, fmt.Sprintf("the probe %s failed: %v", res.name, res.err), nil)
+				worse(HealthUnknown, "the probe "+res.err.Error(), nil)
 			case res.v.Rewrite:
 				worse(HealthRewrite, fmt.Sprintf("the probe %s was answered %s, outside 127.0.0.0/8", res.name, strings.Join(res.v.Codes, ", ")), res.v.Codes)
 			case res.v.Status == StatusRefused:

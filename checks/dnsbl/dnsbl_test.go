@@ -54,6 +54,16 @@ func zonesFile(t *testing.T, text string) string {
 // run runs the dnsbl check (with the mx check it needs) against the world.
 func run(t *testing.T, w *mailtest.World, tg checks.Target, opts checks.Options) outcome {
 	t.Helper()
+	o := runAny(t, w, tg, opts)
+	if o.res.Err != "" {
+		t.Fatalf("check error: %s", o.res.Err)
+	}
+	return o
+}
+
+// runAny is run for a check that may end undecided (Result.Err set).
+func runAny(t *testing.T, w *mailtest.World, tg checks.Target, opts checks.Options) outcome {
+	t.Helper()
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Second
 	}
@@ -61,12 +71,10 @@ func run(t *testing.T, w *mailtest.World, tg checks.Target, opts checks.Options)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(env.DNS.Close)
 	rn := &checks.Runner{Env: env, Checks: []checks.Check{dnsbl.Check{}}, Registry: []checks.Check{mx.Check{}}}
 	rep := rn.Run(context.Background(), tg)
 	res := rep.Results[0]
-	if res.Err != "" {
-		t.Fatalf("check error: %s", res.Err)
-	}
 	data, ok := res.Data.(dnsbl.Data)
 	if !ok {
 		t.Fatalf("data is %T", res.Data)
@@ -318,7 +326,13 @@ func TestZoneUnhealthy(t *testing.T) {
 	}
 	// The healthy list answered: the addresses are clean, with the
 	// unhealthy lists named as ignored.
-	wantIn(t, "message", o.one(t, "dnsbl.clean", "192.0.2.10").Message, "1 blocklists", "2 unhealthy lists ignored")
+	wantIn(t, "message", o.one(t, "dnsbl.clean", "192.0.2.10").Message, "the 1 blocklist that answered", "2 lists failed the RFC 5782 health probe and were ignored")
+	if d := o.target(t, "192.0.2.10"); !d.Queried || d.ListsAnswered != 1 || d.ListsUnusable != 2 {
+		t.Errorf("target data %+v", d)
+	}
+	if o.data.ListsUsable != 1 || o.data.ListsUnusable != 2 {
+		t.Errorf("lists usable %d, unusable %d", o.data.ListsUsable, o.data.ListsUnusable)
+	}
 	if o.res.Status != checks.StatusPass {
 		t.Errorf("status %s, want pass", o.res.Status)
 	}
@@ -352,13 +366,14 @@ func TestResolverRewrite(t *testing.T) {
 			w.AddRewritingDNSBL(z, "203.0.113.250")
 		}
 		o := run(t, w, checks.Target{Domain: "shop.example"}, checks.Options{DNSBLZones: zonesFile(t, "a.test\nb.test\nc.test\n")})
-		fs := o.findings("dnsbl.resolver-rewrite")
-		if len(fs) != 1 {
-			t.Fatalf("want one aggregated finding:\n%s", o.dump())
+		// No list is usable: one finding says so, naming the rewriting.
+		if len(o.res.Findings) != 1 {
+			t.Fatalf("want one finding:\n%s", o.dump())
 		}
-		wantIn(t, "message", fs[0].Message, w.DNS.Addr(), "3 lists", "203.0.113.250")
-		o.none(t, "dnsbl.listed")
-		o.none(t, "dnsbl.clean")
+		wantIn(t, "message", o.one(t, "dnsbl.no-usable-list", w.DNS.Addr()).Message, w.DNS.Addr(), "3 gave answers outside 127.0.0.0/8", "203.0.113.250")
+		if o.res.Status != checks.StatusError {
+			t.Errorf("status %s", o.res.Status)
+		}
 	})
 	t.Run("answer for one address only", func(t *testing.T) {
 		t.Parallel()
@@ -378,7 +393,7 @@ func TestDNSError(t *testing.T) {
 		b    mailtest.Behaviour
 		want string
 	}{
-		{"timeout", mailtest.Timeout, "timeout"},
+		{"timeout", mailtest.Timeout, "no answer from the resolver"},
 		{"servfail", mailtest.ServFail, "SERVFAIL"},
 		{"refused", mailtest.Refused, "REFUSED"},
 	} {
@@ -419,10 +434,14 @@ func TestDNSError(t *testing.T) {
 		w := mailtest.New(t, worldZone)
 		bl := w.AddDNSBL("bl.test")
 		bl.List("192.0.2.10", "listed")
+		w.AddDNSBL("good.test")
 		w.DNS.Script("2.0.0.127.bl.test", dns.TypeA, mailtest.ServFail)
-		o := run(t, w, checks.Target{Domain: "shop.example"}, checks.Options{DNSBLZones: zonesFile(t, "bl.test\n")})
+		o := run(t, w, checks.Target{Domain: "shop.example"}, checks.Options{DNSBLZones: zonesFile(t, "bl.test\ngood.test\n")})
 		f := o.one(t, "dnsbl.dns-error", "bl.test")
 		wantIn(t, "message", f.Message, "health probe", "SERVFAIL", "unknown")
+		// The listing on the list whose probe failed is not trusted, and
+		// the addresses are unknown on it, not clean.
+		o.none(t, "dnsbl.listed")
 		o.none(t, "dnsbl.clean")
 		if h := o.health(t, "bl.test"); h.Health != dnsbl.HealthUnknown {
 			t.Errorf("health %+v", h)
@@ -436,12 +455,10 @@ func TestDNSError(t *testing.T) {
 			w.DNS.Script("2.0.0.127."+z, dns.TypeA, mailtest.ServFail)
 		}
 		o := run(t, w, checks.Target{Domain: "shop.example"}, checks.Options{DNSBLZones: zonesFile(t, "a.test\nb.test\nc.test\n")})
-		fs := o.findings("dnsbl.dns-error")
-		if len(fs) != 1 || fs[0].Subject != w.DNS.Addr() {
+		if len(o.res.Findings) != 1 {
 			t.Fatalf("want one finding about the resolver:\n%s", o.dump())
 		}
-		wantIn(t, "message", fs[0].Message, "No blocklist answered", "SERVFAIL", "all 3 lists")
-		o.none(t, "dnsbl.clean")
+		wantIn(t, "message", o.one(t, "dnsbl.no-usable-list", w.DNS.Addr()).Message, "None of the 3 blocklists", "3 did not answer the health probe", "SERVFAIL")
 	})
 	t.Run("MX host address", func(t *testing.T) {
 		t.Parallel()
@@ -525,7 +542,12 @@ func TestRetiredZone(t *testing.T) {
 		t.Errorf("severity %s", f.Severity)
 	}
 	wantIn(t, "message", f.Message, "line 3", "2024")
-	o.one(t, "dnsbl.zone-unhealthy", "dnsbl.sorbs.net")
+	// The dead list was the only one: nothing was checked.
+	wantIn(t, "message", o.one(t, "dnsbl.no-usable-list", "dnsbl.sorbs.net").Message, "The only blocklist", "2.0.0.127.dnsbl.sorbs.net", "not listed")
+	o.none(t, "dnsbl.zone-unhealthy")
+	if o.res.Status != checks.StatusError {
+		t.Errorf("status %s, want error", o.res.Status)
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -539,7 +561,7 @@ func TestValidate(t *testing.T) {
 	}
 	p := zonesFile(t, "# zones\nbl.example ip\n\nbl2.example ipv4\n")
 	err := c.Validate(checks.Options{DNSBLZones: p})
-	if err == nil || !strings.Contains(err.Error(), ":4:") || !strings.Contains(err.Error(), "ipv4") {
+	if err == nil || err.Error() != "--dnsbl-zones "+p+`, line 4: unknown word "ipv4" (want ip, domain, scoring or info)` {
 		t.Errorf("bad line: %v", err)
 	}
 	if !errors.Is(err, dnsbl.ErrZonesFile) {
@@ -549,7 +571,19 @@ func TestValidate(t *testing.T) {
 	if !errors.As(err, &le) || le.Line != 4 {
 		t.Errorf("LineError %+v", le)
 	}
-	if err := c.Validate(checks.Options{DNSBLZones: filepath.Join(t.TempDir(), "missing.txt")}); !errors.Is(err, dnsbl.ErrZonesFile) {
+	missing := filepath.Join(t.TempDir(), "missing.txt")
+	if err := c.Validate(checks.Options{DNSBLZones: missing}); !errors.Is(err, dnsbl.ErrZonesFile) || err.Error() != "--dnsbl-zones "+missing+": no such file" {
 		t.Errorf("missing file: %v", err)
+	}
+	dir := t.TempDir()
+	if err := c.Validate(checks.Options{DNSBLZones: dir}); !errors.Is(err, dnsbl.ErrZonesFile) || err.Error() != "--dnsbl-zones "+dir+": is a directory, not a file" {
+		t.Errorf("directory: %v", err)
+	}
+	// Issue 12.8: a NUL or ESC in a zone name is a usage error on one line,
+	// escaped.
+	p = zonesFile(t, "bl.example\nbl\x1b[2J\x00.example\n")
+	err = c.Validate(checks.Options{DNSBLZones: p})
+	if err == nil || err.Error() != "--dnsbl-zones "+p+`, line 2: the zone name "bl\x1b[2J\x00.example" contains a control character` {
+		t.Errorf("control characters: %q", err)
 	}
 }

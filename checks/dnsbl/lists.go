@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/tagval"
 )
 
 // Kind is what a list holds: IP addresses or domain names.
@@ -204,17 +204,17 @@ func parseCodes(cs []jsonCode) ([]Code, error) {
 func parseBuiltin(data []byte) (*builtin, error) {
 	var f jsonFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("dnsbl: built-in list: %w", err)
+		return nil, fmt.Errorf("the built-in blocklist list is damaged: %w", err)
 	}
 	uni, err := parseCodes(f.Universal)
 	if err != nil {
-		return nil, fmt.Errorf("dnsbl: built-in list: universal refusals: %w", err)
+		return nil, fmt.Errorf("the built-in blocklist list is damaged: universal refusals: %w", err)
 	}
 	b := &builtin{list: &List{Source: SourceBuiltin, Reviewed: f.Reviewed, Universal: uni, retired: f.Retired}, suffixes: map[string]*Zone{}}
 	for _, jz := range f.Lists {
 		z, err := fromJSON(jz)
 		if err != nil {
-			return nil, fmt.Errorf("dnsbl: built-in list: zone %s: %w", jz.Zone, err)
+			return nil, fmt.Errorf("the built-in blocklist list is damaged: zone %s: %w", jz.Zone, err)
 		}
 		b.list.Zones = append(b.list.Zones, z)
 		b.suffixes[z.Zone] = z
@@ -283,44 +283,80 @@ func (l *List) retiredNote(zone string) string {
 	return ""
 }
 
-// Errors of zones files.
-var (
-	// ErrZonesFile wraps every problem of a --dnsbl-zones file.
-	ErrZonesFile = errors.New("dnsbl: zones file")
-)
+// ErrZonesFile is wrapped by every problem of a --dnsbl-zones file.
+var ErrZonesFile = errors.New("dnsbl: zones file")
 
-// LineError is a malformed line of a zones file.
+// LineError is a problem of a zones file: a malformed line, or (Line 0) the
+// whole file. Its text is one line for people, control characters escaped.
 type LineError struct {
 	File string
-	Line int
+	Line int // 0 when the problem is the file itself
 	Msg  string
 }
 
-// Error returns "file:line: message".
+// Error returns e.g. "--dnsbl-zones zones.txt, line 4: ...".
 func (e *LineError) Error() string {
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	if e.Line == 0 {
+		return fmt.Sprintf("--dnsbl-zones %s: %s", showFile(e.File), e.Msg)
+	}
+	return fmt.Sprintf("--dnsbl-zones %s, line %d: %s", showFile(e.File), e.Line, e.Msg)
 }
 
 // Unwrap makes errors.Is(err, ErrZonesFile) true.
 func (e *LineError) Unwrap() error { return ErrZonesFile }
 
+// showFile prints a file name as is, or quoted with escapes when it holds
+// spaces, control characters or bytes that are not printable ASCII.
+func showFile(name string) string {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f || c == '"' {
+			return `"` + tagval.Clean(strings.ReplaceAll(name, `"`, `\"`)) + `"`
+		}
+	}
+	return name
+}
+
 // checkZoneName validates a zone name and returns it lower case without the
-// trailing dot.
+// trailing dot. A zone name is a host name: dot-separated labels of letters,
+// digits and hyphens (1 to 63 octets, no hyphen first or last), at most 253
+// octets in all, and short enough to leave room for the longest query under
+// it. The error names the problem, with the name quoted and escaped.
 func checkZoneName(s string) (string, error) {
-	if strings.ContainsAny(s, "*/@:") || strings.HasPrefix(s, ".") || strings.Contains(s, "..") {
-		return "", fmt.Errorf("%q is not a DNS zone name", s)
+	q := `"` + tagval.Clean(s) + `"`
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return "", fmt.Errorf("the zone name %s contains a control character", q)
+		case c >= 0x80:
+			return "", fmt.Errorf("the zone name %s contains a non-ASCII character; write internationalised names as A-labels (xn--...)", q)
+		}
 	}
 	if _, err := netip.ParseAddr(s); err == nil {
-		return "", fmt.Errorf("%q is an IP address, not a DNS zone name", s)
+		return "", fmt.Errorf("%s is an IP address, not a DNS zone name", q)
 	}
-	n, err := dnsq.CheckName(s)
-	if err != nil || n == "." {
-		return "", fmt.Errorf("%q is not a DNS zone name", s)
+	n := strings.ToLower(strings.TrimSuffix(s, "."))
+	if n == "" {
+		return "", fmt.Errorf("%s is not a DNS zone name", q)
+	}
+	if len(n) > 253 {
+		return "", fmt.Errorf("the zone name %s is longer than 253 characters", q)
+	}
+	for _, l := range strings.Split(n, ".") {
+		switch {
+		case l == "":
+			return "", fmt.Errorf("the zone name %s has an empty label", q)
+		case len(l) > 63:
+			return "", fmt.Errorf("the zone name %s has a label longer than 63 characters", q)
+		case strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "":
+			return "", fmt.Errorf("the zone name %s is not a DNS zone name: labels hold only letters, digits and hyphens", q)
+		case l[0] == '-' || l[len(l)-1] == '-':
+			return "", fmt.Errorf("the zone name %s has a label that starts or ends with a hyphen", q)
+		}
 	}
 	// Leave room under the zone for the longest query (an IPv6 nibble name
 	// is 64 octets).
-	if len(n) > 254-64 {
-		return "", fmt.Errorf("zone name %q is too long to be queried", s)
+	if len(n) > 253-64 {
+		return "", fmt.Errorf("the zone name %s is too long to be queried (at most %d characters)", q, 253-64)
 	}
-	return strings.TrimSuffix(n, "."), nil
+	return n, nil
 }

@@ -2,6 +2,7 @@ package dnsbl
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -212,9 +213,35 @@ func TestParseZones(t *testing.T) {
 		{name: "ip address", text: "192.0.2.1\n", errLine: 1, errText: "IP address"},
 		{name: "wildcard", text: "*.bl.example\n", errLine: 1, errText: "not a DNS zone"},
 		{name: "url", text: "https://bl.example/\n", errLine: 1, errText: "not a DNS zone"},
-		{name: "long label", text: strings.Repeat("a", 64) + ".example\n", errLine: 1, errText: "not a DNS zone"},
+		{name: "long label", text: strings.Repeat("a", 64) + ".example\n", errLine: 1, errText: "longer than 63"},
 		{name: "too long to query", text: strings.Repeat("abcdefghi.", 20) + "example\n", errLine: 1, errText: "too long"},
-		{name: "empty", text: "# nothing\n\n", errText: "no zone"},
+		{name: "empty", text: "# nothing\n\n", errText: "lists no zone"},
+		// Issue 12.8: bytes that are no part of a host name.
+		{name: "nul", text: "ok.example\nbl\x00.example\n", errLine: 2, errText: `"bl\x00.example" contains a control character`},
+		{name: "esc", text: "bl\x1b[31m.example ip\n", errLine: 1, errText: `"bl\x1b[31m.example" contains a control character`},
+		{name: "del", text: "bl\x7f.example\n", errLine: 1, errText: "control character"},
+		{name: "zero width space", text: "bl\u200b.example\n", errLine: 1, errText: "non-ASCII"},
+		{name: "unicode", text: "bücher.example\n", errLine: 1, errText: "A-labels"},
+		{name: "invalid utf-8", text: "bl\xff.example\n", errLine: 1, errText: `"bl\xff.example" contains a non-ASCII`},
+		{name: "underscore", text: "bl_x.example\n", errLine: 1, errText: "letters, digits and hyphens"},
+		{name: "at sign", text: "bl@example.com\n", errLine: 1, errText: "letters, digits and hyphens"},
+		{name: "leading hyphen", text: "-bl.example\n", errLine: 1, errText: "hyphen"},
+		{name: "trailing hyphen", text: "bl-.example\n", errLine: 1, errText: "hyphen"},
+		{name: "empty label", text: "bl..example\n", errLine: 1, errText: "empty label"},
+		{name: "leading dot", text: ".bl.example\n", errLine: 1, errText: "empty label"},
+		{name: "only a dot", text: ".\n", errLine: 1, errText: "not a DNS zone"},
+		{name: "too long", text: strings.Repeat("abcdefghi.", 26) + "example\n", errLine: 1, errText: "longer than 253"},
+		{name: "control in a word", text: "bl.example ip\x00\n", errLine: 1, errText: `"ip\x00"`},
+		{name: "byte order mark and CRLF", text: "\ufeffbl.example ip\r\nbl2.example\r\n", check: func(t *testing.T, l *List) {
+			if len(l.Zones) != 2 || l.Zones[0].Zone != "bl.example" || l.Zones[1].Zone != "bl2.example" || l.Zones[1].Line != 2 {
+				t.Errorf("%+v", l.Zones)
+			}
+		}},
+		{name: "digits and hyphens", text: "0spam-killlist.fusionzero.com\n2.bl.example.\n", check: func(t *testing.T, l *List) {
+			if len(l.Zones) != 2 || l.Zones[1].Zone != "2.bl.example" {
+				t.Errorf("%+v", l.Zones)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := ParseZones([]byte(tc.text), "zones.txt")
@@ -231,14 +258,41 @@ func TestParseZones(t *testing.T) {
 			if !errors.Is(err, ErrZonesFile) || !strings.Contains(err.Error(), tc.errText) {
 				t.Errorf("error %v, want ErrZonesFile with %q", err, tc.errText)
 			}
+			plainLine(t, err)
+			prefix := "--dnsbl-zones zones.txt: "
 			if tc.errLine > 0 {
-				var le *LineError
-				if !errors.As(err, &le) || le.Line != tc.errLine || !strings.HasPrefix(err.Error(), "zones.txt:") {
-					t.Errorf("error %v, want line %d", err, tc.errLine)
-				}
+				prefix = fmt.Sprintf("--dnsbl-zones zones.txt, line %d: ", tc.errLine)
+			}
+			var le *LineError
+			if !errors.As(err, &le) || le.Line != tc.errLine || !strings.HasPrefix(err.Error(), prefix) {
+				t.Errorf("error %q, want it to start %q", err, prefix)
 			}
 		})
 	}
+}
+
+// plainLine fails the test unless err's text is one printable line: no
+// control characters, no package prefix.
+func plainLine(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	for _, r := range msg {
+		if r < 0x20 || r == 0x7f {
+			t.Errorf("error %q holds a control character", msg)
+			break
+		}
+	}
+	if strings.Contains(msg, "dnsbl:") || strings.Contains(msg, "bufio") {
+		t.Errorf("error %q holds Go error text", msg)
+	}
+}
+
+func TestZonesFileName(t *testing.T) {
+	_, err := ParseZones([]byte("bl\x1b.example\n"), "my zones\x1b.txt")
+	if err == nil || !strings.HasPrefix(err.Error(), `--dnsbl-zones "my zones\x1b.txt", line 1: `) {
+		t.Errorf("error %q", err)
+	}
+	plainLine(t, err)
 }
 
 func FuzzParseZones(f *testing.F) {
@@ -259,6 +313,7 @@ func FuzzParseZones(f *testing.F) {
 			if !errors.Is(err, ErrZonesFile) {
 				t.Fatalf("error %v does not wrap ErrZonesFile", err)
 			}
+			plainLine(t, err)
 			return
 		}
 		if len(l.Zones) == 0 {
@@ -268,6 +323,11 @@ func FuzzParseZones(f *testing.F) {
 			if z.Kind != KindIP && z.Kind != KindDomain || z.Weight != WeightScoring && z.Weight != WeightInfo {
 				t.Fatalf("zone %+v", z)
 			}
+			for _, label := range strings.Split(z.Zone, ".") {
+				if label == "" || len(label) > 63 || strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || label[0] == '-' || label[len(label)-1] == '-' {
+					t.Fatalf("zone %q accepted: label %q is no LDH label", z.Zone, label)
+				}
+			}
 			for _, probe := range []string{z.TestListed, z.TestClean} {
 				if _, err := QueryName(z, probe); err != nil {
 					t.Fatalf("zone %s: probe %s: %v", z.Zone, probe, err)
@@ -276,6 +336,69 @@ func FuzzParseZones(f *testing.F) {
 			name, err := QueryName(z, map[Kind]string{KindIP: "2001:db8::1", KindDomain: "example.com"}[z.Kind])
 			if err != nil || len(name) > 253 {
 				t.Fatalf("zone %s: query name %q %v", z.Zone, name, err)
+			}
+		}
+	})
+}
+
+// FuzzDecode feeds arbitrary answers (4-byte IPv4 or, after a 0xff marker,
+// 16-byte IPv6 records) to the return-code decoder of each kind of zone.
+func FuzzDecode(f *testing.F) {
+	l, err := Default()
+	if err != nil {
+		f.Fatal(err)
+	}
+	zones := append([]*Zone{{Zone: "bl.example", Kind: KindIP, Weight: WeightInfo}}, l.Zones...)
+	f.Fuzz(func(t *testing.T, pick uint8, data []byte) {
+		z := zones[int(pick)%len(zones)]
+		var addrs []netip.Addr
+		for len(data) >= 4 && len(addrs) < 64 {
+			if data[0] == 0xff && len(data) >= 17 {
+				addrs = append(addrs, netip.AddrFrom16([16]byte(data[1:17])))
+				data = data[17:]
+				continue
+			}
+			addrs = append(addrs, netip.AddrFrom4([4]byte(data[:4])))
+			data = data[4:]
+		}
+		v := l.decode(z, addrs)
+		outside := false
+		for _, a := range addrs {
+			if !a.Is4() || !loopback.Contains(a) {
+				outside = true
+			}
+		}
+		switch {
+		case len(addrs) == 0:
+			if v.Status != StatusClean || v.Rewrite || len(v.Codes) != 0 {
+				t.Fatalf("no answer: %+v", v)
+			}
+		case outside:
+			if v.Status != StatusError || !v.Rewrite {
+				t.Fatalf("%v decoded as %+v, want a rewrite", addrs, v)
+			}
+		case v.Status == StatusListed:
+			if v.Weight != WeightScoring && v.Weight != WeightInfo || len(v.Meanings) != len(addrs) {
+				t.Fatalf("%v decoded as %+v", addrs, v)
+			}
+			for _, a := range addrs {
+				if _, ok := l.refusal(z, a); ok {
+					t.Fatalf("%v: refusal code %s counted as a listing", addrs, a)
+				}
+			}
+		case v.Status == StatusRefused:
+			if len(v.Meanings) == 0 || v.Weight != "" {
+				t.Fatalf("%v decoded as %+v", addrs, v)
+			}
+		default:
+			t.Fatalf("%v decoded as %+v", addrs, v)
+		}
+		if len(addrs) > 0 && len(v.Codes) != len(addrs) {
+			t.Fatalf("codes %v for %v", v.Codes, addrs)
+		}
+		for _, m := range v.Meanings {
+			if strings.ContainsAny(m, "\x00\n") {
+				t.Fatalf("meaning %q", m)
 			}
 		}
 	})

@@ -36,8 +36,10 @@ func listOf(names []string, max int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
 }
 
-// report turns the run's results into findings and data.
-func report(r *run, t checks.Target, noMX string, out *checks.Out) {
+// report turns the run's results into findings and data. mxUnknown is set
+// when the mx check decided nothing: the check then returns that reason and
+// reports nothing about the missing MX addresses.
+func report(r *run, t checks.Target, noMX string, mxUnknown bool, out *checks.Out) {
 	data := Data{Source: r.list.Source, Addresses: []TargetData{}, Zones: []ZoneData{}}
 	if r.list.Source == SourceBuiltin {
 		data.Reviewed = r.list.Reviewed
@@ -51,6 +53,11 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 		p := r.probes[z]
 		data.Zones = append(data.Zones, ZoneData{Zone: z.Zone, Name: z.Name, Type: z.Kind, Weight: z.Weight,
 			Health: p.health, HealthDetail: p.detail, Removal: z.Removal})
+		if p.health == HealthOK {
+			data.ListsUsable++
+		} else {
+			data.ListsUnusable++
+		}
 	}
 
 	targets := append([]*target(nil), r.addrs...)
@@ -62,7 +69,8 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 	// Per-zone collections for the aggregated findings.
 	type zoneIssues struct {
 		refused []string // targets
-		errs    []string // "target (error)"
+		errs    []string // targets whose lookup failed
+		errText []string // the failed lookups, in plain words
 		rewrite []string
 		queries []dnsq.Query
 	}
@@ -74,6 +82,7 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 		return issues[z]
 	}
 
+	addrQueried := false // some address was asked on a usable list
 	for _, tg := range targets {
 		td := TargetData{Target: tg.name, Sources: tg.sources, Zones: []ZoneResult{}}
 		listed, unknown, clean, ignored := 0, 0, 0, 0
@@ -84,6 +93,11 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 				continue // not asked: the zone's kind, or no IPv6 support
 			}
 			p := r.probes[z]
+			if p.health != HealthOK {
+				td.ListsUnusable++
+			} else if tg.addr.IsValid() {
+				addrQueried = true
+			}
 			st, errText := final(p, res)
 			zr := ZoneResult{Zone: z.Zone, Status: st, Error: errText}
 			if res.err == nil {
@@ -118,13 +132,16 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 					zi.rewrite = append(zi.rewrite, fmt.Sprintf("%s → %s", tg.name, strings.Join(res.v.Codes, ", ")))
 					zi.queries = append(zi.queries, res.queries...)
 				case res.err != nil:
-					zi.errs = append(zi.errs, fmt.Sprintf("%s (%s)", tg.name, shortErr(res.err)))
+					zi.errs = append(zi.errs, tg.name)
+					zi.errText = append(zi.errText, res.err.Error())
 					zi.queries = append(zi.queries, res.queries...)
 				default: // health unknown
 					zi.errs = append(zi.errs, tg.name)
 				}
 			}
 		}
+		td.ListsAnswered = listed + clean
+		td.Queried = td.ListsAnswered > 0
 		switch {
 		case listed > 0:
 			td.Status = TargetListed
@@ -132,9 +149,9 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 			td.Status = TargetUnknown
 		default:
 			td.Status = TargetClean
-			msg := fmt.Sprintf("%s is not listed on any of the %d blocklists that answered", tg.who(), clean)
+			msg := fmt.Sprintf("%s is not listed on any of the %d %s that answered", tg.who(), clean, plural(clean, "blocklist", "blocklists"))
 			if ignored > 0 {
-				msg += fmt.Sprintf(" (%d unhealthy %s ignored)", ignored, plural(ignored, "list", "lists"))
+				msg += fmt.Sprintf(" (%d %s the RFC 5782 health probe and %s ignored)", ignored, plural(ignored, "list failed", "lists failed"), plural(ignored, "was", "were"))
 			}
 			if n := r.list.noIPv6(); tg.addr.Is6() && n > 0 {
 				msg += fmt.Sprintf("; %d %s no IPv6 addresses and %s not asked", n, plural(n, "list holds", "lists hold"), plural(n, "was", "were"))
@@ -147,6 +164,16 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 			d := td
 			data.Domain = &d
 		}
+	}
+
+	sort.Slice(r.skipped, func(i, j int) bool { return r.skipped[i].Target < r.skipped[j].Target })
+	data.Skipped = r.skipped
+	defer func() { out.SetData(data) }()
+	if data.ListsUsable == 0 {
+		// Nothing was checked: one finding says why, instead of one per
+		// list, and nothing is said about addresses or MX hosts.
+		addNoUsable(out, r, targets)
+		return
 	}
 
 	// Zone-level findings, in list order.
@@ -184,8 +211,8 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 		}
 		if len(zi.errs) > 0 {
 			out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: z.Zone, Evidence: checks.DNSEvidence(capQ(zi.queries)...),
-				Message: fmt.Sprintf("Lookups on %s failed for %s: %s unknown on this list, not clean",
-					z.label(), listOf(zi.errs, 5), plural(len(zi.errs), "that target is", "those targets are"))})
+				Message: fmt.Sprintf("Lookups on %s failed, so %s %s unknown on this list, not clean: %s",
+					z.label(), listOf(zi.errs, 5), isAre(len(zi.errs)), listOf(zi.errText, 3))})
 		}
 		if len(zi.rewrite) > 0 {
 			out.Add(checks.Finding{ID: "dnsbl.resolver-rewrite", Subject: z.Zone, Evidence: checks.DNSEvidence(capQ(zi.queries)...),
@@ -196,52 +223,116 @@ func report(r *run, t checks.Target, noMX string, out *checks.Out) {
 	if len(rewritten) > 0 {
 		addRewrite(out, r, rewritten)
 	}
-	switch n := len(unknownZones); {
-	case n > 2 && n == len(r.list.Zones):
-		// No list answered at all: one finding about the resolver, not
-		// one per list.
-		servers := strings.Join(r.env.DNS.Servers(), ", ")
-		ev := &checks.Evidence{}
-		for _, f := range unknownZones[:min(n, 3)] {
-			if f.Evidence != nil {
-				ev.AddDNS(f.Evidence.DNS...)
-			}
-		}
-		out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: servers, Evidence: nonEmpty(ev),
-			Message: fmt.Sprintf("No blocklist answered the health probes through %s (e.g. %s): every address and the domain are unknown on all %d lists, not clean",
-				servers, r.probes[r.list.Zones[0]].detail, n),
-			Fix: "Check that the resolver answers (--resolver) and can reach the blocklists' name servers; some networks block them."})
-	default:
-		for _, f := range unknownZones {
-			out.Add(f)
-		}
+	for _, f := range unknownZones {
+		out.Add(f)
 	}
 
 	// MX hosts whose addresses could not be resolved.
 	sort.Slice(r.hostErr, func(i, j int) bool { return r.hostErr[i].host < r.hostErr[j].host })
 	for _, he := range r.hostErr {
-		out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: he.host, Evidence: checks.DNSEvidence(dnsq.QueriesOf(he.err)...),
-			Message: fmt.Sprintf("The addresses of MX host %s could not be resolved (%s): they were not checked", he.host, shortErr(he.err))})
+		var texts []string
+		var qs []dnsq.Query
+		for _, le := range he.errs {
+			texts = append(texts, le.Error())
+			qs = append(qs, le.Queries...)
+		}
+		out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: he.host, Evidence: checks.DNSEvidence(qs...),
+			Message: fmt.Sprintf("The addresses of MX host %s are unknown, so they were not checked: %s", he.host, strings.Join(texts, "; ")),
+			Fix:     fmt.Sprintf("Check that the name servers of %s answer A and AAAA queries, then run the check again.", he.host)})
 	}
 
-	sort.Slice(r.skipped, func(i, j int) bool { return r.skipped[i].Target < r.skipped[j].Target })
-	data.Skipped = r.skipped
-	if len(r.addrs) == 0 && r.list.has(KindIP) && len(r.hostErr) == 0 {
+	// No address asked on a usable list: nothing is known about the
+	// addresses receivers judge. A failed MX host lookup or an undecided
+	// mx check already says why.
+	if !addrQueried && r.list.has(KindIP) && len(r.hostErr) == 0 && !mxUnknown {
 		var why []string
-		if noMX != "" {
-			why = append(why, noMX)
-		}
-		for _, s := range r.skipped {
-			why = append(why, s.Reason)
-		}
-		if len(t.IPs) == 0 {
-			why = append(why, "no --ip was given")
+		switch {
+		case len(r.addrs) == 0:
+			if noMX != "" {
+				why = append(why, noMX)
+			}
+			for _, s := range r.skipped {
+				why = append(why, s.Reason)
+			}
+			if len(t.IPs) == 0 {
+				why = append(why, "no --ip was given")
+			}
+		case !r.usable(KindIP):
+			why = append(why, "none of the IP blocklists passed its health probe")
+		default:
+			var names []string
+			for _, a := range r.addrs {
+				names = append(names, a.name)
+			}
+			why = append(why, "no usable list takes IPv6 addresses such as "+listOf(names, 5))
 		}
 		out.Add(checks.Finding{ID: "dnsbl.no-addresses", Subject: t.Domain,
-			Message: "No public address was checked against the IP blocklists: " + strings.Join(why, "; "),
+			Message: "No address was checked against the IP blocklists: " + strings.Join(why, "; "),
 			Fix:     fmt.Sprintf("Run `mxray check %s --only dnsbl --ip <address>` with the addresses your mail is sent from.", t.Domain)})
 	}
-	out.SetData(data)
+}
+
+// addNoUsable reports that no list could be used, with the reasons counted
+// by kind, an example of each, and the targets left unknown.
+func addNoUsable(out *checks.Out, r *run, targets []*target) {
+	kinds := []struct {
+		h    Health
+		what string
+	}{
+		{HealthUnhealthy, "failed the RFC 5782 health probe"},
+		{HealthRefused, "refused mxray's queries"},
+		{HealthRewrite, "gave answers outside 127.0.0.0/8 (NXDOMAIN rewritten)"},
+		{HealthUnknown, "did not answer the health probe"},
+	}
+	n := len(r.list.Zones)
+	var parts []string
+	ev := &checks.Evidence{}
+	for _, k := range kinds {
+		var zs []*Zone
+		for _, z := range r.list.Zones {
+			if r.probes[z].health == k.h {
+				zs = append(zs, z)
+			}
+		}
+		if len(zs) == 0 {
+			continue
+		}
+		if len(ev.DNS) < maxEvidence {
+			ev.AddDNS(r.probes[zs[0]].queries...)
+		}
+		if n == 1 {
+			parts = append(parts, fmt.Sprintf("it %s: %s", k.what, r.probes[zs[0]].detail))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d %s (e.g. %s: %s)", len(zs), k.what, zs[0].label(), r.probes[zs[0]].detail))
+	}
+	servers := strings.Join(r.env.DNS.Servers(), ", ")
+	subject, msg := servers, fmt.Sprintf("None of the %d blocklists could be used through %s: %s", n, servers, strings.Join(parts, "; "))
+	if n == 1 {
+		z := r.list.Zones[0]
+		subject, msg = z.Zone, fmt.Sprintf("The only blocklist, %s, could not be used: %s", z.label(), strings.Join(parts, "; "))
+	}
+	var names []string
+	for _, tg := range targets {
+		names = append(names, tg.name)
+	}
+	if len(names) > 0 {
+		msg += fmt.Sprintf(". Nothing was checked: %s %s unknown, not clean", listOf(names, 5), isAre(len(names)))
+	} else {
+		msg += ". Nothing was checked"
+	}
+	fix := "Run mxray through a resolver that passes blocklist answers through unchanged, such as one you operate (a local Unbound, given with --resolver): some ISP and public resolvers answer NXDOMAIN for, refuse or rewrite every blocklist query."
+	if r.probes[r.list.Zones[0]].health == HealthUnknown && len(parts) == 1 {
+		fix = "Check that the resolver answers (--resolver) and can reach the blocklists' name servers; some networks block them."
+	}
+	if r.list.Source != SourceBuiltin {
+		if n == 1 && r.list.Zones[0].Line > 0 {
+			fix += fmt.Sprintf(" If the list has shut down, remove line %d (%s) from %s.", r.list.Zones[0].Line, r.list.Zones[0].Zone, r.list.Source)
+		} else {
+			fix += fmt.Sprintf(" If the lists in %s have shut down, replace them.", r.list.Source)
+		}
+	}
+	out.Add(checks.Finding{ID: "dnsbl.no-usable-list", Subject: subject, Message: msg, Fix: fix, Evidence: nonEmpty(ev)})
 }
 
 func addListed(out *checks.Out, tg *target, z *Zone, res *result) {
@@ -359,11 +450,6 @@ func nonEmpty(ev *checks.Evidence) *checks.Evidence {
 	return ev
 }
 
-// shortErr drops the "dnsq: " prefixes of a lookup error for messages.
-func shortErr(err error) string {
-	return strings.ReplaceAll(err.Error(), "dnsq: ", "")
-}
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -372,6 +458,16 @@ func plural(n int, one, many string) string {
 }
 
 func isAre(n int) string { return plural(n, "is", "are") }
+
+// usable reports whether a zone of kind k passed its health probe.
+func (r *run) usable(k Kind) bool {
+	for _, z := range r.list.Zones {
+		if z.Kind == k && r.probes[z].health == HealthOK {
+			return true
+		}
+	}
+	return false
+}
 
 // noIPv6 counts the IP lists that do not answer IPv6 queries.
 func (l *List) noIPv6() int {

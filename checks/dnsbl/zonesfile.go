@@ -1,30 +1,42 @@
 package dnsbl
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/mxray/mxray/checks/tagval"
 )
 
 // maxZonesFile bounds the size of a zones file (it is read whole).
 const maxZonesFile = 1 << 20
 
-// LoadZonesFile reads a --dnsbl-zones file (see ParseZones).
+// LoadZonesFile reads a --dnsbl-zones file (see ParseZones). Every error is
+// a *LineError: one line for people, naming the file.
 func LoadZonesFile(path string) (*List, error) {
+	fileErr := func(msg string) error { return &LineError{File: path, Msg: msg} }
 	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrZonesFile, err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fileErr("no such file")
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fileErr("permission denied")
+	case err != nil:
+		return nil, fileErr("cannot be opened")
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fileErr("is a directory, not a file")
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxZonesFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrZonesFile, path, err)
+		return nil, fileErr("cannot be read")
 	}
 	if len(data) > maxZonesFile {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrZonesFile, path, maxZonesFile)
+		return nil, fileErr(fmt.Sprintf("is larger than %d bytes", maxZonesFile))
 	}
 	return ParseZones(data, path)
 }
@@ -36,8 +48,9 @@ func LoadZonesFile(path string) (*List, error) {
 // (defaults ip and scoring, or the built-in list's values for a zone it
 // knows); "#" starts a comment; blank lines are ignored. A zone the built-in
 // list knows — also a keyed one such as <key>.zen.dq.spamhaus.net — keeps
-// its return-code meanings and removal page. name labels errors, which are
-// *LineError for a malformed line.
+// its return-code meanings and removal page. A zone name must be a host name
+// (letters, digits and hyphens; see checkZoneName). name labels errors,
+// which are *LineError.
 func ParseZones(data []byte, name string) (*List, error) {
 	b, err := loadBuiltin()
 	if err != nil {
@@ -45,14 +58,11 @@ func ParseZones(data []byte, name string) (*List, error) {
 	}
 	l := &List{Source: name, Universal: b.list.Universal, retired: b.list.retired}
 	seen := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxZonesFile+1)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
+	text := strings.TrimPrefix(string(data), "\ufeff") // a byte order mark some editors write
+	for i, line := range strings.Split(text, "\n") {
+		lineNo := i + 1
+		if j := strings.IndexByte(line, '#'); j >= 0 {
+			line = line[:j]
 		}
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
@@ -87,7 +97,7 @@ func ParseZones(data []byte, name string) (*List, error) {
 				}
 				weight = Weight(lw)
 			default:
-				return nil, bad("unknown word %q (want ip, domain, scoring or info)", w)
+				return nil, bad("unknown word \"%s\" (want ip, domain, scoring or info)", tagval.Clean(w))
 			}
 		}
 		z := b.known(zname)
@@ -106,11 +116,8 @@ func ParseZones(data []byte, name string) (*List, error) {
 			l.RetiredUsed = append(l.RetiredUsed, RetiredUse{Zone: zname, Line: lineNo, Note: note})
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, &LineError{File: name, Line: lineNo + 1, Msg: err.Error()}
-	}
 	if len(l.Zones) == 0 {
-		return nil, fmt.Errorf("%w: %s lists no zone", ErrZonesFile, name)
+		return nil, &LineError{File: name, Msg: "lists no zone"}
 	}
 	return l, nil
 }
