@@ -52,12 +52,6 @@ func FetchableURL(raw string) (*url.URL, error) {
 	if u.User != nil {
 		return nil, notAllowed("it carries a user name or password before the host")
 	}
-	if strings.HasSuffix(u.Host, ":") {
-		return nil, notAllowed("it has an empty port after the host")
-	}
-	if p := u.Port(); p != "" && p != "443" {
-		return nil, notAllowed("it names port %s; only the HTTPS port 443 is allowed", tagval.Clean(p))
-	}
 	host := u.Hostname()
 	if strings.HasPrefix(u.Host, "[") {
 		return nil, notAllowed("its host is an IPv6 address (%s), not a DNS name", tagval.Clean(host))
@@ -72,6 +66,12 @@ func FetchableURL(raw string) (*url.URL, error) {
 	}
 	if err := hostName(ascii); err != "" {
 		return nil, notAllowed("its host %s %s", tagval.Clean(host), err)
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return nil, notAllowed("it has an empty port after the host")
+	}
+	if p := u.Port(); p != "" && p != "443" {
+		return nil, notAllowed("it names port %s, not the HTTPS port 443", tagval.Clean(p))
 	}
 	return u, nil
 }

@@ -16,7 +16,7 @@ import (
 // hostileURLs are URLs that must never be fetched, with a fragment of the
 // reason given.
 var hostileURLs = []struct{ url, why string }{
-	{"https://127.0.0.1:53/latest/meta-data/", "port 53"},
+	{"https://127.0.0.1:53/latest/meta-data/", "IP address (127.0.0.1)"},
 	{"https://127.0.0.1/latest/meta-data/", "IP address (127.0.0.1)"},
 	{"https://169.254.169.254/latest/meta-data/", "IP address"},
 	{"https://[::1]/", "IPv6 address"},
