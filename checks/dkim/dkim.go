@@ -129,7 +129,11 @@ const maxConcurrent = 16
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
 	domain := t.Domain
 	data := Data{Probed: []string{}, Selectors: []Selector{}}
-	defer func() { out.SetData(&data) }()
+	defer func() {
+		if ctx.Err() == nil { // lookups cut short tell nothing about the domain
+			out.SetData(&data)
+		}
+	}()
 
 	var explicit []Selector
 	seen := map[string]bool{}

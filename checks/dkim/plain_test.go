@@ -94,3 +94,15 @@ func TestKeyProblemsPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDeadline: probes cut short by the check's own deadline decide
+// nothing: no none-found, no dns-error, and the result says why.
+func TestCheckDeadline(t *testing.T) {
+	w := mailtest.New(t, policytest.Base+`_adsp._domainkey.slow.example. TXT "x"`)
+	w.DNS.Script("google._domainkey.slow.example", 0, mailtest.Timeout)
+	rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "slow.example"}, []checks.Check{Check{}})
+	res := policytest.Result(t, rep, ID)
+	if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 || res.Data != nil {
+		t.Errorf("status %s, error %q, findings %v, data %v", res.Status, res.Err, policytest.IDs(res), res.Data != nil)
+	}
+}

@@ -161,7 +161,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	wg.Wait()
 
 	data := Data{Domain: domain, OrgDomain: OrgDomain(domain), TreeWalk: walk, RFC7489: legacy}
-	defer func() { out.SetData(data) }()
+	defer func() {
+		if ctx.Err() == nil { // lookups cut short tell nothing about the domain
+			out.SetData(data)
+		}
+	}()
 
 	ev := levelsEvidence(walk.Levels)
 	subject := "_dmarc." + domain

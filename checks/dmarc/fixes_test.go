@@ -183,3 +183,15 @@ func TestMessagesPlain(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckDeadline: lookups cut short by the check's own deadline are not
+// DNS errors of the domain; the result says the check did not finish.
+func TestCheckDeadline(t *testing.T) {
+	w := mailtest.New(t, policytest.Base)
+	w.DNS.Script("_dmarc.slow.example", 0, mailtest.Timeout)
+	rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "slow.example"}, []checks.Check{dmarc.Check{}})
+	res := policytest.Result(t, rep, "dmarc")
+	if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 || res.Data != nil {
+		t.Errorf("status %s, error %q, findings %v, data %v", res.Status, res.Err, policytest.IDs(res), res.Data != nil)
+	}
+}

@@ -138,7 +138,11 @@ type hostResult struct {
 // words, instead of reporting the lookups that were cut short as DNS errors.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
 	run(ctx, env, t.Domain, out)
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		out.SetData(nil) // lookups cut short: their errors are not the domain's
+		return err
+	}
+	return nil
 }
 
 func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {

@@ -97,3 +97,25 @@ d MX 30 mx3.d`, script: map[string]mailtest.Behaviour{"mx1.d.example": mailtest.
 		})
 	}
 }
+
+// TestCheckDeadline: lookups cut short by the check's own deadline are not
+// DNS errors of the domain; the result says the check did not finish.
+func TestCheckDeadline(t *testing.T) {
+	w := mailtest.New(t, base+"$ORIGIN example.\nd MX 10 mx1.d\n")
+	w.DNS.Script("mx1.d.example", 0, mailtest.Timeout)
+	r := w.Run(t, checks.Target{Domain: "d.example"}, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, mx.Check{})
+	if r.Status != checks.StatusError || !strings.Contains(r.Err, "did not finish") {
+		t.Errorf("status %s, error %q", r.Status, r.Err)
+	}
+	for _, f := range r.Findings {
+		if f.ID == "mx.dns-error" || f.ID == "mx.no-address" {
+			t.Errorf("%s: %s", f.ID, f.Message)
+		}
+		for _, p := range plainProblems(f.Message) {
+			t.Errorf("%q: %s", f.Message, p)
+		}
+	}
+	if r.Data != nil {
+		t.Errorf("data from lookups cut short: %+v", r.Data)
+	}
+}

@@ -1,9 +1,11 @@
 package spf
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/mailtest"
@@ -100,5 +102,22 @@ inc.example.   IN TXT "v=spf1 include:a.fail.example a:b.fail.example mx:c.fail.
 				}
 			}
 		})
+	}
+}
+
+// TestCheckDeadline: lookups cut short by the check's own deadline are not
+// DNS errors of the domain; the result says the check did not finish.
+func TestCheckDeadline(t *testing.T) {
+	w := mailtest.New(t, `inc.example. IN TXT "v=spf1 include:slow.example -all"`)
+	w.DNS.Script("slow.example", 0, mailtest.Timeout)
+	env, err := w.Env(checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.DNS.Close()
+	rep := (&checks.Runner{Env: env, Checks: []checks.Check{Check{}}}).Run(context.Background(), checks.Target{Domain: "inc.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}})
+	r := rep.Results[0]
+	if r.Status != checks.StatusError || !strings.Contains(r.Err, "did not finish") || len(r.Findings) != 0 {
+		t.Errorf("status %s, error %q, findings %v", r.Status, r.Err, ids(r.Findings))
 	}
 }
