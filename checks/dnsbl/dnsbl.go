@@ -28,6 +28,7 @@
 package dnsbl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -474,8 +475,8 @@ func (r *run) startProbe(z *Zone) {
 		listedName, err1 := QueryName(z, z.TestListed)
 		cleanName, err2 := QueryName(z, z.TestClean)
 		p := &probe{health: HealthOK}
-		if err := errors.Join(err1, err2); err != nil {
-			p.health, p.detail = HealthUnknown, err.Error()
+		if err := cmp.Or(err1, err2); err != nil {
+			p.health, p.detail = HealthUnknown, "its test entry cannot be asked: "+err.Error()
 			r.setProbe(z, p)
 			return
 		}
