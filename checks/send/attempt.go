@@ -5,13 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -76,9 +74,9 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 	cancel()
 	if err != nil {
 		if timedOut {
-			err = fmt.Errorf("%w: connect to %s: no answer within %s", smtpwire.ErrTimeout, a.addr, a.timeout)
+			err = &smtpwire.Error{Kind: smtpwire.ErrTimeout, Msg: "no answer to the connection within " + smtpwire.Dur(a.timeout), Cause: err}
 		}
-		msg := describe(ctx, err, "connect to "+a.addr, a.timeout)
+		msg := r.describe(ctx, err, "connect", a.timeout)
 		p.Error = msg
 		r.end(p)
 		return outcome{result: ResultUnreachable, stage: StepConnect, err: msg, retry: true}
@@ -118,7 +116,7 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 
 	a.sess = smtpwire.New(smtpwire.Config{
 		Dialer:   &connDialer{c: conn},
-		Timeouts: smtpwire.Timeouts{Connect: a.timeout, Banner: a.timeout, Command: a.timeout},
+		Timeouts: smtpwire.Timeouts{Connect: a.timeout, Greeting: r.greeting, Command: a.timeout},
 		HELO:     r.o.HELO,
 		Now:      r.now,
 	}, a.addr)
@@ -244,7 +242,7 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 		return a.failed(p, err)
 	}
 	a.filter.set(sendBody)
-	err = a.call(func(*gosmtp.Client) error { _, err := dc.Write(msg); return err })
+	err = a.call(func(*gosmtp.Client) error { return a.writeMessage(dc, msg) })
 	if err != nil {
 		return a.failed(p, err)
 	}
@@ -305,9 +303,61 @@ func (a *attempt) endSession(p *pending, err error) {
 		p.Reply = lastReply(p.Server)
 	}
 	if err != nil {
-		p.Error = describe(a.ctx, err, "", a.timeout)
+		p.Error = a.r.describe(a.ctx, err, waitOf(p.Step.Step), a.timeout)
 	}
 	a.r.end(p)
+}
+
+// waitOf names the wait of a step for messages ("no reply to MAIL FROM
+// within 10s").
+func waitOf(step string) string {
+	switch step {
+	case StepBanner:
+		return "greeting"
+	case StepEHLO:
+		return "EHLO"
+	case StepSTARTTLS:
+		return "STARTTLS"
+	case StepTLS:
+		return "TLS handshake"
+	case StepAuth:
+		return "AUTH"
+	case StepMail:
+		return "MAIL FROM"
+	case StepRcpt:
+		return "RCPT TO"
+	case StepData:
+		return "DATA"
+	case StepEOD:
+		return "the end of the message"
+	case StepQuit:
+		return "QUIT"
+	}
+	return step
+}
+
+// writeMessage sends the message in chunks, each bounded by the timeout:
+// a server that stops reading fails the send instead of blocking it.
+func (a *attempt) writeMessage(dc *gosmtp.DataCommand, msg []byte) error {
+	const chunk = 64 << 10
+	for len(msg) > 0 {
+		n := min(chunk, len(msg))
+		_ = a.sess.SetDeadline(a.r.now().Add(a.timeout))
+		if _, err := dc.Write(msg[:n]); err != nil {
+			_ = a.sess.SetDeadline(time.Time{})
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return &smtpwire.Error{Kind: smtpwire.ErrTimeout, Cause: err,
+					Msg: "the server stopped taking the message: nothing could be sent for " + smtpwire.Dur(a.timeout)}
+			}
+			if c := smtpwire.Classify(err, "DATA", a.timeout); errors.Is(c, smtpwire.ErrClosed) {
+				return &smtpwire.Error{Kind: smtpwire.ErrClosed, Cause: err, Msg: "the server closed the connection while the message was being sent"}
+			}
+			return err
+		}
+		msg = msg[n:]
+	}
+	_ = a.sess.SetDeadline(time.Time{})
+	return nil
 }
 
 // failed ends the step with err and the attempt with its outcome; after a
@@ -334,7 +384,7 @@ func (a *attempt) classify(stage string, err error) outcome {
 		}
 		return out
 	}
-	return outcome{result: ResultUnreachable, stage: stage, err: describe(a.ctx, err, "", a.timeout), retry: true}
+	return outcome{result: ResultUnreachable, stage: stage, err: a.r.describe(a.ctx, err, waitOf(stage), a.timeout), retry: true}
 }
 
 // stop ends a send on purpose (--quit-after).
@@ -394,14 +444,14 @@ func (a *attempt) tlsFailed(p *pending, probe *tlsProbe, err error, timedOut boo
 	p.TLS = probe.info(nil)
 	p.Info = append(p.Info, tlsNotes(p.TLS)...)
 	if cerr := probe.certError(); cerr != nil {
-		p.Error = "the server's certificate does not verify: " + cerr.Error() + " (use --insecure to send anyway)"
+		p.Error = "the server's certificate does not verify: " + smtpwire.X509Words(cerr) + " (use --insecure to send anyway)"
 		a.r.end(p)
 		return outcome{result: ResultRefused, stage: StepTLS, err: p.Error}
 	}
 	if timedOut && !errors.Is(err, smtpwire.ErrTimeout) {
-		err = fmt.Errorf("%w: TLS handshake: no answer within %s", smtpwire.ErrTimeout, a.timeout)
+		err = &smtpwire.Error{Kind: smtpwire.ErrTimeout, Msg: "the TLS handshake did not finish within " + smtpwire.Dur(a.timeout), Cause: err}
 	}
-	p.Error = "TLS handshake failed: " + describe(a.ctx, err, "", a.timeout)
+	p.Error = a.r.describe(a.ctx, err, "TLS handshake", a.timeout)
 	a.r.end(p)
 	return outcome{result: ResultUnreachable, stage: StepTLS, err: p.Error, retry: true}
 }
@@ -521,28 +571,20 @@ func lastReply(lines []string) *Reply {
 	return toReply(rep)
 }
 
-// describe renders a network error for people.
-func describe(ctx context.Context, err error, what string, timeout time.Duration) string {
+// describe renders an error of one wait for people: a reply as the
+// server gave it, a network error in plain words ("connection refused",
+// "no greeting within 30s", "the reply to EHLO is too long: more than 100
+// lines"), an interruption as such. stage names the wait when err did not
+// come through a smtpwire.Session ("connect", "TLS handshake").
+func (r *run) describe(ctx context.Context, err error, stage string, timeout time.Duration) string {
 	if err == nil {
 		return ""
 	}
-	if what != "" {
-		what += ": "
+	if ctx.Err() != nil && smtpwire.ReplyOf(err) == nil {
+		if r.user.Err() != nil {
+			return "interrupted"
+		}
+		return "stopped: the send's overall time limit was reached"
 	}
-	var ne net.Error
-	switch {
-	case smtpwire.ReplyOf(err) != nil:
-		return err.Error()
-	case ctx.Err() != nil:
-		return what + "cancelled"
-	case errors.Is(err, smtpwire.ErrTimeout), errors.Is(err, smtpwire.ErrRefused), errors.Is(err, smtpwire.ErrUnreachable), errors.Is(err, smtpwire.ErrClosed):
-		return err.Error()
-	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		return fmt.Sprintf("%stimed out: no answer within %s", what, timeout)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return what + "connection refused"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
-		return what + "the server closed the connection"
-	}
-	return what + err.Error()
+	return smtpwire.Classify(err, stage, timeout).Error()
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/smtpwire"
 )
 
 // TLSMode says how a send uses TLS.
@@ -36,6 +37,12 @@ const (
 	TLSImplicit TLSMode = "tls"
 	// TLSNone never uses TLS (--no-tls).
 	TLSNone TLSMode = "none"
+)
+
+// Defaults of Options.AddressLimit and Options.TotalTimeout.
+const (
+	DefaultAddressLimit = 5
+	DefaultTotalTimeout = 2 * time.Minute
 )
 
 // QuitAfterStages are the values of Options.QuitAfter: the stage after
@@ -77,6 +84,21 @@ type Options struct {
 	// QuitAfter stops after one of QuitAfterStages (empty: deliver).
 	QuitAfter string
 
+	// GreetingTimeout bounds the wait for each server's 220 greeting
+	// (--greeting-timeout); zero means the Env's (checks.Env.GreetingTimeout,
+	// checks.DefaultGreetingTimeout unless set). Every other wait is bounded
+	// by the Env's Timeout (--timeout).
+	GreetingTimeout time.Duration
+	// AddressLimit is how many server addresses are tried at most, over
+	// all MX hosts (like Postfix's smtp_mx_address_limit); zero means
+	// DefaultAddressLimit. The addresses left out are named in a
+	// "skipped" step.
+	AddressLimit int
+	// TotalTimeout bounds the whole send, DNS included; zero means
+	// DefaultTotalTimeout. What is not tried by then is named in a
+	// "skipped" step.
+	TotalTimeout time.Duration
+
 	// RunID identifies the send (default: NewRunID()).
 	RunID string
 	// Version is mxray's version for the X-Mailer field.
@@ -107,10 +129,14 @@ func CheckAddress(a string) error {
 		return fmt.Errorf("%q is not an address (want local@domain)", a)
 	}
 	if _, err := mail.ParseAddress(a); err != nil {
-		return fmt.Errorf("%q is not an address: %v", a, strings.TrimPrefix(err.Error(), "mail: "))
+		return fmt.Errorf("%q is not an address: %s", a, strings.ReplaceAll(err.Error(), "mail: ", ""))
 	}
-	if _, err := asciiDomain(a[at+1:]); err != nil {
-		return fmt.Errorf("%q: bad domain: %v", a, err)
+	d, err := asciiDomain(a[at+1:])
+	if err != nil {
+		return fmt.Errorf("%q: bad domain: %s", a, strings.TrimPrefix(err.Error(), "idna: "))
+	}
+	if _, err := dnsq.CheckName(d); err != nil || d == "" {
+		return fmt.Errorf("%q: bad domain: %q is not a valid domain name", a, a[at+1:])
 	}
 	return nil
 }
@@ -183,6 +209,12 @@ func Validate(o Options) error {
 			return usage("--quit-after %q: want one of %s", o.QuitAfter, strings.Join(QuitAfterStages, ", "))
 		}
 	}
+	if o.AddressLimit < 0 {
+		return usage("the address limit must not be negative")
+	}
+	if o.GreetingTimeout < 0 || o.TotalTimeout < 0 {
+		return usage("timeouts must not be negative")
+	}
 	if o.HELO != "" && strings.ContainsAny(o.HELO, " \t\r\n") {
 		return usage("--helo %q: one word, a host name or an address literal", o.HELO)
 	}
@@ -199,11 +231,11 @@ func Validate(o Options) error {
 			return usage("--dkim-key needs --dkim-selector")
 		}
 		if _, err := dnsq.CheckName(d.Selector + "._domainkey.example"); err != nil {
-			return usage("--dkim-selector %q: %v", d.Selector, err)
+			return usage("--dkim-selector %q: not a valid selector (DNS labels separated by dots)", d.Selector)
 		}
 		if d.Domain != "" {
 			if _, err := dnsq.CheckName(d.Domain); err != nil {
-				return usage("--dkim-domain %q: %v", d.Domain, err)
+				return usage("--dkim-domain %q: not a valid domain name", d.Domain)
 			}
 		}
 	}
@@ -239,7 +271,7 @@ func SplitServer(s string) (string, int, error) {
 	}
 	if _, err := netip.ParseAddr(host); err != nil {
 		if _, err := dnsq.CheckName(host); err != nil {
-			return "", 0, fmt.Errorf("%q: %v", s, err)
+			return "", 0, fmt.Errorf("%q: %q is neither an IP address nor a valid host name", s, host)
 		}
 	}
 	return host, p, nil
@@ -255,6 +287,14 @@ type run struct {
 
 	mu       sync.Mutex // guards tr.Steps against OnStep readers of Trace
 	attempts []string   // "mx1.example.net:25 (192.0.2.10): refused" for the summary
+
+	user      context.Context // the caller's context: cancelled means interrupted
+	greeting  time.Duration   // the greeting's wait
+	limit     int             // addresses tried at most
+	total     time.Duration   // the whole send's deadline
+	skipped   []string        // addresses (or hosts) not tried
+	skipWhy   string          // why they were not
+	outOfTime bool            // the send's deadline passed
 }
 
 // Send composes the message, finds the server, and delivers (or stops at
@@ -281,8 +321,20 @@ func Send(ctx context.Context, env *checks.Env, o Options) *Trace {
 		to[i] = envelope(t)
 	}
 	o.To = to
-	r := &run{env: env, o: o, now: now, t0: now(), tr: &Trace{RunID: o.RunID, Steps: []Step{}}}
-	out := r.send(ctx)
+	r := &run{env: env, o: o, now: now, t0: now(), tr: &Trace{RunID: o.RunID, Steps: []Step{}},
+		user: ctx, greeting: o.GreetingTimeout, limit: o.AddressLimit, total: o.TotalTimeout}
+	if r.greeting <= 0 {
+		r.greeting = env.GreetingTimeout()
+	}
+	if r.limit <= 0 {
+		r.limit = DefaultAddressLimit
+	}
+	if r.total <= 0 {
+		r.total = DefaultTotalTimeout
+	}
+	dctx, cancel := context.WithTimeout(ctx, r.total)
+	defer cancel()
+	out := r.send(dctx)
 	return r.finish(out)
 }
 
@@ -319,8 +371,12 @@ func (r *run) send(ctx context.Context) outcome {
 		}
 	}
 	last := outcome{result: ResultUnreachable, stage: StepConnect, err: "no server to try", retry: true}
-	for _, t := range targets {
-		if ctx.Err() != nil {
+	tried := 0
+	for i, t := range targets {
+		if reason := r.stopReason(ctx, tried); reason != "" {
+			for _, rest := range targets[i:] {
+				r.skip(reason, net.JoinHostPort(rest.host, strconv.Itoa(rest.port))+" (its addresses were not looked up)")
+			}
 			break
 		}
 		addrs, out, ok := r.addresses(ctx, t.host)
@@ -329,21 +385,94 @@ func (r *run) send(ctx context.Context) outcome {
 			r.attempts = append(r.attempts, t.host+": "+out.err)
 			continue
 		}
-		for _, a := range addrs {
+		for j, a := range addrs {
+			if reason := r.stopReason(ctx, tried); reason != "" {
+				for _, rest := range addrs[j:] {
+					r.skip(reason, net.JoinHostPort(t.host, strconv.Itoa(t.port))+" ("+rest.String()+")")
+				}
+				for _, rest := range targets[i+1:] {
+					r.skip(reason, net.JoinHostPort(rest.host, strconv.Itoa(rest.port))+" (its addresses were not looked up)")
+				}
+				break
+			}
+			tried++
 			out := r.attempt(ctx, t.host, t.port, a, msg)
 			last = out
 			if out.result == ResultUnreachable || out.retry {
 				r.attempts = append(r.attempts, net.JoinHostPort(t.host, strconv.Itoa(t.port))+" ("+a.String()+"): "+out.err)
 			}
-			if !out.retry || ctx.Err() != nil {
+			if !out.retry {
 				return out
 			}
 		}
+		if r.skipWhy != "" {
+			break
+		}
+	}
+	if len(r.skipped) > 0 {
+		p := r.begin(StepSkipped, "")
+		p.Info = append(p.Info, fmt.Sprintf("not tried: %s", strings.Join(r.skipped, ", ")), r.skipWhy)
+		r.end(p)
 	}
 	if ctx.Err() != nil && last.result != ResultDelivered {
-		last.result, last.err, last.retry = ResultUnreachable, "cancelled: "+ctx.Err().Error(), false
+		last.result, last.retry = ResultUnreachable, false
+		r.outOfTime = r.user.Err() == nil
+		last.err = r.stopped()
 	}
 	return last
+}
+
+// summary is the trace's error when no server took the message: the last
+// attempt's error alone, or every attempt's and the addresses not tried.
+func (r *run) summary(out outcome) string {
+	all := strings.Join(r.attempts, "; ")
+	var more string
+	if len(r.skipped) > 0 {
+		more = fmt.Sprintf("; %d more not tried", len(r.skipped))
+	}
+	switch {
+	case r.user.Err() != nil || r.outOfTime:
+		if all == "" {
+			return r.stopped()
+		}
+		return r.stopped() + ": " + all + more
+	case len(r.skipped) > 0:
+		return "no server could be reached: " + all + more + ": " + r.skipWhy
+	case len(r.attempts) > 1:
+		return "no server could be reached: " + all
+	}
+	return out.err
+}
+
+// stopReason says why no further address may be tried: the address limit
+// was reached, or the send's deadline; "" when it may go on.
+func (r *run) stopReason(ctx context.Context, tried int) string {
+	switch {
+	case r.user.Err() != nil:
+		return "interrupted"
+	case ctx.Err() != nil:
+		return fmt.Sprintf("the send ran out of time: it is bounded by %s in all", smtpwire.Dur(r.total))
+	case tried >= r.limit:
+		return fmt.Sprintf("at most %d addresses are tried per send (like Postfix's smtp_mx_address_limit); the first %d did not take the message", r.limit, r.limit)
+	}
+	return ""
+}
+
+// skip records one address (or host) not tried.
+func (r *run) skip(reason, what string) {
+	if r.skipWhy == "" {
+		r.skipWhy = reason
+	}
+	r.skipped = append(r.skipped, what)
+}
+
+// stopped says in plain words why the send stopped before its end: the
+// caller interrupted it, or it ran out of its overall time.
+func (r *run) stopped() string {
+	if r.user.Err() != nil {
+		return "interrupted"
+	}
+	return fmt.Sprintf("the send did not finish within %s, its overall time limit", smtpwire.Dur(r.total))
 }
 
 // finish fills in the trace's outcome.
@@ -354,8 +483,8 @@ func (r *run) finish(out outcome) *Trace {
 	if out.result != ResultDelivered {
 		t.Stage = out.stage
 		t.Error = out.err
-		if len(r.attempts) > 1 && out.result == ResultUnreachable {
-			t.Error = "no server could be reached: " + strings.Join(r.attempts, "; ")
+		if out.result == ResultUnreachable {
+			t.Error = r.summary(out)
 		}
 	}
 	if out.result == ResultRejected && out.reply != nil {
@@ -488,7 +617,7 @@ func (r *run) mx(ctx context.Context) ([]string, outcome, bool) {
 	}
 	ans, err := r.env.DNS.Lookup(ctx, domain, dns.TypeMX)
 	if err != nil {
-		return fail(ResultUnreachable, "MX lookup for "+domain+" failed: "+err.Error())
+		return fail(ResultUnreachable, "the MX lookup failed: "+err.Error())
 	}
 	if ans.NXDomain() {
 		return fail(ResultUnreachable, domain+" does not exist (NXDOMAIN)")
@@ -553,7 +682,7 @@ func (r *run) addresses(ctx context.Context, host string) ([]netip.Addr, outcome
 	for range 2 {
 		x := <-ch
 		if x.err != nil {
-			errs = append(errs, x.t+": "+x.err.Error())
+			errs = append(errs, x.err.Error())
 			continue
 		}
 		owner, _ := x.ans.Target()
@@ -578,7 +707,8 @@ func (r *run) addresses(ctx context.Context, host string) ([]netip.Addr, outcome
 	if len(addrs) == 0 {
 		msg := host + " has no A or AAAA record"
 		if len(errs) > 0 {
-			msg = "could not resolve " + host + ": " + strings.Join(errs, "; ")
+			sort.Strings(errs) // the two lookups ran at once: a stable order
+			msg = "the address lookups failed: " + strings.Join(errs, "; ")
 		}
 		p.Error = msg
 		r.end(p)

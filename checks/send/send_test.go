@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -498,9 +499,9 @@ func TestTarpitTimesOutAtTheBanner(t *testing.T) {
 	}
 	const bound = 300 * time.Millisecond
 	start := time.Now()
-	tr := run(t, w.env(t, bound), send.Options{From: "me@sender.test", To: []string{"you@tarpit.test"}})
+	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@tarpit.test"}, GreetingTimeout: bound})
 	elapsed := time.Since(start)
-	if tr.Result != send.ResultUnreachable || tr.Stage != "banner" || !strings.Contains(tr.Error, "timed out") {
+	if tr.Result != send.ResultUnreachable || tr.Stage != "banner" || tr.Error != "no greeting within 300ms" {
 		t.Fatalf("%s at %s: %s\n%s", tr.Result, tr.Stage, tr.Error, dump(tr))
 	}
 	if elapsed > bound+time.Second {
@@ -808,4 +809,233 @@ func TestIDNRecipient(t *testing.T) {
 	if rc := find(tr, "rcpt")[0]; rc.Client[0] != "RCPT TO:<you@xn--bcher-kva.test>" {
 		t.Errorf("RCPT %q", rc.Client)
 	}
+}
+
+// hostile starts a hostile SMTP peer at 192.0.2.10:25, the MX of rcpt.test.
+func (w *world) hostile(t *testing.T, o mailtest.HostileOptions, routes ...string) *mailtest.HostileServer {
+	t.Helper()
+	if len(routes) == 0 {
+		routes = []string{"192.0.2.10:25"}
+	}
+	s, err := w.HostileSMTP(o, routes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// goText are fragments of Go error text that must never reach a trace.
+var goText = []string{"smtp:", "send:", "textproto", "EOF", "i/o timeout", "context deadline", "context canceled", "dial tcp", "use of closed", "tls:", "x509:"}
+
+func plainTrace(t *testing.T, tr *send.Trace) {
+	t.Helper()
+	texts := []string{tr.Error}
+	for _, s := range tr.Steps {
+		texts = append(texts, s.Error)
+		texts = append(texts, s.Info...)
+	}
+	for _, x := range texts {
+		for _, g := range goText {
+			if strings.Contains(x, g) {
+				t.Errorf("Go error text %q in the trace: %q", g, x)
+			}
+		}
+	}
+}
+
+// An endless reply to any command is a clear failure, in bounded time.
+func TestEndlessReply(t *testing.T) {
+	for _, verb := range []string{"greeting", "EHLO", "MAIL", "RCPT", "DATA", "."} {
+		t.Run(verb, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			o := mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{}}
+			if verb == "greeting" {
+				o.Greeting = mailtest.HostileReply{Text: "220-mx1.rcpt.test\r\n", Flood: "220-x\r\n"}
+			} else {
+				o.Replies[verb] = mailtest.HostileReply{Flood: "250-" + strings.Repeat("x", 60) + "\r\n"}
+			}
+			w.hostile(t, o)
+			start := time.Now()
+			tr := run(t, w.env(t, 10*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
+			took := time.Since(start)
+			if tr.Result != send.ResultUnreachable || !strings.Contains(tr.Error, "is too long: more than 100 lines") {
+				t.Fatalf("%s at %s: %s\n%s", tr.Result, tr.Stage, tr.Error, dump(tr))
+			}
+			if took > 3*time.Second {
+				t.Errorf("took %s with a 10s timeout", took)
+			}
+			plainTrace(t, tr)
+			last := tr.Steps[len(tr.Steps)-1]
+			if last.Error != tr.Error {
+				t.Errorf("the last step says %q, the trace %q", last.Error, tr.Error)
+			}
+		})
+	}
+}
+
+// A reply line without CRLF is never taken as a reply: a server that sends
+// "220" and closes has not greeted, and no EHLO follows.
+func TestCutReplies(t *testing.T) {
+	tests := []struct {
+		name  string
+		o     mailtest.HostileOptions
+		stage string
+		err   string
+	}{
+		{name: "greeting cut, then closed", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220", Close: true}},
+			stage: "banner", err: `the greeting was cut off mid-line: "220" and then the server closed the connection`},
+		{name: "greeting cut, then silence", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx1.rcpt.test ESMTP", Stall: true}},
+			stage: "banner", err: `the greeting was cut off mid-line: "220 mx1.rcpt.test ESMTP" and then nothing for 400ms`},
+		{name: "RCPT reply cut", o: mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"RCPT": {Text: "250 2.1.5 O", Close: true}}},
+			stage: "rcpt", err: `the reply to RCPT TO was cut off mid-line: "250 2.1.5 O" and then the server closed the connection`},
+		{name: "end of data cut", o: mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{".": {Text: "250 2.0.0 Ok: queued as ABC", Close: true}}},
+			stage: "end-of-data", err: `the reply to the end of the message was cut off mid-line: "250 2.0.0 Ok: queued as ABC" and then the server closed the connection`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			srv := w.hostile(t, tc.o)
+			tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: 400 * time.Millisecond})
+			if tr.Result != send.ResultUnreachable || tr.Stage != tc.stage || tr.Error != tc.err {
+				t.Fatalf("%s at %s: %q, want %s: %q\n%s", tr.Result, tr.Stage, tr.Error, tc.stage, tc.err, dump(tr))
+			}
+			if tc.stage == "banner" {
+				if got := srv.Commands(); len(got) != 0 {
+					t.Errorf("the client went on after a cut greeting: %q", got)
+				}
+				if len(find(tr, "ehlo")) != 0 {
+					t.Errorf("an ehlo step after a cut greeting: %v", steps(tr))
+				}
+			}
+			plainTrace(t, tr)
+		})
+	}
+}
+
+// --timeout bounds the connect and each reply; the greeting has its own
+// bound.
+func TestWaits(t *testing.T) {
+	t.Parallel()
+	const timeout, greeting = 200 * time.Millisecond, time.Second
+	// A greeting slower than --timeout, within the greeting timeout: delivered.
+	w := newWorld(t)
+	w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 3 * timeout, Text: "220 mx1.rcpt.test ESMTP\r\n"}})
+	tr := run(t, w.env(t, timeout), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: greeting})
+	if tr.Result != send.ResultDelivered {
+		t.Errorf("greeting after %s with a %s greeting timeout: %s at %s: %s", 3*timeout, greeting, tr.Result, tr.Stage, tr.Error)
+	}
+	// A greeting slower than the greeting timeout.
+	w = newWorld(t)
+	w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: time.Minute, Text: "220 late\r\n"}})
+	start := time.Now()
+	tr = run(t, w.env(t, timeout), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: greeting})
+	if took := time.Since(start); tr.Error != "no greeting within 1s" || took < greeting || took > greeting+time.Second {
+		t.Errorf("%s after %s", tr.Error, took)
+	}
+	// A reply slower than --timeout.
+	w = newWorld(t)
+	w.hostile(t, mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"MAIL": {Delay: time.Minute, Text: "250 ok\r\n"}}})
+	start = time.Now()
+	tr = run(t, w.env(t, timeout), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: greeting})
+	if took := time.Since(start); tr.Stage != "mail" || tr.Error != "no reply to MAIL FROM within 200ms" || took > timeout+time.Second {
+		t.Errorf("%s: %s after %s", tr.Stage, tr.Error, took)
+	}
+	// The greeting timeout comes from the Env when Options leave it out.
+	w = newWorld(t)
+	w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: time.Minute, Text: "220 late\r\n"}})
+	env := w.env(t, timeout)
+	env.Opts.GreetingTimeout = 300 * time.Millisecond
+	tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
+	if tr.Error != "no greeting within 300ms" {
+		t.Errorf("greeting timeout from the Env: %s", tr.Error)
+	}
+}
+
+// tarpitZone gives many.test n MX hosts, each a tarpit.
+func tarpitZone(n int) string {
+	var b strings.Builder
+	b.WriteString(zone)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "many MX %d mx%d.many\nmx%d.many A 192.0.2.%d\n", i*10, i, i, 100+i)
+	}
+	return b.String()
+}
+
+// Ten tarpit MX hosts: at most five addresses are tried, then the send
+// stops and says which were skipped and why.
+func TestAddressLimit(t *testing.T) {
+	t.Parallel()
+	w := &world{World: mailtest.New(t, tarpitZone(10)), box: mailtest.NewMailbox()}
+	var routes []string
+	for i := 1; i <= 10; i++ {
+		routes = append(routes, fmt.Sprintf("192.0.2.%d:25", 100+i))
+	}
+	srv := w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Stall: true}}, routes...)
+	const greeting = 200 * time.Millisecond
+	start := time.Now()
+	tr := run(t, w.env(t, 2*time.Second), send.Options{From: "me@sender.test", To: []string{"you@many.test"}, GreetingTimeout: greeting})
+	took := time.Since(start)
+	if tr.Result != send.ResultUnreachable || len(find(tr, "connect")) != 5 || srv.Accepted() != 5 {
+		t.Fatalf("%s, %d connects, %d accepted: %s\n%s", tr.Result, len(find(tr, "connect")), srv.Accepted(), tr.Error, dump(tr))
+	}
+	if took > 5*greeting+2*time.Second {
+		t.Errorf("took %s: 5 greeting waits of %s", took, greeting)
+	}
+	sk := find(tr, "skipped")
+	if len(sk) != 1 || len(sk[0].Info) != 2 {
+		t.Fatalf("skipped steps %+v", sk)
+	}
+	for i := 6; i <= 10; i++ {
+		if !strings.Contains(sk[0].Info[0], fmt.Sprintf("mx%d.many.test:25", i)) {
+			t.Errorf("mx%d is not named in %q", i, sk[0].Info[0])
+		}
+	}
+	if !strings.Contains(sk[0].Info[1], "at most 5 addresses are tried") || !strings.Contains(tr.Error, "5 more not tried") {
+		t.Errorf("why: %q; error %q", sk[0].Info[1], tr.Error)
+	}
+	plainTrace(t, tr)
+	t.Logf("10 tarpit MX hosts, greeting timeout %s: %s", greeting, took.Round(time.Millisecond))
+
+	// A limit of 2, and connects that never complete (a firewall).
+	w.Dialer.Unroute(routes[0])
+	env := w.env(t, 150*time.Millisecond)
+	env.Dialer = mailtest.Blackhole(w.Dialer, routes...)
+	start = time.Now()
+	tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@many.test"}, AddressLimit: 2})
+	if took := time.Since(start); len(find(tr, "connect")) != 2 || took > 2*150*time.Millisecond+2*time.Second {
+		t.Errorf("%d connects in %s", len(find(tr, "connect")), took)
+	}
+	if c := find(tr, "connect"); len(c) == 0 || c[0].Error != "no answer to the connection within 150ms" {
+		t.Errorf("connects %+v", c)
+	}
+}
+
+// The whole send has a deadline: what is not tried by then is named.
+func TestTotalTimeout(t *testing.T) {
+	t.Parallel()
+	w := &world{World: mailtest.New(t, tarpitZone(4)), box: mailtest.NewMailbox()}
+	var routes []string
+	for i := 1; i <= 4; i++ {
+		routes = append(routes, fmt.Sprintf("192.0.2.%d:25", 100+i))
+	}
+	w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Stall: true}}, routes...)
+	const total = 700 * time.Millisecond
+	start := time.Now()
+	tr := run(t, w.env(t, 2*time.Second), send.Options{From: "me@sender.test", To: []string{"you@many.test"},
+		GreetingTimeout: 500 * time.Millisecond, TotalTimeout: total})
+	took := time.Since(start)
+	if took > total+time.Second {
+		t.Errorf("took %s with a %s deadline", took, total)
+	}
+	if tr.Result != send.ResultUnreachable || !strings.HasPrefix(tr.Error, "the send did not finish within 700ms, its overall time limit: ") ||
+		!strings.HasSuffix(tr.Error, "; 2 more not tried") {
+		t.Errorf("%s: %q\n%s", tr.Result, tr.Error, dump(tr))
+	}
+	sk := find(tr, "skipped")
+	if len(sk) != 1 || !strings.Contains(sk[0].Info[0], "mx3.many.test:25") || !strings.Contains(sk[0].Info[1], "ran out of time") {
+		t.Errorf("skipped %+v", sk)
+	}
+	plainTrace(t, tr)
 }

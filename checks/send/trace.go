@@ -24,6 +24,7 @@ const (
 	StepData     = "data"        // DATA and its 354
 	StepEOD      = "end-of-data" // the final "." and the reply carrying the queue id
 	StepQuit     = "quit"        // QUIT
+	StepSkipped  = "skipped"     // the addresses not tried (address limit, overall deadline), in Info
 )
 
 // Result is how a send ended; its values are the JSON words.

@@ -71,9 +71,9 @@ var defs = []checks.Def{
 	{ID: "smtp.port25-blocked", Severity: checks.SevError, Title: "Could not test: outbound port 25 is probably blocked on this network",
 		Why: "Every MX address timed out. Residential and cloud networks commonly block outgoing port 25, so this says nothing about the servers.",
 		Fix: "Run mxray from a network that allows outgoing SMTP (a server, not a laptop on a home or cloud network), or use --no-smtp to skip these checks."},
-	{ID: "smtp.banner-timeout", Severity: checks.SevFail, Title: "The server accepted the connection but never sent its greeting",
-		Why: "Senders wait about five minutes for the 220 greeting and then give up; a tarpit or hung server delays all mail.",
-		Fix: "Check that the SMTP daemon is running and not overloaded, and that greet-pause or tarpitting (postscreen, spamd) does not exceed a few seconds.",
+	{ID: "smtp.banner-timeout", Severity: checks.SevError, Title: "Could not test: the server accepted the connection but sent no greeting in time",
+		Why: "No 220 greeting arrived within --greeting-timeout (30 s by default). Senders wait up to five minutes, so this alone does not prove the server broken, but a greeting this slow delays every delivery, and a tarpit or hung server never greets at all.",
+		Fix: "Check that the SMTP daemon is running and not overloaded, and that greet-pause or tarpitting (postscreen, spamd) stays within a few seconds; retry with a longer --greeting-timeout to tell a slow server from a dead one.",
 		Ref: "RFC 5321 §4.5.3.2.1"},
 	{ID: "smtp.banner-rejected", Severity: checks.SevFail, Title: "The server's greeting refuses service",
 		SeverityNote: "warn for a 4xx (temporary) greeting, which may be a rate limit aimed at this client",
@@ -122,6 +122,13 @@ var defs = []checks.Def{
 	{ID: "smtp.banner-ptr-mismatch", Severity: checks.SevInfo, Title: "The host name in the greeting differs from the address's PTR name",
 		Why: "Some filters compare the greeting with reverse DNS; a mismatch also makes logs harder to follow.",
 		Fix: "Set the server's host name (Postfix: myhostname) to the name the PTR record gives."},
+	{ID: "smtp.reply-too-long", Severity: checks.SevFail, Title: "The server sends a reply longer than any sender reads",
+		Why: "A reply of more than 100 lines or 64 KiB (an endless \"250-...\" stream, a line without end) is not a reply a sender can act on: senders give up on it or wait for its last line until they time out, and the mail is deferred.",
+		Fix: "Check the SMTP daemon and anything in front of it (a proxy, a load balancer, a filter) for what streams the reply; an EHLO reply lists a few dozen extensions at most.",
+		Ref: "RFC 5321 §4.2.1, §4.5.3.1.5"},
+	{ID: "smtp.nothing-tested", Severity: checks.SevError, Title: "Could not test: no MX address to talk to",
+		Why: "The smtp check tested no server at all: no MX host has an address that could be found, or the domain has no MX host. Nothing was decided, so the check cannot pass.",
+		Fix: "See the mx check's findings: publish A/AAAA records for the MX hosts (or fix the DNS errors) and run the check again."},
 	{ID: "smtp.dns-error", Severity: checks.SevError, Title: "Address or reverse DNS lookups failed (timeout, SERVFAIL or REFUSED)",
 		Why: "mxray could not tell whether the records exist.",
 		Fix: "Check that the name servers answer for the name over UDP and TCP, and that DNSSEC validates."},
@@ -192,15 +199,19 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 		p.slow = DefaultSlowBanner
 	}
 	hosts := make([]Host, len(fact.Hosts))
+	dnsFindings := make([][]checks.Finding, len(fact.Hosts))
 	var wg sync.WaitGroup
 	for i, h := range fact.Hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hosts[i] = p.host(ctx, h, out)
+			hosts[i], dnsFindings[i] = p.host(ctx, h)
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 
 	// Port 25 blocked: every address timed out while connecting (or was
 	// unreachable from here, like IPv6 on an IPv4-only network).
@@ -217,8 +228,21 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 		}
 	}
 	data := Data{Hosts: hosts}
+	out.SetData(data)
+	// Nothing tested is never a pass: one finding says why.
+	if total == 0 {
+		out.Add(checks.Finding{ID: "smtp.nothing-tested", Subject: t.Domain, Evidence: nothingEvidence(dnsFindings),
+			Message: smtpwire.NothingTested(fact, hostErrors(hosts))})
+		return nil
+	}
+	for _, fs := range dnsFindings {
+		for _, f := range fs {
+			out.Add(f)
+		}
+	}
 	if timedOut > 0 && timedOut+unreachable == total {
 		data.Port25Blocked = true
+		out.SetData(data)
 		var addrs []string
 		for _, h := range hosts {
 			for _, a := range h.Addresses {
@@ -228,7 +252,7 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 		out.Add(checks.Finding{ID: "smtp.port25-blocked", Subject: t.Domain,
 			Message: fmt.Sprintf("could not test: outbound port 25 is probably blocked on this network (no MX address answered: %s)", strings.Join(addrs, ", ")),
 			Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirInfo,
-				Text: fmt.Sprintf("connect timed out after %s on every address", smtpwire.TimeoutsFor(env).Connect)}}}})
+				Text: fmt.Sprintf("no answer to the connection within %s on any address", smtpwire.Dur(smtpwire.TimeoutsFor(env).Connect))}}}})
 	}
 	for _, h := range hosts {
 		for _, a := range h.Addresses {
@@ -240,8 +264,33 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 			}
 		}
 	}
-	out.SetData(data)
 	return nil
+}
+
+func hostErrors(hosts []Host) []string {
+	var es []string
+	for _, h := range hosts {
+		es = append(es, h.Error)
+	}
+	return es
+}
+
+// nothingEvidence gathers the DNS evidence of the lookups that failed.
+func nothingEvidence(fss [][]checks.Finding) *checks.Evidence {
+	ev := &checks.Evidence{}
+	for _, fs := range fss {
+		for _, f := range fs {
+			if f.Evidence != nil {
+				for _, q := range f.Evidence.DNS {
+					ev.AddDNS(q)
+				}
+			}
+		}
+	}
+	if len(ev.DNS) == 0 {
+		return nil
+	}
+	return ev
 }
 
 type prober struct {
@@ -251,18 +300,21 @@ type prober struct {
 	helo string
 }
 
-func (p *prober) host(ctx context.Context, h mx.Host, out *checks.Out) Host {
+// host probes every address of one MX host; the findings returned are
+// those of its address lookups.
+func (p *prober) host(ctx context.Context, h mx.Host) (Host, []checks.Finding) {
 	res := Host{Name: h.Name, Preference: h.Preference, Addresses: []Address{}}
 	addrs, err := checks.ResolveHost(ctx, p.env.DNS, h.Name)
 	if err != nil {
-		res.Error = err.Error()
-		if qs := dnsq.QueriesOf(err); len(qs) > 0 || isLookupError(err) {
-			out.Add(checks.Finding{ID: "smtp.dns-error", Subject: h.Name,
-				Message:  fmt.Sprintf("could not resolve MX host %s: %v", h.Name, err),
-				Evidence: checks.DNSEvidence(allQueries(err)...)})
+		res.Error = smtpwire.LookupWords(err)
+		var fs []checks.Finding
+		if qs := allQueries(err); len(qs) > 0 || isLookupError(err) {
+			fs = append(fs, checks.Finding{ID: "smtp.dns-error", Subject: h.Name,
+				Message:  "could not resolve the MX host: " + res.Error,
+				Evidence: checks.DNSEvidence(qs...)})
 		}
 		// "no address" is the mx check's finding (mx.no-address).
-		return res
+		return res, fs
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
 	res.Addresses = make([]Address, len(addrs))
@@ -275,7 +327,7 @@ func (p *prober) host(ctx context.Context, h mx.Host, out *checks.Out) Host {
 		}()
 	}
 	wg.Wait()
-	return res
+	return res, nil
 }
 
 func isLookupError(err error) bool {
@@ -353,9 +405,8 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 		st, err := s.StartTLS(ctx, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, ServerName: host}) //nolint:gosec // opportunistic, verified by the tls check
 		if err != nil {
 			a.TLSError = err.Error()
-			if ctx.Err() != nil {
-				a.Outcome = "error"
-				a.Error = err.Error()
+			if ctx.Err() != nil || errors.Is(err, smtpwire.ErrReplyTooLong) {
+				p.broken(ctx, s, subj, err, a, ev)
 				return
 			}
 			// Fall back to plaintext on a new connection, as MTAs do.
@@ -375,9 +426,7 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 	}
 	a.Outcome = "completed"
 	if !p.probes(ctx, s, subj, a, ev) {
-		a.Outcome = "timeout"
-		_ = s.Close()
-		return
+		return // broken said why
 	}
 	_ = s.Reset(ctx)
 	_ = s.Quit(ctx)
@@ -403,7 +452,6 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 		return true
 	}
 	a.Error = err.Error()
-	tmo := smtpwire.TimeoutsFor(p.env)
 	connected := s.Banner() != nil || len(s.Stages()) > 1
 	switch {
 	case ctx.Err() != nil:
@@ -415,17 +463,21 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 	case !connected && errors.Is(err, smtpwire.ErrTimeout):
 		a.Outcome, a.connectKind = "timeout", "timeout"
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
-			Message: fmt.Sprintf("could not test %s: no answer to the connection within %s (a firewall dropping port 25, here or there)", subj, tmo.Connect),
+			Message: fmt.Sprintf("could not test %s: %s (a firewall dropping port 25, here or there)", subj, err),
 			Fix:     "Check that the server's firewall lets port 25 through; if every MX times out, port 25 is probably blocked on the network mxray runs from."})
 	case !connected:
 		a.Outcome, a.connectKind = "unreachable", "unreachable"
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
-			Message: fmt.Sprintf("could not test %s: %v", subj, err),
+			Message: fmt.Sprintf("could not test %s: %s", subj, err),
 			Fix:     "The address is unreachable from this network (e.g. no IPv6 route here); test from a network that reaches it."})
-	case errors.Is(err, smtpwire.ErrTimeout):
+	case smtpwire.TimedOut(err):
 		a.Outcome = "banner-timeout"
 		p.add(a, checks.Finding{ID: "smtp.banner-timeout", Subject: subj, Evidence: ev(),
-			Message: fmt.Sprintf("%s accepted the connection but sent no greeting within %s", subj, tmo.Banner)})
+			Message: fmt.Sprintf("could not test %s: it accepted the connection but sent %s", subj, noGreeting(err))})
+	case errors.Is(err, smtpwire.ErrReplyTooLong):
+		a.Outcome = "reply-too-long"
+		p.add(a, checks.Finding{ID: "smtp.reply-too-long", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s sent an endless greeting: %s (senders give up on it and defer the mail)", subj, err)})
 	case smtpwire.ReplyOf(err) != nil:
 		r := smtpwire.ReplyOf(err)
 		a.Outcome = "banner-rejected"
@@ -443,10 +495,19 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 	default:
 		a.Outcome = "banner-rejected"
 		p.add(a, checks.Finding{ID: "smtp.banner-rejected", Subject: subj, Evidence: ev(),
-			Message: fmt.Sprintf("%s sent an invalid greeting: %v", subj, err)})
+			Message: fmt.Sprintf("%s sent an invalid greeting: %s", subj, err)})
 	}
 	_ = s.Close()
 	return false
+}
+
+// noGreeting completes "sent ...": "no greeting within 30s", or the cut
+// line and the wait when the greeting stopped mid-line.
+func noGreeting(err error) string {
+	if errors.Is(err, smtpwire.ErrCutLine) {
+		return "an unfinished greeting line and nothing more: " + err.Error()
+	}
+	return err.Error()
 }
 
 func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
@@ -467,21 +528,29 @@ func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a 
 		_ = s.Quit(ctx)
 		return false
 	}
-	p.timeout(ctx, s, subj, "EHLO", err, a, ev)
+	p.broken(ctx, s, subj, err, a, ev)
 	return false
 }
 
-// timeout reports a stage that got no answer: could not test, never a
-// misconfiguration.
-func (p *prober) timeout(ctx context.Context, s *smtpwire.Session, subj, what string, err error, a *Address, ev func() *checks.Evidence) {
+// broken reports a stage that got no usable answer: an endless reply is
+// the server's fault (smtp.reply-too-long); a timeout or a connection
+// closed mid-conversation means the rest could not be tested, never a
+// misconfiguration (smtp.timeout).
+func (p *prober) broken(ctx context.Context, s *smtpwire.Session, subj string, err error, a *Address, ev func() *checks.Evidence) {
 	a.Outcome = "timeout"
-	if ctx.Err() != nil {
-		a.Outcome = "error"
-	}
 	a.Error = err.Error()
 	_ = s.Close()
+	switch {
+	case ctx.Err() != nil:
+		a.Outcome = "error"
+	case errors.Is(err, smtpwire.ErrReplyTooLong):
+		a.Outcome = "reply-too-long"
+		p.add(a, checks.Finding{ID: "smtp.reply-too-long", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s sent an endless reply: %s (senders give up on it and defer the mail)", subj, err)})
+		return
+	}
 	p.add(a, checks.Finding{ID: "smtp.timeout", Subject: subj, Evidence: ev(),
-		Message: fmt.Sprintf("could not finish testing %s: %s: %v", subj, what, err)})
+		Message: fmt.Sprintf("could not finish testing %s: %s", subj, err)})
 }
 
 func probeOf(cmd string, err error) *Probe {
@@ -506,7 +575,7 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 	err := s.Verify(ctx, "vrfy", pm)
 	a.VRFY = probeOf("VRFY "+pm, err)
 	if err != nil && smtpwire.ReplyOf(err) == nil {
-		p.timeout(ctx, s, subj, "VRFY", err, a, ev)
+		p.broken(ctx, s, subj, err, a, ev)
 		return false
 	}
 	if r := smtpwire.ReplyOf(err); err == nil || r.Code == 251 {
@@ -520,7 +589,7 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 			p.add(a, checks.Finding{ID: "smtp.vrfy-enabled", Subject: subj, Evidence: ev(),
 				Message: fmt.Sprintf("%s answers VRFY differently for existing (252) and unknown (%d) mailboxes", subj, r2.Code)})
 		} else if err2 != nil && r2 == nil {
-			p.timeout(ctx, s, subj, "VRFY", err2, a, ev)
+			p.broken(ctx, s, subj, err2, a, ev)
 			return false
 		}
 	}
@@ -531,7 +600,7 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 	if err != nil {
 		r := smtpwire.ReplyOf(err)
 		if r == nil {
-			p.timeout(ctx, s, subj, "MAIL FROM", err, a, ev)
+			p.broken(ctx, s, subj, err, a, ev)
 			return false
 		}
 		if r.Permanent() {
@@ -542,7 +611,7 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 		from := "postmaster@" + p.helo
 		if err := s.Mail(ctx, from); err != nil {
 			if smtpwire.ReplyOf(err) == nil {
-				p.timeout(ctx, s, subj, "MAIL FROM", err, a, ev)
+				p.broken(ctx, s, subj, err, a, ev)
 				return false
 			}
 			return true // cannot test RCPT; the transcript shows why
@@ -556,7 +625,7 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 		r := smtpwire.ReplyOf(err)
 		switch {
 		case r == nil:
-			p.timeout(ctx, s, subj, "RCPT TO", err, a, ev)
+			p.broken(ctx, s, subj, err, a, ev)
 			return false
 		case r.Transient():
 			a.Greylisted = true
@@ -578,7 +647,7 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 		p.add(a, checks.Finding{ID: "smtp.open-relay", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s accepted RCPT TO:<%s> from an unauthenticated client: it appears to be an open relay (no message was sent)", subj, relayTo)})
 	} else if smtpwire.ReplyOf(err) == nil {
-		p.timeout(ctx, s, subj, "RCPT TO", err, a, ev)
+		p.broken(ctx, s, subj, err, a, ev)
 		return false
 	}
 	return true
@@ -657,7 +726,7 @@ func (p *prober) reportReverse(host string, ip netip.Addr, r reverse, a *Address
 	switch {
 	case !r.checked && r.err != nil:
 		p.add(a, checks.Finding{ID: "smtp.dns-error", Subject: subj, Evidence: ev,
-			Message: fmt.Sprintf("PTR lookup for %s (MX host %s) failed: %v", ip, host, r.err)})
+			Message: fmt.Sprintf("the reverse DNS of %s (MX host %s) could not be looked up: %s", ip, host, smtpwire.LookupWords(r.err))})
 		return
 	case len(r.names) == 0:
 		arpa, _ := dns.ReverseAddr(ip.String())
@@ -669,7 +738,7 @@ func (p *prober) reportReverse(host string, ip netip.Addr, r reverse, a *Address
 	fc := r.fcrdns
 	if !fc && r.err != nil {
 		p.add(a, checks.Finding{ID: "smtp.dns-error", Subject: subj, Evidence: ev,
-			Message: fmt.Sprintf("forward lookup of the PTR name(s) %s of %s failed: %v", strings.Join(r.names, ", "), ip, r.err)})
+			Message: fmt.Sprintf("the PTR name of %s could not be confirmed: %s", ip, smtpwire.LookupWords(r.err))})
 	} else {
 		a.FCrDNS = &fc
 		if !fc {

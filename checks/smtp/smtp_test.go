@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -31,25 +32,36 @@ type scenario struct {
 	opts    mailtest.SMTPOptions
 	ptr     string // PTR name of 192.0.2.10; "" = none
 	setup   func(t *testing.T, w *mailtest.World, env *checks.Env)
-	refused bool // no server at all: connection refused
+	refused bool                     // no server at all: connection refused
+	hostile *mailtest.HostileOptions // a hostile peer instead of go-smtp
+	zone    string                   // replaces the MX host's records
 	want    []string
 }
 
 func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
 	t.Helper()
-	w := mailtest.New(t, zone)
+	z := zone
+	if sc.zone != "" {
+		z = strings.Replace(zone, "@        IN MX 10 mx\nmx       IN A  192.0.2.10\n", sc.zone, 1)
+	}
+	w := mailtest.New(t, z)
 	if sc.ptr != "" {
 		if err := w.PTR("192.0.2.10", sc.ptr); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if sc.refused {
+	switch {
+	case sc.refused:
 		l, err := w.Listen("192.0.2.10:25")
 		if err != nil {
 			t.Fatal(err)
 		}
 		l.Close()
-	} else {
+	case sc.hostile != nil:
+		if _, err := w.HostileSMTP(*sc.hostile, "192.0.2.10:25"); err != nil {
+			t.Fatal(err)
+		}
+	default:
 		o := sc.opts
 		if o.Hostname == "" {
 			o.Hostname = "mx.d.test"
@@ -61,7 +73,7 @@ func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
 			t.Fatal(err)
 		}
 	}
-	env, err := w.Env(checks.Options{Timeout: time.Second})
+	env, err := w.Env(checks.Options{Timeout: time.Second, GreetingTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +103,15 @@ func TestBehaviours(t *testing.T) {
 	t.Parallel()
 	tests := []scenario{
 		{name: "healthy", ptr: "mx.d.test", want: nil},
+		{name: "greeting slower than --timeout, within the greeting timeout", ptr: "mx.d.test", opts: mailtest.SMTPOptions{BannerDelay: 1200 * time.Millisecond},
+			setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+				env.Opts.Timeout, env.Opts.GreetingTimeout = 300*time.Millisecond, 5*time.Second
+			},
+			want: []string{"smtp.slow-banner:info"}},
 		{name: "no PTR", want: []string{"smtp.ptr-missing:warn"}},
 		{name: "PTR not confirmed", ptr: "other.d.test", want: []string{"smtp.banner-ptr-mismatch:info", "smtp.fcrdns-mismatch:warn"}},
 		{name: "banner names another host", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Hostname: "smtp.hoster.test"}, want: []string{"smtp.banner-ptr-mismatch:info"}},
-		{name: "tarpit", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"smtp.banner-timeout:fail"}},
+		{name: "tarpit", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"smtp.banner-timeout:error"}},
 		{name: "5xx greeting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greeting: "554 5.7.1 mx.d.test no service for you"}, want: []string{"smtp.banner-rejected:fail"}},
 		{name: "4xx greeting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greeting: "421 4.3.2 mx.d.test too busy"}, want: []string{"smtp.banner-rejected:warn"}},
 		{name: "slow banner", ptr: "mx.d.test", opts: mailtest.SMTPOptions{BannerDelay: 400 * time.Millisecond}, want: []string{"smtp.slow-banner:info"}},
@@ -124,6 +141,21 @@ func TestBehaviours(t *testing.T) {
 			_ = w.PTR("2001:db8::99", "mx.d.test")
 			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
 		}, want: []string{"smtp.port25-blocked:error"}},
+		{name: "endless EHLO reply", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test ESMTP\r\n"},
+			Replies: map[string]mailtest.HostileReply{"EHLO": {Text: "250-mx.d.test\r\n", Flood: "250-x\r\n"}}},
+			want: []string{"smtp.reply-too-long:fail"}},
+		{name: "endless greeting", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220-mx.d.test\r\n", Flood: "220-x\r\n"}},
+			want: []string{"smtp.reply-too-long:fail"}},
+		{name: "endless RCPT reply", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test ESMTP\r\n"},
+			Replies: map[string]mailtest.HostileReply{"RCPT": {Flood: "550-no\r\n"}}},
+			want: []string{"smtp.reply-too-long:fail"}},
+		{name: "greeting cut mid-line", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220", Close: true}},
+			want: []string{"smtp.banner-rejected:fail"}},
+		{name: "greeting cut, then silence", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test", Stall: true}},
+			want: []string{"smtp.banner-timeout:error"}},
+		{name: "EHLO reply slower than --timeout", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test ESMTP\r\n"},
+			Replies: map[string]mailtest.HostileReply{"EHLO": {Delay: time.Minute, Text: "250 mx.d.test\r\n"}}},
+			want: []string{"smtp.timeout:error"}},
 		{name: "PTR lookup fails", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			w.DNS.Script("10.2.0.192.in-addr.arpa", dns.TypePTR, mailtest.ServFail)
 		}, want: []string{"smtp.dns-error:error"}},
@@ -138,6 +170,13 @@ func TestBehaviours(t *testing.T) {
 			}
 			if res.Err != "" {
 				t.Errorf("check error: %s", res.Err)
+			}
+			for _, f := range res.Findings {
+				for _, g := range goText {
+					if strings.Contains(f.Message, g) {
+						t.Errorf("Go error text %q in %s: %s", g, f.ID, f.Message)
+					}
+				}
 			}
 			for _, f := range res.Findings {
 				if f.Evidence == nil {
@@ -207,8 +246,9 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 	t.Parallel()
 	z := zone + "@ IN MX 20 mx2\n@ IN MX 30 mx3\n@ IN MX 40 mx4\nmx2 IN A 192.0.2.11\nmx3 IN A 192.0.2.12\nmx4 IN A 192.0.2.13\n"
 	w := mailtest.New(t, z)
-	const timeout = 400 * time.Millisecond // banner timeout: 1.2 s
-	const delay = 800 * time.Millisecond
+	const timeout = 400 * time.Millisecond
+	const greeting = 1200 * time.Millisecond
+	const delay = 800 * time.Millisecond // slower than --timeout, within the greeting timeout
 	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.10:25"); err != nil {
 		t.Fatal(err)
 	}
@@ -217,24 +257,106 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env, _ := w.Env(checks.Options{Timeout: timeout})
+	env, _ := w.Env(checks.Options{Timeout: timeout, GreetingTimeout: greeting})
 	r := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{}}, Registry: []checks.Check{mx.Check{}}}
 	t0 := time.Now()
 	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
 	took := time.Since(t0)
-	sum := 3*timeout + 3*delay
-	if took > 2*3*timeout {
-		t.Errorf("check took %s; banner timeout %s, sequential sum %s", took, 3*timeout, sum)
+	sum := greeting + 3*delay
+	if took > 2*greeting {
+		t.Errorf("check took %s; greeting timeout %s, sequential sum %s", took, greeting, sum)
 	}
-	if took < 3*timeout {
-		t.Errorf("check took %s, less than the banner timeout: did it wait for the tarpit?", took)
+	if took < greeting {
+		t.Errorf("check took %s, less than the greeting timeout: did it wait for the tarpit?", took)
 	}
 	got := strings.Join(ids(res), ",")
-	if !strings.Contains(got, "smtp.banner-timeout:fail") || strings.Contains(got, "port25") {
+	if !strings.Contains(got, "smtp.banner-timeout:error") || strings.Contains(got, "port25") || strings.Contains(got, "smtp.timeout") {
 		t.Errorf("findings %s", got)
 	}
-	t.Logf("4 MX, one tarpit: %s (banner timeout %s, sequential %s)", took.Round(time.Millisecond), 3*timeout, sum)
+	for _, f := range res.Findings {
+		if f.ID == "smtp.banner-timeout" && !strings.Contains(f.Message, "no greeting within 1.2s") {
+			t.Errorf("message %q", f.Message)
+		}
+	}
+	t.Logf("4 MX, one tarpit: %s (greeting timeout %s, sequential %s)", took.Round(time.Millisecond), greeting, sum)
 }
+
+// An MX that streams an endless EHLO reply: the check says so (a protocol
+// finding, not a timeout) in bounded time and memory.
+func TestEndlessReplyMemory(t *testing.T) {
+	w := mailtest.New(t, zone)
+	_ = w.PTR("192.0.2.10", "mx.d.test")
+	srv, err := w.HostileSMTP(mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test ESMTP\r\n"},
+		Replies: map[string]mailtest.HostileReply{"EHLO": {Text: "250-mx.d.test\r\n", Flood: "250-" + strings.Repeat("x", 70) + "\r\n"}}}, "192.0.2.10:25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := w.Env(checks.Options{Timeout: 10 * time.Second})
+	r := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
+	took := time.Since(t0)
+	runtime.ReadMemStats(&after)
+	if got := strings.Join(ids(res), ","); got != "smtp.reply-too-long:fail" || res.Status != checks.StatusFail {
+		t.Fatalf("%s %s\n%s", res.Status, got, dump(t, res))
+	}
+	if msg := res.Findings[0].Message; !strings.Contains(msg, "the reply to EHLO is too long: more than 100 lines") {
+		t.Errorf("message %q", msg)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if took > 3*time.Second {
+		t.Errorf("took %s with a 10s timeout: the flood was read until the deadline", took)
+	}
+	if alloc > 100<<20 || heap > 100<<20 {
+		t.Errorf("allocated %d MiB (heap grew %d MiB) against the flood", alloc>>20, heap>>20)
+	}
+	t.Logf("endless EHLO reply: %s, %d KiB allocated in all, heap %+d KiB; the server wrote %d KiB before mxray hung up",
+		took.Round(time.Millisecond), alloc>>10, heap>>10, srv.Written()>>10)
+}
+
+// Nothing tested is never a pass: one finding says why, and the check's
+// status is error.
+func TestNothingTested(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, zone, want string
+		servfail         bool
+	}{
+		{name: "MX host without address", zone: "@ IN MX 10 mx\n",
+			want: "could not test: the MX host has no address to connect to (mx.d.test has no A or AAAA record)"},
+		{name: "two MX hosts, neither resolves", zone: "@ IN MX 10 mx\n@ IN MX 20 mx2\n", servfail: true,
+			want: "could not test: none of the 2 MX hosts has an address to connect to (mx.d.test has no A or AAAA record; mx2.d.test A: the resolver answered SERVFAIL; mx2.d.test AAAA: the resolver answered SERVFAIL)"},
+		{name: "null MX", zone: "@ IN MX 0 .\n",
+			want: "nothing to test: d.test publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to"},
+		{name: "no MX, no address", zone: "other IN A 192.0.2.99\n",
+			want: "nothing to test: d.test has no MX host to connect to (see the mx check)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			z := strings.Replace(zone, "@        IN MX 10 mx\nmx       IN A  192.0.2.10\n", tc.zone, 1)
+			w := mailtest.New(t, z)
+			if tc.servfail {
+				w.DNS.Script("mx2.d.test", dns.TypeA, mailtest.ServFail)
+				w.DNS.Script("mx2.d.test", dns.TypeAAAA, mailtest.ServFail)
+			}
+			res := w.Run(t, checks.Target{Domain: "d.test"}, checks.Options{Timeout: time.Second}, smtp.Check{}, mx.Check{})
+			if res.Status != checks.StatusError || len(res.Findings) != 1 || res.Findings[0].ID != "smtp.nothing-tested" || res.Findings[0].Severity != checks.SevError {
+				t.Fatalf("%s %v\n%s", res.Status, ids(res), dump(t, res))
+			}
+			if got := res.Findings[0].Message; got != tc.want {
+				t.Errorf("message\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// goText are fragments of Go error text that must never reach people.
+var goText = []string{"smtp:", "textproto", "EOF", "i/o timeout", "context deadline", "context canceled", "dial tcp", "use of closed", "tls:", "\n"}
 
 func TestNoSMTP(t *testing.T) {
 	w := mailtest.New(t, zone)

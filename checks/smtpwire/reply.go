@@ -57,12 +57,16 @@ type ReplyError struct {
 	Reply   *Reply
 }
 
-// Error implements error.
+// Error implements error, in plain words: "the server answered RCPT
+// TO:<a@example.com> with 550 5.1.1 no such user".
 func (e *ReplyError) Error() string {
-	if e.Command == "" {
-		return "smtp: server replied " + e.Reply.String()
+	switch e.Command {
+	case "":
+		return "the server replied " + e.Reply.String()
+	case "greeting":
+		return "the server greeted with " + e.Reply.String()
 	}
-	return fmt.Sprintf("smtp: %s: server replied %s", e.Command, e.Reply.String())
+	return fmt.Sprintf("the server answered %s with %s", e.Command, e.Reply.String())
 }
 
 // ReplyOf returns the reply carried by err (a *ReplyError or go-smtp's
@@ -83,23 +87,38 @@ func ReplyOf(err error) *Reply {
 	return nil
 }
 
-// ErrMalformed is returned for a reply that does not follow RFC 5321 §4.2.
-var ErrMalformed = errors.New("smtp: malformed reply")
+// ErrMalformed is the kind of error returned for a reply that does not
+// follow RFC 5321 §4.2. Use errors.Is.
+var ErrMalformed = errors.New("malformed reply")
 
-// Reply size limits (RFC 5321 §4.5.3.1.5 allows 512 octets a line; real
-// servers send longer, but not this long).
-const (
-	maxReplyLine  = 2000
-	maxReplyLines = 100
-)
+// MalformedError is a reply line that does not follow RFC 5321 §4.2.
+type MalformedError struct {
+	Line string // the offending line
+	Why  string // what is wrong with it, in plain words
+}
 
-// ReadReply reads one possibly multi-line reply.
+func (e *MalformedError) Error() string {
+	return fmt.Sprintf("malformed reply: %s: %q", e.Why, cut(e.Line, 60))
+}
+
+// Unwrap makes errors.Is(err, ErrMalformed) hold.
+func (e *MalformedError) Unwrap() error { return ErrMalformed }
+
+// ReadReply reads one possibly multi-line reply, within the bounds
+// MaxReplyLines, MaxReplyBytes and MaxReplyLine (a *ReplyTooLongError
+// past them). A line cut by the end of input or by a deadline (no line
+// end) is a *CutLineError, never a reply.
 func ReadReply(br *bufio.Reader) (*Reply, error) {
 	var r *Reply
+	total := 0
 	for {
-		line, err := readLine(br)
+		line, n, err := readLine(br)
 		if err != nil {
 			return nil, err
+		}
+		total += n
+		if r != nil && (len(r.Lines) >= MaxReplyLines || total > MaxReplyBytes) {
+			return nil, &ReplyTooLongError{Lines: len(r.Lines) + 1, Bytes: total}
 		}
 		code, cont, text, err := ParseReplyLine(line)
 		if err != nil {
@@ -108,34 +127,44 @@ func ReadReply(br *bufio.Reader) (*Reply, error) {
 		if r == nil {
 			r = &Reply{Code: code}
 		} else if code != r.Code {
-			return nil, fmt.Errorf("%w: code %d inside a %d reply", ErrMalformed, code, r.Code)
+			return nil, &MalformedError{Line: line, Why: fmt.Sprintf("code %d inside a %d reply", code, r.Code)}
 		}
 		r.Lines = append(r.Lines, text)
 		if !cont {
 			break
-		}
-		if len(r.Lines) >= maxReplyLines {
-			return nil, fmt.Errorf("%w: more than %d lines", ErrMalformed, maxReplyLines)
 		}
 	}
 	r.Enhanced, r.Lines[0] = splitEnhanced(r.Code, r.Lines[0])
 	return r, nil
 }
 
-func readLine(br *bufio.Reader) (string, error) {
+// readLine reads one line ending in LF (CRLF or a bare LF) and returns it
+// without the line end, and the octets consumed.
+func readLine(br *bufio.Reader) (string, int, error) {
 	var b []byte
 	for {
-		chunk, isPrefix, err := br.ReadLine()
-		if err != nil {
-			return "", err
-		}
+		chunk, err := br.ReadSlice('\n')
 		b = append(b, chunk...)
-		if len(b) > maxReplyLine {
-			return "", fmt.Errorf("%w: line longer than %d octets", ErrMalformed, maxReplyLine)
+		if len(b) > MaxReplyLine+2 {
+			return "", len(b), &ReplyTooLongError{Lines: 1, Bytes: len(b), Line: true}
 		}
-		if !isPrefix {
-			return string(b), nil
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err != nil && len(b) > 0:
+			return "", len(b), &CutLineError{Partial: strings.TrimRight(string(b), "\r"), Cause: err}
+		case err != nil:
+			return "", 0, err
 		}
+		n := len(b)
+		b = b[:len(b)-1]
+		if len(b) > 0 && b[len(b)-1] == '\r' {
+			b = b[:len(b)-1]
+		}
+		if len(b) > MaxReplyLine {
+			return "", n, &ReplyTooLongError{Lines: 1, Bytes: n, Line: true}
+		}
+		return string(b), n, nil
 	}
 }
 
@@ -143,16 +172,16 @@ func readLine(br *bufio.Reader) (string, error) {
 // "250 text" or "250" (last line).
 func ParseReplyLine(line string) (code int, more bool, text string, err error) {
 	if len(line) < 3 {
-		return 0, false, "", fmt.Errorf("%w: %q", ErrMalformed, line)
+		return 0, false, "", &MalformedError{Line: line, Why: "no reply code"}
 	}
 	for i := range 3 {
 		if line[i] < '0' || line[i] > '9' {
-			return 0, false, "", fmt.Errorf("%w: %q", ErrMalformed, line)
+			return 0, false, "", &MalformedError{Line: line, Why: "no reply code"}
 		}
 	}
 	code, _ = strconv.Atoi(line[:3])
 	if code < 200 || code > 599 {
-		return 0, false, "", fmt.Errorf("%w: code %d", ErrMalformed, code)
+		return 0, false, "", &MalformedError{Line: line, Why: fmt.Sprintf("reply code %d out of range", code)}
 	}
 	switch {
 	case len(line) == 3:
@@ -162,7 +191,7 @@ func ParseReplyLine(line string) (code int, more bool, text string, err error) {
 	case line[3] == ' ':
 		return code, false, line[4:], nil
 	}
-	return 0, false, "", fmt.Errorf("%w: %q", ErrMalformed, line)
+	return 0, false, "", &MalformedError{Line: line, Why: "no space or hyphen after the code"}
 }
 
 // splitEnhanced separates an RFC 3463 enhanced status code from the text of

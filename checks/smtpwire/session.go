@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,36 +11,24 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/mxray/mxray/checks"
 )
 
-// Errors of a session, wrapped with the stage and cause. Use errors.Is.
-var (
-	ErrTimeout     = errors.New("smtp: timed out")
-	ErrRefused     = errors.New("smtp: connection refused")
-	ErrUnreachable = errors.New("smtp: address unreachable")
-	ErrClosed      = errors.New("smtp: connection closed by the server")
-	ErrState       = errors.New("smtp: command out of sequence")
-)
-
-// Timeouts bound each stage of a session.
+// Timeouts bound each network wait of a session, exactly.
 type Timeouts struct {
-	Connect time.Duration // TCP connect
-	Banner  time.Duration // waiting for the 220 greeting
-	Command time.Duration // each command's reply, and the TLS handshake
+	Connect  time.Duration // the TCP connect
+	Greeting time.Duration // the 220 greeting (greet pauses wait on purpose)
+	Command  time.Duration // each later reply, and the TLS handshake
 }
 
-// TimeoutsFor derives the stage timeouts from the run's per-wait timeout:
-// connect gets it as is, the greeting and each reply three times as much
-// (RFC 5321 §4.5.3.2 recommends minutes; greet-pause filters wait several
-// seconds on purpose). The default 10 s gives 10 s / 30 s / 30 s.
+// TimeoutsFor derives the waits from the run's options: --timeout bounds
+// the connect and every reply, --greeting-timeout the greeting.
 func TimeoutsFor(env *checks.Env) Timeouts {
 	t := env.Timeout()
-	return Timeouts{Connect: t, Banner: 3 * t, Command: 3 * t}
+	return Timeouts{Connect: t, Greeting: env.GreetingTimeout(), Command: t}
 }
 
 // DefaultHELO is the EHLO name when the user gave none: this machine's
@@ -115,9 +102,12 @@ type Session struct {
 	stages []Stage
 
 	raw      net.Conn
-	rec      *recorder // plaintext side before TLS
+	rec      *recorder  // plaintext side before TLS
+	rc       *ReplyConn // the bounded reader of replies over rec
 	br       *bufio.Reader
-	tlsRec   *recorder // plaintext side of the tls.Conn
+	tlsRec   *recorder  // plaintext side of the tls.Conn
+	tlsRC    *ReplyConn // the bounded reader of replies over tlsRec
+	tlsBR    *bufio.Reader
 	tlsConn  *tls.Conn
 	client   *gosmtp.Client
 	banner   *Reply
@@ -138,11 +128,11 @@ func New(cfg Config, addr string) *Session {
 	if cfg.Timeouts.Connect <= 0 {
 		cfg.Timeouts.Connect = checks.DefaultTimeout
 	}
-	if cfg.Timeouts.Banner <= 0 {
-		cfg.Timeouts.Banner = 3 * checks.DefaultTimeout
+	if cfg.Timeouts.Greeting <= 0 {
+		cfg.Timeouts.Greeting = checks.DefaultGreetingTimeout
 	}
 	if cfg.Timeouts.Command <= 0 {
-		cfg.Timeouts.Command = 3 * checks.DefaultTimeout
+		cfg.Timeouts.Command = checks.DefaultTimeout
 	}
 	return &Session{cfg: cfg, addr: addr, tr: NewTranscript(cfg.Now), now: cfg.Now, t0: cfg.Now()}
 }
@@ -197,53 +187,28 @@ func (s *Session) Guard(ctx context.Context) (stop func()) {
 	return func() { st() }
 }
 
-// classify turns a network error into one of the package's sentinels.
-func (s *Session) classify(ctx context.Context, what string, timeout time.Duration, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("%s: %w", what, ctx.Err())
-	}
-	if ReplyOf(err) != nil {
-		return err
-	}
-	var ne net.Error
-	switch {
-	case errors.Is(err, ErrTimeout), errors.Is(err, ErrRefused), errors.Is(err, ErrUnreachable), errors.Is(err, ErrClosed):
-		return err
-	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: %s: no answer within %s", ErrTimeout, what, timeout)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%w: %s", ErrRefused, what)
-	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
-		return fmt.Errorf("%w: %s: %v", ErrUnreachable, what, err)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
-		return fmt.Errorf("%w: %s", ErrClosed, what)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
 // Connect opens the TCP connection and waits for the greeting without
 // talking first. A greeting other than 220 is returned as a *ReplyError
 // (the session stays open so that Quit can be sent, RFC 5321 §3.1).
 func (s *Session) Connect(ctx context.Context) error {
 	if s.raw != nil {
-		return fmt.Errorf("%w: already connected", ErrState)
+		return &Error{Kind: ErrState, Msg: "already connected"}
 	}
 	err := s.stage("connect", func() (*Reply, error) {
+		w := wait{stage: "connect", timeout: s.cfg.Timeouts.Connect}
 		dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Connect)
 		defer cancel()
 		c, err := s.cfg.Dialer.DialContext(dctx, "tcp", s.addr)
 		if err != nil {
 			if ctx.Err() == nil && dctx.Err() != nil {
-				err = fmt.Errorf("%w: connect to %s: no answer within %s", ErrTimeout, s.addr, s.cfg.Timeouts.Connect)
+				err = &Error{Kind: ErrTimeout, Msg: "no answer to the connection within " + Dur(w.timeout), Cause: err}
 			}
-			return nil, s.classify(ctx, "connect to "+s.addr, s.cfg.Timeouts.Connect, err)
+			return nil, classify(ctx, w, err)
 		}
 		s.raw = c
 		s.rec = newRecorder(c, s.tr)
-		s.br = bufio.NewReaderSize(s.rec, 4096)
+		s.rc = NewReplyConn(s.rec)
+		s.br = bufio.NewReaderSize(s.rc, 4096)
 		s.tr.Note("connected to " + s.addr)
 		return nil, nil
 	})
@@ -253,11 +218,12 @@ func (s *Session) Connect(ctx context.Context) error {
 	}
 	return s.stage("banner", func() (*Reply, error) {
 		defer s.Guard(ctx)()
-		_ = s.raw.SetReadDeadline(s.now().Add(s.cfg.Timeouts.Banner))
+		w := wait{stage: "greeting", timeout: s.cfg.Timeouts.Greeting}
+		_ = s.raw.SetReadDeadline(s.now().Add(w.timeout))
 		rep, err := ReadReply(s.br)
 		_ = s.raw.SetReadDeadline(time.Time{})
 		if err != nil {
-			err = s.classify(ctx, "greeting", s.cfg.Timeouts.Banner, err)
+			err = classify(ctx, w, err)
 			s.rec.flush()
 			s.tr.Note(err.Error())
 			return nil, err
@@ -266,7 +232,7 @@ func (s *Session) Connect(ctx context.Context) error {
 		if rep.Code != 220 {
 			return rep, &ReplyError{Command: "greeting", Reply: rep}
 		}
-		s.client = s.newClient(s.rec, s.br)
+		s.client = s.newClient(s.rc, s.br)
 		return rep, nil
 	})
 }
@@ -280,12 +246,25 @@ type replayConn struct {
 
 func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// newClient returns a go-smtp client that writes to c and reads from r,
+// which reads c's bounded reader (a *ReplyConn).
 func (s *Session) newClient(c net.Conn, r io.Reader) *gosmtp.Client {
 	greeting := strings.NewReader("220 mxray-replayed-greeting\r\n")
 	cl := gosmtp.NewClient(&replayConn{Conn: c, r: io.MultiReader(greeting, r)})
 	cl.CommandTimeout = s.cfg.Timeouts.Command
-	cl.SubmissionTimeout = 4 * s.cfg.Timeouts.Command
+	cl.SubmissionTimeout = s.cfg.Timeouts.Command
 	return cl
+}
+
+// note records a failed wait in the transcript: a line the server cut
+// (kept by the recorder until now) and the plain-words reason.
+func (s *Session) note(err error) {
+	if s.tlsRec != nil {
+		s.tlsRec.flush()
+	} else if s.rec != nil {
+		s.rec.flush()
+	}
+	s.tr.Note(err.Error())
 }
 
 // Hello sends EHLO (falling back to HELO when the server answers 500/502)
@@ -297,12 +276,17 @@ func (s *Session) Hello(ctx context.Context) error {
 	}
 	return s.stage(name, func() (*Reply, error) {
 		if s.client == nil {
-			return nil, fmt.Errorf("%w: no greeting yet", ErrState)
+			return nil, &Error{Kind: ErrState, Msg: "EHLO before the greeting"}
 		}
 		defer s.Guard(ctx)()
 		err := s.client.Hello(s.cfg.HELO)
 		if err != nil {
-			return nil, s.classify(ctx, "EHLO", s.cfg.Timeouts.Command, err)
+			if r := ReplyOf(err); r != nil {
+				return r, &ReplyError{Command: "EHLO " + s.cfg.HELO, Reply: r}
+			}
+			err = classify(ctx, wait{stage: "EHLO", timeout: s.cfg.Timeouts.Command}, err)
+			s.note(err)
+			return nil, err
 		}
 		s.hello = true
 		return nil, nil
@@ -348,18 +332,23 @@ func (s *Session) Extension(keyword string) (bool, string) {
 // unusable (close it).
 func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) (*tls.ConnectionState, error) {
 	if s.client == nil || !s.hello || s.tlsConn != nil {
-		return nil, fmt.Errorf("%w: STARTTLS needs a plaintext session after EHLO", ErrState)
+		return nil, &Error{Kind: ErrState, Msg: "STARTTLS needs a plaintext session after EHLO"}
 	}
 	err := s.stage("starttls", func() (*Reply, error) {
 		defer s.Guard(ctx)()
-		_ = s.raw.SetDeadline(s.now().Add(s.cfg.Timeouts.Command))
+		w := wait{stage: "STARTTLS", timeout: s.cfg.Timeouts.Command}
+		_ = s.raw.SetDeadline(s.now().Add(w.timeout))
 		defer func() { _ = s.raw.SetDeadline(time.Time{}) }()
 		if _, err := io.WriteString(s.rec, "STARTTLS\r\n"); err != nil {
-			return nil, s.classify(ctx, "STARTTLS", s.cfg.Timeouts.Command, err)
+			err = classify(ctx, w, err)
+			s.note(err)
+			return nil, err
 		}
 		rep, err := ReadReply(s.br)
 		if err != nil {
-			return nil, s.classify(ctx, "STARTTLS", s.cfg.Timeouts.Command, err)
+			err = classify(ctx, w, err)
+			s.note(err)
+			return nil, err
 		}
 		if rep.Code != 220 {
 			return rep, &ReplyError{Command: "STARTTLS", Reply: rep}
@@ -372,15 +361,17 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) (*tls.Connectio
 	var state tls.ConnectionState
 	err = s.stage("tls_handshake", func() (*Reply, error) {
 		s.rec.stop()
+		s.rc.Passthrough()
 		s.tr.Note("TLS handshake")
-		hctx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Command)
+		w := wait{stage: "TLS handshake", timeout: s.cfg.Timeouts.Command}
+		hctx, cancel := context.WithTimeout(ctx, w.timeout)
 		defer cancel()
 		tc := tls.Client(&replayConn{Conn: s.rec, r: s.br}, cfg)
 		if err := tc.HandshakeContext(hctx); err != nil {
 			if ctx.Err() == nil && hctx.Err() != nil {
-				err = fmt.Errorf("%w: TLS handshake: no answer within %s", ErrTimeout, s.cfg.Timeouts.Command)
+				err = &Error{Kind: ErrTimeout, Msg: "the TLS handshake did not finish within " + Dur(w.timeout), Cause: err}
 			}
-			err = s.classify(ctx, "TLS handshake", s.cfg.Timeouts.Command, err)
+			err = classify(ctx, w, err)
 			s.tr.Note(err.Error())
 			return nil, err
 		}
@@ -389,7 +380,9 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) (*tls.Connectio
 		s.tlsState = &state
 		s.tr.Note(fmt.Sprintf("TLS established: %s, %s", tls.VersionName(state.Version), tls.CipherSuiteName(state.CipherSuite)))
 		s.tlsRec = newRecorder(tc, s.tr)
-		s.client = s.newClient(s.tlsRec, s.tlsRec)
+		s.tlsRC = NewReplyConn(s.tlsRec)
+		s.tlsBR = bufio.NewReaderSize(s.tlsRC, 4096)
+		s.client = s.newClient(s.tlsRC, s.tlsBR)
 		s.hello = false
 		return nil, nil
 	})
@@ -399,18 +392,25 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) (*tls.Connectio
 	return &state, nil
 }
 
-// cmd runs one go-smtp command as a timed stage.
+// cmd runs one go-smtp command as a timed stage; what names the command
+// (with its argument) in messages, verb in timeouts.
 func (s *Session) cmd(ctx context.Context, name, what string, f func(c *gosmtp.Client) error) error {
 	return s.stage(name, func() (*Reply, error) {
 		if s.client == nil || !s.hello {
-			return nil, fmt.Errorf("%w: %s before EHLO", ErrState, what)
+			return nil, &Error{Kind: ErrState, Msg: what + " before EHLO"}
 		}
 		defer s.Guard(ctx)()
 		if err := f(s.client); err != nil {
 			if r := ReplyOf(err); r != nil {
 				return r, &ReplyError{Command: what, Reply: r}
 			}
-			return nil, s.classify(ctx, what, s.cfg.Timeouts.Command, err)
+			verb, _, _ := strings.Cut(what, " ")
+			if strings.HasPrefix(what, "MAIL FROM") || strings.HasPrefix(what, "RCPT TO") {
+				verb, _, _ = strings.Cut(what, ":")
+			}
+			err = classify(ctx, wait{stage: verb, timeout: s.cfg.Timeouts.Command}, err)
+			s.note(err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -455,22 +455,36 @@ func (s *Session) Quit(ctx context.Context) error {
 		// sent: go-smtp would send EHLO first, so write QUIT ourselves.
 		return s.stage("quit", func() (*Reply, error) {
 			defer s.Guard(ctx)()
+			w := wait{stage: "QUIT", timeout: s.cfg.Timeouts.Command}
 			c, br := net.Conn(s.rec), s.br
 			if s.tlsConn != nil {
-				c, br = s.tlsRec, bufio.NewReader(s.tlsRec)
+				c, br = s.tlsRec, s.tlsBR
 			}
-			_ = s.raw.SetDeadline(s.now().Add(s.cfg.Timeouts.Command))
+			_ = s.raw.SetDeadline(s.now().Add(w.timeout))
 			if _, err := io.WriteString(c, "QUIT\r\n"); err != nil {
-				return nil, s.classify(ctx, "QUIT", s.cfg.Timeouts.Command, err)
+				err = classify(ctx, w, err)
+				s.note(err)
+				return nil, err
 			}
 			rep, err := ReadReply(br)
 			if err != nil {
-				return nil, s.classify(ctx, "QUIT", s.cfg.Timeouts.Command, err)
+				err = classify(ctx, w, err)
+				s.note(err)
+				return nil, err
 			}
 			return rep, nil
 		})
 	}
 	return s.cmd(ctx, "quit", "QUIT", func(c *gosmtp.Client) error { return c.Quit() })
+}
+
+// SetDeadline sets the connection's read and write deadline (zero: none),
+// for a write go-smtp does not bound itself, e.g. the message after DATA.
+func (s *Session) SetDeadline(t time.Time) error {
+	if s.raw == nil {
+		return &Error{Kind: ErrState, Msg: "not connected"}
+	}
+	return s.raw.SetDeadline(t)
 }
 
 // Close closes the connection without QUIT. It is safe to call twice.

@@ -27,7 +27,7 @@ func start(t *testing.T, w *mailtest.World, o mailtest.SMTPOptions) string {
 }
 
 func cfg(w *mailtest.World, d time.Duration) smtpwire.Config {
-	return smtpwire.Config{Dialer: w.Dialer, HELO: "probe.test", Timeouts: smtpwire.Timeouts{Connect: d, Banner: d, Command: d}}
+	return smtpwire.Config{Dialer: w.Dialer, HELO: "probe.test", Timeouts: smtpwire.Timeouts{Connect: d, Greeting: d, Command: d}}
 }
 
 func text(tr *smtpwire.Transcript) string {
@@ -123,8 +123,11 @@ func TestSessionCancel(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- s.Connect(ctx) }()
 	// Cancel once connected: the banner wait must end at once.
-	for s.Transcript().Lines() == nil {
-		time.Sleep(time.Millisecond)
+	for end := time.Now().Add(5 * time.Second); s.Transcript().Lines() == nil; {
+		if time.Now().After(end) {
+			t.Fatal("never connected")
+		}
+		time.Sleep(time.Millisecond) // a bounded poll
 	}
 	cancel()
 	select {
@@ -179,5 +182,171 @@ func TestTranscriptFilter(t *testing.T) {
 	tr.Note("x\x01y")
 	if got := tr.Lines()[0].Text; got != `x\x01y` {
 		t.Errorf("got %q", got)
+	}
+}
+
+func hostile(t *testing.T, w *mailtest.World, o mailtest.HostileOptions) (*mailtest.HostileServer, string) {
+	t.Helper()
+	s, err := w.HostileSMTP(o, "192.0.2.66:25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, "192.0.2.66:25"
+}
+
+// plain fails the test when an error text carries Go error text.
+func plain(t *testing.T, err error) {
+	t.Helper()
+	for _, g := range []string{"smtp:", "textproto", "EOF", "i/o timeout", "context deadline", "dial tcp", "use of closed", "tls:"} {
+		if strings.Contains(err.Error(), g) {
+			t.Errorf("Go error text %q in %q", g, err.Error())
+		}
+	}
+}
+
+// Every reply the session reads is bounded: a server that streams an
+// endless reply to any command fails that command, fast, with a
+// reply-too-long error.
+func TestSessionBoundsEveryReply(t *testing.T) {
+	const flood = "250-mxray-flood-line\r\n"
+	for _, verb := range []string{"greeting", "EHLO", "VRFY", "MAIL", "RCPT", "RSET", "QUIT", "STARTTLS"} {
+		t.Run(verb, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			o := mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{
+				"EHLO": {Text: "250-hostile.test\r\n250 STARTTLS\r\n"},
+			}}
+			if verb == "greeting" {
+				o.Greeting = mailtest.HostileReply{Text: "220-hostile.test\r\n", Flood: "220-flood\r\n"}
+			} else {
+				o.Replies[verb] = mailtest.HostileReply{Flood: flood}
+			}
+			srv, addr := hostile(t, w, o)
+			s := smtpwire.New(cfg(w, 5*time.Second), addr)
+			ctx := context.Background()
+			t0 := time.Now()
+			err := s.Connect(ctx)
+			steps := []func() error{
+				func() error { return s.Hello(ctx) },
+				func() error { return s.Verify(ctx, "vrfy", "postmaster") },
+				func() error { return s.Mail(ctx, "") },
+				func() error { return s.Rcpt(ctx, "rcpt", "postmaster@example") },
+				func() error { return s.Reset(ctx) },
+				func() error { return s.Quit(ctx) },
+			}
+			if verb == "STARTTLS" {
+				steps = []func() error{
+					func() error { return s.Hello(ctx) },
+					func() error { _, err := s.StartTLS(ctx, &tls.Config{InsecureSkipVerify: true}); return err }, //nolint:gosec // never gets that far
+				}
+			}
+			for _, step := range steps {
+				if err != nil {
+					break
+				}
+				if err = step(); smtpwire.ReplyOf(err) != nil {
+					err = nil // a refusal (VRFY's 252): go on
+				}
+			}
+			took := time.Since(t0)
+			s.Close()
+			if !errors.Is(err, smtpwire.ErrReplyTooLong) {
+				t.Fatalf("err = %v, want a reply-too-long error\n%s", err, text(s.Transcript()))
+			}
+			plain(t, err)
+			if took > 2*time.Second {
+				t.Errorf("took %s", took)
+			}
+			tr := text(s.Transcript())
+			if !strings.Contains(tr, "too long") {
+				t.Errorf("the transcript does not say why:\n%s", tr)
+			}
+			t.Logf("%s: %v after %s; the server wrote %d KiB before the client hung up", verb, err, took.Round(time.Millisecond), srv.Written()>>10)
+		})
+	}
+}
+
+// A reply line without its CRLF is never a reply: not at the end of the
+// connection, not when the wait runs out.
+func TestSessionCutLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		o     mailtest.HostileOptions
+		stage string // "greeting" or "EHLO"
+		want  string
+	}{
+		{name: "greeting cut, then closed", stage: "greeting", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220", Close: true}},
+			want: `the greeting was cut off mid-line: "220" and then the server closed the connection`},
+		{name: "greeting cut, then silence", stage: "greeting", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.example", Stall: true}},
+			want: `the greeting was cut off mid-line: "220 mx.example" and then nothing for 300ms`},
+		{name: "EHLO cut, then closed", stage: "EHLO", o: mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Text: "250-mx\r\n250 PIPE", Close: true}}},
+			want: `the reply to EHLO was cut off mid-line: "250 PIPE" and then the server closed the connection`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			_, addr := hostile(t, w, tc.o)
+			s := smtpwire.New(cfg(w, 300*time.Millisecond), addr)
+			ctx := context.Background()
+			err := s.Connect(ctx)
+			if tc.stage == "EHLO" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = s.Hello(ctx)
+			}
+			s.Close()
+			if !errors.Is(err, smtpwire.ErrCutLine) || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if tc.stage == "greeting" && s.Banner() != nil {
+				t.Errorf("the cut line was taken as the greeting: %+v", s.Banner())
+			}
+			if tr := text(s.Transcript()); !strings.Contains(tr, "(no line end)") {
+				t.Errorf("transcript lacks the cut line:\n%s", tr)
+			}
+		})
+	}
+}
+
+// --timeout bounds each reply and the connect; the greeting has its own,
+// longer bound (greet pauses are deliberate).
+func TestSessionWaits(t *testing.T) {
+	t.Parallel()
+	const cmd, greeting = 150 * time.Millisecond, 600 * time.Millisecond
+	tm := smtpwire.Timeouts{Connect: cmd, Greeting: greeting, Command: cmd}
+	run := func(o mailtest.HostileOptions, hello bool) (error, time.Duration) {
+		w := newWorld(t)
+		_, addr := hostile(t, w, o)
+		s := smtpwire.New(smtpwire.Config{Dialer: w.Dialer, HELO: "probe.test", Timeouts: tm}, addr)
+		defer s.Close()
+		t0 := time.Now()
+		err := s.Connect(context.Background())
+		if err == nil && hello {
+			err = s.Hello(context.Background())
+		}
+		return err, time.Since(t0)
+	}
+	// A greeting slower than --timeout but within the greeting timeout.
+	err, took := run(mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 3 * cmd, Text: "220 slow.example\r\n"}}, true)
+	if err != nil {
+		t.Errorf("greeting after %s with a %s greeting timeout: %v", 3*cmd, greeting, err)
+	}
+	// A greeting slower than the greeting timeout.
+	err, took = run(mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 10 * greeting, Text: "220 late\r\n"}}, false)
+	if !errors.Is(err, smtpwire.ErrTimeout) || err.Error() != "no greeting within 600ms" {
+		t.Errorf("err = %v", err)
+	}
+	if took < greeting || took > greeting+time.Second {
+		t.Errorf("greeting wait took %s, want %s", took, greeting)
+	}
+	// An EHLO reply slower than --timeout.
+	err, took = run(mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Delay: 10 * greeting, Text: "250 late\r\n"}}}, true)
+	if !errors.Is(err, smtpwire.ErrTimeout) || err.Error() != "no reply to EHLO within 150ms" {
+		t.Errorf("err = %v", err)
+	}
+	if took < cmd || took > cmd+time.Second {
+		t.Errorf("EHLO wait took %s, want %s", took, cmd)
 	}
 }

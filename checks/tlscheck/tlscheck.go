@@ -110,7 +110,10 @@ var defs = []checks.Def{
 		Ref: "RFC 7672"},
 	{ID: "tls.not-tested", Severity: checks.SevError, Title: "Could not test TLS on an MX address",
 		Why: "The connection, greeting or EHLO failed or timed out before STARTTLS (the smtp check says why), so TLS could not be examined.",
-		Fix: "See the smtp check's findings for this address; retry from a network where port 25 is open."},
+		Fix: "See the smtp check's findings for this address: they say why the session ended before STARTTLS (a refusal at the greeting, a timeout, a firewall)."},
+	{ID: "tls.nothing-tested", Severity: checks.SevError, Title: "Could not test: no MX address to talk to",
+		Why: "The tls check tested no server at all: no MX host has an address that could be found, or the domain has no MX host. Nothing was decided, so the check cannot pass.",
+		Fix: "See the mx check's findings: publish A/AAAA records for the MX hosts (or fix the DNS errors) and run the check again."},
 	{ID: "tls.dns-error", Severity: checks.SevError, Title: "Address or TLSA lookups failed (timeout, SERVFAIL or REFUSED)",
 		Why: "mxray could not tell whether the records exist; for DANE, a failed TLSA lookup makes DANE senders defer mail.",
 		Fix: "Check that the name servers answer for the name over UDP and TCP, and that DNSSEC validates.",
@@ -172,6 +175,8 @@ type Address struct {
 	timedOut    bool
 	unreachable bool
 	connected   bool
+	refusal     *smtpwire.Reply // a greeting or EHLO reply that refused the session
+	err         error
 }
 
 // stsPolicy is what this check needs of the mtasts check's fact; asserting
@@ -218,6 +223,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 	}
 
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	data := Data{Hosts: make([]Host, len(hosts)), MTASTS: mode}
 	total, timedOut, unreachable := 0, 0, 0
 	for _, h := range hosts {
@@ -231,10 +239,28 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			}
 		}
 	}
+	if total == 0 {
+		// Nothing tested is never a pass: one finding says why.
+		var errs []string
+		var ev checks.Evidence
+		for i, h := range hosts {
+			errs = append(errs, h.data.Error)
+			ev.AddDNS(h.dnsEv...)
+			data.Hosts[i] = h.data
+		}
+		f := checks.Finding{ID: "tls.nothing-tested", Subject: t.Domain, Message: smtpwire.NothingTested(fact, errs)}
+		if len(ev.DNS) > 0 {
+			f.Evidence = &ev
+		}
+		out.Add(f)
+		out.SetData(data)
+		return nil
+	}
 	allBlocked := timedOut > 0 && timedOut+unreachable == total
 	if allBlocked {
 		out.Add(checks.Finding{ID: "tls.not-tested", Subject: t.Domain,
-			Message: fmt.Sprintf("could not test TLS: none of the %d MX address(es) answered on port 25, which is probably blocked on this network", total)})
+			Message: fmt.Sprintf("could not test TLS: none of the %d MX address(es) answered on port 25, which is probably blocked on this network", total),
+			Fix:     "Run mxray from a network that allows outgoing SMTP (a server, not a laptop on a home or cloud network), or use --no-smtp to skip these checks."})
 	}
 	for i, h := range hosts {
 		enforced := sts != nil && sts.Enforced()
@@ -287,11 +313,11 @@ func (p *prober) host(ctx context.Context, h mx.Host) *hostRun {
 	}()
 	addrs, err := checks.ResolveHost(ctx, p.env.DNS, h.Name)
 	if err != nil {
-		hr.data.Error = err.Error()
+		hr.data.Error = smtpwire.LookupWords(err)
 		var le *dnsq.LookupError
 		if errors.As(err, &le) || len(dnsq.QueriesOf(err)) > 0 {
 			hr.dnsErr = err
-			hr.dnsEv = dnsq.QueriesOf(err)
+			hr.dnsEv = allQueries(err)
 		}
 		wg.Wait()
 		return hr
@@ -393,11 +419,12 @@ var (
 func (p *prober) starttls(ctx context.Context, s *smtpwire.Session, a *Address, cfg *tls.Config) (*tls.ConnectionState, error) {
 	if err := s.Connect(ctx); err != nil {
 		a.Outcome = "not-tested"
-		a.Error = err.Error()
-		a.timedOut = errors.Is(err, smtpwire.ErrTimeout)
+		a.Error, a.err = err.Error(), err
+		a.timedOut = smtpwire.TimedOut(err)
 		a.connected = s.Banner() != nil || len(s.Stages()) > 1
 		a.unreachable = !a.connected && !a.timedOut && !errors.Is(err, smtpwire.ErrRefused)
-		if smtpwire.ReplyOf(err) != nil {
+		if r := smtpwire.ReplyOf(err); r != nil {
+			a.refusal = r
 			_ = s.Quit(ctx)
 		}
 		_ = s.Close()
@@ -406,8 +433,12 @@ func (p *prober) starttls(ctx context.Context, s *smtpwire.Session, a *Address, 
 	a.connected = true
 	if err := s.Hello(ctx); err != nil {
 		a.Outcome = "not-tested"
-		a.Error = err.Error()
-		a.timedOut = errors.Is(err, smtpwire.ErrTimeout)
+		a.Error, a.err = err.Error(), err
+		a.timedOut = smtpwire.TimedOut(err)
+		if r := smtpwire.ReplyOf(err); r != nil {
+			a.refusal = r
+			_ = s.Quit(ctx)
+		}
 		_ = s.Close()
 		return nil, err
 	}
@@ -420,16 +451,76 @@ func (p *prober) starttls(ctx context.Context, s *smtpwire.Session, a *Address, 
 	st, err := s.StartTLS(ctx, cfg)
 	if err != nil {
 		_ = s.Close()
-		a.Error = err.Error()
-		if ctx.Err() != nil || errors.Is(err, smtpwire.ErrTimeout) {
+		a.Error, a.err = err.Error(), err
+		if ctx.Err() != nil || smtpwire.TimedOut(err) || errors.Is(err, smtpwire.ErrReplyTooLong) {
 			a.Outcome = "not-tested"
-			a.timedOut = true
+			a.timedOut = smtpwire.TimedOut(err)
 			return nil, err
 		}
 		a.Outcome = "handshake-failed"
 		return nil, fmt.Errorf("%w: %w", errHandshake, err)
 	}
 	return st, nil
+}
+
+// notTested says why TLS could not be tested on one address, with a fix
+// that fits the cause: a server that refused the session is not a
+// blocked port.
+func notTested(subj string, a *Address, ev *checks.Evidence) checks.Finding {
+	f := checks.Finding{ID: "tls.not-tested", Subject: subj, Evidence: ev,
+		Message: fmt.Sprintf("could not test TLS on %s: %s", subj, a.Error)}
+	switch {
+	case a.refusal != nil && isGreeting(a.err):
+		f.Message = fmt.Sprintf("could not test TLS on %s: the server refused the session, greeting with %q", subj, a.refusal.String())
+		f.Fix = "The server turns this client away at its greeting (the smtp check's smtp.banner-rejected says more); TLS can be tested once it accepts sessions from here."
+	case a.refusal != nil:
+		f.Message = fmt.Sprintf("could not test TLS on %s: the server rejected EHLO with %q", subj, a.refusal.String())
+		f.Fix = "The server rejects this client's EHLO (the smtp check's smtp.ehlo-rejected says more); TLS can be tested once it accepts it."
+	case errors.Is(a.err, smtpwire.ErrReplyTooLong):
+		f.Fix = "The server sends an endless reply (the smtp check's smtp.reply-too-long says more); fix that first."
+	case a.timedOut && !a.connected:
+		f.Fix = "Check that the server's firewall lets port 25 through, or retry from a network where outbound port 25 is open."
+	case a.timedOut:
+		f.Fix = "The server accepted the connection but did not answer in time (the smtp check says more); retry with a longer --timeout or --greeting-timeout."
+	case errors.Is(a.err, smtpwire.ErrRefused):
+		f.Fix = "The address refuses connections on port 25 (the smtp check's smtp.connect-failed says more)."
+	default:
+		f.Fix = "The session broke before STARTTLS (the smtp check's findings for this address say more)."
+	}
+	return f
+}
+
+func isGreeting(err error) bool {
+	var re *smtpwire.ReplyError
+	return errors.As(err, &re) && re.Command == "greeting"
+}
+
+// handshakeWords completes "<subject> offers STARTTLS but ...".
+func handshakeWords(a *Address) string {
+	if r := smtpwire.ReplyOf(a.err); r != nil {
+		return fmt.Sprintf("refuses it: it answered STARTTLS with %q", r.String())
+	}
+	return a.Error
+}
+
+// allQueries collects the query logs of every lookup error joined in err.
+func allQueries(err error) []dnsq.Query {
+	var qs []dnsq.Query
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		qs = append(qs, dnsq.QueriesOf(e)...)
+	}
+	walk(err)
+	return qs
 }
 
 // describe summarises a certificate.
@@ -458,7 +549,7 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 	name := h.data.Name
 	if h.dnsErr != nil {
 		out.Add(checks.Finding{ID: "tls.dns-error", Subject: name, Evidence: checks.DNSEvidence(h.dnsEv...),
-			Message: fmt.Sprintf("could not resolve MX host %s: %v", name, h.dnsErr)})
+			Message: "could not resolve the MX host: " + h.data.Error})
 	}
 	tlsaEv := checks.DNSEvidence(h.tlsaEv...)
 	if tlsaEv != nil {
@@ -469,7 +560,7 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 	case h.tlsaErr != nil:
 		h.data.DANE = "error"
 		out.Add(checks.Finding{ID: "tls.dns-error", Subject: "_25._tcp." + name, Evidence: tlsaEv,
-			Message: fmt.Sprintf("TLSA lookup for _25._tcp.%s failed: %v (DANE senders defer mail while it fails)", name, h.tlsaErr)})
+			Message: fmt.Sprintf("the TLSA lookup failed: %s (DANE senders defer mail while it fails)", smtpwire.LookupWords(h.tlsaErr))})
 	case len(h.tlsa) > 0 && !h.data.TLSASecure:
 		h.data.DANE = "unsigned"
 		out.Add(checks.Finding{ID: "tls.dane-unsigned", Subject: "_25._tcp." + name, Evidence: tlsaEv,
@@ -503,8 +594,7 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 			if allBlocked {
 				continue
 			}
-			out.Add(checks.Finding{ID: "tls.not-tested", Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("could not test TLS on %s: %s", subj, a.Error)})
+			out.Add(notTested(subj, a, ev))
 			continue
 		case "no-starttls":
 			msg := fmt.Sprintf("%s does not offer STARTTLS: mail to it travels in clear text", subj)
@@ -515,7 +605,7 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 			continue
 		case "handshake-failed":
 			out.Add(checks.Finding{ID: "tls.handshake-failed", Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("%s offers STARTTLS but the TLS handshake failed: %s", subj, a.Error)})
+				Message: fmt.Sprintf("%s offers STARTTLS but %s", subj, handshakeWords(a))})
 			continue
 		}
 		if a.state == nil || len(a.state.PeerCertificates) == 0 {
@@ -559,13 +649,13 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 		trusted, terr := verifyChain(chain, env.RootCAs, now)
 		a.Trusted = trusted
 		if !trusted {
-			a.TrustError = terr.Error()
-			what := "does not chain to a trusted root"
+			a.TrustError = smtpwire.X509Words(terr)
+			what := "does not chain to a trusted root: " + a.TrustError
 			if isSelfSigned(leaf) {
 				what = "is self-signed"
 			}
 			out.Add(checks.Finding{ID: "tls.cert-untrusted", Severity: sev, Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("the certificate of %s (%s) %s: %v (%s)", subj, leaf.Subject.CommonName, what, terr, why)})
+				Message: fmt.Sprintf("the certificate of %s (%s) %s (%s)", subj, leaf.Subject.CommonName, what, why)})
 		}
 		if err := leaf.VerifyHostname(name); err != nil {
 			out.Add(checks.Finding{ID: "tls.cert-name-mismatch", Severity: sev, Subject: subj, Evidence: ev,

@@ -62,6 +62,10 @@ type scenario struct {
 	sign  bool
 	setup func(t *testing.T, w *mailtest.World, env *checks.Env)
 	want  []string
+	// hostile replaces the go-smtp server; message is a fragment the
+	// first finding's message must contain, fix one of its fix.
+	hostile      *mailtest.HostileOptions
+	message, fix string
 }
 
 func sha512(b []byte) []byte {
@@ -88,7 +92,11 @@ func run(t *testing.T, sc scenario) checks.Result {
 		}
 		o.TLS = cert
 	}
-	if _, err := w.SMTP(o, "192.0.2.10:25"); err != nil {
+	if sc.hostile != nil {
+		if _, err := w.HostileSMTP(*sc.hostile, "192.0.2.10:25"); err != nil {
+			t.Fatal(err)
+		}
+	} else if _, err := w.SMTP(o, "192.0.2.10:25"); err != nil {
 		t.Fatal(err)
 	}
 	if sc.tlsa != nil {
@@ -99,7 +107,7 @@ func run(t *testing.T, sc scenario) checks.Result {
 	if sc.sign {
 		w.DNS.Sign("d.test")
 	}
-	env, err := w.Env(checks.Options{Timeout: time.Second})
+	env, err := w.Env(checks.Options{Timeout: time.Second, GreetingTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +147,20 @@ func TestBehaviours(t *testing.T) {
 		{name: "weak RSA key", cert: mailtest.CertWeakRSA, want: []string{"tls.weak-key:warn"}},
 		{name: "TLS 1.0 accepted", opts: mailtest.SMTPOptions{OldTLS: true}, want: []string{"tls.old-protocol:warn"}},
 		{name: "handshake fails", opts: mailtest.SMTPOptions{TLS: &tls.Certificate{}}, want: []string{"tls.handshake-failed:fail"}},
-		{name: "tarpit", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"tls.not-tested:error"}},
+		{name: "tarpit", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"tls.not-tested:error"},
+			message: "no greeting within 1s", fix: "--greeting-timeout"},
+		{name: "554 greeting", opts: mailtest.SMTPOptions{Greeting: "554 5.7.1 mx.d.test no service for you"}, want: []string{"tls.not-tested:error"},
+			message: `the server refused the session, greeting with "554 5.7.1 mx.d.test no service for you"`, fix: "smtp.banner-rejected"},
+		{name: "EHLO rejected", opts: mailtest.SMTPOptions{RejectEHLO: true}, want: []string{"tls.not-tested:error"},
+			message: `the server rejected EHLO with "550 5.7.1 Your HELO name is not welcome here"`},
+		{name: "endless EHLO reply", hostile: &mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Flood: "250-x\r\n"}}},
+			want: []string{"tls.not-tested:error"}, message: "the reply to EHLO is too long: more than 100 lines", fix: "smtp.reply-too-long"},
+		{name: "endless STARTTLS reply", hostile: &mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{
+			"EHLO": {Text: "250-mx.d.test\r\n250 STARTTLS\r\n"}, "STARTTLS": {Flood: "220-x\r\n"}}},
+			want: []string{"tls.not-tested:error"}, message: "the reply to STARTTLS is too long"},
+		{name: "STARTTLS refused", hostile: &mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{
+			"EHLO": {Text: "250-mx.d.test\r\n250 STARTTLS\r\n"}, "STARTTLS": {Text: "454 4.7.0 TLS not available\r\n"}}},
+			want: []string{"tls.handshake-failed:fail"}, message: `refuses it: it answered STARTTLS with "454 4.7.0 TLS not available"`},
 		{name: "port 25 blocked", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
 		}, want: []string{"tls.not-tested:error"}},
@@ -181,6 +202,40 @@ func TestBehaviours(t *testing.T) {
 			}
 			if res.Err != "" {
 				t.Errorf("check error: %s", res.Err)
+			}
+			if tc.message != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Message, tc.message)) {
+				t.Errorf("message lacks %q: %+v", tc.message, res.Findings)
+			}
+			if tc.fix != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Fix, tc.fix)) {
+				t.Errorf("fix lacks %q: %+v", tc.fix, res.Findings)
+			}
+			for _, f := range res.Findings {
+				for _, g := range []string{"smtp:", "x509:", "tls:", "EOF", "i/o timeout", "context deadline", "dial tcp", "\n"} {
+					if strings.Contains(f.Message, g) || strings.Contains(f.Fix, g) {
+						t.Errorf("Go error text %q in %s: %s", g, f.ID, f.Message)
+					}
+				}
+				if f.ID == "tls.not-tested" && strings.Contains(f.Message+f.Fix, "blocked") && tc.setup == nil {
+					t.Errorf("%s blames a blocked port: %s / %s", f.ID, f.Message, f.Fix)
+				}
+			}
+		})
+	}
+}
+
+// Nothing tested is never a pass.
+func TestNothingTested(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ zone, want string }{
+		"MX host without address": {"@ IN MX 10 mx\n", "could not test: the MX host has no address to connect to (mx.d.test has no A or AAAA record)"},
+		"null MX":                 {"@ IN MX 0 .\n", "nothing to test: d.test publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := mailtest.New(t, strings.Replace(zone, "@        IN MX 10 mx\nmx       IN A  192.0.2.10\n", tc.zone, 1))
+			res := w.Run(t, checks.Target{Domain: "d.test"}, checks.Options{Timeout: time.Second}, tlscheck.Check{}, mx.Check{})
+			if res.Status != checks.StatusError || len(res.Findings) != 1 || res.Findings[0].ID != "tls.nothing-tested" || res.Findings[0].Message != tc.want {
+				t.Errorf("%s %+v", res.Status, res.Findings)
 			}
 		})
 	}
@@ -276,8 +331,9 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 	t.Parallel()
 	z := zone + "@ IN MX 20 mx2\n@ IN MX 30 mx3\n@ IN MX 40 mx4\nmx2 IN A 192.0.2.11\nmx3 IN A 192.0.2.12\nmx4 IN A 192.0.2.13\n"
 	w := mailtest.New(t, z)
-	const timeout = 400 * time.Millisecond // banner timeout: 1.2 s
-	const delay = 500 * time.Millisecond   // each good server's greet pause (twice: main and TLS 1.0/1.1 probe)
+	const timeout = 400 * time.Millisecond
+	const greeting = 1200 * time.Millisecond
+	const delay = 500 * time.Millisecond // each good server's greet pause (twice: main and TLS 1.0/1.1 probe), slower than --timeout
 	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.10:25"); err != nil {
 		t.Fatal(err)
 	}
@@ -291,13 +347,13 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env, _ := w.Env(checks.Options{Timeout: timeout})
+	env, _ := w.Env(checks.Options{Timeout: timeout, GreetingTimeout: greeting})
 	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}}}
 	t0 := time.Now()
 	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
 	took := time.Since(t0)
-	if took > 2*3*timeout {
-		t.Errorf("check took %s; banner timeout %s, sequential sum %s", took, 3*timeout, 3*timeout+6*delay)
+	if took > 2*greeting {
+		t.Errorf("check took %s; greeting timeout %s, sequential sum %s", took, greeting, greeting+6*delay)
 	}
 	if got := strings.Join(ids(res), ","); got != "tls.not-tested:error" {
 		t.Errorf("findings %s", got)

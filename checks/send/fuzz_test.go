@@ -1,0 +1,64 @@
+package send
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// goWords are fragments of Go error text that must not reach people.
+var goWords = []string{"strconv", "idna:", "mail:", "send:", "dnsq:", "missing port in address", "too many colons"}
+
+// FuzzCheckAddress: an accepted envelope address is one bare mailbox, and
+// stays accepted in its A-label form; a refusal is in plain words. Seeds
+// under testdata/fuzz are the shapes --from and --to take in practice.
+func FuzzCheckAddress(f *testing.F) {
+	for _, s := range []string{"me@example.com", "Me <me@example.com>", "postmaster@bücher.example", "a@b@c.example", "user+tag@sub.example.co.uk"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, a string) {
+		err := CheckAddress(a)
+		if err != nil {
+			for _, g := range goWords {
+				if strings.Contains(err.Error(), g) {
+					t.Fatalf("Go error text %q in %q", g, err.Error())
+				}
+			}
+			return
+		}
+		at := strings.LastIndexByte(a, '@')
+		if at <= 0 || at == len(a)-1 || strings.ContainsAny(a, " \t\r\n<>\x00") {
+			t.Fatalf("accepted %q", a)
+		}
+		if e := envelope(a); CheckAddress(e) != nil || !strings.HasPrefix(e, a[:at+1]) {
+			t.Fatalf("envelope(%q) = %q, which is refused", a, e)
+		}
+	})
+}
+
+// FuzzSplitServer: an accepted --server is a host and a port in range that
+// join back to the same pair; a refusal is in plain words.
+func FuzzSplitServer(f *testing.F) {
+	for _, s := range []string{"smtp.example.com:587", "[2001:db8::25]:465", "192.0.2.25:25", "smtp.example.com", "smtp.example.com:0", ":25", "[::1]:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		host, port, err := SplitServer(s)
+		if err != nil {
+			for _, g := range goWords {
+				if strings.Contains(err.Error(), g) {
+					t.Fatalf("Go error text %q in %q", g, err.Error())
+				}
+			}
+			return
+		}
+		if host == "" || port < 1 || port > 65535 {
+			t.Fatalf("SplitServer(%q) = %q, %d", s, host, port)
+		}
+		h2, p2, err := SplitServer(net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil || h2 != host || p2 != port {
+			t.Fatalf("%q → %q %d → %q %d %v", s, host, port, h2, p2, err)
+		}
+	})
+}
