@@ -44,6 +44,30 @@ func (s Severity) Rank() int {
 // Valid reports whether s is one of the four defined severities.
 func (s Severity) Valid() bool { return s.Rank() >= 0 }
 
+// FailOnRank orders severities for the --fail-on threshold: info < warn <
+// fail. Error ("could not decide") and unknown severities do not rank (-1):
+// they never make a run fail, they make it undecided (exit 3).
+func (s Severity) FailOnRank() int {
+	switch s {
+	case SevInfo:
+		return 0
+	case SevWarn:
+		return 1
+	case SevFail:
+		return 2
+	}
+	return -1
+}
+
+// WorseSeverity returns the more serious of a and b by Rank; "" counts as
+// no severity at all.
+func WorseSeverity(a, b Severity) Severity {
+	if a == "" || b.Rank() > a.Rank() {
+		return b
+	}
+	return a
+}
+
 // Status is the verdict of one check or of a whole domain. Its string values
 // are the wire words of the mxray/v1 JSON contract.
 type Status string
@@ -73,6 +97,33 @@ func (s Status) Rank() int {
 	}
 	return -1
 }
+
+// FailOnRank orders a check's status against the --fail-on threshold as a
+// finding of the same severity would: warn 1, fail 2; others -1.
+func (s Status) FailOnRank() int {
+	switch s {
+	case StatusWarn:
+		return SevWarn.FailOnRank()
+	case StatusFail:
+		return SevFail.FailOnRank()
+	}
+	return -1
+}
+
+// WorseStatus returns the worse of a and b by Rank.
+func WorseStatus(a, b Status) Status {
+	if b.Rank() > a.Rank() {
+		return b
+	}
+	return a
+}
+
+// StatusesWorstFirst lists the statuses in Rank order, worst first, for
+// summaries and counts.
+var StatusesWorstFirst = []Status{StatusFail, StatusError, StatusWarn, StatusPass, StatusSkip}
+
+// SeveritiesWorstFirst lists the severities in Rank order, worst first.
+var SeveritiesWorstFirst = []Severity{SevFail, SevError, SevWarn, SevInfo}
 
 // StatusOf maps a finding severity to the status it gives a check.
 func StatusOf(s Severity) Status {

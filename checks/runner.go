@@ -42,19 +42,50 @@ type Report struct {
 	Err string
 }
 
-// Status is the worst status over all checks that ran; error when the run
-// could decide nothing (Err).
+// Status is the worst effective status over all checks (pass when there
+// is none); error when the run could decide nothing (Err).
 func (r *Report) Status() Status {
 	if r.Err != "" {
 		return StatusError
 	}
 	worst := StatusPass
 	for _, res := range r.Results {
-		if res.Status.Rank() > worst.Rank() {
-			worst = res.Status
-		}
+		worst = WorseStatus(worst, res.EffectiveStatus())
 	}
 	return worst
+}
+
+// EffectiveStatus is the result's status, derived from its findings and
+// reasons when it carries no valid one (a hand-built result; the Runner
+// always sets it): skip when only a skip reason is given, else the worst
+// finding's status (an unknown severity counts as error), at least error
+// when there is an error reason.
+func (r Result) EffectiveStatus() Status {
+	if r.Status.Rank() >= 0 {
+		return r.Status
+	}
+	if r.Skip != "" && r.Err == "" && len(r.Findings) == 0 {
+		return StatusSkip
+	}
+	return derivedStatus(r.Findings, r.Err)
+}
+
+// derivedStatus is the status that findings and an error reason give a
+// check: the worst finding's, pass when none is above info, at least error
+// when the check could not decide.
+func derivedStatus(finds []Finding, err string) Status {
+	st := StatusPass
+	for _, f := range finds {
+		sev := f.Severity
+		if !sev.Valid() {
+			sev = SevError
+		}
+		st = WorseStatus(st, StatusOf(sev))
+	}
+	if err != "" {
+		st = WorseStatus(st, StatusError)
+	}
+	return st
 }
 
 // WorstSeverity returns the worst finding severity in the report, and false
@@ -64,9 +95,7 @@ func (r *Report) WorstSeverity() (Severity, bool) {
 	found := false
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
-			if !found || f.Severity.Rank() > worst.Rank() {
-				worst, found = f.Severity, true
-			}
+			worst, found = WorseSeverity(worst, f.Severity), true
 		}
 	}
 	return worst, found
@@ -425,18 +454,10 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "it found no data"})
 	}
 	res = &Result{ID: id, Title: c.Title(), Findings: finds, Data: data, Started: start, Duration: env.Clock().Sub(start)}
-	res.Status = StatusPass
-	for _, f := range finds {
-		if s := StatusOf(f.Severity); s.Rank() > res.Status.Rank() {
-			res.Status = s
-		}
-	}
 	if err != nil {
 		res.Err = reason
-		if res.Status.Rank() < StatusError.Rank() {
-			res.Status = StatusError
-		}
 	}
+	res.Status = derivedStatus(finds, res.Err)
 	if !hidden {
 		rc := *res
 		rn.emit(Event{Kind: EventFinished, CheckID: id, Result: &rc})

@@ -54,7 +54,7 @@ func Document(rep *checks.Report) JSONReport {
 		Domain:      rep.Domain,
 		StartedAt:   rep.StartedAt.UTC().Format(time.RFC3339),
 		DurationMs:  millis(rep.Duration),
-		Status:      reportStatus(rep),
+		Status:      rep.Status(),
 		Resolvers:   append([]string{}, rep.Resolvers...),
 		Checks:      make([]JSONCheck, 0, len(rep.Results)),
 		DNSQueries:  max(rep.DNSQueries, 0),
@@ -68,7 +68,7 @@ func Document(rep *checks.Report) JSONReport {
 		doc.Checks = append(doc.Checks, JSONCheck{
 			ID:         res.ID,
 			Title:      res.Title,
-			Status:     checkStatus(res),
+			Status:     res.EffectiveStatus(),
 			DurationMs: millis(res.Duration),
 			Error:      res.Err,
 			SkipReason: res.Skip,

@@ -100,7 +100,7 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 	if rep.Input != "" && rep.Input != rep.Domain {
 		s.Properties = append(s.Properties, junitProperty{"input", rep.Input})
 	}
-	s.Properties = append(s.Properties, junitProperty{"status", string(reportStatus(rep))})
+	s.Properties = append(s.Properties, junitProperty{"status", string(rep.Status())})
 	s.Properties = append(s.Properties, junitProperty{"dns_queries", strconv.Itoa(rep.DNSQueries)})
 	for _, r := range rep.Resolvers {
 		s.Properties = append(s.Properties, junitProperty{"resolver", r})
@@ -124,7 +124,7 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 			writeTextFinding(&body, topts, f)
 		}
 		text := xmlText(body.String())
-		switch checkStatus(res) {
+		switch res.EffectiveStatus() {
 		case checks.StatusFail:
 			s.Failures++
 			c.Failure = &junitProblem{Message: findingIDs(res.Findings, checks.SevFail), Type: "fail", Text: text}

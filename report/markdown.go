@@ -19,15 +19,15 @@ type markdownDoc struct {
 // add renders one report's section now, so that the caller may reuse the
 // report and memory holds only the output.
 func (d *markdownDoc) add(opts Options, rep *checks.Report) {
-	st := reportStatus(rep)
+	st := rep.Status()
 	counts := map[checks.Status]int{}
 	findings := 0
 	for _, res := range rep.Results {
-		counts[checkStatus(res)]++
+		counts[res.EffectiveStatus()]++
 		findings += len(res.Findings)
 	}
 	var cs []string
-	for _, s := range statusesWorstFirst {
+	for _, s := range checks.StatusesWorstFirst {
 		if counts[s] > 0 {
 			cs = append(cs, strconv.Itoa(counts[s])+" "+string(s))
 		}
@@ -53,7 +53,7 @@ func (d *markdownDoc) writeTo(b *strings.Builder) {
 }
 
 func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
-	st := reportStatus(rep)
+	st := rep.Status()
 	fmt.Fprintf(b, "## %s: %s\n\n", mdText(rep.Domain), statusWord(st))
 	if rep.Input != "" && rep.Input != rep.Domain {
 		fmt.Fprintf(b, "Input: %s\n\n", mdCode(rep.Input))
@@ -82,7 +82,7 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 	b.WriteString("\n| Status | Check | Duration | Findings |\n| --- | --- | ---: | --- |\n")
 	for _, i := range order {
 		res := rep.Results[i]
-		cs := checkStatus(res)
+		cs := res.EffectiveStatus()
 		name := mdCellCode(res.ID)
 		if t := firstLine(res.Title); t != "" && t != res.ID {
 			name = mdText(t) + " (" + name + ")"

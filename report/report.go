@@ -227,24 +227,49 @@ func (s *Stream) Close() error {
 	return err
 }
 
-// Process exit codes of `mxray check`. They are public API: scripts rely on
-// them.
+// Exit is a process exit code of mxray. The values are public API: scripts
+// rely on them.
+type Exit int
+
+// The exit codes of `mxray check` (send, demo and explain use the same).
 const (
 	// ExitOK: every check ran and no finding reached the --fail-on level.
-	ExitOK = 0
+	ExitOK Exit = 0
 	// ExitFindings: at least one finding at or above the --fail-on level.
-	ExitFindings = 1
+	ExitFindings Exit = 1
 	// ExitUsage: bad usage or input (unknown flag, invalid domain). Set by
 	// the CLI, never by ExitCode.
-	ExitUsage = 2
+	ExitUsage Exit = 2
 	// ExitCouldNotRun: no finding reached the --fail-on level, but at least
-	// one check could not decide (status error), so the run proves nothing.
-	ExitCouldNotRun = 3
+	// one check could not decide (status error), so the run proves nothing;
+	// or the resolver cannot be trusted.
+	ExitCouldNotRun Exit = 3
 	// ExitInterrupted: the run was interrupted (SIGINT, Ctrl+C) before
 	// every check finished; the partial report says "interrupted". Set by
 	// the CLI, never by ExitCode. 128+SIGINT, as shells report it.
-	ExitInterrupted = 130
+	ExitInterrupted Exit = 130
 )
+
+// WorseExit combines the exit codes of several runs (bulk): interrupted
+// outranks findings (1), which outrank could not decide (3), which
+// outranks ok.
+func WorseExit(a, b Exit) Exit {
+	rank := func(c Exit) int {
+		switch c {
+		case ExitInterrupted:
+			return 3
+		case ExitFindings:
+			return 2
+		case ExitCouldNotRun:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
 
 // ExitCode returns the exit code for a run over reps:
 //
@@ -260,10 +285,10 @@ const (
 // failOn is checks.SevWarn or checks.SevFail (checks.SevInfo is honoured
 // too); any other value, including "" and checks.SevError, means SevFail.
 // Nil reports are ignored.
-func ExitCode(failOn checks.Severity, reps ...*checks.Report) int {
-	threshold := failRank(failOn)
+func ExitCode(failOn checks.Severity, reps ...*checks.Report) Exit {
+	threshold := failOn.FailOnRank()
 	if threshold < 0 {
-		threshold = failRank(checks.SevFail)
+		threshold = checks.SevFail.FailOnRank()
 	}
 	couldNotRun := false
 	for _, rep := range reps {
@@ -274,15 +299,15 @@ func ExitCode(failOn checks.Severity, reps ...*checks.Report) int {
 			couldNotRun = true
 		}
 		for _, res := range rep.Results {
-			st := checkStatus(res)
+			st := res.EffectiveStatus()
 			if st == checks.StatusError || res.Err != "" {
 				couldNotRun = true
 			}
-			if r := failRank(severityOfStatus(st)); r >= threshold {
+			if r := st.FailOnRank(); r >= threshold {
 				return ExitFindings
 			}
 			for _, f := range res.Findings {
-				r := failRank(f.Severity)
+				r := f.Severity.FailOnRank()
 				if r < 0 {
 					couldNotRun = true // error, or an unknown severity
 					continue
@@ -297,69 +322,4 @@ func ExitCode(failOn checks.Severity, reps ...*checks.Report) int {
 		return ExitCouldNotRun
 	}
 	return ExitOK
-}
-
-// failRank ranks severities for --fail-on: info < warn < fail; error and
-// unknown severities do not rank (-1).
-func failRank(s checks.Severity) int {
-	switch s {
-	case checks.SevInfo:
-		return 0
-	case checks.SevWarn:
-		return 1
-	case checks.SevFail:
-		return 2
-	}
-	return -1
-}
-
-func severityOfStatus(s checks.Status) checks.Severity {
-	switch s {
-	case checks.StatusWarn:
-		return checks.SevWarn
-	case checks.StatusFail:
-		return checks.SevFail
-	}
-	return ""
-}
-
-// checkStatus returns a result's status, deriving it from the findings and
-// the error reason when the result carries no valid status (hand-built
-// results); the Runner always sets it.
-func checkStatus(res checks.Result) checks.Status {
-	if res.Status.Rank() >= 0 {
-		return res.Status
-	}
-	if res.Skip != "" && res.Err == "" && len(res.Findings) == 0 {
-		return checks.StatusSkip
-	}
-	st := checks.StatusPass
-	for _, f := range res.Findings {
-		sev := f.Severity
-		if !sev.Valid() {
-			sev = checks.SevError
-		}
-		if s := checks.StatusOf(sev); s.Rank() > st.Rank() {
-			st = s
-		}
-	}
-	if res.Err != "" && st.Rank() < checks.StatusError.Rank() {
-		st = checks.StatusError
-	}
-	return st
-}
-
-// reportStatus is the worst check status, pass when there is none (as
-// checks.Report.Status, but over normalised statuses).
-func reportStatus(rep *checks.Report) checks.Status {
-	if rep.Err != "" {
-		return checks.StatusError
-	}
-	worst := checks.StatusPass
-	for _, res := range rep.Results {
-		if st := checkStatus(res); st.Rank() > worst.Rank() {
-			worst = st
-		}
-	}
-	return worst
 }

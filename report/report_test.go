@@ -249,7 +249,7 @@ func TestExitCode(t *testing.T) {
 		name   string
 		failOn checks.Severity
 		reps   []*checks.Report
-		want   int
+		want   Exit
 	}{
 		{"no reports", checks.SevFail, nil, ExitOK},
 		{"no findings", checks.SevFail, []*checks.Report{rep(res(checks.StatusPass))}, ExitOK},
@@ -504,7 +504,7 @@ func TestJUnitStructure(t *testing.T) {
 }
 
 func TestBadge(t *testing.T) {
-	for _, s := range statusesWorstFirst {
+	for _, s := range checks.StatusesWorstFirst {
 		if b := Badge(s); len(b) != 6 {
 			t.Errorf("Badge(%s) = %q, not 6 wide", s, b)
 		}

@@ -106,7 +106,7 @@ const findingIndent = "        "
 
 func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	p := painter(opts.Color)
-	st := reportStatus(rep)
+	st := rep.Status()
 
 	// Header.
 	name := p.paint(ansiBold, clean(rep.Domain))
@@ -132,7 +132,7 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	counts := map[checks.Status]int{}
 	for _, i := range worstFirst(rep.Results) {
 		res := rep.Results[i]
-		cs := checkStatus(res)
+		cs := res.EffectiveStatus()
 		counts[cs]++
 		line := p.paint(statusColor(cs), Badge(cs)) + " " + checkName(res)
 		if cs != checks.StatusSkip || res.Duration > 0 {
@@ -153,7 +153,7 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	// Summary.
 	b.WriteString("\n" + plural(len(rep.Results), "check", "checks"))
 	sep := ": "
-	for _, s := range statusesWorstFirst {
+	for _, s := range checks.StatusesWorstFirst {
 		if counts[s] > 0 {
 			b.WriteString(sep + p.paint(statusColor(s), strconv.Itoa(counts[s])+" "+string(s)))
 			sep = ", "
@@ -161,9 +161,6 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	}
 	b.WriteString("\n")
 }
-
-// statusesWorstFirst lists the check statuses in Rank order, worst first.
-var statusesWorstFirst = []checks.Status{checks.StatusFail, checks.StatusError, checks.StatusWarn, checks.StatusPass, checks.StatusSkip}
 
 // writeTextFinding writes one finding: the severity, ID and subject on one
 // line, then the message, the fix and (verbose) the why and the evidence.
@@ -298,7 +295,7 @@ func worstFirst(rs []checks.Result) []int {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool {
-		return checkStatus(rs[idx[a]]).Rank() > checkStatus(rs[idx[b]]).Rank()
+		return rs[idx[a]].EffectiveStatus().Rank() > rs[idx[b]].EffectiveStatus().Rank()
 	})
 	return idx
 }

@@ -161,7 +161,7 @@ func (d *dashboardModel) severityCounts(r *checkRow) string {
 		n[f.Severity]++
 	}
 	var parts []string
-	for _, s := range []checks.Severity{checks.SevFail, checks.SevError, checks.SevWarn, checks.SevInfo} {
+	for _, s := range checks.SeveritiesWorstFirst {
 		if n[s] > 0 {
 			parts = append(parts, sevStyle(d.c.st, s).Render(fmt.Sprintf("%d %s", n[s], s)))
 		}

@@ -234,7 +234,7 @@ func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
 				}
 				if f.Severity != checks.SevInfo {
 					c.set = true
-					c.sev = worse(c.sev, f.Severity)
+					c.sev = checks.WorseSeverity(c.sev, f.Severity)
 					c.info = false
 				} else if col == colMTASTS {
 					c.set = true
@@ -499,13 +499,6 @@ func blockedBefore(r *matrixRow, col int) bool {
 	return false
 }
 
-func worse(a, b checks.Severity) checks.Severity {
-	if a == "" || b.Rank() > a.Rank() {
-		return b
-	}
-	return a
-}
-
 func hasPrefix(id string, ps []string) bool {
 	for _, p := range ps {
 		if strings.HasPrefix(id, p) {
@@ -601,11 +594,11 @@ func readStages(row *matrixRow, obj map[string]any, tlsOnly bool) {
 		if e := firstStr(sm, "error"); e != "" {
 			// A stage that broke is "could not test" unless a finding
 			// of the check says the server is wrong (e.g. refused).
-			c.sev = worse(c.sev, checks.SevError)
+			c.sev = checks.WorseSeverity(c.sev, checks.SevError)
 			c.note = name + ": " + clean(e)
 		} else if rep, ok := sm["reply"].(map[string]any); ok {
 			if code, ok := rep["code"].(float64); ok && code >= 400 {
-				c.sev = worse(c.sev, checks.SevFail)
+				c.sev = checks.WorseSeverity(c.sev, checks.SevFail)
 			}
 		}
 	}

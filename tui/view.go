@@ -132,9 +132,7 @@ func (m Model) overall() checks.Status {
 			continue
 		}
 		any = true
-		if r.status.Rank() > worst.Rank() {
-			worst = r.status
-		}
+		worst = checks.WorseStatus(worst, r.status)
 	}
 	if !any {
 		return checks.StatusSkip
@@ -202,7 +200,7 @@ func (m Model) summaryView() string {
 		}
 	}
 	var parts []string
-	for _, s := range []checks.Status{checks.StatusFail, checks.StatusError, checks.StatusWarn, checks.StatusPass, checks.StatusSkip} {
+	for _, s := range checks.StatusesWorstFirst {
 		if n := counts[s]; n > 0 {
 			parts = append(parts, m.statusStyle(s).Render(fmt.Sprintf("%d %s", n, s)))
 		}

@@ -23,15 +23,15 @@ type Behaviour int
 
 // The behaviours a DNSServer can script.
 const (
-	Normal   Behaviour = iota // answer from the zone data
-	Timeout                   // never answer
-	ServFail                  // answer SERVFAIL
-	Refused                   // answer REFUSED
-	Bogus                     // SERVFAIL unless the query has CD set (DNSSEC validation failure)
-	NXDomain                  // answer NXDOMAIN whatever the data (a filtering or captive resolver)
-	RewriteNX                 // answer names that do not exist with an A record (NXDOMAIN rewriting)
-	TruncateTCP               // set TC and drop the records, over UDP and TCP alike
-	LenientLoop               // answer a CNAME loop NOERROR with the chain, not SERVFAIL
+	Normal      Behaviour = iota // answer from the zone data
+	Timeout                      // never answer
+	ServFail                     // answer SERVFAIL
+	Refused                      // answer REFUSED
+	Bogus                        // SERVFAIL unless the query has CD set (DNSSEC validation failure)
+	NXDomain                     // answer NXDOMAIN whatever the data (a filtering or captive resolver)
+	RewriteNX                    // answer names that do not exist with an A record (NXDOMAIN rewriting)
+	TruncateTCP                  // set TC and drop the records, over UDP and TCP alike
+	LenientLoop                  // answer a CNAME loop NOERROR with the chain, not SERVFAIL
 )
 
 // RewriteAddr is the address a RewriteNX server gives names that do not exist.
@@ -50,7 +50,7 @@ type DNSServer struct {
 	exists  map[string]bool                // owners and their ancestors (empty non-terminals)
 	signed  map[string]bool                // zone apexes whose answers get AD
 	script  map[scriptKey]Behaviour
-	all     Behaviour                // for names without a script of their own
+	all     Behaviour // for names without a script of their own
 	delays  map[scriptKey]time.Duration
 	delay   time.Duration
 	counts  map[scriptKey]int

@@ -65,14 +65,14 @@ Usage:
 Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage error, 3 could not decide.
 `
 
-func (a *app) run(ctx context.Context, args []string) int {
+func (a *app) run(ctx context.Context, args []string) report.Exit {
 	if len(args) == 0 {
 		fmt.Fprint(a.stderr, mainUsage)
 		return report.ExitUsage
 	}
 	cmd, rest := args[0], args[1:]
 	var err error
-	var code int
+	var code report.Exit
 	switch cmd {
 	case "check":
 		code, err = a.check(ctx, rest)

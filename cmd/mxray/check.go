@@ -34,7 +34,7 @@ const maxBulkDomains = 1_000_000
 // maxLineLen bounds a line of a domains file.
 const maxLineLen = 4096
 
-func (a *app) check(ctx context.Context, args []string) (int, error) {
+func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 	var f checkFlags
 	fs := newFlagSet("check", a.stdout, checkUsage)
 	f.register(fs.FlagSet, true)
@@ -208,7 +208,7 @@ func (r *runSpec) env() (*checks.Env, error) {
 
 // bulk checks many domains concurrently and streams the reports in the
 // order they finish, with constant memory.
-func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, out report.Options, failOn checks.Severity) (int, error) {
+func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, out report.Options, failOn checks.Severity) (report.Exit, error) {
 	r.decideFirst = true
 	type job struct {
 		t   checks.Target
@@ -263,7 +263,7 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 					if err := stream.Add(rep); err != nil && firstErr == nil {
 						firstErr = err
 					}
-					code = worseExit(code, report.ExitCode(failOn, rep))
+					code = report.WorseExit(code, report.ExitCode(failOn, rep))
 				}
 				mu.Unlock()
 			}
@@ -286,24 +286,6 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 		fmt.Fprintf(a.stderr, "mxray check: %s\n", oneLine(err.Error()))
 	}
 	return code, nil
-}
-
-// worseExit combines exit codes: 1 (findings) outranks 3 (could not decide)
-// outranks 0.
-func worseExit(a, b int) int {
-	rank := func(c int) int {
-		switch c {
-		case report.ExitFindings:
-			return 2
-		case report.ExitCouldNotRun:
-			return 1
-		}
-		return 0
-	}
-	if rank(b) > rank(a) {
-		return b
-	}
-	return a
 }
 
 // readDomains reads the -f file: one domain a line, '#' comments, blank

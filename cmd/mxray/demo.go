@@ -24,7 +24,7 @@ The demo exits 0 when it ran, whatever it found.
 Flags:
 `
 
-func (a *app) demo(ctx context.Context, args []string) (int, error) {
+func (a *app) demo(ctx context.Context, args []string) (report.Exit, error) {
 	var f checkFlags
 	var list strings.Builder
 	for _, d := range demo.Domains {

@@ -21,7 +21,7 @@ Markdown (this is how docs/findings.md is generated).
 Flags:
 `
 
-func (a *app) explain(args []string) (int, error) {
+func (a *app) explain(args []string) (report.Exit, error) {
 	fs := newFlagSet("explain", a.stdout, explainUsage)
 	md := fs.Bool("markdown", false, "print the whole catalogue as Markdown")
 	pos, err := parseInterleaved(fs, args)

@@ -23,7 +23,7 @@ import (
 
 // result is one in-process run of the command.
 type result struct {
-	code           int
+	code           report.Exit
 	stdout, stderr string
 }
 
@@ -185,7 +185,7 @@ xn--bcher-kva.example. MX 20 mx1.good.example.
 	tests := []struct {
 		name string
 		args []string
-		want int
+		want report.Exit
 	}{
 		{"resolver denies the root zone", []string{"check", "good.example", "--resolver", lying.DNS.Addr()}, report.ExitCouldNotRun},
 		{"warn below default threshold", []string{"check", "warn.example", "--only", "mx", "--resolver", res}, report.ExitOK},

@@ -122,7 +122,7 @@ func passwordFlag(args []string) bool {
 	return false
 }
 
-func (a *app) send(ctx context.Context, args []string) (int, error) {
+func (a *app) send(ctx context.Context, args []string) (report.Exit, error) {
 	if passwordFlag(args) {
 		return 0, usagef("there is no --password flag: a password on the command line ends up in shell history and process lists; set MXRAY_PASSWORD, use --password-file, or let mxray prompt")
 	}
@@ -232,7 +232,7 @@ func sendDNSName(o send.Options) (string, bool) {
 }
 
 // sendExitCode maps a send's result to the documented exit codes.
-func sendExitCode(r send.Result) int {
+func sendExitCode(r send.Result) report.Exit {
 	switch r {
 	case send.ResultDelivered, send.ResultStopped:
 		return report.ExitOK

@@ -19,6 +19,7 @@ import (
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/send"
+	"github.com/mxray/mxray/report"
 )
 
 const sendZone = `
@@ -219,7 +220,7 @@ func TestSendExitCodes(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
-		code int
+		code report.Exit
 		out  string
 	}{
 		{"delivered", append(sub, "--to", "you@rcpt.test"), 0, "delivered to smtp.test:587"},
@@ -329,7 +330,7 @@ func TestSendCommandTUI(t *testing.T) {
 	w.submission(t, map[string]string{"me": sendPassword}, "nobody@rcpt.test")
 	for _, tc := range []struct {
 		to     string
-		code   int
+		code   report.Exit
 		screen string // the UI's result line
 		want   string // the printed trace's
 	}{
@@ -344,7 +345,7 @@ func TestSendCommandTUI(t *testing.T) {
 		a.isTTY = func(io.Writer) bool { return true }
 		a.resolvConf = filepath.Join(t.TempDir(), "missing-resolv.conf")
 		a.dialer = w.Dialer
-		done := make(chan int, 1)
+		done := make(chan report.Exit, 1)
 		go func() {
 			done <- a.run(context.Background(), []string{"send", "--resolver", w.DNS.Addr(), "--ca-file", w.caFile, "--helo", "client.sender.test",
 				"--server", "smtp.test:587", "--auth-user", "me", "--from", "me@sender.test", "--to", tc.to})
@@ -353,7 +354,7 @@ func TestSendCommandTUI(t *testing.T) {
 		if _, err := pw.Write([]byte("q")); err != nil {
 			t.Fatal(err)
 		}
-		var code int
+		var code report.Exit
 		select {
 		case code = <-done:
 		case <-time.After(10 * time.Second):

@@ -144,7 +144,7 @@ func TestBulkUntrustedResolver(t *testing.T) {
 	start := time.Now()
 	err := cmd.Run()
 	took := time.Since(start)
-	if code := cmd.ProcessState.ExitCode(); code != report.ExitCouldNotRun {
+	if code := report.Exit(cmd.ProcessState.ExitCode()); code != report.ExitCouldNotRun {
 		t.Fatalf("exit %d (%v), want 3\n%s", code, err, stderr.String())
 	}
 	sch := compileSchema(t)
@@ -193,7 +193,7 @@ func TestInterruptExits130(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != report.ExitInterrupted {
+	if code := report.Exit(cmd.ProcessState.ExitCode()); code != report.ExitInterrupted {
 		t.Fatalf("exit %d, want 130\nstdout %s\nstderr %s", code, stdout.String(), stderr.String())
 	}
 	d := validateJSON(t, compileSchema(t), stdout.String())
@@ -219,7 +219,7 @@ func TestSendUntrustedResolver(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			_ = cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != report.ExitCouldNotRun {
+			if code := report.Exit(cmd.ProcessState.ExitCode()); code != report.ExitCouldNotRun {
 				t.Fatalf("exit %d, want 3\nstdout %s\nstderr %s", code, stdout.String(), stderr.String())
 			}
 			if strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), rs.says) || strings.Contains(stdout.String()+stderr.String(), "good.example does not exist") {

@@ -68,7 +68,7 @@ func subset(cs []checks.Check, ids []string) []checks.Check {
 
 // checkTUI checks one domain in the terminal UI. The exit code is the one
 // the final report would give without the UI.
-func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.Target, failOn checks.Severity) (int, error) {
+func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.Target, failOn checks.Severity) (report.Exit, error) {
 	opts := a.tuiBase(f, r.checks)
 	opts.Domain = t.Domain
 	opts.Resolvers = r.servers
@@ -90,7 +90,7 @@ func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.
 
 // demoTUI shows the demo world in the terminal UI: pick a domain, watch its
 // checks, send a test message. With one domain named it opens that domain.
-func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World, sel []checks.Check, copts checks.Options, targets []checks.Target) (int, error) {
+func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World, sel []checks.Check, copts checks.Options, targets []checks.Target) (report.Exit, error) {
 	opts := a.tuiBase(f, sel)
 	byName := map[string]checks.Target{}
 	for _, t := range targets {

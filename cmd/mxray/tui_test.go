@@ -56,7 +56,7 @@ func tail(s string, n int) string {
 
 // runTUIApp runs the app as if on a terminal, waits for the run to finish
 // on screen, quits with q and returns the exit code.
-func runTUIApp(t *testing.T, args ...string) (int, string) {
+func runTUIApp(t *testing.T, args ...string) (report.Exit, string) {
 	t.Helper()
 	w := demoWorld(t)
 	args = append(args, "--resolver", w.DNS.Addr())
@@ -68,7 +68,7 @@ func runTUIApp(t *testing.T, args ...string) (int, string) {
 	a.getenv = func(string) string { return "" }
 	a.isTTY = func(io.Writer) bool { return true }
 	a.dialer = w.Dialer
-	done := make(chan int, 1)
+	done := make(chan report.Exit, 1)
 	start := time.Now()
 	go func() { done <- a.run(context.Background(), args) }()
 	waitOutput(t, out, "mxray", 5*time.Second)
