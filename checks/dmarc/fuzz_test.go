@@ -16,5 +16,17 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = IsDMARC(s)
 		_ = LooksLikeDMARC(s)
+		// The canonical form fixes proposes is clean, accepted by a strict
+		// RFC 7489 reader, and stable.
+		if r.P != "" {
+			c := r.Render()
+			rc := Parse(c)
+			if len(rc.Problems) > 0 || rc.MsgAuthErr != "" || rc.Render() != c {
+				t.Fatalf("Render of %q gives %q: problems %+v, strict reader %q, renders as %q", s, c, rc.Problems, rc.MsgAuthErr, rc.Render())
+			}
+			if rc.P != r.P || rc.SP != r.SP || rc.NP != r.NP || rc.Pct != r.Pct || rc.Testing != r.Testing || len(rc.RUA) > len(r.RUA) {
+				t.Fatalf("Render of %q changes the policy: %q", s, c)
+			}
+		}
 	})
 }

@@ -279,8 +279,16 @@ func (r *Record) Render() string {
 	}{{"rua", r.RUA}, {"ruf", r.RUF}} {
 		var keep []string
 		for _, u := range set.uris {
-			if u.Scheme == "mailto" && u.Address != "" {
-				keep = append(keep, u.Raw)
+			if u.Scheme != "mailto" || u.Address == "" {
+				continue
+			}
+			uri := "mailto:" + u.Address
+			if validSize(u.Size) {
+				uri += "!" + strings.ToLower(u.Size)
+			}
+			// Keep only what reads back as one valid URI.
+			if back, probs := parseURIs(uri); len(back) == 1 && len(probs) == 0 && !strings.ContainsAny(uri, ",;") {
+				keep = append(keep, uri)
 			}
 		}
 		if len(keep) > 0 {
