@@ -235,6 +235,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	var me *multiError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err() // cut short by the check's deadline: nothing about the domain
 	case errors.As(err, &me):
 		out.Add(checks.Finding{ID: "bimi.syntax", Subject: me.name, Evidence: ev,
 			Message: fmt.Sprintf("%s has %d v=BIMI1 records; receivers ignore them all", me.name, me.n),
@@ -295,6 +297,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	lf, body, lookupErr := fetchLogo(ctx, env, r.Logo)
 	data.Logo = lf
 	switch {
+	case lf.Error != "" && ctx.Err() != nil:
+		return ctx.Err()
 	case lookupErr:
 		out.Add(checks.Finding{ID: "bimi.dns-error", Subject: r.Logo,
 			Message: fmt.Sprintf("the address of the logo host is unknown, so the BIMI logo %s could not be fetched: %s", r.Logo, lf.Error)})

@@ -255,3 +255,16 @@ func TestCheckSVG(t *testing.T) {
 		t.Error("entity declarations accepted")
 	}
 }
+
+// TestCheckDeadline: a lookup cut short by the check's own deadline is not
+// the domain's DNS error; the result says the check did not finish.
+func TestCheckDeadline(t *testing.T) {
+	w := mailtest.New(t, policytest.Base+enforced("d.example"))
+	w.DNS.Script("default._bimi.d.example", 0, mailtest.Timeout)
+	rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "d.example"}, []checks.Check{bimi.Check{}}, dmarc.Check{})
+	res := policytest.Result(t, rep, "bimi")
+	if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 {
+		t.Errorf("status %s, error %q, findings %v", res.Status, res.Err, policytest.IDs(res))
+	}
+	plainWords(t, res)
+}

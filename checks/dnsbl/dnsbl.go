@@ -299,6 +299,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		r.resolveHosts(f)
 	}
 	r.wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// Cut short by the check's deadline: the failed lookups say
+		// nothing about the addresses or the lists.
+		return err
+	}
 
 	report(r, t, noMX, mxErr != nil, out)
 	return mxErr

@@ -241,3 +241,16 @@ func TestEveryFindingHasACase(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDeadline: lookups cut short by the check's own deadline are not
+// DNS errors of the lists or addresses; the result says the check did not
+// finish.
+func TestCheckDeadline(t *testing.T) {
+	w := mailtest.New(t, worldZone)
+	w.AddDNSBL("bl.test")
+	w.DNS.Script(mailtest.DNSBLName("192.0.2.10", "bl.test"), 0, mailtest.Timeout)
+	o := runAny(t, w, checks.Target{Domain: "shop.example"}, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond, DNSBLZones: zonesFile(t, "bl.test\n")})
+	if o.res.Status != checks.StatusError || !strings.Contains(o.res.Err, "did not finish") || len(o.res.Findings) != 0 {
+		t.Errorf("status %s, error %q, findings:\n%s", o.res.Status, o.res.Err, o.dump())
+	}
+}

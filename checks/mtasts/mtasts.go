@@ -121,6 +121,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
 	if err != nil {
 		undecided = true
+		if ctx.Err() != nil {
+			return ctx.Err() // cut short by the check's deadline: nothing about the domain
+		}
 		out.Add(checks.Finding{ID: "mtasts.dns-error", Subject: name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
 			Message: fmt.Sprintf("%v; whether %s publishes MTA-STS is unknown", err, domain)})
 		return nil
@@ -182,6 +185,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	var hostEv []dnsq.Query
 	if _, err := checks.ResolveHost(ctx, env.DNS, host); err != nil {
+		if ctx.Err() != nil {
+			undecided = true
+			return ctx.Err()
+		}
 		if les := LookupErrors(err); len(les) > 0 {
 			// A timeout or SERVFAIL: the policy host may well exist.
 			undecided = true
@@ -203,6 +210,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	} else {
 		fr = fetch(ctx, env, fr.URL)
 		data.Fetch = fr
+		if fr.Reason != "" && ctx.Err() != nil {
+			undecided = true
+			return ctx.Err()
+		}
 	}
 	if fr.Reason != "" {
 		fev := checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...)

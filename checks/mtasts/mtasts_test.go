@@ -260,3 +260,24 @@ func TestMatchMX(t *testing.T) {
 		t.Error("Fact methods")
 	}
 }
+
+// TestCheckDeadline: lookups and fetches cut short by the check's own
+// deadline are not the domain's DNS errors or fetch failures; the result
+// says the check did not finish.
+func TestCheckDeadline(t *testing.T) {
+	for _, tc := range []struct{ name, slow string }{
+		{"txt", "_mta-sts.d.example"},
+		{"policy host", "mta-sts.d.example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := mailtest.New(t, policytest.Base+zone("d.example", "v=STSv1; id=1"))
+			w.DNS.Script(tc.slow, 0, mailtest.Timeout)
+			rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "d.example"}, []checks.Check{mtasts.Check{}}, mx.Check{})
+			res := policytest.Result(t, rep, "mtasts")
+			if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 {
+				t.Errorf("status %s, error %q, findings %v", res.Status, res.Err, policytest.IDs(res))
+			}
+			plainWords(t, res)
+		})
+	}
+}

@@ -158,6 +158,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	data := &Data{}
 	defer out.SetData(data)
 	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // cut short by the check's deadline: nothing about the domain
+	}
 	if err != nil {
 		out.Add(checks.Finding{ID: "tlsrpt.dns-error", Subject: name, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
 			Message: fmt.Sprintf("%v; whether %s publishes TLS-RPT is unknown", err, domain)})
@@ -218,6 +221,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	var failed []*dnsq.LookupError
 	data.DANEHosts, failed = daneHosts(ctx, env, mf)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	data.DANEDeployed = len(data.DANEHosts) > 0
 	var deployed []string
 	if data.MTASTSDeployed {

@@ -169,3 +169,20 @@ func TestConformanceCheckdmarc(t *testing.T) {
 	}
 	t.Logf("CONFORMANCE checkdmarc (TLS-RPT records): %d passed, %d failed", pass, fail)
 }
+
+// TestCheckDeadline: lookups cut short by the check's own deadline are not
+// the domain's DNS errors; the result says the check did not finish.
+func TestCheckDeadline(t *testing.T) {
+	for _, slow := range []string{"_smtp._tls.d.example", "_25._tcp.mx1.d.example"} {
+		t.Run(slow, func(t *testing.T) {
+			w := mailtest.New(t, policytest.Base+mxZone("d.example"))
+			w.DNS.Script(slow, 0, mailtest.Timeout)
+			rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "d.example"}, []checks.Check{tlsrpt.Check{}}, mtasts.Check{}, mx.Check{})
+			res := policytest.Result(t, rep, "tlsrpt")
+			if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 {
+				t.Errorf("status %s, error %q, findings %v", res.Status, res.Err, policytest.IDs(res))
+			}
+			plainWords(t, res)
+		})
+	}
+}
