@@ -142,7 +142,7 @@ func sign(msg []byte, fields []field, o *DKIMOptions, now time.Time) ([]byte, *D
 		HeaderKeys:             hk,
 	})
 	if err != nil {
-		return nil, info, fmt.Errorf("DKIM signing failed: %w", err)
+		return nil, info, fmt.Errorf("DKIM signing failed: %s", strings.TrimPrefix(err.Error(), "dkim: "))
 	}
 	signed := out.Bytes()
 	sf, _ := splitMessage(signed)
@@ -150,8 +150,8 @@ func sign(msg []byte, fields []field, o *DKIMOptions, now time.Time) ([]byte, *D
 		info.SignatureField = strings.ReplaceAll(sf[0].raw, "\r\n", "")
 	}
 	if err := verifyLocally(signed, o); err != nil {
-		info.VerifyError = err.Error()
-		return signed, info, fmt.Errorf("the DKIM signature does not verify against its own key: %w", err)
+		info.VerifyError = strings.TrimPrefix(err.Error(), "dkim: ")
+		return signed, info, fmt.Errorf("the DKIM signature does not verify against its own key: %s", info.VerifyError)
 	}
 	info.VerifiedLocal = true
 	return signed, info, nil
@@ -190,7 +190,7 @@ func publishedKey(ctx context.Context, c *dnsq.Client, o *DKIMOptions) string {
 	name := o.Selector + "._domainkey." + o.Domain
 	ans, err := c.Lookup(ctx, name, dns.TypeTXT)
 	if err != nil {
-		return "could not look up the published key at " + name + ": " + err.Error()
+		return "could not look up the published key: " + err.Error() // dnsq's text names the question
 	}
 	var recs []string
 	for _, t := range ans.TXT() {

@@ -473,7 +473,7 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 	case smtpwire.TimedOut(err):
 		a.Outcome = "banner-timeout"
 		p.add(a, checks.Finding{ID: "smtp.banner-timeout", Subject: subj, Evidence: ev(),
-			Message: fmt.Sprintf("could not test %s: it accepted the connection but sent %s", subj, noGreeting(err))})
+			Message: fmt.Sprintf("could not test %s: it accepted the connection, then %s", subj, err)})
 	case errors.Is(err, smtpwire.ErrReplyTooLong):
 		a.Outcome = "reply-too-long"
 		p.add(a, checks.Finding{ID: "smtp.reply-too-long", Subject: subj, Evidence: ev(),
@@ -499,15 +499,6 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 	}
 	_ = s.Close()
 	return false
-}
-
-// noGreeting completes "sent ...": "no greeting within 30s", or the cut
-// line and the wait when the greeting stopped mid-line.
-func noGreeting(err error) string {
-	if errors.Is(err, smtpwire.ErrCutLine) {
-		return "an unfinished greeting line and nothing more: " + err.Error()
-	}
-	return err.Error()
 }
 
 func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
