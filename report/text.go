@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/mxray/mxray/checks/safetext"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,42 +322,9 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// clean makes text from the network safe to print: CRLF becomes LF, tabs
-// become spaces, invalid UTF-8 becomes U+FFFD, and other control characters
-// (C0, DEL, C1) and bidirectional overrides are shown as \xNN or \uNNNN.
-// Newlines are kept.
-func clean(s string) string {
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\r\n", "\n"), "\uFFFD")
-	if !strings.ContainsFunc(s, needsEscape) && !strings.Contains(s, "\t") {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteByte(' ')
-		case needsEscape(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case needsEscape(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func needsEscape(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
-}
+// clean makes network text safe to print, keeping line feeds
+// (safetext.Text: the one escaping rule of the reports and the TUI).
+func clean(s string) string { return safetext.Text(s) }
 
 // lines cleans text and splits it into lines without trailing spaces,
 // dropping trailing empty lines.

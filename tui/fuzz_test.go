@@ -75,7 +75,7 @@ func TestCleanEscapes(t *testing.T) {
 		"\x1b[31m":                    `\x1b[31m`,
 		"\u009b31m":                   `\u009b31m`,
 		"\x9b31m":                     `\x9b31m`,
-		"a\tb":                        "a  b",
+		"a\tb":                        "a b",
 		"\xff":                        `\xff`,
 		"\ufffd":                      `\ufffd`,
 		"\U000e0041":                  `\U000e0041`,

@@ -2,10 +2,9 @@ package tui
 
 import (
 	"fmt"
+	"github.com/mxray/mxray/checks/safetext"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
@@ -407,85 +406,14 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// clean makes network text safe to print. Everything that could drive the
-// terminal or change how the text around it is shown is escaped visibly:
-// C0 and C1 controls (ESC included) and DEL as \x1b or \u009b; Unicode
-// format characters (category Cf: the bidi embeddings, overrides and
-// isolates U+202A–U+202E and U+2066–U+2069, the marks U+200E, U+200F and
-// U+061C, zero-width spaces and joiners, the BOM, tag characters), line and
-// paragraph separators, other default-ignorable and private-use code points
-// and unassigned ones as \u202e or \U000e0001; a byte that is not UTF-8
-// as \xff. A tab becomes two spaces. So a hostile banner or record can
-// neither drive the terminal nor reorder or hide the text on screen, and
-// what it tried is visible. The result is valid UTF-8 without any such
-// rune, and at most maxEscape columns wide per byte of s.
-func clean(s string) string {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			break
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || escapeRune(r) {
-			break
-		}
-		i += n
-	}
-	if i == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i]) // a byte that is not UTF-8
-		case r == '\t':
-			b.WriteString("  ")
-		case !escapeRune(r):
-			b.WriteString(s[i : i+n])
-		case r < utf8.RuneSelf:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			fmt.Fprintf(&b, "\\U%08x", r)
-		}
-		i += n
-	}
-	return b.String()
-}
+// clean makes network text safe to print on one line (safetext.Line).
+func clean(s string) string { return safetext.Line(s) }
 
-// maxEscape is the widest escape of one input byte: a 4-byte rune becomes
-// the 10 columns of \U000e0001, one bad byte the 4 of \xff.
-const maxEscape = 4
+// maxEscape is the widest escape of one input byte.
+const maxEscape = safetext.MaxEscape
 
-// escapeRune reports whether clean shows r escaped: anything a terminal
-// would not draw as itself, or that changes how the text around it is
-// drawn. Unassigned code points (in no general category) count: they may
-// become controls in a later Unicode version, and no terminal draws them.
-func escapeRune(r rune) bool {
-	switch {
-	case r < 0x20 || r == 0x7f:
-		return true // C0 controls (ESC, CR, LF, BS...) and DEL
-	case r < 0x7f:
-		return false
-	case r <= 0x9f:
-		return true // C1 controls (CSI 0x9b, OSC 0x9d...)
-	case r == utf8.RuneError:
-		return true // shown escaped so a decoding error is visible
-	}
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs, unicode.Zl, unicode.Zp,
-		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, unicode.Noncharacter_Code_Point) ||
-		!unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z)
-}
+// escapeRune reports whether clean shows r escaped.
+func escapeRune(r rune) bool { return safetext.Escape(r) }
 
 // spread puts right at the right edge of a line of width w.
 func spread(left, right string, w int) string {
