@@ -1,8 +1,10 @@
 // Package smtpwire is mxray's SMTP client session: github.com/emersion/go-smtp's
-// client wrapped at the boundary so that every wait has a deadline, a
-// cancelled context aborts the exchange, the TLS handshake after STARTTLS is
-// explicit and timed, and both directions of the conversation are recorded
-// with direction marks.
+// client wrapped at the boundary so that every wait has a deadline (the
+// greeting its own), a cancelled context aborts the exchange, every reply
+// is read through one bounded reader (ReplyConn: whole lines only, at most
+// MaxReplyLines lines and MaxReplyBytes octets), the TLS handshake after
+// STARTTLS is explicit and timed, errors are in plain words (*Error), and
+// both directions of the conversation are recorded with direction marks.
 //
 // The smtp and tls checks use it to probe MX hosts; `mxray send` uses it to
 // deliver a message. Nothing here decides whether a server is healthy:
