@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,12 +48,59 @@ func ResolveHost(ctx context.Context, c *dnsq.Client, host string) ([]netip.Addr
 		addrs = append(addrs, r.ans.Addrs()...)
 	}
 	if len(addrs) == 0 && len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinLookupErrors(host, errs)
 	}
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("%s %w", host, ErrNoAddress)
 	}
 	return addrs, nil
+}
+
+// lookupErrors is the failure of several lookups of one host, said on one
+// line: "mx.example A, AAAA: the resolver answered SERVFAIL" when they
+// failed alike, each clause otherwise. errors.Is and errors.As see every
+// error it holds.
+type lookupErrors struct {
+	host string
+	errs []error
+}
+
+func (e *lookupErrors) Unwrap() []error { return e.errs }
+
+func (e *lookupErrors) Error() string {
+	var types []string
+	reason := ""
+	alike := true
+	for _, err := range e.errs {
+		var le *dnsq.LookupError
+		if !errors.As(err, &le) {
+			alike = false
+			break
+		}
+		r := dnsq.Describe(le.Err)
+		if reason != "" && r != reason {
+			alike = false
+			break
+		}
+		reason = r
+		types = append(types, le.Type)
+	}
+	if alike && reason != "" {
+		return fmt.Sprintf("%s %s: %s", strings.TrimSuffix(e.host, "."), strings.Join(types, ", "), reason)
+	}
+	parts := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func joinLookupErrors(host string, errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return &lookupErrors{host: host, errs: errs}
 }
 
 // DialHost resolves host with the run's DNS client and connects to port on
@@ -62,6 +110,10 @@ func DialHost(ctx context.Context, env *Env, host string, port int) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
+	return dialAddrs(ctx, env, addrs, port)
+}
+
+func dialAddrs(ctx context.Context, env *Env, addrs []netip.Addr, port int) (net.Conn, error) {
 	var errs []error
 	for _, a := range addrs {
 		dctx, cancel := context.WithTimeout(ctx, env.Timeout())
@@ -75,6 +127,16 @@ func DialHost(ctx context.Context, env *Env, host string, port int) (net.Conn, e
 	return nil, errors.Join(errs...)
 }
 
+// cgnat is the shared address space of RFC 6598.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicAddr reports whether a is an address mxray may fetch HTTPS from: not
+// loopback, private (RFC 1918, RFC 4193), link-local (cloud metadata
+// services live at 169.254.169.254), CGNAT, multicast or unspecified.
+func publicAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
+}
 // ErrFetchNotAllowed is returned by the HTTP client of NewHTTPClient for a
 // URL that is not a DNS name on port 443: mxray fetches nothing else, so a
 // record cannot point it at an internal service (SSRF).
@@ -86,8 +148,9 @@ var ErrFetchNotAllowed = errors.New("only https URLs with a DNS name on port 443
 // followed (the caller sees the 3xx), and the whole fetch is bounded by the
 // Env's timeout (--timeout: one network wait). It connects only to DNS
 // names on port 443 (never an IP literal, another port or a URL with
-// userinfo); checks validate URLs first and report a finding, and this is
-// the backstop. Callers must still cap the bytes they read.
+// userinfo), and only to public addresses (never loopback, private,
+// link-local, CGNAT or multicast ones); checks validate URLs first and
+// report a finding, and this is the backstop. Callers must still cap the bytes they read.
 func NewHTTPClient(env *Env) *http.Client {
 	timeout := env.Timeout()
 	tr := &http.Transport{
@@ -105,7 +168,15 @@ func NewHTTPClient(env *Env) *http.Client {
 			if !fetchableName(host) {
 				return nil, ErrFetchNotAllowed
 			}
-			return DialHost(ctx, env, host, 443)
+			addrs, err := ResolveHost(ctx, env.DNS, host)
+			if err != nil {
+				return nil, err
+			}
+			public := slices.DeleteFunc(slices.Clone(addrs), func(a netip.Addr) bool { return !publicAddr(a) })
+			if len(public) == 0 {
+				return nil, fmt.Errorf("%w: %s resolves only to internal addresses (%s)", ErrFetchNotAllowed, host, addrs[0])
+			}
+			return dialAddrs(ctx, env, public, 443)
 		},
 		TLSClientConfig:        &tls.Config{RootCAs: env.RootCAs, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    timeout,

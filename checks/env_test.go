@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,11 @@ import (
 // TestHTTPClientRefusesNonDNSTargets: the checks' HTTP client connects only
 // to DNS names on port 443, whatever URL a record names (SSRF backstop).
 func TestHTTPClientRefusesNonDNSTargets(t *testing.T) {
-	w := mailtest.New(t, "")
+	w := mailtest.New(t, `
+meta.example.   A 169.254.169.254
+inside.example. A 10.1.2.3
+local.example.  AAAA ::1
+`)
 	env, err := w.Env(checks.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -45,5 +50,19 @@ func TestHTTPClientRefusesNonDNSTargets(t *testing.T) {
 	}
 	if n := w.DNS.Queries(); n != 0 {
 		t.Errorf("%d DNS queries: a refused URL must not even be resolved", n)
+	}
+	// A DNS name that resolves inside the network is not dialled either.
+	for _, u := range []string{"https://meta.example/latest/meta-data/", "https://inside.example/", "https://local.example/"} {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := env.HTTP.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !errors.Is(err, checks.ErrFetchNotAllowed) || !strings.Contains(err.Error(), "internal addresses") {
+			t.Errorf("%s: err = %v, want ErrFetchNotAllowed (internal addresses)", u, err)
+		}
 	}
 }
