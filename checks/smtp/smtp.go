@@ -210,6 +210,7 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
+		out.SetData(Data{Hosts: hosts}) // what was seen before the check was cut short
 		return ctx.Err()
 	}
 
