@@ -196,13 +196,60 @@ func (o *Out) SetData(v any) {
 	o.mu.Unlock()
 }
 
-// Publish makes v available to the checks that need this one. A check
-// publishes at most once; later calls are ignored. Publish early (e.g. the MX
-// host list as soon as the MX answer is in) so dependants can start.
+// FactKey names the fact of type T that the check with ID Check publishes
+// for the checks that need it: the one typed way checks exchange facts.
+// The producer's package declares the key next to the fact's type
+// (`var FactKey = checks.NewFactKey[*Fact](ID)`), so a consumer imports
+// the type it reads and never asserts on any.
+type FactKey[T any] struct{ check string }
+
+// NewFactKey returns the key of the fact that check publishes.
+func NewFactKey[T any](check string) FactKey[T] { return FactKey[T]{check: check} }
+
+// Check is the ID of the check that publishes the fact.
+func (k FactKey[T]) Check() string { return k.check }
+
+// Publish makes v available to the checks that need this one. It must be
+// called from the producing check's Run (out of that check). A check
+// publishes at most once; later calls are ignored. Publish early (e.g. the
+// MX host list as soon as the MX answer is in) so dependants can start.
+func (k FactKey[T]) Publish(out *Out, v T) {
+	if out.id != k.check {
+		panic(fmt.Sprintf("checks: %s publishes the fact of %s", out.id, k.check))
+	}
+	out.run.fact(k.check).set(v, nil)
+}
+
+// Await waits for the fact, which the awaiting check must list in Needs.
+// When the producer ended without publishing it (it failed, decided
+// nothing, was skipped or is not available) the error is a
+// *DependencyError: return it from Run, adding no finding.
+func (k FactKey[T]) Await(ctx context.Context, out *Out) (T, error) {
+	var zero T
+	if !out.needs[k.check] {
+		return zero, fmt.Errorf("internal error: check %s awaits %q, which is not in its Needs", out.id, k.check)
+	}
+	v, err := out.run.fact(k.check).wait(ctx)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, &DependencyError{Check: k.check, Reason: "it published no data"}
+	}
+	return t, nil
+}
+
+// Publish makes v available to the checks that need this one.
+//
+// Deprecated: use the fact's FactKey; this remains until the last untyped
+// producer is converted.
 func (o *Out) Publish(v any) { o.run.fact(o.id).set(v, nil) }
 
-// Await waits for the fact published by the check with the given ID, which
-// must be listed in Needs.
+// Await waits for the fact published by the check with the given ID.
+//
+// Deprecated: use the producer's FactKey; this remains until the last
+// untyped consumer is converted.
 func (o *Out) Await(ctx context.Context, id string) (any, error) {
 	if !o.needs[id] {
 		return nil, fmt.Errorf("internal error: check %s awaits %q, which is not in its Needs", o.id, id)

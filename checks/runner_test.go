@@ -86,17 +86,20 @@ func TestCancellation(t *testing.T) {
 	}
 }
 
+// hostsKey is the test producer "a"'s fact.
+var hostsKey = checks.NewFactKey[string]("a")
+
 func TestFactsAndHiddenDependencies(t *testing.T) {
 	gate := make(chan struct{})
 	producer := fn{id: "a", run: func(ctx context.Context, out *checks.Out) error {
-		out.Publish("hosts")
+		hostsKey.Publish(out, "hosts")
 		<-gate // the dependant must get the fact before the producer ends
 		out.Add(checks.Finding{ID: "a.x", Severity: checks.SevFail, Subject: "s"})
 		return nil
 	}}
 	var got any
 	consumer := fn{id: "b", needs: []string{"a"}, run: func(ctx context.Context, out *checks.Out) error {
-		v, err := out.Await(ctx, "a")
+		v, err := hostsKey.Await(ctx, out)
 		got = v
 		close(gate)
 		return err
@@ -118,13 +121,13 @@ func TestFactsAndHiddenDependencies(t *testing.T) {
 func TestFailedOrMissingDependency(t *testing.T) {
 	failing := fn{id: "a", run: func(context.Context, *checks.Out) error { return errors.New("broken") }}
 	consumer := fn{id: "b", needs: []string{"a", "nonexistent"}, run: func(ctx context.Context, out *checks.Out) error {
-		if _, err := out.Await(ctx, "nonexistent"); !errors.Is(err, checks.ErrNoFact) {
+		if _, err := checks.NewFactKey[string]("nonexistent").Await(ctx, out); !errors.Is(err, checks.ErrNoFact) {
 			return errors.New("missing dependency did not fail fast")
 		}
-		if _, err := out.Await(ctx, "a"); !errors.Is(err, checks.ErrNoFact) || !strings.Contains(err.Error(), "broken") {
+		if _, err := hostsKey.Await(ctx, out); !errors.Is(err, checks.ErrNoFact) || !strings.Contains(err.Error(), "broken") {
 			return errors.New("failed dependency not reported")
 		}
-		if _, err := out.Await(ctx, "undeclared"); err == nil {
+		if _, err := checks.NewFactKey[string]("undeclared").Await(ctx, out); err == nil {
 			return errors.New("undeclared dependency allowed")
 		}
 		return nil
@@ -203,7 +206,7 @@ func TestSkipperIsNeverRunEvenAsDependency(t *testing.T) {
 	port25 := skipper{fn{id: "smtp", run: func(context.Context, *checks.Out) error { ran = true; return nil }}}
 	var depErr error
 	user := fn{id: "user", needs: []string{"smtp"}, run: func(ctx context.Context, out *checks.Out) error {
-		_, depErr = out.Await(ctx, "smtp")
+		_, depErr = checks.NewFactKey[string]("smtp").Await(ctx, out)
 		return nil
 	}}
 	rep, _ := runChecks(t, checks.Options{NoSMTP: true, CheckTimeout: 5 * time.Second}, []checks.Check{port25, user}, nil)
@@ -237,7 +240,7 @@ func TestDependencyReason(t *testing.T) {
 	}}
 	wrap := func(id, dep string) fn {
 		return fn{id: id, needs: []string{dep}, run: func(ctx context.Context, out *checks.Out) error {
-			if _, err := out.Await(ctx, dep); err != nil {
+			if _, err := checks.NewFactKey[any](dep).Await(ctx, out); err != nil {
 				return fmt.Errorf("no data: %w", err)
 			}
 			return nil
@@ -253,5 +256,31 @@ func TestDependencyReason(t *testing.T) {
 		if w, ok := want[r.ID]; ok && (r.Err != w || r.Status != checks.StatusError || len(r.Findings) != 0) {
 			t.Errorf("%s: status %s, err %q, want %q", r.ID, r.Status, r.Err, w)
 		}
+	}
+}
+
+// TestFactKeyTypes: a fact of another type than the key's is "no data",
+// never a panic; publishing another check's fact is a programming error.
+func TestFactKeyTypes(t *testing.T) {
+	producer := fn{id: "p", run: func(_ context.Context, out *checks.Out) error {
+		checks.NewFactKey[int]("p").Publish(out, 42)
+		return nil
+	}}
+	var got error
+	consumer := fn{id: "c", needs: []string{"p"}, run: func(ctx context.Context, out *checks.Out) error {
+		_, got = checks.NewFactKey[string]("p").Await(ctx, out)
+		return nil
+	}}
+	thief := fn{id: "t", run: func(_ context.Context, out *checks.Out) error {
+		checks.NewFactKey[int]("p").Publish(out, 1)
+		return nil
+	}}
+	rep, _ := runChecks(t, checks.Options{}, []checks.Check{producer, consumer, thief}, nil)
+	var dep *checks.DependencyError
+	if !errors.As(got, &dep) || dep.Check != "p" {
+		t.Fatalf("mistyped fact: err = %v", got)
+	}
+	if r := rep.Results[2]; r.Status != checks.StatusError || !strings.Contains(r.Err, "internal error") {
+		t.Fatalf("publishing another check's fact: %+v", r)
 	}
 }

@@ -323,13 +323,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 // dmarcEnforced reports bimi.dmarc-not-enforced when the dmarc check found
 // no enforcing policy, and returns an error when it decided nothing.
 func dmarcEnforced(ctx context.Context, out *checks.Out, data *Data, domain string) error {
-	v, err := out.Await(ctx, dmarc.ID)
-	if err != nil {
-		return err
-	}
-	f, ok := v.(*dmarc.Fact)
+	f, err := dmarc.FactKey.Await(ctx, out)
 	switch {
-	case !ok || f == nil:
+	case err != nil:
+		return err
+	case f == nil:
 		return &checks.DependencyError{Check: dmarc.ID, Reason: "it published no DMARC data"}
 	case f.Status == "error":
 		return &checks.DependencyError{Check: dmarc.ID, Reason: "the DMARC lookup failed"}

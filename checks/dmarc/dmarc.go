@@ -103,6 +103,9 @@ var defs = []checks.Def{
 		Fix: "Check that the domain's name servers answer TXT queries for _dmarc names over UDP and TCP, and that DNSSEC validates."},
 }
 
+// FactKey is the key of the fact the dmarc check publishes.
+var FactKey = checks.NewFactKey[*Fact](ID)
+
 // Fact is what the dmarc check publishes for dependent checks (bimi).
 type Fact struct {
 	Domain string
@@ -151,7 +154,7 @@ type ReportAuth struct {
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
 	domain := t.Domain
 	fact := &Fact{Domain: domain}
-	defer out.Publish(fact)
+	defer FactKey.Publish(out, fact)
 
 	var walk, legacy *Discovery
 	var wg sync.WaitGroup

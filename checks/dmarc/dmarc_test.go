@@ -190,7 +190,7 @@ func (probeCheck) Title() string          { return "probe" }
 func (probeCheck) Needs() []string        { return []string{"dmarc"} }
 func (probeCheck) Findings() []checks.Def { return nil }
 func (p probeCheck) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
-	v, err := out.Await(ctx, "dmarc")
+	v, err := dmarc.FactKey.Await(ctx, out)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,13 @@
 package mtasts
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mxray/mxray/checks"
+)
+
+// FactKey is the key of the fact the mtasts check publishes.
+var FactKey = checks.NewFactKey[*Fact](ID)
 
 // Fact is what the mtasts check publishes (check ID "mtasts") for dependent
 // checks such as tls and tlsrpt. It is published once the outcome is known:

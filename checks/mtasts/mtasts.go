@@ -110,7 +110,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	publish := func() {
 		if !published && !undecided {
 			published = true
-			out.Publish(fact)
+			FactKey.Publish(out, fact)
 		}
 	}
 	defer publish()

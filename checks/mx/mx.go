@@ -57,20 +57,12 @@ type Fact struct {
 	Null     bool
 }
 
-// Await returns the fact the mx check publishes, for checks that list ID in
-// their Needs. The error wraps checks.ErrNoFact when the mx check failed or
-// is not part of the run.
-func Await(ctx context.Context, out *checks.Out) (*Fact, error) {
-	v, err := out.Await(ctx, ID)
-	if err != nil {
-		return nil, err
-	}
-	f, ok := v.(*Fact)
-	if !ok || f == nil {
-		return nil, &checks.DependencyError{Check: ID, Reason: "it published no MX data"}
-	}
-	return f, nil
-}
+// FactKey is the key of the fact the mx check publishes: the MX hosts as
+// soon as the MX answer is in.
+var FactKey = checks.NewFactKey[*Fact](ID)
+
+// Await returns the mx check's fact (FactKey.Await).
+func Await(ctx context.Context, out *checks.Out) (*Fact, error) { return FactKey.Await(ctx, out) }
 
 // Data is the check's JSON data.
 type Data struct {
@@ -156,7 +148,7 @@ func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
 			Message: fmt.Sprintf("%s does not exist (NXDOMAIN): it can receive no mail", domain),
 			Fix:     fmt.Sprintf("If %s should receive mail, create it with an MX record, e.g. `%s. 3600 IN MX 10 mx1.%s.` (and an A record for mx1.%s); if it should not, nothing needs to be done: senders bounce mail to it at once.", domain, domain, domain, domain)})
-		out.Publish(&Fact{Domain: domain})
+		FactKey.Publish(out, &Fact{Domain: domain})
 		out.SetData(Data{Hosts: []Host{}})
 		return
 	}
@@ -201,7 +193,7 @@ func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 			out.Add(checks.Finding{ID: "mx.null", Subject: domain, Evidence: ev,
 				Message: fmt.Sprintf("%s publishes a null MX: it declares that it accepts no mail", domain),
 				Fix:     fmt.Sprintf("Nothing to do if %s should not receive mail; otherwise replace `%s. IN MX 0 .` with MX records for the hosts that receive its mail.", domain, domain)})
-			out.Publish(&Fact{Domain: domain, Null: true})
+			FactKey.Publish(out, &Fact{Domain: domain, Null: true})
 			out.SetData(Data{Hosts: []Host{}, Null: true})
 			return
 		}
@@ -218,7 +210,7 @@ func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 		resolvable = append(resolvable, h)
 	}
 	fact := &Fact{Domain: domain, Hosts: append([]Host(nil), resolvable...), Null: null}
-	out.Publish(fact)
+	FactKey.Publish(out, fact)
 
 	results := resolveAll(ctx, env, resolvable)
 	data := Data{Hosts: make([]Host, 0, len(results)), Null: null}
@@ -244,7 +236,7 @@ func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.A
 		out.Add(checks.Finding{ID: "mx.implicit", Subject: domain, Evidence: ev,
 			Message: fmt.Sprintf("%s has no MX record; senders fall back to its address %s", domain, joinAddrs(r.host.Addresses)),
 			Fix:     fmt.Sprintf("Publish an explicit MX record for the host that receives mail for %s, e.g. `%s. 3600 IN MX 10 %s.` if it is that host, or a null MX (`%s. IN MX 0 .`) if %s receives no mail.", domain, domain, domain, domain, domain)})
-		out.Publish(&Fact{Domain: domain, Hosts: []Host{{Name: domain}}, Implicit: true})
+		FactKey.Publish(out, &Fact{Domain: domain, Hosts: []Host{{Name: domain}}, Implicit: true})
 		reportAddresses(out, r)
 		out.SetData(Data{Hosts: []Host{r.host}, Implicit: true})
 	case len(r.errs) > 0:
@@ -254,7 +246,7 @@ func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.A
 		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
 			Message: fmt.Sprintf("%s has no MX record and no A/AAAA record: it can receive no mail", domain),
 			Fix:     fmt.Sprintf("Publish an MX record, e.g. `%s. 3600 IN MX 10 mx1.%s.` with an A record for mx1.%s, or a null MX (`%s. IN MX 0 .`) if %s receives no mail.", domain, domain, domain, domain, domain)})
-		out.Publish(&Fact{Domain: domain})
+		FactKey.Publish(out, &Fact{Domain: domain})
 		out.SetData(Data{Hosts: []Host{}})
 	}
 }

@@ -204,7 +204,7 @@ func (probe) Title() string          { return "probe" }
 func (probe) Needs() []string        { return []string{"mx"} }
 func (probe) Findings() []checks.Def { return nil }
 func (p probe) Run(ctx context.Context, _ *checks.Env, _ checks.Target, out *checks.Out) error {
-	v, err := out.Await(ctx, "mx")
+	v, err := mx.FactKey.Await(ctx, out)
 	p.fn(v)
 	return err
 }

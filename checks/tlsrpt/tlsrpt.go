@@ -202,11 +202,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	// checks; when either decided nothing, neither does this one.
 	sev := checks.SevInfo
 	why := "senders cannot report TLS delivery failures to you"
-	v, err := out.Await(ctx, mtasts.ID)
+	f, err := mtasts.FactKey.Await(ctx, out)
 	if err != nil {
 		return err
 	}
-	if f, ok := v.(*mtasts.Fact); ok && f.Deployed() {
+	if f.Deployed() {
 		data.MTASTSDeployed = true
 	}
 	mf, err := mx.Await(ctx, out)
