@@ -29,6 +29,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/smtpwire"
 )
@@ -36,8 +37,6 @@ import (
 // ID is the check ID.
 const ID = "tls"
 
-// mtastsID is the ID of the MTA-STS check whose fact sets the context.
-const mtastsID = "mtasts"
 
 // ExpiringDays is the threshold of tls.cert-expiring.
 const ExpiringDays = 14
@@ -54,7 +53,7 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "STARTTLS and certificates" }
 
 // Needs implements checks.Check.
-func (Check) Needs() []string { return []string{mx.ID, mtastsID} }
+func (Check) Needs() []string { return []string{mx.ID, mtasts.ID} }
 
 // Findings implements checks.Check.
 func (Check) Findings() []checks.Def { return defs }
@@ -179,13 +178,6 @@ type Address struct {
 	err         error
 }
 
-// stsPolicy is what this check needs of the mtasts check's fact; asserting
-// to it keeps this package independent of package mtasts.
-type stsPolicy interface {
-	Enforced() bool
-	Covers(host string) bool
-}
-
 // SkipReason implements checks.Skipper: with --no-smtp port 25 is never
 // contacted.
 func (Check) SkipReason(opts checks.Options) string { return smtpwire.SkipNoSMTP(opts) }
@@ -208,18 +200,17 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	wg.Wait()
 
-	// The MTA-STS context is needed only now, after the probes.
-	mode, sts := "unknown", stsPolicy(nil)
-	if v, err := out.Await(ctx, mtastsID); err == nil && v != nil {
-		if pol, ok := v.(stsPolicy); ok {
-			sts = pol
-			mode = "none"
-			if m, ok := v.(interface{ Deployed() bool }); ok && m.Deployed() {
-				mode = "testing"
-			}
-			if pol.Enforced() {
-				mode = "enforce"
-			}
+	// The MTA-STS context is needed only now, after the probes. When the
+	// mtasts check decided nothing, the context is unknown and certificate
+	// findings keep their opportunistic severity.
+	mode, enforced := "unknown", false
+	if pol, err := mtasts.FactKey.Await(ctx, out); err == nil && pol != nil {
+		mode = "none"
+		if pol.Deployed() {
+			mode = "testing"
+		}
+		if pol.Enforced() {
+			mode, enforced = "enforce", true
 		}
 	}
 
@@ -263,7 +254,6 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Fix:     "Run mxray from a network that allows outgoing SMTP (a server, not a laptop on a home or cloud network), or use --no-smtp to skip these checks."})
 	}
 	for i, h := range hosts {
-		enforced := sts != nil && sts.Enforced()
 		report(out, env, h, enforced, allBlocked)
 		data.Hosts[i] = h.data
 		data.Hosts[i].Addresses = make([]Address, len(h.addrs))

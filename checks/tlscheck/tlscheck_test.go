@@ -20,6 +20,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/tlscheck"
 )
@@ -33,22 +34,16 @@ $ORIGIN d.test.
 mx       IN A  192.0.2.10
 `
 
-// stsFact stands in for the mtasts check's fact.
-type stsFact struct{ mode string }
-
-func (f *stsFact) Enforced() bool       { return f.mode == "enforce" }
-func (f *stsFact) Deployed() bool       { return f.mode == "enforce" || f.mode == "testing" }
-func (f *stsFact) Covers(h string) bool { return true }
-
-// stsCheck publishes an MTA-STS fact under the check ID "mtasts".
+// stsCheck stands in for the mtasts check: it publishes an MTA-STS fact
+// of the given mode under the check ID "mtasts".
 type stsCheck struct{ mode string }
 
-func (stsCheck) ID() string             { return "mtasts" }
+func (stsCheck) ID() string             { return mtasts.ID }
 func (stsCheck) Title() string          { return "fake MTA-STS" }
 func (stsCheck) Needs() []string        { return nil }
 func (stsCheck) Findings() []checks.Def { return nil }
-func (c stsCheck) Run(_ context.Context, _ *checks.Env, _ checks.Target, out *checks.Out) error {
-	out.Publish(&stsFact{mode: c.mode})
+func (c stsCheck) Run(_ context.Context, _ *checks.Env, t checks.Target, out *checks.Out) error {
+	mtasts.FactKey.Publish(out, &mtasts.Fact{Domain: t.Domain, Mode: c.mode, MX: []string{"*.d.test"}})
 	return nil
 }
 
