@@ -37,7 +37,6 @@ import (
 // ID is the check ID.
 const ID = "tls"
 
-
 // ExpiringDays is the threshold of tls.cert-expiring.
 const ExpiringDays = 14
 
