@@ -297,11 +297,12 @@ func (a *attempt) endSession(p *pending, err error) {
 		}
 		a.mark = len(es)
 	}
-	if rep := smtpwire.ReplyOf(err); rep != nil {
+	switch rep := smtpwire.ReplyOf(err); {
+	case rep != nil:
 		p.Reply = toReply(rep)
-	} else {
+	case err == nil:
 		p.Reply = lastReply(p.Server)
-	}
+	} // a step that failed without a reply has none, whatever half a line said
 	if err != nil {
 		p.Error = a.r.describe(a.ctx, err, waitOf(p.Step.Step), a.timeout)
 	}
@@ -549,6 +550,9 @@ func lastReply(lines []string) *Reply {
 	var rep *smtpwire.Reply
 	fresh := true
 	for _, l := range lines {
+		if strings.HasSuffix(l, " (no line end)") {
+			continue // a line the server cut is no reply
+		}
 		code, more, text, err := smtpwire.ParseReplyLine(l)
 		if err != nil {
 			continue

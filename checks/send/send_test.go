@@ -901,6 +901,9 @@ func TestCutReplies(t *testing.T) {
 			if tr.Result != send.ResultUnreachable || tr.Stage != tc.stage || tr.Error != tc.err {
 				t.Fatalf("%s at %s: %q, want %s: %q\n%s", tr.Result, tr.Stage, tr.Error, tc.stage, tc.err, dump(tr))
 			}
+			if last := tr.Steps[len(tr.Steps)-1]; last.Reply != nil {
+				t.Errorf("the cut line was taken as the reply: %+v", last.Reply)
+			}
 			if tc.stage == "banner" {
 				if got := srv.Commands(); len(got) != 0 {
 					t.Errorf("the client went on after a cut greeting: %q", got)
