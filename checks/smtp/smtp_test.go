@@ -329,7 +329,7 @@ func TestNothingTested(t *testing.T) {
 		{name: "MX host without address", zone: "@ IN MX 10 mx\n",
 			want: "could not test: the MX host has no address to connect to (mx.d.test has no A or AAAA record)"},
 		{name: "two MX hosts, neither resolves", zone: "@ IN MX 10 mx\n@ IN MX 20 mx2\n", servfail: true,
-			want: "could not test: none of the 2 MX hosts has an address to connect to (mx.d.test has no A or AAAA record; mx2.d.test A: the resolver answered SERVFAIL; mx2.d.test AAAA: the resolver answered SERVFAIL)"},
+			want: "could not test: none of the 2 MX hosts has an address to connect to (mx.d.test has no A or AAAA record; mx2.d.test A, AAAA: the resolver answered SERVFAIL)"},
 		{name: "null MX", zone: "@ IN MX 0 .\n",
 			want: "nothing to test: d.test publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to"},
 		{name: "no MX, no address", zone: "other IN A 192.0.2.99\n",

@@ -1,12 +1,9 @@
 package smtpwire
 
 import (
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
-	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/mx"
 )
 
@@ -38,33 +35,13 @@ func NothingTested(fact *mx.Fact, hostErrors []string) string {
 	return fmt.Sprintf("could not test: none of the %d MX hosts has an address to connect to (%s)", len(fact.Hosts), strings.Join(parts, "; "))
 }
 
-// LookupWords renders the error of checks.ResolveHost in plain words on
-// one line: each failed lookup as dnsq prints it ("mx.example.com A: the
-// resolver answered SERVFAIL"), sorted, joined by "; ".
+// LookupWords renders the error of checks.ResolveHost (or of one lookup)
+// in plain words on one line, as dnsq and checks word it ("mx.example.com
+// A, AAAA: the resolver answered SERVFAIL"): the question is named once,
+// never prefixed again.
 func LookupWords(err error) string {
 	if err == nil {
 		return ""
 	}
-	var parts []string
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		var le *dnsq.LookupError
-		if errors.As(e, &le) {
-			parts = append(parts, le.Error())
-			return
-		}
-		parts = append(parts, strings.ReplaceAll(e.Error(), "\n", "; "))
-	}
-	walk(err)
-	sort.Strings(parts) // the A and AAAA lookups run at once: a stable order
-	return strings.Join(parts, "; ")
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
