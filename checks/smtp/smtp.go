@@ -344,14 +344,15 @@ func allQueries(err error) []dnsq.Query {
 		if e == nil {
 			return
 		}
-		var le *dnsq.LookupError
-		if errors.As(e, &le) {
-			qs = append(qs, le.Queries...)
-		}
 		if j, ok := e.(interface{ Unwrap() []error }); ok {
 			for _, x := range j.Unwrap() {
 				walk(x)
 			}
+			return
+		}
+		var le *dnsq.LookupError
+		if errors.As(e, &le) {
+			qs = append(qs, le.Queries...)
 		}
 	}
 	walk(err)
