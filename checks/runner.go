@@ -134,14 +134,23 @@ var ErrNoFact = errors.New("checks: dependency published no data")
 type DependencyError struct {
 	Check  string // the awaited check's ID
 	Reason string // why it published nothing, in plain words
+	// notApplicable is set when the awaited check had nothing to test on
+	// purpose: the dependant has nothing to test either (skip).
+	notApplicable *NotApplicableError
 }
 
 func (e *DependencyError) Error() string {
 	return fmt.Sprintf("not decided: depends on %s (%s)", e.Check, e.Reason)
 }
 
-// Unwrap makes errors.Is(err, ErrNoFact) hold.
-func (e *DependencyError) Unwrap() error { return ErrNoFact }
+// Unwrap makes errors.Is(err, ErrNoFact) hold, and errors.As find the
+// awaited check's *NotApplicableError when it had nothing to test.
+func (e *DependencyError) Unwrap() []error {
+	if e.notApplicable != nil {
+		return []error{ErrNoFact, e.notApplicable}
+	}
+	return []error{ErrNoFact}
+}
 
 // Out is a check's handle on the run: it reports findings and data, and
 // exchanges facts with other checks. Its methods are safe for concurrent use.
@@ -195,6 +204,17 @@ func (o *Out) SetData(v any) {
 	o.data = v
 	o.mu.Unlock()
 }
+
+// NotApplicableError is what a check's Run returns when, on purpose, there
+// is nothing for it to test (the port-25 checks of a domain that publishes
+// a null MX): the result is status skip with the reason, never error (it
+// is not "could not decide") and never pass (nothing was tested).
+type NotApplicableError struct{ Reason string }
+
+func (e *NotApplicableError) Error() string { return "not applicable: " + e.Reason }
+
+// NotApplicable returns a *NotApplicableError with the reason.
+func NotApplicable(reason string) error { return &NotApplicableError{Reason: reason} }
 
 // FactKey names the fact of type T that the check with ID Check publishes
 // for the checks that need it: the one typed way checks exchange facts.
@@ -468,7 +488,11 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		err = cctx.Err()
 	}
 	cancel()
-	reason := ""
+	reason, skip := "", ""
+	var na *NotApplicableError
+	if err != nil && ctx.Err() == nil && errors.As(err, &na) {
+		skip, err = na.Reason, nil
+	}
 	if err != nil {
 		var dep *DependencyError
 		switch {
@@ -495,6 +519,8 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 	switch {
 	case reason != "":
 		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: strings.TrimPrefix(reason, "not decided: ")})
+	case skip != "":
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "not applicable: " + skip, notApplicable: &NotApplicableError{Reason: skip}})
 	case len(finds) > 0:
 		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: finds[0].Message})
 	default:
@@ -505,6 +531,9 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		res.Err = reason
 	}
 	res.Status = derivedStatus(finds, res.Err)
+	if skip != "" && res.Status == StatusPass {
+		res.Status, res.Skip = StatusSkip, skip
+	}
 	if !hidden {
 		rc := *res
 		rn.emit(Event{Kind: EventFinished, CheckID: id, Result: &rc})

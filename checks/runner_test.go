@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/report"
 )
 
 // fn is a check defined by a function, for exercising the runner.
@@ -282,5 +283,27 @@ func TestFactKeyTypes(t *testing.T) {
 	}
 	if r := rep.Results[2]; r.Status != checks.StatusError || !strings.Contains(r.Err, "internal error") {
 		t.Fatalf("publishing another check's fact: %+v", r)
+	}
+}
+
+// TestNotApplicable: a check with nothing to test on purpose is skipped
+// with its reason: neither error (exit 3) nor pass.
+func TestNotApplicable(t *testing.T) {
+	na := fn{id: "na", run: func(context.Context, *checks.Out) error {
+		return fmt.Errorf("wrapped: %w", checks.NotApplicable("example publishes a null MX"))
+	}}
+	dep := fn{id: "d", needs: []string{"na"}, run: func(ctx context.Context, out *checks.Out) error {
+		_, err := checks.NewFactKey[any]("na").Await(ctx, out)
+		return err
+	}}
+	rep, _ := runChecks(t, checks.Options{}, []checks.Check{na, dep}, nil)
+	if r := rep.Results[0]; r.Status != checks.StatusSkip || r.Skip != "example publishes a null MX" || r.Err != "" {
+		t.Fatalf("not applicable: %+v", r)
+	}
+	if r := rep.Results[1]; r.Status != checks.StatusSkip || r.Skip != "example publishes a null MX" {
+		t.Fatalf("dependant: %+v", r)
+	}
+	if code := report.ExitCode(checks.SevFail, rep); code != report.ExitOK {
+		t.Fatalf("exit %d", code)
 	}
 }

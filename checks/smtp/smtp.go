@@ -231,6 +231,9 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	data := Data{Hosts: hosts}
 	out.SetData(data)
 	// Nothing tested is never a pass: one finding says why.
+	if total == 0 && fact.Null && len(fact.Hosts) == 0 {
+		return checks.NotApplicable(smtpwire.NothingTested(fact, nil))
+	}
 	if total == 0 {
 		out.Add(checks.Finding{ID: "smtp.nothing-tested", Subject: t.Domain, Evidence: nothingEvidence(dnsFindings),
 			Message: smtpwire.NothingTested(fact, hostErrors(hosts))})

@@ -16,6 +16,7 @@ import (
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/smtp"
+	"github.com/mxray/mxray/checks/tlscheck"
 )
 
 const zone = `
@@ -330,8 +331,6 @@ func TestNothingTested(t *testing.T) {
 			want: "could not test: the MX host has no address to connect to (mx.d.test has no A or AAAA record)"},
 		{name: "two MX hosts, neither resolves", zone: "@ IN MX 10 mx\n@ IN MX 20 mx2\n", servfail: true,
 			want: "could not test: none of the 2 MX hosts has an address to connect to (mx.d.test has no A or AAAA record; mx2.d.test A, AAAA: the resolver answered SERVFAIL)"},
-		{name: "null MX", zone: "@ IN MX 0 .\n",
-			want: "nothing to test: d.test publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to"},
 		{name: "no MX, no address", zone: "other IN A 192.0.2.99\n",
 			want: "nothing to test: d.test has no MX host to connect to (see the mx check)"},
 	}
@@ -352,6 +351,21 @@ func TestNothingTested(t *testing.T) {
 				t.Errorf("message\n got %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestNullMXNotApplicable: a domain that publishes a null MX receives no
+// mail on purpose: the check is skipped with the reason, neither error
+// (exit 3 for a correctly parked domain) nor pass (nothing was tested).
+func TestNullMXNotApplicable(t *testing.T) {
+	t.Parallel()
+	w := mailtest.New(t, strings.Replace(zone, "@        IN MX 10 mx\nmx       IN A  192.0.2.10\n", "@ IN MX 0 .\n", 1))
+	for _, c := range []checks.Check{smtp.Check{}, tlscheck.Check{}} {
+		res := w.Run(t, checks.Target{Domain: "d.test"}, checks.Options{Timeout: time.Second}, c, mx.Check{})
+		want := "d.test publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to"
+		if res.Status != checks.StatusSkip || res.Skip != want || len(res.Findings) != 0 {
+			t.Errorf("%s: %s %q %v", c.ID(), res.Status, res.Skip, ids(res))
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 func NothingTested(fact *mx.Fact, hostErrors []string) string {
 	switch {
 	case fact.Null && len(fact.Hosts) == 0:
-		return fmt.Sprintf("nothing to test: %s publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to", fact.Domain)
+		return fmt.Sprintf("%s publishes a null MX (RFC 7505): it receives no mail, so there is no server to talk to", fact.Domain)
 	case len(fact.Hosts) == 0:
 		return fmt.Sprintf("nothing to test: %s has no MX host to connect to (see the mx check)", fact.Domain)
 	}
