@@ -260,23 +260,6 @@ func (k FactKey[T]) Await(ctx context.Context, out *Out) (T, error) {
 	return t, nil
 }
 
-// Publish makes v available to the checks that need this one.
-//
-// Deprecated: use the fact's FactKey; this remains until the last untyped
-// producer is converted.
-func (o *Out) Publish(v any) { o.run.fact(o.id).set(v, nil) }
-
-// Await waits for the fact published by the check with the given ID.
-//
-// Deprecated: use the producer's FactKey; this remains until the last
-// untyped consumer is converted.
-func (o *Out) Await(ctx context.Context, id string) (any, error) {
-	if !o.needs[id] {
-		return nil, fmt.Errorf("internal error: check %s awaits %q, which is not in its Needs", o.id, id)
-	}
-	return o.run.fact(id).wait(ctx)
-}
-
 type fact struct {
 	once sync.Once
 	done chan struct{}

@@ -429,4 +429,4 @@ func (s *DNSServer) addSOA(m *dns.Msg, name string) {
 }
 
 // ErrNoRoute is returned by the Dialer for addresses it has no route for.
-var ErrNoRoute = errors.New("mailtest: no route (the fake world never reaches the internet)")
+var ErrNoRoute = errors.New("no route to this address in the test world (it never reaches the internet)")

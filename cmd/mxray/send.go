@@ -99,7 +99,7 @@ func (f *sendFlags) register(fs *flagSet) {
 	fs.StringVar(&f.dkimSel, "dkim-selector", "", "DKIM selector (required with --dkim-key)")
 	fs.StringVar(&f.dkimDomain, "dkim-domain", "", "DKIM signing domain (default: the domain of --from)")
 	fs.StringVar(&f.quitAfter, "quit-after", "", "stop with QUIT after: "+strings.Join(send.QuitAfterStages, "|"))
-	fs.DurationVar(&f.timeout, "timeout", checks.DefaultTimeout, "bound on every single wait: DNS query, connect, TLS handshake, each reply (the reply to the end of the message: 4x)")
+	fs.DurationVar(&f.timeout, "timeout", checks.DefaultTimeout, "bound on every single wait: DNS query, connect, TLS handshake, each reply (the greeting: --greeting-timeout)")
 	fs.DurationVar(&f.greeting, "greeting-timeout", checks.DefaultGreetingTimeout, "bound on the wait for the server's 220 greeting (RFC 5321 allows 5m)")
 	fs.Var(&f.resolvers, "resolver", "DNS resolver IP[:port] (repeatable; default: /etc/resolv.conf)")
 	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM file (default: the system roots)")

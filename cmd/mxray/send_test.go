@@ -226,7 +226,7 @@ func TestSendExitCodes(t *testing.T) {
 		{"delivered", append(sub, "--to", "you@rcpt.test"), 0, "delivered to smtp.test:587"},
 		{"rejected at rcpt", append(sub, "--to", "nobody@rcpt.test"), 1, "rejected permanently at rcpt by smtp.test:587: 550 5.1.1"},
 		{"quit after rcpt", append(sub, "--to", "you@rcpt.test", "--quit-after", "rcpt"), 0, "stopped after rcpt"},
-		{"tarpit", []string{"--from", "me@sender.test", "--to", "you@tarpit.test", "--timeout", "200ms"}, 3, "could not deliver (banner): smtp: timed out"},
+		{"tarpit", []string{"--from", "me@sender.test", "--to", "you@tarpit.test", "--timeout", "200ms", "--greeting-timeout", "200ms"}, 3, "could not deliver (banner): no greeting within 200ms"},
 		{"bad certificate", []string{"--from", "me@sender.test", "--to", "you@rcpt.test"}, 1, "the server's certificate does not verify"},
 		{"bad certificate, --insecure", []string{"--from", "me@sender.test", "--to", "you@rcpt.test", "--insecure"}, 0, "certificate does NOT verify"},
 		{"nothing listens", []string{"--server", "192.0.2.99:25", "--from", "me@sender.test", "--to", "you@rcpt.test"}, 3, "could not deliver (connect)"},
