@@ -102,6 +102,7 @@ var defs = []checks.Def{
 		Why: "Every healthy list answered and none lists the address or domain.",
 		Fix: "Nothing to do."},
 	{ID: "dnsbl.no-addresses", Severity: checks.SevError, Title: "No address was checked against the IP blocklists",
+		SeverityNote: "info when the domain has no address to ask about on purpose (null MX, no MX host, only private addresses), no --ip was given and the domain lists answered: nothing was left untested that could be tested",
 		Why: "The IP lists can only be asked about public addresses, and none was asked: the domain has no MX address to check (null MX, no MX, private addresses), no --ip was given, or no usable list takes the addresses there are (IPv6). Nothing is then known about the addresses receivers judge, so the check decides nothing rather than pass.",
 		Fix: "Give the addresses your mail is sent from with --ip; those are the ones receivers judge."},
 	{ID: "dnsbl.zone-retired", Severity: checks.SevWarn, Title: "The zones file lists a blocklist that has shut down",

@@ -99,6 +99,10 @@ var fcases = []fcase{
 		}},
 	{name: "dnsbl.no-addresses", domain: "nullmx.example", zones: "bl.test\n", status: checks.StatusError, want: []string{"dnsbl.no-addresses"},
 		setup: func(w *mailtest.World) { w.AddDNSBL("bl.test") }},
+	// A null MX with a domain list that answered: nothing left untested
+	// that could be tested, so a note, not "could not decide".
+	{name: "dnsbl.no-addresses-null-mx-domain-list", domain: "nullmx.example", zones: "bl.test\ndbl.test domain\n", status: checks.StatusPass, want: []string{"dnsbl.clean", "dnsbl.no-addresses"},
+		setup: func(w *mailtest.World) { w.AddDNSBL("bl.test"); w.AddDNSBL("dbl.test") }},
 	{name: "dnsbl.no-addresses-private", domain: "private.example", zones: "bl.test\n", status: checks.StatusError, want: []string{"dnsbl.no-addresses"},
 		setup: func(w *mailtest.World) { w.AddDNSBL("bl.test") }},
 	// bl.spamcop.net answers no IPv6 queries (the built-in metadata says

@@ -266,7 +266,14 @@ func report(r *run, t checks.Target, noMX string, mxUnknown bool, out *checks.Ou
 			}
 			why = append(why, "no usable list takes IPv6 addresses such as "+listOf(names, 5))
 		}
-		out.Add(checks.Finding{ID: "dnsbl.no-addresses", Subject: t.Domain,
+		// With no address at all to ask about (null MX, no MX, only
+		// private addresses) and no --ip, there is nothing to test on
+		// purpose: the domain lists decided, and this is only a note.
+		sev := checks.SevError
+		if len(r.addrs) == 0 && len(t.IPs) == 0 && r.usable(KindDomain) {
+			sev = checks.SevInfo
+		}
+		out.Add(checks.Finding{ID: "dnsbl.no-addresses", Subject: t.Domain, Severity: sev,
 			Message: "No address was checked against the IP blocklists: " + strings.Join(why, "; "),
 			Fix:     fmt.Sprintf("Run `mxray check %s --only dnsbl --ip <address>` with the addresses your mail is sent from.", t.Domain)})
 	}
