@@ -1,0 +1,71 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/report"
+)
+
+// TestHostileDNSNeverAbsence runs the CLI against resolvers that misbehave
+// on one name: each misbehaviour is a DNS error (exit 3), never the
+// absence of a record (spf.missing, mx.no-address, exit 0 or 1).
+func TestHostileDNSNeverAbsence(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(w *mailtest.World)
+		args  []string
+		want  string   // finding ID that must appear
+		never []string // finding IDs that must not
+		words string   // in the output
+	}{
+		{"TC over TCP", func(w *mailtest.World) { w.DNS.Script("good.example", dns.TypeTXT, mailtest.TruncateTCP) },
+			[]string{"good.example", "--only", "spf"}, "spf.dns-error", []string{"spf.missing"}, "truncated even over TCP"},
+		{"CNAME loop answered NOERROR", func(w *mailtest.World) {
+			if err := w.DNS.AddZone("loop.example. MX 10 l1.loop.example.\nl1.loop.example. CNAME l2.loop.example.\nl2.loop.example. CNAME l1.loop.example.\n"); err != nil {
+				t.Fatal(err)
+			}
+			w.DNS.Script("l1.loop.example", 0, mailtest.LenientLoop)
+		}, []string{"loop.example", "--only", "mx"}, "mx.dns-error", []string{"mx.no-address", "mx.missing"}, "l1.loop.example → l2.loop.example → l1.loop.example"},
+		{"answer slower than --timeout", func(w *mailtest.World) { w.DNS.ScriptDelay("_dmarc.good.example", 0, 900*time.Millisecond) },
+			[]string{"good.example", "--only", "dmarc", "--timeout", "400ms"}, "dmarc.dns-error", []string{"dmarc.missing"}, "no answer from the resolver"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := demoWorld(t)
+			tc.setup(w)
+			start := time.Now()
+			r := runApp(t, w, "", append(append([]string{"check", "--json", "--resolver", w.DNS.Addr()}, tc.args...))...)
+			if r.code != report.ExitCouldNotRun {
+				t.Fatalf("exit %d, want 3\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, `"id": "`+tc.want+`"`) || !strings.Contains(r.stdout, tc.words) {
+				t.Errorf("want %s saying %q:\n%s", tc.want, tc.words, r.stdout)
+			}
+			for _, id := range tc.never {
+				if strings.Contains(r.stdout, `"id": "`+id+`"`) {
+					t.Errorf("%s reported: a DNS failure read as absence\n%s", id, r.stdout)
+				}
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+// TestSlowAnswerJustUnderTimeout: an answer that takes most of --timeout is
+// taken (the old per-attempt cap of 2 s failed a 2.5 s resolver even with
+// --timeout 30s).
+func TestSlowAnswerJustUnderTimeout(t *testing.T) {
+	w := demoWorld(t)
+	w.DNS.ScriptDelay("_dmarc.good.example", 0, 600*time.Millisecond)
+	r := runApp(t, w, "", "check", "good.example", "--only", "dmarc", "--timeout", "900ms", "--resolver", w.DNS.Addr(), "--json")
+	if r.code != report.ExitOK || strings.Contains(r.stdout, "dns-error") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
