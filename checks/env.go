@@ -137,6 +137,7 @@ func publicAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
 }
+
 // ErrFetchNotAllowed is returned by the HTTP client of NewHTTPClient for a
 // URL that is not a DNS name on port 443: mxray fetches nothing else, so a
 // record cannot point it at an internal service (SSRF).

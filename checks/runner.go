@@ -21,6 +21,8 @@ type Result struct {
 	Skip     string // why the check was not run (status skip)
 	Started  time.Time
 	Duration time.Duration
+
+	dependsOn string // the check whose missing fact made this one undecided
 }
 
 // Report is the outcome of a run against one domain.
@@ -303,6 +305,7 @@ type Runner struct {
 type run struct {
 	mu     sync.Mutex
 	facts  map[string]*fact
+	causes []declaredCause
 	events func(Event)
 	now    func() time.Time
 }
@@ -407,6 +410,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		}(c)
 	}
 	wg.Wait()
+	rn.collapse(results)
 
 	rep := &Report{Domain: t.Domain, Input: t.Input, StartedAt: start}
 	for _, c := range r.Checks {
@@ -471,7 +475,7 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		err = cctx.Err()
 	}
 	cancel()
-	reason, skip := "", ""
+	reason, skip, dependsOn := "", "", ""
 	var na *NotApplicableError
 	if err != nil && ctx.Err() == nil && errors.As(err, &na) {
 		skip, err = na.Reason, nil
@@ -485,6 +489,7 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 			reason = fmt.Sprintf("the check did not finish within %s (--check-timeout)", timeout)
 		case errors.As(err, &dep):
 			reason = dep.Error()
+			dependsOn = dep.Check
 		default:
 			reason = err.Error()
 		}
@@ -511,7 +516,7 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 	}
 	res = &Result{ID: id, Title: c.Title(), Findings: finds, Data: data, Started: start, Duration: env.Clock().Sub(start)}
 	if err != nil {
-		res.Err = reason
+		res.Err, res.dependsOn = reason, dependsOn
 	}
 	res.Status = derivedStatus(finds, res.Err)
 	if skip != "" && res.Status == StatusPass {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -116,11 +117,22 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 					Message: fmt.Sprintf("the resolver answers SERVFAIL for %s NS, but answers (%s) with checking disabled: DNSSEC validation fails", domain, dns.RcodeToString[cd.Rcode])})
 				data.DNSSEC = DNSSECBogus
 				data.Exists = !cd.NXDomain()
+				out.RootCause(checks.RootCause{Zone: domain, Rcodes: []string{"SERVFAIL"},
+					Reason: fmt.Sprintf("DNSSEC validation fails for %s", domain)})
 				return nil
 			}
 		}
-		out.Add(checks.Finding{ID: "dns.dns-error", Subject: domain, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
+		qs := dnsq.QueriesOf(err)
+		out.Add(checks.Finding{ID: "dns.dns-error", Subject: domain, Evidence: checks.DNSEvidence(qs...),
 			Message: fmt.Sprintf("the NS lookup failed: %v", err)})
+		var rcodes []string
+		for _, q := range qs {
+			if q.Rcode != "NOERROR" && q.Rcode != "NXDOMAIN" && !slices.Contains(rcodes, q.Rcode) {
+				rcodes = append(rcodes, q.Rcode)
+			}
+		}
+		out.RootCause(checks.RootCause{Zone: domain, Rcodes: rcodes,
+			Reason: fmt.Sprintf("the lookups of %s fail: %v", domain, err)})
 		return nil
 	}
 	// AD on any answer from the resolver the user chose proves that it

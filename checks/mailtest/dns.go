@@ -50,7 +50,8 @@ type DNSServer struct {
 	exists  map[string]bool                // owners and their ancestors (empty non-terminals)
 	signed  map[string]bool                // zone apexes whose answers get AD
 	script  map[scriptKey]Behaviour
-	all     Behaviour // for names without a script of their own
+	all     Behaviour            // for names without a script of their own
+	trees   map[string]Behaviour // for names under a scripted name
 	delays  map[scriptKey]time.Duration
 	delay   time.Duration
 	counts  map[scriptKey]int
@@ -73,6 +74,7 @@ func NewDNSServer(zone string) (*DNSServer, error) {
 		signed: map[string]bool{},
 		script: map[scriptKey]Behaviour{},
 		delays: map[scriptKey]time.Duration{},
+		trees:  map[string]Behaviour{},
 		counts: map[scriptKey]int{},
 	}
 	if err := s.AddZone(zone); err != nil {
@@ -182,6 +184,14 @@ func (s *DNSServer) Script(name string, qtype uint16, b Behaviour) {
 	s.mu.Unlock()
 }
 
+// ScriptTree makes questions for name and every name under it misbehave,
+// e.g. a DNSSEC-bogus zone (Bogus) or one whose servers all fail.
+func (s *DNSServer) ScriptTree(name string, b Behaviour) {
+	s.mu.Lock()
+	s.trees[strings.ToLower(dns.Fqdn(name))] = b
+	s.mu.Unlock()
+}
+
 // ScriptAll makes every question whose name has no script of its own
 // misbehave (Normal restores the default).
 func (s *DNSServer) ScriptAll(b Behaviour) {
@@ -249,6 +259,16 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 	b, ok := s.script[scriptKey{name, q.Qtype}]
 	if !ok {
 		b, ok = s.script[scriptKey{name, 0}]
+	}
+	for n := name; !ok; {
+		if b, ok = s.trees[n]; ok {
+			break
+		}
+		i, end := dns.NextLabel(n, 0)
+		if end {
+			break
+		}
+		n = n[i:]
 	}
 	if !ok {
 		b = s.all

@@ -69,3 +69,44 @@ func TestSlowAnswerJustUnderTimeout(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestOneRootCauseOnce: a DNSSEC-bogus zone is explained once, by the dns
+// check, with its evidence; every check that met the same failure on its
+// own names, and every check that waited on one of those, says "not
+// decided: depends on dns (...)", with no finding of its own and no Go or
+// package text.
+func TestOneRootCauseOnce(t *testing.T) {
+	w := demoWorld(t)
+	w.DNS.ScriptTree("good.example", mailtest.Bogus)
+	r := runApp(t, w, "", "check", "good.example", "--resolver", w.DNS.Addr(), "--timeout", "1s", "--json")
+	if r.code != report.ExitFindings {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	d := validateJSON(t, compileSchema(t), r.stdout)
+	const want = "not decided: depends on dns (DNSSEC validation fails for good.example)"
+	for _, c := range d["checks"].([]any) {
+		c := c.(map[string]any)
+		findings := c["findings"].([]any)
+		switch c["id"] {
+		case "dns":
+			if len(findings) != 1 || findings[0].(map[string]any)["id"] != "dns.dnssec-bogus" {
+				t.Errorf("dns: %v", findings)
+			}
+		case "dnsbl":
+			// The blocklists of the domain name answered: its own verdict
+			// stands beside the reason the MX addresses went untested.
+			if c["error"] != want {
+				t.Errorf("dnsbl: error %q, want %q", c["error"], want)
+			}
+		default:
+			if c["status"] != "error" || c["error"] != want || len(findings) != 0 {
+				t.Errorf("%s: status %v, error %q, %d findings; want %q and none", c["id"], c["status"], c["error"], len(findings), want)
+			}
+		}
+	}
+	for _, bad := range []string{"dnsq:", "checks:", "context ", "SERVFAIL: ", "TXT: _dmarc"} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("output contains %q", bad)
+		}
+	}
+}
