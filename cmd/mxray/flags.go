@@ -312,10 +312,11 @@ func durationFlag(name string, d, lo, hi time.Duration, example string) error {
 // fmtLimit prints a limit the way people write it (1ms, 1h, 10m).
 func fmtLimit(d time.Duration) string {
 	s := d.String()
-	for _, z := range []string{"0m0s", "0s"} {
-		if strings.HasSuffix(s, z) && len(s) > len(z) {
-			s = strings.TrimSuffix(s, z)
-		}
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }
