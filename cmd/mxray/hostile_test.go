@@ -36,10 +36,11 @@ func TestHostileDNSNeverAbsence(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			w := demoWorld(t)
 			tc.setup(w)
 			start := time.Now()
-			r := runApp(t, w, "", append(append([]string{"check", "--json", "--resolver", w.DNS.Addr()}, tc.args...))...)
+			r := runApp(t, w, "", append([]string{"check", "--json", "--resolver", w.DNS.Addr()}, tc.args...)...)
 			if r.code != report.ExitCouldNotRun {
 				t.Fatalf("exit %d, want 3\n%s%s", r.code, r.stdout, r.stderr)
 			}
@@ -62,6 +63,7 @@ func TestHostileDNSNeverAbsence(t *testing.T) {
 // taken (the old per-attempt cap of 2 s failed a 2.5 s resolver even with
 // --timeout 30s).
 func TestSlowAnswerJustUnderTimeout(t *testing.T) {
+	t.Parallel()
 	w := demoWorld(t)
 	w.DNS.ScriptDelay("_dmarc.good.example", 0, 600*time.Millisecond)
 	r := runApp(t, w, "", "check", "good.example", "--only", "dmarc", "--timeout", "900ms", "--resolver", w.DNS.Addr(), "--json")

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ var strangeResolvers = []struct {
 	{"captive", func(s *mailtest.DNSServer) {
 		s.ScriptAll(mailtest.NXDomain)
 		s.Script(".", 0, mailtest.Normal)
-		s.ScriptDelay(".", 0, 2*time.Second)
+		s.ScriptDelay(".", 0, 800*time.Millisecond)
 	}, "cannot be trusted"},
 	{"nxdomain-rewriting", func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.RewriteNX) }, "rewrites NXDOMAIN"},
 	{"refuses-everything", func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Refused) }, "REFUSED"},
@@ -48,9 +47,10 @@ func strangeWorld(t *testing.T, setup func(s *mailtest.DNSServer)) *mailtest.Wor
 // never answers, `check` gives one honest sentence and exit 3, within about
 // one --timeout, and never a verdict (no nxdomain, no missing, no pass).
 func TestUntrustedResolverOneLine(t *testing.T) {
-	const timeout = 500 * time.Millisecond
+	const timeout = 400 * time.Millisecond
 	for _, rs := range strangeResolvers {
 		t.Run(rs.name, func(t *testing.T) {
+			t.Parallel()
 			w := strangeWorld(t, rs.setup)
 			for _, format := range []string{"text", "json"} {
 				start := time.Now()
@@ -94,33 +94,35 @@ func TestRootRefusedButHonest(t *testing.T) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+// binEnv, in the environment, makes the test binary run mxray's main
+// instead of the tests (see TestMain): the tests that need the real
+// program re-execute themselves rather than build it.
+const binEnv = "MXRAY_TEST_MAIN=1"
 
-// binary builds the real mxray binary once per test run.
+func TestMain(m *testing.M) {
+	if os.Getenv("MXRAY_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// binary returns the program to run as the real mxray binary: this test
+// binary, run with binEnv in its environment (use command).
 func binary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mxray-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "mxray")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return exe
+}
+
+// command is exec.Command for the real mxray program (binary).
+func command(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), binEnv)
+	return cmd
 }
 
 // TestBulkUntrustedResolver runs the real binary over 40 domains behind a
@@ -128,6 +130,7 @@ func binary(t *testing.T) string {
 // reason, no verdict), exit 3, the decision made once (about one timeout in
 // all, not one per domain).
 func TestBulkUntrustedResolver(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	w := strangeWorld(t, strangeResolvers[1].setup)
 	var list strings.Builder
@@ -138,7 +141,7 @@ func TestBulkUntrustedResolver(t *testing.T) {
 	if err := os.WriteFile(f, []byte(list.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "check", "-f", f, "--format", "ndjson", "--resolver", w.DNS.Addr(), "--timeout", "500ms", "--concurrency", "8")
+	cmd := command(bin, "check", "-f", f, "--format", "ndjson", "--resolver", w.DNS.Addr(), "--timeout", "500ms", "--concurrency", "8")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -174,10 +177,11 @@ func TestBulkUntrustedResolver(t *testing.T) {
 // TestInterruptExits130: SIGINT stops the real binary with exit 130 and a
 // partial report that says it was interrupted.
 func TestInterruptExits130(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	w := demoWorld(t)
-	w.DNS.ScriptDelay("_dmarc.good.example", 0, 3*time.Second)
-	cmd := exec.Command(bin, "check", "good.example", "--json", "--no-smtp", "--resolver", w.DNS.Addr(), "--timeout", "5s")
+	w.DNS.ScriptDelay("_dmarc.good.example", 0, time.Second)
+	cmd := command(bin, "check", "good.example", "--json", "--no-smtp", "--resolver", w.DNS.Addr(), "--timeout", "5s")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -212,10 +216,11 @@ func TestSendUntrustedResolver(t *testing.T) {
 	bin := binary(t)
 	for _, rs := range strangeResolvers {
 		t.Run(rs.name, func(t *testing.T) {
+			t.Parallel()
 			w := strangeWorld(t, rs.setup)
-			cmd := exec.Command(bin, "send", "--from", "a@good.example", "--to", "postmaster@good.example",
-				"--resolver", w.DNS.Addr(), "--timeout", "500ms", "--no-tui")
-			cmd.Env = append(os.Environ(), "MXRAY_PASSWORD=")
+			cmd := command(bin, "send", "--from", "a@good.example", "--to", "postmaster@good.example",
+				"--resolver", w.DNS.Addr(), "--timeout", "400ms", "--no-tui")
+			cmd.Env = append(cmd.Env, "MXRAY_PASSWORD=")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			_ = cmd.Run()

@@ -144,15 +144,8 @@ func TestDemoTUIInTerminal(t *testing.T) {
 	if err != nil {
 		t.Skip("tmux is not installed: cannot drive the TUI in a pseudo-terminal (.ci/run installs it; apt-get install tmux)")
 	}
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
+	bin := binary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "mxray")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	sock := filepath.Join(dir, "tmux.sock")
 	exitFile := filepath.Join(dir, "exit")
 	tm := func(args ...string) (string, error) {
@@ -160,7 +153,7 @@ func TestDemoTUIInTerminal(t *testing.T) {
 		return string(out), err
 	}
 	t.Cleanup(func() { tm("kill-server") })
-	script := "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR= " + bin + " demo; echo $? > " + exitFile + "; sleep 30"
+	script := "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR= " + binEnv + " " + bin + " demo; echo $? > " + exitFile + "; sleep 30"
 	start := time.Now()
 	if out, err := tm("new-session", "-d", "-x", "80", "-y", "24", script); err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
