@@ -25,6 +25,7 @@ d NS ns1.d
 d NS ns2.d
 single SOA ns.d hostmaster 1 3600 600 86400 300
 single NS ns1.d
+nons SOA ns.d hostmaster 1 3600 600 86400 300
 www.d A 192.0.2.80
 `
 
@@ -44,6 +45,8 @@ func TestFindings(t *testing.T) {
 			want: []string{"dns.resolver-not-validating"}, dnssec: dnscheck.DNSSECUnknown, status: checks.StatusPass},
 		{name: "not a zone apex", domain: "www.d.example", setup: func(w *mailtest.World) { w.DNS.Sign(".") },
 			want: []string{"dns.dnssec-unsigned"}, dnssec: dnscheck.DNSSECInsecure, status: checks.StatusPass},
+		{name: "no NS at a zone apex", domain: "nons.example", setup: func(w *mailtest.World) { w.DNS.Sign(".") },
+			want: []string{"dns.no-ns", "dns.dnssec-unsigned"}, dnssec: dnscheck.DNSSECInsecure, status: checks.StatusFail},
 		{name: "nxdomain", domain: "nope.example",
 			want: []string{"dns.nxdomain"}, dnssec: dnscheck.DNSSECNotApplicable, status: checks.StatusFail},
 		{name: "single ns", domain: "single.example", setup: func(w *mailtest.World) { w.DNS.Sign("."); w.DNS.Sign("single.example") },

@@ -208,13 +208,3 @@ func (p probe) Run(ctx context.Context, _ *checks.Env, _ checks.Target, out *che
 	p.fn(v)
 	return err
 }
-
-func TestCatalogue(t *testing.T) {
-	seen := map[string]bool{}
-	for _, d := range (mx.Check{}).Findings() {
-		if !strings.HasPrefix(d.ID, "mx.") || seen[d.ID] || d.Title == "" || d.Why == "" || d.Fix == "" || !d.Severity.Valid() {
-			t.Errorf("bad def %+v", d)
-		}
-		seen[d.ID] = true
-	}
-}
