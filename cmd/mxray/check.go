@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -146,8 +147,9 @@ type runSpec struct {
 	servers []string
 	opts    checks.Options
 	checks  []checks.Check
-	dialer  checks.Dialer
-	gate    *trustGate // the invocation's one decision about its resolvers
+	dialer  checks.Dialer  // nil: the network
+	rootCAs *x509.CertPool // nil: the system roots
+	gate    *trustGate     // the invocation's one decision about its resolvers
 	// decideFirst makes every run wait for the trust decision before its
 	// checks start (bulk: one round trip once, then no run does network
 	// work behind an untrusted resolver). A single run decides beside its
@@ -192,16 +194,21 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 	return rep, nil
 }
 
-func (r *runSpec) env() (*checks.Env, error) {
-	c, err := dnsq.New(dnsq.Config{Servers: append([]string(nil), r.servers...), Timeout: r.opts.Timeout})
+func (r *runSpec) env() (*checks.Env, error) { return newEnv(r.servers, r.opts, r.dialer, r.rootCAs) }
+
+// newEnv is the one Env factory of the command (check, send, demo): a
+// fresh DNS client (a new cache) on servers, the dialer (nil: the
+// network), the certificate roots (nil: the system's) and the checks' HTTP
+// client.
+func newEnv(servers []string, opts checks.Options, dialer checks.Dialer, roots *x509.CertPool) (*checks.Env, error) {
+	c, err := dnsq.New(dnsq.Config{Servers: append([]string(nil), servers...), Timeout: opts.Timeout})
 	if err != nil {
 		return nil, err
 	}
-	d := r.dialer
-	if d == nil {
-		d = &net.Dialer{Timeout: r.opts.Timeout}
+	if dialer == nil {
+		dialer = &net.Dialer{Timeout: opts.Timeout}
 	}
-	env := &checks.Env{DNS: c, Dialer: d, Now: time.Now, Opts: r.opts}
+	env := &checks.Env{DNS: c, Dialer: dialer, RootCAs: roots, Now: time.Now, Opts: opts}
 	env.HTTP = checks.NewHTTPClient(env)
 	return env, nil
 }

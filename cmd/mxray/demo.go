@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mxray/mxray/checks"
-	"github.com/mxray/mxray/checks/all"
 	"github.com/mxray/mxray/checks/demo"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/report"
@@ -89,9 +88,9 @@ func (a *app) demo(ctx context.Context, args []string) (report.Exit, error) {
 		return a.demoTUI(ctx, &f, world, sel, opts, named)
 	}
 	var reps []*checks.Report
-	gate := newTrustGate()
+	rs := demoSpec(world, opts, sel)
 	for _, t := range targets {
-		rep, err := demoRun(ctx, world, opts, gate, sel, t, nil)
+		rep, err := rs.run(ctx, t, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -109,20 +108,12 @@ func (a *app) demo(ctx context.Context, args []string) (report.Exit, error) {
 	return report.ExitOK, nil
 }
 
-// demoRun checks one demo domain with a fresh DNS cache, behind the same
-// trust decision as check (the demo world's resolver is honest, so this
-// costs one loopback round trip, once).
-func demoRun(ctx context.Context, world *mailtest.World, opts checks.Options, gate *trustGate, sel []checks.Check, t checks.Target, events func(checks.Event)) (*checks.Report, error) {
-	env, err := world.Env(opts)
-	if err != nil {
-		return nil, err
-	}
-	defer env.DNS.Close()
-	if err := gate.decide(ctx, env.DNS, t.Domain); err != nil {
-		return nil, err
-	}
-	runner := &checks.Runner{Env: env, Checks: sel, Registry: all.Checks(), Events: events}
-	return runner.Run(ctx, t), nil
+// demoSpec checks demo domains as check does (the same run path, behind
+// the same trust decision), against the demo world: its resolver, its
+// dialer and its test CA.
+func demoSpec(world *mailtest.World, opts checks.Options, sel []checks.Check) *runSpec {
+	return &runSpec{servers: []string{world.DNS.Addr()}, opts: opts, checks: sel, dialer: world.Dialer,
+		rootCAs: world.CA.Pool(), gate: newTrustGate()}
 }
 
 func isDemoDomain(d string) bool {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mxray/mxray/checks"
-	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/send"
 	"github.com/mxray/mxray/report"
 )
@@ -179,9 +176,9 @@ func (a *app) send(ctx context.Context, args []string) (report.Exit, error) {
 		// Leave the whole trace in the terminal's scrollback.
 		fmt.Fprintf(a.stdout, "mxray send %s: %s → %s\n\n", o.RunID, o.From, strings.Join(o.To, ", "))
 		for _, s := range tr.Steps {
-			writeStep(a.stdout, s)
+			report.WriteTraceStep(a.stdout, s)
 		}
-		writeSendResult(a.stdout, tr)
+		report.WriteTraceResult(a.stdout, tr)
 		return sendExitCode(tr.Result), nil
 	}
 	var mu sync.Mutex
@@ -195,17 +192,17 @@ func (a *app) send(ctx context.Context, args []string) (report.Exit, error) {
 		o.OnStep = func(s send.Step) {
 			mu.Lock()
 			defer mu.Unlock()
-			writeStep(a.stdout, s)
+			report.WriteTraceStep(a.stdout, s)
 		}
 	}
 	tr := send.Send(ctx, env, o)
 	if f.jsonOut {
-		if err := writeSendJSON(a.stdout, tr); err != nil {
+		if err := report.WriteTraceJSON(a.stdout, tr); err != nil {
 			return 0, err
 		}
 	} else {
 		mu.Lock()
-		writeSendResult(a.stdout, tr)
+		report.WriteTraceResult(a.stdout, tr)
 		mu.Unlock()
 	}
 	return sendExitCode(tr.Result), nil
@@ -384,157 +381,16 @@ func defaultHELO() string {
 }
 
 func (a *app) sendEnv(f *sendFlags, servers []string) (*checks.Env, error) {
-	c, err := dnsq.New(dnsq.Config{Servers: servers, Timeout: f.timeout})
-	if err != nil {
-		return nil, err
-	}
-	d := a.dialer
-	if d == nil {
-		d = &net.Dialer{Timeout: f.timeout}
-	}
-	env := &checks.Env{DNS: c, Dialer: d, Now: time.Now, Opts: checks.Options{Timeout: f.timeout, GreetingTimeout: f.greeting}}
+	var pool *x509.CertPool
 	if f.caFile != "" {
 		b, err := readSmallFile(f.caFile, "--ca-file")
 		if err != nil {
-			c.Close()
 			return nil, err
 		}
-		pool := x509.NewCertPool()
+		pool = x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(b) {
-			c.Close()
 			return nil, usagef("--ca-file %s: no PEM certificate in it", f.caFile)
 		}
-		env.RootCAs = pool
 	}
-	return env, nil
-}
-
-// sendDoc is the JSON document of `send --json`.
-type sendDoc struct {
-	Schema string      `json:"schema"`
-	Trace  *send.Trace `json:"trace"`
-}
-
-func writeSendJSON(w io.Writer, tr *send.Trace) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sendDoc{Schema: report.SchemaVersion, Trace: tr})
-}
-
-// writeStep prints one step like a careful swaks transcript: a header with
-// the start offset and duration, then C:/S: lines, notes (*), DNS queries
-// (?) and the error (!).
-func writeStep(w io.Writer, s send.Step) {
-	var b bytes.Buffer
-	head := fmt.Sprintf("%-8s %-12s %6s", fmt.Sprintf("+%dms", s.StartedMs), s.Step, fmt.Sprintf("%dms", s.DurationMs))
-	if s.Host != "" {
-		head += "  " + s.Host
-	}
-	b.WriteString(strings.TrimRight(head, " ") + "\n")
-	const ind = "         "
-	for _, q := range s.DNS {
-		line := fmt.Sprintf("%s? %s %s: %s", ind, q.Name, q.Type, q.Rcode)
-		if len(q.Answers) > 0 {
-			line += " " + strings.Join(q.Answers, ", ")
-		}
-		line += fmt.Sprintf(" (%.1fms from %s)", q.RTTMs, q.Server)
-		b.WriteString(line + "\n")
-	}
-	for _, l := range s.Info {
-		b.WriteString(ind + "* " + l + "\n")
-	}
-	if m := s.Message; m != nil {
-		for _, h := range m.Headers {
-			b.WriteString(ind + "| " + h + "\n")
-		}
-	}
-	// SMTP without pipelining is strictly command, reply: interleave each
-	// client line with the reply that followed it (AUTH LOGIN's 334
-	// exchanges read in wire order). The banner is a reply to nothing.
-	server := s.Server
-	nextReply := func() {
-		for len(server) > 0 {
-			l := server[0]
-			server = server[1:]
-			b.WriteString(ind + "S: " + l + "\n")
-			if len(l) < 4 || l[3] != '-' {
-				return
-			}
-		}
-	}
-	if len(s.Client) == 0 || s.Step == send.StepBanner {
-		nextReply()
-	}
-	for _, l := range s.Client {
-		b.WriteString(ind + "C: " + l + "\n")
-		nextReply()
-	}
-	for len(server) > 0 {
-		nextReply()
-	}
-	// A rejection is already on screen as the server's reply.
-	if s.Error != "" && (s.Reply == nil || len(s.Server) == 0 || s.Reply.Code < 400) {
-		b.WriteString(ind + "! " + s.Error + "\n")
-	}
-	_, _ = w.Write(b.Bytes())
-}
-
-// writeSendResult prints the outcome after the steps.
-func writeSendResult(w io.Writer, tr *send.Trace) {
-	fmt.Fprintln(w)
-	switch tr.Result {
-	case send.ResultDelivered:
-		line := fmt.Sprintf("delivered to %s in %dms", tr.Server, tr.DurationMs)
-		if tr.QueueID != "" {
-			line += ", queue id " + tr.QueueID
-		}
-		fmt.Fprintln(w, line)
-	case send.ResultStopped:
-		fmt.Fprintf(w, "stopped after %s (--quit-after) in %dms; nothing was sent\n", tr.Stage, tr.DurationMs)
-	case send.ResultRejected:
-		r := tr.Rejection
-		if r == nil {
-			fmt.Fprintf(w, "rejected at %s: %s\n", tr.Stage, tr.Error)
-			break
-		}
-		kind := "permanently"
-		if r.Temporary {
-			kind = "temporarily"
-		}
-		code := fmt.Sprint(r.Code)
-		if r.Enhanced != "" {
-			code += " " + r.Enhanced
-		}
-		by := ""
-		if tr.Server != "" {
-			by = " by " + tr.Server
-		}
-		fmt.Fprintf(w, "rejected %s at %s%s: %s %s\n", kind, r.Stage, by, code, r.Text)
-		if r.Explanation != "" {
-			fmt.Fprintln(w, wrap(r.Explanation, 76, "  "))
-		}
-	case send.ResultUnreachable:
-		fmt.Fprintf(w, "could not deliver (%s): %s\n", tr.Stage, tr.Error)
-	default:
-		fmt.Fprintf(w, "not sent (%s): %s\n", tr.Stage, tr.Error)
-	}
-}
-
-// wrap folds text at width with an indent.
-func wrap(text string, width int, indent string) string {
-	var b strings.Builder
-	line := indent
-	for _, w := range strings.Fields(text) {
-		if len(line) > len(indent) && len(line)+1+len(w) > width {
-			b.WriteString(line + "\n")
-			line = indent
-		}
-		if len(line) > len(indent) {
-			line += " "
-		}
-		line += w
-	}
-	b.WriteString(line)
-	return b.String()
+	return newEnv(servers, checks.Options{Timeout: f.timeout, GreetingTimeout: f.greeting}, a.dialer, pool)
 }

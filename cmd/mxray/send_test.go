@@ -371,13 +371,13 @@ func TestSendCommandTUI(t *testing.T) {
 
 func TestWriteStepInterleaves(t *testing.T) {
 	var b bytes.Buffer
-	writeStep(&b, send.Step{Step: "auth", StartedMs: 12, DurationMs: 3, Host: "192.0.2.25:587",
+	report.WriteTraceStep(&b, send.Step{Step: "auth", StartedMs: 12, DurationMs: 3, Host: "192.0.2.25:587",
 		Client: []string{"AUTH LOGIN", "***", "***"},
 		Server: []string{"334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235-2.7.0 Authentication", "235 2.7.0 successful"},
 		Reply:  &send.Reply{Code: 235}})
-	writeStep(&b, send.Step{Step: "rcpt", StartedMs: 15, DurationMs: 1, Client: []string{"RCPT TO:<x@y.test>"},
+	report.WriteTraceStep(&b, send.Step{Step: "rcpt", StartedMs: 15, DurationMs: 1, Client: []string{"RCPT TO:<x@y.test>"},
 		Server: []string{"550 5.1.1 no such user"}, Reply: &send.Reply{Code: 550}, Error: "SMTP error 550: no such user"})
-	writeStep(&b, send.Step{Step: "banner", StartedMs: 16, DurationMs: 300, Error: "smtp: timed out: greeting: no answer within 300ms"})
+	report.WriteTraceStep(&b, send.Step{Step: "banner", StartedMs: 16, DurationMs: 300, Error: "smtp: timed out: greeting: no answer within 300ms"})
 	want := `+12ms    auth            3ms  192.0.2.25:587
          C: AUTH LOGIN
          S: 334 VXNlcm5hbWU6

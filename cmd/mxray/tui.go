@@ -108,23 +108,25 @@ func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World,
 		opts.Domain = targets[0].Domain
 		opts.AutoStart = true
 	}
-	gate := newTrustGate()
+	rs := demoSpec(world, copts, sel)
 	opts.Run = func(ctx context.Context, domain string, ids []string, events func(checks.Event)) (*checks.Report, error) {
-		return demoRun(ctx, world, copts, gate, subset(sel, ids), byName[domain], events)
+		run := *rs
+		run.checks = subset(sel, ids)
+		return run.run(ctx, byName[domain], events)
 	}
+	// `s` sends the demo's own test message: authenticated submission
+	// through smtp.good.example, DKIM-signed with the key the demo zone
+	// publishes, to the postmaster of the domain on screen.
 	opts.Send = func(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error) {
-		env, err := world.Env(copts)
+		env, err := rs.env()
 		if err != nil {
 			return nil, err
 		}
 		defer env.DNS.Close()
-		tr := send.Send(ctx, env, send.Options{
-			From:   "demo@mxray.example",
-			To:     []string{"postmaster@" + domain},
-			HELO:   "demo.mxray.example",
-			OnStep: onStep,
-		})
-		return tr, nil
+		o := demo.SendOptions()
+		o.To = []string{"postmaster@" + domain}
+		o.OnStep = onStep
+		return send.Send(ctx, env, o), nil
 	}
 	if _, err := a.runTUI(ctx, opts); err != nil {
 		return 0, err
