@@ -400,14 +400,12 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, c := range all {
-		wg.Add(1)
-		go func(c Check) {
-			defer wg.Done()
+		wg.Go(func() {
 			res := r.runOne(ctx, env, rn, c, t, !visible[c.ID()])
 			mu.Lock()
 			results[c.ID()] = res
 			mu.Unlock()
-		}(c)
+		})
 	}
 	wg.Wait()
 	rn.collapse(results)

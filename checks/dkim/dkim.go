@@ -195,9 +195,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	sem := make(chan struct{}, maxConcurrent)
 	var wg sync.WaitGroup
 	for i := range probes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
@@ -207,7 +205,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				return
 			}
 			probe(ctx, env, &probes[i])
-		}()
+		})
 	}
 	wg.Wait()
 	if ctx.Err() != nil {

@@ -349,9 +349,7 @@ func authorize(ctx context.Context, env *checks.Env, out *checks.Out, recDomain,
 	}
 	var wg sync.WaitGroup
 	for i := range auths {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			a := &auths[i]
 			if _, err := dnsq.CheckName(a.Name); err != nil {
 				a.Error = a.Name + ": " + dnsq.Describe(err)
@@ -381,7 +379,7 @@ func authorize(ctx context.Context, env *checks.Env, out *checks.Out, recDomain,
 					Message: fmt.Sprintf("%s=%s sends reports to %s, which has not authorised reports about %s (no v=DMARC1 TXT record at %s): receivers drop these reports", a.Tag, a.URI, a.Domain, recDomain, a.Name),
 					Fix:     fmt.Sprintf("Ask %s to publish `%s. IN TXT \"v=DMARC1\"` (or `*._report._dmarc.%s` for all customers), or send %s reports to an address under %s.", a.Domain, a.Name, a.Domain, a.Tag, recDomain)})
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	sort.Slice(auths, func(i, j int) bool { return auths[i].Tag+auths[i].Name < auths[j].Tag+auths[j].Name })

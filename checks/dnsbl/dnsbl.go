@@ -56,6 +56,11 @@ var (
 	_ checks.Validator = Check{}
 )
 
+var (
+	_ checks.Check     = Check{}
+	_ checks.Validator = Check{}
+)
+
 // ID implements checks.Check.
 func (Check) ID() string { return ID }
 
@@ -323,9 +328,7 @@ func (l *List) has(k Kind) bool {
 func (r *run) resolveHosts(f *mx.Fact) {
 	var wg sync.WaitGroup
 	for _, h := range f.Hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			addrs, err := checks.ResolveHost(r.ctx, r.env.DNS, h.Name)
 			src := "MX host " + h.Name
 			if f.Implicit {
@@ -344,7 +347,7 @@ func (r *run) resolveHosts(f *mx.Fact) {
 			for _, a := range addrs {
 				r.addAddress(a, src)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -451,9 +454,7 @@ func (r *run) ask(z *Zone, name string) *result {
 }
 
 func (r *run) startQuery(t *target, z *Zone) {
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.wg.Go(func() {
 		var res *result
 		name, err := QueryName(z, t.name)
 		if err == nil {
@@ -470,14 +471,12 @@ func (r *run) startQuery(t *target, z *Zone) {
 		r.mu.Lock()
 		t.results[z] = res
 		r.mu.Unlock()
-	}()
+	})
 }
 
 // startProbe runs the RFC 5782 health probe of z: both test entries at once.
 func (r *run) startProbe(z *Zone) {
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.wg.Go(func() {
 		listedName, err1 := QueryName(z, z.TestListed)
 		cleanName, err2 := QueryName(z, z.TestClean)
 		p := &probe{health: HealthOK}
@@ -528,7 +527,7 @@ func (r *run) startProbe(z *Zone) {
 			p.queries = append(p.queries, qs...)
 		}
 		r.setProbe(z, p)
-	}()
+	})
 }
 
 func (r *run) setProbe(z *Zone, p *probe) {

@@ -97,10 +97,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		rootErr, err, dsErr error
 		wg                  sync.WaitGroup
 	)
-	wg.Add(3)
-	go func() { defer wg.Done(); root, rootErr = env.DNS.Lookup(ctx, ".", dns.TypeNS) }()
-	go func() { defer wg.Done(); nsAns, err = env.DNS.Lookup(ctx, domain, dns.TypeNS) }()
-	go func() { defer wg.Done(); ds, dsErr = env.DNS.Lookup(ctx, domain, dns.TypeDS) }()
+	wg.Go(func() { root, rootErr = env.DNS.Lookup(ctx, ".", dns.TypeNS) })
+	wg.Go(func() { nsAns, err = env.DNS.Lookup(ctx, domain, dns.TypeNS) })
+	wg.Go(func() { ds, dsErr = env.DNS.Lookup(ctx, domain, dns.TypeDS) })
 	wg.Wait()
 	if err != nil {
 		if rootErr != nil && isTransport(rootErr) && isTransport(err) {

@@ -699,11 +699,9 @@ func (c *Client) ProbeTrust(ctx context.Context, hint string) (Trust, error) {
 	}
 	var wg sync.WaitGroup
 	for _, p := range probes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			p.ans, p.err = c.Lookup(ctx, p.name, p.qtype)
-		}()
+		})
 	}
 	wg.Wait()
 

@@ -216,9 +216,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 				a.mu.Unlock()
 				continue
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				c := a.node(ctx, target, t.Text, append(path[:len(path):len(path)], target), depth+1)
 				mu.Lock()
 				n.Children[idx] = c
@@ -235,7 +233,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 						Message: fmt.Sprintf("%s in the SPF record of %s points at %s, which %s; receivers return permerror", t.Text, domain, target, missingWhy(c)),
 						Fix:     fmt.Sprintf("Remove %q from the record of %s, or publish an SPF record at %s (the %s domain).", t.Text, domain, target, what)})
 				}
-			}()
+			})
 		case t.Mech == MechA || t.Mech == MechMX || t.Mech == MechExists:
 			if strings.IndexByte(t.Domain, '%') >= 0 {
 				continue
@@ -244,9 +242,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 			if t.Domain != "" {
 				target = strings.TrimSuffix(t.Domain, ".")
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				v4, v6, qs := a.voidCheck(ctx, domain, t, target)
 				mu.Lock()
 				defer mu.Unlock()
@@ -267,7 +263,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 					}
 					n.voidTerms = append(n.voidTerms, fmt.Sprintf("%s in %s%s", t.Text, domain, fam))
 				}
-			}()
+			})
 		}
 	}
 	wg.Wait()
@@ -308,8 +304,7 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 	case MechA:
 		var e4, e6 bool
 		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); e6, _ = empty(dns.TypeAAAA) }()
+		wg.Go(func() { e6, _ = empty(dns.TypeAAAA) })
 		e4, _ = empty(dns.TypeA)
 		wg.Wait()
 		return e4, e6, qs

@@ -541,11 +541,9 @@ func (e *evaluation) resolveNames(ctx context.Context) (names []string, void boo
 	got := make([]res, len(ptrs))
 	var wg sync.WaitGroup
 	for i, p := range ptrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			got[i].ans, got[i].err = e.c.Lookup(ctx, dnsName(p), addrType(e.p.IP))
-		}()
+		})
 	}
 	wg.Wait()
 	var out []string
@@ -663,9 +661,7 @@ func (e *evaluation) prefetch(rec *Record, domain string) {
 			return
 		}
 		mech := t.Mech
-		e.pfWG.Add(1)
-		go func() {
-			defer e.pfWG.Done()
+		e.pfWG.Go(func() {
 			switch {
 			case mech == MechInclude || mech == MechNone:
 				txt, n, _, err := FetchRecord(ctx, e.c, dnsName(target))
@@ -690,14 +686,12 @@ func (e *evaluation) prefetch(rec *Record, domain string) {
 				}
 				var wg sync.WaitGroup
 				for _, mx := range mxs {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
+					wg.Go(func() {
 						_, _ = e.c.Lookup(ctx, mx.Mx, fam)
-					}()
+					})
 				}
 				wg.Wait()
 			}
-		}()
+		})
 	}
 }

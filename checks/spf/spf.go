@@ -162,11 +162,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	var wg sync.WaitGroup
 	var evals []Evaluation
 	var evalFinds []checks.Finding
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		evals, evalFinds = evaluate(ctx, env, t, domain)
-	}()
+	})
 	root, finds := Analyze(ctx, env.DNS, domain)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -377,12 +375,10 @@ func evaluate(ctx context.Context, env *checks.Env, t checks.Target, domain stri
 	evals := make([]Evaluation, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			o := CheckHost(ctx, env.DNS, Params{IP: j.ip, Domain: j.domain, Sender: "postmaster@" + j.domain, HELO: t.HELO, Now: env.Now})
 			evals[i] = Evaluation{IP: j.ip, Identity: j.identity, Domain: j.domain, Outcome: o}
-		}()
+		})
 	}
 	wg.Wait()
 	if ctx.Err() != nil {

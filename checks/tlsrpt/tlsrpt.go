@@ -267,13 +267,11 @@ func daneHosts(ctx context.Context, env *checks.Env, mf *mx.Fact) ([]string, []*
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			a, err := env.DNS.Lookup(ctx, "_25._tcp."+h.Name, dns.TypeTLSA)
 			errs[i] = err
 			has[i] = err == nil && len(a.Records()) > 0
-		}()
+		})
 	}
 	wg.Wait()
 	var outHosts []string

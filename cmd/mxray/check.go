@@ -251,9 +251,7 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 	var firstErr error
 	var wg sync.WaitGroup
 	for range f.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range jobs {
 				rep, err := r.run(ctx, j.t, nil)
 				if isUntrusted(err) {
@@ -274,7 +272,7 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := stream.Close(); err != nil && firstErr == nil {
