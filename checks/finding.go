@@ -1,9 +1,3 @@
-// Package checks is the mxray check engine: the types every check shares
-// (Target, Env, Finding, Result, Report), the finding catalogue, and the
-// Runner that executes checks concurrently with their data dependencies.
-//
-// The package knows nothing about terminals or output formats; package report
-// encodes its results and package tui renders its events.
 package checks
 
 import (
