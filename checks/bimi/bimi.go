@@ -329,7 +329,7 @@ func dmarcEnforced(ctx context.Context, out *checks.Out, data *Data, domain stri
 		return err
 	case f == nil:
 		return &checks.DependencyError{Check: dmarc.ID, Reason: "it published no DMARC data"}
-	case f.Status == "error":
+	case f.Status == dmarc.StatusError:
 		return &checks.DependencyError{Check: dmarc.ID, Reason: "the DMARC lookup failed"}
 	}
 	data.DMARCPolicy = string(f.Policy)
@@ -338,9 +338,9 @@ func dmarcEnforced(ctx context.Context, out *checks.Out, data *Data, domain stri
 	}
 	why := "no DMARC record"
 	switch {
-	case f.Status == "multiple":
+	case f.Status == dmarc.StatusMultiple:
 		why = "several DMARC records, which receivers ignore"
-	case f.Status == "invalid":
+	case f.Status == dmarc.StatusInvalid:
 		why = "an invalid DMARC record, which receivers ignore"
 	case f.Status != "found":
 	case f.Policy == dmarc.PolicyNone:

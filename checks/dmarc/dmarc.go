@@ -106,12 +106,23 @@ var defs = []checks.Def{
 // FactKey is the key of the fact the dmarc check publishes.
 var FactKey = checks.NewFactKey[*Fact](ID)
 
+// Status says what the DMARC lookup found. Its values are the wire words
+// of data.status.
+type Status string
+
+// The DMARC statuses.
+const (
+	StatusFound    Status = "found"    // one valid record applies
+	StatusMissing  Status = "missing"  // no record at the domain or its organisational domain
+	StatusMultiple Status = "multiple" // several records: receivers ignore them all
+	StatusInvalid  Status = "invalid"  // the record is ignored by receivers
+	StatusError    Status = "error"    // a DNS failure: not decided
+)
+
 // Fact is what the dmarc check publishes for dependent checks (bimi).
 type Fact struct {
-	Domain string
-	// Status is "found", "missing", "multiple", "invalid" (the record is
-	// ignored by receivers) or "error" (DNS failure).
-	Status       string
+	Domain       string
+	Status       Status
 	RecordDomain string
 	// Policy is the policy receivers apply to mail from Domain: p= when the
 	// record is the domain's own, sp= when it is inherited.
@@ -123,14 +134,14 @@ type Fact struct {
 // Enforced reports whether receivers quarantine or reject all failing mail
 // (policy quarantine or reject, pct=100, not in test mode), as BIMI requires.
 func (f *Fact) Enforced() bool {
-	return f != nil && f.Status == "found" && (f.Policy == PolicyQuarantine || f.Policy == PolicyReject) && f.Pct == 100 && !f.Testing
+	return f != nil && f.Status == StatusFound && (f.Policy == PolicyQuarantine || f.Policy == PolicyReject) && f.Pct == 100 && !f.Testing
 }
 
 // Data is the check's JSON data.
 type Data struct {
 	Domain       string       `json:"domain"`
 	OrgDomain    string       `json:"org_domain"`
-	Status       string       `json:"status"`
+	Status       Status       `json:"status"`
 	Rule         Rule         `json:"rule,omitempty"`
 	RecordDomain string       `json:"record_domain,omitempty"`
 	Policy       Policy       `json:"policy,omitempty"` // the policy applied to mail from Domain
@@ -187,7 +198,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	switch {
 	case walk.Err != nil && !walk.Found && !walk.Multiple:
-		fact.Status, data.Status = "error", "error"
+		fact.Status, data.Status = StatusError, StatusError
 		var le *levelError
 		name := subject
 		if errors.As(walk.Err, &le) {
@@ -200,7 +211,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("DMARC lookup failed: %v", walk.Err)})
 		return nil
 	case walk.Multiple:
-		fact.Status, data.Status = "multiple", "multiple"
+		fact.Status, data.Status = StatusMultiple, StatusMultiple
 		data.RecordDomain, data.Rule = walk.RecordDomain, walk.Rule
 		lv := walk.Levels[len(walk.Levels)-1]
 		out.Add(checks.Finding{ID: "dmarc.multiple", Subject: lv.Name, Evidence: withRecords(ev, lv.DMARC...),
@@ -208,7 +219,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Fix:     fmt.Sprintf("Keep exactly one TXT record starting with v=DMARC1 at %s: merge the tags you need into it and delete the others.", lv.Name)})
 		return nil
 	case !walk.Found:
-		fact.Status, data.Status = "missing", "missing"
+		fact.Status, data.Status = StatusMissing, StatusMissing
 		names := make([]string, len(walk.Levels))
 		for i, lv := range walk.Levels {
 			names[i] = lv.Name
@@ -229,10 +240,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		policy = rec.SP
 	}
 	data.Policy = policy
-	*fact = Fact{Domain: domain, Status: "found", RecordDomain: walk.RecordDomain, Policy: policy, Pct: rec.Pct, Testing: rec.Testing}
-	data.Status = "found"
+	*fact = Fact{Domain: domain, Status: StatusFound, RecordDomain: walk.RecordDomain, Policy: policy, Pct: rec.Pct, Testing: rec.Testing}
+	data.Status = StatusFound
 	if rec.Fatal() {
-		fact.Status, data.Status = "invalid", "invalid"
+		fact.Status, data.Status = StatusInvalid, StatusInvalid
 	}
 
 	for _, p := range rec.Problems {
@@ -256,7 +267,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("a strict RFC 7489 parser (go-msgauth) rejects %s: %s", recName, rec.MsgAuthErr),
 			Fix:     fmt.Sprintf("Write the record in its canonical form: `%s. IN TXT \"%s\"`.", recName, rec.Render())})
 	}
-	if fact.Status == "invalid" {
+	if fact.Status == StatusInvalid {
 		return nil
 	}
 
