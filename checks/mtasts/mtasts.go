@@ -55,6 +55,7 @@ var defs = []checks.Def{
 		Fix: "Serve a policy like `version: STSv1` / `mode: enforce` / `mx: mx1.example.com` / `max_age: 604800`, one field per line.",
 		Ref: "RFC 8461 §3.2"},
 	{ID: "mtasts.mx-mismatch", Severity: checks.SevFail, Title: "An MX host is not covered by the MTA-STS policy",
+		SeverityNote: "warn when the policy is in testing mode: senders still deliver and only report the failure",
 		Why: "In enforce mode senders refuse to deliver to an MX that matches no mx pattern of the policy; in testing mode they report the failure.",
 		Fix: "Add an `mx:` line for the host (a `*.` wildcard matches exactly one label) and change the TXT id= so senders refetch the policy.",
 		Ref: "RFC 8461 §4.1"},
