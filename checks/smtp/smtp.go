@@ -5,6 +5,13 @@
 // and checks the reverse DNS of each address. Every stage is timed and the
 // transcript kept as evidence.
 //
+// The opening of each session, up to the TLS handshake and the EHLO inside
+// TLS, is the tls check's too: the check publishes it (FactKey) as soon as
+// it is over, and the tls check judges that handshake instead of opening a
+// session of its own. The fan-out over hosts and addresses and the tally
+// of how the connections went are smtpwire's (ProbeMX, Count), shared with
+// the tls check.
+//
 // A timeout is never reported as a misconfiguration: when every address
 // times out, the check says that port 25 is probably blocked on this
 // network (severity error, "could not test").
@@ -180,7 +187,7 @@ type Address struct {
 	Stages      []smtpwire.Stage `json:"stages"`
 	Transcript  []smtpwire.Entry `json:"transcript"`
 	Error       string           `json:"error,omitempty"`
-	connectKind string
+	connectKind smtpwire.ConnectKind
 	findings    []checks.Finding
 }
 
@@ -190,61 +197,59 @@ func (Check) SkipReason(opts checks.Options) string { return smtpwire.SkipNoSMTP
 
 // Run implements checks.Check.
 func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	// The openings of the sessions are the tls check's: published at once,
+	// each given as soon as it is over.
+	openings := newFact()
+	FactKey.Publish(out, openings)
+	defer openings.close()
+
 	fact, err := mx.Await(ctx, out)
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
 	}
-	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: smtpwire.HELOName(t.HELO)}
+	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: smtpwire.HELOName(t.HELO), openings: openings}
 	if p.slow <= 0 {
 		p.slow = DefaultSlowBanner
 	}
-	hosts := make([]Host, len(fact.Hosts))
-	dnsFindings := make([][]checks.Finding, len(fact.Hosts))
-	var wg sync.WaitGroup
-	for i, h := range fact.Hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hosts[i], dnsFindings[i] = p.host(ctx, h)
-		}()
+	probes := smtpwire.ProbeMX(ctx, env, fact.Hosts, p.address)
+	hosts := make([]Host, len(probes))
+	for i, hp := range probes {
+		hosts[i] = Host{Name: hp.Host.Name, Preference: hp.Host.Preference, Addresses: hp.Results}
+		if hp.Err != nil {
+			hosts[i].Error = smtpwire.LookupWords(hp.Err)
+		}
+		if hosts[i].Addresses == nil {
+			hosts[i].Addresses = []Address{}
+		}
 	}
-	wg.Wait()
 	if ctx.Err() != nil {
 		out.SetData(Data{Hosts: hosts}) // what was seen before the check was cut short
 		return ctx.Err()
 	}
 
-	// Port 25 blocked: every address timed out while connecting (or was
-	// unreachable from here, like IPv6 on an IPv4-only network).
-	total, timedOut, unreachable := 0, 0, 0
-	for _, h := range hosts {
-		for _, a := range h.Addresses {
-			total++
-			switch a.connectKind {
-			case "timeout":
-				timedOut++
-			case "unreachable":
-				unreachable++
-			}
-		}
-	}
+	tally := smtpwire.Count(probes, func(a Address) smtpwire.ConnectKind { return a.connectKind })
 	data := Data{Hosts: hosts}
 	out.SetData(data)
 	// Nothing tested is never a pass: one finding says why.
-	if total == 0 && fact.Null && len(fact.Hosts) == 0 {
-		return checks.NotApplicable(smtpwire.NothingTested(fact, nil))
-	}
-	if total == 0 {
-		out.Add(checks.Finding{ID: "smtp.nothing-tested", Subject: t.Domain, Evidence: nothingEvidence(dnsFindings),
-			Message: smtpwire.NothingTested(fact, hostErrors(hosts))})
+	if tally.Addresses == 0 {
+		skip, msg, ev := smtpwire.Untested(fact, probes)
+		if skip != nil {
+			return skip
+		}
+		out.Add(checks.Finding{ID: "smtp.nothing-tested", Subject: t.Domain, Evidence: ev, Message: msg})
 		return nil
 	}
-	for _, fs := range dnsFindings {
-		for _, f := range fs {
-			out.Add(f)
+	for i := range probes {
+		// "no address" is the mx check's finding (mx.no-address).
+		if hp := &probes[i]; hp.LookupFailed() {
+			out.Add(checks.Finding{ID: "smtp.dns-error", Subject: hp.Host.Name,
+				Message:  "could not resolve the MX host: " + hosts[i].Error,
+				Evidence: checks.DNSEvidence(hp.Queries()...)})
 		}
 	}
-	if timedOut > 0 && timedOut+unreachable == total {
+	// Port 25 blocked: every address timed out while connecting (or was
+	// unreachable from here, like IPv6 on an IPv4-only network).
+	if tally.Port25Blocked() {
 		data.Port25Blocked = true
 		out.SetData(data)
 		var addrs []string
@@ -271,95 +276,12 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	return nil
 }
 
-func hostErrors(hosts []Host) []string {
-	var es []string
-	for _, h := range hosts {
-		es = append(es, h.Error)
-	}
-	return es
-}
-
-// nothingEvidence gathers the DNS evidence of the lookups that failed.
-func nothingEvidence(fss [][]checks.Finding) *checks.Evidence {
-	ev := &checks.Evidence{}
-	for _, fs := range fss {
-		for _, f := range fs {
-			if f.Evidence != nil {
-				for _, q := range f.Evidence.DNS {
-					ev.AddDNS(q)
-				}
-			}
-		}
-	}
-	if len(ev.DNS) == 0 {
-		return nil
-	}
-	return ev
-}
-
 type prober struct {
-	env  *checks.Env
-	t    checks.Target
-	slow time.Duration
-	helo string
-}
-
-// host probes every address of one MX host; the findings returned are
-// those of its address lookups.
-func (p *prober) host(ctx context.Context, h mx.Host) (Host, []checks.Finding) {
-	res := Host{Name: h.Name, Preference: h.Preference, Addresses: []Address{}}
-	addrs, err := checks.ResolveHost(ctx, p.env.DNS, h.Name)
-	if err != nil {
-		res.Error = smtpwire.LookupWords(err)
-		var fs []checks.Finding
-		if qs := allQueries(err); len(qs) > 0 || isLookupError(err) {
-			fs = append(fs, checks.Finding{ID: "smtp.dns-error", Subject: h.Name,
-				Message:  "could not resolve the MX host: " + res.Error,
-				Evidence: checks.DNSEvidence(qs...)})
-		}
-		// "no address" is the mx check's finding (mx.no-address).
-		return res, fs
-	}
-	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
-	res.Addresses = make([]Address, len(addrs))
-	var wg sync.WaitGroup
-	for i, a := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res.Addresses[i] = p.address(ctx, h.Name, a)
-		}()
-	}
-	wg.Wait()
-	return res, nil
-}
-
-func isLookupError(err error) bool {
-	var le *dnsq.LookupError
-	return errors.As(err, &le)
-}
-
-// allQueries collects the query logs of every lookup error joined in err.
-func allQueries(err error) []dnsq.Query {
-	var qs []dnsq.Query
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		var le *dnsq.LookupError
-		if errors.As(e, &le) {
-			qs = append(qs, le.Queries...)
-		}
-	}
-	walk(err)
-	return qs
+	env      *checks.Env
+	t        checks.Target
+	slow     time.Duration
+	helo     string
+	openings *Fact
 }
 
 func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Address {
@@ -386,7 +308,9 @@ func (p *prober) newSession(ip netip.Addr) *smtpwire.Session {
 	return smtpwire.Port25(p.env, ip, p.helo)
 }
 
-// talk runs the SMTP conversation with one address.
+// talk runs the SMTP conversation with one address. Its opening, up to
+// the EHLO inside TLS, is the tls check's too: it is handed over
+// (p.openings) as soon as it is over, before the probes.
 func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Address) {
 	subj := subject(host, ip)
 	s := p.newSession(ip)
@@ -396,38 +320,53 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 		a.Transcript = append(a.Transcript, s.Transcript().Entries()...)
 	}
 	defer func() { finish() }()
+	opened := false
+	open := func(step string, err error) {
+		if !opened {
+			opened = true
+			p.openings.put(host, ip, s.Opening(ctx, step, err))
+		}
+	}
 
-	if !p.connect(ctx, s, subj, a, ev) {
+	if err := p.connect(ctx, s, subj, a, ev); err != nil {
+		open(smtpwire.StepConnect, err)
 		return
 	}
-	if !p.hello(ctx, s, subj, a, ev) {
+	if err := p.hello(ctx, s, subj, a, ev); err != nil {
+		open(smtpwire.StepEHLO, err)
 		return
 	}
 	if ok, _ := s.Extension("STARTTLS"); ok {
 		a.STARTTLS = true
 		// Like a sending MTA with opportunistic TLS: certificates are not
 		// verified here (that is the tls check's job).
-		st, err := s.StartTLS(ctx, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, ServerName: host}) //nolint:gosec // opportunistic, verified by the tls check
+		st, err := s.StartTLS(ctx, smtpwire.OpportunisticTLS(host))
 		if err != nil {
 			a.TLSError = err.Error()
 			if ctx.Err() != nil || errors.Is(err, smtpwire.ErrReplyTooLong) {
 				p.broken(ctx, s, subj, err, a, ev)
+				open(smtpwire.StepSTARTTLS, err)
 				return
 			}
 			// Fall back to plaintext on a new connection, as MTAs do.
 			_ = s.Close()
+			open(smtpwire.StepSTARTTLS, err)
 			finish()
 			s = p.newSession(ip)
 			s.Transcript().Note("STARTTLS failed; retrying without TLS")
-			if !p.connect(ctx, s, subj, a, ev) || !p.hello(ctx, s, subj, a, ev) {
+			if p.connect(ctx, s, subj, a, ev) != nil || p.hello(ctx, s, subj, a, ev) != nil {
 				return
 			}
 		} else {
 			a.TLS = tls.VersionName(st.Version)
-			if !p.hello(ctx, s, subj, a, ev) {
+			err := p.hello(ctx, s, subj, a, ev)
+			open("", nil) // TLS went through, whatever the EHLO inside it got
+			if err != nil {
 				return
 			}
 		}
+	} else {
+		open("", nil)
 	}
 	a.Outcome = "completed"
 	if !p.probes(ctx, s, subj, a, ev) {
@@ -437,8 +376,8 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 	_ = s.Quit(ctx)
 }
 
-// connect opens the session and reads the greeting; false means stop.
-func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
+// connect opens the session and reads the greeting; an error means stop.
+func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) error {
 	err := s.Connect(ctx)
 	for _, st := range s.Stages() {
 		if st.Name == "banner" {
@@ -454,24 +393,24 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 			p.add(a, checks.Finding{ID: "smtp.slow-banner", Subject: subj, Evidence: ev(),
 				Message: fmt.Sprintf("%s sent its greeting after %.1f s", subj, d.Seconds())})
 		}
-		return true
+		return nil
 	}
 	a.Error = err.Error()
-	connected := s.Banner() != nil || len(s.Stages()) > 1
+	a.connectKind = smtpwire.ConnectFailure(ctx, s, err)
 	switch {
 	case ctx.Err() != nil:
 		a.Outcome = "error"
-	case !connected && errors.Is(err, smtpwire.ErrRefused):
-		a.Outcome, a.connectKind = "refused", "refused"
+	case a.connectKind == smtpwire.ConnectRefused:
+		a.Outcome = "refused"
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s refused the connection on port 25", subj)})
-	case !connected && errors.Is(err, smtpwire.ErrTimeout):
-		a.Outcome, a.connectKind = "timeout", "timeout"
+	case a.connectKind == smtpwire.ConnectTimeout:
+		a.Outcome = "timeout"
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("could not test %s: %s (a firewall dropping port 25, here or there)", subj, err),
 			Fix:     "Check that the server's firewall lets port 25 through; if every MX times out, port 25 is probably blocked on the network mxray runs from."})
-	case !connected:
-		a.Outcome, a.connectKind = "unreachable", "unreachable"
+	case a.connectKind == smtpwire.ConnectUnreachable:
+		a.Outcome = "unreachable"
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("could not test %s: %s", subj, err),
 			Fix:     "The address is unreachable from this network (e.g. no IPv6 route here); test from a network that reaches it."})
@@ -503,10 +442,10 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 			Message: fmt.Sprintf("%s sent an invalid greeting: %s", subj, err)})
 	}
 	_ = s.Close()
-	return false
+	return err
 }
 
-func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
+func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) error {
 	err := s.Hello(ctx)
 	if err == nil {
 		if s.TLS() != nil {
@@ -514,7 +453,7 @@ func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a 
 		} else {
 			a.Extensions = s.Extensions()
 		}
-		return true
+		return nil
 	}
 	a.Error = err.Error()
 	if r := smtpwire.ReplyOf(err); r != nil {
@@ -522,10 +461,10 @@ func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a 
 		p.add(a, checks.Finding{ID: "smtp.ehlo-rejected", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s rejected EHLO %s: %s", subj, p.helo, r.String())})
 		_ = s.Quit(ctx)
-		return false
+		return err
 	}
 	p.broken(ctx, s, subj, err, a, ev)
-	return false
+	return err
 }
 
 // broken reports a stage that got no usable answer: an endless reply is

@@ -150,6 +150,10 @@ func (s *Session) Stages() []Stage {
 // Banner returns the greeting read by Connect (nil before).
 func (s *Session) Banner() *Reply { return s.banner }
 
+// Connected reports whether Connect made the TCP connection (it may have
+// been closed since).
+func (s *Session) Connected() bool { return s.raw != nil }
+
 // TLS returns the state of the TLS connection after StartTLS, or nil.
 func (s *Session) TLS() *tls.ConnectionState { return s.tlsState }
 

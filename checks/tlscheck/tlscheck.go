@@ -3,6 +3,12 @@
 // verified against the trusted roots and the MX host name, expiry, key
 // strength, whether TLS 1.0/1.1 are still accepted, and DANE (RFC 7672).
 //
+// The handshake it judges is the smtp check's: it reads the opening of the
+// smtp check's session with each address (smtp.FactKey) instead of opening
+// one of its own, so both checks cost one connection per address, and
+// opens a second one only for the TLS 1.0/1.1 probe. Without the smtp
+// check in the run (no Registry to resolve Needs), it opens its own.
+//
 // Severity follows context, as a sending MTA would judge: a certificate
 // that fails PKIX validation is a warning under opportunistic TLS, and a
 // failure when MTA-STS is in enforce mode or DANE applies and does not
@@ -21,7 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +37,7 @@ import (
 	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/smtpwire"
 )
 
@@ -52,7 +59,7 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "STARTTLS and certificates" }
 
 // Needs implements checks.Check.
-func (Check) Needs() []string { return []string{mx.ID, mtasts.ID} }
+func (Check) Needs() []string { return []string{mx.ID, mtasts.ID, smtp.ID} }
 
 // Findings implements checks.Check.
 func (Check) Findings() []checks.Def { return defs }
@@ -169,12 +176,12 @@ type Address struct {
 	Transcript   []smtpwire.Entry `json:"transcript"`
 	Error        string           `json:"error,omitempty"`
 
-	state       *tls.ConnectionState
-	timedOut    bool
-	unreachable bool
-	connected   bool
-	refusal     *smtpwire.Reply // a greeting or EHLO reply that refused the session
-	err         error
+	state     *tls.ConnectionState
+	connect   smtpwire.ConnectKind // how the connection failed, for the tally
+	timedOut  bool
+	connected bool
+	refusal   *smtpwire.Reply // a greeting or EHLO reply that refused the session
+	err       error
 }
 
 // SkipReason implements checks.Skipper: with --no-smtp port 25 is never
@@ -187,16 +194,22 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
 	}
-	p := &prober{env: env, helo: smtpwire.HELOName(t.HELO)}
-	hosts := make([]*hostRun, len(fact.Hosts))
+	// TLSA beside the address lookups and probes.
+	tlsa := make([]tlsaLookup, len(fact.Hosts))
 	var wg sync.WaitGroup
 	for i, h := range fact.Hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hosts[i] = p.host(ctx, h)
+			tlsa[i] = lookupTLSA(ctx, env, h.Name)
 		}()
 	}
+	// The smtp check's sessions: the tls check reads their openings, up to
+	// the TLS handshake, instead of opening sessions of its own. Without
+	// the smtp check in the run (nil), it opens its own.
+	openings, _ := smtp.FactKey.Await(ctx, out)
+	p := &prober{env: env, helo: smtpwire.HELOName(t.HELO), openings: openings}
+	probes := smtpwire.ProbeMX(ctx, env, fact.Hosts, p.address)
 	wg.Wait()
 
 	// The MTA-STS context is needed only now, after the probes. When the
@@ -216,44 +229,29 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	data := Data{Hosts: make([]Host, len(hosts)), MTASTS: mode}
-	total, timedOut, unreachable := 0, 0, 0
-	for _, h := range hosts {
-		for _, a := range h.addrs {
-			total++
-			switch {
-			case a.timedOut && !a.connected:
-				timedOut++
-			case a.unreachable:
-				unreachable++
-			}
-		}
+	data := Data{Hosts: make([]Host, len(probes)), MTASTS: mode}
+	hosts := make([]*hostRun, len(probes))
+	for i := range probes {
+		hosts[i] = newHostRun(&probes[i], tlsa[i])
 	}
-	if total == 0 && fact.Null && len(fact.Hosts) == 0 {
-		out.SetData(data)
-		return checks.NotApplicable(smtpwire.NothingTested(fact, nil))
-	}
-	if total == 0 {
-		// Nothing tested is never a pass: one finding says why.
-		var errs []string
-		var ev checks.Evidence
+	tally := smtpwire.Count(probes, func(a *Address) smtpwire.ConnectKind { return a.connect })
+	if tally.Addresses == 0 {
+		skip, msg, ev := smtpwire.Untested(fact, probes)
 		for i, h := range hosts {
-			errs = append(errs, h.data.Error)
-			ev.AddDNS(h.dnsEv...)
 			data.Hosts[i] = h.data
 		}
-		f := checks.Finding{ID: "tls.nothing-tested", Subject: t.Domain, Message: smtpwire.NothingTested(fact, errs)}
-		if len(ev.DNS) > 0 {
-			f.Evidence = &ev
-		}
-		out.Add(f)
 		out.SetData(data)
+		if skip != nil {
+			return skip
+		}
+		// Nothing tested is never a pass: one finding says why.
+		out.Add(checks.Finding{ID: "tls.nothing-tested", Subject: t.Domain, Message: msg, Evidence: ev})
 		return nil
 	}
-	allBlocked := timedOut > 0 && timedOut+unreachable == total
+	allBlocked := tally.Port25Blocked()
 	if allBlocked {
 		out.Add(checks.Finding{ID: "tls.not-tested", Subject: t.Domain,
-			Message: fmt.Sprintf("could not test TLS: none of the %d MX address(es) answered on port 25, which is probably blocked on this network", total),
+			Message: fmt.Sprintf("could not test TLS: none of the %d MX address(es) answered on port 25, which is probably blocked on this network", tally.Addresses),
 			Fix:     "Run mxray from a network that allows outgoing SMTP (a server, not a laptop on a home or cloud network), or use --no-smtp to skip these checks."})
 	}
 	for i, h := range hosts {
@@ -269,8 +267,36 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 }
 
 type prober struct {
-	env  *checks.Env
-	helo string
+	env      *checks.Env
+	helo     string
+	openings *smtp.Fact // nil: no smtp check in the run
+}
+
+// tlsaLookup is the outcome of one MX host's TLSA lookup.
+type tlsaLookup struct {
+	records []*dns.TLSA
+	rdata   []string
+	secure  bool
+	ev      []dnsq.Query
+	err     error
+}
+
+func lookupTLSA(ctx context.Context, env *checks.Env, host string) tlsaLookup {
+	var l tlsaLookup
+	ans, err := env.DNS.Lookup(ctx, "_25._tcp."+host, dns.TypeTLSA)
+	if err != nil {
+		l.err, l.ev = err, dnsq.QueriesOf(err)
+		return l
+	}
+	l.ev = []dnsq.Query{ans.Query}
+	for _, rr := range ans.Records() {
+		if r, ok := rr.(*dns.TLSA); ok {
+			l.records = append(l.records, r)
+			l.rdata = append(l.rdata, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate))
+		}
+	}
+	l.secure = ans.AD && len(l.records) > 0
+	return l
 }
 
 type hostRun struct {
@@ -283,48 +309,15 @@ type hostRun struct {
 	dnsEv   []dnsq.Query
 }
 
-func (p *prober) host(ctx context.Context, h mx.Host) *hostRun {
-	hr := &hostRun{data: Host{Name: h.Name, Preference: h.Preference, DANE: "none", Addresses: []Address{}}}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // TLSA beside the address lookups and probes
-		defer wg.Done()
-		ans, err := p.env.DNS.Lookup(ctx, "_25._tcp."+h.Name, dns.TypeTLSA)
-		if err != nil {
-			hr.tlsaErr = err
-			hr.tlsaEv = dnsq.QueriesOf(err)
-			return
+func newHostRun(hp *smtpwire.HostProbes[*Address], l tlsaLookup) *hostRun {
+	hr := &hostRun{data: Host{Name: hp.Host.Name, Preference: hp.Host.Preference, DANE: "none", Addresses: []Address{},
+		TLSA: l.rdata, TLSASecure: l.secure}, addrs: hp.Results, tlsa: l.records, tlsaEv: l.ev, tlsaErr: l.err}
+	if hp.Err != nil {
+		hr.data.Error = smtpwire.LookupWords(hp.Err)
+		if hp.LookupFailed() {
+			hr.dnsErr, hr.dnsEv = hp.Err, hp.Queries()
 		}
-		hr.tlsaEv = []dnsq.Query{ans.Query}
-		for _, rr := range ans.Records() {
-			if r, ok := rr.(*dns.TLSA); ok {
-				hr.tlsa = append(hr.tlsa, r)
-				hr.data.TLSA = append(hr.data.TLSA, fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, r.Certificate))
-			}
-		}
-		hr.data.TLSASecure = ans.AD && len(hr.tlsa) > 0
-	}()
-	addrs, err := checks.ResolveHost(ctx, p.env.DNS, h.Name)
-	if err != nil {
-		hr.data.Error = smtpwire.LookupWords(err)
-		var le *dnsq.LookupError
-		if errors.As(err, &le) || len(dnsq.QueriesOf(err)) > 0 {
-			hr.dnsErr = err
-			hr.dnsEv = allQueries(err)
-		}
-		wg.Wait()
-		return hr
 	}
-	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
-	hr.addrs = make([]*Address, len(addrs))
-	for i, a := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hr.addrs[i] = p.address(ctx, h.Name, a)
-		}()
-	}
-	wg.Wait()
 	return hr
 }
 
@@ -332,30 +325,25 @@ func (p *prober) session(ip netip.Addr) *smtpwire.Session {
 	return smtpwire.Port25(p.env, ip, p.helo)
 }
 
-// address probes one MX address: STARTTLS and the main handshake, then a
-// second connection limited to TLS 1.0/1.1.
+// address examines TLS on one MX address: the STARTTLS handshake of the
+// smtp check's session with it (or, without one, of a session of the tls
+// check's own), then a second connection limited to TLS 1.0/1.1.
 func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Address {
 	a := &Address{Address: ip.String(), Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
-	s := p.session(ip)
-	collected := false
-	collect := func() {
-		if !collected {
-			collected = true
-			a.Stages = append(a.Stages, s.Stages()...)
-			a.Transcript = append(a.Transcript, s.Transcript().Entries()...)
-		}
+	op := p.shared(ctx, host, ip)
+	if op == nil {
+		op = p.own(ctx, host, ip)
 	}
-	defer collect()
-	cfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10} //nolint:gosec // verified below, against env.RootCAs
-	st, err := p.starttls(ctx, s, a, cfg)
-	if err != nil || st == nil {
+	a.Stages = append(a.Stages, op.Stages...)
+	a.Transcript = append(a.Transcript, op.Transcript...)
+	judge(ctx, a, op)
+	st := a.state
+	if st == nil {
 		return a
 	}
-	a.state = st
-	a.Outcome = "tls"
 	a.Version = tls.VersionName(st.Version)
 	a.Cipher = tls.CipherSuiteName(st.CipherSuite)
-	for _, stg := range s.Stages() {
+	for _, stg := range op.Stages {
 		if stg.Name == "tls_handshake" {
 			a.HandshakeMs = stg.DurationMs
 		}
@@ -363,37 +351,77 @@ func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Addre
 	for _, c := range st.PeerCertificates {
 		a.Chain = append(a.Chain, describe(c))
 	}
-	_ = s.Hello(ctx) // EHLO inside TLS, as a sender would
-	_ = s.Quit(ctx)
-	collect()
 
-	switch {
-	case st.Version < tls.VersionTLS12:
+	if st.Version < tls.VersionTLS12 {
 		a.OldProtocols = []string{tls.VersionName(st.Version)}
 		a.OldProbe = "accepted"
-	default:
-		old := p.session(ip)
-		oldCfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11} //nolint:gosec // probe only
-		old.Transcript().Note("probe: are TLS 1.0/1.1 still accepted?")
-		ost, err := p.starttls(ctx, old, &Address{}, oldCfg)
-		switch {
-		case err == nil && ost != nil:
-			a.OldProtocols = []string{tls.VersionName(ost.Version)}
-			a.OldProbe = "accepted"
-			_ = old.Quit(ctx)
-		case errors.Is(err, errHandshake):
-			a.OldProbe = "refused"
-		default:
-			a.OldProbe = "unknown"
-			if err != nil {
-				a.OldProbe = "unknown: " + err.Error()
-			}
-		}
-		_ = old.Close()
-		a.Stages = append(a.Stages, prefixStages("old_", old.Stages())...)
-		a.Transcript = append(a.Transcript, old.Transcript().Entries()...)
+		return a
 	}
+	old := p.session(ip)
+	oldCfg := smtpwire.OpportunisticTLS(host)
+	oldCfg.MaxVersion = tls.VersionTLS11
+	old.Transcript().Note("probe: are TLS 1.0/1.1 still accepted?")
+	oop := smtpwire.Open(ctx, old, oldCfg)
+	switch {
+	case oop.Err == nil && oop.TLS != nil:
+		a.OldProtocols = []string{tls.VersionName(oop.TLS.Version)}
+		a.OldProbe = "accepted"
+	case oop.Step == smtpwire.StepSTARTTLS && !cutShort(ctx, oop.Err):
+		a.OldProbe = "refused"
+	case oop.Err == nil:
+		a.OldProbe = "unknown: STARTTLS was not offered this time"
+	default:
+		a.OldProbe = "unknown: " + oop.Err.Error()
+	}
+	if oop.Err == nil {
+		_ = old.Quit(ctx)
+	}
+	_ = old.Close()
+	a.Stages = append(a.Stages, prefixStages("old_", old.Stages())...)
+	a.Transcript = append(a.Transcript, old.Transcript().Entries()...)
 	return a
+}
+
+// shared returns the opening of the smtp check's session with the
+// address, or nil when there is none to read: no smtp check in the run, or
+// it ended without one (cut short before it reached the address).
+func (p *prober) shared(ctx context.Context, host string, ip netip.Addr) *smtpwire.Opening {
+	if p.openings == nil {
+		return nil
+	}
+	op, err := p.openings.Opening(ctx, host, ip)
+	if err != nil || op == nil || errors.Is(op.Err, smtpwire.ErrInterrupted) && ctx.Err() == nil {
+		return nil
+	}
+	if op.Err == nil {
+		cp := *op // the smtp check's: another address of the same name may read it too
+		cp.Transcript = append(slices.Clip(op.Transcript), smtpwire.Entry{AtMs: lastAt(op.Transcript), Dir: checks.DirInfo,
+			Text: "this is the smtp check's session, which carries on with its probes (see its transcript)"})
+		return &cp
+	}
+	return op
+}
+
+func lastAt(es []smtpwire.Entry) float64 {
+	if len(es) == 0 {
+		return 0
+	}
+	return es[len(es)-1].AtMs
+}
+
+// own opens a session of the tls check's own, up to TLS and the EHLO
+// inside it, as a sender would, and quits.
+func (p *prober) own(ctx context.Context, host string, ip netip.Addr) *smtpwire.Opening {
+	s := p.session(ip)
+	op := smtpwire.Open(ctx, s, smtpwire.OpportunisticTLS(host))
+	if op.Err == nil {
+		if op.TLS != nil {
+			_ = s.Hello(ctx) // EHLO inside TLS, as a sender would
+		}
+		_ = s.Quit(ctx)
+		op.Stages, op.Transcript = s.Stages(), s.Transcript().Entries()
+	}
+	return op
 }
 
 func prefixStages(prefix string, sts []smtpwire.Stage) []smtpwire.Stage {
@@ -403,57 +431,34 @@ func prefixStages(prefix string, sts []smtpwire.Stage) []smtpwire.Stage {
 	return sts
 }
 
-var (
-	errHandshake = errors.New("tls: handshake failed")
-	errNoTLS     = errors.New("tls: STARTTLS not offered")
-)
+// cutShort reports an error of STARTTLS or the TLS handshake that says
+// nothing about TLS on the server: the wait ran out, the reply was endless,
+// or the check's own time ran out.
+func cutShort(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, smtpwire.ErrInterrupted) || smtpwire.TimedOut(err) || errors.Is(err, smtpwire.ErrReplyTooLong)
+}
 
-// starttls connects, greets, checks for STARTTLS and performs the handshake.
-func (p *prober) starttls(ctx context.Context, s *smtpwire.Session, a *Address, cfg *tls.Config) (*tls.ConnectionState, error) {
-	if err := s.Connect(ctx); err != nil {
+// judge sets the address's outcome from the opening of a session with it.
+func judge(ctx context.Context, a *Address, op *smtpwire.Opening) {
+	a.connect, a.connected, a.STARTTLS = op.Connect, op.Connected, op.STARTTLS
+	if op.Err != nil {
+		a.Error, a.err = op.Err.Error(), op.Err
+		a.timedOut = smtpwire.TimedOut(op.Err)
+	}
+	switch {
+	case op.Step == smtpwire.StepConnect || op.Step == smtpwire.StepEHLO:
 		a.Outcome = "not-tested"
-		a.Error, a.err = err.Error(), err
-		a.timedOut = smtpwire.TimedOut(err)
-		a.connected = s.Banner() != nil || len(s.Stages()) > 1
-		a.unreachable = !a.connected && !a.timedOut && !errors.Is(err, smtpwire.ErrRefused)
-		if r := smtpwire.ReplyOf(err); r != nil {
-			a.refusal = r
-			_ = s.Quit(ctx)
-		}
-		_ = s.Close()
-		return nil, err
-	}
-	a.connected = true
-	if err := s.Hello(ctx); err != nil {
+		a.refusal = smtpwire.ReplyOf(op.Err)
+	case op.Step == smtpwire.StepSTARTTLS && cutShort(ctx, op.Err):
 		a.Outcome = "not-tested"
-		a.Error, a.err = err.Error(), err
-		a.timedOut = smtpwire.TimedOut(err)
-		if r := smtpwire.ReplyOf(err); r != nil {
-			a.refusal = r
-			_ = s.Quit(ctx)
-		}
-		_ = s.Close()
-		return nil, err
-	}
-	if ok, _ := s.Extension("STARTTLS"); !ok {
-		a.Outcome = "no-starttls"
-		_ = s.Quit(ctx)
-		return nil, errNoTLS
-	}
-	a.STARTTLS = true
-	st, err := s.StartTLS(ctx, cfg)
-	if err != nil {
-		_ = s.Close()
-		a.Error, a.err = err.Error(), err
-		if ctx.Err() != nil || smtpwire.TimedOut(err) || errors.Is(err, smtpwire.ErrReplyTooLong) {
-			a.Outcome = "not-tested"
-			a.timedOut = smtpwire.TimedOut(err)
-			return nil, err
-		}
+	case op.Step == smtpwire.StepSTARTTLS:
 		a.Outcome = "handshake-failed"
-		return nil, fmt.Errorf("%w: %w", errHandshake, err)
+	case op.TLS == nil:
+		a.Outcome = "no-starttls"
+	default:
+		a.Outcome = "tls"
+		a.state = op.TLS
 	}
-	return st, nil
 }
 
 // notTested says why TLS could not be tested on one address, with a fix
@@ -494,26 +499,6 @@ func handshakeWords(a *Address) string {
 		return fmt.Sprintf("refuses it: it answered STARTTLS with %q", r.String())
 	}
 	return a.Error
-}
-
-// allQueries collects the query logs of every lookup error joined in err.
-func allQueries(err error) []dnsq.Query {
-	var qs []dnsq.Query
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		qs = append(qs, dnsq.QueriesOf(e)...)
-	}
-	walk(err)
-	return qs
 }
 
 // describe summarises a certificate.

@@ -22,6 +22,7 @@ import (
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/tlscheck"
 )
 
@@ -61,6 +62,9 @@ type scenario struct {
 	// first finding's message must contain, fix one of its fix.
 	hostile      *mailtest.HostileOptions
 	message, fix string
+	// own runs the tls check without the smtp check, so that it opens
+	// sessions of its own instead of reading the smtp check's.
+	own bool
 }
 
 func sha512(b []byte) []byte {
@@ -110,6 +114,9 @@ func run(t *testing.T, sc scenario) checks.Result {
 		sc.setup(t, w, env)
 	}
 	reg := []checks.Check{mx.Check{}}
+	if !sc.own {
+		reg = append(reg, smtp.Check{})
+	}
 	if sc.sts != "" {
 		reg = append(reg, stsCheck{mode: sc.sts})
 	}
@@ -186,35 +193,50 @@ func TestBehaviours(t *testing.T) {
 			w.DNS.Script("_25._tcp.mx.d.test", dns.TypeTLSA, mailtest.ServFail)
 		}, want: []string{"tls.dns-error:error"}},
 	}
+	// Each case twice: reading the smtp check's sessions, and opening its
+	// own (no smtp check in the run): the verdict is the same.
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			res := run(t, tc)
-			got := ids(res)
-			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
-				b, _ := json.MarshalIndent(res, "", "  ")
-				t.Errorf("findings %v, want %v\n%s", got, tc.want, b)
+		for _, own := range []bool{false, true} {
+			tc := tc
+			tc.own = own
+			name := tc.name
+			if own {
+				name += "/own session"
 			}
-			if res.Err != "" {
-				t.Errorf("check error: %s", res.Err)
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				behaviour(t, tc)
+			})
+		}
+	}
+}
+
+func behaviour(t *testing.T, tc scenario) {
+	t.Helper()
+	res := run(t, tc)
+	got := ids(res)
+	if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		t.Errorf("findings %v, want %v\n%s", got, tc.want, b)
+	}
+	if res.Err != "" {
+		t.Errorf("check error: %s", res.Err)
+	}
+	if tc.message != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Message, tc.message)) {
+		t.Errorf("message lacks %q: %+v", tc.message, res.Findings)
+	}
+	if tc.fix != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Fix, tc.fix)) {
+		t.Errorf("fix lacks %q: %+v", tc.fix, res.Findings)
+	}
+	for _, f := range res.Findings {
+		for _, g := range []string{"smtp:", "x509:", "tls:", "EOF", "i/o timeout", "context deadline", "dial tcp", "\n"} {
+			if strings.Contains(f.Message, g) || strings.Contains(f.Fix, g) {
+				t.Errorf("Go error text %q in %s: %s", g, f.ID, f.Message)
 			}
-			if tc.message != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Message, tc.message)) {
-				t.Errorf("message lacks %q: %+v", tc.message, res.Findings)
-			}
-			if tc.fix != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Fix, tc.fix)) {
-				t.Errorf("fix lacks %q: %+v", tc.fix, res.Findings)
-			}
-			for _, f := range res.Findings {
-				for _, g := range []string{"smtp:", "x509:", "tls:", "EOF", "i/o timeout", "context deadline", "dial tcp", "\n"} {
-					if strings.Contains(f.Message, g) || strings.Contains(f.Fix, g) {
-						t.Errorf("Go error text %q in %s: %s", g, f.ID, f.Message)
-					}
-				}
-				if f.ID == "tls.not-tested" && strings.Contains(f.Message+f.Fix, "blocked") && tc.setup == nil {
-					t.Errorf("%s blames a blocked port: %s / %s", f.ID, f.Message, f.Fix)
-				}
-			}
-		})
+		}
+		if f.ID == "tls.not-tested" && strings.Contains(f.Message+f.Fix, "blocked") && tc.setup == nil {
+			t.Errorf("%s blames a blocked port: %s / %s", f.ID, f.Message, f.Fix)
+		}
 	}
 }
 
@@ -255,6 +277,16 @@ func TestData(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(stages, ","), "starttls,tls_handshake,ehlo_tls") {
 		t.Errorf("stages %v", stages)
+	}
+	// The handshake is the smtp check's session's: its transcript says so.
+	var notes []string
+	for _, e := range a.Transcript {
+		if e.Dir == checks.DirInfo {
+			notes = append(notes, e.Text)
+		}
+	}
+	if j := strings.Join(notes, "\n"); !strings.Contains(j, "this is the smtp check's session") || !strings.Contains(j, "probe: are TLS 1.0/1.1 still accepted?") {
+		t.Errorf("notes:\n%s", j)
 	}
 }
 
@@ -320,9 +352,19 @@ func TestCatalogue(t *testing.T) {
 }
 
 // Four MX hosts, one a tarpit: the tls check takes about the tarpit's
-// banner timeout, not the sum.
+// banner timeout, not the sum, whether it reads the smtp check's sessions
+// or opens its own.
 func TestTarpitDoesNotSerialise(t *testing.T) {
 	t.Parallel()
+	for _, own := range []bool{false, true} {
+		t.Run(fmt.Sprintf("own=%t", own), func(t *testing.T) {
+			t.Parallel()
+			tarpit(t, own)
+		})
+	}
+}
+
+func tarpit(t *testing.T, own bool) {
 	z := zone + "@ IN MX 20 mx2\n@ IN MX 30 mx3\n@ IN MX 40 mx4\nmx2 IN A 192.0.2.11\nmx3 IN A 192.0.2.12\nmx4 IN A 192.0.2.13\n"
 	w := mailtest.New(t, z)
 	const timeout = 400 * time.Millisecond
@@ -342,14 +384,19 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 		}
 	}
 	env, _ := w.Env(checks.Options{Timeout: timeout, GreetingTimeout: greeting})
-	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	reg := []checks.Check{mx.Check{}}
+	if !own {
+		reg = append(reg, smtp.Check{})
+	}
+	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: reg}
 	t0 := time.Now()
 	res := r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
 	took := time.Since(t0)
-	if took > 2*greeting {
-		t.Errorf("check took %s; greeting timeout %s, sequential sum %s", took, greeting, greeting+6*delay)
+	if took > 2*greeting || res.Duration > 2*greeting {
+		t.Errorf("run took %s, the tls check %s; greeting timeout %s, sequential sum %s", took, res.Duration, greeting, greeting+6*delay)
 	}
 	if got := strings.Join(ids(res), ","); got != "tls.not-tested:error" {
 		t.Errorf("findings %s", got)
 	}
+	t.Logf("4 MX, one tarpit: the tls check took %s, the run %s (greeting timeout %s)", res.Duration.Round(time.Millisecond), took.Round(time.Millisecond), greeting)
 }
