@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/mxray/mxray/checks/safetext"
 )
 
 func TestReadReply(t *testing.T) {
@@ -77,15 +80,49 @@ func FuzzReadReply(f *testing.F) {
 	})
 }
 
+// TestTranscriptClean: a transcript line is escaped by the one rule
+// (safetext.Line) and cut at MaxLineText characters.
+func TestTranscriptClean(t *testing.T) {
+	long := strings.Repeat("x", MaxLineText)
+	tests := []struct{ name, in, want string }{
+		{"plain", "250 2.0.0 Ok\r\n", "250 2.0.0 Ok"},
+		{"ESC and a cut UTF-8 sequence", "\x1b[31mred\xc3", `\x1b[31mred\xc3`},
+		{"C1 control", "220 \u009b31m", `220 \u009b31m`},
+		{"bidi override", "220 mx.example \u202eevil", `220 mx.example \u202eevil`},
+		{"tab", "250-SIZE\t100", "250-SIZE 100"},
+		{"bare CR", "250 a\rb", `250 a\x0db`},
+		{"exactly the limit", long, long},
+		{"over the limit", long + "yz", long + "…"},
+		{"cut before an escape", long + "\x1b", long + "…"},
+		{"multi-byte characters count once", strings.Repeat("é", MaxLineText+1), strings.Repeat("é", MaxLineText) + "…"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := clean(tc.in); got != tc.want {
+				t.Errorf("clean(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzTranscriptClean: whatever the server sends, a transcript line is
+// valid UTF-8 without a character safetext would escape, and bounded.
 func FuzzTranscriptClean(f *testing.F) {
 	f.Add("220 ok")
 	f.Add("\xff\x00abc")
+	f.Add("220 \u202e\u009b\t")
 	f.Fuzz(func(t *testing.T, in string) {
 		out := clean(in)
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 in %q", out)
+		}
 		for _, r := range out {
-			if r < 0x20 && r != '\t' {
-				t.Fatalf("control character in %q", out)
+			if safetext.Escape(r) {
+				t.Fatalf("unescaped %U in %q", r, out)
 			}
+		}
+		if max := MaxLineText*4*safetext.MaxEscape + len("…"); len(out) > max {
+			t.Fatalf("%d bytes from %d, more than %d", len(out), len(in), max)
 		}
 	})
 }

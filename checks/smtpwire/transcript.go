@@ -6,8 +6,12 @@
 // STARTTLS is explicit and timed, errors are in plain words (*Error), and
 // both directions of the conversation are recorded with direction marks.
 //
-// The smtp and tls checks use it to probe MX hosts; `mxray send` uses it to
-// deliver a message. Nothing here decides whether a server is healthy:
+// The smtp and tls checks use it to probe MX hosts, through one fan-out over
+// hosts and addresses (ProbeMX) and one tally of how the connections went
+// (Count, Tally.Port25Blocked); the opening of a session up to TLS
+// (Opening) is what the tls check judges, read from the smtp check's
+// session. `mxray send` uses it to deliver a message. Transcript lines are
+// escaped by mxray's one rule, safetext.Line. Nothing here decides whether a server is healthy:
 // findings are derived from the typed results (replies, stages, TLS state),
 // never by parsing the transcript, which is for people.
 package smtpwire
@@ -20,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/safetext"
 )
 
 // Limits that keep a hostile or broken peer from growing a transcript
@@ -126,34 +131,21 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// clean makes a wire line printable: invalid UTF-8 and control characters
-// become U+FFFD or \xNN escapes, and the line is cut at MaxLineText.
+// clean makes a wire line printable with mxray's one escaping rule
+// (safetext.Line: controls, bidi and other format characters escaped
+// visibly, a byte that is not UTF-8 as \xNN, a tab as a space) and keeps
+// at most MaxLineText characters of it, marking a cut with "…".
 func clean(s string) string {
 	s = strings.TrimRight(s, "\r\n")
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x`)
-			b.WriteByte("0123456789abcdef"[s[i]>>4])
-			b.WriteByte("0123456789abcdef"[s[i]&15])
-		case r < 0x20 && r != '\t' || r == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteByte("0123456789abcdef"[r>>4])
-			b.WriteByte("0123456789abcdef"[r&15])
-		default:
-			b.WriteRune(r)
-		}
+	i := 0
+	for n := 0; i < len(s) && n < MaxLineText; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:]) // a byte that is not UTF-8 counts as one
 		i += size
-		n++
-		if n >= MaxLineText {
-			b.WriteString("…")
-			break
-		}
 	}
-	return b.String()
+	if i < len(s) {
+		return safetext.Line(s[:i]) + "…"
+	}
+	return safetext.Line(s)
 }
 
 // recorder is a net.Conn that copies the bytes it reads and writes into a
