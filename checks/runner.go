@@ -168,6 +168,10 @@ type Out struct {
 	runCtx context.Context // the run's context, not the check's deadline
 }
 
+// Hidden reports whether the check runs only because another needs its
+// facts (it is not reported): it may then skip the work no fact carries.
+func (o *Out) Hidden() bool { return o.hidden }
+
 // Add reports a finding. An empty severity or fix is taken from the
 // catalogue entry of the finding's ID.
 func (o *Out) Add(f Finding) {

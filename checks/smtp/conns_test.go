@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mtasts"
@@ -113,6 +114,12 @@ func TestConnectionsPerAddress(t *testing.T) {
 					if got := strings.Join(ids(res), ","); got != want || res.Err != "" {
 						t.Errorf("%s: %s %s %s, want %s", res.ID, res.Status, got, res.Err, want)
 					}
+				}
+				// Run hidden, the smtp check does only what the tls check
+				// reads: no reverse DNS, no probes after the opening.
+				ptrs := w.DNS.QueryCount("10.2.0.192.in-addr.arpa", dns.TypePTR)
+				if hidden := strings.Contains(r.name, "hidden"); hidden != (ptrs == 0) {
+					t.Errorf("%d PTR queries with smtp hidden=%v", ptrs, hidden)
 				}
 				got := cl.n.Load()
 				t.Logf("%s, %s: %d connection(s)", tc.name, r.name, got)

@@ -207,7 +207,9 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
 	}
-	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: smtpwire.HELOName(t.HELO), openings: openings}
+	// Run hidden (only for the tls check's sake, e.g. --only tls), only the
+	// openings matter: no PTR lookups, no VRFY, MAIL or RCPT probes.
+	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: smtpwire.HELOName(t.HELO), openings: openings, hidden: out.Hidden()}
 	if p.slow <= 0 {
 		p.slow = DefaultSlowBanner
 	}
@@ -282,17 +284,18 @@ type prober struct {
 	slow     time.Duration
 	helo     string
 	openings *Fact
+	hidden   bool // only the openings are wanted (see Run)
 }
 
 func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Address {
 	a := Address{Address: ip.String(), Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
+	if p.hidden {
+		p.talk(ctx, host, ip, &a)
+		return a
+	}
 	var wg sync.WaitGroup
 	var rd reverse
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		rd = p.reverse(ctx, ip)
-	}()
+	wg.Go(func() { rd = p.reverse(ctx, ip) })
 	p.talk(ctx, host, ip, &a)
 	wg.Wait()
 	p.reportReverse(host, ip, rd, &a)
@@ -369,6 +372,10 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 		open("", nil)
 	}
 	a.Outcome = "completed"
+	if p.hidden {
+		_ = s.Quit(ctx)
+		return
+	}
 	if !p.probes(ctx, s, subj, a, ev) {
 		return // broken said why
 	}
