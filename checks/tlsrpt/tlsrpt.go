@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
@@ -144,11 +145,76 @@ func checkURI(u string) error {
 
 // Data is the check's JSON data.
 type Data struct {
-	Record         *Record  `json:"record,omitempty"`
-	Records        []string `json:"records,omitempty"`
-	MTASTSDeployed bool     `json:"mta_sts_deployed"`
-	DANEDeployed   bool     `json:"dane_deployed"`
-	DANEHosts      []string `json:"dane_hosts,omitempty"`
+	Record  *Record  `json:"record,omitempty"`
+	Records []string `json:"records,omitempty"`
+	// MTASTSDeployed: the domain publishes an MTA-STS policy that senders
+	// apply (mode enforce or testing). Absent when the mtasts check could
+	// not decide.
+	MTASTSDeployed *bool `json:"mta_sts_deployed,omitempty"`
+	// DANEDeployed: an MX host publishes TLSA records at _25._tcp. Absent
+	// when undecided: the mx check decided nothing, or no TLSA lookup found
+	// records and one failed.
+	DANEDeployed *bool    `json:"dane_deployed,omitempty"`
+	DANEHosts    []string `json:"dane_hosts,omitempty"`
+}
+
+// deployment is what the domain deploys that TLS-RPT reports on: MTA-STS
+// (from the mtasts check) and DANE (TLSA records of the MX hosts).
+type deployment struct {
+	sts    *mtasts.Fact
+	stsErr error // the mtasts check decided nothing
+	mf     *mx.Fact
+	mxErr  error // the mx check decided nothing
+	hosts  []string
+	failed []*dnsq.LookupError
+	// cut: not every MX host's TLSA records were looked up (more than
+	// maxTLSAHosts).
+	cut bool
+}
+
+// deploymentOf awaits the mtasts and mx facts and looks up the MX hosts'
+// TLSA records, the mtasts wait and the mx one (then TLSA) at once.
+func deploymentOf(ctx context.Context, env *checks.Env, out *checks.Out) *deployment {
+	d := &deployment{}
+	var wg sync.WaitGroup
+	wg.Go(func() { d.sts, d.stsErr = mtasts.FactKey.Await(ctx, out) })
+	wg.Go(func() {
+		d.mf, d.mxErr = mx.Await(ctx, out)
+		if d.mxErr == nil {
+			d.hosts, d.failed, d.cut = daneHosts(ctx, env, d.mf)
+		}
+	})
+	wg.Wait()
+	return d
+}
+
+func (data *Data) setDeployment(d *deployment) {
+	data.MTASTSDeployed, data.DANEDeployed, data.DANEHosts = d.mtaSTS(), d.dane(), d.hosts
+}
+
+// mtaSTS is the MTA-STS deployment: nil when undecided.
+func (d *deployment) mtaSTS() *bool {
+	if d.stsErr != nil {
+		return nil
+	}
+	v := d.sts.Deployed()
+	return &v
+}
+
+// dane is the DANE deployment: true when an MX host publishes TLSA
+// records, nil when undecided (no mx fact, or none found and a lookup
+// failed or hosts were left out), false otherwise.
+func (d *deployment) dane() *bool {
+	t, f := true, false
+	switch {
+	case d.mxErr != nil:
+		return nil
+	case len(d.hosts) > 0:
+		return &t
+	case len(d.failed) > 0 || d.cut:
+		return nil
+	}
+	return &f
 }
 
 // Run implements checks.Check.
@@ -157,6 +223,29 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	name := "_smtp._tls." + domain
 	data := &Data{}
 	defer out.SetData(data)
+
+	// What the domain deploys goes in the data whatever the record says,
+	// so it is worked out while the record is looked up. When a record
+	// exists the verdict does not depend on it: its waits end a little
+	// before the check's deadline, so that they can leave the deployment
+	// unknown but never make the check miss its verdict.
+	dctx, cancel := ctx, context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); ok {
+		dctx, cancel = context.WithDeadline(ctx, dl.Add(-time.Until(dl)/10))
+	}
+	defer cancel()
+	depc := make(chan *deployment, 1)
+	go func() { depc <- deploymentOf(dctx, env, out) }()
+	var dep *deployment
+	deploy := func() *deployment {
+		if dep == nil {
+			dep = <-depc
+			data.setDeployment(dep)
+		}
+		return dep
+	}
+	defer deploy()
+
 	ans, err := env.DNS.Lookup(ctx, name, dns.TypeTXT)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err() // cut short by the check's deadline: nothing about the domain
@@ -202,46 +291,47 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	// checks; when either decided nothing, neither does this one.
 	sev := checks.SevInfo
 	why := "senders cannot report TLS delivery failures to you"
-	f, err := mtasts.FactKey.Await(ctx, out)
-	if err != nil {
-		return err
+	d := deploy()
+	if dctx.Err() != nil && ctx.Err() == nil {
+		// The waits were cut short for the data's sake; the verdict needs
+		// them whole (the facts are in and the lookups cached by now, or
+		// still on their way).
+		d = deploymentOf(ctx, env, out)
+		data.setDeployment(d)
 	}
-	if f.Deployed() {
-		data.MTASTSDeployed = true
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	mf, err := mx.Await(ctx, out)
-	if err != nil {
-		return err
+	if d.stsErr != nil {
+		return d.stsErr
 	}
-	if mf.Null && len(mf.Hosts) == 0 {
+	if d.mxErr != nil {
+		return d.mxErr
+	}
+	if d.mf.Null && len(d.mf.Hosts) == 0 {
 		out.Add(checks.Finding{ID: "tlsrpt.missing", Subject: name, Evidence: ev,
 			Message: fmt.Sprintf("%s publishes no TLS-RPT record, and needs none: it publishes a null MX and receives no mail", domain),
 			Fix:     "Nothing to do."})
 		return nil
 	}
-	var failed []*dnsq.LookupError
-	data.DANEHosts, failed = daneHosts(ctx, env, mf)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	data.DANEDeployed = len(data.DANEHosts) > 0
+	stsOn := d.sts.Deployed()
 	var deployed []string
-	if data.MTASTSDeployed {
+	if stsOn {
 		deployed = append(deployed, "MTA-STS")
 	}
-	if data.DANEDeployed {
-		deployed = append(deployed, "DANE (TLSA for "+strings.Join(data.DANEHosts, ", ")+")")
+	if len(d.hosts) > 0 {
+		deployed = append(deployed, "DANE (TLSA for "+strings.Join(d.hosts, ", ")+")")
 	}
-	if len(deployed) == 0 && len(failed) > 0 {
+	if len(deployed) == 0 && len(d.failed) > 0 {
 		// A TLSA lookup that fails says nothing about DANE: how much the
 		// missing record matters is unknown.
 		var texts []string
 		var qs []dnsq.Query
-		for _, le := range failed {
+		for _, le := range d.failed {
 			texts = append(texts, le.Error())
 			qs = append(qs, le.Queries...)
 		}
-		out.Add(checks.Finding{ID: "tlsrpt.dns-error", Subject: strings.TrimSuffix(failed[0].Name, "."), Evidence: checks.DNSEvidence(qs...),
+		out.Add(checks.Finding{ID: "tlsrpt.dns-error", Subject: strings.TrimSuffix(d.failed[0].Name, "."), Evidence: checks.DNSEvidence(qs...),
 			Message: fmt.Sprintf("%s publishes no TLS-RPT record at %s, and whether its MX hosts deploy DANE (which would make that a warning) is unknown: %s", domain, name, strings.Join(texts, "; ")),
 			Fix:     "Check that the MX hosts' name servers answer TLSA queries for _25._tcp.<MX host> (and that DNSSEC validates), then run the check again."})
 		return nil
@@ -256,12 +346,17 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	return nil
 }
 
-// daneHosts returns the MX hosts that publish TLSA records at _25._tcp, and
-// the TLSA lookups that failed (in MX order).
-func daneHosts(ctx context.Context, env *checks.Env, mf *mx.Fact) ([]string, []*dnsq.LookupError) {
+// maxTLSAHosts bounds the MX hosts whose TLSA records are looked up.
+const maxTLSAHosts = 32
+
+// daneHosts returns the MX hosts that publish TLSA records at _25._tcp,
+// the TLSA lookups that failed (in MX order), and whether hosts beyond
+// maxTLSAHosts were left out.
+func daneHosts(ctx context.Context, env *checks.Env, mf *mx.Fact) ([]string, []*dnsq.LookupError, bool) {
 	hosts := mf.Hosts
-	if len(hosts) > 10 {
-		hosts = hosts[:10]
+	cut := len(hosts) > maxTLSAHosts
+	if cut {
+		hosts = hosts[:maxTLSAHosts]
 	}
 	has := make([]bool, len(hosts))
 	errs := make([]error, len(hosts))
@@ -287,7 +382,7 @@ func daneHosts(ctx context.Context, env *checks.Env, mf *mx.Fact) ([]string, []*
 			failed = append(failed, &dnsq.LookupError{Name: "_25._tcp." + h.Name, Type: "TLSA", Err: errs[i]})
 		}
 	}
-	return outHosts, failed
+	return outHosts, failed, cut
 }
 
 func recordFix(name, domain string) string {

@@ -1,12 +1,15 @@
 package tlsrpt_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
@@ -23,42 +26,60 @@ var cases = []struct {
 	name    string
 	domain  string
 	zone    string
-	sts     bool
+	mtasts  bool                          // the domain publishes an MTA-STS policy in enforce mode
 	script  map[string]mailtest.Behaviour // DNS misbehaviour by name (all types)
 	timeout time.Duration
 	want    []string
 	sev     checks.Severity
 	status  checks.Status
 	err     string // prefix of the result's error
+	// sts and dane are the data's mta_sts_deployed and dane_deployed:
+	// "true", "false" or "unknown" (absent).
+	sts, dane string
 }{
-	{name: "pass", domain: "good.example", status: checks.StatusPass, zone: `_smtp._tls.good.example. TXT "v=TLSRPTv1; rua=mailto:tls@good.example,https://r.good.example/tlsrpt"`},
-	{name: "tlsrpt.missing", domain: "none.example", want: []string{"tlsrpt.missing"}, sev: checks.SevInfo, status: checks.StatusPass},
-	{name: "tlsrpt.missing-mtasts", domain: "sts.example", sts: true, want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn},
-	{name: "tlsrpt.missing-dane", domain: "dane.example", want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn,
+	{name: "pass", sts: "false", dane: "false", domain: "good.example", status: checks.StatusPass, zone: `_smtp._tls.good.example. TXT "v=TLSRPTv1; rua=mailto:tls@good.example,https://r.good.example/tlsrpt"`},
+	{name: "tlsrpt.missing", sts: "false", dane: "false", domain: "none.example", want: []string{"tlsrpt.missing"}, sev: checks.SevInfo, status: checks.StatusPass},
+	{name: "tlsrpt.missing-mtasts", sts: "true", dane: "false", domain: "sts.example", mtasts: true, want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn},
+	{name: "tlsrpt.missing-dane", sts: "false", dane: "true", domain: "dane.example", want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn,
 		zone: "_25._tcp.mx1.dane.example. TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"},
-	{name: "tlsrpt.syntax", domain: "syn.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.syn.example. TXT "v=TLSRPTv1; rua=tls@syn.example"`},
-	{name: "tlsrpt.syntax-no-rua", domain: "norua.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.norua.example. TXT "v=TLSRPTv1; ruf=mailto:x@norua.example"`},
-	{name: "tlsrpt.syntax-version", domain: "ver.example", want: []string{"tlsrpt.syntax", "tlsrpt.missing"}, status: checks.StatusFail, zone: `_smtp._tls.ver.example. TXT "v=tlsrptv1; rua=mailto:x@ver.example"`},
-	{name: "tlsrpt.syntax-hostile", domain: "hostile.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.hostile.example. TXT "v=TLSRPTv1; rua=mailto:a\000@hostile.example; rua=mailto:b@hostile.example; x=1; x=2"`},
-	{name: "tlsrpt.multiple", domain: "multi.example", want: []string{"tlsrpt.multiple"}, status: checks.StatusFail, zone: `_smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:a@multi.example"
+	{name: "tlsrpt.syntax", sts: "false", dane: "false", domain: "syn.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.syn.example. TXT "v=TLSRPTv1; rua=tls@syn.example"`},
+	{name: "tlsrpt.syntax-no-rua", sts: "false", dane: "false", domain: "norua.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.norua.example. TXT "v=TLSRPTv1; ruf=mailto:x@norua.example"`},
+	{name: "tlsrpt.syntax-version", sts: "false", dane: "false", domain: "ver.example", want: []string{"tlsrpt.syntax", "tlsrpt.missing"}, status: checks.StatusFail, zone: `_smtp._tls.ver.example. TXT "v=tlsrptv1; rua=mailto:x@ver.example"`},
+	{name: "tlsrpt.syntax-hostile", sts: "false", dane: "false", domain: "hostile.example", want: []string{"tlsrpt.syntax"}, status: checks.StatusFail, zone: `_smtp._tls.hostile.example. TXT "v=TLSRPTv1; rua=mailto:a\000@hostile.example; rua=mailto:b@hostile.example; x=1; x=2"`},
+	{name: "tlsrpt.multiple", sts: "false", dane: "false", domain: "multi.example", want: []string{"tlsrpt.multiple"}, status: checks.StatusFail, zone: `_smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:a@multi.example"
 _smtp._tls.multi.example. TXT "v=TLSRPTv1; rua=mailto:b@multi.example"`},
-	{name: "tlsrpt.dns-error", domain: "err.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
+	{name: "tlsrpt.dns-error", sts: "false", dane: "false", domain: "err.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
 		script: map[string]mailtest.Behaviour{"_smtp._tls.err.example": mailtest.ServFail}},
-	{name: "tlsrpt.dns-error-timeout", domain: "slow.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError, timeout: 300 * time.Millisecond,
+	{name: "tlsrpt.dns-error-timeout", sts: "false", dane: "false", domain: "slow.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError, timeout: 300 * time.Millisecond,
 		script: map[string]mailtest.Behaviour{"_smtp._tls.slow.example": mailtest.Timeout}},
-	{name: "tlsrpt.dns-error-cname-loop", domain: "loop.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
+	{name: "tlsrpt.dns-error-cname-loop", sts: "false", dane: "false", domain: "loop.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
 		zone:   "_smtp._tls.loop.example. CNAME b.loop.example.\nb.loop.example. CNAME _smtp._tls.loop.example.\n",
 		script: map[string]mailtest.Behaviour{"_smtp._tls.loop.example": mailtest.LenientLoop}},
 	// No record, and the TLSA lookup fails: whether DANE makes the missing
 	// record a warning is unknown, so the check decides nothing.
-	{name: "tlsrpt.dns-error-tlsa", domain: "tlsa.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
+	{name: "tlsrpt.dns-error-tlsa", sts: "false", dane: "unknown", domain: "tlsa.example", want: []string{"tlsrpt.dns-error"}, status: checks.StatusError,
 		script: map[string]mailtest.Behaviour{"_25._tcp.mx1.tlsa.example": mailtest.ServFail}},
 	// ... unless MTA-STS already makes it a warning.
-	{name: "tlsrpt.missing-mtasts-tlsa-error", domain: "ststlsa.example", sts: true, want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn,
+	{name: "tlsrpt.missing-mtasts-tlsa-error", sts: "true", dane: "unknown", domain: "ststlsa.example", mtasts: true, want: []string{"tlsrpt.missing"}, sev: checks.SevWarn, status: checks.StatusWarn,
 		script: map[string]mailtest.Behaviour{"_25._tcp.mx1.ststlsa.example": mailtest.ServFail}},
-	{name: "undecided-mtasts", domain: "stserr.example", status: checks.StatusError, err: "not decided: depends on mtasts",
+	// A domain that deploys both MTA-STS and DANE, and publishes TLS-RPT:
+	// the data says so although the verdict does not depend on it.
+	{name: "pass-mtasts-dane", sts: "true", dane: "true", domain: "both.example", mtasts: true, status: checks.StatusPass,
+		zone: "_smtp._tls.both.example. TXT \"v=TLSRPTv1; rua=mailto:tls@both.example\"\n_25._tcp.mx1.both.example. TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"},
+	// With a record, an undecided dependency leaves the data unknown and
+	// the verdict alone.
+	{name: "pass-undecided-mtasts", sts: "unknown", dane: "false", domain: "rstserr.example", status: checks.StatusPass,
+		zone:   `_smtp._tls.rstserr.example. TXT "v=TLSRPTv1; rua=mailto:tls@rstserr.example"`,
+		script: map[string]mailtest.Behaviour{"_mta-sts.rstserr.example": mailtest.ServFail}},
+	{name: "pass-dns-error-tlsa", sts: "false", dane: "unknown", domain: "rtlsa.example", status: checks.StatusPass,
+		zone:   `_smtp._tls.rtlsa.example. TXT "v=TLSRPTv1; rua=mailto:tls@rtlsa.example"`,
+		script: map[string]mailtest.Behaviour{"_25._tcp.mx1.rtlsa.example": mailtest.ServFail}},
+	{name: "pass-undecided-mx", sts: "false", dane: "unknown", domain: "rmxerr.example", status: checks.StatusPass,
+		zone:   `_smtp._tls.rmxerr.example. TXT "v=TLSRPTv1; rua=mailto:tls@rmxerr.example"`,
+		script: map[string]mailtest.Behaviour{"rmxerr.example": mailtest.ServFail}},
+	{name: "undecided-mtasts", sts: "unknown", dane: "false", domain: "stserr.example", status: checks.StatusError, err: "not decided: depends on mtasts",
 		script: map[string]mailtest.Behaviour{"_mta-sts.stserr.example": mailtest.ServFail}},
-	{name: "undecided-mx", domain: "mxerr.example", status: checks.StatusError, err: "not decided: depends on mx",
+	{name: "undecided-mx", sts: "false", dane: "unknown", domain: "mxerr.example", status: checks.StatusError, err: "not decided: depends on mx",
 		script: map[string]mailtest.Behaviour{"mxerr.example": mailtest.ServFail}},
 }
 
@@ -88,14 +109,14 @@ func TestFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			zone := policytest.Base + mxZone(tc.domain) + tc.zone
-			if tc.sts {
+			if tc.mtasts {
 				zone += "_mta-sts." + tc.domain + ". TXT \"v=STSv1; id=1\"\n"
 			}
 			w := mailtest.New(t, zone)
 			for name, b := range tc.script {
 				w.DNS.Script(name, 0, b)
 			}
-			if tc.sts {
+			if tc.mtasts {
 				s, err := w.StartHTTPS("192.0.2.80")
 				if err != nil {
 					t.Fatal(err)
@@ -127,9 +148,37 @@ func TestFindings(t *testing.T) {
 				t.Errorf("findings %v: an undecided dependency adds none", policytest.IDs(res))
 			}
 			plainWords(t, res)
+			data := res.Data.(*tlsrpt.Data)
+			if got := deployed(data.MTASTSDeployed); got != tc.sts {
+				t.Errorf("mta_sts_deployed %s, want %s", got, tc.sts)
+			}
+			if got := deployed(data.DANEDeployed); got != tc.dane {
+				t.Errorf("dane_deployed %s, want %s", got, tc.dane)
+			}
 			policytest.Golden(t, "tlsrpt/"+tc.name, res)
+			goldenData(t, "tlsrpt/"+tc.name, res)
 		})
 	}
+}
+
+func deployed(b *bool) string {
+	if b == nil {
+		return "unknown"
+	}
+	return fmt.Sprint(*b)
+}
+
+// goldenData compares the result's data with testdata/golden/<name>.data.json.
+func goldenData(t *testing.T, name string, res *checks.Result) {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(res.Data); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, name+".data.json", b.Bytes())
 }
 
 func TestEveryFindingHasACase(t *testing.T) {
@@ -184,5 +233,22 @@ func TestCheckDeadline(t *testing.T) {
 			}
 			plainWords(t, res)
 		})
+	}
+}
+
+// TestDataWaitsNeverCostTheVerdict: with a record, what the domain deploys
+// is data only; a TLSA lookup that outlasts the check's deadline leaves
+// dane_deployed unknown, and the verdict stands.
+func TestDataWaitsNeverCostTheVerdict(t *testing.T) {
+	w := mailtest.New(t, policytest.Base+mxZone("d.example")+`_smtp._tls.d.example. TXT "v=TLSRPTv1; rua=mailto:tls@d.example"`+"\n")
+	w.DNS.Script("_25._tcp.mx1.d.example", 0, mailtest.Timeout)
+	rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 500 * time.Millisecond}, checks.Target{Domain: "d.example"}, []checks.Check{tlsrpt.Check{}}, mtasts.Check{}, mx.Check{})
+	res := policytest.Result(t, rep, "tlsrpt")
+	if res.Status != checks.StatusPass || res.Err != "" {
+		t.Errorf("status %s, error %q, findings %v; want pass", res.Status, res.Err, policytest.IDs(res))
+	}
+	data := res.Data.(*tlsrpt.Data)
+	if data.DANEDeployed != nil || data.MTASTSDeployed == nil || *data.MTASTSDeployed {
+		t.Errorf("dane_deployed %s, mta_sts_deployed %s; want unknown and false", deployed(data.DANEDeployed), deployed(data.MTASTSDeployed))
 	}
 }
