@@ -11,6 +11,7 @@ import (
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/ptr"
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/tlscheck"
@@ -31,6 +32,7 @@ func Checks() []checks.Check {
 		smtp.Check{},
 		tlscheck.Check{},
 		dnsbl.Check{},
+		ptr.Check{},
 	}
 }
 

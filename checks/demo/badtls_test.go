@@ -64,6 +64,11 @@ func TestBadTLS(t *testing.T) {
 			for _, f := range res.Findings {
 				got = append(got, fmt.Sprintf("%s %s %s", f.Severity, f.ID, f.Subject))
 			}
+		case "ptr":
+			// No --ip: no sending address to look up.
+			if res.Status != checks.StatusSkip || res.Skip != "no sending address given (--ip)" {
+				t.Errorf("ptr: %s %q, want skip for want of --ip", res.Status, res.Skip)
+			}
 		default:
 			if res.Status != checks.StatusPass {
 				var b strings.Builder

@@ -100,6 +100,12 @@ func TestOneRootCauseOnce(t *testing.T) {
 			if c["error"] != want {
 				t.Errorf("dnsbl: error %q, want %q", c["error"], want)
 			}
+		case "ptr":
+			// No --ip: the reverse DNS of sending addresses, which does
+			// not depend on the domain's zone, has nothing to test.
+			if c["status"] != "skip" || c["skip_reason"] != "no sending address given (--ip)" {
+				t.Errorf("ptr: status %v, skip reason %q; want skip for want of --ip", c["status"], c["skip_reason"])
+			}
 		default:
 			if c["status"] != "error" || c["error"] != want || len(findings) != 0 {
 				t.Errorf("%s: status %v, error %q, %d findings; want %q and none", c["id"], c["status"], c["error"], len(findings), want)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ptr_test
+
+const raceEnabled = false
