@@ -20,6 +20,7 @@
 //	smtp      "smtp": every MX address on port 25: banner, EHLO, relay, postmaster...
 //	tlscheck  "tls": STARTTLS, certificates and DANE of every MX address
 //	dnsbl     "dnsbl": MX addresses, --ip addresses and the domain on blocklists
+//	ptr       "ptr": reverse DNS of the --ip sending addresses (PTR, FCrDNS, generic names)
 //
 // The infrastructure they stand on:
 //

@@ -93,7 +93,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
 	fs.BoolVar(&f.verbose, "verbose", false, "show evidence (DNS queries, records, SMTP lines) and why each finding matters")
 	fs.BoolVar(&f.verbose, "v", false, "short for --verbose")
 	fs.Var(&f.selectors, "selector", "DKIM selectors to check, besides the common ones (repeatable, comma-separated)")
-	fs.Var(&f.ips, "ip", "a sending IP address to evaluate with SPF and blocklists (repeatable)")
+	fs.Var(&f.ips, "ip", "a sending IP address to evaluate with SPF, blocklists and reverse DNS (repeatable)")
 	fs.StringVar(&f.helo, "helo", "", "HELO/EHLO name: mxray greets servers with it and SPF evaluates it")
 	fs.BoolVar(&f.noSMTP, "no-smtp", false, "do not connect to port 25 (skips the smtp and tls checks)")
 	fs.StringVar(&f.dnsblZones, "dnsbl-zones", "", "file of DNSBL zones to use instead of the built-in list")
