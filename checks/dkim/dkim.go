@@ -17,6 +17,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/tagval"
 )
 
@@ -35,14 +37,14 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "DKIM keys" }
 
 // Needs implements checks.Check.
-func (Check) Needs() []string { return nil }
+func (Check) Needs() []string { return []string{mx.ID, spf.ID} }
 
 // Findings implements checks.Check.
 func (Check) Findings() []checks.Def { return defs }
 
 var defs = []checks.Def{
 	{ID: "dkim.none-found", Severity: checks.SevWarn, Title: "No DKIM key found among the selectors probed",
-		SeverityNote: "reported only when every probe got a real answer (NXDOMAIN or no record); when probes failed, dkim.dns-error says so instead",
+		SeverityNote: "info when the domain sends and receives no mail (a null MX and SPF -all): it needs no key. Reported only when every probe got a real answer (NXDOMAIN or no record); when probes failed, dkim.dns-error says so instead",
 		Why:          "Gmail, Yahoo and Outlook require DKIM from bulk senders and DMARC needs an aligned signature or SPF. Selectors cannot be listed, so mxray can only guess common ones: the domain may still sign with another selector.",
 		Fix:          "Pass the selector you sign with (the s= tag of the DKIM-Signature header in a message you sent) with `--selector`; if the domain does not sign mail, set up DKIM with a 2048-bit key.",
 		Ref:          "RFC 6376 §3.6.2.1"},
@@ -171,9 +173,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				Fix:     keyFix(s.Name)})
 		}
 		if len(explicit) == 0 {
-			out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: ev,
+			out.Add(noneFound(ctx, out, domain, checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: ev,
 				Message: fmt.Sprintf("%s does not exist (NXDOMAIN), so %s publishes no DKIM key under any selector (RFC 8020); no selectors were probed", node, domain),
-				Fix:     fmt.Sprintf("Set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`; if you believe a key exists, check with `mxray check %s --selector <selector>`.", domain, domain)})
+				Fix:     fmt.Sprintf("Set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`; if you believe a key exists, check with `mxray check %s --selector <selector>`.", domain, domain)}))
 		}
 		return nil
 	}
@@ -278,9 +280,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: "_domainkey." + domain, Evidence: checks.DNSEvidence(qs...), Message: msg})
 	}
 	if undecided && len(failed) == 0 {
-		out.Add(checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
+		out.Add(noneFound(ctx, out, domain, checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
 			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s): each answered NXDOMAIN or no key record", domain, len(data.Probed), listN(data.Probed, 12)),
-			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)})
+			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)}))
 	}
 	sort.SliceStable(data.Selectors, func(i, j int) bool {
 		a, b := data.Selectors[i], data.Selectors[j]
@@ -290,6 +292,26 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return a.Selector < b.Selector
 	})
 	return nil
+}
+
+// noneFound returns f, the dkim.none-found finding, as a note (info) when
+// the domain sends and receives no mail: it publishes a null MX and an SPF
+// policy that authorises no sender, so it signs nothing and needs no key.
+// It awaits the mx and spf facts; when either check decided nothing, f
+// stands as it is.
+func noneFound(ctx context.Context, out *checks.Out, domain string, f checks.Finding) checks.Finding {
+	mf, err := mx.FactKey.Await(ctx, out)
+	if err != nil || !mf.Null || len(mf.Hosts) > 0 {
+		return f
+	}
+	sf, err := spf.FactKey.Await(ctx, out)
+	if err != nil || !sf.NoSenders {
+		return f
+	}
+	f.Severity = checks.SevInfo
+	f.Message += fmt.Sprintf("; %s sends and receives no mail (null MX, SPF %q), so it needs none", domain, sf.Record)
+	f.Fix = fmt.Sprintf("Nothing to do: a domain that sends no mail signs nothing. To say so to verifiers as well, publish `*._domainkey.%s. IN TXT \"v=DKIM1; p=\"` (an empty key revokes every selector).", domain)
+	return f
 }
 
 // reasons says in plain words why lookups failed: the lookup's own text

@@ -13,6 +13,8 @@ import (
 	"github.com/mxray/mxray/checks/dkim"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/spf"
 )
 
 // Test keys (public halves only). key512 is the 512-bit key of Mail::DKIM's
@@ -62,6 +64,9 @@ type tcase struct {
 	status    checks.Status
 	setup     func(w *mailtest.World)
 	check     func(t *testing.T, w *mailtest.World, res *checks.Result)
+	// deps runs the mx and spf checks too (hidden, as in the CLI), whose
+	// facts say whether the domain sends mail at all.
+	deps bool
 }
 
 var cases = []tcase{
@@ -91,6 +96,28 @@ _adsp._domainkey.probed.example. TXT "dkim=unknown"`,
 				t.Errorf("probed %d selectors, nxdomain %v", len(d.Probed), d.DomainkeyNXDOMAIN)
 			}
 		}},
+	// A domain that sends and receives no mail (null MX, SPF -all) needs
+	// no key: a note, not a warning.
+	{name: "dkim.none-found-parked", domain: "parked.example", want: []string{"dkim.none-found"}, status: checks.StatusPass, deps: true, zone: `
+parked.example. MX 0 .
+parked.example. TXT "v=spf1 -all"`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			if f := policytest.Find(res, "dkim.none-found"); f == nil || f.Severity != checks.SevInfo {
+				t.Errorf("finding %+v, want info", f)
+			}
+		}},
+	{name: "dkim.none-found-parked-probed", domain: "parkedp.example", want: []string{"dkim.none-found"}, status: checks.StatusPass, deps: true, zone: `
+parkedp.example. MX 0 .
+parkedp.example. TXT "v=spf1 -ip4:192.0.2.1 -all"
+_adsp._domainkey.parkedp.example. TXT "dkim=unknown"`},
+	// A null MX alone does not say the domain sends no mail; neither does
+	// an SPF record that was not read.
+	{name: "dkim.none-found-null-mx-softfail", domain: "nullsoft.example", want: []string{"dkim.none-found"}, status: checks.StatusWarn, deps: true, zone: `
+nullsoft.example. MX 0 .
+nullsoft.example. TXT "v=spf1 ~all"`},
+	{name: "dkim.none-found-null-mx-spf-undecided", domain: "nullerr.example", want: []string{"dkim.none-found"}, status: checks.StatusWarn, deps: true, zone: `
+nullerr.example. MX 0 .`,
+		setup: func(w *mailtest.World) { w.DNS.Script("nullerr.example.", dns.TypeTXT, mailtest.ServFail) }},
 	{name: "dkim.selector-missing", domain: "miss.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
 google._domainkey.miss.example. TXT ` + rec("v=DKIM1; p="+key2048)},
 	{name: "dkim.selector-missing-nxdomain", domain: "missnx.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
@@ -192,7 +219,11 @@ func TestFindings(t *testing.T) {
 				tc.setup(w)
 			}
 			w.DNS.ResetCounters()
-			rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, checks.Target{Domain: tc.domain, Selectors: tc.selectors}, []checks.Check{dkim.Check{}})
+			var deps []checks.Check
+			if tc.deps {
+				deps = []checks.Check{mx.Check{}, spf.Check{}}
+			}
+			rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, checks.Target{Domain: tc.domain, Selectors: tc.selectors}, []checks.Check{dkim.Check{}}, deps...)
 			res := policytest.Result(t, rep, "dkim")
 			for _, id := range tc.want {
 				if !policytest.Has(res, id) {

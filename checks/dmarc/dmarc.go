@@ -20,6 +20,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/tagval"
 )
 
@@ -38,7 +40,7 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "DMARC policy" }
 
 // Needs implements checks.Check.
-func (Check) Needs() []string { return nil }
+func (Check) Needs() []string { return []string{mx.ID, spf.ID} }
 
 // Findings implements checks.Check.
 func (Check) Findings() []checks.Def { return defs }
@@ -98,6 +100,14 @@ var defs = []checks.Def{
 		Why: "RFC 7489 receivers look only at the domain and its organisational domain; RFC 9989 receivers walk every parent. During the transition both kinds of receiver exist.",
 		Fix: "Publish a record at _dmarc.<domain> itself so every receiver applies the same policy.",
 		Ref: "RFC 9989 §4.10, RFC 7489 §6.6.3"},
+	{ID: "dmarc.parked", Severity: checks.SevInfo, Title: "The domain sends and receives no mail; SPF, DMARC and null MX say so",
+		Why: "A domain that sends and receives no mail is locked down when it says so three times: a null MX (senders do not try to deliver to it), SPF -all (no server may send as it) and DMARC p=reject (receivers refuse mail in its name). Forgers then have nothing to use. Aggregate reports are optional for such a domain.",
+		Fix: "Nothing to do. If the domain is to send or receive mail one day, replace these records first.",
+		Ref: refParked},
+	{ID: "dmarc.parked-incomplete", Severity: checks.SevWarn, Title: "The domain receives no mail (null MX) but does not say, with SPF and DMARC, that it sends none",
+		Why: "A null MX says that the domain receives no mail, but only SPF -all and DMARC p=reject make receivers refuse mail forged in its name, and a forgotten domain is an easy one to forge. A domain that does send mail, on the other hand, should not publish a null MX: nobody can reply to it or return its bounces, and receivers may refuse its mail (RFC 7505 §4.2).",
+		Fix: "If the domain sends no mail, publish `v=spf1 -all` as its SPF record and `v=DMARC1; p=reject` at _dmarc.<domain>. If it does send mail, replace the null MX with MX records for a host that receives its replies and bounces.",
+		Ref: refParked},
 	{ID: "dmarc.dns-error", Severity: checks.SevError, Title: "A DMARC lookup failed (timeout, SERVFAIL or REFUSED)",
 		Why: "mxray could not tell whether a record exists; receivers that hit the same failure treat DMARC as a temporary error.",
 		Fix: "Check that the domain's name servers answer TXT queries for _dmarc names over UDP and TCP, and that DNSSEC validates."},
@@ -161,9 +171,46 @@ type ReportAuth struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// Run implements checks.Check.
+// Run implements checks.Check. The DMARC lookups start at once; only the
+// last judgements (is the domain parked? does the missing rua= matter?)
+// wait for the mx and spf facts, which are in by then as a rule.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
-	domain := t.Domain
+	v, err := assess(ctx, env, t.Domain, out)
+	if err != nil || v == nil {
+		return err
+	}
+	p := judgeParked(ctx, out, t.Domain, v)
+	if v.rec != nil && len(v.rec.RUA) == 0 && !p.judged {
+		c := *v.rec
+		c.RUA = []URI{defaultRUA(v.recDomain)}
+		fix := fmt.Sprintf("Publish `%s. IN TXT \"%s\"` (or use your DMARC report service's address).", v.recName, c.Render())
+		if p.null && !v.inherited {
+			// The domain receives no mail: an address in it, the usual
+			// proposal, would receive no reports either.
+			fix = fmt.Sprintf("Add a rua= tag with a report address at a domain that receives mail, e.g. your main domain: %s publishes a null MX, so no address at %s receives anything. A domain outside %s's organisation must authorise the reports with a TXT record \"v=DMARC1\" at %s._report._dmarc.<that domain>.", t.Domain, t.Domain, t.Domain, t.Domain)
+		}
+		out.Add(checks.Finding{ID: "dmarc.no-rua", Subject: v.recName, Evidence: v.recEv,
+			Message: fmt.Sprintf("%s has no rua= tag: nobody receives aggregate reports about mail sent as %s", v.recName, v.recDomain),
+			Fix:     fix})
+	}
+	return nil
+}
+
+// verdict is what assess decided about the DMARC record that applies.
+type verdict struct {
+	status    Status
+	rec       *Record // the record that applies (status found), else nil
+	recDomain string  // where it was found
+	recName   string  // _dmarc.<recDomain>
+	recEv     *checks.Evidence
+	inherited bool
+	policy    Policy // the policy receivers apply to mail from the domain
+}
+
+// assess discovers and judges the domain's DMARC record and publishes the
+// fact. It returns nil when the lookups decided nothing (reported as
+// dmarc.dns-error, or cut short: then with ctx's error).
+func assess(ctx context.Context, env *checks.Env, domain string, out *checks.Out) (*verdict, error) {
 	fact := &Fact{Domain: domain}
 	defer FactKey.Publish(out, fact)
 
@@ -205,11 +252,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			name = le.lv.Name
 		}
 		if ctx.Err() != nil {
-			return ctx.Err() // cut short by the check's deadline: the Runner says so
+			return nil, ctx.Err() // cut short by the check's deadline: the Runner says so
 		}
 		out.Add(checks.Finding{ID: "dmarc.dns-error", Subject: name, Evidence: ev,
 			Message: fmt.Sprintf("DMARC lookup failed: %v", walk.Err)})
-		return nil
+		return nil, nil
 	case walk.Multiple:
 		fact.Status, data.Status = StatusMultiple, StatusMultiple
 		data.RecordDomain, data.Rule = walk.RecordDomain, walk.Rule
@@ -217,7 +264,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		out.Add(checks.Finding{ID: "dmarc.multiple", Subject: lv.Name, Evidence: withRecords(ev, lv.DMARC...),
 			Message: fmt.Sprintf("%s publishes %d DMARC records; receivers discard them all and apply no DMARC policy to %s", lv.Name, len(lv.DMARC), domain),
 			Fix:     fmt.Sprintf("Keep exactly one TXT record starting with v=DMARC1 at %s: merge the tags you need into it and delete the others.", lv.Name)})
-		return nil
+		return &verdict{status: StatusMultiple, recDomain: walk.RecordDomain, recName: lv.Name, recEv: withRecords(levelsEvidence(walk.Levels), lv.DMARC...)}, nil
 	case !walk.Found:
 		fact.Status, data.Status = StatusMissing, StatusMissing
 		names := make([]string, len(walk.Levels))
@@ -227,7 +274,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		out.Add(checks.Finding{ID: "dmarc.missing", Subject: subject, Evidence: ev,
 			Message: fmt.Sprintf("no DMARC record for %s (looked at %s)", domain, strings.Join(names, ", ")),
 			Fix:     fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@%s\"`. If you do not yet know every service that sends as %s, publish it with p=none for a few weeks first and read the aggregate reports; then tighten to p=quarantine and p=reject.", domain, domain, domain)})
-		return nil
+		return &verdict{status: StatusMissing, recEv: levelsEvidence(walk.Levels)}, nil
 	}
 
 	rec := Parse(walk.Record)
@@ -267,9 +314,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("a strict RFC 7489 parser (go-msgauth) rejects %s: %s", recName, rec.MsgAuthErr),
 			Fix:     fmt.Sprintf("Write the record in its canonical form: `%s. IN TXT \"%s\"`.", recName, rec.Render())})
 	}
+	v := &verdict{status: fact.Status, recDomain: walk.RecordDomain, recName: recName, recEv: recEv, inherited: inherited, policy: policy}
 	if fact.Status == StatusInvalid {
-		return nil
+		return v, nil
 	}
+	v.rec = rec
 
 	if inherited {
 		out.Add(checks.Finding{ID: "dmarc.inherited", Subject: subject, Evidence: recEv,
@@ -326,15 +375,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: testingText(rec),
 			Fix:     fmt.Sprintf("Remove t=y from the record at %s once you are ready for the full policy.", recName)})
 	}
-	if len(rec.RUA) == 0 {
-		c := *rec
-		c.RUA = []URI{defaultRUA(walk.RecordDomain)}
-		out.Add(checks.Finding{ID: "dmarc.no-rua", Subject: recName, Evidence: recEv,
-			Message: fmt.Sprintf("%s has no rua= tag: nobody receives aggregate reports about mail sent as %s", recName, walk.RecordDomain),
-			Fix:     fmt.Sprintf("Publish `%s. IN TXT \"%s\"` (or use your DMARC report service's address).", recName, c.Render())})
-	}
+	// The fact is final: the checks waiting on it (bimi) need not wait
+	// for the report authorisations.
+	FactKey.Publish(out, fact)
 	data.Reports = authorize(ctx, env, out, walk.RecordDomain, recName, rec)
-	return nil
+	return v, nil
 }
 
 // authorize checks every external rua/ruf destination (RFC 7489 §7.1).

@@ -11,6 +11,8 @@ import (
 	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/spf"
 )
 
 // run checks domain in a world made of zone.
@@ -20,7 +22,9 @@ func run(t *testing.T, zone, domain string, setup ...func(w *mailtest.World)) *c
 	for _, s := range setup {
 		s(w)
 	}
-	rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, checks.Target{Domain: domain}, []checks.Check{dmarc.Check{}})
+	// The mx and spf checks run hidden, as in the CLI: the parked-domain
+	// verdict awaits their facts.
+	rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, checks.Target{Domain: domain}, []checks.Check{dmarc.Check{}}, mx.Check{}, spf.Check{})
 	return policytest.Result(t, rep, "dmarc")
 }
 
@@ -114,6 +118,60 @@ _dmarc.dup.example. TXT "v=DMARC1; p=reject; p=none; rua=mailto:d@dup.example"`}
 		}
 		w.DNS.Add(txt("_dmarc.many.example", split(b.String())...))
 	}},
+	// Parked domains (M3AAWG): a null MX, SPF -all and DMARC p=reject.
+	// Reports are optional for such a domain: no dmarc.no-rua.
+	{name: "dmarc.parked", domain: "parked.example", want: []string{"dmarc.parked"}, status: checks.StatusPass, zone: `
+parked.example. MX 0 .
+parked.example. TXT "v=spf1 -all"
+_dmarc.parked.example. TXT "v=DMARC1; p=reject"`},
+	// Effectively -all: only - qualifiers, and the policy at the end of a
+	// redirect= chain.
+	{name: "dmarc.parked-redirect", domain: "parkedr.example", want: []string{"dmarc.parked"}, status: checks.StatusPass, zone: `
+parkedr.example. MX 0 .
+parkedr.example. TXT "v=spf1 -ip4:192.0.2.1 redirect=_spf.parkedr.example"
+_spf.parkedr.example. TXT "v=spf1 -all"
+_dmarc.parkedr.example. TXT "v=DMARC1; p=reject; rua=mailto:d@reports.parkedr.example"`},
+	{name: "dmarc.parked-inherited", domain: "old.parkedi.example", want: []string{"dmarc.parked", "dmarc.inherited"}, status: checks.StatusPass, zone: `
+old.parkedi.example. MX 0 .
+old.parkedi.example. TXT "v=spf1 -all"
+_dmarc.parkedi.example. TXT "v=DMARC1; p=reject; rua=mailto:d@parkedi.example"`},
+	// One finding per record that is missing, each with the record to
+	// publish; no dmarc.no-rua, whose usual address would be in a domain
+	// that receives no mail.
+	{name: "dmarc.parked-incomplete", domain: "inc.example", want: []string{"dmarc.parked-incomplete", "dmarc.policy-none"}, status: checks.StatusWarn, zone: `
+inc.example. MX 0 .
+_dmarc.inc.example. TXT "v=DMARC1; p=none"`},
+	{name: "dmarc.parked-incomplete-spf-senders", domain: "sends.example", want: []string{"dmarc.parked-incomplete"}, status: checks.StatusWarn, zone: `
+sends.example. MX 0 .
+sends.example. TXT "v=spf1 ip4:192.0.2.1 -all"
+_dmarc.sends.example. TXT "v=DMARC1; p=reject"`},
+	{name: "dmarc.parked-incomplete-softfail", domain: "soft.example", want: []string{"dmarc.parked-incomplete"}, status: checks.StatusWarn, zone: `
+soft.example. MX 0 .
+soft.example. TXT "v=spf1 ~all"
+_dmarc.soft.example. TXT "v=DMARC1; p=reject; rua=mailto:d@reports.soft.example"`},
+	{name: "dmarc.parked-incomplete-no-dmarc", domain: "nodmarc.example", want: []string{"dmarc.missing", "dmarc.parked-incomplete"}, status: checks.StatusFail, zone: `
+nodmarc.example. MX 0 .
+nodmarc.example. TXT "v=spf1 -all"`},
+	{name: "dmarc.parked-incomplete-testing", domain: "t.example", want: []string{"dmarc.parked-incomplete", "dmarc.testing"}, status: checks.StatusWarn, zone: `
+t.example. MX 0 .
+t.example. TXT "v=spf1 -all"
+_dmarc.t.example. TXT "v=DMARC1; p=reject; t=y; rua=mailto:d@reports.t.example"`},
+	// When the mx or spf check decided nothing, neither is parked decided:
+	// no parked finding, and DMARC's own verdicts stand (no error). With a
+	// null MX, dmarc.no-rua proposes no address in the domain.
+	{name: "dmarc.no-rua-spf-undecided", domain: "spferr.example", want: []string{"dmarc.no-rua"}, status: checks.StatusWarn, zone: `
+spferr.example. MX 0 .
+_dmarc.spferr.example. TXT "v=DMARC1; p=reject"`, setup: func(w *mailtest.World) { w.DNS.Script("spferr.example.", dns.TypeTXT, mailtest.ServFail) }},
+	{name: "dmarc.no-rua-mx-undecided", domain: "mxerr.example", want: []string{"dmarc.no-rua"}, status: checks.StatusWarn, zone: `
+mxerr.example. TXT "v=spf1 -all"
+_dmarc.mxerr.example. TXT "v=DMARC1; p=reject"`, setup: func(w *mailtest.World) { w.DNS.Script("mxerr.example.", dns.TypeMX, mailtest.ServFail) }},
+	// A null MX beside other MX records is mx.null-mixed, not a parked domain.
+	{name: "dmarc.no-rua-null-mx-mixed", domain: "mixed.example", want: []string{"dmarc.no-rua"}, status: checks.StatusWarn, zone: `
+mixed.example. MX 0 .
+mixed.example. MX 10 mx.mixed.example.
+mx.mixed.example. A 192.0.2.25
+mixed.example. TXT "v=spf1 -all"
+_dmarc.mixed.example. TXT "v=DMARC1; p=reject"`},
 }
 
 func TestFindings(t *testing.T) {

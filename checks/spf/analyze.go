@@ -20,6 +20,7 @@ const (
 	maxTreeNodes = 100 // records fetched for one tree
 	maxTreeDepth = 12  // include/redirect nesting expanded
 	maxLintTerms = 5   // terms named in one finding message
+	maxRecords   = 10  // records of the domain analysed one by one when it publishes several
 )
 
 // Node is one record of the include/redirect tree, shaped for a tree view:
@@ -46,6 +47,85 @@ type Node struct {
 	queries       []dnsq.Query // the node's TXT query and its terms' lookups
 	redirectChild *Node
 	childTerms    []int // the index in rec.Terms of the term of each child
+
+	// When the domain checked publishes several SPF records, its node has
+	// none of its own (rec is nil) and records holds one node per record,
+	// the of-th of total.
+	records   []*Node
+	of, total int
+	top       *Node // the one of several records of the domain checked that n is reached from
+}
+
+// under is the one of several records of the domain checked that n is, or
+// is reached from; nil when the domain has one record.
+func (n *Node) under() *Node {
+	if n.total > 1 {
+		return n
+	}
+	return n.top
+}
+
+// from says which of several records of the domain checked n is reached
+// from (" (reached from example.org's SPF record 2 of 3)"), if any.
+func (n *Node) from() string {
+	if n.top != nil {
+		return " (reached from " + n.top.recOf() + ")"
+	}
+	return ""
+}
+
+// subject is the finding subject for n's record: the domain, with "record
+// 2 of 3" when the domain publishes several.
+func (n *Node) subject() string {
+	if n.total > 1 {
+		return fmt.Sprintf("%s (record %d of %d)", n.Domain, n.of, n.total)
+	}
+	return n.Domain
+}
+
+// recOf names n's record in a message: "the SPF record of example.org",
+// or "example.org's SPF record 2 of 3" when the domain publishes several.
+func (n *Node) recOf() string {
+	if n.total > 1 {
+		return fmt.Sprintf("%s's SPF record %d of %d", n.Domain, n.of, n.total)
+	}
+	return "the SPF record of " + n.Domain + n.from()
+}
+
+// recAt is recOf in the words of the size findings ("the SPF record at
+// example.org").
+func (n *Node) recAt() string {
+	if n.total > 1 {
+		return n.recOf()
+	}
+	return "the SPF record at " + n.Domain + n.from()
+}
+
+// shortOf names n's record in a fix: "the record of example.org", or
+// "example.org's SPF record 2 of 3".
+func (n *Node) shortOf() string {
+	if n.total > 1 {
+		return n.recOf()
+	}
+	return "the record of " + n.Domain + n.from()
+}
+
+// spfFor names the policy in the totals' messages: "SPF for example.org",
+// or "example.org's SPF record 2 of 3".
+func (n *Node) spfFor() string {
+	if n.total > 1 {
+		return n.recOf()
+	}
+	return "SPF for " + n.Domain
+}
+
+// in says which of several records a message is about (" (in
+// example.org's SPF record 2 of 3)"), and nothing when there is one.
+func (n *Node) in() string {
+	if n.total > 1 {
+		return " (in " + n.recOf() + ")"
+	}
+	return n.from()
 }
 
 // analyzer walks a domain's include/redirect tree concurrently, reporting
@@ -79,17 +159,13 @@ func (a *analyzer) dnsError(ctx context.Context, subject, what string, err error
 // without record, DNS errors). The totals are the root's subtree counts.
 func Analyze(ctx context.Context, c *dnsq.Client, domain string) (*Node, []checks.Finding) {
 	a := &analyzer{c: c}
-	root := a.node(ctx, domain, "", []string{domain}, 0)
+	root := a.node(ctx, domain, "", []string{domain}, 0, nil)
 	return root, a.findings
 }
 
-func (a *analyzer) node(ctx context.Context, domain, via string, path []string, depth int) *Node {
-	n := &Node{Domain: domain, Mechanism: via, Children: []*Node{}}
-	if int(a.nodes.Add(1)) > maxTreeNodes {
-		a.mu.Lock()
-		a.truncated = true
-		a.mu.Unlock()
-		n.Error = fmt.Sprintf("not expanded: the tree has more than %d records", maxTreeNodes)
+func (a *analyzer) node(ctx context.Context, domain, via string, path []string, depth int, top *Node) *Node {
+	n := &Node{Domain: domain, Mechanism: via, Children: []*Node{}, top: top}
+	if !a.take(n) {
 		return n
 	}
 	ans, err := a.c.Lookup(ctx, dnsName(domain), dns.TypeTXT)
@@ -99,14 +175,8 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 		a.dnsError(ctx, domain, "SPF (TXT) lookup failed", err)
 		return n
 	}
-	ev := checks.DNSEvidence(ans.Query)
 	n.queries = append(n.queries, ans.Query)
-	var spfRRs [][]string
-	for _, strs := range ans.TXT() {
-		if IsSPF(JoinTXT(strs)) {
-			spfRRs = append(spfRRs, strs)
-		}
-	}
+	spfRRs := records(ans)
 	switch {
 	case len(spfRRs) == 0:
 		n.noRecord = true
@@ -116,41 +186,112 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 		}
 		return n
 	case len(spfRRs) > 1:
-		recs := make([]string, len(spfRRs))
-		for i, s := range spfRRs {
-			recs[i] = JoinTXT(s)
-		}
-		n.Error = fmt.Sprintf("%d SPF records: receivers return permerror", len(spfRRs))
-		a.add(checks.Finding{ID: "spf.multiple", Subject: domain, Evidence: withRecords(ev, recs...),
-			Message: fmt.Sprintf("%s publishes %d SPF records; receivers return permerror for every message", domain, len(spfRRs)),
-			Fix:     fmt.Sprintf("Merge them into one TXT record at %s that starts with v=spf1 and delete the others.", domain)})
+		a.several(ctx, n, ans, spfRRs, path, depth)
 		return n
 	}
-	strs := spfRRs[0]
+	a.record(ctx, n, ans, spfRRs[0], path, depth)
+	return n
+}
+
+// take counts n against the bound of the analysis; false when the tree
+// already has maxTreeNodes records (n is then marked not expanded).
+func (a *analyzer) take(n *Node) bool {
+	if int(a.nodes.Add(1)) > maxTreeNodes {
+		a.mu.Lock()
+		a.truncated = true
+		a.mu.Unlock()
+		n.Error = fmt.Sprintf("not expanded: the tree has more than %d records", maxTreeNodes)
+		return false
+	}
+	return true
+}
+
+// records returns the SPF records of a TXT answer, each as its strings, in
+// the order of their text: the order of an RRset is the server's choice,
+// and "record 2 of 2" must name the same record on every run.
+func records(ans *dnsq.Answer) [][]string {
+	var rrs [][]string
+	for _, strs := range ans.TXT() {
+		if IsSPF(JoinTXT(strs)) {
+			rrs = append(rrs, strs)
+		}
+	}
+	sort.SliceStable(rrs, func(i, j int) bool { return JoinTXT(rrs[i]) < JoinTXT(rrs[j]) })
+	return rrs
+}
+
+// several reports a domain that publishes more than one SPF record
+// (permerror), and analyses each record as if it were the only one, with
+// its own findings: whichever record the owner keeps, its faults are known.
+// Only the domain checked is opened up this way; an included domain with
+// several records is one permerror.
+func (a *analyzer) several(ctx context.Context, n *Node, ans *dnsq.Answer, rrs [][]string, path []string, depth int) {
+	recs := make([]string, len(rrs))
+	for i, s := range rrs {
+		recs[i] = JoinTXT(s)
+	}
+	n.Error = fmt.Sprintf("%d SPF records: receivers return permerror", len(rrs))
+	msg := fmt.Sprintf("%s publishes %d SPF records; receivers return permerror for every message", n.Domain, len(rrs))
+	if depth == 0 {
+		if len(rrs) > maxRecords {
+			msg += fmt.Sprintf(". The first %d records are also checked one by one, as \"record 1 of %d\" and so on", maxRecords, len(rrs))
+		} else {
+			msg += fmt.Sprintf(". Each record is also checked on its own, as \"record 1 of %d\" and so on", len(rrs))
+		}
+	} else {
+		msg += n.from()
+	}
+	fix := fmt.Sprintf("Merge them into one TXT record at %s that starts with v=spf1 and delete the others.", n.Domain)
+	if depth == 0 {
+		fix = fmt.Sprintf("Merge them into one TXT record at %s that starts with v=spf1 and delete the others; the problems reported for each record stay with whichever you keep.", n.Domain)
+	}
+	a.add(checks.Finding{ID: "spf.multiple", Subject: n.Domain, Evidence: withRecords(checks.DNSEvidence(ans.Query), recs...),
+		Message: msg, Fix: fix})
+	if depth > 0 {
+		return
+	}
+	total := min(len(rrs), maxRecords)
+	var wg sync.WaitGroup
+	for i := range total {
+		r := &Node{Domain: n.Domain, Children: []*Node{}, of: i + 1, total: len(rrs), queries: []dnsq.Query{ans.Query}}
+		n.records = append(n.records, r)
+		wg.Go(func() {
+			if a.take(r) {
+				a.record(ctx, r, ans, rrs[i], path, depth)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// record analyses n's one SPF record, made of the strings strs of the TXT
+// answer ans: sizes, syntax, lint, and the include/redirect tree below it.
+func (a *analyzer) record(ctx context.Context, n *Node, ans *dnsq.Answer, strs []string, path []string, depth int) {
+	domain := n.Domain
 	txt := JoinTXT(strs)
 	n.Record, n.Size = clip(txt, 2048), len(txt)
-	ev = withRecords(ev, n.Record)
+	ev := withRecords(checks.DNSEvidence(ans.Query), n.Record)
 	for i, s := range strs {
 		if l := len(JoinTXT([]string{s})); l > 255 {
-			a.add(checks.Finding{ID: "spf.string-too-long", Subject: domain, Evidence: ev,
-				Message: fmt.Sprintf("string %d of the SPF record at %s is %d bytes; a DNS character-string holds at most 255", i+1, domain, l)})
+			a.add(checks.Finding{ID: "spf.string-too-long", Subject: n.subject(), Evidence: ev,
+				Message: fmt.Sprintf("string %d of %s is %d bytes; a DNS character-string holds at most 255", i+1, n.recAt(), l)})
 		}
 	}
 	if len(txt) > 450 {
-		a.add(checks.Finding{ID: "spf.record-too-large", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("the SPF record at %s is %d bytes; above 450 the answer may not fit a UDP response and some receivers fail it", domain, len(txt))})
+		a.add(checks.Finding{ID: "spf.record-too-large", Subject: n.subject(), Evidence: ev,
+			Message: fmt.Sprintf("%s is %d bytes; above 450 the answer may not fit a UDP response and some receivers fail it", n.recAt(), len(txt))})
 	}
 	rec, err := Parse(txt)
 	if err != nil {
 		n.Error = Words(err)
-		msg := fmt.Sprintf("the SPF record of %s: %s; receivers return permerror", domain, Words(err))
+		msg := fmt.Sprintf("%s: %s; receivers return permerror", n.recOf(), Words(err))
 		var se *SyntaxError
 		if errors.As(err, &se) && se.Term != "" {
-			msg = fmt.Sprintf("syntax error in the SPF record of %s at position %d (term %q): %s; receivers return permerror", domain, se.Pos+se.Offset, se.Term, se.Msg)
+			msg = fmt.Sprintf("syntax error in %s at position %d (term %q): %s; receivers return permerror", n.recOf(), se.Pos+se.Offset, se.Term, se.Msg)
 		}
-		a.add(checks.Finding{ID: "spf.syntax", Subject: domain, Evidence: ev, Message: msg,
-			Fix: fmt.Sprintf("Correct the SPF record of %s at the position given (RFC 7208 §12 has the grammar): a single bad term makes receivers return permerror for every message.", domain)})
-		return n
+		a.add(checks.Finding{ID: "spf.syntax", Subject: n.subject(), Evidence: ev, Message: msg,
+			Fix: fmt.Sprintf("Correct %s at the position given (RFC 7208 §12 has the grammar): a single bad term makes receivers return permerror for every message.", n.recOf())})
+		return
 	}
 	n.rec = rec
 	a.lint(n, ev)
@@ -204,9 +345,9 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 			if loop := indexOf(path, target); loop >= 0 {
 				cycle := strings.Join(append(append([]string{}, path[loop:]...), target), " → ")
 				child.Error = "loop: " + cycle
-				a.add(checks.Finding{ID: "spf.loop", Subject: domain, Evidence: ev,
-					Message: fmt.Sprintf("SPF include/redirect loop: %s; receivers return permerror", cycle),
-					Fix:     fmt.Sprintf("Remove %q from the record of %s.", t.Text, domain)})
+				a.add(checks.Finding{ID: "spf.loop", Subject: n.subject(), Evidence: ev,
+					Message: fmt.Sprintf("SPF include/redirect loop: %s; receivers return permerror%s", cycle, n.in()),
+					Fix:     fmt.Sprintf("Remove %q from %s.", t.Text, n.shortOf())})
 				continue
 			}
 			if depth+1 > maxTreeDepth {
@@ -217,7 +358,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 				continue
 			}
 			wg.Go(func() {
-				c := a.node(ctx, target, t.Text, append(path[:len(path):len(path)], target), depth+1)
+				c := a.node(ctx, target, t.Text, append(path[:len(path):len(path)], target), depth+1, n.under())
 				mu.Lock()
 				n.Children[idx] = c
 				if n.redirectChild == child {
@@ -229,9 +370,9 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 					if t.IsRedirect() {
 						id, what = "spf.redirect-no-record", "redirect target"
 					}
-					a.add(checks.Finding{ID: id, Subject: domain, Evidence: ev,
-						Message: fmt.Sprintf("%s in the SPF record of %s points at %s, which %s; receivers return permerror", t.Text, domain, target, missingWhy(c)),
-						Fix:     fmt.Sprintf("Remove %q from the record of %s, or publish an SPF record at %s (the %s domain).", t.Text, domain, target, what)})
+					a.add(checks.Finding{ID: id, Subject: n.subject(), Evidence: ev,
+						Message: fmt.Sprintf("%s in %s points at %s, which %s; receivers return permerror", t.Text, n.recOf(), target, missingWhy(c)),
+						Fix:     fmt.Sprintf("Remove %q from %s, or publish an SPF record at %s (the %s domain).", t.Text, n.shortOf(), target, what)})
 				}
 			})
 		case t.Mech == MechA || t.Mech == MechMX || t.Mech == MechExists:
@@ -243,7 +384,7 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 				target = strings.TrimSuffix(t.Domain, ".")
 			}
 			wg.Go(func() {
-				v4, v6, qs := a.voidCheck(ctx, domain, t, target)
+				v4, v6, qs := a.voidCheck(ctx, n, t, target)
 				mu.Lock()
 				defer mu.Unlock()
 				n.queries = append(n.queries, qs...)
@@ -268,6 +409,17 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 	}
 	wg.Wait()
 	sort.Strings(n.voidTerms)
+	// The record's TXT query first, then its terms' lookups in a stable
+	// order (they finish in any).
+	if len(n.queries) > 1 {
+		qs := n.queries[1:]
+		sort.SliceStable(qs, func(i, j int) bool {
+			if qs[i].Name != qs[j].Name {
+				return qs[i].Name < qs[j].Name
+			}
+			return qs[i].Type < qs[j].Type
+		})
+	}
 	n.VoidLookups = max(n.void4, n.void6)
 	n.SubtreeLookups, n.sub4, n.sub6 = n.OwnLookups, n.void4, n.void6
 	for _, c := range n.Children {
@@ -275,12 +427,11 @@ func (a *analyzer) node(ctx context.Context, domain, via string, path []string, 
 		n.sub4 += c.sub4
 		n.sub6 += c.sub6
 	}
-	return n
 }
 
 // voidCheck looks up a macro-free a/mx/exists target and reports whether
 // the lookup is void for an IPv4 and for an IPv6 client.
-func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target string) (v4, v6 bool, qs []dnsq.Query) {
+func (a *analyzer) voidCheck(ctx context.Context, n *Node, t *Term, target string) (v4, v6 bool, qs []dnsq.Query) {
 	var qmu sync.Mutex
 	note := func(q ...dnsq.Query) {
 		qmu.Lock()
@@ -294,7 +445,7 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 		ans, err := a.c.Lookup(ctx, dnsName(target), qt)
 		if err != nil {
 			note(dnsq.QueriesOf(err)...)
-			a.dnsError(ctx, target, fmt.Sprintf("the lookup for %q in the SPF record of %s failed", clip(t.Text, 80), domain), err)
+			a.dnsError(ctx, target, fmt.Sprintf("the lookup for %q in %s failed", clip(t.Text, 80), n.recOf()), err)
 			return false, false
 		}
 		note(ans.Query)
@@ -314,12 +465,12 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 	case MechMX:
 		ans, err := a.c.Lookup(ctx, dnsName(target), dns.TypeMX)
 		if err != nil {
-			a.dnsError(ctx, target, fmt.Sprintf("the lookup for %q in the SPF record of %s failed", clip(t.Text, 80), domain), err)
+			a.dnsError(ctx, target, fmt.Sprintf("the lookup for %q in %s failed", clip(t.Text, 80), n.recOf()), err)
 			return false, false, dnsq.QueriesOf(err)
 		}
-		if n := len(ans.MX()); n > MaxNames {
-			a.add(checks.Finding{ID: "spf.mx-too-many", Subject: domain, Evidence: withRecords(checks.DNSEvidence(ans.Query), ans.Strings()...),
-				Message: fmt.Sprintf("%q in the SPF record of %s finds %d MX hosts; receivers stop at %d and return permerror", t.Text, domain, n, MaxNames)})
+		if hosts := len(ans.MX()); hosts > MaxNames {
+			a.add(checks.Finding{ID: "spf.mx-too-many", Subject: n.subject(), Evidence: withRecords(checks.DNSEvidence(ans.Query), ans.Strings()...),
+				Message: fmt.Sprintf("%q in %s finds %d MX hosts; receivers stop at %d and return permerror", t.Text, n.recOf(), hosts, MaxNames)})
 		}
 		return ans.Empty(), ans.Empty(), []dnsq.Query{ans.Query}
 	}
@@ -328,7 +479,7 @@ func (a *analyzer) voidCheck(ctx context.Context, domain string, t *Term, target
 
 // lint reports the record-level findings of one node.
 func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
-	rec, domain := n.rec, n.Domain
+	rec, rof, sof := n.rec, n.recOf(), n.shortOf()
 	allSeen := ""
 	var after []string
 	seen := map[string]bool{}
@@ -337,9 +488,9 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 		if t.Mech == MechInclude {
 			k := strings.ToLower(strings.TrimSuffix(t.Domain, "."))
 			if seen[k] {
-				a.add(checks.Finding{ID: "spf.duplicate-include", Subject: domain, Evidence: ev,
-					Message: fmt.Sprintf("the SPF record of %s includes %s more than once; each copy costs lookups again", domain, k),
-					Fix:     fmt.Sprintf("Delete the repeated %q from the record of %s.", t.Text, domain)})
+				a.add(checks.Finding{ID: "spf.duplicate-include", Subject: n.subject(), Evidence: ev,
+					Message: fmt.Sprintf("%s includes %s more than once; each copy costs lookups again", rof, k),
+					Fix:     fmt.Sprintf("Delete the repeated %q from %s.", t.Text, sof)})
 			}
 			seen[k] = true
 		}
@@ -349,23 +500,23 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 		switch t.Mech {
 		case MechAll:
 			if t.Qual == QPass && allSeen == "" {
-				a.add(checks.Finding{ID: "spf.all-pass", Subject: domain, Evidence: ev,
-					Message: fmt.Sprintf("the SPF record of %s ends in %q: every server on the internet passes SPF for it", domain, t.Text),
-					Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\" while you check your senders) in the record of %s.", t.Text, domain)})
+				a.add(checks.Finding{ID: "spf.all-pass", Subject: n.subject(), Evidence: ev,
+					Message: fmt.Sprintf("%s ends in %q: every server on the internet passes SPF for it", rof, t.Text),
+					Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\" while you check your senders) in %s.", t.Text, sof)})
 			}
 			if allSeen == "" {
 				allSeen = t.Text
 			}
 		case MechPTR:
-			a.add(checks.Finding{ID: "spf.ptr", Subject: domain, Evidence: ev,
-				Message: fmt.Sprintf("the SPF record of %s uses %q, which RFC 7208 says not to use: it is slow, unreliable, and many receivers skip it", domain, t.Text),
-				Fix:     fmt.Sprintf("Replace %q in the record of %s with ip4:/ip6: terms (or a:) for the servers that send mail.", t.Text, domain)})
+			a.add(checks.Finding{ID: "spf.ptr", Subject: n.subject(), Evidence: ev,
+				Message: fmt.Sprintf("%s uses %q, which RFC 7208 says not to use: it is slow, unreliable, and many receivers skip it", rof, t.Text),
+				Fix:     fmt.Sprintf("Replace %q in %s with ip4:/ip6: terms (or a:) for the servers that send mail.", t.Text, sof)})
 		}
 	}
 	if rt := rec.RedirectTerm(); rt != nil && allSeen != "" && rec.Redirect < allIndex(rec) {
-		a.add(checks.Finding{ID: "spf.redirect-ignored", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("the SPF record of %s has both %q and %q: evaluation ends at all and never follows the redirect", domain, allSeen, rt.Text),
-			Fix:     fmt.Sprintf("In the record of %s, remove %q to use the redirect target's policy, or remove %q.", domain, allSeen, rt.Text)})
+		a.add(checks.Finding{ID: "spf.redirect-ignored", Subject: n.subject(), Evidence: ev,
+			Message: fmt.Sprintf("%s has both %q and %q: evaluation ends at all and never follows the redirect", rof, allSeen, rt.Text),
+			Fix:     fmt.Sprintf("In %s, remove %q to use the redirect target's policy, or remove %q.", sof, allSeen, rt.Text)})
 	}
 	if len(after) > 0 {
 		// redirect= is never used in a record with all, wherever it is:
@@ -382,14 +533,14 @@ func (a *analyzer) lint(n *Node, ev *checks.Evidence) {
 		var fix string
 		switch {
 		case redirect == "":
-			fix = fmt.Sprintf("Move %s before %q in the record of %s, or delete it.", quoteList(mechs), allSeen, domain)
+			fix = fmt.Sprintf("Move %s before %q in %s, or delete it.", quoteList(mechs), allSeen, sof)
 		case len(mechs) == 0:
-			fix = fmt.Sprintf("In the record of %s, remove %q to use the redirect target's policy, or remove %q.", domain, allSeen, clip(redirect, 80))
+			fix = fmt.Sprintf("In %s, remove %q to use the redirect target's policy, or remove %q.", sof, allSeen, clip(redirect, 80))
 		default:
-			fix = fmt.Sprintf("Move %s before %q in the record of %s, or delete it; and remove either %q or %q (a record with all never follows redirect=).", quoteList(mechs), allSeen, domain, allSeen, clip(redirect, 80))
+			fix = fmt.Sprintf("Move %s before %q in %s, or delete it; and remove either %q or %q (a record with all never follows redirect=).", quoteList(mechs), allSeen, sof, allSeen, clip(redirect, 80))
 		}
-		a.add(checks.Finding{ID: "spf.text-after-all", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("the SPF record of %s has %s after %q; receivers never evaluate it", domain, quoteList(after), allSeen),
+		a.add(checks.Finding{ID: "spf.text-after-all", Subject: n.subject(), Evidence: ev,
+			Message: fmt.Sprintf("%s has %s after %q; receivers never evaluate it", rof, quoteList(after), allSeen),
 			Fix:     fix})
 	}
 }
@@ -421,8 +572,19 @@ func treeEvidence(root *Node) *checks.Evidence {
 		for _, c := range n.Children {
 			walk(c)
 		}
+		for _, r := range n.records {
+			walk(r)
+		}
 	}
 	walk(root)
+	// The tree's lookups finish in any order: name them in a stable one.
+	sort.SliceStable(ev.DNS, func(i, j int) bool {
+		a, b := ev.DNS[i], ev.DNS[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Type < b.Type
+	})
 	if root.Record != "" {
 		ev.Records = []string{root.Record}
 	}

@@ -54,6 +54,10 @@ func texts(r checks.Result) []string {
 		}
 	}
 	walk(d.Tree)
+	for _, r := range d.Records {
+		out = append(out, r.Error)
+		walk(r.Tree)
+	}
 	for _, e := range d.Evaluations {
 		out = append(out, e.Reason, e.Mechanism)
 		for _, s := range e.Trace {

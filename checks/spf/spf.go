@@ -146,6 +146,24 @@ type Data struct {
 	Truncated   bool         `json:"truncated,omitempty"` // the tree was not expanded completely (counts are lower bounds)
 	Tree        *Node        `json:"tree"`
 	Evaluations []Evaluation `json:"evaluations,omitempty"`
+	// Records is set when the domain publishes several SPF records
+	// (spf.multiple; Record is then empty and the counts above are 0):
+	// each record analysed as if it were the only one, in the order of
+	// their text, at most 10.
+	Records []RecordAnalysis `json:"records,omitempty"`
+}
+
+// RecordAnalysis is one of several SPF records of the domain, analysed on
+// its own: what receivers would find if it were the only one.
+type RecordAnalysis struct {
+	Index       int    `json:"index"` // 1-based: "record 2 of 3" in findings' subjects
+	Record      string `json:"record"`
+	RecordSize  int    `json:"record_size"`
+	Lookups     int    `json:"lookups"`
+	VoidLookups int    `json:"void_lookups"`
+	Truncated   bool   `json:"truncated,omitempty"`
+	Error       string `json:"error,omitempty"` // why it could not be analysed (a syntax error), in plain words
+	Tree        *Node  `json:"tree"`
 }
 
 // Evaluation is check_host() for one sending IP and one identity.
@@ -164,6 +182,14 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	var evalFinds []checks.Finding
 	wg.Go(func() {
 		evals, evalFinds = evaluate(ctx, env, t, domain)
+	})
+	wg.Go(func() {
+		// The fact needs the domain's record (and its redirect chain) only:
+		// it is published as soon as those are in, long before the tree
+		// is. Its lookups are the analysis's own (the run's cache).
+		if f, ok := lockdown(ctx, env.DNS, domain); ok {
+			FactKey.Publish(out, f)
+		}
 	})
 	root, finds := Analyze(ctx, env.DNS, domain)
 	wg.Wait()
@@ -193,7 +219,17 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	case root.rec != nil:
 		data.Lookups = root.SubtreeLookups
 		data.VoidLookups = max(root.sub4, root.sub6)
-		totals(out, root, domain, data.Truncated)
+		totals(out, root, data.Truncated)
+	}
+	for _, r := range root.records {
+		ra := RecordAnalysis{Index: r.of, Record: r.Record, RecordSize: r.Size, Truncated: treeTruncated(r), Tree: r}
+		if r.rec != nil {
+			ra.Lookups, ra.VoidLookups = r.SubtreeLookups, max(r.sub4, r.sub6)
+			totals(out, r, ra.Truncated)
+		} else {
+			ra.Error = r.Error
+		}
+		data.Records = append(data.Records, ra)
 	}
 	for _, f := range evalFinds {
 		out.Add(f)
@@ -211,12 +247,18 @@ func treeTruncated(n *Node) bool {
 			return true
 		}
 	}
+	for _, r := range n.records {
+		if treeTruncated(r) {
+			return true
+		}
+	}
 	return false
 }
 
 // totals reports the findings about the whole tree: lookup and void
 // counts, and the policy's default.
-func totals(out *checks.Out, root *Node, domain string, truncated bool) {
+func totals(out *checks.Out, root *Node, truncated bool) {
+	subject, spfFor := root.subject(), root.spfFor()
 	ev := treeEvidence(root)
 	atLeast := ""
 	if truncated {
@@ -224,18 +266,18 @@ func totals(out *checks.Out, root *Node, domain string, truncated bool) {
 	}
 	switch n := root.SubtreeLookups; {
 	case n > MaxDNSTerms:
-		out.Add(checks.Finding{ID: "spf.lookup-limit", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("SPF for %s needs %s%d DNS lookups; %s. Cost by term: %s", domain, atLeast, n, whoFails(root), costly(root)),
-			Fix:     fmt.Sprintf("Cut %d lookups from the record of %s: remove unused includes (the most expensive are listed), replace a/mx with ip4:/ip6:, or move a provider to a subdomain.", n-MaxDNSTerms, domain)})
+		out.Add(checks.Finding{ID: "spf.lookup-limit", Subject: subject, Evidence: ev,
+			Message: fmt.Sprintf("%s needs %s%d DNS lookups; %s. Cost by term: %s", spfFor, atLeast, n, whoFails(root), costly(root)),
+			Fix:     fmt.Sprintf("Cut %d lookups from %s: remove unused includes (the most expensive are listed), replace a/mx with ip4:/ip6:, or move a provider to a subdomain.", n-MaxDNSTerms, root.shortOf())})
 	case n >= 8:
-		out.Add(checks.Finding{ID: "spf.lookup-near-limit", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("SPF for %s needs %d of the %d allowed DNS lookups (%s)", domain, n, MaxDNSTerms, costly(root))})
+		out.Add(checks.Finding{ID: "spf.lookup-near-limit", Subject: subject, Evidence: ev,
+			Message: fmt.Sprintf("%s needs %d of the %d allowed DNS lookups (%s)", spfFor, n, MaxDNSTerms, costly(root))})
 	}
 	if v := max(root.sub4, root.sub6); v > MaxVoid {
 		var terms []string
 		collectVoid(root, &terms)
-		out.Add(checks.Finding{ID: "spf.void-limit", Subject: domain, Evidence: ev,
-			Message: fmt.Sprintf("SPF for %s has %s that find nothing (%s); receivers allow %d and return permerror", domain, voidCount(root.sub4, root.sub6), quoteList(terms), MaxVoid),
+		out.Add(checks.Finding{ID: "spf.void-limit", Subject: subject, Evidence: ev,
+			Message: fmt.Sprintf("%s has %s that find nothing (%s); receivers allow %d and return permerror", spfFor, voidCount(root.sub4, root.sub6), quoteList(terms), MaxVoid),
 			Fix:     "Remove the terms that point at names without records: " + quoteList(terms) + "."})
 	}
 	// The policy's default: follow redirects to the record that decides.
@@ -253,13 +295,13 @@ func totals(out *checks.Out, root *Node, domain string, truncated bool) {
 		}
 		switch {
 		case all == nil:
-			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(checks.DNSEvidence(n.queries...), n.Record),
-				Message: fmt.Sprintf("the SPF record of %s has no all term and no redirect: unlisted servers get neutral", n.Domain),
-				Fix:     fmt.Sprintf("Append \"-all\" (or \"~all\") to the record of %s.", n.Domain)})
+			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: subject, Evidence: withRecords(checks.DNSEvidence(n.queries...), n.Record),
+				Message: fmt.Sprintf("%s has no all term and no redirect: unlisted servers get neutral", n.recOf()),
+				Fix:     fmt.Sprintf("Append \"-all\" (or \"~all\") to %s.", n.shortOf())})
 		case all.Qual == QNeutral:
-			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: domain, Evidence: withRecords(checks.DNSEvidence(n.queries...), n.Record),
-				Message: fmt.Sprintf("the SPF record of %s ends in %q: unlisted servers get neutral", n.Domain, all.Text),
-				Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\") in the record of %s.", all.Text, n.Domain)})
+			out.Add(checks.Finding{ID: "spf.all-neutral", Subject: subject, Evidence: withRecords(checks.DNSEvidence(n.queries...), n.Record),
+				Message: fmt.Sprintf("%s ends in %q: unlisted servers get neutral", n.recOf(), all.Text),
+				Fix:     fmt.Sprintf("Replace %q with \"-all\" (or \"~all\") in %s.", all.Text, n.shortOf())})
 		}
 	}
 }
