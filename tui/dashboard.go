@@ -3,17 +3,21 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mxray/mxray/checks"
 )
 
-// dashboardModel is the list of checks.
+// dashboardModel is the list of checks: one row per check with its
+// status, duration and finding counts, live while the run goes.
 type dashboardModel struct {
-	c      *common
-	cursor int
-	offset int
-	cache  map[*checkRow]cachedLine // rendered rows of finished checks
+	c             *common
+	live          *liveState
+	width, height int
+	cursor        int
+	cache         map[*checkRow]cachedLine // rendered rows of finished checks
 }
 
 // cachedLine is a rendered dashboard row and what it depends on.
@@ -24,7 +28,49 @@ type cachedLine struct {
 	line     string
 }
 
-func (d *dashboardModel) move(delta, n int) {
+func newDashboard(c *common, live *liveState) dashboardModel {
+	return dashboardModel{c: c, live: live, cache: map[*checkRow]cachedLine{}}
+}
+
+func (d *dashboardModel) setSize(w, h int) { d.width, d.height = w, h }
+
+// update moves the cursor; the keys that open another screen, run or
+// send are the root's to carry out.
+func (d *dashboardModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil, nil
+	}
+	k := d.c.keys
+	switch {
+	case key.Matches(km, k.Up):
+		d.move(-1)
+	case key.Matches(km, k.Down):
+		d.move(1)
+	case key.Matches(km, k.Open):
+		if r := d.selected(); r != nil {
+			return nil, openDetail{id: r.info.ID}
+		}
+	case key.Matches(km, k.Filter):
+		return nil, openDetail{filter: true}
+	case key.Matches(km, k.Rerun):
+		if r := d.selected(); r != nil && !r.running {
+			return nil, rerun{ids: []string{r.info.ID}}
+		}
+	case key.Matches(km, k.RerunAll):
+		return nil, rerun{}
+	case key.Matches(km, k.Send):
+		return nil, sendTest{}
+	case key.Matches(km, k.Back):
+		return nil, goBack{}
+	case key.Matches(km, k.ShowError):
+		return nil, showError{}
+	}
+	return nil, nil
+}
+
+func (d *dashboardModel) move(delta int) {
+	n := len(d.live.rows)
 	d.cursor += delta
 	if d.cursor >= n {
 		d.cursor = n - 1
@@ -34,6 +80,17 @@ func (d *dashboardModel) move(delta, n int) {
 	}
 }
 
+// top puts the cursor on the first check.
+func (d *dashboardModel) top() { d.cursor = 0 }
+
+// selected is the check under the cursor (nil when there is none).
+func (d dashboardModel) selected() *checkRow {
+	if d.cursor >= 0 && d.cursor < len(d.live.rows) {
+		return d.live.rows[d.cursor]
+	}
+	return nil
+}
+
 // Column widths of the dashboard.
 const (
 	colID     = 8
@@ -41,9 +98,10 @@ const (
 	colTime   = 7
 )
 
-func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) string {
+func (d dashboardModel) view() string {
 	st, g := d.c.st, d.c.g
-	w := d.c.width
+	rows, frame, now := d.live.rows, d.live.frame, d.live.now
+	w, h := d.width, d.height
 	titleW := w - 2 - colID - 1 - colStatus - 1 - colTime - 2 - 18
 	if titleW < 10 {
 		titleW = 10
@@ -58,21 +116,20 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 	if visible < 1 {
 		visible = 1
 	}
-	// Keep the cursor in view.
-	if d.cursor < d.offset {
-		d.offset = d.cursor
-	}
-	if d.cursor >= d.offset+visible {
-		d.offset = d.cursor - visible + 1
+	// Keep the cursor in view, on the last line when it is below the
+	// first screenful.
+	offset := 0
+	if d.cursor >= visible {
+		offset = d.cursor - visible + 1
 	}
 	if len(rows) == 0 {
 		b.WriteString(st.Faint.Render("  no checks selected"))
 	}
-	for i := d.offset; i < len(rows) && i < d.offset+visible; i++ {
+	for i := offset; i < len(rows) && i < offset+visible; i++ {
 		r := rows[i]
 		if c, ok := d.cache[r]; ok && !r.running && c.ver == r.ver && c.width == w && c.selected == (i == d.cursor) {
 			b.WriteString(c.line)
-			if i+1 < len(rows) && i+1 < d.offset+visible {
+			if i+1 < len(rows) && i+1 < offset+visible {
 				b.WriteByte('\n')
 			}
 			continue
@@ -86,7 +143,7 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 		case r.interrupted && !r.running:
 			status = st.Skip.Render(interruptedBadge)
 		case r.res != nil && !r.running:
-			status = statusStyle(st, r.status).Render(badgeOf(r.status))
+			status = statusBadge(st, r.status)
 		case r.running && !r.started.IsZero():
 			frameGlyph := g.Spinner[0]
 			if !d.c.static {
@@ -96,7 +153,7 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 		case r.running:
 			status = st.Faint.Render("  wait")
 		case r.status != "":
-			status = statusStyle(st, r.status).Render(badgeOf(r.status))
+			status = statusBadge(st, r.status)
 		default:
 			status = st.Faint.Render("   " + g.None)
 		}
@@ -116,21 +173,14 @@ func (d *dashboardModel) view(rows []*checkRow, frame, h int, now time.Time) str
 			d.cache[r] = cachedLine{ver: r.ver, width: w, selected: i == d.cursor, line: line}
 		}
 		b.WriteString(line)
-		if i+1 < len(rows) && i+1 < d.offset+visible {
+		if i+1 < len(rows) && i+1 < offset+visible {
 			b.WriteByte('\n')
 		}
 	}
 	return b.String()
 }
 
-// badgeOf is report.Badge (kept here as one call site for the dashboard).
-func badgeOf(s checks.Status) string { return sevBadgeStatus(s) }
-
-// interruptedBadge marks a check the run was stopped before it decided:
-// not a verdict, whatever its status says.
-const interruptedBadge = "[INT ]"
-
-func (d *dashboardModel) counts(r *checkRow) string {
+func (d dashboardModel) counts(r *checkRow) string {
 	st := d.c.st
 	if r.interrupted && !r.running {
 		s := st.Skip.Render("interrupted")
@@ -155,7 +205,7 @@ func (d *dashboardModel) counts(r *checkRow) string {
 }
 
 // severityCounts is "1 fail 2 warn" for a row's findings ("" for none).
-func (d *dashboardModel) severityCounts(r *checkRow) string {
+func (d dashboardModel) severityCounts(r *checkRow) string {
 	n := map[checks.Severity]int{}
 	for _, f := range r.findings {
 		n[f.Severity]++
@@ -183,13 +233,6 @@ func errSummary(s string) string {
 			rest = rest[:i]
 		}
 		return rest
-	}
-	return s
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
 	}
 	return s
 }

@@ -9,16 +9,15 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mxray/mxray/checks"
-	"github.com/mxray/mxray/checks/dnsq"
 )
 
 // detailModel shows findings worst first with why, fix and evidence, in a
 // scrolling viewport, optionally filtered.
 type detailModel struct {
 	c       *common
+	live    *liveState
 	checkID string // "" shows the findings of every check
 	vp      viewport.Model
 	input   textinput.Model
@@ -29,19 +28,45 @@ type detailModel struct {
 	cache   map[string]*rowBlocks
 }
 
-func newDetail(c *common) detailModel {
-	vp := viewport.New(c.width, c.height-4)
+func newDetail(c *common, live *liveState) detailModel {
+	vp := viewport.New(0, 0)
 	vp.KeyMap.Left.SetEnabled(false)
 	vp.KeyMap.Right.SetEnabled(false)
 	in := textinput.New()
 	in.Prompt = "/"
 	in.Placeholder = "filter by ID, subject or text"
 	in.CharLimit = 80
-	return detailModel{c: c, vp: vp, input: in}
+	return detailModel{c: c, live: live, vp: vp, input: in}
 }
 
+// setSize sizes the viewport; the root refreshes the text at the new
+// width.
 func (d *detailModel) setSize(w, h int) {
 	d.vp.Width, d.vp.Height = w, h
+}
+
+// open shows the findings of check id ("" for every check), from the top,
+// with the filter line focused when asked.
+func (d *detailModel) open(id string, filter bool) tea.Cmd {
+	d.checkID = id
+	d.resetFilter()
+	d.refresh()
+	d.vp.GotoTop()
+	if filter {
+		return d.focusFilter()
+	}
+	return nil
+}
+
+// refresh renders the findings of the check shown again, from its row.
+func (d *detailModel) refresh() {
+	var rows []*checkRow
+	if d.checkID == "" {
+		rows = d.live.rows
+	} else if r, ok := d.live.byID[d.checkID]; ok {
+		rows = []*checkRow{r}
+	}
+	d.build(rows)
 }
 
 func (d detailModel) filtering() bool { return d.input.Focused() }
@@ -58,19 +83,22 @@ func (d *detailModel) focusFilter() tea.Cmd {
 	return d.input.Focus()
 }
 
-func (d detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
+// update types into the filter line while it is focused, else scrolls;
+// esc goes back, r re-runs the check shown, R every check.
+func (d *detailModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	km, isKey := msg.(tea.KeyMsg)
 	if d.input.Focused() {
-		if km, ok := msg.(tea.KeyMsg); ok {
+		if isKey {
 			switch km.Type {
 			case tea.KeyEnter:
 				d.input.Blur()
-				return d, nil
+				return nil, nil
 			case tea.KeyEsc:
 				d.input.Blur()
 				d.input.SetValue("")
 				d.filter = ""
 				d.rebuild()
-				return d, nil
+				return nil, nil
 			}
 		}
 		var cmd tea.Cmd
@@ -80,14 +108,27 @@ func (d detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 			d.rebuild()
 			d.vp.GotoTop()
 		}
-		return d, cmd
+		return cmd, nil
 	}
-	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, d.c.keys.Filter) {
-		return d, d.focusFilter()
+	if isKey {
+		k := d.c.keys
+		switch {
+		case key.Matches(km, k.Back):
+			return nil, goBack{}
+		case key.Matches(km, k.Rerun):
+			if r := d.live.byID[d.checkID]; d.checkID != "" && r != nil && !r.running {
+				return nil, rerun{ids: []string{d.checkID}}
+			}
+			return nil, nil
+		case key.Matches(km, k.RerunAll):
+			return nil, rerun{}
+		case key.Matches(km, k.Filter):
+			return d.focusFilter(), nil
+		}
 	}
 	var cmd tea.Cmd
 	d.vp, cmd = d.vp.Update(msg)
-	return d, cmd
+	return cmd, nil
 }
 
 func (d *detailModel) build(rows []*checkRow) {
@@ -136,7 +177,7 @@ func (d *detailModel) render(rows []*checkRow) string {
 		case r.interrupted && !r.running:
 			head = st.Skip.Render(interruptedBadge) + " " + head
 		case r.res != nil && !r.running:
-			head = statusStyle(st, r.status).Render(badgeOf(r.status)) + " " + head + st.Faint.Render(" in "+fmtDur(r.dur))
+			head = statusBadge(st, r.status) + " " + head + st.Faint.Render(" in "+fmtDur(r.dur))
 		case r.running:
 			head = st.Info.Render("running") + " " + head
 		}
@@ -266,44 +307,6 @@ func (d *detailModel) evidence(ev *checks.Evidence, w int) string {
 	return b.String()
 }
 
-func dnsLine(st Styles, q dnsq.Query) string {
-	ad := "  "
-	if q.AD {
-		ad = "AD"
-	}
-	rc := q.Rcode
-	rcs := st.Pass
-	if rc != "NOERROR" {
-		rcs = st.Warn
-		if rc != "NXDOMAIN" {
-			rcs = st.Error
-		}
-	}
-	s := fmt.Sprintf("%s %s %s %s %s", st.Faint.Render("dns"), clean(q.Name), clean(q.Type), rcs.Render(clean(rc)), ad)
-	s += fmt.Sprintf(" %4.0fms", q.RTTMs)
-	if q.Answers > 0 {
-		s += fmt.Sprintf(" %d ans", q.Answers)
-	}
-	if q.Server != "" {
-		s += st.Faint.Render(" @" + clean(q.Server))
-	}
-	if q.Err != "" {
-		s += " " + st.Error.Render(clean(q.Err))
-	}
-	return s
-}
-
-// lineOf renders one transcript line with its direction mark.
-func lineOf(st Styles, dir checks.Direction, text string) string {
-	switch dir {
-	case checks.DirClient:
-		return st.Client.Render("C: " + clean(text))
-	case checks.DirServer:
-		return st.Server.Render("S: " + clean(text))
-	}
-	return st.Note.Render("*  " + clean(text))
-}
-
 func (d detailModel) view() string {
 	if d.input.Focused() || d.filter != "" {
 		// The filter line takes the viewport's first line.
@@ -324,26 +327,4 @@ func (d detailModel) statusView() string {
 		s += fmt.Sprintf("%s%.0f%%", d.c.g.Dot, d.vp.ScrollPercent()*100)
 	}
 	return st.Faint.Render(s)
-}
-
-// wrapIndent wraps s to width w, indenting every line with ind.
-func wrapIndent(s string, w int, ind string) string {
-	iw := ansi.StringWidth(ind)
-	lim := w - iw
-	if lim < 10 {
-		lim = 10
-	}
-	lines := strings.Split(ansi.Wrap(s, lim, " -/"), "\n")
-	for i := range lines {
-		lines[i] = ind + lines[i]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// wrapLabel renders "why  text..." with the text wrapped under itself.
-func wrapLabel(label, text string, w int) string {
-	const ind = "       "
-	s := wrapIndent(text, w, ind)
-	lw := ansi.StringWidth(ansi.Strip(label))
-	return "  " + label + strings.Repeat(" ", len(ind)-2-lw) + strings.TrimPrefix(s, ind)
 }

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mxray/mxray/checks/dnsq"
 )
@@ -25,7 +25,7 @@ type errorModel struct {
 }
 
 func newErrorModel(c *common) errorModel {
-	vp := viewport.New(c.width, c.height-4)
+	vp := viewport.New(0, 0)
 	vp.KeyMap.Left.SetEnabled(false)
 	vp.KeyMap.Right.SetEnabled(false)
 	return errorModel{c: c, vp: vp}
@@ -47,10 +47,26 @@ func (e *errorModel) setSize(w, h int) {
 	e.render()
 }
 
-func (e *errorModel) update(msg tea.Msg) (errorModel, tea.Cmd) {
+// update scrolls. An untrusted resolver leaves nothing to do but read and
+// quit (q or esc); another error can be put aside with esc (e on the
+// dashboard brings it back) or answered with a new run (R).
+func (e *errorModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	if km, ok := msg.(tea.KeyMsg); ok {
+		k := e.c.keys
+		switch {
+		case e.untrusted != nil:
+			if km.Type == tea.KeyEsc {
+				return nil, quitUI{}
+			}
+		case key.Matches(km, k.Back):
+			return nil, hideError{}
+		case key.Matches(km, k.RerunAll):
+			return nil, rerun{}
+		}
+	}
 	var cmd tea.Cmd
 	e.vp, cmd = e.vp.Update(msg)
-	return *e, cmd
+	return cmd, nil
 }
 
 func (e errorModel) view() string { return e.vp.View() }
@@ -113,33 +129,4 @@ func (e errorModel) untrustedView(ue *dnsq.UntrustedError, w int) string {
 	}
 	b.WriteString("\n" + wrapIndent(st.Bold.Render(resolverHint), w, ""))
 	return b.String()
-}
-
-// labelWidth is the column the text of a labelled line starts at.
-const labelWidth = 11
-
-// labelled renders "label      text…" with the text wrapped under itself.
-func labelled(label, text string, w int) string {
-	ind := strings.Repeat(" ", labelWidth)
-	lw := ansi.StringWidth(label)
-	first := label + " "
-	if lw < labelWidth-1 {
-		first = label + strings.Repeat(" ", labelWidth-lw)
-	}
-	return hanging(text, w, first, ind)
-}
-
-// hanging wraps first+s to width w and indents the lines after the first
-// with rest. Long words are broken, so no line is wider than w (as long as
-// rest leaves at least 10 columns).
-func hanging(s string, w int, first, rest string) string {
-	lim := w - ansi.StringWidth(rest)
-	if lim < 10 {
-		lim = 10
-	}
-	lines := strings.Split(ansi.Wrap(first+s, lim, " -/"), "\n")
-	for i := 1; i < len(lines); i++ {
-		lines[i] = rest + lines[i]
-	}
-	return strings.Join(lines, "\n")
 }

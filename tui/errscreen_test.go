@@ -139,10 +139,15 @@ func TestUntrustedBlocks(t *testing.T) {
 // TestUntrustedWhileFiltering: the error arrives while the user types a
 // filter; q then quits instead of being typed.
 func TestUntrustedWhileFiltering(t *testing.T) {
-	m := finished(t, Options{})
-	m = press(m, "/", "x")
-	next, _ := m.Update(ReportMsg{Err: untrustedErr()})
-	m = next.(Model)
+	sr := finishedRun()
+	m := ran(t, Options{}, sr)
+	sr.events, sr.report, sr.err = nil, nil, untrustedErr()
+	next, cmd := m.Update(keyMsg("R")) // the run that will end in the error
+	m = press(next.(Model), "/", "x")
+	if !m.typing() {
+		t.Fatal("not typing a filter")
+	}
+	m = drive(t, m, cmd)
 	if v := m.View(); !strings.Contains(v, "DNS resolver cannot be trusted") {
 		t.Fatalf("untrusted screen not shown over the filter:\n%s", v)
 	}
@@ -268,7 +273,8 @@ func TestLongRunErrorScrolls(t *testing.T) {
 }
 
 func TestInterrupted(t *testing.T) {
-	m := finished(t, Options{})
+	sr := finishedRun()
+	m := ran(t, Options{}, sr)
 	rep := fixtureReport()
 	for i := range rep.Results {
 		if id := rep.Results[i].ID; id == "smtp" || id == "tls" || id == "dnsbl" {
@@ -280,8 +286,7 @@ func TestInterrupted(t *testing.T) {
 			}
 		}
 	}
-	next, _ := m.Update(ReportMsg{Report: rep})
-	m = next.(Model)
+	m = runAgain(t, m, sr, rep, nil)
 	v := m.View()
 	for _, want := range []string{"[INT ]", "interrupted", "3 interrupted"} {
 		if !strings.Contains(v, want) {
@@ -292,7 +297,7 @@ func TestInterrupted(t *testing.T) {
 	if got := m.overall(); got != checks.StatusFail {
 		t.Fatalf("overall %s", got)
 	}
-	m.dash.cursor = 8 // tls
+	m = press(m, times("j", 8)...) // tls
 	m = press(m, "enter")
 	if v := m.View(); !strings.Contains(v, "[INT ]") || !strings.Contains(strings.Join(strings.Fields(v), " "), "not a verdict") ||
 		strings.Contains(v, "[ERR ]") || strings.Contains(v, "nothing to report") {
@@ -323,19 +328,17 @@ func TestQuitMarksUnfinishedInterrupted(t *testing.T) {
 	if _, err := m.finish(); err != nil {
 		t.Fatalf("the cancellation q asked for is reported as the run's error: %v", err)
 	}
-	if r := m.byID["dns"]; !r.interrupted {
+	if r := m.live.byID["dns"]; !r.interrupted {
 		t.Fatalf("dns after q: status %s interrupted %v", r.status, r.interrupted)
 	}
 }
 
 func TestNotDecidedShownWhole(t *testing.T) {
-	m := New(context.Background(), testOptions(Options{}))
 	reason := "not decided: depends on mx (example.com MX: the resolver answered SERVFAIL for example.com MX after 3 tries over UDP and TCP, " +
 		"so the mail servers of the domain are unknown and nothing that depends on them could be judged)"
 	res := checks.Result{ID: "smtp", Title: "SMTP handshake", Status: checks.StatusError, Err: reason}
-	next, _ := m.Update(EventMsg{Event: checks.Event{Kind: checks.EventFinished, CheckID: "smtp", Result: &res, At: t0}})
-	m = next.(Model)
-	m.dash.cursor = 7
+	m := ran(t, Options{}, &scriptedRun{report: withResult(res)})
+	m = press(m, times("j", 7)...) // smtp
 	m = press(m, "enter")
 	for _, w := range []int{80, 50, 120} {
 		next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: 24})

@@ -177,10 +177,13 @@ func fixtureEvents() []checks.Event {
 }
 
 // scriptedRun is a RunFunc that emits events, then either returns the
-// report or, when block is set, waits for cancellation.
+// report (filtered to ids) and err or, when block is set, waits for
+// cancellation. A test may change its fields between runs, before the
+// command that starts the next one runs.
 type scriptedRun struct {
 	events []checks.Event
 	report *checks.Report
+	err    error
 	block  bool
 	calls  chan []string // receives ids of every call (buffered)
 }
@@ -208,6 +211,9 @@ func (s *scriptedRun) run(ctx context.Context, domain string, ids []string, emit
 		}
 		return rep, nil
 	}
+	if s.report == nil {
+		return nil, s.err
+	}
 	rep := *s.report
 	if ids != nil {
 		rep.Results = nil
@@ -217,7 +223,19 @@ func (s *scriptedRun) run(ctx context.Context, domain string, ids []string, emit
 			}
 		}
 	}
-	return &rep, nil
+	return &rep, s.err
+}
+
+// withResult is the fixture report with res in place of the result of the
+// same check.
+func withResult(res checks.Result) *checks.Report {
+	rep := fixtureReport()
+	for i := range rep.Results {
+		if rep.Results[i].ID == res.ID {
+			rep.Results[i] = res
+		}
+	}
+	return rep
 }
 
 // fixtureSteps is a delivered send with AUTH.

@@ -160,8 +160,8 @@ func hostileReport(s string) *checks.Report {
 // screens opens every screen of a model that holds a finished run.
 var screens = map[string]func(Model) Model{
 	"dashboard":   func(m Model) Model { return m },
-	"detail":      func(m Model) Model { m.dash.cursor = 2; return press(m, "enter") },
-	"not-decided": func(m Model) Model { m.dash.cursor = 3; return press(m, "enter") },
+	"detail":      func(m Model) Model { return press(m, "j", "j", "enter") },
+	"not-decided": func(m Model) Model { return press(m, "j", "j", "j", "enter") },
 	"all":         func(m Model) Model { return press(m, "/", "enter") },
 	"spf":         func(m Model) Model { return press(m, "tab", "j") },
 	"matrix":      func(m Model) Model { return press(m, "tab", "tab") },
@@ -176,12 +176,12 @@ func checkScreen(t *testing.T, name string, m Model) {
 	v := m.View()
 	checkText(t, name, v)
 	lines := strings.Split(v, "\n")
-	if len(lines) != m.c.height {
-		t.Fatalf("%s at %dx%d: %d lines\n%s", name, m.c.width, m.c.height, len(lines), v)
+	if len(lines) != m.height {
+		t.Fatalf("%s at %dx%d: %d lines\n%s", name, m.width, m.height, len(lines), v)
 	}
 	for i, l := range lines {
-		if w := ansi.StringWidth(l); w > m.c.width {
-			t.Fatalf("%s at %dx%d: line %d is %d wide: %q", name, m.c.width, m.c.height, i, w, l)
+		if w := ansi.StringWidth(l); w > m.width {
+			t.Fatalf("%s at %dx%d: line %d is %d wide: %q", name, m.width, m.height, i, w, l)
 		}
 	}
 }
@@ -193,18 +193,17 @@ func FuzzScreens(f *testing.F) {
 		f.Add(s, uint8(i*13), uint8(i*7))
 	}
 	f.Fuzz(func(t *testing.T, s string, w, h uint8) {
-		m := New(context.Background(), testOptions(Options{Domain: s, Resolvers: []string{s}}))
+		sr := &scriptedRun{report: hostileReport(s)}
+		m := New(context.Background(), testOptions(Options{Domain: s, Resolvers: []string{s}, Run: sr.run, AutoStart: true}))
 		next, _ := m.Update(tea.WindowSizeMsg{Width: 20 + int(w)%140, Height: 8 + int(h)%40})
-		next, _ = next.(Model).Update(ReportMsg{Report: hostileReport(s)})
-		m = next.(Model)
+		m = drive(t, next.(Model), m.Init())
 		for name, open := range screens {
 			checkScreen(t, name, open(m))
 		}
 		ue := &dnsq.UntrustedError{Servers: []string{s, s}, Unreachable: len(s)%2 == 0, Reason: s,
 			Queries: []dnsq.Query{{Name: s, Type: s, Rcode: s, Server: s, Err: s}}}
 		for _, err := range []error{ue, fmt.Errorf("%s: %w", s, ue), fmt.Errorf("run: %s", s)} {
-			next, _ := m.Update(ReportMsg{Err: err})
-			em := next.(Model)
+			em := runAgain(t, m, sr, hostileReport(s), err)
 			checkScreen(t, "error", em)
 			checkScreen(t, "error scrolled", press(em, "pgdown", "j"))
 		}

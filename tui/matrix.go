@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/mxray/mxray/checks"
 )
 
@@ -105,11 +108,54 @@ func (r *matrixRow) notes() []string {
 	return out
 }
 
-// matrixModel is the MX matrix pane.
+// matrixModel is the MX matrix pane: one row per MX address, one column
+// per protocol stage or property, each cell ticked only when the data of the
+// check behind it says the address was tested there.
 type matrixModel struct {
-	c      *common
-	rows   []*matrixRow
-	cursor int
+	c             *common
+	live          *liveState
+	width, height int
+	rows          []*matrixRow
+	cursor        int
+}
+
+func (mm *matrixModel) setSize(w, h int) { mm.width, mm.height = w, h }
+
+// update moves the cursor; enter opens the address's transcript, r re-runs
+// the checks the matrix shows, esc goes back.
+func (mm *matrixModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil, nil
+	}
+	k := mm.c.keys
+	switch {
+	case key.Matches(km, k.Back):
+		return nil, goBack{}
+	case key.Matches(km, k.Up):
+		mm.move(-1)
+	case key.Matches(km, k.Down):
+		mm.move(1)
+	case key.Matches(km, k.Open):
+		if row, ok := mm.selected(); ok {
+			return nil, openTranscript{row: row}
+		}
+	case key.Matches(km, k.Rerun):
+		return nil, rerun{ids: mm.sources()}
+	}
+	return nil, nil
+}
+
+// sources are the checks behind the matrix that are not running, in the
+// dashboard's order. With none, it is nil, and r re-runs every check.
+func (mm matrixModel) sources() []string {
+	var ids []string
+	for _, r := range mm.live.rows {
+		if matrixSources[r.info.ID] && !r.running {
+			ids = append(ids, r.info.ID)
+		}
+	}
+	return ids
 }
 
 func (mm *matrixModel) move(d int) {
@@ -130,7 +176,8 @@ func (mm matrixModel) selected() (*matrixRow, bool) {
 }
 
 // rebuild derives the matrix from the checks' data and findings.
-func (mm *matrixModel) rebuild(byID map[string]*checkRow) {
+func (mm *matrixModel) rebuild() {
+	byID := mm.live.byID
 	var rows []*matrixRow
 	index := map[string]*matrixRow{}
 	add := func(host, addr string) *matrixRow {
@@ -489,10 +536,11 @@ func normAddr(s string) string {
 	return s
 }
 
-// blockedBefore reports whether an earlier protocol stage failed.
+// blockedBefore reports whether an earlier protocol stage failed or broke
+// (error or worse, by the checks' ranking).
 func blockedBefore(r *matrixRow, col int) bool {
 	for i := colConnect; i < col && i <= colSTARTTLS; i++ {
-		if r.cells[i].sev == checks.SevFail || r.cells[i].sev == checks.SevError {
+		if r.cells[i].sev.Rank() >= checks.SevError.Rank() {
 			return true
 		}
 	}
@@ -637,8 +685,9 @@ func readTranscript(obj map[string]any) []checks.Line {
 // Matrix layout widths.
 const cellW = 7
 
-func (mm matrixModel) view(h int, byID map[string]*checkRow) string {
+func (mm matrixModel) view() string {
 	st, g := mm.c.st, mm.c.g
+	h, byID := mm.height, mm.live.byID
 	if len(mm.rows) == 0 {
 		if r := byID["mx"]; r == nil {
 			return st.Faint.Render("The mx check is not part of this run: no MX hosts to show.")
@@ -647,7 +696,7 @@ func (mm matrixModel) view(h int, byID map[string]*checkRow) string {
 		}
 		return st.Faint.Render("No MX address to show (see the mx check).")
 	}
-	labelW := mm.c.width - 2 - numCols*cellW
+	labelW := mm.width - 2 - numCols*cellW
 	if labelW < 12 {
 		labelW = 12
 	}
@@ -728,7 +777,7 @@ func (mm matrixModel) details(r *matrixRow, most int) []string {
 		return nil
 	}
 	st, g := mm.c.st, mm.c.g
-	w := mm.c.width
+	w := mm.width
 	out := []string{st.Faint.Render(strings.Repeat(g.Rule, w))}
 	for _, n := range notes {
 		out = append(out, strings.Split(hanging(n, w, "  ", "        "), "\n")...)
@@ -737,13 +786,6 @@ func (mm matrixModel) details(r *matrixRow, most int) []string {
 		out = append(out[:most-1], st.Faint.Render("  "+g.Ellipsis+" enter shows every note"))
 	}
 	return out
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func (mm matrixModel) cellText(c cell, src *checkRow) string {

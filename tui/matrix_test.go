@@ -55,9 +55,8 @@ func cellsOf(t *testing.T, m Model, addr string) *matrixRow {
 // TestNoTickWithoutTest: a cell is ok only when the data of the check
 // behind it says the address was tested there.
 func TestNoTickWithoutTest(t *testing.T) {
-	m := New(nil, testOptions(Options{}))
-	next, _ := m.Update(ReportMsg{Report: untestedReport()})
-	m = next.(Model)
+	sr := &scriptedRun{report: untestedReport()}
+	m := ran(t, Options{}, sr)
 	ok := func(c cell) bool { return c.set && c.sev == "" && !c.info }
 
 	// Tested: the fixture's first address.
@@ -103,8 +102,7 @@ func TestNoTickWithoutTest(t *testing.T) {
 			rep.Results[i].Findings = nil
 		}
 	}
-	next, _ = m.Update(ReportMsg{Report: rep})
-	m = next.(Model)
+	m = runAgain(t, m, sr, rep, nil)
 	for _, addr := range []string{"192.0.2.10", "192.0.2.12"} {
 		if c := cellsOf(t, m, addr).cells[colBL]; c.sev != checks.SevError || c.note == "" {
 			t.Errorf("%s BL without a usable list: %+v", addr, c)
@@ -120,8 +118,7 @@ func TestNoTickWithoutTest(t *testing.T) {
 			}}
 		}
 	}
-	next, _ = m.Update(ReportMsg{Report: rep})
-	m = next.(Model)
+	m = runAgain(t, m, sr, rep, nil)
 	if c := cellsOf(t, m, "192.0.2.10").cells[colBL]; c.sev != checks.SevError || c.note == "" {
 		t.Errorf("192.0.2.10 BL with queried=false: %+v", c)
 	}
@@ -142,8 +139,7 @@ func TestNoTickWithoutTest(t *testing.T) {
 			rep.Results[i].Findings = nil
 		}
 	}
-	next, _ = m.Update(ReportMsg{Report: rep})
-	m = next.(Model)
+	m = runAgain(t, m, sr, rep, nil)
 	r = cellsOf(t, m, "192.0.2.10")
 	if c := r.cells[colCert]; c.set || !strings.Contains(c.note, "connection timed out") {
 		t.Errorf("CERT of an address TLS was not tested on: %+v", c)
@@ -177,9 +173,9 @@ func TestMatrixCheckNotDecided(t *testing.T) {
 				rep.Results[i].Findings, rep.Results[i].Data = nil, nil
 			}
 		}
-		m := New(nil, testOptions(Options{}))
-		next, _ := m.Update(ReportMsg{Report: rep})
-		m = next.(Model)
+		sr := &scriptedRun{report: rep}
+		m := New(nil, testOptions(Options{Run: sr.run, AutoStart: true})) // a nil ctx is context.Background
+		m = drive(t, m, m.Init())
 		for _, addr := range []string{"192.0.2.10", "192.0.2.11"} {
 			c := cellsOf(t, m, addr).cells[colBL]
 			if c.set != tt.set || (tt.set && c.sev != checks.SevError) || !strings.Contains(c.note, tt.note) {

@@ -2,19 +2,13 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"sort"
-	"sync"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
-	"github.com/mxray/mxray/checks/send"
 )
 
 // state is the screen the root model shows.
@@ -55,54 +49,34 @@ func (s state) String() string {
 // tabs are the top-level panes tab cycles through.
 var tabs = []state{stateDashboard, stateSPF, stateMatrix, stateTrace}
 
-// common is shared by every pane: size, styles, keys, glyphs.
+// common is what every pane shares and nobody changes after New: styles,
+// keys, glyphs and the options that shape the drawing.
 type common struct {
-	width, height int
-	st            Styles
-	keys          KeyMap
-	g             Glyphs
-	now           func() time.Time
-	explain       func(id string) (checks.Def, bool)
-	static        bool
+	st      Styles
+	keys    KeyMap
+	g       Glyphs
+	now     func() time.Time
+	explain func(id string) (checks.Def, bool)
+	static  bool
 }
 
-// checkRow is one check's live state.
-type checkRow struct {
-	info     CheckInfo
-	status   checks.Status // "" while waiting or running
-	running  bool
-	started  time.Time
-	dur      time.Duration
-	findings []checks.Finding // live while running; sorted worst first when finished
-	res      *checks.Result
-	data     any // the result's Data as generic JSON (maps, slices, numbers)
-	gen      int // the run that owns the row
-	ver      int // bumped on every change, for the dashboard's line cache
-	// interrupted: the run was stopped before the check decided (its
-	// Result.Err is "interrupted"); not a verdict about the domain.
-	interrupted bool
-}
-
-// errInterrupted is the Result.Err of a check the runner stopped because
-// the run was cancelled (the user quit or re-ran everything).
-const errInterrupted = "interrupted"
-
-// Model is the root model.
+// Model is the root model: the screen shown, the runs and the send, and
+// the panes. It handles the global keys and routes everything else to the
+// pane in front (see pane).
 type Model struct {
 	ctx  context.Context
 	opts Options
 	c    *common
+	live *liveState // the checks as the panes draw them
+
+	width, height int // the terminal
 
 	state state
 	back  state // where esc returns to from a drill-down
-	help  help.Model
-	full  bool // the ? screen
+	full  bool  // the ? screen
 
 	domain   string
-	rows     []*checkRow
-	byID     map[string]*checkRow
 	runStart time.Time
-	now      time.Time
 	report   *checks.Report // metadata and results of the last full run
 	runs     map[int]*runHandle
 	gen      int
@@ -110,9 +84,7 @@ type Model struct {
 	// errShown: the error screen covers the panes. An untrusted resolver
 	// keeps it up until the program ends.
 	errShown bool
-	errView  errorModel
 
-	frame    int
 	ticking  bool
 	initCmd  tea.Cmd
 	quitting bool // after q: late run messages are left to finish
@@ -124,6 +96,8 @@ type Model struct {
 	matrix     matrixModel
 	transcript transcriptModel
 	trace      traceModel
+	errView    errorModel
+	help       helpModel
 	sendH      *sendHandle
 }
 
@@ -133,7 +107,6 @@ func New(ctx context.Context, opts Options) Model {
 		ctx = context.Background()
 	}
 	c := &common{
-		width: 80, height: 24,
 		st:      DefaultStyles(opts.Renderer, opts.NoColor),
 		keys:    DefaultKeyMap(),
 		g:       UnicodeGlyphs(),
@@ -147,34 +120,29 @@ func New(ctx context.Context, opts Options) Model {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	h := help.New()
-	h.ShortSeparator = "  "
-	h.Styles.ShortKey = c.st.Bold
-	h.Styles.ShortDesc = c.st.Hint
-	h.Styles.FullKey = c.st.Bold
-	h.Styles.FullDesc = c.st.Hint
+	live := &liveState{byID: map[string]*checkRow{}}
 	m := Model{
-		ctx: ctx, opts: opts, c: c, help: h,
+		ctx: ctx, opts: opts, c: c, live: live,
 		state:  stateDashboard,
 		domain: opts.Domain,
-		byID:   map[string]*checkRow{},
 		runs:   map[int]*runHandle{},
 	}
 	for _, ci := range opts.Checks {
-		m.addRow(ci)
+		live.add(ci)
 	}
 	if len(opts.Demo) > 0 && opts.Domain == "" {
 		m.state = stateDemo
 	}
-	m.detail = newDetail(c)
+	m.picker = pickerModel{c: c, domains: opts.Demo}
+	m.dash = newDashboard(c, live)
+	m.detail = newDetail(c, live)
+	m.spf = spfModel{c: c, live: live, collapsed: map[string]bool{}}
+	m.matrix = matrixModel{c: c, live: live}
 	m.transcript = newTranscript(c)
-	m.trace = traceModel{c: c, expanded: map[int]bool{}}
-	m.spf = spfModel{c: c, collapsed: map[string]bool{}}
-	m.matrix = matrixModel{c: c}
-	m.dash = dashboardModel{c: c, cache: map[*checkRow]cachedLine{}}
-	m.picker = pickerModel{c: c}
+	m.trace = traceModel{c: c, live: live, expanded: map[int]bool{}, canSend: opts.Send != nil}
 	m.errView = newErrorModel(c)
-	m.setSize(c.width, c.height)
+	m.help = newHelp(c)
+	m.setSize(80, 24)
 	switch {
 	case opts.AutoSend && opts.Send != nil && opts.Domain != "":
 		m.initCmd = m.prepareSend()
@@ -182,19 +150,6 @@ func New(ctx context.Context, opts Options) Model {
 		m.initCmd = m.startRun(nil)
 	}
 	return m
-}
-
-func (m *Model) addRow(ci CheckInfo) *checkRow {
-	if r, ok := m.byID[ci.ID]; ok {
-		return r
-	}
-	if ci.Title == "" {
-		ci.Title = ci.ID
-	}
-	r := &checkRow{info: ci}
-	m.rows = append(m.rows, r)
-	m.byID[ci.ID] = r
-	return r
 }
 
 // State returns the name of the screen shown.
@@ -215,7 +170,7 @@ func (m Model) Report() *checks.Report {
 	}
 	r := *m.report
 	r.Results = nil
-	for _, row := range m.rows {
+	for _, row := range m.live.rows {
 		if row.res != nil {
 			r.Results = append(r.Results, *row.res)
 		}
@@ -235,294 +190,6 @@ func (m Model) untrusted() *dnsq.UntrustedError { return m.errView.untrusted }
 // Running reports whether a run is in flight.
 func (m Model) Running() bool { return len(m.runs) > 0 }
 
-// ---------------------------------------------------------------- runs
-
-// runHandle is one run in flight. Update creates it (no I/O); the listen
-// command starts its goroutine and reads its events.
-type runHandle struct {
-	gen    int
-	domain string
-	ids    []string // nil: every check
-	run    RunFunc
-	ctx    context.Context
-	cancel context.CancelFunc
-	ch     chan checks.Event
-	once   sync.Once
-	done   chan struct{}
-	rep    *checks.Report // set before ch is closed
-	err    error
-}
-
-// maxBatch bounds how many queued events one message carries.
-const maxBatch = 256
-
-func (h *runHandle) start() {
-	h.once.Do(func() { go h.loop() })
-}
-
-func (h *runHandle) loop() {
-	defer close(h.done)
-	rep, err := h.run(h.ctx, h.domain, h.ids, func(e checks.Event) {
-		select {
-		case h.ch <- e:
-		case <-h.ctx.Done():
-		}
-	})
-	h.rep, h.err = rep, err
-	close(h.ch)
-}
-
-// wait stops a handle and waits for its run to return. A run whose
-// goroutine never started is marked done without running.
-func (h *runHandle) wait() {
-	h.cancel()
-	h.once.Do(func() { close(h.done) })
-	<-h.done
-}
-
-// runMsg carries a batch of events of run gen.
-type runMsg struct {
-	gen int
-	evs []checks.Event
-}
-
-// runDoneMsg says run gen returned.
-type runDoneMsg struct {
-	gen int
-	rep *checks.Report
-	err error
-}
-
-// listen reads the next batch of a run's events (re-armed after each).
-func listen(h *runHandle) tea.Cmd {
-	return func() tea.Msg {
-		h.start()
-		e, ok := <-h.ch
-		if !ok {
-			return runDoneMsg{gen: h.gen, rep: h.rep, err: h.err}
-		}
-		evs := []checks.Event{e}
-		for len(evs) < maxBatch {
-			select {
-			case e, ok := <-h.ch:
-				if !ok {
-					return runMsg{gen: h.gen, evs: evs}
-				}
-				evs = append(evs, e)
-			default:
-				return runMsg{gen: h.gen, evs: evs}
-			}
-		}
-		return runMsg{gen: h.gen, evs: evs}
-	}
-}
-
-// startRun prepares a run of ids (nil: all) and returns the command that
-// starts it. A full run supersedes every run in flight.
-func (m *Model) startRun(ids []string) tea.Cmd {
-	if m.opts.Run == nil || m.domain == "" {
-		return nil
-	}
-	if ids == nil {
-		for gen, h := range m.runs {
-			h.cancel()
-			delete(m.runs, gen)
-		}
-	}
-	m.gen++
-	ctx, cancel := context.WithCancel(m.ctx)
-	h := &runHandle{
-		gen: m.gen, domain: m.domain, ids: ids, run: m.opts.Run,
-		ctx: ctx, cancel: cancel,
-		ch: make(chan checks.Event, 1024), done: make(chan struct{}),
-	}
-	m.runs[h.gen] = h
-	now := m.c.now()
-	m.now = now
-	if ids == nil {
-		m.runStart = now
-		m.setErr(nil)
-		for _, r := range m.rows {
-			r.reset(h.gen)
-		}
-	} else {
-		for _, id := range ids {
-			m.addRow(CheckInfo{ID: id}).reset(h.gen)
-		}
-	}
-	return tea.Batch(listen(h), m.startTicking())
-}
-
-func (r *checkRow) reset(gen int) {
-	r.gen = gen
-	r.ver++
-	r.status, r.running, r.res, r.data, r.findings, r.dur = "", true, nil, nil, nil, 0
-	r.started = time.Time{}
-	r.interrupted = false
-}
-
-// finish cancels and waits for every run in flight and folds their reports
-// in: the final report after the program ended, and the last run error.
-func (m Model) finish() (*checks.Report, error) {
-	gens := make([]int, 0, len(m.runs))
-	for g := range m.runs {
-		gens = append(gens, g)
-	}
-	sort.Ints(gens)
-	for _, g := range gens {
-		h := m.runs[g]
-		h.wait()
-		m.applyDone(runDoneMsg{gen: g, rep: h.rep, err: h.err})
-	}
-	if m.sendH != nil {
-		m.sendH.wait()
-	}
-	return m.Report(), m.err
-}
-
-func (m *Model) applyEvent(gen int, e checks.Event) {
-	r, ok := m.byID[e.CheckID]
-	if !ok {
-		r = m.addRow(CheckInfo{ID: e.CheckID})
-		r.gen = gen
-	}
-	if gen >= 0 && r.gen != gen {
-		return // a superseded run
-	}
-	if e.At.After(m.now) {
-		m.now = e.At
-	}
-	r.ver++
-	switch e.Kind {
-	case checks.EventStarted:
-		r.running, r.started, r.status = true, e.At, ""
-		if m.runStart.IsZero() {
-			m.runStart = e.At
-		}
-	case checks.EventFinding:
-		if e.Finding != nil {
-			r.findings = append(r.findings, *e.Finding)
-		}
-	case checks.EventFinished:
-		if e.Result != nil {
-			m.setResult(r, e.Result)
-		}
-	}
-}
-
-func (m *Model) setResult(r *checkRow, res *checks.Result) {
-	cp := *res
-	cp.Findings = append([]checks.Finding(nil), res.Findings...)
-	checks.SortFindings(cp.Findings)
-	r.res, r.running, r.status, r.dur = &cp, false, cp.Status, cp.Duration
-	r.interrupted = cp.Err == errInterrupted
-	r.ver++
-	if r.info.Title == r.info.ID && cp.Title != "" {
-		r.info.Title = cp.Title
-	}
-	r.findings = cp.Findings
-	r.data = genericJSON(cp.Data)
-	if r.started.IsZero() {
-		r.started = cp.Started
-	}
-	m.dataChanged(r.info.ID)
-}
-
-// genericJSON turns typed check data into maps and slices, so panes can
-// render data of checks whose Go types they do not import.
-func genericJSON(v any) any {
-	if v == nil {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
-		return nil
-	}
-	return out
-}
-
-func (m *Model) applyDone(msg runDoneMsg) {
-	h, ok := m.runs[msg.gen]
-	if !ok && msg.gen >= 0 {
-		return
-	}
-	delete(m.runs, msg.gen)
-	// A run stopped by the user (q, R, esc to the demo's picker) ends with
-	// the cancellation it was asked for: not an error of the run.
-	stopped := m.quitting || (h != nil && h.ctx.Err() != nil)
-	if msg.err != nil && !(stopped && errors.Is(msg.err, context.Canceled)) {
-		m.setErr(msg.err)
-	}
-	if msg.rep == nil {
-		// Checks the run never finished: stopped, or the run failed.
-		for _, r := range m.rows {
-			if r.gen == msg.gen && r.running {
-				r.running = false
-				r.status = checks.StatusError
-				r.interrupted = stopped
-				r.ver++
-			}
-		}
-		return
-	}
-	full := msg.gen < 0 || h == nil || h.ids == nil
-	for i := range msg.rep.Results {
-		res := &msg.rep.Results[i]
-		r, ok := m.byID[res.ID]
-		if !ok {
-			r = m.addRow(CheckInfo{ID: res.ID, Title: res.Title})
-			r.gen = msg.gen
-		}
-		if msg.gen >= 0 && r.gen != msg.gen {
-			continue
-		}
-		m.setResult(r, res)
-	}
-	if full {
-		cp := *msg.rep
-		m.report = &cp
-		if !msg.rep.StartedAt.IsZero() {
-			m.runStart = msg.rep.StartedAt
-		}
-	} else if m.report == nil {
-		cp := *msg.rep
-		m.report = &cp
-	}
-	m.refreshDetail()
-}
-
-// setErr records a run's error and shows it (nil clears it).
-func (m *Model) setErr(err error) {
-	m.err = err
-	m.errShown = err != nil
-	m.errView.set(err)
-}
-
-// dataChanged rebuilds the panes derived from a check's data.
-func (m *Model) dataChanged(id string) {
-	switch id {
-	case "spf":
-		m.spf.setData(m.rowData("spf"))
-	}
-	if matrixSources[id] {
-		m.matrix.rebuild(m.byID)
-	}
-	if m.state == stateDetail && (m.detail.checkID == "" || m.detail.checkID == id) {
-		m.refreshDetail()
-	}
-}
-
-func (m *Model) rowData(id string) any {
-	if r, ok := m.byID[id]; ok {
-		return r.data
-	}
-	return nil
-}
-
 // ---------------------------------------------------------------- ticking
 
 type tickMsg time.Time
@@ -541,7 +208,7 @@ func (m Model) busy() bool {
 	if len(m.runs) > 0 || m.trace.running {
 		return true
 	}
-	for _, r := range m.rows {
+	for _, r := range m.live.rows {
 		if r.running {
 			return true
 		}
@@ -551,38 +218,27 @@ func (m Model) busy() bool {
 
 // ---------------------------------------------------------------- update
 
-// Update handles a message: global keys and resizes first, then app
-// messages, then the active pane.
+// Update handles a message: resizes and global keys first, then the runs'
+// and the send's messages, then the pane in front.
+//
+// The runs' messages come by the hundred: they are handled here, where the
+// copy of the model stays on the stack. Resizes, keys and the panes' own
+// messages reach the panes through the pane interface, in methods of their
+// own, because putting a pane's address in an interface moves the copy of
+// the model that holds it (kilobytes) to the heap: once per key, not once
+// per event.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.setSize(msg.Width, msg.Height)
-		m.refreshDetail() // re-wrap at the new width
-		return m, nil
+		return m.resize(msg.Width, msg.Height)
 	case tea.KeyMsg:
-		if key.Matches(msg, m.c.keys.ForceQuit) {
-			return m.quit()
-		}
-		if !m.typing() {
-			switch {
-			case key.Matches(msg, m.c.keys.Quit):
-				return m.quit()
-			case key.Matches(msg, m.c.keys.Help):
-				m.full = !m.full
-				return m, nil
-			}
-			if m.full && key.Matches(msg, m.c.keys.Back) {
-				m.full = false
-				return m, nil
-			}
-		}
 		return m.updateKey(msg)
 	case tickMsg:
-		m.now = time.Time(msg)
+		m.live.now = time.Time(msg)
 		if m.c.now != nil {
-			m.now = m.c.now()
+			m.live.now = m.c.now()
 		}
-		m.frame++
+		m.live.frame++
 		if m.busy() {
 			return m, tea.Tick(tickEvery, func(t time.Time) tea.Msg { return tickMsg(t) })
 		}
@@ -602,18 +258,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.applyDone(msg)
 		}
 		return m, nil
-	case EventMsg:
-		m.applyEvent(-1, msg.Event)
-		return m, m.startTicking()
-	case ReportMsg:
-		m.applyDone(runDoneMsg{gen: -1, rep: msg.Report, err: msg.Err})
-		return m, nil
-	case StepMsg:
-		m.trace.addStep(msg.Step)
-		return m, m.startTicking()
-	case TraceMsg:
-		m.trace.done(msg.Trace, msg.Err)
-		return m, nil
 	case sendStepMsg:
 		if m.sendH == nil || msg.h != m.sendH {
 			return m, nil
@@ -629,21 +273,112 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	// Other messages (cursor blink...) go to the active pane.
-	var cmd tea.Cmd
-	switch m.state {
-	case stateDetail:
-		m.detail, cmd = m.detail.update(msg)
-	case stateTranscript:
-		m.transcript, cmd = m.transcript.update(msg)
+	return m.updatePane(msg)
+}
+
+// resize lays the panes out for a terminal of w×h.
+func (m Model) resize(w, h int) (tea.Model, tea.Cmd) {
+	m.setSize(w, h)
+	m.refreshDetail() // re-wrap at the new width
+	return m, nil
+}
+
+// updatePane gives a message no one else handles (a cursor blink) to the
+// pane of the screen shown, even under the error screen or the help.
+func (m Model) updatePane(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd, in := m.active().update(msg)
+	return m.do(in, cmd)
+}
+
+// updateKey handles the global keys (quit, help, tab) and gives any other
+// key to the pane in front: the error screen when it is up, else the pane
+// of the screen shown. The help covers the panes without taking their keys.
+func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.c.keys
+	if key.Matches(msg, k.ForceQuit) {
+		cmd := m.quit()
+		return m, cmd
 	}
-	return m, cmd
+	if !m.typing() {
+		switch {
+		case key.Matches(msg, k.Quit):
+			cmd := m.quit()
+			return m, cmd
+		case key.Matches(msg, k.Help):
+			m.full = !m.full
+			return m, nil
+		case m.full && key.Matches(msg, k.Back):
+			m.full = false
+			return m, nil
+		case !m.errShown && m.state != stateDemo && key.Matches(msg, k.Tab):
+			m.state = m.nextTab(msg.String() == "shift+tab")
+			return m, nil
+		}
+	}
+	p := m.active()
+	if m.errShown {
+		p = &m.errView
+	}
+	cmd, in := p.update(msg)
+	return m.do(in, cmd)
+}
+
+// active is the pane of the screen shown (the help and the error screen
+// cover it without replacing it). View draws the same pane (paneView).
+func (m *Model) active() pane {
+	switch m.state {
+	case stateDemo:
+		return &m.picker
+	case stateDetail:
+		return &m.detail
+	case stateSPF:
+		return &m.spf
+	case stateMatrix:
+		return &m.matrix
+	case stateTranscript:
+		return &m.transcript
+	case stateTrace:
+		return &m.trace
+	}
+	return &m.dash
+}
+
+// do carries out a pane's intent, after the pane's own command.
+func (m Model) do(in intent, cmd tea.Cmd) (tea.Model, tea.Cmd) {
+	var next tea.Cmd
+	switch in := in.(type) {
+	case goBack:
+		next = m.goBack()
+	case openDetail:
+		next = m.openDetail(in.id, in.filter)
+	case openTranscript:
+		m.transcript.open(in.row)
+		m.back = stateMatrix
+		m.state = stateTranscript
+	case rerun:
+		next = m.startRun(in.ids)
+		if in.ids != nil {
+			m.refreshDetail() // the re-run check shows as running at once
+		}
+	case sendTest:
+		next = m.prepareSend()
+	case pickDomain:
+		next = m.openDomain(in.name)
+	case showError:
+		m.errShown = m.err != nil
+	case hideError:
+		m.errShown = false
+	case quitUI:
+		next = m.quit()
+	}
+	return m, tea.Batch(cmd, next)
 }
 
 // typing reports whether keys go to a text input.
 func (m Model) typing() bool { return !m.errShown && m.state == stateDetail && m.detail.filtering() }
 
-func (m Model) quit() (tea.Model, tea.Cmd) {
+// quit cancels the runs and the send in flight and ends the program.
+func (m *Model) quit() tea.Cmd {
 	m.quitting = true
 	for _, h := range m.runs {
 		h.cancel()
@@ -651,7 +386,7 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 	if m.sendH != nil {
 		m.sendH.cancel()
 	}
-	return m, tea.Quit
+	return tea.Quit
 }
 
 func (m *Model) setSize(w, h int) {
@@ -661,159 +396,34 @@ func (m *Model) setSize(w, h int) {
 	if h < 8 {
 		h = 8
 	}
-	m.c.width, m.c.height = w, h
+	m.width, m.height = w, h
 	bh := m.bodyHeight()
-	m.detail.setSize(w, bh)
-	m.transcript.setSize(w, bh)
-	m.errView.setSize(w, bh)
+	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help} {
+		p.setSize(w, bh)
+	}
 }
 
 // bodyHeight is the height left for a pane: header, tabs, status and hint
 // lines take four.
-func (m Model) bodyHeight() int { return m.c.height - 4 }
+func (m Model) bodyHeight() int { return m.height - 4 }
 
-func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	k := m.c.keys
-	if m.errShown {
-		return m.updateErrorKey(msg)
-	}
-	if key.Matches(msg, k.Tab) && !m.typing() && m.state != stateDemo {
-		m.state = m.nextTab(msg.String() == "shift+tab")
-		return m, nil
-	}
+// goBack leaves the screen shown (esc).
+func (m *Model) goBack() tea.Cmd {
 	switch m.state {
-	case stateDemo:
-		var pick string
-		m.picker, pick = m.picker.update(msg, m.opts.Demo)
-		if pick != "" {
-			return m.openDomain(pick)
-		}
 	case stateDashboard:
-		switch {
-		case key.Matches(msg, k.Up):
-			m.dash.move(-1, len(m.rows))
-		case key.Matches(msg, k.Down):
-			m.dash.move(1, len(m.rows))
-		case key.Matches(msg, k.Open):
-			if r := m.selected(); r != nil {
-				return m.openDetail(r.info.ID, false)
-			}
-		case key.Matches(msg, k.Filter):
-			return m.openDetail("", true)
-		case key.Matches(msg, k.Rerun):
-			if r := m.selected(); r != nil && !r.running {
-				return m, m.startRun([]string{r.info.ID})
-			}
-		case key.Matches(msg, k.RerunAll):
-			return m, m.startRun(nil)
-		case key.Matches(msg, k.Send):
-			return m.startSend()
-		case key.Matches(msg, k.Back):
-			if len(m.opts.Demo) > 0 {
-				return m.backToPicker()
-			}
-		case key.Matches(msg, k.ShowError):
-			m.errShown = m.err != nil
+		if len(m.opts.Demo) > 0 {
+			m.backToPicker()
 		}
-	case stateDetail:
-		if !m.detail.filtering() {
-			switch {
-			case key.Matches(msg, k.Back):
-				m.state = m.back
-				return m, nil
-			case key.Matches(msg, k.Rerun):
-				if id := m.detail.checkID; id != "" {
-					if r := m.byID[id]; r != nil && !r.running {
-						cmd := m.startRun([]string{id})
-						m.refreshDetail()
-						return m, cmd
-					}
-				}
-				return m, nil
-			case key.Matches(msg, k.RerunAll):
-				return m, m.startRun(nil)
-			}
-		}
-		var cmd tea.Cmd
-		m.detail, cmd = m.detail.update(msg)
-		return m, cmd
-	case stateSPF:
-		if key.Matches(msg, k.Back) && (msg.Type == tea.KeyEsc || !m.spf.collapseSelected()) {
-			m.state = stateDashboard
-			return m, nil
-		}
-		m.spf.update(msg)
-	case stateMatrix:
-		switch {
-		case key.Matches(msg, k.Back):
-			m.state = stateDashboard
-		case key.Matches(msg, k.Up):
-			m.matrix.move(-1)
-		case key.Matches(msg, k.Down):
-			m.matrix.move(1)
-		case key.Matches(msg, k.Open):
-			if row, ok := m.matrix.selected(); ok {
-				m.transcript.open(row)
-				m.back = stateMatrix
-				m.state = stateTranscript
-			}
-		case key.Matches(msg, k.Rerun):
-			return m, m.startRun(m.matrixChecks())
-		}
-	case stateTranscript:
-		if key.Matches(msg, k.Back) {
-			m.state = m.back
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.transcript, cmd = m.transcript.update(msg)
-		return m, cmd
+	case stateDetail, stateTranscript:
+		m.state = m.back
+	case stateSPF, stateMatrix:
+		m.state = stateDashboard
 	case stateTrace:
-		switch {
-		case key.Matches(msg, k.Back) && (msg.Type == tea.KeyEsc || !m.trace.collapseSelected()):
-			if !m.opts.AutoSend {
-				m.state = stateDashboard
-			}
-		case key.Matches(msg, k.Send):
-			return m.startSend()
-		default:
-			m.trace.update(msg)
+		if !m.opts.AutoSend {
+			m.state = stateDashboard
 		}
 	}
-	return m, nil
-}
-
-// updateErrorKey handles keys on the error screen. An untrusted resolver
-// leaves nothing to do but read and quit (q or esc); another error can be
-// put aside with esc (e brings it back) or answered with a new run (R).
-func (m Model) updateErrorKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	k := m.c.keys
-	if m.untrusted() != nil {
-		if msg.Type == tea.KeyEsc {
-			return m.quit()
-		}
-	} else {
-		switch {
-		case key.Matches(msg, k.Back):
-			m.errShown = false
-			return m, nil
-		case key.Matches(msg, k.RerunAll):
-			return m, m.startRun(nil)
-		}
-	}
-	var cmd tea.Cmd
-	m.errView, cmd = m.errView.update(msg)
-	return m, cmd
-}
-
-func (m Model) matrixChecks() []string {
-	var ids []string
-	for _, r := range m.rows {
-		if matrixSources[r.info.ID] && !r.running {
-			ids = append(ids, r.info.ID)
-		}
-	}
-	return ids
+	return nil
 }
 
 func (m Model) nextTab(reverse bool) state {
@@ -855,49 +465,32 @@ func (m Model) tabShown(s state) bool {
 	return true
 }
 
-func (m Model) selected() *checkRow {
-	if m.dash.cursor >= 0 && m.dash.cursor < len(m.rows) {
-		return m.rows[m.dash.cursor]
-	}
-	return nil
-}
-
-func (m Model) openDetail(id string, filter bool) (tea.Model, tea.Cmd) {
+// openDetail shows the findings of check id ("" for every check).
+func (m *Model) openDetail(id string, filter bool) tea.Cmd {
 	m.back = stateDashboard
 	m.state = stateDetail
-	m.detail.checkID = id
-	m.detail.resetFilter()
-	m.refreshDetail()
-	m.detail.vp.GotoTop()
-	if filter {
-		return m, m.detail.focusFilter()
-	}
-	return m, nil
+	return m.detail.open(id, filter)
 }
 
+// refreshDetail rebuilds the detail pane when it is shown.
 func (m *Model) refreshDetail() {
-	if m.state != stateDetail {
-		return
+	if m.state == stateDetail {
+		m.detail.refresh()
 	}
-	var rows []*checkRow
-	if m.detail.checkID == "" {
-		rows = m.rows
-	} else if r, ok := m.byID[m.detail.checkID]; ok {
-		rows = []*checkRow{r}
-	}
-	m.detail.build(rows)
 }
 
-func (m Model) openDomain(name string) (tea.Model, tea.Cmd) {
+// openDomain checks a domain picked in the demo.
+func (m *Model) openDomain(name string) tea.Cmd {
 	m.domain = name
 	m.state = stateDashboard
 	m.report = nil
 	m.trace.reset()
-	m.dash.cursor = 0
-	return m, m.startRun(nil)
+	m.dash.top()
+	return m.startRun(nil)
 }
 
-func (m Model) backToPicker() (tea.Model, tea.Cmd) {
+// backToPicker stops everything in flight and shows the demo's picker.
+func (m *Model) backToPicker() {
 	for g, h := range m.runs {
 		h.cancel()
 		delete(m.runs, g)
@@ -906,119 +499,11 @@ func (m Model) backToPicker() (tea.Model, tea.Cmd) {
 		m.sendH.cancel()
 		m.sendH = nil
 	}
-	for _, r := range m.rows {
+	for _, r := range m.live.rows {
 		r.reset(0)
 		r.running = false
 	}
 	m.report = nil
 	m.setErr(nil)
 	m.state = stateDemo
-	return m, nil
-}
-
-// ---------------------------------------------------------------- send
-
-type sendHandle struct {
-	domain string
-	send   SendFunc
-	ctx    context.Context
-	cancel context.CancelFunc
-	ch     chan send.Step
-	once   sync.Once
-	done   chan struct{}
-	trace  *send.Trace // set before ch is closed
-	err    error
-}
-
-// wait cancels the send and waits for it to return (or marks it done when
-// it never started).
-func (h *sendHandle) wait() {
-	h.cancel()
-	h.once.Do(func() { close(h.done) })
-	<-h.done
-}
-
-type sendStepMsg struct {
-	h     *sendHandle
-	steps []send.Step
-}
-
-type sendDoneMsg struct {
-	h     *sendHandle
-	trace *send.Trace
-	err   error
-}
-
-func (h *sendHandle) start() {
-	h.once.Do(func() {
-		go func() {
-			defer close(h.done)
-			tr, err := h.send(h.ctx, h.domain, func(s send.Step) {
-				select {
-				case h.ch <- s:
-				case <-h.ctx.Done():
-				}
-			})
-			h.trace, h.err = tr, err
-			close(h.ch)
-		}()
-	})
-}
-
-func listenSend(h *sendHandle) tea.Cmd {
-	return func() tea.Msg {
-		h.start()
-		s, ok := <-h.ch
-		if !ok {
-			return sendDoneMsg{h: h, trace: h.trace, err: h.err}
-		}
-		steps := []send.Step{s}
-		for {
-			select {
-			case s, ok := <-h.ch:
-				if !ok {
-					return sendStepMsg{h: h, steps: steps}
-				}
-				steps = append(steps, s)
-			default:
-				return sendStepMsg{h: h, steps: steps}
-			}
-		}
-	}
-}
-
-func (m Model) startSend() (tea.Model, tea.Cmd) {
-	cmd := m.prepareSend()
-	return m, cmd
-}
-
-// prepareSend creates the send's handle and switches to the trace pane; the
-// returned command starts it.
-func (m *Model) prepareSend() tea.Cmd {
-	if m.opts.Send == nil || m.domain == "" || m.sendH != nil {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	h := &sendHandle{domain: m.domain, send: m.opts.Send, ctx: ctx, cancel: cancel, ch: make(chan send.Step, 64), done: make(chan struct{})}
-	m.sendH = h
-	m.trace.reset()
-	m.trace.running = true
-	m.state = stateTrace
-	m.back = stateDashboard
-	return tea.Batch(listenSend(h), m.startTicking())
-}
-
-// Trace returns the send trace shown (nil before a send ended).
-func (m Model) Trace() *send.Trace { return m.trace.result }
-
-// finishSend cancels and waits for a send in flight and returns the final
-// trace.
-func (m Model) finishSend() (*send.Trace, error) {
-	if h := m.sendH; h != nil {
-		h.wait()
-		if h.trace != nil || h.err != nil {
-			return h.trace, h.err
-		}
-	}
-	return m.trace.result, m.trace.err
 }

@@ -55,12 +55,49 @@ func press(m Model, ks ...string) Model {
 	return m
 }
 
-// finished returns a model that has received the fixture report.
+// times is k n times, for press.
+func times(k string, n int) []string {
+	ks := make([]string, n)
+	for i := range ks {
+		ks[i] = k
+	}
+	return ks
+}
+
+// ran returns a model whose run of every check, through sr, was driven to
+// its end with the messages the program receives.
+func ran(t *testing.T, o Options, sr *scriptedRun) Model {
+	t.Helper()
+	o.Run, o.AutoStart = sr.run, true
+	m := New(context.Background(), testOptions(o))
+	return drive(t, m, m.Init())
+}
+
+// finished returns a model whose run ended with the fixture report.
 func finished(t *testing.T, o Options) Model {
 	t.Helper()
-	m := New(context.Background(), testOptions(o))
-	next, _ := m.Update(ReportMsg{Report: fixtureReport()})
-	return next.(Model)
+	return ran(t, o, finishedRun())
+}
+
+// runAgain makes the next run of sr (the model's RunFunc) end with rep and
+// err, starts it with R and drives it to its end.
+func runAgain(t *testing.T, m Model, sr *scriptedRun, rep *checks.Report, err error) Model {
+	t.Helper()
+	sr.events, sr.report, sr.err = nil, rep, err
+	next, cmd := m.Update(keyMsg("R"))
+	return drive(t, next.(Model), cmd)
+}
+
+// sent returns m after a test send from the dashboard (Options.Send) ran
+// to its end, back on the dashboard.
+func sent(t *testing.T, m Model) Model {
+	t.Helper()
+	next, cmd := m.Update(keyMsg("s"))
+	m = drive(t, next.(Model), cmd)
+	if m.State() != "trace" || m.Trace() == nil {
+		t.Fatalf("s did not send: state %s trace %v", m.State(), m.Trace())
+	}
+	return press(m, "esc")
 }
 
 func TestDashboardKeys(t *testing.T) {
@@ -87,7 +124,7 @@ func TestDashboardKeys(t *testing.T) {
 		t.Fatalf("cursor clamps at the bottom: %d", m.dash.cursor)
 	}
 	m = press(m, "up")
-	m.dash.cursor = 2 // spf
+	m = press(m, times("k", 6)...) // spf
 	m = press(m, "enter")
 	if m.State() != "detail" || m.detail.checkID != "spf" {
 		t.Fatalf("enter: state %s check %q", m.State(), m.detail.checkID)
@@ -122,13 +159,15 @@ func TestTabCyclesPanes(t *testing.T) {
 		next, _ := m.Update(tea.KeyMsg{Type: tea.KeyShiftTab})
 		m = next.(Model)
 	}
-	// With a trace, the send pane joins the cycle.
-	next, _ := m.Update(StepMsg{Step: fixtureSteps()[0]})
-	m = next.(Model)
-	m.state = stateMatrix
-	m = press(m, "tab")
-	if m.State() != "trace" {
-		t.Fatalf("tab after matrix with a trace: %s", m.State())
+	// When a send can happen, the send pane joins the cycle.
+	m = finished(t, Options{Send: fakeSend})
+	seen = nil
+	for range 4 {
+		m = press(m, "tab")
+		seen = append(seen, m.State())
+	}
+	if got := strings.Join(seen, ","); got != "spf,matrix,trace,dashboard" {
+		t.Fatalf("tab order with a send: %s", got)
 	}
 }
 
@@ -205,23 +244,23 @@ func TestRerun(t *testing.T) {
 		t.Fatalf("first run ids = %v", ids)
 	}
 	if m.Running() || m.Report() == nil || len(m.Report().Results) != 10 {
-		t.Fatalf("after the first run: running %v report %v", m.Running(), m.Report())
+		t.Fatalf("after the first live: livening %v report %v", m.Running(), m.Report())
 	}
-	m.dash.cursor = 2
+	m = press(m, "j", "j")
 	next, cmd := m.Update(keyMsg("r"))
 	m = next.(Model)
-	if r := m.byID["spf"]; !r.running || r.res != nil {
+	if r := m.live.byID["spf"]; !r.running || r.res != nil {
 		t.Fatal("r does not mark the check as running")
 	}
-	if r := m.byID["dns"]; r.running || r.res == nil {
+	if r := m.live.byID["dns"]; r.running || r.res == nil {
 		t.Fatal("r touched another check")
 	}
 	m = drive(t, m, cmd)
 	if ids := <-run.calls; len(ids) != 1 || ids[0] != "spf" {
 		t.Fatalf("r ran %v", ids)
 	}
-	if r := m.byID["spf"]; r.running || r.status != checks.StatusFail {
-		t.Fatalf("spf after the re-run: running %v status %s", r.running, r.status)
+	if r := m.live.byID["spf"]; r.running || r.status != checks.StatusFail {
+		t.Fatalf("spf after the re-live: livening %v status %s", r.running, r.status)
 	}
 	if got := len(m.Report().Results); got != 10 {
 		t.Fatalf("report after a partial re-run has %d results", got)
@@ -329,7 +368,7 @@ func TestRerunAllSupersedes(t *testing.T) {
 	}
 	// Late events of the superseded run are ignored.
 	next, _ = m.Update(runMsg{gen: first.gen, evs: fixtureEvents()})
-	if next.(Model).byID["spf"].res != nil {
+	if next.(Model).live.byID["spf"].res != nil {
 		t.Fatal("an event of a superseded run was applied")
 	}
 	for _, h := range m.runs {
@@ -448,11 +487,17 @@ func TestTraceRedactsAuth(t *testing.T) {
 			t.Errorf("redactAuth(%q) = %q, want %q", in, got, want)
 		}
 	}
-	m := New(context.Background(), testOptions(Options{}))
-	next, _ := m.Update(StepMsg{Step: fixtureSteps()[6]})
-	m = next.(Model)
-	m.trace.steps[0].Client = []string{"AUTH PLAIN dXNlcgB1c2VyAHNlY3JldA==", "c2VjcmV0"}
-	m.state = stateTrace
+	// A send whose AUTH step carries credentials (the engine redacts them;
+	// the trace pane must too).
+	auth := fixtureSteps()[6]
+	auth.Client = []string{"AUTH PLAIN dXNlcgB1c2VyAHNlY3JldA==", "c2VjcmV0"}
+	authSend := func(ctx context.Context, domain string, onStep send.StepFunc) (*send.Trace, error) {
+		onStep(auth)
+		return &send.Trace{Steps: []send.Step{auth}, Result: send.ResultDelivered, DurationMs: 120}, nil
+	}
+	m := New(context.Background(), testOptions(Options{Send: authSend}))
+	next, cmd := m.Update(keyMsg("s"))
+	m = drive(t, next.(Model), cmd)
 	m = press(m, "enter")
 	if v := m.View(); strings.Contains(v, "c2VjcmV0") || strings.Contains(v, "dXNlcgB1") || !strings.Contains(v, "AUTH PLAIN ***") {
 		t.Fatalf("AUTH not redacted:\n%s", v)
@@ -460,14 +505,12 @@ func TestTraceRedactsAuth(t *testing.T) {
 }
 
 func TestHostileTextIsEscaped(t *testing.T) {
-	m := New(context.Background(), testOptions(Options{}))
 	res := checks.Result{ID: "smtp", Status: checks.StatusFail, Findings: []checks.Finding{{
 		ID: "smtp.banner-rejected", Severity: checks.SevFail, Subject: "mx\x1b[2J", Message: "554 \x1b]0;pwned\x07 go away",
 		Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirServer, Text: "554 \x1b[31mred"}}},
 	}}}
-	next, _ := m.Update(EventMsg{Event: checks.Event{Kind: checks.EventFinished, CheckID: "smtp", Result: &res, At: t0}})
-	m = next.(Model)
-	m.dash.cursor = 7
+	m := ran(t, Options{}, &scriptedRun{report: withResult(res)})
+	m = press(m, times("j", 7)...) // smtp
 	m = press(m, "enter")
 	v := m.View()
 	if strings.ContainsAny(v, "\x1b\x07") {
@@ -482,40 +525,29 @@ func TestHostileTextIsEscaped(t *testing.T) {
 // wider than it, from 60×16 to 200×50; 80×24 included.
 func TestLayoutFits(t *testing.T) {
 	sizes := [][2]int{{80, 24}, {60, 16}, {100, 30}, {200, 50}, {40, 10}}
-	m := finished(t, Options{})
-	for _, s := range fixtureSteps() {
-		next, _ := m.Update(StepMsg{Step: s})
-		m = next.(Model)
-	}
-	next, _ := m.Update(TraceMsg{Trace: fixtureTrace()})
-	m = next.(Model)
+	sr := finishedRun()
+	m := sent(t, ran(t, Options{Send: fakeSend}, sr))
+	// A run that ends in err, with the fixture's results (the rows are
+	// shared by the copies of the model this test forks).
+	failed := func(m Model, err error) Model { return runAgain(t, m, sr, fixtureReport(), err) }
 	screens := map[string]func(Model) Model{
-		"dashboard":  func(m Model) Model { return m },
-		"detail":     func(m Model) Model { m.dash.cursor = 2; return press(m, "enter") },
-		"all":        func(m Model) Model { return press(m, "/", "s", "enter") },
-		"spf":        func(m Model) Model { return press(m, "tab") },
-		"matrix":     func(m Model) Model { return press(m, "tab", "tab") },
-		"transcript": func(m Model) Model { return press(m, "tab", "tab", "enter") },
-		"trace":      func(m Model) Model { return press(m, "tab", "tab", "tab", "enter", "k", "enter") },
-		"help":       func(m Model) Model { return press(m, "?") },
-		"untrusted": func(m Model) Model {
-			next, _ := m.Update(ReportMsg{Err: untrustedErr()})
-			return next.(Model)
-		},
-		"unreachable": func(m Model) Model {
-			next, _ := m.Update(ReportMsg{Err: unreachableErr()})
-			return next.(Model)
-		},
-		"run error": func(m Model) Model {
-			next, _ := m.Update(ReportMsg{Err: errors.New(strings.Repeat("a reason that goes on ", 30))})
-			return next.(Model)
-		},
+		"dashboard":   func(m Model) Model { return m },
+		"detail":      func(m Model) Model { return press(m, "j", "j", "enter") },
+		"all":         func(m Model) Model { return press(m, "/", "s", "enter") },
+		"spf":         func(m Model) Model { return press(m, "tab") },
+		"matrix":      func(m Model) Model { return press(m, "tab", "tab") },
+		"transcript":  func(m Model) Model { return press(m, "tab", "tab", "enter") },
+		"trace":       func(m Model) Model { return press(m, "tab", "tab", "tab", "enter", "k", "enter") },
+		"help":        func(m Model) Model { return press(m, "?") },
+		"untrusted":   func(m Model) Model { return failed(m, untrustedErr()) },
+		"unreachable": func(m Model) Model { return failed(m, unreachableErr()) },
+		"run error":   func(m Model) Model { return failed(m, errors.New(strings.Repeat("a reason that goes on ", 30))) },
 	}
 	for _, sz := range sizes {
 		for name, open := range screens {
 			next, _ := m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 			mm := open(next.(Model))
-			w, h := mm.c.width, mm.c.height
+			w, h := mm.width, mm.height
 			v := mm.View()
 			lines := strings.Split(v, "\n")
 			if len(lines) != h {
@@ -561,13 +593,7 @@ func TestPlainTerminal(t *testing.T) {
 // TestASCIIGlyphs: a non-UTF-8 terminal gets nothing but ASCII on every
 // screen.
 func TestASCIIGlyphs(t *testing.T) {
-	m := finished(t, Options{ASCII: true})
-	for _, s := range fixtureSteps() {
-		next, _ := m.Update(StepMsg{Step: s})
-		m = next.(Model)
-	}
-	next, _ := m.Update(TraceMsg{Trace: fixtureTrace()})
-	m = next.(Model)
+	m := sent(t, finished(t, Options{ASCII: true, Send: fakeSend}))
 	for _, ks := range [][]string{nil, {"enter"}, {"tab"}, {"tab", "tab"}, {"tab", "tab", "tab", "enter"}, {"?"}} {
 		v := press(m, ks...).View()
 		for i, r := range v {
@@ -647,8 +673,7 @@ func TestRunSend(t *testing.T) {
 // TestResizeRewraps: the detail pane re-wraps its text at the new width.
 func TestResizeRewraps(t *testing.T) {
 	m := finished(t, Options{})
-	m.dash.cursor = 2
-	m = press(m, "enter")
+	m = press(m, "j", "j", "enter")
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 50, Height: 30})
 	m = next.(Model)
 	v := m.View()
@@ -667,9 +692,7 @@ func TestNoColor(t *testing.T) {
 	for _, noColor := range []bool{false, true} {
 		r := lipgloss.NewRenderer(io.Discard)
 		r.SetColorProfile(termenv.TrueColor)
-		m := New(context.Background(), testOptions(Options{Renderer: r, NoColor: noColor}))
-		next, _ := m.Update(ReportMsg{Report: fixtureReport()})
-		v := next.(Model).View()
+		v := finished(t, Options{Renderer: r, NoColor: noColor}).View()
 		hasColour := strings.Contains(v, "\x1b[38;")
 		if hasColour == noColor {
 			t.Fatalf("NoColor=%v: colour codes present %v\n%q", noColor, hasColour, v)
@@ -677,5 +700,25 @@ func TestNoColor(t *testing.T) {
 		if !strings.Contains(v, "[FAIL]") {
 			t.Fatalf("NoColor=%v: badges missing", noColor)
 		}
+	}
+}
+
+// TestActiveIsDrawn: on every screen, the pane that takes the keys
+// (Model.active) is the pane View draws (Model.paneView).
+func TestActiveIsDrawn(t *testing.T) {
+	m := sent(t, finished(t, Options{Send: fakeSend}))
+	m = press(m, "tab", "tab", "enter", "esc", "esc") // a transcript was opened
+	m = press(m, "enter", "esc")                      // a detail was opened
+	seen := map[string]state{}
+	for s := stateDemo; s <= stateTrace; s++ {
+		m.state = s
+		got, want := m.active().view(), m.paneView()
+		if got != want {
+			t.Errorf("%s: active draws\n%s\nView draws\n%s", s, got, want)
+		}
+		if o, dup := seen[want]; dup {
+			t.Errorf("%s and %s draw the same: the test cannot tell them apart", o, s)
+		}
+		seen[want] = s
 	}
 }

@@ -9,42 +9,50 @@ import (
 
 // pickerModel is the demo's domain list.
 type pickerModel struct {
-	c      *common
-	cursor int
+	c             *common
+	domains       []DemoDomain
+	width, height int
+	cursor        int
 }
 
-// update moves the cursor and returns the domain picked with enter.
-func (p pickerModel) update(msg tea.KeyMsg, ds []DemoDomain) (pickerModel, string) {
+func (p *pickerModel) setSize(w, h int) { p.width, p.height = w, h }
+
+// update moves the cursor; enter picks the domain under it.
+func (p *pickerModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil, nil
+	}
 	k := p.c.keys
 	switch {
-	case key.Matches(msg, k.Up):
+	case key.Matches(km, k.Up):
 		if p.cursor > 0 {
 			p.cursor--
 		}
-	case key.Matches(msg, k.Down):
-		if p.cursor < len(ds)-1 {
+	case key.Matches(km, k.Down):
+		if p.cursor < len(p.domains)-1 {
 			p.cursor++
 		}
-	case key.Matches(msg, k.Open):
-		if p.cursor < len(ds) {
-			return p, ds[p.cursor].Name
+	case key.Matches(km, k.Open):
+		if p.cursor < len(p.domains) && p.domains[p.cursor].Name != "" {
+			return nil, pickDomain{name: p.domains[p.cursor].Name}
 		}
 	}
-	return p, ""
+	return nil, nil
 }
 
-func (p pickerModel) view(ds []DemoDomain, h int) string {
+func (p pickerModel) view() string {
 	st, g := p.c.st, p.c.g
 	var b strings.Builder
 	b.WriteString("A mail world runs on this machine: DNS, mail servers and web servers.\n")
 	b.WriteString("Pick a domain to check it, then open each check for the fix.\n\n")
 	nameW := 4
-	for _, d := range ds {
+	for _, d := range p.domains {
 		if len(d.Name) > nameW {
 			nameW = len(d.Name)
 		}
 	}
-	for i, d := range ds {
+	for i, d := range p.domains {
 		cur := "  "
 		line := pad(d.Name, nameW, g.Ellipsis) + "  " + st.Faint.Render(clean(d.Description))
 		if i == p.cursor {

@@ -118,13 +118,15 @@ func markLimit(root *spfNode) {
 
 // spfModel is the SPF tree pane.
 type spfModel struct {
-	c         *common
-	root      *spfNode
-	total     int // worst-case lookups
-	void      int
-	hasVoid   bool
-	collapsed map[string]bool
-	cursor    int
+	c             *common
+	live          *liveState
+	width, height int
+	root          *spfNode
+	total         int // worst-case lookups
+	void          int
+	hasVoid       bool
+	collapsed     map[string]bool
+	cursor        int
 }
 
 func (s *spfModel) setData(data any) {
@@ -260,19 +262,30 @@ func (s *spfModel) visible() []visNode {
 	return out
 }
 
-func (s *spfModel) update(msg tea.KeyMsg) {
+func (s *spfModel) setSize(w, h int) { s.width, s.height = w, h }
+
+// update moves the cursor and folds the node under it; esc, or ← on a node
+// with nothing to fold, goes back.
+func (s *spfModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil, nil
+	}
 	k := s.c.keys
+	if key.Matches(km, k.Back) && (km.Type == tea.KeyEsc || !s.collapseSelected()) {
+		return nil, goBack{}
+	}
 	vis := s.visible()
 	switch {
-	case key.Matches(msg, k.Up):
+	case key.Matches(km, k.Up):
 		if s.cursor > 0 {
 			s.cursor--
 		}
-	case key.Matches(msg, k.Down):
+	case key.Matches(km, k.Down):
 		if s.cursor < len(vis)-1 {
 			s.cursor++
 		}
-	case key.Matches(msg, k.Open):
+	case key.Matches(km, k.Open):
 		if s.cursor < len(vis) {
 			n := vis[s.cursor].n
 			if len(n.children) > 0 {
@@ -280,6 +293,7 @@ func (s *spfModel) update(msg tea.KeyMsg) {
 			}
 		}
 	}
+	return nil, nil
 }
 
 // collapseSelected collapses the selected node on ←; it returns false when
@@ -297,8 +311,9 @@ func (s *spfModel) collapseSelected() bool {
 	return false
 }
 
-func (s spfModel) view(h int, row *checkRow) string {
+func (s spfModel) view() string {
 	st, g := s.c.st, s.c.g
+	row, h := s.live.byID["spf"], s.height
 	if s.root == nil {
 		switch {
 		case row == nil:
@@ -313,7 +328,7 @@ func (s spfModel) view(h int, row *checkRow) string {
 		return st.Faint.Render(msg + ". Open the check on the Checks tab for its findings.")
 	}
 	vis := s.visible()
-	w := s.c.width
+	w := s.width
 	const numW = 8
 	labelW := w - 2 - 2*numW - 12
 	if labelW > 50 {
@@ -410,7 +425,7 @@ func (s spfModel) details(vis []visNode, w int) []string {
 	return out
 }
 
-func (s spfModel) statusView(row *checkRow) string {
+func (s spfModel) statusView() string {
 	st := s.c.st
 	if s.root == nil {
 		return ""

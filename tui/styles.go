@@ -5,6 +5,9 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/report"
 )
 
 // Glyphs are the characters the UI draws with. Unicode terminals get box
@@ -145,5 +148,43 @@ func DefaultStyles(r *lipgloss.Renderer, noColor bool) Styles {
 	}
 }
 
-// lipglossStyle shortens signatures.
-type lipglossStyle = lipgloss.Style
+// statusStyle is the style of a check's status.
+func statusStyle(st Styles, s checks.Status) lipgloss.Style {
+	switch s {
+	case checks.StatusPass:
+		return st.Pass
+	case checks.StatusWarn:
+		return st.Warn
+	case checks.StatusFail:
+		return st.Fail
+	case checks.StatusError:
+		return st.Error
+	}
+	return st.Skip
+}
+
+// sevStyle is the style of a finding's severity.
+func sevStyle(st Styles, s checks.Severity) lipgloss.Style {
+	if s == checks.SevInfo {
+		return st.Info
+	}
+	return statusStyle(st, checks.StatusOf(s))
+}
+
+// statusBadge is a check's fixed-width status badge in its style, readable
+// without colour (report.Badge).
+func statusBadge(st Styles, s checks.Status) string {
+	return statusStyle(st, s).Render(report.Badge(s))
+}
+
+// sevBadge is a fixed-width severity badge readable without colour.
+func sevBadge(s checks.Severity) string {
+	if s == checks.SevInfo {
+		return "[INFO]"
+	}
+	return report.Badge(checks.StatusOf(s))
+}
+
+// interruptedBadge marks a check the run was stopped before it decided:
+// not a verdict, whatever its status says.
+const interruptedBadge = "[INT ]"

@@ -15,13 +15,16 @@ import (
 // proportional to its duration at its offset (a waterfall), expandable to
 // the step's lines.
 type traceModel struct {
-	c        *common
-	steps    []send.Step
-	expanded map[int]bool
-	cursor   int
-	running  bool
-	result   *send.Trace
-	err      error
+	c             *common
+	live          *liveState // its clock's frame turns the spinner
+	width, height int
+	canSend       bool // Options.Send is set: s sends (again)
+	steps         []send.Step
+	expanded      map[int]bool
+	cursor        int
+	running       bool
+	result        *send.Trace
+	err           error
 }
 
 func (t *traceModel) reset() {
@@ -53,22 +56,35 @@ func (t *traceModel) done(tr *send.Trace, err error) {
 	}
 }
 
-func (t *traceModel) update(msg tea.KeyMsg) {
+func (t *traceModel) setSize(w, h int) { t.width, t.height = w, h }
+
+// update moves the cursor and opens or closes the step under it; esc, or ←
+// on a closed step, goes back; s sends again.
+func (t *traceModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil, nil
+	}
 	k := t.c.keys
 	switch {
-	case key.Matches(msg, k.Up):
+	case key.Matches(km, k.Back) && (km.Type == tea.KeyEsc || !t.collapseSelected()):
+		return nil, goBack{}
+	case key.Matches(km, k.Send):
+		return nil, sendTest{}
+	case key.Matches(km, k.Up):
 		if t.cursor > 0 {
 			t.cursor--
 		}
-	case key.Matches(msg, k.Down):
+	case key.Matches(km, k.Down):
 		if t.cursor < len(t.steps)-1 {
 			t.cursor++
 		}
-	case key.Matches(msg, k.Open):
+	case key.Matches(km, k.Open):
 		if t.cursor < len(t.steps) {
 			t.expanded[t.cursor] = !t.expanded[t.cursor]
 		}
 	}
+	return nil, nil
 }
 
 // collapseSelected closes the selected step on ←, reporting whether it did.
@@ -98,20 +114,21 @@ func (t traceModel) total() int64 {
 
 const stepW = 14
 
-func (t traceModel) view(h, frame int, canSend bool) string {
+func (t traceModel) view() string {
 	st, g := t.c.st, t.c.g
+	h := t.height
 	if len(t.steps) == 0 {
 		switch {
 		case t.running:
 			return st.Faint.Render("Sending: waiting for the first step…")
 		case t.err != nil:
 			return st.Error.Render("send failed: " + clean(t.err.Error()))
-		case canSend:
+		case t.canSend:
 			return st.Faint.Render("Press s to send a test message to this domain's mail server and watch each protocol step.")
 		}
 		return st.Faint.Render("No send trace. `mxray send` shows its steps here.")
 	}
-	w := t.c.width
+	w := t.width
 	msW := 8
 	barW := w - 2 - stepW - 2 - msW - 1
 	if barW < 10 {
@@ -252,8 +269,9 @@ func redactAuth(l string) string {
 	return "***"
 }
 
-func (t traceModel) statusView(frame int) string {
+func (t traceModel) statusView() string {
 	st, g := t.c.st, t.c.g
+	frame := t.live.frame
 	switch {
 	case t.running:
 		sp := g.Spinner[0]

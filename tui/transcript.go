@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// transcriptModel shows one server's SMTP transcript in a viewport.
+// transcriptModel shows one server's SMTP transcript in a viewport, with
+// the notes of its matrix row.
 type transcriptModel struct {
 	c     *common
 	title string
@@ -17,7 +19,7 @@ type transcriptModel struct {
 }
 
 func newTranscript(c *common) transcriptModel {
-	vp := viewport.New(c.width, c.height-4)
+	vp := viewport.New(0, 0)
 	vp.KeyMap.Left.SetEnabled(false)
 	vp.KeyMap.Right.SetEnabled(false)
 	return transcriptModel{c: c, vp: vp}
@@ -51,10 +53,14 @@ func (t *transcriptModel) open(r *matrixRow) {
 	t.vp.GotoTop()
 }
 
-func (t transcriptModel) update(msg tea.Msg) (transcriptModel, tea.Cmd) {
+// update scrolls; esc goes back to the matrix.
+func (t *transcriptModel) update(msg tea.Msg) (tea.Cmd, intent) {
+	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, t.c.keys.Back) {
+		return nil, goBack{}
+	}
 	var cmd tea.Cmd
 	t.vp, cmd = t.vp.Update(msg)
-	return t, cmd
+	return cmd, nil
 }
 
 func (t transcriptModel) view() string { return t.vp.View() }

@@ -4,10 +4,18 @@
 // send, and the demo's domain picker.
 //
 // The structure follows glow and soft-serve: a root Model with a state enum
-// and small concrete pane models sharing one *common (size, Styles, KeyMap,
-// Glyphs). The model never does I/O in Update: runs and sends execute in
-// commands, their events come back as messages read one batch at a time from
-// a channel and re-armed (bubbletea's examples/realtime).
+// handles the global keys and routes the rest to small concrete panes, each
+// keeping one contract (pane: update, view, setSize) and sharing one
+// *common (Styles, KeyMap, Glyphs). A pane asks the root for another screen,
+// a run or a send with an intent, carried out in the same Update. The model
+// never does I/O in Update: runs and sends execute in commands, their events
+// come back as messages read one batch at a time from a channel and re-armed
+// (bubbletea's examples/realtime).
+//
+// Files: model.go is the root (state, keys, routing), run.go the runs (their
+// handles, events and ends) and the rows they fill, send.go the test send,
+// view.go the screen around the panes, pane.go the contract and the
+// intents, one file per pane, text.go the text helpers under them all.
 package tui
 
 import (
@@ -53,7 +61,7 @@ type Options struct {
 	Resolvers []string
 	// Checks are the dashboard rows, in order.
 	Checks []CheckInfo
-	// Run starts runs; nil means events are fed from outside (EventMsg).
+	// Run starts runs (nil: no run; the dashboard waits for one).
 	Run RunFunc
 	// Send, when set, lets the user send a test message (key s).
 	Send SendFunc
@@ -74,27 +82,6 @@ type Options struct {
 	AutoStart bool
 	// AutoSend starts on the trace pane and sends at Init (send command).
 	AutoSend bool
-}
-
-// EventMsg feeds one runner event to the model, for callers that run the
-// checks themselves.
-type EventMsg struct{ Event checks.Event }
-
-// ReportMsg tells the model that a run fed through EventMsg has ended, with
-// the run's error if it had one (as Options.Run would return it: a
-// *dnsq.UntrustedError shows the untrusted-resolver screen).
-type ReportMsg struct {
-	Report *checks.Report
-	Err    error
-}
-
-// StepMsg feeds one send step to the trace pane.
-type StepMsg struct{ Step send.Step }
-
-// TraceMsg tells the trace pane that the send ended.
-type TraceMsg struct {
-	Trace *send.Trace
-	Err   error
 }
 
 // Run runs the UI as a full-screen program until the user quits (or ctx is
