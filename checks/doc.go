@@ -31,6 +31,5 @@
 //	safetext  the one escaping rule for network text shown to people
 //	mailtest  a fake mail world on loopback for tests and the demo (DNS, SMTP, HTTPS, DNSBL, a CA)
 //	demo      the demo world's domains, zones and servers
-//	golden    golden-file comparison for tests
-//	internal/conformance, internal/policytest, internal/leakcheck   test support
+//	golden, leakcheck, internal/conformance, internal/policytest   test support
 package checks

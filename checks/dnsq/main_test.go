@@ -3,7 +3,7 @@ package dnsq_test
 import (
 	"testing"
 
-	"github.com/mxray/mxray/checks/internal/leakcheck"
+	"github.com/mxray/mxray/checks/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }

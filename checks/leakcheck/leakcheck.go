@@ -67,6 +67,9 @@ func ignorable(stack string) bool {
 		"runtime.bgsweep",
 		"runtime.bgscavenge",
 		"runtime.runfinq",
+		// teatest waits for SIGINT in a goroutine of its own for every
+		// test model, forever: the library's, not ours.
+		"teatest.NewTestModel.func2",
 	} {
 		if strings.Contains(stack, s) {
 			return true
