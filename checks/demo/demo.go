@@ -26,7 +26,7 @@ type Domain struct {
 var Domains = []Domain{
 	{"good.example", "a healthy domain: two MX hosts, DNSSEC-signed"},
 	{"broken.example", "a domain with many problems"},
-	{"nomail.example", "a domain that receives no mail (null MX)"},
+	{"nomail.example", "a parked domain done right: no mail in (null MX) or out (SPF -all, DMARC reject)"},
 	{"badtls.example", "mail servers with certificate and handshake problems"},
 }
 

@@ -121,16 +121,21 @@ func TestWallTime(t *testing.T) {
 		t.Skip("timing test")
 	}
 	w, zones := benchWorld(t)
+	// A longer answer time than the benchmark's makes the test's claim
+	// (under 3 round trips) independent of scheduling noise on a busy
+	// machine: the work between round trips is the same either way.
+	const delay = 50 * time.Millisecond
+	w.DNS.SetDelay(delay)
 	best := time.Hour
-	for range 5 { // the best of five, to ride out a busy machine
+	for range 3 { // the best of three, to ride out a busy machine
 		best = min(best, wallTime(t, w, zones, 256, false))
 	}
-	t.Logf("40 zones × 3 addresses at %s per answer: %s (%.1f round trips)", benchDelay, best, float64(best)/float64(benchDelay))
+	t.Logf("40 zones × 3 addresses at %s per answer: %s (%.1f round trips)", delay, best, float64(best)/float64(delay))
 	if raceEnabled {
 		t.Skip("timing is not asserted under the race detector")
 	}
-	if best >= 3*benchDelay {
-		t.Errorf("wall time %s, want under 3 round trips (%s)", best, 3*benchDelay)
+	if best >= 3*delay {
+		t.Errorf("wall time %s, want under 3 round trips (%s)", best, 3*delay)
 	}
 }
 
