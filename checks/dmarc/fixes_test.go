@@ -145,27 +145,9 @@ _dmarc.ok.example. TXT "v=DMARC1; p=reject; rua=mailto:a@reports.test"
 	}
 }
 
-// plainProblems says what makes s unfit for people: Go error text, a
-// package prefix, a line break, or the same name twice in a row (as in
-// "x TXT: x TXT: ...").
-func plainProblems(s string) []string {
-	var out []string
-	for _, bad := range []string{"dnsq:", "checks:", "dmarc:", "context deadline", "context canceled", "strconv.", "%!", "\n"} {
-		if strings.Contains(s, bad) {
-			out = append(out, "contains "+bad)
-		}
-	}
-	words := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" :;,()", r) })
-	for n := 1; n <= 3; n++ {
-		for i := 0; i+2*n <= len(words); i++ {
-			a, b := strings.Join(words[i:i+n], " "), strings.Join(words[i+n:i+2*n], " ")
-			if a == b && strings.ContainsAny(a, ".=") {
-				out = append(out, "repeats "+a)
-			}
-		}
-	}
-	return out
-}
+// plainProblems says what makes s unfit for people (policytest.PlainProblems
+// with this package's own prefixes and error texts).
+func plainProblems(s string) []string { return policytest.PlainProblems(s, "dmarc:", "strconv.") }
 
 // TestMessagesPlain checks every finding of the table for plain words.
 func TestMessagesPlain(t *testing.T) {

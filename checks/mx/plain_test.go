@@ -7,32 +7,14 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mx"
 )
 
-// plainProblems says what makes s unfit for people: Go error text, a
-// package prefix, a line break, or the same name twice in a row (as in
-// "x TXT: x TXT: ...").
-func plainProblems(s string) []string {
-	var out []string
-	for _, bad := range []string{"dnsq:", "checks:", "mx:", "context deadline", "context canceled", "%!", "\n"} {
-		if strings.Contains(s, bad) {
-			out = append(out, "contains "+strconvQuote(bad))
-		}
-	}
-	words := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" :;,()", r) })
-	for n := 1; n <= 3; n++ {
-		for i := 0; i+2*n <= len(words); i++ {
-			if strings.Join(words[i:i+n], " ") == strings.Join(words[i+n:i+2*n], " ") && strings.ContainsAny(strings.Join(words[i:i+n], ""), ".=") {
-				out = append(out, "repeats "+strconvQuote(strings.Join(words[i:i+n], " ")))
-			}
-		}
-	}
-	return out
-}
-
-func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, "\n", `\n`) + `"` }
+// plainProblems says what makes s unfit for people (policytest.PlainProblems
+// with this package's own prefixes and error texts).
+func plainProblems(s string) []string { return policytest.PlainProblems(s, "mx:") }
 
 func TestPlainProblems(t *testing.T) {
 	for _, bad := range []string{"_dmarc.x TXT: _dmarc.x TXT: the resolver answered SERVFAIL", "lookup failed: dnsq: SERVFAIL", "a.example a.example", "x: context deadline exceeded"} {

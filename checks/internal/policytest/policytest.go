@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,4 +153,27 @@ func Catalogue(t testing.TB, c checks.Check) []string {
 		ids = append(ids, d.ID)
 	}
 	return ids
+}
+
+// PlainProblems says what makes s unfit for people: Go error text, a
+// package prefix ("dnsq:", "checks:", and the extra strings, e.g. the
+// check's own "spf:"), a line break, or the same name twice in a row (as in
+// "x TXT: x TXT: ..."). Empty means plain.
+func PlainProblems(s string, extra ...string) []string {
+	var out []string
+	for _, bad := range append([]string{"dnsq:", "checks:", "context deadline", "context canceled", "%!", "\n"}, extra...) {
+		if strings.Contains(s, bad) {
+			out = append(out, fmt.Sprintf("contains %q", bad))
+		}
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" :;,()", r) })
+	for n := 1; n <= 3; n++ {
+		for i := 0; i+2*n <= len(words); i++ {
+			a, b := strings.Join(words[i:i+n], " "), strings.Join(words[i+n:i+2*n], " ")
+			if a == b && strings.ContainsAny(a, ".=") {
+				out = append(out, "repeats "+a)
+			}
+		}
+	}
+	return out
 }
