@@ -118,6 +118,7 @@ func runSuite(t *testing.T, path string, s suite) {
 		}
 		name := fmt.Sprintf("%02d-%s", i, slug(sc.Description))
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each scenario has its own world
 			if s.qualify != "" && hasSingleLabel(sc.ZoneData) {
 				qualifyScenario(&sc, s.qualify)
 			}
