@@ -1,9 +1,18 @@
 // Package smtp implements the "smtp" check: it talks to every address of
 // every MX host on port 25 the way a sending MTA would — wait for the
-// greeting, EHLO, STARTTLS when offered, then MAIL FROM:<>, RCPT to
-// postmaster (RFC 5321 §4.5.1), an open-relay probe and VRFY, never DATA —
-// and checks the reverse DNS of each address. Every stage is timed and the
-// transcript kept as evidence.
+// greeting, EHLO, STARTTLS when offered, then VRFY, MAIL FROM:<>, RCPT to
+// postmaster (RFC 5321 §4.5.1) and an open-relay probe, then a second
+// transaction from a sender that is new on every run (the greylisting
+// probe, see prober.probes), never DATA — and checks the reverse DNS of
+// each address: missing, not forward-confirmed, or a generic name a
+// provider gives consumer addresses (ptr.Generic). Every stage is timed
+// and the transcript kept as evidence.
+//
+// A 4xx reply to VRFY, MAIL or RCPT is retried at once. It is greylisting
+// (smtp.greylisted, info) when its words say so, when the retry is
+// accepted, or when only the new sender is deferred where the null sender
+// was not; otherwise, when the retry fails too, a temporary failure
+// (smtp.deferred, warn).
 //
 // The opening of each session, up to the TLS handshake and the EHLO inside
 // TLS, is the tls check's too: the check publishes it (FactKey) as soon as
@@ -32,6 +41,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/ptr"
 	"github.com/mxray/mxray/checks/smtpwire"
 )
 
@@ -111,10 +121,14 @@ var defs = []checks.Def{
 		Why: "Spammers use VRFY to harvest valid addresses.",
 		Fix: "Disable VRFY (Postfix: disable_vrfy_command = yes) or answer it with 252.",
 		Ref: "RFC 5321 §3.5.3, §7.3"},
-	{ID: "smtp.greylisted", Severity: checks.SevInfo, Title: "The server answered RCPT with a temporary failure (greylisting)",
-		Why: "Greylisting delays first-time senders by minutes to hours; the probe could not complete the recipient checks.",
-		Fix: "Nothing to fix if greylisting is intended; whitelist known senders to avoid delays.",
+	{ID: "smtp.greylisted", Severity: checks.SevInfo, Title: "The server defers senders it has not seen before (greylisting)",
+		Why: "Greylisting defers the first message of each new client, sender and recipient with a 4xx reply and accepts it when the sender retries, minutes later: mail from new senders is delayed. mxray probes with a sender that is new on every run, so greylisting shows every time; it recognises it by the reply's words, by a retry that is accepted, or by a new sender deferred where the null sender was not.",
+		Fix: "Nothing to fix if greylisting is intended; keep its delay short (a few minutes) and whitelist the senders whose mail must not wait.",
 		Ref: "RFC 6647"},
+	{ID: "smtp.deferred", Severity: checks.SevWarn, Title: "The server deferred MAIL or RCPT, and the retry too, and nothing shows it is greylisting",
+		Why: "A 4xx reply whose words do not say greylisting, deferred again when sent at once, cannot be told from a temporary failure: a failing lookup, a full disk or queue, a limit aimed at the client, or a greylister that neither says so nor lets a prompt retry through. Senders queue the mail and retry; if it lasts, their mail bounces after days. It may be aimed at the network mxray runs from only.",
+		Fix: "Read the reply and the server's log for the cause (e.g. Postfix `Temporary lookup failure` names a map that cannot be read) and fix it; if it is a limit aimed at this client, test from another network.",
+		Ref: "RFC 5321 §4.2.5"},
 	{ID: "smtp.timeout", Severity: checks.SevError, Title: "Could not test: the server stopped answering mid-conversation",
 		Why: "The server accepted the connection but a reply did not arrive within the timeout, so the remaining stages could not be tested.",
 		Fix: "Retry with a longer --timeout; if it persists, check the server's load and its tarpitting settings."},
@@ -126,6 +140,10 @@ var defs = []checks.Def{
 		Why: "Receivers check forward-confirmed reverse DNS: the PTR name's A/AAAA must include the address, or the name is not trusted.",
 		Fix: "Publish an A/AAAA record for the PTR name pointing at the address, or change the PTR to a name that does.",
 		Ref: "RFC 8601 §2.7.3"},
+	{ID: "smtp.ptr-generic", Severity: checks.SevWarn, Title: "The PTR name of an MX address looks generic (a provider's name for a consumer or dynamic address)",
+		Why: "Receivers take an address whose reverse DNS looks generated (203-0-113-7.dyn.broadband.example, dsl-42.pool.example, host-113-7.cust.example) for a consumer or dynamically assigned host, not a mail server: Yahoo asks senders not to use such names, Spamhaus lists such ranges in its Policy Block List (PBL), spam filters score them, and Gmail's reverse DNS rejections (550 5.7.25, 451 4.7.23) follow when the name does not resolve back. An MX sends mail too (bounces, notifications, forwarding), so its addresses are judged the same way. The rules that make a name generic are the ptr check's (ptr.generic): the address's octets in either order, dotted, dashed or in hex, the end of the address next to a word such as host, cust or pool, or a word such as dyn, dsl or broadband joined with a number.",
+		Fix: "Have the address's owner (your hosting or network provider) set its PTR record to the MX host's name, or another name of your own for the server, that resolves back to the address.",
+		Ref: "RFC 1912 §2.1"},
 	{ID: "smtp.banner-ptr-mismatch", Severity: checks.SevInfo, Title: "The host name in the greeting differs from the address's PTR name",
 		Why: "Some filters compare the greeting with reverse DNS; a mismatch also makes logs harder to follow.",
 		Fix: "Set the server's host name (Postfix: myhostname) to the name the PTR record gives."},
@@ -163,11 +181,31 @@ type Probe struct {
 	Error    string          `json:"error,omitempty"`
 }
 
+// Deferral is a 4xx reply to one command of the probe and how the same
+// command, sent again at once, went.
+type Deferral struct {
+	// Command is the deferred command, e.g. "RCPT TO:<postmaster@example.com>".
+	Command string `json:"command"`
+	// Sender is the MAIL FROM of the transaction, in angle brackets ("<>"
+	// for the null sender); "" for VRFY, which is outside any.
+	Sender string          `json:"sender,omitempty"`
+	Reply  *smtpwire.Reply `json:"reply"`
+	// Retry is the same command sent again at once.
+	Retry *Probe `json:"retry"`
+	// Greylisting says why the deferral is taken for greylisting: GreyReply,
+	// GreyRetry or GreyNewSender; "" when it is not.
+	Greylisting string `json:"greylisting,omitempty"`
+}
+
 // Address is the result of talking to one MX address.
 type Address struct {
-	Address    string   `json:"address"`
-	PTR        []string `json:"ptr,omitempty"`
-	FCrDNS     *bool    `json:"fcrdns,omitempty"`
+	Address string   `json:"address"`
+	PTR     []string `json:"ptr,omitempty"`
+	FCrDNS  *bool    `json:"fcrdns,omitempty"`
+	// PTRGeneric is the first PTR name that looks generic and why
+	// ("203-0-113-7.dyn.example: it contains the address as ..."); ""
+	// when none does.
+	PTRGeneric string   `json:"ptr_generic,omitempty"`
 	Outcome    string   `json:"outcome"` // completed, refused, timeout, unreachable, banner-timeout, banner-rejected, ehlo-rejected, error
 	Banner     []string `json:"banner,omitempty"`
 	BannerHost string   `json:"banner_host,omitempty"`
@@ -177,12 +215,22 @@ type Address struct {
 	ExtensionsTLS []string `json:"extensions_tls,omitempty"`
 	STARTTLS      bool     `json:"starttls"`
 	// TLS is the protocol version the probe ran over after STARTTLS.
-	TLS         string           `json:"tls,omitempty"`
-	TLSError    string           `json:"tls_error,omitempty"`
-	VRFY        *Probe           `json:"vrfy,omitempty"`
-	NullSender  *Probe           `json:"null_sender,omitempty"`
-	Postmaster  *Probe           `json:"postmaster,omitempty"`
-	Relay       *Probe           `json:"relay,omitempty"`
+	TLS        string `json:"tls,omitempty"`
+	TLSError   string `json:"tls_error,omitempty"`
+	VRFY       *Probe `json:"vrfy,omitempty"`
+	NullSender *Probe `json:"null_sender,omitempty"`
+	Postmaster *Probe `json:"postmaster,omitempty"`
+	Relay      *Probe `json:"relay,omitempty"`
+	// Sender is the probe's own sender for this address, new on every
+	// run (smtpwire.ProbeSender): the greylisting probe's, and transaction
+	// 1's when the server refuses the null sender.
+	Sender string `json:"sender,omitempty"`
+	// PostmasterNewSender is RCPT TO:<postmaster@domain> from Sender,
+	// after the null sender's transaction (the greylisting probe).
+	PostmasterNewSender *Probe `json:"postmaster_new_sender,omitempty"`
+	// Deferrals are the 4xx replies the probe got, each with its retry.
+	Deferrals []Deferral `json:"deferrals,omitempty"`
+	// Greylisted: a deferral was recognised as greylisting.
 	Greylisted  bool             `json:"greylisted,omitempty"`
 	Stages      []smtpwire.Stage `json:"stages"`
 	Transcript  []smtpwire.Entry `json:"transcript"`
@@ -508,17 +556,45 @@ func probeOf(cmd string, err error) *Probe {
 
 // probes runs VRFY, MAIL, RCPT and the relay probe; false means the server
 // stopped answering.
+//
+// The mail transactions, never with DATA:
+//
+//  1. MAIL FROM:<> (smtp.null-sender-rejected), RCPT TO:<postmaster@domain>
+//     (smtp.postmaster-rejected) and the relay probe (smtp.open-relay):
+//     the null sender is the one every receiver must accept (RFC 5321
+//     §4.5.5), so it tests postmaster and relaying without depending on
+//     any sender domain. When the server refuses it, the probe's own new
+//     sender (below) takes its place.
+//  2. After RSET, MAIL FROM:<the probe's new sender> and RCPT
+//     TO:<postmaster@domain> again: the greylisting probe. Greylisters
+//     defer a (client, sender, recipient) triplet they have not seen
+//     and, once its retry has come through, never again, so the fixed
+//     triplet of transaction 1 shows greylisting at most once; the new
+//     sender (smtpwire.ProbeSender, new for every address on every run)
+//     shows it every time. It runs when transaction 1 decided nothing
+//     about greylisting and its RCPT got an answer: accepted, or
+//     rejected, when it also tells a server that refuses the null sender
+//     only at RCPT (Postfix's smtpd_delay_reject) from one that refuses
+//     postmaster.
+//
+// Every 4xx reply to VRFY, MAIL or RCPT is retried at once and recorded
+// (Address.Deferrals); judgeDeferrals says what they were.
 func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a *Address, ev func() *checks.Evidence) bool {
 	domain := p.t.Domain
 	pm := "postmaster@" + domain
+	a.Sender = smtpwire.ProbeSender(p.helo)
+	broken := func(err error) bool {
+		p.broken(ctx, s, subj, err, a, ev)
+		return false
+	}
+	defer p.judgeDeferrals(a, subj, pm, ev)
 
 	// VRFY: 250/251 disclose; 252 is non-committal unless an unknown
 	// mailbox gets a different answer.
-	err := s.Verify(ctx, "vrfy", pm)
+	err := p.retried(a, "", "VRFY "+pm, func(retry bool) error { return s.Verify(ctx, stage("vrfy", retry), pm) })
 	a.VRFY = probeOf("VRFY "+pm, err)
 	if err != nil && smtpwire.ReplyOf(err) == nil {
-		p.broken(ctx, s, subj, err, a, ev)
-		return false
+		return broken(err)
 	}
 	if r := smtpwire.ReplyOf(err); err == nil || r.Code == 251 {
 		a.VRFY.Accepted = true
@@ -531,68 +607,217 @@ func (p *prober) probes(ctx context.Context, s *smtpwire.Session, subj string, a
 			p.add(a, checks.Finding{ID: "smtp.vrfy-enabled", Subject: subj, Evidence: ev(),
 				Message: fmt.Sprintf("%s answers VRFY differently for existing (252) and unknown (%d) mailboxes", subj, r2.Code)})
 		} else if err2 != nil && r2 == nil {
-			p.broken(ctx, s, subj, err2, a, ev)
-			return false
+			return broken(err2)
 		}
 	}
 
-	// MAIL FROM:<> must be accepted (RFC 5321 §4.5.5).
-	err = s.Mail(ctx, "")
+	// Transaction 1. MAIL FROM:<> must be accepted (RFC 5321 §4.5.5).
+	sender := ""
+	err = p.retried(a, "<>", "MAIL FROM:<>", func(bool) error { return s.Mail(ctx, "") })
 	a.NullSender = probeOf("MAIL FROM:<>", err)
 	if err != nil {
 		r := smtpwire.ReplyOf(err)
 		if r == nil {
-			p.broken(ctx, s, subj, err, a, ev)
-			return false
+			return broken(err)
 		}
 		if r.Permanent() {
 			p.add(a, checks.Finding{ID: "smtp.null-sender-rejected", Subject: subj, Evidence: ev(),
 				Message: fmt.Sprintf("%s rejected MAIL FROM:<>: %s", subj, r.String())})
 		}
-		// Carry on with an ordinary sender so RCPT can still be tested.
-		from := "postmaster@" + p.helo
-		if err := s.Mail(ctx, from); err != nil {
+		// Carry on with the probe's own sender so RCPT can still be tested.
+		sender = a.Sender
+		what := "MAIL FROM:<" + sender + ">"
+		if err := p.retried(a, "<"+sender+">", what, func(bool) error { return s.Mail(ctx, sender) }); err != nil {
 			if smtpwire.ReplyOf(err) == nil {
-				p.broken(ctx, s, subj, err, a, ev)
-				return false
+				return broken(err)
 			}
 			return true // cannot test RCPT; the transcript shows why
 		}
 	}
 
 	// RCPT TO:<postmaster@domain> must be accepted (RFC 5321 §4.5.1).
-	err = s.Rcpt(ctx, "rcpt_postmaster", pm)
-	a.Postmaster = probeOf("RCPT TO:<"+pm+">", err)
-	if err != nil {
-		r := smtpwire.ReplyOf(err)
-		switch {
-		case r == nil:
-			p.broken(ctx, s, subj, err, a, ev)
-			return false
-		case r.Transient():
-			a.Greylisted = true
-			p.add(a, checks.Finding{ID: "smtp.greylisted", Subject: subj, Evidence: ev(),
-				Message: fmt.Sprintf("%s deferred RCPT TO:<%s> with %s (greylisting or a temporary failure); the recipient checks are incomplete", subj, pm, r.String())})
-		default:
-			p.add(a, checks.Finding{ID: "smtp.postmaster-rejected", Subject: subj, Evidence: ev(),
-				Message: fmt.Sprintf("%s rejected RCPT TO:<%s>: %s", subj, pm, r.String()),
-				Fix:     fmt.Sprintf("Create a postmaster mailbox or alias for %s on %s and exempt it from recipient filtering.", domain, subj)})
-		}
+	what := "RCPT TO:<" + pm + ">"
+	err = p.retried(a, "<"+sender+">", what, func(retry bool) error { return s.Rcpt(ctx, stage("rcpt_postmaster", retry), pm) })
+	a.Postmaster = probeOf(what, err)
+	pmRejected := smtpwire.ReplyOf(err).Permanent()
+	if err != nil && smtpwire.ReplyOf(err) == nil {
+		return broken(err)
 	}
 
 	// Open-relay probe: a recipient in a domain the server has no business
 	// accepting. RSET follows; DATA is never sent.
 	relayTo := "mxray-relay-probe@" + relayDomain(domain)
-	err = s.Rcpt(ctx, "rcpt_relay", relayTo)
-	a.Relay = probeOf("RCPT TO:<"+relayTo+">", err)
+	rwhat := "RCPT TO:<" + relayTo + ">"
+	err = p.retried(a, "<"+sender+">", rwhat, func(retry bool) error { return s.Rcpt(ctx, stage("rcpt_relay", retry), relayTo) })
+	a.Relay = probeOf(rwhat, err)
 	if err == nil {
 		p.add(a, checks.Finding{ID: "smtp.open-relay", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s accepted RCPT TO:<%s> from an unauthenticated client: it appears to be an open relay (no message was sent)", subj, relayTo)})
 	} else if smtpwire.ReplyOf(err) == nil {
-		p.broken(ctx, s, subj, err, a, ev)
-		return false
+		return broken(err)
+	}
+
+	// Transaction 2: the greylisting probe, with a sender the server has
+	// never seen.
+	nullRcpt := sender == "" && (a.Postmaster.Accepted || pmRejected)
+	if nullRcpt && (pmRejected || !greylisted(a)) {
+		if err := s.Reset(ctx); err != nil {
+			if smtpwire.ReplyOf(err) == nil {
+				return broken(err)
+			}
+		} else {
+			s.Transcript().Note("greylisting probe: a sender this server has not seen before")
+			fresh := a.Sender
+			if err := p.retried(a, "<"+fresh+">", "MAIL FROM:<"+fresh+">", func(bool) error { return s.Mail(ctx, fresh) }); err != nil {
+				if smtpwire.ReplyOf(err) == nil {
+					return broken(err)
+				}
+			} else {
+				err := p.retried(a, "<"+fresh+">", what, func(retry bool) error { return s.Rcpt(ctx, stage("rcpt_postmaster_new_sender", retry), pm) })
+				a.PostmasterNewSender = probeOf(what, err)
+				if err != nil && smtpwire.ReplyOf(err) == nil {
+					return broken(err)
+				}
+				p.newSenderPattern(a)
+			}
+		}
+	}
+	switch {
+	case pmRejected && a.PostmasterNewSender != nil && a.PostmasterNewSender.Accepted:
+		// Postfix and others check the sender only at RCPT
+		// (smtpd_delay_reject): the null sender is refused there.
+		p.add(a, checks.Finding{ID: "smtp.null-sender-rejected", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s accepted MAIL FROM:<> but rejected RCPT TO:<%s> from the null sender with %q, and accepted it from an ordinary sender: it refuses bounces and notifications", subj, pm, a.Postmaster.Reply.String())})
+	case pmRejected:
+		p.add(a, checks.Finding{ID: "smtp.postmaster-rejected", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s rejected RCPT TO:<%s>: %s", subj, pm, a.Postmaster.Reply.String()),
+			Fix:     fmt.Sprintf("Create a postmaster mailbox or alias for %s on %s and exempt it from recipient filtering.", domain, subj)})
 	}
 	return true
+}
+
+// stage names a probe's stage, or its retry after a 4xx reply.
+func stage(name string, retry bool) string {
+	if retry {
+		return name + "_retry"
+	}
+	return name
+}
+
+// The reasons a deferral is taken for greylisting (Deferral.Greylisting).
+const (
+	GreyReply     = "reply"      // the reply's text says greylisting
+	GreyRetry     = "retry"      // the same command sent again at once was accepted
+	GreyNewSender = "new-sender" // only the probe's new sender was deferred, for a recipient the null sender got
+)
+
+// retried sends a probe command (do) and, when the server defers it with
+// a 4xx reply, sends it again at once: greylisters and other temporary
+// failures show in how the retry goes. The deferral is recorded in
+// a.Deferrals; the error returned is the last attempt's.
+func (p *prober) retried(a *Address, sender, what string, do func(retry bool) error) error {
+	err := do(false)
+	r := smtpwire.ReplyOf(err)
+	if !r.Transient() {
+		return err
+	}
+	d := Deferral{Command: what, Sender: sender, Reply: r}
+	err = do(true)
+	d.Retry = probeOf(what, err)
+	rr := smtpwire.ReplyOf(err)
+	switch {
+	case smtpwire.SaysGreylisting(r) || smtpwire.SaysGreylisting(rr):
+		d.Greylisting = GreyReply
+	case err == nil && !smtpwire.AboutSender(r):
+		d.Greylisting = GreyRetry
+	}
+	a.Deferrals = append(a.Deferrals, d)
+	return err
+}
+
+// newSenderPattern recognises greylisting by its pattern when neither the
+// text nor the retry did: the server deferred RCPT to postmaster from the
+// probe's new sender, after it accepted the same recipient from the null
+// sender on the same connection. Only the sender differs, and it is new:
+// that is what greylisting defers. A deferral about the sender itself
+// (its domain does not resolve, a sender callout failed) is not.
+func (p *prober) newSenderPattern(a *Address) {
+	if !a.Postmaster.Accepted || a.PostmasterNewSender == nil || a.PostmasterNewSender.Accepted {
+		return
+	}
+	for i := range a.Deferrals {
+		d := &a.Deferrals[i]
+		if d.Command != a.PostmasterNewSender.Command || d.Sender != "<"+a.Sender+">" || d.Greylisting != "" {
+			continue
+		}
+		if d.Retry != nil && d.Retry.Reply.Transient() && !smtpwire.AboutSender(d.Reply) && !smtpwire.AboutSender(d.Retry.Reply) {
+			d.Greylisting = GreyNewSender
+		}
+	}
+}
+
+func greylisted(a *Address) bool {
+	for _, d := range a.Deferrals {
+		if d.Greylisting != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// judgeDeferrals reports what the 4xx replies of the probe were: greylisting
+// (smtp.greylisted, info) when a reply's text, an accepted retry or the
+// new-sender pattern says so; otherwise a temporary failure of MAIL or of
+// RCPT to postmaster that the retry got too (smtp.deferred, warn). A
+// deferral about the probe's own sender, of the relay probe or of VRFY is
+// kept in the data only: it says nothing about the mail of others.
+func (p *prober) judgeDeferrals(a *Address, subj, pm string, ev func() *checks.Evidence) {
+	var grey, other *Deferral
+	for i := range a.Deferrals {
+		d := &a.Deferrals[i]
+		switch {
+		case d.Greylisting != "":
+			if grey == nil {
+				grey = d
+			}
+		case smtpwire.AboutSender(d.Reply) || d.Retry != nil && smtpwire.AboutSender(d.Retry.Reply):
+		case strings.HasPrefix(d.Command, "VRFY") || strings.Contains(d.Command, "mxray-relay-probe@"):
+		case other == nil && d.Retry != nil && !d.Retry.Accepted && d.Retry.Reply.Transient():
+			other = d
+		}
+	}
+	from := func(d *Deferral) string {
+		if d.Sender == "" || strings.HasPrefix(d.Command, "MAIL") {
+			return ""
+		}
+		return " from " + d.Sender
+	}
+	switch {
+	case grey != nil:
+		a.Greylisted = true
+		var how string
+		switch grey.Greylisting {
+		case GreyReply:
+			how = "which says greylisting"
+			if grey.Retry.Accepted {
+				how += ", and accepted the same command sent again at once"
+			} else {
+				how += " (the retry at once was deferred too, as greylisters do until their delay has passed)"
+			}
+		case GreyRetry:
+			how = "and accepted the same command sent again at once: greylisting"
+		case GreyNewSender:
+			how = "after it accepted the same recipient from the null sender, and deferred the retry too: it defers senders it has not seen before (greylisting)"
+		}
+		msg := fmt.Sprintf("%s deferred %s%s with %q, %s", subj, grey.Command, from(grey), grey.Reply.String(), how)
+		if a.Postmaster == nil || !a.Postmaster.Accepted && !a.Postmaster.Reply.Permanent() {
+			msg += fmt.Sprintf("; whether it accepts RCPT TO:<%s> is not known", pm)
+		}
+		p.add(a, checks.Finding{ID: "smtp.greylisted", Subject: subj, Evidence: ev(), Message: msg})
+	case other != nil:
+		p.add(a, checks.Finding{ID: "smtp.deferred", Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("%s deferred %s%s with %q, and again when sent at once; neither the reply nor the retry shows greylisting, so this is a temporary failure (a failing lookup, a full queue, a limit aimed at this client, or a greylister that does not say so): mail waits in senders' queues until it clears, and the recipient checks are incomplete", subj, other.Command, from(other), other.Reply.String())})
+	}
 }
 
 func replyText(err error, ok string) string {
@@ -687,6 +912,16 @@ func (p *prober) reportReverse(host string, ip netip.Addr, r reverse, a *Address
 			p.add(a, checks.Finding{ID: "smtp.fcrdns-mismatch", Subject: subj, Evidence: ev,
 				Message: fmt.Sprintf("%s has PTR %s, which does not resolve back to %s", ip, strings.Join(r.names, ", "), ip),
 				Fix:     fmt.Sprintf("Publish `%s. IN %s %s` or change the PTR of %s to a name that resolves to it (e.g. %s).", r.names[0], family(ip), ip, ip, host)})
+		}
+	}
+	for _, n := range r.names {
+		if generic, why := ptr.Generic(n, ip); generic {
+			a.PTRGeneric = n + ": " + why
+			arpa, _ := dns.ReverseAddr(ip.String())
+			p.add(a, checks.Finding{ID: "smtp.ptr-generic", Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("%s (MX host %s) has the generic-looking PTR name %s: %s, so receivers take it for a consumer or dynamically assigned address", ip, host, n, why),
+				Fix:     fmt.Sprintf("Ask the owner of %s to publish `%s IN PTR %s.` instead, and keep `%s.` resolving to %s.", ip, arpa, host, host, ip)})
+			break
 		}
 	}
 	if a.BannerHost != "" {

@@ -12,7 +12,18 @@
 // Severity follows context, as a sending MTA would judge: a certificate
 // that fails PKIX validation is a warning under opportunistic TLS, and a
 // failure when MTA-STS is in enforce mode or DANE applies and does not
-// authenticate the server.
+// authenticate the server. When a DNSSEC-signed TLSA record does
+// authenticate it (a DANE-EE record ignores the certificate's names and
+// dates, RFC 7672 §3.1.1), the PKIX findings (untrusted, name mismatch,
+// expired) matter only to MTA-STS senders: info when the domain has no
+// MTA-STS policy, warn under a policy in testing mode, fail under enforce.
+//
+// The check also judges the domain's MTA-STS policy (mtasts.FactKey)
+// against what it found: tls.mtasts-would-fail names every address of an
+// MX host the policy covers that an MTA-STS sender would refuse (no
+// STARTTLS, a failed handshake, a certificate that fails PKIX validation),
+// and each host's data carries its MTA-STS verdict (Host.MTASTS). Under
+// --no-smtp nothing about TLS is decided, so none of this is reported.
 package tlscheck
 
 import (
@@ -64,7 +75,9 @@ func (Check) Needs() []string { return []string{mx.ID, mtasts.ID, smtp.ID} }
 // Findings implements checks.Check.
 func (Check) Findings() []checks.Def { return defs }
 
-const contextNote = "warn under opportunistic TLS; fail when the domain's MTA-STS policy is in enforce mode or DANE applies without authenticating the server; info when DANE authenticates it (DANE senders ignore PKIX)"
+const contextNote = "warn under opportunistic TLS and under an MTA-STS policy in testing mode; fail when the policy is in enforce mode or DANE applies without authenticating the server. When a DNSSEC-signed TLSA record authenticates the server (DANE senders ignore PKIX): info, warn under MTA-STS testing, fail under MTA-STS enforce"
+
+const expiredNote = "info when a DNSSEC-signed DANE-EE record authenticates the server and no MTA-STS policy applies (DANE senders ignore the certificate's dates); warn under that record when the domain's MTA-STS policy is in testing mode; fail under enforce, and whenever DANE does not authenticate the server"
 
 var defs = []checks.Def{
 	{ID: "tls.starttls-missing", Severity: checks.SevFail, Title: "The MX does not offer STARTTLS",
@@ -83,8 +96,8 @@ var defs = []checks.Def{
 		Why: "MTA-STS and DANE-TA senders check that the certificate names the MX host; a mismatch makes them refuse delivery.",
 		Fix: "Issue the certificate with the MX host name in its subjectAltName.",
 		Ref: "RFC 8461 §4.2, RFC 7672 §3.2.2"},
-	{ID: "tls.cert-expired", Severity: checks.SevFail, Title: "The certificate has expired (or is not valid yet)",
-		Why: "Verifying senders reject an expired certificate, and it shows that renewal is broken.",
+	{ID: "tls.cert-expired", Severity: checks.SevFail, SeverityNote: expiredNote, Title: "The certificate has expired (or is not valid yet)",
+		Why: "Verifying senders (MTA-STS) reject an expired certificate, and it shows that renewal is broken. DANE senders whose TLSA record (DANE-EE, usage 3) matches the key ignore the dates (RFC 7672 §3.1.1), but MTA-STS senders do not.",
 		Fix: "Renew the certificate and reload the mail server; automate renewal (ACME).",
 		Ref: "RFC 5280 §4.1.2.5"},
 	{ID: "tls.cert-expiring", Severity: checks.SevWarn, Title: "The certificate expires within 14 days",
@@ -113,6 +126,11 @@ var defs = []checks.Def{
 		Why: "A DNSSEC-signed TLSA record matches the certificate chain: DANE senders deliver with authenticated TLS.",
 		Fix: "Nothing to fix. Publish the next key's TLSA record before each rollover.",
 		Ref: "RFC 7672"},
+	{ID: "tls.mtasts-would-fail", Severity: checks.SevFail, Title: "An MX host the MTA-STS policy covers would fail MTA-STS validation",
+		SeverityNote: "warn when the policy is in testing mode: senders still deliver and only report the failure, but switching to enforce would stop mail to the host",
+		Why:          "Senders that apply MTA-STS (Gmail and Microsoft 365 among them) deliver to an MX host the policy names only over TLS with a certificate that is in date, names the host and chains to a public root. In enforce mode they refuse any other MX address and queue the mail, which bounces after days; in testing mode they report the failure and deliver anyway.",
+		Fix:          "Make every covered MX host offer STARTTLS with a certificate for its name from a public CA (e.g. Let's Encrypt), served with its chain and renewed automatically; keep the policy in mode: testing until the TLS reports (TLS-RPT) show no failures.",
+		Ref:          "RFC 8461 §4.2, §5"},
 	{ID: "tls.not-tested", Severity: checks.SevError, Title: "Could not test TLS on an MX address",
 		Why: "The connection, greeting or EHLO failed or timed out before STARTTLS (the smtp check says why), so TLS could not be examined.",
 		Fix: "See the smtp check's findings for this address: they say why the session ended before STARTTLS (a refusal at the greeting, a timeout, a firewall)."},
@@ -142,6 +160,31 @@ type Host struct {
 	DANE       string    `json:"dane"` // none, unsigned, unusable, applies, error
 	Addresses  []Address `json:"addresses"`
 	Error      string    `json:"error,omitempty"`
+	// MTASTS is the host's verdict under the domain's MTA-STS policy; nil
+	// when the domain has no policy that senders apply (mode testing or
+	// enforce) or the mtasts check decided nothing.
+	MTASTS *HostMTASTS `json:"mtasts,omitempty"`
+}
+
+// The verdicts of HostMTASTS.Verdict.
+const (
+	STSOK         = "ok"          // every address was tested and an MTA-STS sender would deliver to it
+	STSWouldFail  = "would-fail"  // an MTA-STS sender would refuse at least one address (WouldFail says why)
+	STSUndecided  = "undecided"   // no failing address, but not every address could be tested
+	STSNotCovered = "not-covered" // no mx pattern of the policy matches the host (the mtasts check's mtasts.mx-mismatch)
+)
+
+// HostMTASTS is what an MTA-STS sender makes of one MX host (RFC 8461
+// §4.2): the policy must cover the host, and each address must offer
+// STARTTLS with a certificate that passes PKIX validation for the name.
+type HostMTASTS struct {
+	// Covered: an mx pattern of the policy matches the host.
+	Covered bool `json:"covered"`
+	// Verdict is one of STSOK, STSWouldFail, STSUndecided, STSNotCovered.
+	Verdict string `json:"verdict"`
+	// WouldFail says, in plain words, why an MTA-STS sender would refuse
+	// the host's addresses ("" unless Verdict is would-fail).
+	WouldFail string `json:"would_fail,omitempty"`
 }
 
 // Cert describes one certificate of the served chain.
@@ -158,23 +201,27 @@ type Cert struct {
 
 // Address is the result for one MX address.
 type Address struct {
-	Address      string           `json:"address"`
-	Outcome      string           `json:"outcome"` // tls, no-starttls, handshake-failed, not-tested
-	STARTTLS     bool             `json:"starttls"`
-	Version      string           `json:"version,omitempty"`
-	Cipher       string           `json:"cipher,omitempty"`
-	HandshakeMs  float64          `json:"handshake_ms,omitempty"`
-	Chain        []Cert           `json:"chain,omitempty"`
-	Trusted      bool             `json:"trusted"`
-	TrustError   string           `json:"trust_error,omitempty"`
-	NameMatch    bool             `json:"name_match"`
-	ExpiresDays  *int             `json:"expires_in_days,omitempty"`
-	OldProtocols []string         `json:"old_protocols,omitempty"` // TLS 1.0/1.1 versions accepted
-	OldProbe     string           `json:"old_protocol_probe,omitempty"`
-	DANEMatch    string           `json:"dane_match,omitempty"` // the TLSA record that matched
-	Stages       []smtpwire.Stage `json:"stages"`
-	Transcript   []smtpwire.Entry `json:"transcript"`
-	Error        string           `json:"error,omitempty"`
+	Address      string   `json:"address"`
+	Outcome      string   `json:"outcome"` // tls, no-starttls, handshake-failed, not-tested
+	STARTTLS     bool     `json:"starttls"`
+	Version      string   `json:"version,omitempty"`
+	Cipher       string   `json:"cipher,omitempty"`
+	HandshakeMs  float64  `json:"handshake_ms,omitempty"`
+	Chain        []Cert   `json:"chain,omitempty"`
+	Trusted      bool     `json:"trusted"`
+	TrustError   string   `json:"trust_error,omitempty"`
+	NameMatch    bool     `json:"name_match"`
+	ExpiresDays  *int     `json:"expires_in_days,omitempty"`
+	OldProtocols []string `json:"old_protocols,omitempty"` // TLS 1.0/1.1 versions accepted
+	OldProbe     string   `json:"old_protocol_probe,omitempty"`
+	DANEMatch    string   `json:"dane_match,omitempty"` // the TLSA record that matched
+	// MTASTSWouldFail says why an MTA-STS sender would refuse this
+	// address, when the domain's policy (testing or enforce) covers its
+	// host; "" when it would not, or there is no such policy.
+	MTASTSWouldFail string           `json:"mtasts_would_fail,omitempty"`
+	Stages          []smtpwire.Stage `json:"stages"`
+	Transcript      []smtpwire.Entry `json:"transcript"`
+	Error           string           `json:"error,omitempty"`
 
 	state     *tls.ConnectionState
 	connect   smtpwire.ConnectKind // how the connection failed, for the tally
@@ -213,16 +260,21 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	wg.Wait()
 
 	// The MTA-STS context is needed only now, after the probes. When the
-	// mtasts check decided nothing, the context is unknown and certificate
-	// findings keep their opportunistic severity.
-	mode, enforced := "unknown", false
-	if pol, err := mtasts.FactKey.Await(ctx, out); err == nil && pol != nil {
+	// mtasts check decided nothing, the context is unknown: certificate
+	// findings keep their opportunistic severity and no host is judged
+	// against a policy.
+	mode := "unknown"
+	pol, err := mtasts.FactKey.Await(ctx, out)
+	if err != nil {
+		pol = nil
+	}
+	if pol != nil {
 		mode = "none"
 		if pol.Deployed() {
 			mode = "testing"
 		}
 		if pol.Enforced() {
-			mode, enforced = "enforce", true
+			mode = "enforce"
 		}
 	}
 
@@ -239,6 +291,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		skip, msg, ev := smtpwire.Untested(fact, probes)
 		for i, h := range hosts {
 			data.Hosts[i] = h.data
+			data.Hosts[i].MTASTS = stsOf(pol, h.data.Name).verdict(len(h.addrs))
 		}
 		out.SetData(data)
 		if skip != nil {
@@ -255,7 +308,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Fix:     "Run mxray from a network that allows outgoing SMTP (a server, not a laptop on a home or cloud network), or use --no-smtp to skip these checks."})
 	}
 	for i, h := range hosts {
-		report(out, env, h, enforced, allBlocked)
+		report(out, env, h, pol, allBlocked)
 		data.Hosts[i] = h.data
 		data.Hosts[i].Addresses = make([]Address, len(h.addrs))
 		for j, a := range h.addrs {
@@ -522,8 +575,10 @@ func keyName(c *x509.Certificate) string {
 	return c.PublicKeyAlgorithm.String()
 }
 
-// report turns one host's results into findings.
-func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocked bool) {
+// report turns one host's results into findings. pol is the domain's
+// MTA-STS policy as the mtasts check found it (nil when it decided
+// nothing).
+func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allBlocked bool) {
 	name := h.data.Name
 	if h.dnsErr != nil {
 		out.Add(checks.Finding{ID: "tls.dns-error", Subject: name, Evidence: checks.DNSEvidence(h.dnsEv...),
@@ -563,16 +618,19 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 		}
 	}
 	daneApplies := len(usable) > 0
+	// The MTA-STS policy judges the host only when senders apply it and
+	// it names the host; an MX host it does not cover is the mtasts
+	// check's finding (mtasts.mx-mismatch).
+	sts := stsOf(pol, name)
 
 	for _, a := range h.addrs {
 		subj := name + " [" + a.Address + "]"
 		ev := &checks.Evidence{SMTP: lines(a.Transcript)}
 		switch a.Outcome {
 		case "not-tested":
-			if allBlocked {
-				continue
+			if !allBlocked {
+				out.Add(notTested(subj, a, ev))
 			}
-			out.Add(notTested(subj, a, ev))
 			continue
 		case "no-starttls":
 			msg := fmt.Sprintf("%s does not offer STARTTLS: mail to it travels in clear text", subj)
@@ -580,10 +638,16 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 				msg += "; with DNSSEC-signed TLSA records published, DANE senders will not deliver to it at all"
 			}
 			out.Add(checks.Finding{ID: "tls.starttls-missing", Subject: subj, Evidence: ev, Message: msg})
+			sts.fail(out, a, subj, ev, false, "it does not offer STARTTLS")
 			continue
 		case "handshake-failed":
 			out.Add(checks.Finding{ID: "tls.handshake-failed", Subject: subj, Evidence: ev,
 				Message: fmt.Sprintf("%s offers STARTTLS but %s", subj, handshakeWords(a))})
+			why := "the TLS handshake fails: " + a.Error
+			if r := smtpwire.ReplyOf(a.err); r != nil {
+				why = fmt.Sprintf("it refuses STARTTLS with %q", r.String())
+			}
+			sts.fail(out, a, subj, ev, false, why)
 			continue
 		}
 		if a.state == nil || len(a.state.PeerCertificates) == 0 {
@@ -613,15 +677,8 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 					Fix:     fmt.Sprintf("Publish `_25._tcp.%s. IN TLSA 3 1 1 %s` (the SHA-256 of the served key), or serve the certificate the existing records name.", name, hex.EncodeToString(spki[:]))})
 			}
 		}
-		sev, why := checks.SevWarn, "opportunistic TLS: senders do not verify certificates, but verifying ones (MTA-STS) would refuse"
-		switch {
-		case stsEnforced:
-			sev, why = checks.SevFail, "the domain's MTA-STS policy is in enforce mode: senders refuse to deliver"
-		case daneApplies && !daneOK:
-			sev, why = checks.SevFail, "DANE applies and does not authenticate the server either"
-		case daneOK:
-			sev, why = checks.SevInfo, "DANE authenticates the server, so DANE senders ignore this; others use opportunistic TLS"
-		}
+		pkix := pkixContext(pol, daneApplies, daneOK)
+		var stsReasons []string
 
 		// Trust, independent of the validity period.
 		trusted, terr := verifyChain(chain, env.RootCAs, now)
@@ -632,12 +689,14 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 			if isSelfSigned(leaf) {
 				what = "is self-signed"
 			}
-			out.Add(checks.Finding{ID: "tls.cert-untrusted", Severity: sev, Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("the certificate of %s (%s) %s (%s)", subj, leaf.Subject.CommonName, what, why)})
+			stsReasons = append(stsReasons, "its certificate "+what)
+			out.Add(checks.Finding{ID: "tls.cert-untrusted", Severity: pkix.sev, Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s (%s) %s (%s)", subj, leaf.Subject.CommonName, what, pkix.why)})
 		}
 		if err := leaf.VerifyHostname(name); err != nil {
-			out.Add(checks.Finding{ID: "tls.cert-name-mismatch", Severity: sev, Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("the certificate of %s is for %s, not %s (%s)", subj, certNames(leaf), name, why),
+			stsReasons = append(stsReasons, fmt.Sprintf("its certificate is for %s, not %s", certNames(leaf), name))
+			out.Add(checks.Finding{ID: "tls.cert-name-mismatch", Severity: pkix.sev, Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s is for %s, not %s (%s)", subj, certNames(leaf), name, pkix.why),
 				Fix:     fmt.Sprintf("Issue the certificate with %s in its subjectAltName.", name)})
 		} else {
 			a.NameMatch = true
@@ -647,16 +706,30 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 			days = -int(now.Sub(leaf.NotAfter).Hours()/24) - 1
 		}
 		a.ExpiresDays = &days
+		// Outside DANE's authentication an expired certificate is a
+		// failure whatever the context; under it, only MTA-STS senders
+		// look at the dates.
+		expSev, expWhy := checks.SevFail, ""
+		if daneOK {
+			expSev, expWhy = pkix.sev, " ("+pkix.why+")"
+		}
 		switch {
 		case now.After(leaf.NotAfter):
-			out.Add(checks.Finding{ID: "tls.cert-expired", Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("the certificate of %s expired on %s", subj, leaf.NotAfter.UTC().Format("2006-01-02"))})
+			stsReasons = append(stsReasons, "its certificate expired on "+leaf.NotAfter.UTC().Format("2006-01-02"))
+			out.Add(checks.Finding{ID: "tls.cert-expired", Severity: expSev, Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s expired on %s%s", subj, leaf.NotAfter.UTC().Format("2006-01-02"), expWhy)})
 		case now.Before(leaf.NotBefore):
-			out.Add(checks.Finding{ID: "tls.cert-expired", Subject: subj, Evidence: ev,
-				Message: fmt.Sprintf("the certificate of %s is not valid before %s", subj, leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))})
+			stsReasons = append(stsReasons, "its certificate is not valid before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
+			out.Add(checks.Finding{ID: "tls.cert-expired", Severity: expSev, Subject: subj, Evidence: ev,
+				Message: fmt.Sprintf("the certificate of %s is not valid before %s%s", subj, leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"), expWhy)})
 		case days < ExpiringDays:
 			out.Add(checks.Finding{ID: "tls.cert-expiring", Subject: subj, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s expires in %d day(s), on %s", subj, days, leaf.NotAfter.UTC().Format("2006-01-02"))})
+		}
+		if len(stsReasons) > 0 {
+			sts.fail(out, a, subj, ev, daneOK, strings.Join(stsReasons, "; "))
+		} else {
+			sts.pass()
 		}
 		if k, ok := leaf.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
 			out.Add(checks.Finding{ID: "tls.weak-key", Subject: subj, Evidence: ev,
@@ -667,6 +740,118 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, stsEnforced, allBlocke
 				Message: fmt.Sprintf("%s accepts %s", subj, strings.Join(a.OldProtocols, ", "))})
 		}
 	}
+	h.data.MTASTS = sts.verdict(len(h.addrs))
+}
+
+// pkixVerdict is the severity of a certificate that fails PKIX validation
+// (untrusted, name mismatch; expired under DANE), and why, in the context
+// of the senders that would look at it.
+type pkixVerdict struct {
+	sev checks.Severity
+	why string
+}
+
+// pkixContext decides who fails over a certificate that fails PKIX
+// validation. When a DNSSEC-signed TLSA record authenticates the server,
+// DANE senders do not look at its names or dates (RFC 7672 §3.1.1) and
+// deliver; MTA-STS senders (without DANE) still validate it (RFC 8461
+// §4.2).
+func pkixContext(pol *mtasts.Fact, daneApplies, daneOK bool) pkixVerdict {
+	switch {
+	case daneOK && pol.Enforced():
+		return pkixVerdict{checks.SevFail, "the domain's MTA-STS policy is in enforce mode: MTA-STS senders refuse to deliver; DANE senders deliver, as a TLSA record authenticates the server"}
+	case daneOK && pol.Deployed():
+		return pkixVerdict{checks.SevWarn, "the domain's MTA-STS policy is in testing mode: MTA-STS senders report the failure and would refuse under enforce; DANE senders deliver, as a TLSA record authenticates the server"}
+	case daneOK && pol != nil:
+		return pkixVerdict{checks.SevInfo, "DANE senders deliver, as a TLSA record authenticates the server; senders that validate certificates (MTA-STS, PKIX) would refuse, but the domain has no MTA-STS policy that asks them to"}
+	case daneOK:
+		return pkixVerdict{checks.SevInfo, "DANE senders deliver, as a TLSA record authenticates the server; senders that validate certificates (MTA-STS, PKIX) would refuse"}
+	case pol.Enforced():
+		return pkixVerdict{checks.SevFail, "the domain's MTA-STS policy is in enforce mode: senders refuse to deliver"}
+	case daneApplies:
+		return pkixVerdict{checks.SevFail, "DANE applies and does not authenticate the server either"}
+	case pol.Deployed():
+		return pkixVerdict{checks.SevWarn, "the domain's MTA-STS policy is in testing mode: senders report the failure but deliver; under enforce they would refuse"}
+	}
+	return pkixVerdict{checks.SevWarn, "opportunistic TLS: senders do not verify certificates, but verifying ones (MTA-STS) would refuse"}
+}
+
+// stsHost judges one MX host against the domain's MTA-STS policy, address
+// by address.
+type stsHost struct {
+	pol     *mtasts.Fact // nil: no policy that senders apply
+	covered bool
+	passed  int      // addresses an MTA-STS sender would deliver to
+	failed  []string // why it would refuse the others, one per address
+	addrs   []string
+}
+
+func stsOf(pol *mtasts.Fact, host string) *stsHost {
+	if !pol.Deployed() {
+		return &stsHost{}
+	}
+	return &stsHost{pol: pol, covered: pol.Covers(host)}
+}
+
+func (s *stsHost) judged() bool { return s.pol != nil && s.covered }
+
+func (s *stsHost) pass() {
+	if s.judged() {
+		s.passed++
+	}
+}
+
+// fail reports tls.mtasts-would-fail for the address a of a covered host:
+// a warning in testing mode (switching to enforce would stop the mail), a
+// failure in enforce mode (MTA-STS senders do not deliver to it today).
+func (s *stsHost) fail(out *checks.Out, a *Address, subj string, ev *checks.Evidence, daneOK bool, reason string) {
+	if !s.judged() {
+		return
+	}
+	a.MTASTSWouldFail = reason
+	s.failed = append(s.failed, reason)
+	s.addrs = append(s.addrs, a.Address)
+	dane := ""
+	if daneOK {
+		dane = "; DANE senders still deliver, as a TLSA record authenticates the server"
+	}
+	f := checks.Finding{ID: "tls.mtasts-would-fail", Subject: subj, Evidence: ev}
+	if s.pol.Enforced() {
+		f.Message = fmt.Sprintf("senders that apply MTA-STS do not deliver to %s: %s (the policy covers the host and is in enforce mode%s)", subj, reason, dane)
+	} else {
+		f.Severity = checks.SevWarn
+		f.Message = fmt.Sprintf("switching the MTA-STS policy to enforce would stop mail to %s: %s (in testing mode senders only report it%s)", subj, reason, dane)
+	}
+	out.Add(f)
+}
+
+// verdict is the host's HostMTASTS (nil when no policy applies); n is
+// the number of its addresses.
+func (s *stsHost) verdict(n int) *HostMTASTS {
+	if s.pol == nil {
+		return nil
+	}
+	v := &HostMTASTS{Covered: s.covered}
+	switch {
+	case !s.covered:
+		v.Verdict = STSNotCovered
+	case len(s.failed) > 0:
+		v.Verdict = STSWouldFail
+		if n == 1 {
+			v.WouldFail = s.failed[0]
+		} else {
+			parts := make([]string, len(s.failed))
+			for i := range s.failed {
+				parts[i] = s.addrs[i] + ": " + s.failed[i]
+			}
+			v.WouldFail = strings.Join(parts, "; ")
+		}
+	case n > 0 && s.passed == n:
+		v.Verdict = STSOK
+	default:
+		v.Verdict = STSUndecided
+	}
+	return v
 }
 
 func short(s string) string {
@@ -711,7 +896,17 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, now time.Time)
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now})
 	var ie x509.CertificateInvalidError
 	if errors.As(err, &ie) && ie.Reason == x509.Expired && (now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)) {
-		return true, nil
+		// Verify checks the dates before the issuer, so judge the trust
+		// at a time within the leaf's validity period: an expired
+		// self-signed certificate is both expired and untrusted.
+		at := leaf.NotAfter.Add(-time.Second)
+		if now.Before(leaf.NotBefore) {
+			at = leaf.NotBefore.Add(time.Second)
+		}
+		_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
+		if errors.As(err, &ie) && ie.Reason == x509.Expired {
+			return true, nil // an intermediate's dates; the leaf's are tls.cert-expired's
+		}
 	}
 	return err == nil, err
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/golden"
+	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
@@ -36,15 +39,23 @@ mx       IN A  192.0.2.10
 `
 
 // stsCheck stands in for the mtasts check: it publishes an MTA-STS fact
-// of the given mode under the check ID "mtasts".
-type stsCheck struct{ mode string }
+// of the given mode under the check ID "mtasts", with the mx patterns mx
+// (default "*.d.test", which covers mx.d.test).
+type stsCheck struct {
+	mode string
+	mx   []string
+}
 
 func (stsCheck) ID() string             { return mtasts.ID }
 func (stsCheck) Title() string          { return "fake MTA-STS" }
 func (stsCheck) Needs() []string        { return nil }
 func (stsCheck) Findings() []checks.Def { return nil }
 func (c stsCheck) Run(_ context.Context, _ *checks.Env, t checks.Target, out *checks.Out) error {
-	mtasts.FactKey.Publish(out, &mtasts.Fact{Domain: t.Domain, Mode: c.mode, MX: []string{"*.d.test"}})
+	mx := c.mx
+	if mx == nil {
+		mx = []string{"*.d.test"}
+	}
+	mtasts.FactKey.Publish(out, &mtasts.Fact{Domain: t.Domain, Mode: c.mode, MX: mx})
 	return nil
 }
 
@@ -54,18 +65,22 @@ type scenario struct {
 	noTLS bool
 	opts  mailtest.SMTPOptions
 	sts   string // MTA-STS mode of the fake mtasts check; "" = no mtasts check
+	stsMX []string
 	tlsa  func(cert *tls.Certificate, ca []byte) string
 	sign  bool
 	setup func(t *testing.T, w *mailtest.World, env *checks.Env)
 	want  []string
-	// hostile replaces the go-smtp server; message is a fragment the
-	// first finding's message must contain, fix one of its fix.
+	// hostile replaces the go-smtp server; message is a fragment a
+	// finding's message must contain, fix one of the first finding's fix.
 	hostile      *mailtest.HostileOptions
 	message, fix string
 	// own runs the tls check without the smtp check, so that it opens
 	// sessions of its own instead of reading the smtp check's.
 	own bool
 }
+
+// daneEE is a DANE-EE record for the served key (usage 3, SPKI, SHA-256).
+func daneEE(c *tls.Certificate, _ []byte) string { return "3 1 1 " + spki(c) }
 
 func sha512(b []byte) []byte {
 	s := csha512.Sum512(b)
@@ -118,7 +133,7 @@ func run(t *testing.T, sc scenario) checks.Result {
 		reg = append(reg, smtp.Check{})
 	}
 	if sc.sts != "" {
-		reg = append(reg, stsCheck{mode: sc.sts})
+		reg = append(reg, stsCheck{mode: sc.sts, mx: sc.stsMX})
 	}
 	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: reg}
 	return r.Run(context.Background(), checks.Target{Domain: "d.test", HELO: "probe.mxray.test"}).Results[0]
@@ -172,13 +187,55 @@ func TestBehaviours(t *testing.T) {
 			}
 			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
 		}, want: []string{"tls.not-tested:error"}},
-		{name: "wrong name under MTA-STS testing", cert: mailtest.CertWrongName, sts: "testing", want: []string{"tls.cert-name-mismatch:warn"}},
-		{name: "wrong name under MTA-STS enforce", cert: mailtest.CertWrongName, sts: "enforce", want: []string{"tls.cert-name-mismatch:fail"}},
-		{name: "self-signed under MTA-STS enforce", cert: mailtest.CertSelfSigned, sts: "enforce", want: []string{"tls.cert-untrusted:fail"}},
+		{name: "wrong name under MTA-STS testing", cert: mailtest.CertWrongName, sts: "testing", want: []string{"tls.cert-name-mismatch:warn", "tls.mtasts-would-fail:warn"}},
+		{name: "wrong name under MTA-STS enforce", cert: mailtest.CertWrongName, sts: "enforce", want: []string{"tls.cert-name-mismatch:fail", "tls.mtasts-would-fail:fail"}},
+		{name: "self-signed under MTA-STS enforce", cert: mailtest.CertSelfSigned, sts: "enforce", want: []string{"tls.cert-untrusted:fail", "tls.mtasts-would-fail:fail"}},
+		// tls.mtasts-would-fail: what MTA-STS senders make of the covered
+		// hosts; nothing when the policy has no say.
+		{name: "valid under MTA-STS enforce", sts: "enforce", want: nil},
+		{name: "no STARTTLS under MTA-STS testing", noTLS: true, sts: "testing", want: []string{"tls.mtasts-would-fail:warn", "tls.starttls-missing:fail"},
+			message: "switching the MTA-STS policy to enforce would stop mail to mx.d.test [192.0.2.10]: it does not offer STARTTLS"},
+		{name: "no STARTTLS under MTA-STS enforce", noTLS: true, sts: "enforce", want: []string{"tls.mtasts-would-fail:fail", "tls.starttls-missing:fail"},
+			message: "senders that apply MTA-STS do not deliver to mx.d.test [192.0.2.10]: it does not offer STARTTLS"},
+		{name: "expired under MTA-STS testing", cert: mailtest.CertExpired, sts: "testing", want: []string{"tls.cert-expired:fail", "tls.mtasts-would-fail:warn"}},
+		{name: "expired under MTA-STS enforce", cert: mailtest.CertExpired, sts: "enforce", want: []string{"tls.cert-expired:fail", "tls.mtasts-would-fail:fail"}},
+		{name: "self-signed under MTA-STS testing", cert: mailtest.CertSelfSigned, sts: "testing", want: []string{"tls.cert-untrusted:warn", "tls.mtasts-would-fail:warn"}},
+		{name: "STARTTLS refused under MTA-STS enforce", sts: "enforce", hostile: &mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{
+			"EHLO": {Text: "250-mx.d.test\r\n250 STARTTLS\r\n"}, "STARTTLS": {Text: "454 4.7.0 TLS not available\r\n"}}},
+			want: []string{"tls.handshake-failed:fail", "tls.mtasts-would-fail:fail"}},
+		{name: "expiring is no MTA-STS failure", cert: mailtest.CertExpiring, sts: "enforce", want: []string{"tls.cert-expiring:warn"}},
+		{name: "no STARTTLS, host not covered by the policy", noTLS: true, sts: "enforce", stsMX: []string{"mail.elsewhere.test"}, want: []string{"tls.starttls-missing:fail"}},
+		{name: "no STARTTLS, policy mode none", noTLS: true, sts: "none", want: []string{"tls.starttls-missing:fail"}},
+		{name: "wrong name, MTA-STS not decided", cert: mailtest.CertWrongName, want: []string{"tls.cert-name-mismatch:warn"}},
 		{name: "DANE-EE matches", sign: true, tlsa: func(c *tls.Certificate, _ []byte) string { return "3 1 1 " + spki(c) }, want: []string{"tls.dane-valid:info"}},
 		{name: "DANE-EE authenticates a self-signed cert", cert: mailtest.CertSelfSigned, sign: true,
 			tlsa: func(c *tls.Certificate, _ []byte) string { return "3 1 1 " + spki(c) },
 			want: []string{"tls.cert-untrusted:info", "tls.dane-valid:info"}},
+		// Under a matching DANE-EE record the certificate's names and
+		// dates do not matter to DANE senders (RFC 7672 §3.1.1); they
+		// still matter to MTA-STS senders.
+		{name: "DANE-EE, expired cert", cert: mailtest.CertExpired, sign: true, tlsa: daneEE,
+			want: []string{"tls.cert-expired:info", "tls.dane-valid:info"}, message: "DANE senders deliver, as a TLSA record authenticates the server"},
+		{name: "DANE-EE, expired cert, MTA-STS testing", cert: mailtest.CertExpired, sign: true, tlsa: daneEE, sts: "testing",
+			want: []string{"tls.cert-expired:warn", "tls.dane-valid:info", "tls.mtasts-would-fail:warn"}},
+		{name: "DANE-EE, expired cert, MTA-STS enforce", cert: mailtest.CertExpired, sign: true, tlsa: daneEE, sts: "enforce",
+			want: []string{"tls.cert-expired:fail", "tls.dane-valid:info", "tls.mtasts-would-fail:fail"}},
+		{name: "DANE-EE, wrong name", cert: mailtest.CertWrongName, sign: true, tlsa: daneEE,
+			want: []string{"tls.cert-name-mismatch:info", "tls.dane-valid:info"}},
+		{name: "DANE-EE, wrong name, MTA-STS testing", cert: mailtest.CertWrongName, sign: true, tlsa: daneEE, sts: "testing",
+			want: []string{"tls.cert-name-mismatch:warn", "tls.dane-valid:info", "tls.mtasts-would-fail:warn"}},
+		{name: "DANE-EE, wrong name, MTA-STS enforce", cert: mailtest.CertWrongName, sign: true, tlsa: daneEE, sts: "enforce",
+			want: []string{"tls.cert-name-mismatch:fail", "tls.dane-valid:info", "tls.mtasts-would-fail:fail"}},
+		{name: "DANE-EE, self-signed cert, MTA-STS testing", cert: mailtest.CertSelfSigned, sign: true, tlsa: daneEE, sts: "testing",
+			want: []string{"tls.cert-untrusted:warn", "tls.dane-valid:info", "tls.mtasts-would-fail:warn"}},
+		{name: "DANE-EE, self-signed cert, MTA-STS enforce", cert: mailtest.CertSelfSigned, sign: true, tlsa: daneEE, sts: "enforce",
+			want: []string{"tls.cert-untrusted:fail", "tls.dane-valid:info", "tls.mtasts-would-fail:fail"}},
+		{name: "DANE-EE, expired cert, MTA-STS mode none", cert: mailtest.CertExpired, sign: true, tlsa: daneEE, sts: "none",
+			want: []string{"tls.cert-expired:info", "tls.dane-valid:info"}},
+		// Outside DANE's authentication an expired certificate fails, as
+		// before, whatever the MTA-STS context.
+		{name: "DANE mismatch, expired cert", cert: mailtest.CertExpired, sign: true, tlsa: func(*tls.Certificate, []byte) string { return "3 1 1 " + strings.Repeat("ab", 32) },
+			want: []string{"tls.cert-expired:fail", "tls.dane-mismatch:fail"}},
 		{name: "DANE-EE full certificate SHA-512", sign: true, tlsa: func(c *tls.Certificate, _ []byte) string {
 			return fmt.Sprintf("3 0 2 %x", sha512(c.Leaf.Raw))
 		}, want: []string{"tls.dane-valid:info"}},
@@ -222,8 +279,8 @@ func behaviour(t *testing.T, tc scenario) {
 	if res.Err != "" {
 		t.Errorf("check error: %s", res.Err)
 	}
-	if tc.message != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Message, tc.message)) {
-		t.Errorf("message lacks %q: %+v", tc.message, res.Findings)
+	if tc.message != "" && !slices.ContainsFunc(res.Findings, func(f checks.Finding) bool { return strings.Contains(f.Message, tc.message) }) {
+		t.Errorf("no message has %q: %+v", tc.message, res.Findings)
 	}
 	if tc.fix != "" && (len(res.Findings) == 0 || !strings.Contains(res.Findings[0].Fix, tc.fix)) {
 		t.Errorf("fix lacks %q: %+v", tc.fix, res.Findings)
@@ -290,10 +347,12 @@ func TestData(t *testing.T) {
 	}
 }
 
+// Under --no-smtp nothing about TLS is decided: not the certificates, not
+// what an MTA-STS policy in enforce mode would make of the hosts.
 func TestNoSMTP(t *testing.T) {
 	w := mailtest.New(t, zone)
 	env, _ := w.Env(checks.Options{NoSMTP: true})
-	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}}}
+	r := checks.Runner{Env: env, Checks: []checks.Check{tlscheck.Check{}}, Registry: []checks.Check{mx.Check{}, stsCheck{mode: "enforce"}}}
 	res := r.Run(context.Background(), checks.Target{Domain: "d.test"}).Results[0]
 	// The Runner reports the check skipped and never runs it.
 	if res.Status != checks.StatusSkip || !strings.Contains(res.Skip, "--no-smtp") || len(res.Findings) != 0 || res.Data != nil {
@@ -399,4 +458,103 @@ func tarpit(t *testing.T, own bool) {
 		t.Errorf("findings %s", got)
 	}
 	t.Logf("4 MX, one tarpit: the tls check took %s, the run %s (greeting timeout %s)", res.Duration.Round(time.Millisecond), took.Round(time.Millisecond), greeting)
+}
+
+// TestMTASTSVerdict pins, with a golden per case, what the tls check says
+// of the MX hosts under the domain's MTA-STS policy and under DANE: the
+// findings (tls.mtasts-would-fail, and the certificate findings whose
+// severity depends on who validates the certificate) and each host's
+// MTA-STS verdict in the data (Host.MTASTS, Address.MTASTSWouldFail).
+func TestMTASTSVerdict(t *testing.T) {
+	t.Parallel()
+	secondAddr := func(noTLS bool) func(t *testing.T, w *mailtest.World, env *checks.Env) {
+		return func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			if err := w.DNS.AddZone("mx.d.test. IN A 192.0.2.11\n"); err != nil {
+				t.Fatal(err)
+			}
+			o := mailtest.SMTPOptions{Hostname: "mx.d.test", Domains: []string{"d.test"}}
+			if !noTLS {
+				cert, err := w.Cert(mailtest.CertValid, "mx.d.test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.TLS = cert
+			}
+			if _, err := w.SMTP(o, "192.0.2.11:25"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		golden string // testdata/golden/tlscheck/<golden>.json; "" = none
+		sc     scenario
+		// verdict and wouldFail are the host's Host.MTASTS ("" verdict:
+		// nil); addrFail the first address's MTASTSWouldFail.
+		verdict, wouldFail, addrFail string
+	}{
+		{golden: "tls.mtasts-would-fail", sc: scenario{noTLS: true, sts: "testing"},
+			verdict: tlscheck.STSWouldFail, wouldFail: "it does not offer STARTTLS", addrFail: "it does not offer STARTTLS"},
+		{golden: "tls.mtasts-would-fail-enforce", sc: scenario{cert: mailtest.CertWrongName, sts: "enforce"},
+			verdict: tlscheck.STSWouldFail, wouldFail: "its certificate is for wrong-name.invalid, not mx.d.test", addrFail: "its certificate is for wrong-name.invalid, not mx.d.test"},
+		{golden: "tls.mtasts-would-fail-expired-self-signed", sc: scenario{cert: mailtest.CertSelfSigned, sts: "testing",
+			setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+				env.Now = func() time.Time { return time.Now().AddDate(1, 0, 0) }
+			}},
+			verdict: tlscheck.STSWouldFail, addrFail: "its certificate does not chain to a trusted root: it is self-signed; its certificate expired on"},
+		{golden: "tls.mtasts-would-fail-dane", sc: scenario{cert: mailtest.CertExpired, sign: true, tlsa: daneEE, sts: "enforce"},
+			verdict: tlscheck.STSWouldFail, addrFail: "its certificate expired on"},
+		{golden: "tls.mtasts-would-fail-one-address", sc: scenario{sts: "enforce", setup: secondAddr(true)},
+			verdict: tlscheck.STSWouldFail, wouldFail: "192.0.2.11: it does not offer STARTTLS"},
+		{golden: "tls.cert-expired-dane", sc: scenario{cert: mailtest.CertExpired, sign: true, tlsa: daneEE}},
+		{golden: "tls.cert-expired-dane-testing", sc: scenario{cert: mailtest.CertExpired, sign: true, tlsa: daneEE, sts: "testing"},
+			verdict: tlscheck.STSWouldFail, addrFail: "its certificate expired on"},
+		{golden: "tls.cert-name-mismatch-dane-testing", sc: scenario{cert: mailtest.CertWrongName, sign: true, tlsa: daneEE, sts: "testing"},
+			verdict: tlscheck.STSWouldFail, addrFail: "its certificate is for wrong-name.invalid, not mx.d.test"},
+		{sc: scenario{sts: "enforce", setup: secondAddr(false)}, verdict: tlscheck.STSOK},
+		{sc: scenario{sts: "testing"}, verdict: tlscheck.STSOK},
+		{sc: scenario{noTLS: true, sts: "enforce", stsMX: []string{"mx.elsewhere.test"}}, verdict: tlscheck.STSNotCovered},
+		{sc: scenario{noTLS: true, sts: "none"}},
+		{sc: scenario{noTLS: true}},
+		// Port 25 blocked: nothing decided, so nothing would fail.
+		{sc: scenario{sts: "enforce", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
+		}}, verdict: tlscheck.STSUndecided},
+	}
+	for i, tc := range tests {
+		name := tc.golden
+		if name == "" {
+			name = fmt.Sprintf("%d-sts-%s-%s", i, tc.sc.sts, tc.verdict)
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res := run(t, tc.sc)
+			if res.Err != "" {
+				t.Fatalf("check error: %s", res.Err)
+			}
+			d := res.Data.(tlscheck.Data)
+			h := d.Hosts[0]
+			switch {
+			case tc.verdict == "" && h.MTASTS != nil:
+				t.Errorf("host verdict %+v, want none", *h.MTASTS)
+			case tc.verdict != "" && (h.MTASTS == nil || h.MTASTS.Verdict != tc.verdict || h.MTASTS.Covered != (tc.verdict != tlscheck.STSNotCovered) ||
+				!strings.HasPrefix(h.MTASTS.WouldFail, tc.wouldFail) || (h.MTASTS.WouldFail == "") != (tc.verdict != tlscheck.STSWouldFail)):
+				t.Errorf("host verdict %+v, want %s %q", h.MTASTS, tc.verdict, tc.wouldFail)
+			}
+			if got := h.Addresses[0].MTASTSWouldFail; !strings.HasPrefix(got, tc.addrFail) || (got == "") != (tc.addrFail == "") {
+				t.Errorf("address would fail %q, want %q", got, tc.addrFail)
+			}
+			if tc.golden != "" {
+				golden.Check(t, "tlscheck/"+tc.golden+".json", stableDates(policytest.Stable(&res)))
+			}
+		})
+	}
+}
+
+// stableDates replaces what varies in a golden: the test certificates are
+// made relative to the real clock,
+func stableDates(b []byte) []byte {
+	b = regexp.MustCompile(`\d{4}-\d{2}-\d{2}( \d{2}:\d{2} UTC)?`).ReplaceAll(b, []byte("YYYY-MM-DD"))
+	b = regexp.MustCompile(`expires in \d+ day`).ReplaceAll(b, []byte("expires in N day"))
+	// and their keys, which TLSA records name, are made for each test.
+	return regexp.MustCompile(`[0-9a-f]{16,}`).ReplaceAll(b, []byte("HEX"))
 }
