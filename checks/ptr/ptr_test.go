@@ -13,8 +13,8 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
 	"github.com/mxray/mxray/checks/golden"
-	"github.com/mxray/mxray/checks/internal/leakcheck"
 	"github.com/mxray/mxray/checks/internal/policytest"
+	"github.com/mxray/mxray/checks/leakcheck"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/ptr"
 )
