@@ -131,7 +131,11 @@ func TestBurstFramesUnder16ms(t *testing.T) {
 		frames = append(frames, time.Since(start))
 	}
 	sort.Slice(frames, func(i, j int) bool { return frames[i] < frames[j] })
-	if p99 := frames[len(frames)*99/100]; p99 > 16*time.Millisecond {
+	p99 := frames[len(frames)*99/100]
+	t.Logf("p99 frame %s over %d events", p99, len(frames))
+	if raceEnabled {
+		t.Log("the frame budget is not asserted under the race detector")
+	} else if p99 > 16*time.Millisecond {
 		t.Fatalf("p99 frame %s, want under 16ms", p99)
 	}
 	if v := m.View(); !containsAll(v, "[FAIL]", "c000") {
