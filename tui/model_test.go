@@ -612,8 +612,12 @@ func TestFirstFrameFast(t *testing.T) {
 	start := time.Now()
 	m := New(context.Background(), testOptions(Options{AutoStart: true, Run: newBlockingRun().run}))
 	_ = m.View()
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Fatalf("first frame after %s, want under 50ms", d)
+	budget := 50 * time.Millisecond
+	if raceEnabled {
+		budget = 500 * time.Millisecond // the race detector slows everything several times
+	}
+	if d := time.Since(start); d > budget {
+		t.Fatalf("first frame after %s, want under %s", d, budget)
 	}
 	m.finish()
 }
