@@ -121,6 +121,7 @@ func fixtureResults() []checks.Result {
 	tls := res("tls", checks.StatusWarn, 20, 230,
 		checks.Finding{ID: "tls.cert-expiring", Severity: checks.SevWarn, Subject: "mx1.broken.example [192.0.2.10]", Message: "The certificate expires in 6 days"},
 		checks.Finding{ID: "tls.starttls-missing", Severity: checks.SevFail, Subject: "mx2.broken.example [192.0.2.11]", Message: "The server does not offer STARTTLS"},
+		checks.Finding{ID: "tls.mtasts-would-fail", Severity: checks.SevWarn, Subject: "mx2.broken.example [192.0.2.11]", Message: "switching the MTA-STS policy to enforce would stop mail to mx2.broken.example [192.0.2.11]: it offers no STARTTLS"},
 	)
 	tls.Data = map[string]any{"hosts": []any{
 		map[string]any{"name": "mx1.broken.example", "dane": "none", "addresses": []any{

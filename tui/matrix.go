@@ -288,6 +288,16 @@ func (mm *matrixModel) rebuild() {
 					c.info = true // e.g. no policy published
 				}
 			}
+			// The tls check judges each address against the MTA-STS policy
+			// (tls.mtasts-would-fail): that verdict belongs in STS too.
+			if tc := byID["tls"]; col == colMTASTS && tc != nil && tc.res != nil {
+				for _, f := range tc.findings {
+					if f.ID == "tls.mtasts-would-fail" && aboutRow(f.Subject, row, false) {
+						c.set, c.info = true, false
+						c.sev = checks.WorseSeverity(c.sev, f.Severity)
+					}
+				}
+			}
 			tested, note := row.tested(col, dane[row.host], bl[normAddr(row.addr)], blSkipped[normAddr(row.addr)])
 			switch {
 			case tested == testedOK:

@@ -214,7 +214,7 @@ func TestFilterFindings(t *testing.T) {
 	if m.detail.filtering() || m.detail.filter != "relay" {
 		t.Fatalf("enter applies the filter: filtering=%v filter=%q", m.detail.filtering(), m.detail.filter)
 	}
-	if v := m.View(); !strings.Contains(v, `1 of 8 findings match "relay"`) {
+	if v := m.View(); !strings.Contains(v, `1 of 9 findings match "relay"`) {
 		t.Fatalf("status line:\n%s", v)
 	}
 	m = press(m, "/", "esc")
