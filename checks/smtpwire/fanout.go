@@ -88,9 +88,7 @@ func ProbeMX[A any](ctx context.Context, env *checks.Env, hosts []mx.Host, probe
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		out[i].Host = h
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			hp := &out[i]
 			addrs, err := checks.ResolveHost(ctx, env.DNS, h.Name)
 			if err != nil {
@@ -102,14 +100,12 @@ func ProbeMX[A any](ctx context.Context, env *checks.Env, hosts []mx.Host, probe
 			hp.Results = make([]A, len(addrs))
 			var awg sync.WaitGroup
 			for j, ip := range addrs {
-				awg.Add(1)
-				go func() {
-					defer awg.Done()
+				awg.Go(func() {
 					hp.Results[j] = probe(ctx, h.Name, ip)
-				}()
+				})
 			}
 			awg.Wait()
-		}()
+		})
 	}
 	wg.Wait()
 	return out

@@ -245,11 +245,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	tlsa := make([]tlsaLookup, len(fact.Hosts))
 	var wg sync.WaitGroup
 	for i, h := range fact.Hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			tlsa[i] = lookupTLSA(ctx, env, h.Name)
-		}()
+		})
 	}
 	// The smtp check's sessions: the tls check reads their openings, up to
 	// the TLS handshake, instead of opening sessions of its own. Without
