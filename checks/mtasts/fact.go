@@ -20,7 +20,7 @@ type Fact struct {
 	Domain string
 	// Mode is the policy mode: "enforce", "testing", "none", or "" when the
 	// domain has no valid MTA-STS policy.
-	Mode string
+	Mode Mode
 	// MX lists the policy's mx patterns in lower case, e.g. "mx1.example.com"
 	// or "*.example.net".
 	MX []string
@@ -36,13 +36,13 @@ type Fact struct {
 // Deployed reports whether the domain publishes an MTA-STS policy that
 // senders apply (mode enforce or testing).
 func (f *Fact) Deployed() bool {
-	return f != nil && (f.Mode == "enforce" || f.Mode == "testing")
+	return f != nil && (f.Mode == ModeEnforce || f.Mode == ModeTesting)
 }
 
 // Enforced reports whether the policy is in enforce mode: senders must then
 // refuse to deliver to an MX that fails TLS validation or the mx patterns.
 func (f *Fact) Enforced() bool {
-	return f != nil && f.Mode == "enforce"
+	return f != nil && f.Mode == ModeEnforce
 }
 
 // Covers reports whether host (an MX host name, with or without trailing

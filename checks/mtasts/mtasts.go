@@ -241,11 +241,11 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	publish()
 
 	switch pol.Mode {
-	case "testing":
+	case ModeTesting:
 		out.Add(checks.Finding{ID: "mtasts.mode-testing", Subject: fr.URL,
 			Message: fmt.Sprintf("the MTA-STS policy of %s is in testing mode: senders report but still deliver when TLS fails", domain),
 			Fix:     fmt.Sprintf("When TLS reports show no failures, serve `mode: enforce` at %s and change the id= of %s.", fr.URL, name)})
-	case "none":
+	case ModeNone:
 		out.Add(checks.Finding{ID: "mtasts.mode-none", Subject: fr.URL,
 			Message: fmt.Sprintf("the MTA-STS policy of %s has mode none: senders drop any cached policy and apply none", domain),
 			Fix:     fmt.Sprintf("Serve `mode: testing` (then `mode: enforce`) at %s and change the id= of %s.", fr.URL, name)})
@@ -255,7 +255,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("max_age is %d seconds (under one day): senders refetch the policy often and forget it quickly", pol.MaxAge),
 			Fix:     fmt.Sprintf("Serve `max_age: 604800` (one week) or more at %s and change the id= of %s.", fr.URL, name)})
 	}
-	if pol.Mode != "none" {
+	if pol.Mode != ModeNone {
 		return matchMX(ctx, out, data, fact, fr.URL, name)
 	}
 	return nil
@@ -285,7 +285,7 @@ func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, 
 		if !m.Covered {
 			sev := checks.SevFail
 			effect := "senders refuse to deliver to it"
-			if fact.Mode == "testing" {
+			if fact.Mode == ModeTesting {
 				sev, effect = checks.SevWarn, "senders report a failure for it (and would refuse it in enforce mode)"
 			}
 			out.Add(checks.Finding{ID: "mtasts.mx-mismatch", Severity: sev, Subject: h.Name,

@@ -70,10 +70,21 @@ func alnum(s string) bool {
 	return true
 }
 
+// Mode is an MTA-STS policy mode (RFC 8461 §5). Its values are the words
+// of the policy file and of the JSON data.
+type Mode string
+
+// The policy modes.
+const (
+	ModeEnforce Mode = "enforce" // senders refuse an MX that fails TLS validation or the mx patterns
+	ModeTesting Mode = "testing" // senders deliver anyway and report the failure
+	ModeNone    Mode = "none"    // the policy is withdrawn
+)
+
 // Policy is a parsed MTA-STS policy (RFC 8461 §3.2).
 type Policy struct {
 	Version  string   `json:"version,omitempty"`
-	Mode     string   `json:"mode,omitempty"`
+	Mode     Mode   `json:"mode,omitempty"`
 	MX       []string `json:"mx"`
 	MaxAge   int      `json:"max_age"`
 	Problems []string `json:"problems,omitempty"`
@@ -127,8 +138,8 @@ func ParsePolicy(body string) *Policy {
 				bad(true, "line %d: version %q must be STSv1", i+1, tagval.Clean(value))
 			}
 		case "mode":
-			p.Mode = value
-			if value != "enforce" && value != "testing" && value != "none" {
+			p.Mode = Mode(value)
+			if p.Mode != ModeEnforce && p.Mode != ModeTesting && p.Mode != ModeNone {
 				bad(true, "line %d: mode %q must be enforce, testing or none", i+1, tagval.Clean(value))
 				p.Mode = ""
 			}
@@ -162,7 +173,7 @@ func ParsePolicy(body string) *Policy {
 	if !hasMaxAge && !seen["max_age"] {
 		bad(true, "the policy has no max_age field")
 	}
-	if (p.Mode == "enforce" || p.Mode == "testing") && len(p.MX) == 0 {
+	if (p.Mode == ModeEnforce || p.Mode == ModeTesting) && len(p.MX) == 0 {
 		bad(true, "mode %s requires at least one mx field", p.Mode)
 	}
 	return p

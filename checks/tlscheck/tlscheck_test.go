@@ -55,7 +55,7 @@ func (c stsCheck) Run(_ context.Context, _ *checks.Env, t checks.Target, out *ch
 	if mx == nil {
 		mx = []string{"*.d.test"}
 	}
-	mtasts.FactKey.Publish(out, &mtasts.Fact{Domain: t.Domain, Mode: c.mode, MX: mx})
+	mtasts.FactKey.Publish(out, &mtasts.Fact{Domain: t.Domain, Mode: mtasts.Mode(c.mode), MX: mx})
 	return nil
 }
 
