@@ -84,7 +84,7 @@ const (
 // Policy is a parsed MTA-STS policy (RFC 8461 §3.2).
 type Policy struct {
 	Version  string   `json:"version,omitempty"`
-	Mode     Mode   `json:"mode,omitempty"`
+	Mode     Mode     `json:"mode,omitempty"`
 	MX       []string `json:"mx"`
 	MaxAge   int      `json:"max_age"`
 	Problems []string `json:"problems,omitempty"`
