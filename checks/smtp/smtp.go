@@ -206,7 +206,7 @@ type Address struct {
 	// ("203-0-113-7.dyn.example: it contains the address as ..."); ""
 	// when none does.
 	PTRGeneric string   `json:"ptr_generic,omitempty"`
-	Outcome    string   `json:"outcome"` // completed, refused, timeout, unreachable, banner-timeout, banner-rejected, ehlo-rejected, error
+	Outcome    Outcome  `json:"outcome"`
 	Banner     []string `json:"banner,omitempty"`
 	BannerHost string   `json:"banner_host,omitempty"`
 	BannerMs   float64  `json:"banner_ms,omitempty"`
@@ -242,6 +242,23 @@ type Address struct {
 // SkipReason implements checks.Skipper: with --no-smtp port 25 is never
 // contacted.
 func (Check) SkipReason(opts checks.Options) string { return smtpwire.SkipNoSMTP(opts) }
+
+// Outcome is how the session with one address went. Its values are the
+// words of data.hosts[].addresses[].outcome.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeCompleted      Outcome = "completed"
+	OutcomeRefused        Outcome = "refused"
+	OutcomeTimeout        Outcome = "timeout"
+	OutcomeUnreachable    Outcome = "unreachable"
+	OutcomeBannerTimeout  Outcome = "banner-timeout"
+	OutcomeReplyTooLong   Outcome = "reply-too-long"
+	OutcomeBannerRejected Outcome = "banner-rejected"
+	OutcomeEHLORejected   Outcome = "ehlo-rejected"
+	OutcomeError          Outcome = "error"
+)
 
 // Run implements checks.Check.
 func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
@@ -419,7 +436,7 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 	} else {
 		open("", nil)
 	}
-	a.Outcome = "completed"
+	a.Outcome = OutcomeCompleted
 	if p.hidden {
 		_ = s.Quit(ctx)
 		return
@@ -454,32 +471,32 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 	a.connectKind = smtpwire.ConnectFailure(ctx, s, err)
 	switch {
 	case ctx.Err() != nil:
-		a.Outcome = "error"
+		a.Outcome = OutcomeError
 	case a.connectKind == smtpwire.ConnectRefused:
-		a.Outcome = "refused"
+		a.Outcome = OutcomeRefused
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s refused the connection on port 25", subj)})
 	case a.connectKind == smtpwire.ConnectTimeout:
-		a.Outcome = "timeout"
+		a.Outcome = OutcomeTimeout
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("could not test %s: %s (a firewall dropping port 25, here or there)", subj, err),
 			Fix:     "Check that the server's firewall lets port 25 through; if every MX times out, port 25 is probably blocked on the network mxray runs from."})
 	case a.connectKind == smtpwire.ConnectUnreachable:
-		a.Outcome = "unreachable"
+		a.Outcome = OutcomeUnreachable
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevError, Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("could not test %s: %s", subj, err),
 			Fix:     "The address is unreachable from this network (e.g. no IPv6 route here); test from a network that reaches it."})
 	case smtpwire.TimedOut(err):
-		a.Outcome = "banner-timeout"
+		a.Outcome = OutcomeBannerTimeout
 		p.add(a, checks.Finding{ID: "smtp.banner-timeout", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("could not test %s: it accepted the connection, then %s", subj, err)})
 	case errors.Is(err, smtpwire.ErrReplyTooLong):
-		a.Outcome = "reply-too-long"
+		a.Outcome = OutcomeReplyTooLong
 		p.add(a, checks.Finding{ID: "smtp.reply-too-long", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s sent an endless greeting: %s (senders give up on it and defer the mail)", subj, err)})
 	case smtpwire.ReplyOf(err) != nil:
 		r := smtpwire.ReplyOf(err)
-		a.Outcome = "banner-rejected"
+		a.Outcome = OutcomeBannerRejected
 		sev := checks.SevFail
 		if r.Transient() {
 			sev = checks.SevWarn
@@ -488,11 +505,11 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 			Message: fmt.Sprintf("%s greeted with %q instead of 220", subj, r.String())})
 		_ = s.Quit(ctx)
 	case errors.Is(err, smtpwire.ErrClosed):
-		a.Outcome = "banner-rejected"
+		a.Outcome = OutcomeBannerRejected
 		p.add(a, checks.Finding{ID: "smtp.banner-rejected", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s closed the connection without a greeting", subj)})
 	default:
-		a.Outcome = "banner-rejected"
+		a.Outcome = OutcomeBannerRejected
 		p.add(a, checks.Finding{ID: "smtp.banner-rejected", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s sent an invalid greeting: %s", subj, err)})
 	}
@@ -512,7 +529,7 @@ func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a 
 	}
 	a.Error = err.Error()
 	if r := smtpwire.ReplyOf(err); r != nil {
-		a.Outcome = "ehlo-rejected"
+		a.Outcome = OutcomeEHLORejected
 		p.add(a, checks.Finding{ID: "smtp.ehlo-rejected", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s rejected EHLO %s: %s", subj, p.helo, r.String())})
 		_ = s.Quit(ctx)
@@ -527,14 +544,14 @@ func (p *prober) hello(ctx context.Context, s *smtpwire.Session, subj string, a 
 // closed mid-conversation means the rest could not be tested, never a
 // misconfiguration (smtp.timeout).
 func (p *prober) broken(ctx context.Context, s *smtpwire.Session, subj string, err error, a *Address, ev func() *checks.Evidence) {
-	a.Outcome = "timeout"
+	a.Outcome = OutcomeTimeout
 	a.Error = err.Error()
 	_ = s.Close()
 	switch {
 	case ctx.Err() != nil:
-		a.Outcome = "error"
+		a.Outcome = OutcomeError
 	case errors.Is(err, smtpwire.ErrReplyTooLong):
-		a.Outcome = "reply-too-long"
+		a.Outcome = OutcomeReplyTooLong
 		p.add(a, checks.Finding{ID: "smtp.reply-too-long", Subject: subj, Evidence: ev(),
 			Message: fmt.Sprintf("%s sent an endless reply: %s (senders give up on it and defer the mail)", subj, err)})
 		return
