@@ -286,8 +286,9 @@ func (r *Record) Render() string {
 			if validSize(u.Size) {
 				uri += "!" + strings.ToLower(u.Size)
 			}
-			// Keep only what reads back as one valid URI.
-			if back, probs := parseURIs(uri); len(back) == 1 && len(probs) == 0 && !strings.ContainsAny(uri, ",;") {
+			// Keep only what reads back as the same one valid URI (an
+			// address that needs quoting, e.g. with a space, does not).
+			if back, probs := parseURIs(uri); len(back) == 1 && len(probs) == 0 && back[0].Address == u.Address && !strings.ContainsAny(uri, ",; \t\"") {
 				keep = append(keep, uri)
 			}
 		}
