@@ -286,9 +286,10 @@ func (r *Record) Render() string {
 			if validSize(u.Size) {
 				uri += "!" + strings.ToLower(u.Size)
 			}
-			// Keep only what reads back as the same one valid URI (an
-			// address that needs quoting, e.g. with a space, does not).
-			if back, probs := parseURIs(uri); len(back) == 1 && len(probs) == 0 && back[0].Address == u.Address && !strings.ContainsAny(uri, ",; \t\"") {
+			// Keep only what reads back as the same one valid URI: printable
+			// ASCII (a record's tag values are), no address that needs
+			// quoting (e.g. with a space).
+			if back, probs := parseURIs(uri); len(back) == 1 && len(probs) == 0 && back[0].Address == u.Address && printableASCII(uri) && !strings.ContainsAny(uri, ",;\"") {
 				keep = append(keep, uri)
 			}
 		}
@@ -390,4 +391,15 @@ func validSize(s string) bool {
 	}
 	_, err := strconv.ParseUint(n, 10, 63)
 	return err == nil
+}
+
+// printableASCII reports whether s is made of printable ASCII characters
+// other than space only.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
