@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,7 +136,7 @@ func CheckAddress(a string) error {
 	if err != nil {
 		return fmt.Errorf("%q: bad domain: %s", a, strings.TrimPrefix(err.Error(), "idna: "))
 	}
-	if _, err := dnsq.CheckName(d); err != nil || d == "" {
+	if _, err := dnsq.CheckName(d); err != nil || d == "" || slices.Contains(strings.Split(d, "."), "") {
 		return fmt.Errorf("%q: bad domain: %q is not a valid domain name", a, a[at+1:])
 	}
 	return nil
