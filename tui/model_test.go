@@ -283,14 +283,16 @@ func TestRerun(t *testing.T) {
 // blockingRun emits its events, then waits for cancellation and says so.
 type blockingRun struct {
 	scriptedRun
+	started   chan struct{} // closed when the run begins
 	cancelled chan struct{}
 }
 
 func newBlockingRun() *blockingRun {
-	return &blockingRun{scriptedRun: scriptedRun{events: fixtureEvents()[:3], block: true}, cancelled: make(chan struct{})}
+	return &blockingRun{scriptedRun: scriptedRun{events: fixtureEvents()[:3], block: true}, started: make(chan struct{}), cancelled: make(chan struct{})}
 }
 
 func (b *blockingRun) run(ctx context.Context, domain string, ids []string, emit func(checks.Event)) (*checks.Report, error) {
+	close(b.started)
 	defer close(b.cancelled)
 	return b.scriptedRun.run(ctx, domain, ids, emit)
 }
@@ -389,6 +391,13 @@ func TestRunProgramQuitsAndCancels(t *testing.T) {
 		rep, err := Run(context.Background(), testOptions(Options{Run: br.run, AutoStart: true}), tea.WithInput(pr), tea.WithOutput(io.Discard))
 		done <- out{rep, err}
 	}()
+	// q while the run is in flight (a q before it starts quits with no
+	// report at all, which the CLI maps to exit 3 too).
+	select {
+	case <-br.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run did not start")
+	}
 	if _, err := pw.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
