@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +274,9 @@ func TestParseZones(t *testing.T) {
 
 // plainLine fails the test unless err's text is one printable line: no
 // control characters, no package prefix.
+// quoted matches a Go-quoted string in a message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
 func plainLine(t *testing.T, err error) {
 	t.Helper()
 	msg := err.Error()
@@ -282,7 +286,9 @@ func plainLine(t *testing.T, err error) {
 			break
 		}
 	}
-	if strings.Contains(msg, "dnsbl:") || strings.Contains(msg, "bufio") {
+	// The file's own text, quoted, may say anything: look outside quotes.
+	own := quoted.ReplaceAllString(msg, `""`)
+	if strings.Contains(own, "dnsbl:") || strings.Contains(own, "bufio") {
 		t.Errorf("error %q holds Go error text", msg)
 	}
 }
