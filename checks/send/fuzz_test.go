@@ -2,6 +2,7 @@ package send
 
 import (
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +10,21 @@ import (
 
 // goWords are fragments of Go error text that must not reach people.
 var goWords = []string{"strconv", "idna:", "mail:", "send:", "dnsq:", "missing port in address", "too many colons"}
+
+// quoted matches a Go-quoted string: the user's own input in a message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// assertPlain fails when err holds Go error text outside the quoted input
+// (an address such as "mail:" may say anything).
+func assertPlain(t *testing.T, err error) {
+	t.Helper()
+	own := quoted.ReplaceAllString(err.Error(), `""`)
+	for _, g := range goWords {
+		if strings.Contains(own, g) {
+			t.Fatalf("Go error text %q in %q", g, err.Error())
+		}
+	}
+}
 
 // FuzzCheckAddress: an accepted envelope address is one bare mailbox, and
 // stays accepted in its A-label form; a refusal is in plain words. Seeds
@@ -20,11 +36,7 @@ func FuzzCheckAddress(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a string) {
 		err := CheckAddress(a)
 		if err != nil {
-			for _, g := range goWords {
-				if strings.Contains(err.Error(), g) {
-					t.Fatalf("Go error text %q in %q", g, err.Error())
-				}
-			}
+			assertPlain(t, err)
 			return
 		}
 		at := strings.LastIndexByte(a, '@')
@@ -46,11 +58,7 @@ func FuzzSplitServer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		host, port, err := SplitServer(s)
 		if err != nil {
-			for _, g := range goWords {
-				if strings.Contains(err.Error(), g) {
-					t.Fatalf("Go error text %q in %q", g, err.Error())
-				}
-			}
+			assertPlain(t, err)
 			return
 		}
 		if host == "" || port < 1 || port > 65535 {
