@@ -46,16 +46,12 @@ type HostileServer struct {
 	Addr string // the loopback "127.0.0.1:port" it listens on
 
 	opts    HostileOptions
-	l       net.Listener
+	srv     *connServer
 	written atomic.Int64
 	accepts atomic.Int64
-	done    chan struct{}
 
 	mu       sync.Mutex
-	conns    map[net.Conn]bool
-	closed   bool
 	commands []string
-	wg       sync.WaitGroup
 }
 
 // HostileSMTP starts a hostile SMTP peer and routes the given addresses
@@ -75,11 +71,15 @@ func ServeHostileSMTP(l net.Listener, o HostileOptions) *HostileServer {
 	if o.Greeting == (HostileReply{}) {
 		o.Greeting = HostileReply{Text: "220 hostile.test ESMTP\r\n"}
 	}
-	s := &HostileServer{Addr: l.Addr().String(), opts: o, l: l, done: make(chan struct{}), conns: map[net.Conn]bool{}}
-	s.wg.Add(1)
-	go s.serve()
+	s := &HostileServer{Addr: l.Addr().String(), opts: o}
+	s.srv = newConnServer(l)
+	s.srv.start(s.session, func() { s.accepts.Add(1) })
 	return s
 }
+
+// Close stops the server, drops its connections and waits for its
+// goroutines.
+func (s *HostileServer) Close() { s.srv.Close() }
 
 // Written returns how many bytes the server has written to its clients.
 func (s *HostileServer) Written() int64 { return s.written.Load() }
@@ -95,54 +95,6 @@ func (s *HostileServer) Commands() []string {
 	return append([]string(nil), s.commands...)
 }
 
-// Close stops the server, drops its connections and waits for its
-// goroutines.
-func (s *HostileServer) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	close(s.done)
-	cs := s.conns
-	s.conns = map[net.Conn]bool{}
-	s.mu.Unlock()
-	_ = s.l.Close()
-	for c := range cs {
-		_ = c.Close()
-	}
-	s.wg.Wait()
-}
-
-func (s *HostileServer) serve() {
-	defer s.wg.Done()
-	for {
-		c, err := s.l.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		s.conns[c] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		s.accepts.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.session(c)
-			_ = c.Close()
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
-	}
-}
-
 // sleep waits d, or less when the server stops; false means it stopped.
 func (s *HostileServer) sleep(d time.Duration) bool {
 	if d <= 0 {
@@ -153,7 +105,7 @@ func (s *HostileServer) sleep(d time.Duration) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-s.done:
+	case <-s.srv.done:
 		return false
 	}
 }

@@ -59,13 +59,9 @@ type GreylistServer struct {
 	Addr string // the loopback "127.0.0.1:port" it listens on
 
 	opts GreylistOptions
-	l    net.Listener
-	done chan struct{}
-	wg   sync.WaitGroup
+	srv  *connServer
 
 	mu       sync.Mutex
-	conns    map[net.Conn]bool
-	closed   bool
 	first    map[string]time.Time // the first deferral of each key
 	passed   map[string]bool      // keys whitelisted
 	deferred int
@@ -94,67 +90,23 @@ func ServeGreylistSMTP(l net.Listener, o GreylistOptions) *GreylistServer {
 	if o.Reply == "" {
 		o.Reply = "450 4.2.0 <%s>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/" + o.Hostname + ".html"
 	}
-	s := &GreylistServer{Addr: l.Addr().String(), opts: o, l: l, done: make(chan struct{}),
-		conns: map[net.Conn]bool{}, first: map[string]time.Time{}, passed: map[string]bool{}}
+	s := &GreylistServer{Addr: l.Addr().String(), opts: o, first: map[string]time.Time{}, passed: map[string]bool{}}
 	for _, k := range o.Known {
 		s.passed["known|"+strings.ToLower(k)] = true
 	}
-	s.wg.Add(1)
-	go s.serve()
+	s.srv = newConnServer(l)
+	s.srv.start(s.session, nil)
 	return s
 }
+
+// Close stops the server, drops its connections and waits for them.
+func (s *GreylistServer) Close() { s.srv.Close() }
 
 // Deferred returns how many attempts the server has deferred.
 func (s *GreylistServer) Deferred() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.deferred
-}
-
-// Close stops the server, drops its connections and waits for them.
-func (s *GreylistServer) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	close(s.done)
-	cs := s.conns
-	s.conns = map[net.Conn]bool{}
-	s.mu.Unlock()
-	_ = s.l.Close()
-	for c := range cs {
-		_ = c.Close()
-	}
-	s.wg.Wait()
-}
-
-func (s *GreylistServer) serve() {
-	defer s.wg.Done()
-	for {
-		c, err := s.l.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		s.conns[c] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.session(c)
-			_ = c.Close()
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
-	}
 }
 
 // greylist decides one attempt for key (sender is the transaction's, for

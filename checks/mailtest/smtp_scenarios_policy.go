@@ -26,13 +26,9 @@ type GreylistPolicy struct {
 
 	text  string
 	delay time.Duration
-	l     net.Listener
-	done  chan struct{}
-	wg    sync.WaitGroup
+	srv   *connServer
 
 	mu       sync.Mutex
-	conns    map[net.Conn]bool
-	closed   bool
 	first    map[string]time.Time
 	passed   map[string]bool
 	deferred int
@@ -48,65 +44,21 @@ func StartGreylistPolicy(tb TB, text string, delay time.Duration) *GreylistPolic
 	if err != nil {
 		tb.Fatalf("mailtest: policy service: %v", err)
 	}
-	p := &GreylistPolicy{Addr: l.Addr().String(), text: text, delay: delay, l: l, done: make(chan struct{}),
-		conns: map[net.Conn]bool{}, first: map[string]time.Time{}, passed: map[string]bool{}}
-	p.wg.Add(1)
-	go p.serve()
+	p := &GreylistPolicy{Addr: l.Addr().String(), text: text, delay: delay, first: map[string]time.Time{}, passed: map[string]bool{}}
+	p.srv = newConnServer(l)
+	p.srv.start(p.session, nil)
 	tb.Cleanup(p.Close)
 	return p
 }
+
+// Close stops the service and waits for its connections.
+func (p *GreylistPolicy) Close() { p.srv.Close() }
 
 // Deferred returns how many recipients the service has deferred.
 func (p *GreylistPolicy) Deferred() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.deferred
-}
-
-// Close stops the service and waits for its connections.
-func (p *GreylistPolicy) Close() {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.closed = true
-	close(p.done)
-	cs := p.conns
-	p.conns = map[net.Conn]bool{}
-	p.mu.Unlock()
-	_ = p.l.Close()
-	for c := range cs {
-		_ = c.Close()
-	}
-	p.wg.Wait()
-}
-
-func (p *GreylistPolicy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.l.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			_ = c.Close()
-			return
-		}
-		p.conns[c] = true
-		p.wg.Add(1)
-		p.mu.Unlock()
-		go func() {
-			defer p.wg.Done()
-			p.session(c)
-			_ = c.Close()
-			p.mu.Lock()
-			delete(p.conns, c)
-			p.mu.Unlock()
-		}()
-	}
 }
 
 // session answers the requests of one smtpd process, which keeps its
