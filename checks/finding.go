@@ -135,9 +135,15 @@ func StatusOf(s Severity) Status {
 // Finding is one observation a check made. ID is stable public API
 // ("<check>.<kebab-name>"); Message and Fix are for people and may change.
 type Finding struct {
-	ID       string    `json:"id"`
-	Severity Severity  `json:"severity"`
-	Subject  string    `json:"subject"` // what the finding is about: a domain, host, address or record
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Subject  string   `json:"subject"` // what the finding is about: a domain, host, address or record
+	// Host is the host name the finding is about (an MX host, the MTA-STS
+	// policy host...), lower case without the trailing dot; "" when the
+	// finding is not about one host. Consumers use it, never Subject.
+	Host string `json:"host,omitempty"`
+	// Address is the IP address the finding is about; "" when none.
+	Address  string    `json:"address,omitempty"`
 	Message  string    `json:"message"`
 	Fix      string    `json:"fix,omitempty"`
 	Evidence *Evidence `json:"evidence,omitempty"`

@@ -16,10 +16,13 @@ const SchemaVersion = "mxray/v1"
 // JSONReport is the mxray/v1 document of one check run, as written by the
 // json and ndjson formats and described by Schema.
 type JSONReport struct {
-	Schema     string        `json:"schema"`          // always SchemaVersion
-	Domain     string        `json:"domain"`          // A-label form
-	Input      string        `json:"input,omitempty"` // as typed, only when it differs from Domain
-	StartedAt  string        `json:"started_at"`      // RFC 3339, UTC, whole seconds
+	Schema string `json:"schema"`           // always SchemaVersion
+	Domain string `json:"domain,omitempty"` // A-label form; absent only in a bulk error document
+	Input  string `json:"input,omitempty"`  // as typed, only when it differs from Domain
+	// Line is the 1-based line of the -f input file a bulk error document
+	// answers (an input line that is not a domain); absent otherwise.
+	Line       int           `json:"line,omitempty"`
+	StartedAt  string        `json:"started_at"` // RFC 3339, UTC, whole seconds
 	DurationMs int64         `json:"duration_ms"`
 	Status     checks.Status `json:"status"` // pass, warn, fail or error
 	Resolvers  []string      `json:"resolvers"`
