@@ -28,15 +28,49 @@ const (
 // itself and with everything below it, its void lookups, and its children
 // in evaluation order.
 type Node struct {
-	Domain         string  `json:"domain"`
-	Record         string  `json:"record,omitempty"`
-	Mechanism      string  `json:"mechanism,omitempty"` // the include/redirect term of the parent ("" for the root)
-	OwnLookups     int     `json:"own_lookups"`         // include, a, mx, ptr, exists, redirect terms in this record
-	SubtreeLookups int     `json:"subtree_lookups"`     // own plus every descendant's
-	VoidLookups    int     `json:"void_lookups"`        // this record's terms whose lookup finds nothing
-	Size           int     `json:"size"`                // record length in bytes
-	Children       []*Node `json:"children"`
-	Error          string  `json:"error,omitempty"` // why the node could not be (fully) evaluated
+	// Domain is the domain whose TXT record this node is, lower case,
+	// without the trailing dot (as written when it holds macros).
+	Domain string `json:"domain"`
+	// Record is the SPF record as published (clipped at 2048 bytes);
+	// absent when none was read (no record, DNS failure, loop, not
+	// expanded, several records).
+	Record string `json:"record,omitempty"`
+	// Mechanism is the include: or redirect= term of the parent that
+	// leads here; absent for the root.
+	Mechanism string `json:"mechanism,omitempty"`
+	// OwnLookups counts the DNS-querying terms (include, a, mx, ptr,
+	// exists, redirect) of this record that evaluation reaches.
+	OwnLookups int `json:"own_lookups"`
+	// SubtreeLookups is OwnLookups plus every descendant's.
+	SubtreeLookups int `json:"subtree_lookups"`
+	// VoidLookups counts this record's terms whose lookup finds nothing
+	// (NXDOMAIN or no records), the worse of IPv4 and IPv6 senders.
+	VoidLookups int `json:"void_lookups"`
+	// Size is the record's length in bytes; 0 when no record was read.
+	Size int `json:"size"`
+	// LookupsBefore is the running count of DNS-querying terms, in
+	// evaluation order for a sender no term matches, when evaluation
+	// enters this record: it includes the include/redirect term that led
+	// here. 0 for the root.
+	LookupsBefore int `json:"lookups_before"`
+	// CumulativeLookups is that running count when evaluation leaves this
+	// record, everything below it included; the limit is 10 (RFC 7208
+	// §4.6.4).
+	CumulativeLookups int `json:"cumulative_lookups"`
+	// LimitTerm is the term of this record whose DNS lookup is the 11th
+	// in evaluation order: where receivers stop with permerror. Absent on
+	// every other node, and on all nodes when the count stays within 10.
+	LimitTerm string `json:"limit_term,omitempty"`
+	// VoidLimitTerm is the term of this record whose void lookup is the
+	// 3rd in evaluation order (for IPv4 or IPv6 senders): where receivers
+	// stop with permerror (RFC 7208 §4.6.4). Absent elsewhere.
+	VoidLimitTerm string `json:"void_limit_term,omitempty"`
+	// Children are the records reached by this record's include: and
+	// redirect= terms, in evaluation order; [] when none.
+	Children []*Node `json:"children"`
+	// Error says in plain words why the node could not be (fully)
+	// evaluated; absent when it was.
+	Error string `json:"error,omitempty"`
 
 	rec           *Record
 	void4, void6  int // own void lookups for an IPv4 / IPv6 client
@@ -46,7 +80,8 @@ type Node struct {
 	dnsFailed     bool
 	queries       []dnsq.Query // the node's TXT query and its terms' lookups
 	redirectChild *Node
-	childTerms    []int // the index in rec.Terms of the term of each child
+	childTerms    []int           // the index in rec.Terms of the term of each child
+	voidAt        map[int][2]bool // per term index: void for an IPv4, an IPv6 sender
 
 	// When the domain checked publishes several SPF records, its node has
 	// none of its own (rec is nil) and records holds one node per record,
@@ -388,6 +423,10 @@ func (a *analyzer) record(ctx context.Context, n *Node, ans *dnsq.Answer, strs [
 				mu.Lock()
 				defer mu.Unlock()
 				n.queries = append(n.queries, qs...)
+				if n.voidAt == nil {
+					n.voidAt = map[int][2]bool{}
+				}
+				n.voidAt[i] = [2]bool{v4, v6}
 				if v4 {
 					n.void4++
 				}
@@ -742,4 +781,65 @@ func FindLimitCut(root *Node) (LimitCut, bool) {
 		c.AllPass = c.AllPass && it.pass
 	}
 	return c, true
+}
+
+// markLimits walks the tree in evaluation order (for a sender that no term
+// matches) and sets every node's running lookup counts and, on the nodes
+// that hold them, the term whose lookup is the 11th (LimitTerm) and the
+// term whose void lookup is the 3rd for IPv4 or IPv6 senders
+// (VoidLimitTerm), so that no reader has to recount.
+func markLimits(root *Node) {
+	var lookups, void4, void6 int
+	voidDone := false
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		n.LookupsBefore = lookups
+		defer func() { n.CumulativeLookups = lookups }()
+		if n.rec == nil {
+			return
+		}
+		child := map[int]*Node{}
+		for k, i := range n.childTerms {
+			if k < len(n.Children) {
+				child[i] = n.Children[k]
+			}
+		}
+		order := make([]int, 0, len(n.rec.Terms))
+		for i := range n.rec.Terms {
+			if !n.rec.Terms[i].IsModifier() {
+				order = append(order, i)
+			}
+		}
+		if n.rec.Redirect >= 0 && allIndex(n.rec) < 0 {
+			order = append(order, n.rec.Redirect)
+		}
+		for _, i := range order {
+			t := &n.rec.Terms[i]
+			if t.Mech == MechAll {
+				return // evaluation of this record ends here
+			}
+			if t.CountsLookup() {
+				lookups++
+				if lookups == MaxDNSTerms+1 {
+					n.LimitTerm = clip(t.Text, 256)
+				}
+			}
+			if v, ok := n.voidAt[i]; ok {
+				if v[0] {
+					void4++
+				}
+				if v[1] {
+					void6++
+				}
+				if !voidDone && (void4 > MaxVoid || void6 > MaxVoid) {
+					voidDone = true
+					n.VoidLimitTerm = clip(t.Text, 256)
+				}
+			}
+			if ch, ok := child[i]; ok {
+				walk(ch)
+			}
+		}
+	}
+	walk(root)
 }

@@ -199,6 +199,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return err
 	}
 
+	markLimits(root)
+	for _, r := range root.records {
+		markLimits(r)
+	}
 	data := Data{Domain: domain, Record: root.Record, RecordSize: root.Size, Tree: root,
 		LookupLimit: MaxDNSTerms, VoidLimit: MaxVoid, Evaluations: evals}
 	for _, f := range finds {
