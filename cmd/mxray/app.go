@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"golang.org/x/term"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/safetext"
 	"github.com/mxray/mxray/report"
 )
 
@@ -83,21 +83,22 @@ func (a *app) run(ctx context.Context, args []string) report.Exit {
 	case "explain":
 		code, err = a.explain(rest)
 	case "version", "--version", "-version":
-		fmt.Fprintln(a.stdout, "mxray", version())
-		return report.ExitOK
+		code, err = a.version(rest)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(a.stdout, mainUsage)
 		return report.ExitOK
 	default:
-		err = usagef("unknown command %q (want check, send, demo, explain or version; see mxray help)", cmd)
+		err = unknownCommand(cmd)
+		cmd = "" // the message names it; "mxray chek: unknown command" would say it twice
 	}
 	if err != nil {
+		label := strings.TrimSpace("mxray " + cmd)
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(a.stderr, "mxray %s: %s\n", cmd, oneLine(ue.msg))
+			fmt.Fprintf(a.stderr, "%s: %s\n", label, oneLine(ue.msg))
 			return report.ExitUsage
 		}
-		fmt.Fprintf(a.stderr, "mxray %s: %s\n", cmd, oneLine(err.Error()))
+		fmt.Fprintf(a.stderr, "%s: %s\n", label, oneLine(err.Error()))
 		return report.ExitCouldNotRun
 	}
 	return code
@@ -108,9 +109,26 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }
 
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+// commands are the subcommands, in the order the usage lists them.
+var commands = []string{"check", "demo", "send", "explain", "version", "help"}
+
+// unknownCommand explains an unknown first argument: a mistyped command
+// gets the nearest one, a domain gets the check command line, a flag gets
+// "flags come after the command".
+func unknownCommand(cmd string) error {
+	if strings.HasPrefix(cmd, "-") {
+		return usagef("unknown flag %s before the command (flags follow it: mxray check DOMAIN %s; see mxray help)", safetext.Line(cmd), safetext.Line(cmd))
 	}
-	return "devel"
+	if s := closest(strings.ToLower(cmd), commands); s != "" {
+		return usagef("unknown command %q (did you mean %s? see mxray help)", cmd, s)
+	}
+	if strings.Contains(cmd, ".") {
+		if d, err := normalizeDomain(cmd); err == nil {
+			return usagef("unknown command %q (did you mean mxray check %s?)", cmd, d)
+		}
+		if strings.Contains(cmd, "@") {
+			return usagef("unknown command %q (to check a mail address's domain: mxray check DOMAIN; see mxray help)", cmd)
+		}
+	}
+	return usagef("unknown command %q (want check, send, demo, explain or version; see mxray help)", cmd)
 }

@@ -15,7 +15,8 @@ import (
 const explainUsage = `Usage: mxray explain [ID...] [--markdown]
 
 Explains what a finding ID means, why it matters and how to fix it. Without
-an ID, lists every finding ID. With --markdown, prints the catalogue as
+an ID, lists every finding ID; with a check's ID (mxray explain spf), lists
+that check's finding IDs. With --markdown, prints the catalogue as
 Markdown (this is how docs/findings.md is generated).
 
 Flags:
@@ -47,6 +48,16 @@ func (a *app) explain(args []string) (report.Exit, error) {
 	for i, id := range pos {
 		d, ok := all.Lookup(strings.ToLower(strings.TrimSpace(id)))
 		if !ok {
+			if ds := checkFindings(id); len(ds) > 0 {
+				// "explain spf": the IDs of that check.
+				if i > 0 {
+					fmt.Fprintln(a.stdout)
+				}
+				for _, d := range ds {
+					fmt.Fprintf(a.stdout, "%-28s %-5s %s\n", d.ID, d.Severity, d.Title)
+				}
+				continue
+			}
 			if s := suggest(id); s != "" {
 				return 0, usagef("unknown finding ID %q (did you mean %s? mxray explain lists them all)", id, s)
 			}
@@ -58,6 +69,18 @@ func (a *app) explain(args []string) (report.Exit, error) {
 		writeDef(a.stdout, d)
 	}
 	return report.ExitOK, nil
+}
+
+// checkFindings returns the catalogue entries of the check whose ID is
+// given ("spf", or "spf." as typed): nil when no check has that ID.
+func checkFindings(id string) []checks.Def {
+	id = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(id)), ".")
+	for _, c := range all.Checks() {
+		if c.ID() == id {
+			return c.Findings()
+		}
+	}
+	return nil
 }
 
 func writeDef(w io.Writer, d checks.Def) {

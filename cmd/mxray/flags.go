@@ -147,20 +147,134 @@ func newFlagSet(name string, out io.Writer, usage string) *flagSet {
 	fs.Usage = func() {}
 	return &flagSet{FlagSet: fs, help: func() {
 		fmt.Fprint(out, usage)
-		fs.SetOutput(out)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printDefaults(out, fs)
 	}}
 }
 
-// flagError turns a flag package error into a usage error, or prints the
-// usage and returns errHelp for -h.
+// dashes is how a flag is written in help and messages: one dash for a
+// one-letter flag (-v, -f), two for the others (--json), as the README
+// writes them.
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// printDefaults lists the flags as flag.PrintDefaults does, but with the
+// dashes people type (see dashes).
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		var b strings.Builder
+		name, usage := flag.UnquoteUsage(f)
+		b.WriteString("  " + dashes(f.Name))
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n    \t")
+		b.WriteString(strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch def := f.DefValue; {
+		case def == "" || def == "false" || def == "0" || def == "0s":
+		case name == "string":
+			fmt.Fprintf(&b, " (default %q)", def)
+		default:
+			fmt.Fprintf(&b, " (default %s)", def)
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
+// flagError turns a flag package error into a usage error in plain words
+// (with a suggestion for a mistyped flag), or prints the usage and returns
+// errHelp for -h.
 func flagError(fs *flagSet, err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		fs.help()
 		return errHelp
 	}
-	return usagef("%v (see mxray %s -h)", err, fs.Name())
+	msg := err.Error()
+	see := fmt.Sprintf("see mxray %s -h", fs.Name())
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		if s := suggestFlag(fs.FlagSet, name); s != "" {
+			return usagef("unknown flag %s (did you mean %s? %s)", dashes(name), s, see)
+		}
+		return usagef("unknown flag %s (%s)", dashes(name), see)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return usagef("%s needs a value (%s)", dashes(strings.TrimLeft(name, "-")), see)
+	}
+	// invalid value "x" for flag -timeout: <reason>
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if i := strings.Index(rest, " for flag -"); i >= 0 {
+			val, tail := rest[:i], rest[i+len(" for flag -"):]
+			name, reason, _ := strings.Cut(tail, ": ")
+			kind := ""
+			if fl := fs.Lookup(name); fl != nil {
+				kind, _ = flag.UnquoteUsage(fl)
+			}
+			return usagef("%s %s: %s (%s)", dashes(name), val, plainFlagReason(kind, reason), see)
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		if i := strings.Index(rest, " for -"); i >= 0 {
+			val, tail := rest[:i], rest[i+len(" for -"):]
+			name, _, _ := strings.Cut(tail, ": ")
+			return usagef("%s takes no value (or true/false), not %s (%s)", dashes(name), val, see)
+		}
+	}
+	return usagef("%s (%s)", msg, see)
+}
+
+// plainFlagReason rewrites the strconv and time parse errors the flag
+// package passes on into plain words; kind is the flag's value type name
+// ("duration", "int"), reason the flag package's.
+func plainFlagReason(kind, reason string) string {
+	switch {
+	case kind == "duration":
+		return "not a duration (e.g. 500ms, 10s, 2m)"
+	case strings.Contains(reason, "parse error"), strings.Contains(reason, "invalid syntax"):
+		return "not a number"
+	case strings.Contains(reason, "value out of range"):
+		return "out of range"
+	}
+	return reason
+}
+
+// suggestFlag returns the defined flag closest to a mistyped name, as it
+// is written ("--json"), or "".
+func suggestFlag(fs *flag.FlagSet, name string) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if best := closest(strings.ToLower(name), names); best != "" {
+		return dashes(best)
+	}
+	return ""
+}
+
+// closest returns the candidate nearest to s by edit distance, when it is
+// near enough to be a typo (at most 2 edits, and fewer than half of s), or
+// a candidate s is a prefix of when that is unique; else "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", 99
+	for _, c := range candidates {
+		if d := levenshtein(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best != "" && bestD <= 2 && bestD*2 < max(len(s), 2)+1 {
+		return best
+	}
+	var pre []string
+	for _, c := range candidates {
+		if len(s) >= 2 && strings.HasPrefix(c, s) {
+			pre = append(pre, c)
+		}
+	}
+	if len(pre) == 1 {
+		return pre[0]
+	}
+	return ""
 }
 
 var errHelp = errors.New("help")
@@ -239,7 +353,14 @@ func (a *app) output(f *checkFlags) (report.Options, error) {
 	if f.format != "" {
 		ff, err := report.ParseFormat(f.format)
 		if err != nil {
-			return opts, usagef("%v", err)
+			var names []string
+			for _, x := range report.Formats() {
+				names = append(names, string(x))
+			}
+			if s := closest(strings.ToLower(strings.TrimSpace(f.format)), names); s != "" {
+				return opts, usagef("unknown format %q (did you mean %s? want one of %s)", f.format, s, strings.Join(names, ", "))
+			}
+			return opts, usagef("unknown format %q (want one of %s)", f.format, strings.Join(names, ", "))
 		}
 		opts.Format = ff
 	}
@@ -254,7 +375,7 @@ func (a *app) output(f *checkFlags) (report.Options, error) {
 }
 
 func (f *checkFlags) failOnSeverity() (checks.Severity, error) {
-	switch f.failOn {
+	switch strings.ToLower(strings.TrimSpace(f.failOn)) {
 	case "warn":
 		return checks.SevWarn, nil
 	case "fail":

@@ -61,7 +61,20 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		want string
 	}{
 		{[]string{"check", "bad domain!"}, "invalid domain"},
-		{[]string{"check", "example.com", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"check", "example.com", "--bogus"}, "unknown flag --bogus (see mxray check -h)"},
+		{[]string{"check", "example.com", "--jsn"}, "unknown flag --jsn (did you mean --json?"},
+		{[]string{"check", "example.com", "-jsno"}, "did you mean --json?"},
+		{[]string{"check", "example.com", "--timeout", "soon"}, `--timeout "soon": not a duration`},
+		{[]string{"check", "example.com", "--timeout"}, "--timeout needs a value"},
+		{[]string{"check", "-f"}, "-f needs a value"},
+		{[]string{"check", "example.com", "--concurrency", "many"}, `--concurrency "many": not a number`},
+		{[]string{"check", "example.com", "--format", "jsn"}, `unknown format "jsn" (did you mean json?`},
+		{[]string{"chek", "example.com"}, `unknown command "chek" (did you mean check?`},
+		{[]string{"exlpain", "spf"}, "did you mean explain?"},
+		{[]string{"example.com"}, "did you mean mxray check example.com?"},
+		{[]string{"Bücher.example"}, "did you mean mxray check xn--bcher-kva.example?"},
+		{[]string{"--json", "example.com"}, "unknown flag --json before the command"},
+		{[]string{"version", "extra"}, "no argument"},
 		{[]string{"check", "--resolver", "nonsense", "example.com"}, `invalid resolver "nonsense"`},
 		{[]string{"check"}, "missing domain"},
 		{[]string{"check", "example.com", "--fail-on", "maybe"}, "--fail-on"},
@@ -82,6 +95,7 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		{[]string{"explain", "mx.cnam"}, "did you mean mx.cname"},
 		{[]string{"demo", "example.com"}, "not a demo domain"},
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"send", "--form", "a@example.com"}, "did you mean --from?"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
