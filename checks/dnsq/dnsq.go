@@ -558,7 +558,7 @@ func (c *Client) exchange(ctx context.Context, m *dns.Msg, server string, k key)
 func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, server string, k key) (*dns.Msg, Query, error) {
 	q := Query{Name: k.name, Type: typeString(k.qtype), CD: k.cd, Server: server, Proto: cl.Net}
 	start := time.Now()
-	resp, _, err := cl.ExchangeContext(ctx, m.Copy(), server)
+	resp, err := exchangeCtx(ctx, cl, m.Copy(), server)
 	q.RTTMs = float64(time.Since(start).Microseconds()) / 1000
 	if err == nil {
 		err = validate(m, resp)
@@ -592,6 +592,23 @@ func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, s
 	q.Answers = len(resp.Answer)
 	c.record(q)
 	return resp, q, nil
+}
+
+// exchangeCtx is dns.Client.ExchangeContext, except that cancelling ctx ends
+// the wait at once. miekg/dns only applies ctx's deadline to the socket, so
+// an attempt made redundant by another attempt's answer (or by the run's
+// cancellation) used to keep its socket, its goroutine and its in-flight slot
+// until the full timeout passed.
+func exchangeCtx(ctx context.Context, cl *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
+	co, err := cl.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer co.Close()
+	stop := context.AfterFunc(ctx, func() { _ = co.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	resp, _, err := cl.ExchangeWithConnContext(ctx, m, co)
+	return resp, err
 }
 
 func validate(req, resp *dns.Msg) error {

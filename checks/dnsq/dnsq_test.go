@@ -548,3 +548,47 @@ func TestFailoverToSilentServer(t *testing.T) {
 		t.Fatalf("three more lookups took %v: they must start with the answering server", d)
 	}
 }
+
+// TestAbandonedAttemptFreesItsSlot checks that an attempt made redundant by
+// another attempt's answer ends at once, giving back its socket and its
+// in-flight slot. miekg/dns alone keeps reading until the attempt's deadline
+// (2 s here), which held one of two slots while the next lookups waited.
+func TestAbandonedAttemptFreesItsSlot(t *testing.T) {
+	t.Parallel()
+	w := mailtest.New(t, zone)
+	// The follow-up lookups each hold a slot for a second: on two free
+	// slots they take 1 s together, on one (the other kept by the
+	// abandoned attempt) at least 2 s.
+	w.DNS.ScriptDelay("ns.example", 0, time.Second)
+	w.DNS.ScriptDelay("fail.example", 0, time.Second)
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // receives, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	c, err := dnsq.New(dnsq.Config{
+		Servers: []string{silent.LocalAddr().String(), w.DNS.Addr()},
+		Timeout: 20 * time.Second, Attempts: 100, // the second server is asked after 200 ms
+		MaxInFlight: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if _, err := c.Lookup(context.Background(), "host.example", dns.TypeA); err != nil {
+		t.Fatalf("failover to the answering server: %v", err)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, name := range []string{"ns.example", "fail.example"} {
+		wg.Go(func() {
+			if _, err := c.Lookup(context.Background(), name, dns.TypeA); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if took := time.Since(start); took > 1700*time.Millisecond {
+		t.Errorf("two lookups on two slots took %s: the abandoned attempt kept its slot", took)
+	}
+}
