@@ -166,6 +166,7 @@ type Out struct {
 	data   any
 	hidden bool
 	runCtx context.Context // the run's context, not the check's deadline
+	ownCtx context.Context // the check's own context (Cancels.Cancel)
 }
 
 // Hidden reports whether the check runs only because another needs its
@@ -188,6 +189,9 @@ func (o *Out) Add(f Finding) {
 	}
 	if !f.Severity.Valid() {
 		f.Severity = SevError
+	}
+	if o.ownCtx != nil && errors.Is(context.Cause(o.ownCtx), errCancelled) {
+		return // stopped by the user: as for a cancelled run, below
 	}
 	if o.runCtx != nil && o.runCtx.Err() != nil {
 		// The run was cancelled (Ctrl+C, an untrusted resolver): what the
@@ -286,6 +290,69 @@ func (f *fact) wait(ctx context.Context) (any, error) {
 		return f.v, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// Cancels stops single checks of a run in flight, leaving the others
+// running: a live display's "cancel this check". Give it to the run
+// through its context (WithCancels); Cancel then ends the check with
+// status error and the reason ReasonCancelled, and the checks that need
+// it learn that it decided nothing. Its methods are safe for concurrent
+// use.
+type Cancels struct {
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc
+	asked   map[string]bool // cancelled before the check started
+}
+
+// NewCancels returns an empty set.
+func NewCancels() *Cancels {
+	return &Cancels{running: map[string]context.CancelCauseFunc{}, asked: map[string]bool{}}
+}
+
+// ReasonCancelled is the Result.Err of a check stopped by Cancels.Cancel.
+const ReasonCancelled = "cancelled"
+
+// errCancelled is the cause of a check context cancelled by Cancels.
+var errCancelled = errors.New(ReasonCancelled)
+
+type cancelsKey struct{}
+
+// WithCancels returns ctx carrying c, for Runner.Run.
+func WithCancels(ctx context.Context, c *Cancels) context.Context {
+	return context.WithValue(ctx, cancelsKey{}, c)
+}
+
+func cancelsOf(ctx context.Context) *Cancels {
+	c, _ := ctx.Value(cancelsKey{}).(*Cancels)
+	return c
+}
+
+// Cancel stops check id: at once when it is running, when it starts
+// otherwise. It reports whether the check was running.
+func (c *Cancels) Cancel(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, ok := c.running[id]; ok {
+		f(errCancelled)
+		return true
+	}
+	c.asked[id] = true
+	return false
+}
+
+// register makes check id's context cancellable; done forgets it.
+func (c *Cancels) register(id string, cancel context.CancelCauseFunc) (done func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.asked[id] {
+		cancel(errCancelled)
+	}
+	c.running[id] = cancel
+	return func() {
+		c.mu.Lock()
+		delete(c.running, id)
+		c.mu.Unlock()
 	}
 }
 
@@ -463,7 +530,13 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 	if timeout <= 0 {
 		timeout = DefaultCheckTimeout
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancelOne := context.WithCancelCause(tctx)
+	defer cancelOne(nil)
+	out.ownCtx = cctx
+	if cs := cancelsOf(ctx); cs != nil {
+		defer cs.register(id, cancelOne)()
+	}
 	var err error
 	func() {
 		defer func() {
@@ -487,6 +560,8 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 		switch {
 		case ctx.Err() != nil:
 			reason = "interrupted"
+		case errors.Is(context.Cause(cctx), errCancelled):
+			reason = ReasonCancelled
 		case errors.Is(err, context.DeadlineExceeded) && cctx.Err() != nil:
 			reason = fmt.Sprintf("the check did not finish within %s (--check-timeout)", timeout)
 		case errors.As(err, &dep):

@@ -307,3 +307,71 @@ func TestNotApplicable(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// TestCancelOneCheck: Cancels stops one check of a run in flight; the
+// others run on, and a check that needs the cancelled one learns that it
+// decided nothing. A finding added after the cancel is dropped.
+func TestCancelOneCheck(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	hang := fn{id: "hang", defs: []checks.Def{{ID: "hang.late", Severity: checks.SevFail}}}
+	hang.run = func(ctx context.Context, out *checks.Out) error {
+		close(started)
+		<-ctx.Done()
+		out.Add(checks.Finding{ID: "hang.late", Subject: "example.com"}) // concluded from the cancel: dropped
+		return ctx.Err()
+	}
+	other := fn{id: "other", run: func(ctx context.Context, out *checks.Out) error {
+		<-release
+		return ctx.Err()
+	}}
+	dependant := fn{id: "dep", needs: []string{"hang"}, run: func(ctx context.Context, out *checks.Out) error {
+		_, err := checks.NewFactKey[string]("hang").Await(ctx, out)
+		return err
+	}}
+	cs := checks.NewCancels()
+	if cs.Cancel("not-started-yet") {
+		t.Fatal("Cancel of a check that is not running reported it running")
+	}
+	ctx := checks.WithCancels(context.Background(), cs)
+	done := make(chan *checks.Report, 1)
+	go func() {
+		done <- (&checks.Runner{Env: &checks.Env{}, Checks: []checks.Check{hang, other, dependant}}).Run(ctx, checks.Target{Domain: "example.com"})
+	}()
+	<-started // the check is registered before its Run starts
+	if !cs.Cancel("hang") {
+		t.Fatal("hang is running but Cancel did not find it")
+	}
+	close(release)
+	var rep *checks.Report
+	select {
+	case rep = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run did not end after the cancel")
+	}
+	h, o, d := rep.Results[0], rep.Results[1], rep.Results[2]
+	if h.Status != checks.StatusError || h.Err != checks.ReasonCancelled || len(h.Findings) != 0 {
+		t.Fatalf("cancelled check: %+v", h)
+	}
+	if o.Status != checks.StatusPass || o.Err != "" {
+		t.Fatalf("the other check was touched: %+v", o)
+	}
+	if d.Status != checks.StatusError || !strings.Contains(d.Err, "depends on hang (cancelled)") {
+		t.Fatalf("dependant: %+v", d)
+	}
+	if rep.Interrupted {
+		t.Fatal("a cancelled check marked the whole run interrupted")
+	}
+}
+
+// TestCancelBeforeStart: a check cancelled before it started ends
+// cancelled as soon as it starts.
+func TestCancelBeforeStart(t *testing.T) {
+	cs := checks.NewCancels()
+	cs.Cancel("c")
+	c := fn{id: "c", run: func(ctx context.Context, out *checks.Out) error { <-ctx.Done(); return ctx.Err() }}
+	rep := (&checks.Runner{Env: &checks.Env{}, Checks: []checks.Check{c}}).Run(checks.WithCancels(context.Background(), cs), checks.Target{})
+	if r := rep.Results[0]; r.Err != checks.ReasonCancelled {
+		t.Fatalf("result = %+v", r)
+	}
+}
