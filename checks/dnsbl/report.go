@@ -156,7 +156,7 @@ func report(r *run, t checks.Target, noMX string, mxUnknown bool, out *checks.Ou
 			if n := r.list.noIPv6(); tg.addr.Is6() && n > 0 {
 				msg += fmt.Sprintf("; %d %s no IPv6 addresses and %s not asked", n, plural(n, "list holds", "lists hold"), plural(n, "was", "were"))
 			}
-			out.Add(checks.Finding{ID: "dnsbl.clean", Subject: tg.name, Message: msg, Evidence: checks.DNSEvidence(asked...)})
+			out.Add(checks.Finding{ID: "dnsbl.clean", Subject: tg.name, Host: tg.host(), Address: tg.address(), Message: msg, Evidence: checks.DNSEvidence(asked...)})
 		}
 		if tg.addr.IsValid() {
 			data.Addresses = append(data.Addresses, td)
@@ -236,7 +236,7 @@ func report(r *run, t checks.Target, noMX string, mxUnknown bool, out *checks.Ou
 			texts = append(texts, le.Error())
 			qs = append(qs, le.Queries...)
 		}
-		out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: he.host, Evidence: checks.DNSEvidence(qs...),
+		out.Add(checks.Finding{ID: "dnsbl.dns-error", Subject: he.host, Host: he.host, Evidence: checks.DNSEvidence(qs...),
 			Message: fmt.Sprintf("The addresses of MX host %s are unknown, so they were not checked: %s", he.host, strings.Join(texts, "; ")),
 			Fix:     fmt.Sprintf("Check that the name servers of %s answer A and AAAA queries, then run the check again.", he.host)})
 	}
@@ -375,7 +375,7 @@ func addListed(out *checks.Out, tg *target, z *Zone, res *result) {
 	if ev != nil {
 		ev.Records = res.records
 	}
-	out.Add(checks.Finding{ID: "dnsbl.listed", Severity: sev, Subject: tg.name, Message: msg, Fix: fix, Evidence: ev})
+	out.Add(checks.Finding{ID: "dnsbl.listed", Severity: sev, Subject: tg.name, Host: tg.host(), Address: tg.address(), Message: msg, Fix: fix, Evidence: ev})
 }
 
 func addRefused(out *checks.Out, z *Zone, detail, reason string, affected []string, qs []dnsq.Query) {
@@ -485,4 +485,32 @@ func (l *List) noIPv6() int {
 		}
 	}
 	return n
+}
+
+// host is the MX host a target address belongs to, when it is exactly
+// one ("" for the domain, --ip addresses and addresses shared by hosts).
+func (t *target) host() string {
+	host := ""
+	for _, s := range t.sources {
+		h, ok := strings.CutPrefix(s, "MX host ")
+		if !ok {
+			h, ok = strings.CutPrefix(s, "implicit MX ")
+		}
+		if !ok {
+			continue
+		}
+		if host != "" && host != h {
+			return ""
+		}
+		host = h
+	}
+	return host
+}
+
+// address is the target's IP address, "" for the domain.
+func (t *target) address() string {
+	if !t.addr.IsValid() {
+		return ""
+	}
+	return t.addr.String()
 }

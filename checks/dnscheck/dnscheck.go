@@ -43,13 +43,29 @@ const (
 	DNSSECNotApplicable = "not-available" // the domain could not be resolved
 )
 
-// Data is the check's JSON data.
+// Data is the check's JSON data: what the resolver said about the domain's
+// existence, name servers and DNSSEC.
 type Data struct {
-	Exists      bool     `json:"exists"`
+	// Exists is false when the resolver answered NXDOMAIN for the domain
+	// (or its NS lookup failed).
+	Exists bool `json:"exists"`
+	// NameServers are the NS names of the domain, lower case without the
+	// trailing dot, sorted; [] when it has none (a name inside a zone) or
+	// the lookup failed.
 	NameServers []string `json:"name_servers"`
-	ZoneApex    string   `json:"zone_apex,omitempty"`
-	DNSSEC      string   `json:"dnssec"`
-	Validating  bool     `json:"resolver_validates"`
+	// ZoneApex is the apex of the zone the domain is in: the domain itself
+	// when it has NS records, else the owner of the SOA in the answer's
+	// authority section; absent when unknown.
+	ZoneApex string `json:"zone_apex,omitempty"`
+	// DNSSEC is one of secure, insecure, bogus, unknown (the resolver does
+	// not validate) or not-available (the domain could not be resolved).
+	DNSSEC string `json:"dnssec"`
+	// DecidedBy is the answer that decided DNSSEC, e.g. "example.com NS:
+	// NOERROR with AD"; absent when nothing was decided.
+	DecidedBy string `json:"dnssec_decided_by,omitempty"`
+	// Validating is true when the resolver set the AD bit on any answer it
+	// gave (the root zone's NS, the domain's NS or DS).
+	Validating bool `json:"resolver_validates"`
 }
 
 // Findings implements checks.Check.
@@ -115,6 +131,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				out.Add(checks.Finding{ID: "dns.dnssec-bogus", Subject: domain, Evidence: ev,
 					Message: fmt.Sprintf("the resolver answers SERVFAIL for %s NS, but answers (%s) with checking disabled: DNSSEC validation fails", domain, dns.RcodeToString[cd.Rcode])})
 				data.DNSSEC = DNSSECBogus
+				data.DecidedBy = domain + " NS: SERVFAIL, but " + dns.RcodeToString[cd.Rcode] + " with checking disabled"
 				data.Exists = !cd.NXDomain()
 				out.RootCause(checks.RootCause{Zone: domain, Rcodes: []string{"SERVFAIL"},
 					Reason: fmt.Sprintf("DNSSEC validation fails for %s", domain)})
@@ -178,12 +195,15 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	switch {
 	case nsAns.AD:
 		data.DNSSEC = DNSSECSecure
+		data.DecidedBy = decided(nsAns, "with AD")
 	case deniedDS:
 		data.DNSSEC = DNSSECInsecure
+		data.DecidedBy = decided(ds, "no DS, denial validated (AD)")
 		out.Add(checks.Finding{ID: "dns.dnssec-unsigned", Subject: domain, Evidence: checks.DNSEvidence(ds.Query, nsAns.Query),
 			Message: fmt.Sprintf("%s is not DNSSEC-signed: its parent zone proves that it has no DS record (an authenticated denial, validated by %s)", domain, resolvers)})
 	case data.Validating:
 		data.DNSSEC = DNSSECInsecure
+		data.DecidedBy = decided(nsAns, "without AD, though the resolver validates")
 		ev := checks.DNSEvidence(nsAns.Query)
 		for _, a := range asked {
 			if a != nil && a.AD {
@@ -194,6 +214,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			Message: fmt.Sprintf("%s is not DNSSEC-signed: %s validates (it sets AD on other answers) but not on the answers for %s", domain, resolvers, domain)})
 	default:
 		data.DNSSEC = DNSSECUnknown
+		data.DecidedBy = "no AD bit on any answer (root NS, domain NS and DS)"
 		ev := checks.DNSEvidence(nsAns.Query)
 		var asks []string
 		for _, q := range []struct {
@@ -229,4 +250,9 @@ func dotIfRoot(name string) string {
 // isTransport reports whether err means the resolver did not answer at all.
 func isTransport(err error) bool {
 	return errors.Is(err, dnsq.ErrTimeout) || errors.Is(err, dnsq.ErrUnreachable)
+}
+
+// decided words the answer that decided the DNSSEC status.
+func decided(a *dnsq.Answer, how string) string {
+	return strings.TrimSuffix(a.Name, ".") + " " + dns.TypeToString[a.Type] + ": " + dns.RcodeToString[a.Rcode] + " " + how
 }

@@ -197,7 +197,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			for _, le := range les {
 				hostEv = append(hostEv, le.Queries...)
 			}
-			out.Add(checks.Finding{ID: "mtasts.dns-error", Subject: host, Evidence: checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...),
+			out.Add(checks.Finding{ID: "mtasts.dns-error", Subject: host, Host: host, Evidence: checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...),
 				Message: fmt.Sprintf("the address of the policy host is unknown, so the policy at %s could not be fetched: %s", fr.URL, fr.Error),
 				Fix:     fmt.Sprintf("Check that the name servers of %s answer A and AAAA queries for %s.", domain, host)})
 			return nil
@@ -218,7 +218,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	if fr.Reason != "" {
 		fev := checks.DNSEvidence(append([]dnsq.Query{ans.Query}, hostEv...)...)
-		out.Add(checks.Finding{ID: "mtasts.policy-fetch-failed", Subject: fr.URL, Evidence: fev,
+		out.Add(checks.Finding{ID: "mtasts.policy-fetch-failed", Subject: fr.URL, Host: host, Evidence: fev,
 			Message: fmt.Sprintf("fetching %s failed (%s): %s", fr.URL, fr.Reason, fr.Error),
 			Fix:     fetchFix(fr, host)})
 		return nil
@@ -288,7 +288,7 @@ func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, 
 			if fact.Mode == ModeTesting {
 				sev, effect = checks.SevWarn, "senders report a failure for it (and would refuse it in enforce mode)"
 			}
-			out.Add(checks.Finding{ID: "mtasts.mx-mismatch", Severity: sev, Subject: h.Name,
+			out.Add(checks.Finding{ID: "mtasts.mx-mismatch", Severity: sev, Subject: h.Name, Host: h.Name,
 				Message: fmt.Sprintf("MX host %s matches no mx pattern of the MTA-STS policy (%s): %s", h.Name, strings.Join(fact.MX, ", "), effect),
 				Fix:     fmt.Sprintf("Add `mx: %s` to the policy at %s and change the id= of %s so senders refetch it.", h.Name, url, txtName)})
 		}

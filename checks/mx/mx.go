@@ -38,11 +38,21 @@ func (Check) Needs() []string { return nil }
 
 // Host is one mail exchanger.
 type Host struct {
-	Name       string       `json:"name"` // without trailing dot
-	Preference uint16       `json:"preference"`
-	Addresses  []netip.Addr `json:"addresses"`
-	CNAME      []string     `json:"cname,omitempty"` // alias chain, when the target is a CNAME
-	Error      string       `json:"error,omitempty"` // why the addresses could not be resolved
+	// Name is the MX target, lower case without the trailing dot (the
+	// domain itself for an implicit MX).
+	Name string `json:"name"`
+	// Preference is the MX preference (lower is tried first); 0 for an
+	// implicit MX.
+	Preference uint16 `json:"preference"`
+	// Addresses are the host's A and AAAA addresses, sorted; [] when it
+	// has none or their lookups failed (Error says).
+	Addresses []netip.Addr `json:"addresses"`
+	// CNAME is the alias chain when the target is a CNAME, each name
+	// without the trailing dot; absent otherwise.
+	CNAME []string `json:"cname,omitempty"`
+	// Error says in plain words why the addresses could not (all) be
+	// resolved; absent when they were.
+	Error string `json:"error,omitempty"`
 }
 
 // Fact is what the mx check publishes for dependent checks as soon as the MX
@@ -64,11 +74,18 @@ var FactKey = checks.NewFactKey[*Fact](ID)
 // Await returns the mx check's fact (FactKey.Await).
 func Await(ctx context.Context, out *checks.Out) (*Fact, error) { return FactKey.Await(ctx, out) }
 
-// Data is the check's JSON data.
+// Data is the check's JSON data: the MX hosts with their addresses.
 type Data struct {
-	Hosts    []Host `json:"hosts"`
-	Implicit bool   `json:"implicit,omitempty"`
-	Null     bool   `json:"null,omitempty"`
+	// Hosts are the MX hosts in preference order, then by name; [] when
+	// the domain has none (null MX, NXDOMAIN, no MX and no address).
+	// IP-literal targets (mx.ip-literal) and duplicates are left out.
+	Hosts []Host `json:"hosts"`
+	// Implicit is present (true) when the domain has no MX record and
+	// its own address records stand in (RFC 5321 §5.1).
+	Implicit bool `json:"implicit,omitempty"`
+	// Null is present (true) when the domain publishes a null MX (MX 0 .,
+	// RFC 7505).
+	Null bool `json:"null,omitempty"`
 }
 
 // Findings implements checks.Check.
@@ -140,7 +157,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 	ans, err := env.DNS.Lookup(ctx, domain, dns.TypeMX)
 	if err != nil {
-		addDNSError(ctx, out, domain, "MX lookup failed", []error{err}, dnsq.QueriesOf(err))
+		addDNSError(ctx, out, domain, "", "MX lookup failed", []error{err}, dnsq.QueriesOf(err))
 		return
 	}
 	ev := checks.DNSEvidence(ans.Query)
@@ -172,7 +189,7 @@ func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 		}
 		name := strings.TrimSuffix(target, ".")
 		if seen[name] {
-			out.Add(checks.Finding{ID: "mx.duplicate", Subject: name, Evidence: ev,
+			out.Add(checks.Finding{ID: "mx.duplicate", Subject: name, Host: name, Evidence: ev,
 				Message: fmt.Sprintf("MX host %s is listed more than once", name)})
 			continue
 		}
@@ -202,7 +219,7 @@ func run(ctx context.Context, env *checks.Env, domain string, out *checks.Out) {
 	var resolvable []Host
 	for _, h := range hosts {
 		if _, err := netip.ParseAddr(h.Name); err == nil {
-			out.Add(checks.Finding{ID: "mx.ip-literal", Subject: h.Name, Evidence: ev,
+			out.Add(checks.Finding{ID: "mx.ip-literal", Subject: h.Name, Address: h.Name, Evidence: ev,
 				Message: fmt.Sprintf("MX target %s is an IP address, not a host name", h.Name),
 				Fix:     fmt.Sprintf("Give %s a host name, e.g. `mx1.%s. IN A %s`, and publish `%s. IN MX %d mx1.%s.`", h.Name, domain, h.Name, domain, h.Preference, domain)})
 			continue
@@ -240,7 +257,7 @@ func implicit(ctx context.Context, env *checks.Env, domain string, mxAns *dnsq.A
 		reportAddresses(out, r)
 		out.SetData(Data{Hosts: []Host{r.host}, Implicit: true})
 	case len(r.errs) > 0:
-		addDNSError(ctx, out, domain, "no MX record, and the A/AAAA fallback lookup failed", r.errs, r.evidence)
+		addDNSError(ctx, out, domain, "", "no MX record, and the A/AAAA fallback lookup failed", r.errs, r.evidence)
 		out.SetData(Data{Hosts: []Host{}})
 	default:
 		out.Add(checks.Finding{ID: "mx.missing", Subject: domain, Evidence: ev,
@@ -301,13 +318,13 @@ func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResul
 	ev := checks.DNSEvidence(r.evidence...)
 	if len(h.CNAME) > 0 {
 		target := h.CNAME[len(h.CNAME)-1]
-		out.Add(checks.Finding{ID: "mx.cname", Subject: h.Name, Evidence: ev,
+		out.Add(checks.Finding{ID: "mx.cname", Subject: h.Name, Host: h.Name, Evidence: ev,
 			Message: fmt.Sprintf("MX target %s is a CNAME for %s", h.Name, target),
 			Fix:     fmt.Sprintf("Publish `%s. IN MX %d %s.` instead of pointing the MX at the alias %s.", domain, h.Preference, target, h.Name)})
 	}
 	switch {
 	case len(h.Addresses) == 0 && len(r.errs) > 0:
-		addDNSError(ctx, out, h.Name, "address lookup for MX host failed", r.errs, r.evidence)
+		addDNSError(ctx, out, h.Name, h.Name, "address lookup for MX host failed", r.errs, r.evidence)
 	case len(h.Addresses) == 0:
 		fix := fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6), or remove the MX record pointing at it.", h.Name)
 		if only {
@@ -315,12 +332,12 @@ func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResul
 			// mx.missing): point it at a host that receives mail instead.
 			fix = fmt.Sprintf("Publish `%s. IN A <address>` (and AAAA if the server has IPv6) for the server that receives mail for %s, or point the MX record at a host that has them.", h.Name, domain)
 		}
-		out.Add(checks.Finding{ID: "mx.no-address", Subject: h.Name, Evidence: ev,
+		out.Add(checks.Finding{ID: "mx.no-address", Subject: h.Name, Host: h.Name, Evidence: ev,
 			Message: fmt.Sprintf("MX host %s has no A or AAAA record", h.Name),
 			Fix:     fix})
 	default:
 		if len(r.errs) > 0 { // one family answered, the other failed
-			addDNSError(ctx, out, h.Name, "part of the address lookup for MX host failed", r.errs, r.evidence)
+			addDNSError(ctx, out, h.Name, h.Name, "part of the address lookup for MX host failed", r.errs, r.evidence)
 		}
 		reportAddresses(out, r)
 	}
@@ -329,7 +346,7 @@ func reportHost(ctx context.Context, out *checks.Out, domain string, r hostResul
 func reportAddresses(out *checks.Out, r hostResult) {
 	for _, a := range r.host.Addresses {
 		if a.IsLoopback() || a.IsPrivate() || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.IsMulticast() {
-			out.Add(checks.Finding{ID: "mx.private-address", Subject: r.host.Name, Evidence: checks.DNSEvidence(r.evidence...),
+			out.Add(checks.Finding{ID: "mx.private-address", Subject: r.host.Name, Host: r.host.Name, Address: a.String(), Evidence: checks.DNSEvidence(r.evidence...),
 				Message: fmt.Sprintf("MX host %s resolves to %s, which is not reachable from the internet", r.host.Name, a)})
 		}
 	}
@@ -338,12 +355,13 @@ func reportAddresses(out *checks.Out, r hostResult) {
 // addDNSError reports the mx.dns-error finding for lookups that failed, in
 // the lookups' own words (a CNAME loop, a timeout, SERVFAIL...). It adds
 // nothing once ctx is done: those lookups were cut short by the check's own
-// deadline or an interruption, which the Runner reports instead.
-func addDNSError(ctx context.Context, out *checks.Out, subject, what string, errs []error, qs []dnsq.Query) {
+// deadline or an interruption, which the Runner reports instead. host is
+// the MX host whose lookups failed, "" for the domain's own.
+func addDNSError(ctx context.Context, out *checks.Out, subject, host, what string, errs []error, qs []dnsq.Query) {
 	if ctx.Err() != nil {
 		return
 	}
-	out.Add(checks.Finding{ID: "mx.dns-error", Severity: checks.SevError, Subject: subject,
+	out.Add(checks.Finding{ID: "mx.dns-error", Severity: checks.SevError, Subject: subject, Host: host,
 		Message: fmt.Sprintf("%s: %s", what, Describe(errs)), Evidence: checks.DNSEvidence(qs...)})
 }
 

@@ -156,7 +156,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		seen[a] = true
 		if !public(a) {
 			data.Addresses = append(data.Addresses, Address{Address: a.String(), Status: StatusNotPublic})
-			out.Add(checks.Finding{ID: "ptr.not-public", Subject: a.String(),
+			out.Add(checks.Finding{ID: "ptr.not-public", Subject: a.String(), Address: a.String(),
 				Message: fmt.Sprintf("%s is not a public address (%s): receivers never see it, so its reverse DNS is not checked", a, kind(a))})
 			continue
 		}
@@ -294,7 +294,7 @@ func report(out *checks.Out, domain string, a netip.Addr, r reverse) Address {
 	ev := checks.DNSEvidence(r.evidence...)
 	if r.err != nil {
 		d.Status = StatusUnknown
-		out.Add(checks.Finding{ID: "ptr.dns-error", Subject: subj, Evidence: ev,
+		out.Add(checks.Finding{ID: "ptr.dns-error", Subject: subj, Address: subj, Evidence: ev,
 			Message: fmt.Sprintf("the reverse DNS of %s could not be looked up (%s); whether it has a PTR record is unknown", a, plain(r.err))})
 		return d
 	}
@@ -304,7 +304,7 @@ func report(out *checks.Out, domain string, a netip.Addr, r reverse) Address {
 	}
 	if len(r.names) == 0 {
 		d.Status = StatusMissing
-		out.Add(checks.Finding{ID: "ptr.missing", Subject: subj, Evidence: ev,
+		out.Add(checks.Finding{ID: "ptr.missing", Subject: subj, Address: subj, Evidence: ev,
 			Message: fmt.Sprintf("%s has no PTR record (none at %s): Gmail rejects its mail (550 5.7.25), and most receivers distrust it", a, strings.TrimSuffix(r.arpa, ".")),
 			Fix: fmt.Sprintf("Ask whoever holds %s (your hosting or network provider) to publish `%s IN PTR %s.`, and publish `%s. IN %s %s`.",
 				a, r.arpa, example, example, family(a), a)})
@@ -372,7 +372,7 @@ func report(out *checks.Out, domain string, a netip.Addr, r reverse) Address {
 				why = append(why, notBack(n, a, r.forward[i]))
 			}
 		}
-		f := checks.Finding{ID: "ptr.fcrdns-mismatch", Subject: subj, Evidence: ev}
+		f := checks.Finding{ID: "ptr.fcrdns-mismatch", Subject: subj, Address: subj, Evidence: ev}
 		switch {
 		case len(confirmed) > 0:
 			f.Severity = checks.SevWarn
@@ -417,17 +417,17 @@ func report(out *checks.Out, domain string, a netip.Addr, r reverse) Address {
 		default:
 			msg = fmt.Sprintf("%s has PTR %s, and whether %s resolves back to it is unknown: %s", a, names, strings.Join(undecided, ", "), lookups)
 		}
-		out.Add(checks.Finding{ID: "ptr.dns-error", Subject: subj, Evidence: ev, Message: msg,
+		out.Add(checks.Finding{ID: "ptr.dns-error", Subject: subj, Address: subj, Evidence: ev, Message: msg,
 			Fix: fmt.Sprintf("Check that the name servers of %s answer %s queries, then run the check again.", undecided[0], family(a))})
 	}
 	if len(generic) > 0 {
-		out.Add(checks.Finding{ID: "ptr.generic", Subject: subj, Evidence: ev,
+		out.Add(checks.Finding{ID: "ptr.generic", Subject: subj, Address: subj, Evidence: ev,
 			Message: fmt.Sprintf("%s has the generic-looking PTR name %s: %s, so receivers take it for a consumer or dynamically assigned address",
 				a, strings.Join(generic, ", "), d.Generic),
 			Fix: fmt.Sprintf("Have the PTR record of %s set to a name of your own for the mail server (e.g. %s) that resolves back to it; a consumer connection's address cannot send mail directly: relay through your provider's or an email service's servers.", a, example)})
 	}
 	if d.Status == StatusOK {
-		out.Add(checks.Finding{ID: "ptr.ok", Subject: subj, Evidence: ev,
+		out.Add(checks.Finding{ID: "ptr.ok", Subject: subj, Address: subj, Evidence: ev,
 			Message: fmt.Sprintf("%s has PTR %s, which resolves back to it", a, names)})
 	}
 	return d

@@ -159,26 +159,43 @@ var defs = []checks.Def{
 		Fix: "Check that the name servers answer for the name over UDP and TCP, and that DNSSEC validates."},
 }
 
-// Data is the check's JSON data.
+// Data is the check's JSON data: what every MX address said on port 25.
 type Data struct {
-	Hosts         []Host `json:"hosts"`
-	Port25Blocked bool   `json:"port25_blocked,omitempty"`
+	// Hosts are the MX hosts in preference order, each with its
+	// addresses' sessions; [] when the domain has none.
+	Hosts []Host `json:"hosts"`
+	// Port25Blocked is present (true) when no address answered the
+	// connection at all: outbound port 25 is probably blocked here.
+	Port25Blocked bool `json:"port25_blocked,omitempty"`
+	// HELO is the name mxray sent with EHLO (--helo, or this machine's
+	// name); absent in data written before it was recorded.
+	HELO string `json:"helo,omitempty"`
 }
 
 // Host is one MX host with the result for each of its addresses.
 type Host struct {
-	Name       string    `json:"name"`
-	Preference uint16    `json:"preference"`
-	Addresses  []Address `json:"addresses"`
-	Error      string    `json:"error,omitempty"`
+	// Name is the MX host name, lower case without the trailing dot.
+	Name string `json:"name"`
+	// Preference is the MX preference (0 for an implicit MX).
+	Preference uint16 `json:"preference"`
+	// Addresses are the sessions with each of the host's addresses, in
+	// address order; [] when it has none or their lookup failed.
+	Addresses []Address `json:"addresses"`
+	// Error says in plain words why the host's addresses could not be
+	// resolved; absent when they were.
+	Error string `json:"error,omitempty"`
 }
 
 // Probe is the outcome of one command of the probe.
 type Probe struct {
-	Command  string          `json:"command"`
-	Accepted bool            `json:"accepted"`
-	Reply    *smtpwire.Reply `json:"reply,omitempty"`
-	Error    string          `json:"error,omitempty"`
+	// Command is the command sent, e.g. "VRFY postmaster".
+	Command string `json:"command"`
+	// Accepted is true when the server answered 2xx.
+	Accepted bool `json:"accepted"`
+	// Reply is the server's reply; absent when none came (Error says why).
+	Reply *smtpwire.Reply `json:"reply,omitempty"`
+	// Error says in plain words why no reply came; absent when one did.
+	Error string `json:"error,omitempty"`
 }
 
 // Deferral is a 4xx reply to one command of the probe and how the same
@@ -188,8 +205,9 @@ type Deferral struct {
 	Command string `json:"command"`
 	// Sender is the MAIL FROM of the transaction, in angle brackets ("<>"
 	// for the null sender); "" for VRFY, which is outside any.
-	Sender string          `json:"sender,omitempty"`
-	Reply  *smtpwire.Reply `json:"reply"`
+	Sender string `json:"sender,omitempty"`
+	// Reply is the 4xx reply.
+	Reply *smtpwire.Reply `json:"reply"`
 	// Retry is the same command sent again at once.
 	Retry *Probe `json:"retry"`
 	// Greylisting says why the deferral is taken for greylisting: GreyReply,
@@ -199,28 +217,48 @@ type Deferral struct {
 
 // Address is the result of talking to one MX address.
 type Address struct {
-	Address string   `json:"address"`
-	PTR     []string `json:"ptr,omitempty"`
-	FCrDNS  *bool    `json:"fcrdns,omitempty"`
+	// Address is the IP address talked to.
+	Address string `json:"address"`
+	// PTR lists the address's PTR names (lower case, no trailing dot);
+	// absent when it has none or the lookup failed.
+	PTR []string `json:"ptr,omitempty"`
+	// FCrDNS is true when a PTR name resolves back to the address, false
+	// when none does; absent when undecided or there is no PTR name.
+	FCrDNS *bool `json:"fcrdns,omitempty"`
 	// PTRGeneric is the first PTR name that looks generic and why
 	// ("203-0-113-7.dyn.example: it contains the address as ..."); ""
 	// when none does.
-	PTRGeneric string   `json:"ptr_generic,omitempty"`
-	Outcome    Outcome  `json:"outcome"`
-	Banner     []string `json:"banner,omitempty"`
-	BannerHost string   `json:"banner_host,omitempty"`
-	BannerMs   float64  `json:"banner_ms,omitempty"`
+	PTRGeneric string `json:"ptr_generic,omitempty"`
+	// Outcome is how the session went (completed, refused, timeout...).
+	Outcome Outcome `json:"outcome"`
+	// Banner holds the lines of the 220 greeting; absent when none came.
+	Banner []string `json:"banner,omitempty"`
+	// BannerHost is the host name the greeting gives; absent when none.
+	BannerHost string `json:"banner_host,omitempty"`
+	// BannerMs is the wait for the greeting after connecting, in
+	// milliseconds; absent when none came.
+	BannerMs float64 `json:"banner_ms,omitempty"`
+	// Extensions are the known EHLO keywords announced before STARTTLS;
+	// absent when EHLO failed.
 	Extensions []string `json:"extensions,omitempty"`
 	// ExtensionsTLS are the extensions announced after STARTTLS.
 	ExtensionsTLS []string `json:"extensions_tls,omitempty"`
-	STARTTLS      bool     `json:"starttls"`
+	// STARTTLS is true when the server announced STARTTLS.
+	STARTTLS bool `json:"starttls"`
 	// TLS is the protocol version the probe ran over after STARTTLS.
-	TLS        string `json:"tls,omitempty"`
-	TLSError   string `json:"tls_error,omitempty"`
-	VRFY       *Probe `json:"vrfy,omitempty"`
+	TLS string `json:"tls,omitempty"`
+	// TLSError says in plain words why STARTTLS failed; absent when it
+	// worked or was not tried.
+	TLSError string `json:"tls_error,omitempty"`
+	// VRFY is the VRFY probe; absent when not sent.
+	VRFY *Probe `json:"vrfy,omitempty"`
+	// NullSender is MAIL FROM:<>; absent when not sent.
 	NullSender *Probe `json:"null_sender,omitempty"`
+	// Postmaster is RCPT TO:<postmaster@domain>; absent when not sent.
 	Postmaster *Probe `json:"postmaster,omitempty"`
-	Relay      *Probe `json:"relay,omitempty"`
+	// Relay is the open-relay probe (RCPT to an outside domain); absent
+	// when not sent.
+	Relay *Probe `json:"relay,omitempty"`
 	// Sender is the probe's own sender for this address, new on every
 	// run (smtpwire.ProbeSender): the greylisting probe's, and transaction
 	// 1's when the server refuses the null sender.
@@ -231,10 +269,15 @@ type Address struct {
 	// Deferrals are the 4xx replies the probe got, each with its retry.
 	Deferrals []Deferral `json:"deferrals,omitempty"`
 	// Greylisted: a deferral was recognised as greylisting.
-	Greylisted  bool             `json:"greylisted,omitempty"`
-	Stages      []smtpwire.Stage `json:"stages"`
-	Transcript  []smtpwire.Entry `json:"transcript"`
-	Error       string           `json:"error,omitempty"`
+	Greylisted bool `json:"greylisted,omitempty"`
+	// Stages are the session's steps with their timings; [] when no
+	// connection was tried.
+	Stages []smtpwire.Stage `json:"stages"`
+	// Transcript is the session, line by line; [] when nothing was said.
+	Transcript []smtpwire.Entry `json:"transcript"`
+	// Error says in plain words why the session ended early; absent when
+	// it completed.
+	Error       string `json:"error,omitempty"`
 	connectKind smtpwire.ConnectKind
 	findings    []checks.Finding
 }
@@ -290,12 +333,12 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 		}
 	}
 	if ctx.Err() != nil {
-		out.SetData(Data{Hosts: hosts}) // what was seen before the check was cut short
+		out.SetData(Data{Hosts: hosts, HELO: p.helo}) // what was seen before the check was cut short
 		return ctx.Err()
 	}
 
 	tally := smtpwire.Count(probes, func(a Address) smtpwire.ConnectKind { return a.connectKind })
-	data := Data{Hosts: hosts}
+	data := Data{Hosts: hosts, HELO: p.helo}
 	out.SetData(data)
 	// Nothing tested is never a pass: one finding says why.
 	if tally.Addresses == 0 {
@@ -309,7 +352,7 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	for i := range probes {
 		// "no address" is the mx check's finding (mx.no-address).
 		if hp := &probes[i]; hp.LookupFailed() {
-			out.Add(checks.Finding{ID: "smtp.dns-error", Subject: hp.Host.Name,
+			out.Add(checks.Finding{ID: "smtp.dns-error", Subject: hp.Host.Name, Host: hp.Host.Name,
 				Message:  "could not resolve the MX host: " + hosts[i].Error,
 				Evidence: checks.DNSEvidence(hp.Queries()...)})
 		}
@@ -335,6 +378,14 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 			for _, f := range a.findings {
 				if data.Port25Blocked && f.ID == "smtp.connect-failed" {
 					continue
+				}
+				// Every per-address finding names its host and address,
+				// so no consumer parses the subject.
+				if f.Host == "" {
+					f.Host = h.Name
+				}
+				if f.Address == "" {
+					f.Address = a.Address
 				}
 				out.Add(f)
 			}

@@ -143,8 +143,9 @@ var defs = []checks.Def{
 		Ref: "RFC 7672 §2.2"},
 }
 
-// Data is the check's JSON data.
+// Data is the check's JSON data: the TLS offered by every MX address.
 type Data struct {
+	// Hosts are the MX hosts in preference order; [] when none.
 	Hosts []Host `json:"hosts"`
 	// MTASTS is the MTA-STS mode that sets the severity context: enforce,
 	// testing, none, or unknown when the mtasts check gave nothing.
@@ -153,13 +154,24 @@ type Data struct {
 
 // Host is one MX host.
 type Host struct {
-	Name       string    `json:"name"`
-	Preference uint16    `json:"preference"`
-	TLSA       []string  `json:"tlsa,omitempty"`
-	TLSASecure bool      `json:"tlsa_secure,omitempty"`
-	DANE       string    `json:"dane"` // none, unsigned, unusable, applies, error
-	Addresses  []Address `json:"addresses"`
-	Error      string    `json:"error,omitempty"`
+	// Name is the MX host name, lower case without the trailing dot.
+	Name string `json:"name"`
+	// Preference is the MX preference (0 for an implicit MX).
+	Preference uint16 `json:"preference"`
+	// TLSA are the TLSA records at _25._tcp.<name>, in presentation
+	// format; absent when there are none.
+	TLSA []string `json:"tlsa,omitempty"`
+	// TLSASecure is present (true) when the TLSA answer was
+	// DNSSEC-validated (AD).
+	TLSASecure bool `json:"tlsa_secure,omitempty"`
+	// DANE is none (no TLSA), unsigned (TLSA not validated), unusable (no
+	// usage 2/3 record), applies, or error (the TLSA lookup failed).
+	DANE string `json:"dane"`
+	// Addresses are the results per address; [] when none.
+	Addresses []Address `json:"addresses"`
+	// Error says in plain words why the host's addresses could not be
+	// resolved; absent when they were.
+	Error string `json:"error,omitempty"`
 	// MTASTS is the host's verdict under the domain's MTA-STS policy; nil
 	// when the domain has no policy that senders apply (mode testing or
 	// enforce) or the mtasts check decided nothing.
@@ -189,39 +201,75 @@ type HostMTASTS struct {
 
 // Cert describes one certificate of the served chain.
 type Cert struct {
-	Subject    string    `json:"subject"`
-	Issuer     string    `json:"issuer"`
-	DNSNames   []string  `json:"dns_names,omitempty"`
-	NotBefore  time.Time `json:"not_before"`
-	NotAfter   time.Time `json:"not_after"`
-	Key        string    `json:"key"` // "RSA 2048", "ECDSA P-256", "Ed25519"
-	SHA256     string    `json:"sha256"`
-	SPKISHA256 string    `json:"spki_sha256"`
+	// Subject is the certificate's subject distinguished name.
+	Subject string `json:"subject"`
+	// Issuer is the issuer's distinguished name.
+	Issuer string `json:"issuer"`
+	// DNSNames are the subjectAltName DNS names; absent when none.
+	DNSNames []string `json:"dns_names,omitempty"`
+	// NotBefore is the start of validity, RFC 3339.
+	NotBefore time.Time `json:"not_before"`
+	// NotAfter is the end of validity, RFC 3339.
+	NotAfter time.Time `json:"not_after"`
+	// Key is the public key's algorithm and size: "RSA 2048", "ECDSA
+	// P-256", "Ed25519".
+	Key string `json:"key"`
+	// SHA256 is the certificate's SHA-256 fingerprint, hex.
+	SHA256 string `json:"sha256"`
+	// SPKISHA256 is the SHA-256 of its SubjectPublicKeyInfo, hex (what a
+	// TLSA 3 1 1 record holds).
+	SPKISHA256 string `json:"spki_sha256"`
 }
 
 // Address is the result for one MX address.
 type Address struct {
-	Address      string   `json:"address"`
-	Outcome      string   `json:"outcome"` // tls, no-starttls, handshake-failed, not-tested
-	STARTTLS     bool     `json:"starttls"`
-	Version      string   `json:"version,omitempty"`
-	Cipher       string   `json:"cipher,omitempty"`
-	HandshakeMs  float64  `json:"handshake_ms,omitempty"`
-	Chain        []Cert   `json:"chain,omitempty"`
-	Trusted      bool     `json:"trusted"`
-	TrustError   string   `json:"trust_error,omitempty"`
-	NameMatch    bool     `json:"name_match"`
-	ExpiresDays  *int     `json:"expires_in_days,omitempty"`
-	OldProtocols []string `json:"old_protocols,omitempty"` // TLS 1.0/1.1 versions accepted
-	OldProbe     string   `json:"old_protocol_probe,omitempty"`
-	DANEMatch    string   `json:"dane_match,omitempty"` // the TLSA record that matched
+	// Address is the IP address tested.
+	Address string `json:"address"`
+	// Outcome is tls, no-starttls, handshake-failed or not-tested.
+	Outcome string `json:"outcome"`
+	// STARTTLS is true when the server announced STARTTLS.
+	STARTTLS bool `json:"starttls"`
+	// Version is the negotiated TLS version, e.g. "TLS 1.3"; absent
+	// without a handshake.
+	Version string `json:"version,omitempty"`
+	// Cipher is the negotiated cipher suite; absent without a handshake.
+	Cipher string `json:"cipher,omitempty"`
+	// HandshakeMs is the TLS handshake's duration in milliseconds; absent
+	// without a handshake.
+	HandshakeMs float64 `json:"handshake_ms,omitempty"`
+	// Chain is the certificate chain served, leaf first; absent without
+	// a handshake.
+	Chain []Cert `json:"chain,omitempty"`
+	// Trusted is true when the chain validates to a trusted root (PKIX).
+	Trusted bool `json:"trusted"`
+	// TrustError says in plain words why it does not; absent when it does.
+	TrustError string `json:"trust_error,omitempty"`
+	// NameMatch is true when the leaf certificate is valid for the MX
+	// host name.
+	NameMatch bool `json:"name_match"`
+	// ExpiresDays is the number of days until the leaf expires (negative
+	// once expired); absent without a certificate.
+	ExpiresDays *int `json:"expires_in_days,omitempty"`
+	// OldProtocols are the TLS 1.0/1.1 versions the server accepts;
+	// absent when none.
+	OldProtocols []string `json:"old_protocols,omitempty"`
+	// OldProbe says how the old-protocol probe went when it could not
+	// decide; absent when it did.
+	OldProbe string `json:"old_protocol_probe,omitempty"`
+	// DANEMatch is the TLSA record that matched the chain; absent when
+	// none did or DANE does not apply.
+	DANEMatch string `json:"dane_match,omitempty"`
 	// MTASTSWouldFail says why an MTA-STS sender would refuse this
 	// address, when the domain's policy (testing or enforce) covers its
 	// host; "" when it would not, or there is no such policy.
-	MTASTSWouldFail string           `json:"mtasts_would_fail,omitempty"`
-	Stages          []smtpwire.Stage `json:"stages"`
-	Transcript      []smtpwire.Entry `json:"transcript"`
-	Error           string           `json:"error,omitempty"`
+	MTASTSWouldFail string `json:"mtasts_would_fail,omitempty"`
+	// Stages are the session's steps with their timings.
+	Stages []smtpwire.Stage `json:"stages"`
+	// Transcript is the session, line by line.
+	Transcript []smtpwire.Entry `json:"transcript"`
+	// Error says in plain words why TLS could not be tested; absent when
+	// it was.
+	Error string `json:"error,omitempty"`
 
 	state     *tls.ConnectionState
 	connect   smtpwire.ConnectKind // how the connection failed, for the tally
@@ -515,8 +563,8 @@ func judge(ctx context.Context, a *Address, op *smtpwire.Opening) {
 // notTested says why TLS could not be tested on one address, with a fix
 // that fits the cause: a server that refused the session is not a
 // blocked port.
-func notTested(subj string, a *Address, ev *checks.Evidence) checks.Finding {
-	f := checks.Finding{ID: "tls.not-tested", Subject: subj, Evidence: ev,
+func notTested(subj, host string, a *Address, ev *checks.Evidence) checks.Finding {
+	f := checks.Finding{ID: "tls.not-tested", Subject: subj, Host: host, Address: a.Address, Evidence: ev,
 		Message: fmt.Sprintf("could not test TLS on %s: %s", subj, a.Error)}
 	switch {
 	case a.refusal != nil && isGreeting(a.err):
@@ -579,7 +627,7 @@ func keyName(c *x509.Certificate) string {
 func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allBlocked bool) {
 	name := h.data.Name
 	if h.dnsErr != nil {
-		out.Add(checks.Finding{ID: "tls.dns-error", Subject: name, Evidence: checks.DNSEvidence(h.dnsEv...),
+		out.Add(checks.Finding{ID: "tls.dns-error", Subject: name, Host: name, Evidence: checks.DNSEvidence(h.dnsEv...),
 			Message: "could not resolve the MX host: " + h.data.Error})
 	}
 	tlsaEv := checks.DNSEvidence(h.tlsaEv...)
@@ -590,11 +638,11 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 	switch {
 	case h.tlsaErr != nil:
 		h.data.DANE = "error"
-		out.Add(checks.Finding{ID: "tls.dns-error", Subject: "_25._tcp." + name, Evidence: tlsaEv,
+		out.Add(checks.Finding{ID: "tls.dns-error", Subject: "_25._tcp." + name, Host: name, Evidence: tlsaEv,
 			Message: fmt.Sprintf("the TLSA lookup failed: %s (DANE senders defer mail while it fails)", smtpwire.LookupWords(h.tlsaErr))})
 	case len(h.tlsa) > 0 && !h.data.TLSASecure:
 		h.data.DANE = "unsigned"
-		out.Add(checks.Finding{ID: "tls.dane-unsigned", Subject: "_25._tcp." + name, Evidence: tlsaEv,
+		out.Add(checks.Finding{ID: "tls.dane-unsigned", Subject: "_25._tcp." + name, Host: name, Evidence: tlsaEv,
 			Message: fmt.Sprintf("_25._tcp.%s has %d TLSA record(s), but the answer is not DNSSEC-validated: senders ignore them", name, len(h.tlsa))})
 	case len(h.tlsa) > 0:
 		var pkix []string
@@ -607,7 +655,7 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 			}
 		}
 		if len(pkix) > 0 {
-			out.Add(checks.Finding{ID: "tls.dane-pkix-usage", Subject: "_25._tcp." + name, Evidence: tlsaEv,
+			out.Add(checks.Finding{ID: "tls.dane-pkix-usage", Subject: "_25._tcp." + name, Host: name, Evidence: tlsaEv,
 				Message: fmt.Sprintf("_25._tcp.%s has TLSA record(s) with usage 0/1 (%s), which SMTP senders ignore", name, strings.Join(pkix, ", "))})
 		}
 		h.data.DANE = "unusable"
@@ -627,7 +675,7 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 		switch a.Outcome {
 		case "not-tested":
 			if !allBlocked {
-				out.Add(notTested(subj, a, ev))
+				out.Add(notTested(subj, name, a, ev))
 			}
 			continue
 		case "no-starttls":
@@ -635,11 +683,11 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 			if daneApplies {
 				msg += "; with DNSSEC-signed TLSA records published, DANE senders will not deliver to it at all"
 			}
-			out.Add(checks.Finding{ID: "tls.starttls-missing", Subject: subj, Evidence: ev, Message: msg})
+			out.Add(checks.Finding{ID: "tls.starttls-missing", Subject: subj, Host: name, Address: a.Address, Evidence: ev, Message: msg})
 			sts.fail(out, a, subj, ev, false, "it does not offer STARTTLS")
 			continue
 		case "handshake-failed":
-			out.Add(checks.Finding{ID: "tls.handshake-failed", Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.handshake-failed", Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("%s offers STARTTLS but %s", subj, handshakeWords(a))})
 			why := "the TLS handshake fails: " + a.Error
 			if r := smtpwire.ReplyOf(a.err); r != nil {
@@ -666,11 +714,11 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 				}
 			}
 			if daneOK {
-				out.Add(checks.Finding{ID: "tls.dane-valid", Subject: subj, Evidence: tlsaEv,
+				out.Add(checks.Finding{ID: "tls.dane-valid", Subject: subj, Host: name, Address: a.Address, Evidence: tlsaEv,
 					Message: fmt.Sprintf("TLSA record %q at _25._tcp.%s matches the certificate of %s", short(a.DANEMatch), name, subj)})
 			} else {
 				spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-				out.Add(checks.Finding{ID: "tls.dane-mismatch", Subject: subj, Evidence: tlsaEv,
+				out.Add(checks.Finding{ID: "tls.dane-mismatch", Subject: subj, Host: name, Address: a.Address, Evidence: tlsaEv,
 					Message: fmt.Sprintf("none of the %d usable TLSA record(s) at _25._tcp.%s matches the chain %s serves: DANE senders defer all mail to it", len(usable), name, subj),
 					Fix:     fmt.Sprintf("Publish `_25._tcp.%s. IN TLSA 3 1 1 %s` (the SHA-256 of the served key), or serve the certificate the existing records name.", name, hex.EncodeToString(spki[:]))})
 			}
@@ -688,12 +736,12 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 				what = "is self-signed"
 			}
 			stsReasons = append(stsReasons, "its certificate "+what)
-			out.Add(checks.Finding{ID: "tls.cert-untrusted", Severity: pkix.sev, Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.cert-untrusted", Severity: pkix.sev, Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s (%s) %s (%s)", subj, leaf.Subject.CommonName, what, pkix.why)})
 		}
 		if err := leaf.VerifyHostname(name); err != nil {
 			stsReasons = append(stsReasons, fmt.Sprintf("its certificate is for %s, not %s", certNames(leaf), name))
-			out.Add(checks.Finding{ID: "tls.cert-name-mismatch", Severity: pkix.sev, Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.cert-name-mismatch", Severity: pkix.sev, Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s is for %s, not %s (%s)", subj, certNames(leaf), name, pkix.why),
 				Fix:     fmt.Sprintf("Issue the certificate with %s in its subjectAltName.", name)})
 		} else {
@@ -714,14 +762,14 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 		switch {
 		case now.After(leaf.NotAfter):
 			stsReasons = append(stsReasons, "its certificate expired on "+leaf.NotAfter.UTC().Format("2006-01-02"))
-			out.Add(checks.Finding{ID: "tls.cert-expired", Severity: expSev, Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.cert-expired", Severity: expSev, Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s expired on %s%s", subj, leaf.NotAfter.UTC().Format("2006-01-02"), expWhy)})
 		case now.Before(leaf.NotBefore):
 			stsReasons = append(stsReasons, "its certificate is not valid before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
-			out.Add(checks.Finding{ID: "tls.cert-expired", Severity: expSev, Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.cert-expired", Severity: expSev, Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s is not valid before %s%s", subj, leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"), expWhy)})
 		case days < ExpiringDays:
-			out.Add(checks.Finding{ID: "tls.cert-expiring", Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.cert-expiring", Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s expires in %d day(s), on %s", subj, days, leaf.NotAfter.UTC().Format("2006-01-02"))})
 		}
 		if len(stsReasons) > 0 {
@@ -730,11 +778,11 @@ func report(out *checks.Out, env *checks.Env, h *hostRun, pol *mtasts.Fact, allB
 			sts.pass()
 		}
 		if k, ok := leaf.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
-			out.Add(checks.Finding{ID: "tls.weak-key", Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.weak-key", Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("the certificate of %s has a %d-bit RSA key", subj, k.N.BitLen())})
 		}
 		if len(a.OldProtocols) > 0 {
-			out.Add(checks.Finding{ID: "tls.old-protocol", Subject: subj, Evidence: ev,
+			out.Add(checks.Finding{ID: "tls.old-protocol", Subject: subj, Host: name, Address: a.Address, Evidence: ev,
 				Message: fmt.Sprintf("%s accepts %s", subj, strings.Join(a.OldProtocols, ", "))})
 		}
 	}
@@ -778,6 +826,7 @@ func pkixContext(pol *mtasts.Fact, daneApplies, daneOK bool) pkixVerdict {
 // by address.
 type stsHost struct {
 	pol     *mtasts.Fact // nil: no policy that senders apply
+	host    string       // the MX host judged
 	covered bool
 	passed  int      // addresses an MTA-STS sender would deliver to
 	failed  []string // why it would refuse the others, one per address
@@ -788,7 +837,7 @@ func stsOf(pol *mtasts.Fact, host string) *stsHost {
 	if !pol.Deployed() {
 		return &stsHost{}
 	}
-	return &stsHost{pol: pol, covered: pol.Covers(host)}
+	return &stsHost{pol: pol, covered: pol.Covers(host), host: host}
 }
 
 func (s *stsHost) judged() bool { return s.pol != nil && s.covered }
@@ -813,7 +862,7 @@ func (s *stsHost) fail(out *checks.Out, a *Address, subj string, ev *checks.Evid
 	if daneOK {
 		dane = "; DANE senders still deliver, as a TLSA record authenticates the server"
 	}
-	f := checks.Finding{ID: "tls.mtasts-would-fail", Subject: subj, Evidence: ev}
+	f := checks.Finding{ID: "tls.mtasts-would-fail", Subject: subj, Host: s.host, Address: a.Address, Evidence: ev}
 	if s.pol.Enforced() {
 		f.Message = fmt.Sprintf("senders that apply MTA-STS do not deliver to %s: %s (the policy covers the host and is in enforce mode%s)", subj, reason, dane)
 	} else {
