@@ -106,6 +106,28 @@ func nilData(v any) any {
 	return v
 }
 
+// encodeJSONItem encodes a document as an element of the Bulk array: the
+// array's opening bracket before the first, a comma before the others,
+// indented one level; Close writes the closing bracket.
+func encodeJSONItem(doc JSONReport, first bool) ([]byte, error) {
+	var buf bytes.Buffer
+	if first {
+		buf.WriteString("[\n  ")
+	} else {
+		buf.WriteString(",\n  ")
+	}
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	if err := enc.Encode(doc); err != nil {
+		if _, derr := encodeJSON(doc, false); derr != nil {
+			return nil, derr // names the check whose data failed
+		}
+		return nil, fmt.Errorf("report: encoding %s as JSON: %w", doc.Domain, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // encodeJSON encodes a document: pretty (2-space indent) or compact, always
 // ending in a newline, with <, > and & left unescaped.
 func encodeJSON(doc JSONReport, pretty bool) ([]byte, error) {

@@ -84,6 +84,16 @@ type Options struct {
 	// Explain looks a finding ID up in the catalogue (checks' Findings).
 	// It may be nil.
 	Explain func(id string) (checks.Def, bool)
+	// Width, when positive, wraps the text format to that many columns at
+	// word boundaries, with a hanging indent (a terminal's width); zero
+	// keeps long lines whole (pipes and files). Widths are measured in
+	// terminal columns: wide characters count two, escapes nothing.
+	Width int
+	// Bulk marks output about several domains (several arguments, or -f):
+	// json writes one array of documents instead of one object, and text
+	// ends with a summary table across the domains. Write sets it when
+	// given more than one report.
+	Bulk bool
 }
 
 func (o Options) format() Format {
@@ -96,12 +106,15 @@ func (o Options) format() Format {
 // Write encodes the reports to w in opts.Format.
 //
 //   - text: each report in turn, separated by a blank line.
-//   - json: exactly one pretty-printed (2-space indent) document per report;
-//     with several reports the documents follow one another.
+//   - json: one pretty-printed (2-space indent) document for one report;
+//     one array of documents for several (never concatenated documents).
 //   - ndjson: one compact document per report, one per line.
 //   - markdown: one document with a section per report.
 //   - junit: one <testsuites> element with a <testsuite> per report.
 func Write(w io.Writer, opts Options, reps ...*checks.Report) error {
+	if len(reps) > 1 {
+		opts.Bulk = true
+	}
 	s := NewStream(w, opts)
 	for _, r := range reps {
 		if err := s.Add(r); err != nil {
@@ -112,10 +125,12 @@ func Write(w io.Writer, opts Options, reps ...*checks.Report) error {
 }
 
 // Stream encodes reports one at a time, for bulk runs. Text, JSON and NDJSON
-// are written as each report is added, so memory stays constant; Markdown
-// and JUnit need totals up front, so each report is rendered when added and
-// the whole document is written on Close. A Stream is safe for concurrent
-// use; reports appear in the order Add was called.
+// are written as each report is added, so memory stays constant (with
+// Options.Bulk, JSON is one array, opened by the first Add and closed by
+// Close; text keeps one summary row per domain, at most maxSummaryRows);
+// Markdown and JUnit need totals up front, so each report is rendered when
+// added and the whole document is written on Close. A Stream is safe for
+// concurrent use; reports appear in the order Add was called.
 type Stream struct {
 	w    io.Writer
 	opts Options
@@ -126,6 +141,7 @@ type Stream struct {
 	closed bool
 	md     *markdownDoc
 	junit  *junitDoc
+	sum    *summary // Bulk text: the table written on Close
 }
 
 // NewStream returns a Stream that writes to w. Nothing is written until the
@@ -137,6 +153,25 @@ func NewStream(w io.Writer, opts Options) *Stream {
 // Add encodes one report. A nil report is ignored. After a write error every
 // later call returns that error.
 func (s *Stream) Add(rep *checks.Report) error {
+	if rep == nil {
+		return nil
+	}
+	return s.add(entry{rep: rep})
+}
+
+// AddInputError encodes a bulk input line that is not a domain as an error
+// document (see InputError), in its place among the reports.
+func (s *Stream) AddInputError(e InputError) error {
+	return s.add(entry{bad: &e})
+}
+
+// entry is one document of a stream: a report, or an input error.
+type entry struct {
+	rep *checks.Report
+	bad *InputError
+}
+
+func (s *Stream) add(e entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -145,9 +180,6 @@ func (s *Stream) Add(rep *checks.Report) error {
 	if s.err != nil {
 		return s.err
 	}
-	if rep == nil {
-		return nil
-	}
 	var err error
 	switch f := s.opts.format(); f {
 	case FormatText:
@@ -155,11 +187,31 @@ func (s *Stream) Add(rep *checks.Report) error {
 			if s.n > 0 {
 				b.WriteString("\n")
 			}
-			writeText(b, s.opts, rep)
+			if e.bad != nil {
+				writeInputErrorText(b, s.opts, *e.bad)
+			} else {
+				writeText(b, s.opts, e.rep)
+			}
 		})
+		if s.opts.Bulk {
+			if s.sum == nil {
+				s.sum = &summary{}
+			}
+			s.sum.add(e)
+		}
 	case FormatJSON, FormatNDJSON:
+		var doc JSONReport
+		if e.bad != nil {
+			doc = e.bad.Document()
+		} else {
+			doc = Document(e.rep)
+		}
 		var data []byte
-		data, err = encodeJSON(Document(rep), f == FormatJSON)
+		if f == FormatJSON && s.opts.Bulk {
+			data, err = encodeJSONItem(doc, s.n == 0)
+		} else {
+			data, err = encodeJSON(doc, f == FormatJSON)
+		}
 		if err == nil {
 			_, err = s.w.Write(data)
 		}
@@ -167,12 +219,20 @@ func (s *Stream) Add(rep *checks.Report) error {
 		if s.md == nil {
 			s.md = &markdownDoc{}
 		}
-		s.md.add(s.opts, rep)
+		if e.bad != nil {
+			s.md.addInputError(*e.bad)
+		} else {
+			s.md.add(s.opts, e.rep)
+		}
 	case FormatJUnit:
 		if s.junit == nil {
 			s.junit = &junitDoc{}
 		}
-		s.junit.add(s.opts, rep)
+		if e.bad != nil {
+			s.junit.addInputError(*e.bad)
+		} else {
+			s.junit.add(s.opts, e.rep)
+		}
 	default:
 		// Not sticky: the writer is fine, the caller's options are not.
 		return fmt.Errorf("%w %q (valid formats: %s)", ErrUnknownFormat, string(f), formatList())
@@ -193,8 +253,10 @@ func (s *Stream) write(render func(b *strings.Builder)) error {
 }
 
 // Close finishes the output: it writes the Markdown or JUnit document (an
-// empty <testsuites/> or nothing for Markdown when no report was added). It
-// does not close the underlying writer. Calling Close again returns nil.
+// empty <testsuites/> or nothing for Markdown when no report was added),
+// closes the Bulk JSON array ("[]" when empty) and writes the Bulk text
+// summary. It does not close the underlying writer. Calling Close again
+// returns nil.
 func (s *Stream) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -207,6 +269,18 @@ func (s *Stream) Close() error {
 	}
 	var err error
 	switch s.opts.format() {
+	case FormatText:
+		if s.sum != nil {
+			err = s.write(func(b *strings.Builder) { s.sum.writeTo(b, s.opts) })
+		}
+	case FormatJSON:
+		if s.opts.Bulk {
+			if s.n == 0 {
+				_, err = io.WriteString(s.w, "[]\n")
+			} else {
+				_, err = io.WriteString(s.w, "\n]\n")
+			}
+		}
 	case FormatMarkdown:
 		if s.md != nil {
 			err = s.write(s.md.writeTo)

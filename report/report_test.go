@@ -59,7 +59,9 @@ func TestGolden(t *testing.T) {
 				reps = append(reps, fx.rep())
 			}
 			got := render(t, v.opts, reps...)
-			checkWellFormed(t, v.opts, got)
+			opts := v.opts
+			opts.Bulk = true // Write sets it for several reports
+			checkWellFormed(t, opts, got)
 			golden.Check(t, "report/bulk."+v.suffix, got)
 		})
 	}
@@ -84,13 +86,24 @@ func checkWellFormed(t *testing.T, opts Options, out []byte) {
 	}
 	switch opts.Format {
 	case FormatJSON:
+		// Exactly one JSON value: a document, or (Bulk) an array of them.
 		dec := json.NewDecoder(bytes.NewReader(out))
-		for {
-			var v JSONReport
-			if err := dec.Decode(&v); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatalf("invalid JSON stream: %v", err)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("invalid JSON: %v", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			t.Fatalf("more than one JSON value (concatenated documents): %v", err)
+		}
+		var docs []JSONReport
+		if opts.Bulk {
+			if err := json.Unmarshal(v, &docs); err != nil {
+				t.Fatalf("Bulk JSON is not an array of documents: %v", err)
+			}
+		} else {
+			var d JSONReport
+			if err := json.Unmarshal(v, &d); err != nil {
+				t.Fatalf("not one document: %v", err)
 			}
 		}
 	case FormatNDJSON:

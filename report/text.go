@@ -2,15 +2,17 @@ package report
 
 import (
 	"fmt"
-	"github.com/mxray/mxray/checks/safetext"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/safetext"
+	"github.com/mxray/mxray/report/palette"
 )
 
 // The text format, per report:
@@ -29,25 +31,25 @@ import (
 // line is free of trailing spaces, and control characters coming from the
 // network are shown escaped so that they cannot drive the terminal.
 
-// ANSI SGR sequences used when Options.Color is set.
-const (
-	ansiReset   = "\x1b[0m"
-	ansiBold    = "\x1b[1m"
-	ansiRed     = "\x1b[1;31m"
-	ansiGreen   = "\x1b[32m"
-	ansiYellow  = "\x1b[33m"
-	ansiMagenta = "\x1b[1;35m"
-	ansiCyan    = "\x1b[36m"
-	ansiFaint   = "\x1b[2m"
+// The colours of the text format when Options.Color is set: SGR
+// parameters from the palette the terminal UI shares.
+var (
+	ansiBold    = palette.Bold
+	ansiRed     = palette.Fail.SGR
+	ansiGreen   = palette.Pass.SGR
+	ansiYellow  = palette.Warn.SGR
+	ansiMagenta = palette.Error.SGR
+	ansiCyan    = palette.Info.SGR
+	ansiFaint   = palette.Faint.SGR
 )
 
 type painter bool
 
-func (p painter) paint(code, s string) string {
-	if !p || s == "" {
+func (p painter) paint(sgr, s string) string {
+	if !p {
 		return s
 	}
-	return code + s + ansiReset
+	return palette.Paint(sgr, s)
 }
 
 func statusColor(s checks.Status) string {
@@ -114,16 +116,16 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	if rep.Input != "" && rep.Input != rep.Domain {
 		name += " (" + clean(rep.Input) + ")"
 	}
-	fmt.Fprintf(b, "%s: %s in %s (%s", name, p.paint(statusColor(st), statusWord(st)), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))
+	header := fmt.Sprintf("%s: %s in %s (%s", name, p.paint(statusColor(st), statusWord(st)), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))
 	if len(rep.Resolvers) > 0 {
-		b.WriteString(" via " + clean(strings.Join(rep.Resolvers, ", ")))
+		header += " via " + clean(strings.Join(rep.Resolvers, ", "))
 	}
-	b.WriteString(")\n")
+	wrapLine(b, opts, header+")", "  ")
 	if rep.Err != "" {
-		block(b, "  ", p.paint(ansiMagenta, "nothing decided:")+" ", rep.Err)
+		wrapBlock(b, opts, "  ", p.paint(ansiMagenta, "nothing decided:")+" ", rep.Err)
 	}
 	if rep.Interrupted {
-		block(b, "  ", p.paint(ansiMagenta, "interrupted:")+" ", "the run was stopped before every check finished; unfinished checks decided nothing")
+		wrapBlock(b, opts, "  ", p.paint(ansiMagenta, "interrupted:")+" ", "the run was stopped before every check finished; unfinished checks decided nothing")
 	}
 	if len(rep.Results) > 0 {
 		b.WriteString("\n")
@@ -131,6 +133,7 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 
 	// Checks, worst first.
 	counts := map[checks.Status]int{}
+	hidden := 0
 	for _, i := range worstFirst(rep.Results) {
 		res := rep.Results[i]
 		cs := res.EffectiveStatus()
@@ -139,14 +142,21 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 		if cs != checks.StatusSkip || res.Duration > 0 {
 			line += " " + fmtDuration(res.Duration)
 		}
-		b.WriteString(line + "\n")
+		wrapLine(b, opts, line, "       ")
 		if res.Err != "" {
-			block(b, "  ", p.paint(ansiMagenta, strings.TrimSpace(undecidedLabel(res.Err)))+" ", strings.TrimPrefix(res.Err, "not decided: "))
+			wrapBlock(b, opts, "  ", p.paint(ansiMagenta, strings.TrimSpace(undecidedLabel(res.Err)))+" ", strings.TrimPrefix(res.Err, "not decided: "))
 		}
 		if res.Skip != "" {
-			block(b, "  ", "skipped: ", res.Skip)
+			wrapBlock(b, opts, "  ", "skipped: ", res.Skip)
+		}
+		if opts.Verbose {
+			writeTextData(b, opts, res.Data)
 		}
 		for _, f := range res.Findings {
+			if !opts.Verbose && nothingToDo(opts, f) {
+				hidden++
+				continue
+			}
 			writeTextFinding(b, opts, f)
 		}
 	}
@@ -160,21 +170,64 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 			sep = ", "
 		}
 	}
+	if hidden > 0 {
+		b.WriteString("; " + plural(hidden, "info finding", "info findings") + " with nothing to do (-v shows them)")
+	}
 	b.WriteString("\n")
 }
+
+// nothingToDo reports whether f is an info finding whose fix says there is
+// nothing to do: the text report shows those only with -v.
+func nothingToDo(opts Options, f checks.Finding) bool {
+	if f.Severity != checks.SevInfo {
+		return false
+	}
+	fix := f.Fix
+	if fix == "" && opts.Explain != nil {
+		if d, ok := opts.Explain(f.ID); ok {
+			fix = d.Fix
+		}
+	}
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(fix)), "nothing to do")
+}
+
+// dataIndent is where the list of what a check read starts.
+const dataIndent = "  "
+
+// writeTextData lists what a check read (checks.DescribeData), one item a
+// line, nested by depth: "label: value", escaped.
+func writeTextData(b *strings.Builder, opts Options, data any) {
+	p := painter(opts.Color)
+	for _, it := range checks.DescribeData(data) {
+		indent := dataIndent + strings.Repeat("  ", min(max(it.Depth, 0), maxDataDepth))
+		label := firstLine(it.Label)
+		switch {
+		case label == "":
+			wrapBlock(b, opts, indent, "", it.Value)
+		case strings.TrimSpace(it.Value) == "":
+			wrapBlock(b, opts, indent, "", p.paint(ansiFaint, label))
+		default:
+			wrapBlock(b, opts, indent, p.paint(ansiFaint, label+":")+" ", it.Value)
+		}
+	}
+}
+
+// maxDataDepth bounds the nesting shown (a deep SPF include tree stays on
+// the screen).
+const maxDataDepth = 12
 
 // writeTextFinding writes one finding: the severity, ID and subject on one
 // line, then the message, the fix and (verbose) the why and the evidence.
 func writeTextFinding(b *strings.Builder, opts Options, f checks.Finding) {
 	p := painter(opts.Color)
 	sev := string(f.Severity)
-	line := "  " + p.paint(severityColor(f.Severity), sev) + strings.Repeat(" ", max(1, 6-utf8.RuneCountInString(sev))) + p.paint(ansiBold, clean(f.ID))
+	line := "  " + p.paint(severityColor(f.Severity), sev) + strings.Repeat(" ", max(1, 6-textWidth(sev))) + p.paint(ansiBold, clean(f.ID))
 	if subj := firstLine(f.Subject); subj != "" {
 		line += "  " + subj
 	}
-	b.WriteString(strings.TrimRight(line, " ") + "\n")
+	wrapLine(b, opts, line, findingIndent)
 	if f.Message != "" {
-		block(b, findingIndent, "", f.Message)
+		wrapBlock(b, opts, findingIndent, "", f.Message)
 	}
 	var def checks.Def
 	var haveDef bool
@@ -186,26 +239,26 @@ func writeTextFinding(b *strings.Builder, opts Options, f checks.Finding) {
 		fix = def.Fix
 	}
 	if opts.Verbose && haveDef && def.Why != "" {
-		block(b, findingIndent, "why: ", def.Why)
+		wrapBlock(b, opts, findingIndent, "why: ", def.Why)
 	}
 	if fix != "" {
-		block(b, findingIndent, p.paint(ansiGreen, "fix:")+" ", fix)
+		wrapBlock(b, opts, findingIndent, p.paint(ansiGreen, "fix:")+" ", fix)
 	}
 	if !opts.Verbose {
 		return
 	}
 	if haveDef && def.Ref != "" {
-		block(b, findingIndent, "ref: ", def.Ref)
+		wrapBlock(b, opts, findingIndent, "ref: ", def.Ref)
 	}
 	if ev := f.Evidence; ev != nil {
 		for _, q := range ev.DNS {
-			block(b, findingIndent, "dns: ", fmtQuery(q))
+			wrapBlock(b, opts, findingIndent, "dns: ", fmtQuery(q))
 		}
 		for _, r := range ev.Records {
-			block(b, findingIndent, "record: ", r)
+			wrapBlock(b, opts, findingIndent, "record: ", r)
 		}
 		for _, l := range ev.SMTP {
-			block(b, findingIndent, string(l.Dir)+": ", l.Text)
+			wrapBlock(b, opts, findingIndent, string(l.Dir)+": ", l.Text)
 		}
 	}
 }
@@ -245,39 +298,75 @@ func fmtQuery(q dnsq.Query) string {
 }
 
 // block writes text after indent+label, continuation lines aligned under
-// the text's first character.
+// the text's first character; long lines are kept (see wrapBlock).
 func block(b *strings.Builder, indent, label, text string) {
-	ls := lines(text)
+	wrapBlock(b, Options{}, indent, label, text)
+}
+
+// minWrap is the narrowest text column wrapping leaves: on a very narrow
+// terminal lines overflow rather than become a column of single words.
+const minWrap = 20
+
+// wrapBlock writes text (network text: cleaned here) after indent+label,
+// continuation lines aligned under the text's first character (a hanging
+// indent). With opts.Width it wraps at word boundaries to that many
+// columns (a word longer than the line is broken); without, long lines are
+// kept whole, as pipes and files want them.
+func wrapBlock(b *strings.Builder, opts Options, indent, label, text string) {
+	wrapLines(b, opts, indent, label, lines(text))
+}
+
+// wrapLines is wrapBlock for lines already cleaned (they may hold the
+// report's own colour sequences).
+func wrapLines(b *strings.Builder, opts Options, indent, label string, ls []string) {
 	if len(ls) == 0 {
 		ls = []string{""}
 	}
-	cont := indent + strings.Repeat(" ", visibleWidth(label))
+	cont := indent + strings.Repeat(" ", textWidth(label))
+	avail := opts.Width - textWidth(cont)
 	for i, l := range ls {
 		prefix := indent + label
 		if i > 0 {
 			prefix = cont
 		}
-		b.WriteString(strings.TrimRight(prefix+l, " ") + "\n")
+		parts := []string{l}
+		if opts.Width > 0 && textWidth(l) > avail {
+			parts = strings.Split(ansi.Wrap(l, max(avail, minWrap), ""), "\n")
+		}
+		for j, part := range parts {
+			if j > 0 {
+				prefix = cont
+				part = strings.TrimLeft(part, " ")
+			}
+			b.WriteString(strings.TrimRight(prefix+part, " ") + "\n")
+		}
 	}
 }
 
-// visibleWidth is the width of s without ANSI sequences, counting runes.
-func visibleWidth(s string) int {
-	n, esc := 0, false
-	for _, r := range s {
-		switch {
-		case esc:
-			if r == 'm' {
-				esc = false
-			}
-		case r == '\x1b':
-			esc = true
-		default:
-			n++
-		}
+// wrapLine writes one line already built and cleaned (it may hold colour
+// sequences), wrapped with opts.Width: the first line uses the full width,
+// the continuation is indented by cont.
+func wrapLine(b *strings.Builder, opts Options, line, cont string) {
+	if opts.Width <= 0 || textWidth(line) <= opts.Width {
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+		return
 	}
-	return n
+	parts := strings.Split(ansi.Wrap(line, opts.Width, ""), "\n")
+	b.WriteString(strings.TrimRight(parts[0], " ") + "\n")
+	for i := range parts[1:] {
+		parts[i+1] = strings.TrimSpace(parts[i+1])
+	}
+	if rest := strings.Join(parts[1:], " "); strings.TrimSpace(rest) != "" {
+		wrapLines(b, opts, cont, "", []string{rest})
+	}
 }
+
+// textWidth is the width of s in terminal columns: escape sequences count
+// zero, wide characters two.
+func textWidth(s string) int { return ansi.StringWidth(s) }
+
+// truncateWidth cuts s to at most n columns, marking the cut with "…".
+func truncateWidth(s string, n int) string { return ansi.Truncate(s, n, "…") }
 
 // checkName is "Title (id)", or the ID alone when there is no distinct title.
 func checkName(res checks.Result) string {

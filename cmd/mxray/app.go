@@ -27,6 +27,9 @@ type app struct {
 	dialer checks.Dialer
 	// resolvConf is the resolver configuration file for the system resolver.
 	resolvConf string
+	// onWindow, when set, is told the most documents a bulk run's reorder
+	// window held done-but-unwritten at once (tests bound it).
+	onWindow func(held int)
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {

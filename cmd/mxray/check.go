@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/mxray/mxray/checks"
@@ -28,12 +23,6 @@ domain. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage error,
 
 Flags:
 `
-
-// maxBulkDomains bounds the number of domains one invocation accepts.
-const maxBulkDomains = 1_000_000
-
-// maxLineLen bounds a line of a domains file.
-const maxLineLen = 4096
 
 func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 	var f checkFlags
@@ -84,11 +73,17 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 		}
 		targets = append(targets, t)
 	}
-	if f.file != "" && f.file != "-" {
-		// Validate the whole file first, so a bad line is a usage error
-		// before any output; the second pass streams.
-		if err := a.readDomains(ctx, &f, func(checks.Target) bool { return true }); err != nil {
+	if f.file != "" {
+		// The flags every line is checked with (--helo, --selector).
+		if _, err := f.target("example.com", "example.com"); err != nil {
 			return 0, err
+		}
+		if f.file != "-" {
+			// A file that cannot be read or holds no domain is a usage
+			// error before any work (reads up to the first domain).
+			if err := a.readInputs(ctx, &f, 0, func(in bulkInput) bool { return in.bad != nil }); err != nil {
+				return 0, err
+			}
 		}
 	}
 	servers, err := a.servers(f.resolvers)
@@ -211,132 +206,4 @@ func newEnv(servers []string, opts checks.Options, dialer checks.Dialer, roots *
 	env := &checks.Env{DNS: c, Dialer: dialer, RootCAs: roots, Now: time.Now, Opts: opts}
 	env.HTTP = checks.NewHTTPClient(env)
 	return env, nil
-}
-
-// bulk checks many domains concurrently and streams the reports in the
-// order they finish, with constant memory.
-func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, out report.Options, failOn checks.Severity) (report.Exit, error) {
-	r.decideFirst = true
-	type job struct {
-		t   checks.Target
-		err error
-	}
-	jobs := make(chan job)
-	var readErr error
-	go func() {
-		defer close(jobs)
-		if f.file == "" {
-			for _, t := range targets {
-				select {
-				case jobs <- job{t: t}:
-				case <-ctx.Done():
-					return
-				}
-			}
-			return
-		}
-		readErr = a.readDomains(ctx, f, func(t checks.Target) bool {
-			select {
-			case jobs <- job{t: t}:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		})
-	}()
-
-	stream := report.NewStream(a.stdout, out)
-	var mu sync.Mutex
-	code := report.ExitOK
-	var firstErr error
-	var wg sync.WaitGroup
-	for range f.concurrency {
-		wg.Go(func() {
-			for j := range jobs {
-				rep, err := r.run(ctx, j.t, nil)
-				if isUntrusted(err) {
-					// One document per domain, each saying why nothing
-					// was decided; no network work after the decision.
-					rep, err = undecidedReport(j.t, r.servers, err), nil
-				}
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-				} else {
-					if err := stream.Add(rep); err != nil && firstErr == nil {
-						firstErr = err
-					}
-					code = report.WorseExit(code, report.ExitCode(failOn, rep))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if err := stream.Close(); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if readErr != nil {
-		return 0, readErr
-	}
-	if firstErr != nil {
-		return 0, firstErr
-	}
-	if ctx.Err() != nil {
-		return report.ExitInterrupted, nil
-	}
-	if err := r.gate.failed(); err != nil {
-		fmt.Fprintf(a.stderr, "mxray check: %s\n", oneLine(err.Error()))
-	}
-	return code, nil
-}
-
-// readDomains reads the -f file: one domain a line, '#' comments, blank
-// lines ignored. An invalid line is a usage error naming the line.
-func (a *app) readDomains(ctx context.Context, f *checkFlags, emit func(checks.Target) bool) error {
-	var in io.Reader
-	if f.file == "-" {
-		in = a.stdin
-	} else {
-		file, err := os.Open(f.file)
-		if err != nil {
-			return usagef("-f: %v", err)
-		}
-		defer file.Close()
-		in = file
-	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 1024), maxLineLen)
-	n, count := 0, 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		d, err := normalizeDomain(line)
-		if err != nil {
-			return usagef("%s line %d: %v", f.file, n, err)
-		}
-		t, err := f.target(d, line)
-		if err != nil {
-			return err
-		}
-		if count++; count > maxBulkDomains {
-			return usagef("%s: more than %d domains", f.file, maxBulkDomains)
-		}
-		if !emit(t) || ctx.Err() != nil {
-			return nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return usagef("%s line %d: %v", f.file, n+1, err)
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -72,6 +73,7 @@ type checkFlags struct {
 	verbose      bool
 	file         string
 	concurrency  int
+	unordered    bool
 	selectors    listFlag
 	ips          ipFlag
 	helo         string
@@ -100,7 +102,8 @@ func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
 	if bulk {
 		fs.Var(&f.resolvers, "resolver", "DNS resolver IP[:port] (repeatable; default: /etc/resolv.conf)")
 		fs.StringVar(&f.file, "f", "", "read domains from this file, one per line ('-' for standard input)")
-		fs.IntVar(&f.concurrency, "concurrency", 8, "with -f: how many domains to check at once")
+		fs.IntVar(&f.concurrency, "concurrency", 8, "with several domains: how many to check at once")
+		fs.BoolVar(&f.unordered, "unordered", false, "with several domains: print each report when it is done, not in input order")
 	}
 }
 
@@ -285,6 +288,9 @@ func normalizeDomain(in string) (string, error) {
 	s = strings.TrimSuffix(s, ".")
 	if s == "" {
 		return "", usagef("empty domain")
+	}
+	if !utf8.ValidString(s) {
+		return "", usagef("invalid domain %q: not valid UTF-8 text", in)
 	}
 	if strings.Contains(s, "@") {
 		return "", usagef("%q looks like an email address: give the domain after the @", in)

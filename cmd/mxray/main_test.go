@@ -52,8 +52,13 @@ func demoWorld(t *testing.T) *mailtest.World {
 }
 
 func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "domains.txt")
-	if err := os.WriteFile(f, []byte("good.example\n# comment\n\nbad domain!\n"), 0o644); err != nil {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "domains.txt")
+	if err := os.WriteFile(f, []byte("# comment\n\nbad domain!\nuser@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.txt")
+	if err := os.WriteFile(empty, []byte("# only a comment\n\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -90,7 +95,10 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		{[]string{"check", "192.0.2.1"}, "IP address"},
 		{[]string{"check", "localhost"}, "two labels"},
 		{[]string{"check", strings.Repeat("a", 70) + ".com"}, "invalid domain"},
-		{[]string{"check", "-f", f}, "line 4"},
+		{[]string{"check", "-f", f}, "no domain to check (line 3: invalid domain"},
+		{[]string{"check", "-f", empty}, "no domain to check"},
+		{[]string{"check", "-f", filepath.Join(dir, "missing.txt")}, "missing.txt: no such file"},
+		{[]string{"check", "-f", dir}, "cannot be read"},
 		{[]string{"check", "-f", f, "example.com"}, "not both"},
 		{[]string{"explain", "mx.cnam"}, "did you mean mx.cname"},
 		{[]string{"demo", "example.com"}, "not a demo domain"},
