@@ -17,6 +17,7 @@ import (
 // TestPostfix checks a real Debian Postfix on loopback: one listener with
 // STARTTLS and a test-CA certificate, one without TLS.
 func TestPostfix(t *testing.T) {
+	t.Parallel() // each instance has its own loopback address and ports
 	w := mailtest.New(t, `
 $ORIGIN test.
 @    IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300
@@ -100,6 +101,7 @@ mx2  IN A 192.0.2.51
 //     (smtpd_sender_restrictions under smtpd_delay_reject): the probe
 //     says smtp.null-sender-rejected, not that postmaster is refused.
 func TestPostfixGreylisting(t *testing.T) {
+	t.Parallel()
 	mailtest.PostfixBin(t)
 	w := mailtest.New(t, `
 $ORIGIN test.

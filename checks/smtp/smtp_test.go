@@ -37,7 +37,13 @@ type scenario struct {
 	hostile *mailtest.HostileOptions // a hostile peer instead of go-smtp
 	zone    string                   // replaces the MX host's records
 	want    []string
+	// quick: the scenario ends in a timeout whatever the machine's load, so
+	// the SMTP waits are shortened to quickWait (DNS keeps its second).
+	quick bool
 }
+
+// quickWait is the --timeout and --greeting-timeout of quick scenarios.
+const quickWait = 250 * time.Millisecond
 
 func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
 	t.Helper()
@@ -78,6 +84,9 @@ func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sc.quick {
+		env.Opts.Timeout, env.Opts.GreetingTimeout = quickWait, quickWait
+	}
 	if sc.setup != nil {
 		sc.setup(t, w, env)
 	}
@@ -104,7 +113,7 @@ func TestBehaviours(t *testing.T) {
 	t.Parallel()
 	tests := []scenario{
 		{name: "healthy", ptr: "mx.d.test", want: nil},
-		{name: "greeting slower than --timeout, within the greeting timeout", ptr: "mx.d.test", opts: mailtest.SMTPOptions{BannerDelay: 1200 * time.Millisecond},
+		{name: "greeting slower than --timeout, within the greeting timeout", ptr: "mx.d.test", opts: mailtest.SMTPOptions{BannerDelay: 600 * time.Millisecond},
 			setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 				env.Opts.Timeout, env.Opts.GreetingTimeout = 300*time.Millisecond, 5*time.Second
 			},
@@ -112,7 +121,7 @@ func TestBehaviours(t *testing.T) {
 		{name: "no PTR", want: []string{"smtp.ptr-missing:warn"}},
 		{name: "PTR not confirmed", ptr: "other.d.test", want: []string{"smtp.banner-ptr-mismatch:info", "smtp.fcrdns-mismatch:warn"}},
 		{name: "banner names another host", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Hostname: "smtp.hoster.test"}, want: []string{"smtp.banner-ptr-mismatch:info"}},
-		{name: "tarpit", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"smtp.banner-timeout:error"}},
+		{name: "tarpit", ptr: "mx.d.test", quick: true, opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"smtp.banner-timeout:error"}},
 		{name: "5xx greeting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greeting: "554 5.7.1 mx.d.test no service for you"}, want: []string{"smtp.banner-rejected:fail"}},
 		{name: "4xx greeting", ptr: "mx.d.test", opts: mailtest.SMTPOptions{Greeting: "421 4.3.2 mx.d.test too busy"}, want: []string{"smtp.banner-rejected:warn"}},
 		{name: "slow banner", ptr: "mx.d.test", opts: mailtest.SMTPOptions{BannerDelay: 400 * time.Millisecond}, want: []string{"smtp.slow-banner:info"}},
@@ -123,10 +132,10 @@ func TestBehaviours(t *testing.T) {
 		{name: "null sender rejected", ptr: "mx.d.test", opts: mailtest.SMTPOptions{RejectNullSender: true}, want: []string{"smtp.null-sender-rejected:warn"}},
 		{name: "VRFY enabled", ptr: "mx.d.test", opts: mailtest.SMTPOptions{VRFY: true}, want: []string{"smtp.vrfy-enabled:info"}},
 		{name: "connection refused", ptr: "mx.d.test", refused: true, want: []string{"smtp.connect-failed:fail"}},
-		{name: "port 25 blocked", ptr: "mx.d.test", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+		{name: "port 25 blocked", ptr: "mx.d.test", quick: true, setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
 		}, want: []string{"smtp.port25-blocked:error"}},
-		{name: "one address of two times out", ptr: "mx.d.test", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+		{name: "one address of two times out", ptr: "mx.d.test", quick: true, setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			if err := w.DNS.AddZone("mx.d.test. IN AAAA 2001:db8::10\n"); err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +144,7 @@ func TestBehaviours(t *testing.T) {
 			}
 			env.Dialer = mailtest.Blackhole(w.Dialer, "[2001:db8::10]:25")
 		}, want: []string{"smtp.connect-failed:error"}},
-		{name: "IPv4 times out, IPv6 unreachable: blocked", ptr: "mx.d.test", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+		{name: "IPv4 times out, IPv6 unreachable: blocked", ptr: "mx.d.test", quick: true, setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			if err := w.DNS.AddZone("mx.d.test. IN AAAA 2001:db8::99\n"); err != nil {
 				t.Fatal(err)
 			}
@@ -152,9 +161,9 @@ func TestBehaviours(t *testing.T) {
 			want: []string{"smtp.reply-too-long:fail"}},
 		{name: "greeting cut mid-line", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220", Close: true}},
 			want: []string{"smtp.banner-rejected:fail"}},
-		{name: "greeting cut, then silence", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test", Stall: true}},
+		{name: "greeting cut, then silence", ptr: "mx.d.test", quick: true, hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test", Stall: true}},
 			want: []string{"smtp.banner-timeout:error"}},
-		{name: "EHLO reply slower than --timeout", ptr: "mx.d.test", hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test ESMTP\r\n"},
+		{name: "EHLO reply slower than --timeout", ptr: "mx.d.test", quick: true, hostile: &mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.d.test ESMTP\r\n"},
 			Replies: map[string]mailtest.HostileReply{"EHLO": {Delay: time.Minute, Text: "250 mx.d.test\r\n"}}},
 			want: []string{"smtp.timeout:error"}},
 		{name: "PTR lookup fails", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
@@ -247,9 +256,9 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 	t.Parallel()
 	z := zone + "@ IN MX 20 mx2\n@ IN MX 30 mx3\n@ IN MX 40 mx4\nmx2 IN A 192.0.2.11\nmx3 IN A 192.0.2.12\nmx4 IN A 192.0.2.13\n"
 	w := mailtest.New(t, z)
-	const timeout = 400 * time.Millisecond
-	const greeting = 1200 * time.Millisecond
-	const delay = 800 * time.Millisecond // slower than --timeout, within the greeting timeout
+	const timeout = 200 * time.Millisecond
+	const greeting = 600 * time.Millisecond
+	const delay = 400 * time.Millisecond // slower than --timeout, within the greeting timeout
 	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.10:25"); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +284,7 @@ func TestTarpitDoesNotSerialise(t *testing.T) {
 		t.Errorf("findings %s", got)
 	}
 	for _, f := range res.Findings {
-		if f.ID == "smtp.banner-timeout" && !strings.Contains(f.Message, "no greeting within 1.2s") {
+		if f.ID == "smtp.banner-timeout" && !strings.Contains(f.Message, "no greeting within 600ms") {
 			t.Errorf("message %q", f.Message)
 		}
 	}
