@@ -64,6 +64,8 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 	a := &attempt{r: r, ctx: ctx, name: name, port: port, addr: net.JoinHostPort(ip.String(), strconv.Itoa(port)),
 		timeout: r.env.Timeout(), filter: &lineFilter{}}
 	r.tr.Server = net.JoinHostPort(name, strconv.Itoa(port))
+	r.port = port
+	r.tr.Encryption, r.tr.CertificateError, r.tr.EHLOName, r.tr.EHLONameSource = "", "", "", ""
 	q := r.o.QuitAfter
 
 	// connect
@@ -91,9 +93,15 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 		_ = conn.Close()
 		return outcome{result: ResultStopped, stage: q}
 	}
+	helo, source, heloNote := r.ehloName(conn.LocalAddr())
+	r.tr.EHLOName, r.tr.EHLONameSource = helo, source
 
 	mode := r.tlsMode(port)
-	probe := &tlsProbe{name: name, roots: r.env.RootCAs, insecure: r.o.Insecure, now: r.now}
+	probe := &tlsProbe{name: name, roots: r.env.RootCAs, insecure: r.o.Insecure, now: r.now,
+		opportunistic: r.o.Server == "" && !r.o.Verify}
+	if r.o.TLSName != "" {
+		probe.name, _ = asciiDomain(r.o.TLSName) // valid: Validate checked it
+	}
 	if mode == TLSImplicit {
 		p := r.begin(StepTLS, a.addr)
 		p.Info = append(p.Info, "implicit TLS (the connection starts with the handshake)")
@@ -111,13 +119,13 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 		p.Info = append(p.Info, tlsNotes(p.TLS)...)
 		r.end(p)
 		conn = tc
-		a.tlsOn = true
+		a.tlsUp(probe)
 	}
 
 	a.sess = smtpwire.New(smtpwire.Config{
 		Dialer:   &connDialer{c: conn},
 		Timeouts: smtpwire.Timeouts{Connect: a.timeout, Greeting: r.greeting, Command: a.timeout},
-		HELO:     r.o.HELO,
+		HELO:     helo,
 		Now:      r.now,
 	}, a.addr)
 	a.sess.Transcript().SetFilter(a.filter.filter)
@@ -138,6 +146,7 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 	if err := a.sess.Hello(ctx); err != nil {
 		return a.failed(p, err)
 	}
+	p.Info = append(p.Info, heloNote)
 	if a.tlsOn {
 		p.Info = append(p.Info, "inside TLS")
 	}
@@ -160,13 +169,15 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 			return outcome{result: ResultRefused, stage: StepSTARTTLS, err: p.Error}
 		} else {
 			p := r.begin(StepSTARTTLS, a.addr)
-			p.Info = append(p.Info, "the server does not offer STARTTLS: going on without TLS (the message crosses the network in the clear)")
+			p.Info = append(p.Info, "the server does not offer STARTTLS: going on without TLS (the message crosses the network in clear text)")
 			r.end(p)
+			r.tr.Encryption = EncryptionNone
 		}
 	} else if mode == TLSNone {
 		p := r.begin(StepSTARTTLS, a.addr)
-		p.Info = append(p.Info, "TLS disabled (--no-tls)")
+		p.Info = append(p.Info, "TLS disabled (--no-tls): the message crosses the network in clear text")
 		r.end(p)
+		r.tr.Encryption = EncryptionNone
 	}
 	if q == "tls" {
 		return a.stop(q)
@@ -212,6 +223,7 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 
 	// RCPT, every recipient, so that the trace shows each one's fate.
 	var rejected *outcome
+	permanent := false
 	for _, to := range r.o.To {
 		p := r.begin(StepRcpt, a.addr)
 		err := a.call(func(c *gosmtp.Client) error { return c.Rcpt(to, nil) })
@@ -221,14 +233,17 @@ func (r *run) attempt(ctx context.Context, name string, port int, ip netip.Addr,
 			if out.reply == nil { // the connection broke
 				return out
 			}
-			if rejected == nil {
+			if rejected == nil || !permanent && out.reply.Code >= 500 {
 				rejected = &out
 			}
+			permanent = permanent || out.reply.Code >= 500
 		}
 	}
 	if rejected != nil {
 		a.quit()
-		rejected.retry = false
+		// Direct delivery tries the next MX when every refusal was
+		// temporary, as an MTA would; one permanent refusal is final.
+		rejected.retry = !permanent && a.r.o.Server == ""
 		return *rejected
 	}
 	if q == "rcpt" {
@@ -378,9 +393,12 @@ func (a *attempt) classify(stage string, err error) outcome {
 		r := toReply(rep)
 		out := outcome{result: ResultRejected, stage: stage, reply: r,
 			err: fmt.Sprintf("%s: %d %s", stage, r.Code, strings.TrimSpace(r.Enhanced+" "+r.Text))}
-		// A temporary failure before the transaction, or a 421 anywhere:
-		// another MX may take the message (RFC 5321 §5.1).
-		if r.Code == 421 || r.Code >= 400 && r.Code < 500 && (stage == StepBanner || stage == StepEHLO || stage == StepSTARTTLS) {
+		// A temporary failure before the transaction, a 421 anywhere, or
+		// any temporary failure in direct delivery: another MX (or
+		// address) may take the message (RFC 5321 §5.1), as an MTA would
+		// try it.
+		temporary := r.Code >= 400 && r.Code < 500
+		if r.Code == 421 || temporary && (a.r.o.Server == "" || stage == StepBanner || stage == StepEHLO || stage == StepSTARTTLS) {
 			out.retry = true
 		}
 		return out
@@ -429,7 +447,7 @@ func (a *attempt) startTLS(probe *tlsProbe) (outcome, bool) {
 	hp.TLS = probe.info(state)
 	hp.Info = append(hp.Info, tlsNotes(hp.TLS)...)
 	r.end(hp)
-	a.tlsOn = true
+	a.tlsUp(probe)
 
 	p = r.begin(StepEHLO, a.addr)
 	if err := a.sess.Hello(a.ctx); err != nil {
@@ -440,6 +458,19 @@ func (a *attempt) startTLS(probe *tlsProbe) (outcome, bool) {
 	return outcome{}, true
 }
 
+// tlsUp records that the conversation is now inside TLS, and how well
+// the server was authenticated.
+func (a *attempt) tlsUp(probe *tlsProbe) {
+	a.tlsOn = true
+	cerr := probe.verifyError()
+	if cerr == nil {
+		a.r.tr.Encryption = EncryptionVerified
+		return
+	}
+	a.r.tr.Encryption = EncryptionUnverified
+	a.r.tr.CertificateError = smtpwire.X509Words(cerr)
+}
+
 // tlsFailed ends a tls step whose handshake failed.
 func (a *attempt) tlsFailed(p *pending, probe *tlsProbe, err error, timedOut bool) outcome {
 	p.TLS = probe.info(nil)
@@ -447,7 +478,9 @@ func (a *attempt) tlsFailed(p *pending, probe *tlsProbe, err error, timedOut boo
 	if cerr := probe.certError(); cerr != nil {
 		p.Error = "the server's certificate does not verify: " + smtpwire.X509Words(cerr) + " (use --insecure to send anyway)"
 		a.r.end(p)
-		return outcome{result: ResultRefused, stage: StepTLS, err: p.Error}
+		// In direct delivery with --verify another MX may have a valid
+		// certificate.
+		return outcome{result: ResultRefused, stage: StepTLS, err: p.Error, retry: a.r.o.Server == ""}
 	}
 	if timedOut && !errors.Is(err, smtpwire.ErrTimeout) {
 		err = &smtpwire.Error{Kind: smtpwire.ErrTimeout, Msg: "the TLS handshake did not finish within " + smtpwire.Dur(a.timeout), Cause: err}
@@ -509,7 +542,10 @@ func (a *attempt) auth() (outcome, bool) {
 	}
 	p.Info = append(p.Info, fmt.Sprintf("authenticating as %s with %s (payloads shown as %s)", r.o.AuthUser, mech, Masked))
 	a.filter.set(sendAuth)
-	err := a.call(func(c *gosmtp.Client) error { return c.Auth(client) })
+	// smtpwire's AUTH, not go-smtp's: after a final reply such as 535 it
+	// sends no "*" (RFC 4954 allows it only in reply to a 334), so QUIT
+	// follows the reply.
+	err := a.sess.Auth(a.ctx, client)
 	a.filter.set(sendCommands)
 	if err != nil {
 		// go-smtp's errors carry the server's reply, never the payloads;

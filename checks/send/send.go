@@ -1,6 +1,7 @@
 package send
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,13 +56,26 @@ type Options struct {
 	From string   // the envelope sender (MAIL FROM) and the default From:
 	To   []string // the envelope recipients (RCPT TO) and the default To:
 
-	// Server is "host:port" of the server to talk to; empty means the MX
-	// hosts of the recipients' domain in preference order, on port 25.
+	// Server is "host:port" or "host" of the server to talk to; without a
+	// port, the port follows TLS (DefaultPort: 587 with TLSStartTLS, 465
+	// with TLSImplicit, else 25). Empty means the MX hosts of the
+	// recipients' domain in preference order, on port 25.
 	Server string
 	TLS    TLSMode
-	// Insecure continues past a certificate that does not verify (the
-	// trace still says why it does not).
+	// TLSName, when set, is the name sent in SNI and the name the
+	// certificate is verified against instead of the Server's host: for a
+	// server given by address (like curl --resolve or swaks --tls-sni).
+	// It needs Server.
+	TLSName string
+	// Insecure continues past a certificate that does not verify, with
+	// Server and without (the trace still says why it does not).
 	Insecure bool
+	// Verify requires the certificate of an MX to verify in direct
+	// delivery. Without it, direct delivery uses TLS opportunistically as
+	// mail servers do: a certificate that does not verify is recorded in
+	// the trace and the delivery goes on. With Server a certificate must
+	// always verify (unless Insecure).
+	Verify bool
 
 	// AuthUser enables AUTH with Password. AuthMech is "PLAIN", "LOGIN" or
 	// empty (PLAIN when offered, else LOGIN).
@@ -69,8 +83,13 @@ type Options struct {
 	// AllowPlaintextAuth permits AUTH on a connection without TLS.
 	AllowPlaintextAuth bool
 
-	// HELO is the EHLO name (default "localhost").
+	// HELO is the EHLO name. Empty: FQDN when set, else the address
+	// literal of each connection's local address ("[192.0.2.1]",
+	// "[IPv6:2001:db8::1]"; RFC 5321 §4.1.4), never a bare host name.
 	HELO string
+	// FQDN is this machine's fully qualified domain name (IsFQDN), or
+	// empty when it has none.
+	FQDN string
 
 	// Headers are "Name: value" fields set on the message (replacing a
 	// field of the same name). Body replaces the default body. EML, when
@@ -174,15 +193,38 @@ func Validate(o Options) error {
 	if o.Server == "" && len(domains) > 1 {
 		return usage("the --to addresses are in %d domains: direct delivery goes to one domain's MX; send once per domain or use --server", len(domains))
 	}
-	if o.Server != "" {
-		if _, _, err := SplitServer(o.Server); err != nil {
-			return usage("--server %v", err)
-		}
-	}
 	switch o.TLS {
 	case TLSAuto, TLSStartTLS, TLSImplicit, TLSNone:
 	default:
 		return usage("unknown TLS mode %q", o.TLS)
+	}
+	if o.Server != "" {
+		if _, _, err := ServerAddress(o.Server, o.TLS); err != nil {
+			return usage("--server %v", err)
+		}
+	}
+	if o.TLSName != "" {
+		if o.Server == "" {
+			return usage("--tls-name needs --server (direct delivery verifies each MX against its own name)")
+		}
+		if o.TLS == TLSNone {
+			return usage("--tls-name and --no-tls exclude each other")
+		}
+		if _, err := netip.ParseAddr(o.TLSName); err == nil {
+			return usage("--tls-name %q: give a host name (a server given by address is verified against its address already)", o.TLSName)
+		}
+		if a, err := asciiDomain(o.TLSName); err != nil || !isHostName(a) {
+			return usage("--tls-name %q is not a valid host name", o.TLSName)
+		}
+	}
+	if o.Verify && o.Insecure {
+		return usage("--verify and --insecure exclude each other")
+	}
+	if o.Verify && o.TLS == TLSNone {
+		return usage("--verify and --no-tls exclude each other")
+	}
+	if o.FQDN != "" && (strings.ContainsAny(o.FQDN, " \t\r\n") || !IsFQDN(o.FQDN)) {
+		return usage("the machine's name %q is not a fully qualified domain name", o.FQDN)
 	}
 	if o.AuthUser != "" && o.Password == "" {
 		return usage("AUTH needs a password")
@@ -257,6 +299,48 @@ func envelope(addr string) string {
 	return addr[:at+1] + d
 }
 
+// DefaultPort is the port of a server given without one: 587
+// (submission, RFC 6409) with TLSStartTLS, 465 (submissions, RFC 8314)
+// with TLSImplicit, else 25.
+func DefaultPort(mode TLSMode) int {
+	switch mode {
+	case TLSStartTLS:
+		return 587
+	case TLSImplicit:
+		return 465
+	}
+	return 25
+}
+
+// ServerAddress parses a server given as "host:port" or as a bare host
+// ("smtp.example.com", "192.0.2.7", "2001:db8::7" or "[2001:db8::7]"),
+// whose port is then DefaultPort(mode).
+func ServerAddress(s string, mode TLSMode) (string, int, error) {
+	if h, p, err := SplitServer(s); err == nil {
+		return h, p, nil
+	}
+	host := s
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+		if _, err := netip.ParseAddr(host); err != nil {
+			return "", 0, fmt.Errorf("%q: %q is not an IP address", s, host)
+		}
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		if strings.Contains(host, "%") {
+			return "", 0, fmt.Errorf("%q: an address with a zone is not supported", s)
+		}
+		return host, DefaultPort(mode), nil
+	}
+	if host == "" || strings.ContainsAny(host, ":[]") {
+		return SplitServer(s) // its error says what is wrong
+	}
+	if _, err := dnsq.CheckName(host); err != nil {
+		return "", 0, fmt.Errorf("%q is neither an IP address nor a valid host name", s)
+	}
+	return host, DefaultPort(mode), nil
+}
+
 // SplitServer parses "host:port" (port required; IPv6 in brackets).
 func SplitServer(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
@@ -289,6 +373,8 @@ type run struct {
 	mu       sync.Mutex // guards tr.Steps against OnStep readers of Trace
 	attempts []string   // "mx1.example.net:25 (192.0.2.10): refused" for the summary
 
+	port      int             // the port of the last attempt
+	rejected  int             // attempts that ended in a reply refusing the message
 	user      context.Context // the caller's context: cancelled means interrupted
 	greeting  time.Duration   // the greeting's wait
 	limit     int             // addresses tried at most
@@ -309,9 +395,6 @@ func Send(ctx context.Context, env *checks.Env, o Options) *Trace {
 	}
 	if o.RunID == "" {
 		o.RunID = NewRunID()
-	}
-	if o.HELO == "" {
-		o.HELO = "localhost"
 	}
 	o.AuthMech = strings.ToUpper(o.AuthMech)
 	// Domains travel as A-labels: only a non-ASCII local part needs
@@ -360,7 +443,7 @@ func (r *run) send(ctx context.Context) outcome {
 	}
 	var targets []target
 	if r.o.Server != "" {
-		h, p, _ := SplitServer(r.o.Server)
+		h, p, _ := ServerAddress(r.o.Server, r.o.TLS)
 		targets = []target{{h, p}}
 	} else {
 		hosts, out, ok := r.mx(ctx)
@@ -401,6 +484,9 @@ func (r *run) send(ctx context.Context) outcome {
 			last = out
 			if out.result == ResultUnreachable || out.retry {
 				r.attempts = append(r.attempts, net.JoinHostPort(t.host, strconv.Itoa(t.port))+" ("+a.String()+"): "+out.err)
+				if out.result != ResultUnreachable {
+					r.rejected++
+				}
 			}
 			if !out.retry {
 				return out
@@ -431,6 +517,10 @@ func (r *run) summary(out outcome) string {
 	if len(r.skipped) > 0 {
 		more = fmt.Sprintf("; %d more not tried", len(r.skipped))
 	}
+	none := "no server could be reached: "
+	if r.rejected > 0 {
+		none = "no server took the message: "
+	}
 	switch {
 	case r.user.Err() != nil || r.outOfTime:
 		if all == "" {
@@ -438,9 +528,9 @@ func (r *run) summary(out outcome) string {
 		}
 		return r.stopped() + ": " + all + more
 	case len(r.skipped) > 0:
-		return "no server could be reached: " + all + more + ": " + r.skipWhy
+		return none + all + more + ": " + r.skipWhy
 	case len(r.attempts) > 1:
-		return "no server could be reached: " + all
+		return none + all
 	}
 	return out.err
 }
@@ -484,7 +574,7 @@ func (r *run) finish(out outcome) *Trace {
 	if out.result != ResultDelivered {
 		t.Stage = out.stage
 		t.Error = out.err
-		if out.result == ResultUnreachable {
+		if out.result == ResultUnreachable || len(r.attempts) > 1 && out.result != ResultStopped {
 			t.Error = r.summary(out)
 		}
 	}
@@ -494,9 +584,25 @@ func (r *run) finish(out outcome) *Trace {
 			Temporary:   out.reply.Code >= 400 && out.reply.Code < 500,
 			Explanation: Explain(out.reply.Code, out.reply.Enhanced, out.reply.Text),
 		}
+		if e := submissionWithoutAuth(r.port, r.o.AuthUser, out.stage, out.reply.Code); e != "" {
+			t.Rejection.Explanation = e
+		}
 	}
 	t.DurationMs = r.now().Sub(r.t0).Milliseconds()
 	return t
+}
+
+// submissionWithoutAuth explains a refusal at MAIL or RCPT (554 or 530)
+// by a submission port (587, 465) to a client that did not authenticate:
+// whatever the reply says about the client's host, the port takes mail
+// only from authenticated users. "" when that is not the case.
+func submissionWithoutAuth(port int, user, stage string, code int) string {
+	if user != "" || port != 587 && port != 465 || stage != StepMail && stage != StepRcpt || code != 554 && code != 530 {
+		return ""
+	}
+	return fmt.Sprintf("Port %d is a submission port: it takes mail only from users who authenticate, whatever the reply says about this host (its name or reverse DNS). "+
+		"Add --auth-user with your account there (the password from MXRAY_PASSWORD, --password-file or a prompt). "+
+		"To deliver without an account, leave out --server: mxray then goes to the recipient's MX on port 25.", port)
 }
 
 // pending is a step being timed.
@@ -560,7 +666,7 @@ func (r *run) dnsQueries(p *pending, answers map[string][]string) []DNSQuery {
 func (r *run) compose(ctx context.Context) ([]byte, outcome, bool) {
 	p := r.begin(StepMessage, "")
 	msg, fields, err := buildMessage(messageSpec{
-		From: r.o.From, To: r.o.To, HELO: r.o.HELO, Headers: r.o.Headers,
+		From: r.o.From, To: r.o.To, HELO: cmp.Or(r.o.HELO, r.o.FQDN), Headers: r.o.Headers,
 		Body: r.o.Body, EML: r.o.EML, RunID: r.o.RunID, Now: r.now(), Version: r.o.Version,
 	})
 	if err != nil {

@@ -513,24 +513,58 @@ func TestTarpitTimesOutAtTheBanner(t *testing.T) {
 	}
 }
 
+// A certificate that does not verify stops a submission (--server) and a
+// direct delivery with --verify; direct delivery without --verify goes on
+// (opportunistic TLS, as MTAs do) and says so; --insecure goes on
+// everywhere.
 func TestInvalidCertificateStopsUnlessInsecure(t *testing.T) {
 	for _, kind := range []mailtest.CertKind{mailtest.CertSelfSigned, mailtest.CertExpired, mailtest.CertWrongName} {
 		w := newWorld(t)
 		w.mx(t, kind, mailtest.SMTPOptions{})
 		env := w.env(t, 5*time.Second)
-		tr := run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
-		if tr.Result != send.ResultRefused || tr.Stage != "tls" || !strings.Contains(tr.Error, "certificate") || !strings.Contains(tr.Error, "--insecure") {
-			t.Fatalf("kind %d: %s at %s: %s", kind, tr.Result, tr.Stage, tr.Error)
-		}
-		ts := find(tr, "tls")[0]
-		if ts.TLS == nil || ts.TLS.Verified || ts.TLS.VerifyError == "" || len(ts.TLS.Chain) == 0 {
-			t.Errorf("kind %d: tls step %+v", kind, ts.TLS)
+		for _, o := range []send.Options{
+			{From: "me@sender.test", To: []string{"you@rcpt.test"}, Verify: true},
+			{From: "me@sender.test", To: []string{"you@rcpt.test"}, Server: "mx1.rcpt.test:25"},
+		} {
+			tr := run(t, env, o)
+			if tr.Result != send.ResultRefused || tr.Stage != "tls" || !strings.Contains(tr.Error, "certificate") || !strings.Contains(tr.Error, "--insecure") {
+				t.Fatalf("kind %d, server %q: %s at %s: %s", kind, o.Server, tr.Result, tr.Stage, tr.Error)
+			}
+			plainTrace(t, tr)
 		}
 		if len(w.box.Messages()) != 0 {
 			t.Fatal("delivered despite the certificate")
 		}
+
+		// Direct delivery: opportunistic TLS.
+		tr := run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
+		if tr.Result != send.ResultDelivered || tr.Encryption != send.EncryptionUnverified || tr.CertificateError == "" {
+			t.Fatalf("kind %d, opportunistic: %s (%s, %q): %s\n%s", kind, tr.Result, tr.Encryption, tr.CertificateError, tr.Error, dump(tr))
+		}
+		ts := find(tr, "tls")[0]
+		if ts.TLS == nil || ts.TLS.Verified || ts.TLS.VerifyError == "" || !ts.TLS.Opportunistic || ts.TLS.Insecure || !containsLine(ts.Info, "opportunistic") {
+			t.Errorf("kind %d: opportunistic tls step %+v %q", kind, ts.TLS, ts.Info)
+		}
+		plainTrace(t, tr)
+		for _, g := range goText {
+			if strings.Contains(tr.CertificateError, g) {
+				t.Errorf("Go error text in %q", tr.CertificateError)
+			}
+		}
+		if n := len(w.box.Messages()); n != 1 || !w.box.Messages()[0].TLS {
+			t.Fatalf("kind %d: %d messages, want one, inside TLS", kind, n)
+		}
+
+		tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Verify: true})
+		if tr.Result != send.ResultRefused || tr.Stage != "tls" || !strings.Contains(tr.Error, "certificate") || !strings.Contains(tr.Error, "--insecure") {
+			t.Fatalf("kind %d: %s at %s: %s", kind, tr.Result, tr.Stage, tr.Error)
+		}
+		ts = find(tr, "tls")[0]
+		if ts.TLS == nil || ts.TLS.Verified || ts.TLS.VerifyError == "" || ts.TLS.Opportunistic || len(ts.TLS.Chain) == 0 {
+			t.Errorf("kind %d: tls step %+v", kind, ts.TLS)
+		}
 		tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Insecure: true})
-		if tr.Result != send.ResultDelivered {
+		if tr.Result != send.ResultDelivered || tr.Encryption != send.EncryptionUnverified {
 			t.Fatalf("kind %d with --insecure: %s: %s", kind, tr.Result, tr.Error)
 		}
 		ts = find(tr, "tls")[0]
@@ -696,7 +730,15 @@ func TestValidate(t *testing.T) {
 		{"no to", func(o *send.Options) { o.To = nil }},
 		{"bad to", func(o *send.Options) { o.To = []string{"nobody"} }},
 		{"two domains direct", func(o *send.Options) { o.To = []string{"x@d.test", "y@e.test"} }},
-		{"bad server", func(o *send.Options) { o.Server = "smtp.example.com" }},
+		{"bad server", func(o *send.Options) { o.Server = "smtp..example.com" }},
+		{"bad server address", func(o *send.Options) { o.Server = "[smtp.example.com]" }},
+		{"empty port", func(o *send.Options) { o.Server = "smtp.example.com:" }},
+		{"tls name without server", func(o *send.Options) { o.TLSName = "smtp.example.com" }},
+		{"tls name an address", func(o *send.Options) { o.Server, o.TLSName = "192.0.2.1", "192.0.2.1" }},
+		{"tls name invalid", func(o *send.Options) { o.Server, o.TLSName = "192.0.2.1", "a b" }},
+		{"tls name without tls", func(o *send.Options) { o.Server, o.TLSName, o.TLS = "192.0.2.1", "smtp.example.com", send.TLSNone }},
+		{"verify and insecure", func(o *send.Options) { o.Verify, o.Insecure = true, true }},
+		{"fqdn with space", func(o *send.Options) { o.FQDN = "a b.example" }},
 		{"bad port", func(o *send.Options) { o.Server = "smtp.example.com:99999" }},
 		{"user without password", func(o *send.Options) { o.AuthUser = "u" }},
 		{"bad mech", func(o *send.Options) { o.AuthUser, o.Password, o.AuthMech = "u", "p", "CRAM-MD5" }},

@@ -11,6 +11,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/mxray/mxray/checks/smtpwire"
 )
 
 // ErrCertificate is returned (wrapped) when the server's certificate does
@@ -24,7 +26,11 @@ type tlsProbe struct {
 	name     string // the name to verify (a host name or an IP literal)
 	roots    *x509.CertPool
 	insecure bool
-	now      func() time.Time
+	// opportunistic goes on past a certificate that does not verify, as
+	// an MTA does with STARTTLS to an MX (recorded as such, not as
+	// --insecure).
+	opportunistic bool
+	now           func() time.Time
 
 	mu        sync.Mutex
 	chain     []*x509.Certificate
@@ -64,7 +70,7 @@ func (p *tlsProbe) verify(cs tls.ConnectionState) error {
 		p.verified = true
 		return nil
 	}
-	if p.insecure {
+	if p.insecure || p.opportunistic {
 		return nil
 	}
 	return fmt.Errorf("%w: %v", ErrCertificate, p.verifyErr)
@@ -77,7 +83,9 @@ func (p *tlsProbe) info(state *tls.ConnectionState) *TLSInfo {
 	ti := &TLSInfo{ServerName: p.name, Verified: p.verified}
 	if p.verifyErr != nil {
 		ti.VerifyError = p.verifyErr.Error()
+		ti.verifyWords = smtpwire.X509Words(p.verifyErr)
 		ti.Insecure = p.insecure
+		ti.Opportunistic = !p.insecure && p.opportunistic
 	}
 	if state != nil {
 		ti.Version = tls.VersionName(state.Version)
@@ -93,8 +101,22 @@ func (p *tlsProbe) info(state *tls.ConnectionState) *TLSInfo {
 func (p *tlsProbe) certError() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.insecure {
+	if p.insecure || p.opportunistic {
 		return nil
+	}
+	return p.verifyErr
+}
+
+// verifyError is why the certificate did not verify, whether or not the
+// handshake went on; nil when it verified.
+func (p *tlsProbe) verifyError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.verified {
+		return nil
+	}
+	if p.verifyErr == nil {
+		return errors.New("the certificate was not checked")
 	}
 	return p.verifyErr
 }
@@ -143,11 +165,21 @@ func tlsNotes(ti *TLSInfo) []string {
 	case ti.Verified:
 		out = append(out, "certificate verified for "+ti.ServerName)
 	case ti.VerifyError != "" && ti.Insecure:
-		out = append(out, "certificate does NOT verify: "+ti.VerifyError+" (going on: --insecure)")
+		out = append(out, "certificate does NOT verify: "+ti.words()+" (going on: --insecure)")
+	case ti.VerifyError != "" && ti.Opportunistic:
+		out = append(out, "certificate does NOT verify: "+ti.words()+" (going on: TLS to an MX is opportunistic, as mail servers use it: the message is encrypted but the server is not authenticated; --verify requires a valid certificate)")
 	case ti.VerifyError != "":
-		out = append(out, "certificate does NOT verify: "+ti.VerifyError)
+		out = append(out, "certificate does NOT verify: "+ti.words())
 	}
 	return out
+}
+
+// words says why the certificate does not verify, in plain words.
+func (ti *TLSInfo) words() string {
+	if ti.verifyWords != "" {
+		return ti.verifyWords
+	}
+	return ti.VerifyError
 }
 
 func joinMax(s []string, n int) string {

@@ -47,6 +47,40 @@ const (
 	ResultRefused Result = "refused"
 )
 
+// Encryption says how a conversation was protected; its values are the
+// JSON words.
+type Encryption string
+
+// The protections of a conversation.
+const (
+	// EncryptionVerified: TLS with a certificate that verified for the
+	// server's name (or --tls-name).
+	EncryptionVerified Encryption = "tls"
+	// EncryptionUnverified: TLS with a certificate that does not verify
+	// (opportunistic TLS to an MX, or --insecure): encrypted, but the
+	// server is not authenticated.
+	EncryptionUnverified Encryption = "tls-unverified"
+	// EncryptionNone: no TLS, the conversation in clear text.
+	EncryptionNone Encryption = "none"
+)
+
+// EHLONameSource says where the EHLO name came from; its values are the
+// JSON words.
+type EHLONameSource string
+
+// The sources of the EHLO name.
+const (
+	// EHLOFromOption: given by the user (--helo, Options.HELO).
+	EHLOFromOption EHLONameSource = "option"
+	// EHLOFromFQDN: this machine's fully qualified domain name
+	// (Options.FQDN).
+	EHLOFromFQDN EHLONameSource = "fqdn"
+	// EHLOFromAddress: the address literal of the connection's local
+	// address ("[192.0.2.1]", RFC 5321 §4.1.4), the machine having no
+	// fully qualified name.
+	EHLOFromAddress EHLONameSource = "address-literal"
+)
+
 // Step is one protocol step of a send. Client and Server hold the lines
 // each side sent during the step, without CRLF, in order; AUTH payloads are
 // "***". Info holds mxray's own notes (what a reply means, which address was
@@ -91,13 +125,19 @@ type DNSQuery struct {
 
 // TLSInfo describes a TLS handshake.
 type TLSInfo struct {
-	Version     string     `json:"version"`      // "TLS 1.3"
-	CipherSuite string     `json:"cipher_suite"` // Go's name of the suite
-	ServerName  string     `json:"server_name"`  // the SNI sent and the name verified
-	Verified    bool       `json:"verified"`
-	VerifyError string     `json:"verify_error,omitempty"` // why the chain did not verify
-	Insecure    bool       `json:"insecure,omitempty"`     // went on despite VerifyError (--insecure)
-	Chain       []CertInfo `json:"chain,omitempty"`        // as the server sent it, leaf first
+	Version     string `json:"version"`      // "TLS 1.3"
+	CipherSuite string `json:"cipher_suite"` // Go's name of the suite
+	ServerName  string `json:"server_name"`  // the SNI sent and the name verified
+	Verified    bool   `json:"verified"`
+	VerifyError string `json:"verify_error,omitempty"` // why the chain did not verify
+	Insecure    bool   `json:"insecure,omitempty"`     // went on despite VerifyError (--insecure)
+	// Opportunistic: went on despite VerifyError because direct delivery
+	// to an MX uses TLS opportunistically, as mail servers do (RFC 3207
+	// §4.1); --verify turns that off.
+	Opportunistic bool       `json:"opportunistic,omitempty"`
+	Chain         []CertInfo `json:"chain,omitempty"` // as the server sent it, leaf first
+
+	verifyWords string // VerifyError in plain words, for the trace's notes
 }
 
 // CertInfo summarises one certificate of a chain.
@@ -154,6 +194,16 @@ type Trace struct {
 	Error string `json:"error,omitempty"`
 	// Rejection is set when Result is rejected.
 	Rejection *Rejection `json:"rejection,omitempty"`
+	// Encryption says how the last attempt's conversation was protected,
+	// once it got past the TLS decision (empty before).
+	Encryption Encryption `json:"encryption,omitempty"`
+	// CertificateError says why the server's certificate did not verify
+	// when Encryption is tls-unverified.
+	CertificateError string `json:"certificate_error,omitempty"`
+	// EHLOName is the name the last attempt sent in EHLO, and
+	// EHLONameSource where it came from.
+	EHLOName       string         `json:"ehlo_name,omitempty"`
+	EHLONameSource EHLONameSource `json:"ehlo_name_source,omitempty"`
 	// RunID identifies this send; it is in the default Subject and Message-ID.
 	RunID      string `json:"run_id,omitempty"`
 	MessageID  string `json:"message_id,omitempty"`
