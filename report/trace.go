@@ -89,9 +89,18 @@ func WriteTraceResult(w io.Writer, tr *send.Trace) {
 	fmt.Fprintln(w)
 	switch tr.Result {
 	case send.ResultDelivered:
-		line := fmt.Sprintf("delivered to %s in %dms", tr.Server, tr.DurationMs)
+		line := fmt.Sprintf("delivered to %s in %dms", safetext.Line(tr.Server), tr.DurationMs)
 		if tr.QueueID != "" {
-			line += ", queue id " + tr.QueueID
+			line += ", queue id " + safetext.Line(tr.QueueID)
+		}
+		switch tr.Encryption {
+		case send.EncryptionNone:
+			line += ", in clear text (no TLS)"
+		case send.EncryptionUnverified:
+			line += ", over TLS with a certificate that does not verify"
+			if tr.CertificateError != "" {
+				line += " (" + safetext.Line(tr.CertificateError) + ")"
+			}
 		}
 		fmt.Fprintln(w, line)
 	case send.ResultStopped:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,9 +29,17 @@ carries the queue id. Without --server the message goes straight to the MX
 hosts of the recipient's domain, in preference order.
 
   mxray send --from me@example.com --to you@example.net
-  mxray send --server smtp.example.com:587 --auth-user me@example.com --from me@example.com --to you@example.net
+  mxray send --server smtp.example.com --starttls --auth-user me@example.com --from me@example.com --to you@example.net
+  mxray send --server 192.0.2.7 --tls --tls-name smtp.example.com ...   (by address, verified for the name)
   mxray send ... --dkim-key key.pem --dkim-selector s1      (RSA or Ed25519)
   mxray send ... --quit-after rcpt                          (test without sending)
+
+Without a port, --server uses 587 with --starttls, 465 with --tls, else 25.
+Direct delivery uses TLS like a mail server: opportunistically, going on
+(and saying so) when an MX's certificate does not verify; --verify requires
+a valid certificate, as --server always does. The EHLO name is --helo, else
+this machine's fully qualified name, else its address on the connection
+([192.0.2.1]).
 
 The password for --auth-user comes from the MXRAY_PASSWORD environment
 variable, from --password-file, or from a prompt on a terminal; never from a
@@ -58,7 +67,8 @@ type sendFlags struct {
 	to                   listFlag
 	server               string
 	starttls, tls, noTLS bool
-	insecure             bool
+	insecure, verify     bool
+	tlsName              string
 	authUser, authMech   string
 	passwordFile         string
 	allowPlaintextAuth   bool
@@ -79,16 +89,18 @@ type sendFlags struct {
 func (f *sendFlags) register(fs *flagSet) {
 	fs.StringVar(&f.from, "from", "", "envelope sender and From: address (required)")
 	fs.Var(&f.to, "to", "recipient address (repeatable, comma-separated; required)")
-	fs.StringVar(&f.server, "server", "", "send through this server (host:port) instead of the recipient's MX")
+	fs.StringVar(&f.server, "server", "", "send through this server (host[:port]; without a port 587 with --starttls, 465 with --tls, else 25) instead of the recipient's MX")
 	fs.BoolVar(&f.starttls, "starttls", false, "require STARTTLS (the default on port 587; on port 25 it is used when offered)")
 	fs.BoolVar(&f.tls, "tls", false, "implicit TLS from the first byte (the default on port 465)")
 	fs.BoolVar(&f.noTLS, "no-tls", false, "never use TLS")
-	fs.BoolVar(&f.insecure, "insecure", false, "go on when the server's certificate does not verify (the trace still says why)")
+	fs.BoolVar(&f.insecure, "insecure", false, "go on when the server's certificate does not verify, with --server and without (the trace still says why)")
+	fs.BoolVar(&f.verify, "verify", false, "direct delivery: require the MX's certificate to verify (default: opportunistic TLS, as mail servers do)")
+	fs.StringVar(&f.tlsName, "tls-name", "", "with --server: send this name in SNI and verify the certificate against it (for a server given by address)")
 	fs.StringVar(&f.authUser, "auth-user", "", "authenticate as this user (password: MXRAY_PASSWORD, --password-file or a prompt)")
 	fs.StringVar(&f.authMech, "auth-mech", "", "AUTH mechanism: PLAIN or LOGIN (default: PLAIN when offered)")
 	fs.StringVar(&f.passwordFile, "password-file", "", "read the AUTH password from the first line of this file ('-' for standard input)")
 	fs.BoolVar(&f.allowPlaintextAuth, "allow-plaintext-auth", false, "allow AUTH on a connection without TLS (the password crosses the network readable)")
-	fs.StringVar(&f.helo, "helo", "", "EHLO name (default: this host's name)")
+	fs.StringVar(&f.helo, "helo", "", "EHLO name (default: this machine's fully qualified name, else its address literal, e.g. [192.0.2.1])")
 	fs.Var(&f.headers, "header", "set a header field, 'Name: value' (repeatable; replaces a field of the same name)")
 	fs.StringVar(&f.bodyFile, "body-file", "", "use this file as the body of the test message")
 	fs.StringVar(&f.emlFile, "eml", "", "send this whole message file as is (line endings become CRLF)")
@@ -243,7 +255,7 @@ func sendExitCode(r send.Result) report.Exit {
 // password. Every problem is a usage error.
 func (a *app) sendOptions(f *sendFlags) (send.Options, error) {
 	o := send.Options{
-		From: f.from, To: f.to, Server: f.server, Insecure: f.insecure,
+		From: f.from, To: f.to, Server: f.server, Insecure: f.insecure, Verify: f.verify, TLSName: f.tlsName,
 		AuthUser: f.authUser, AuthMech: strings.ToUpper(f.authMech), AllowPlaintextAuth: f.allowPlaintextAuth,
 		HELO: f.helo, Headers: f.headers, QuitAfter: f.quitAfter,
 		RunID: send.NewRunID(), Version: version(),
@@ -270,7 +282,7 @@ func (a *app) sendOptions(f *sendFlags) (send.Options, error) {
 		return o, usagef("--tls needs --server (MX hosts speak STARTTLS on port 25, not implicit TLS)")
 	}
 	if o.HELO == "" {
-		o.HELO = defaultHELO()
+		o.FQDN = machineFQDN()
 	}
 	if f.bodyFile != "" && f.emlFile != "" {
 		return o, usagef("--body-file and --eml exclude each other")
@@ -310,6 +322,12 @@ func (a *app) sendOptions(f *sendFlags) (send.Options, error) {
 	}
 	if err := send.Validate(o); err != nil {
 		return o, usagef("%s", strings.TrimPrefix(err.Error(), send.ErrUsage.Error()+": "))
+	}
+	if o.Server != "" {
+		// host:port from here on (the title, the trace's header, the DNS
+		// name looked up first).
+		host, port, _ := send.ServerAddress(o.Server, o.TLS)
+		o.Server = net.JoinHostPort(host, strconv.Itoa(port))
 	}
 	return o, nil
 }
@@ -370,14 +388,6 @@ func (a *app) password(f *sendFlags) (string, error) {
 		return string(b), nil
 	}
 	return "", usagef("--auth-user needs a password: set MXRAY_PASSWORD, use --password-file, or run on a terminal to be prompted")
-}
-
-func defaultHELO() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" || strings.ContainsAny(h, " \t") {
-		return "localhost"
-	}
-	return h
 }
 
 func (a *app) sendEnv(f *sendFlags, servers []string) (*checks.Env, error) {

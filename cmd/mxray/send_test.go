@@ -227,14 +227,16 @@ func TestSendExitCodes(t *testing.T) {
 		{"rejected at rcpt", append(sub, "--to", "nobody@rcpt.test"), 1, "rejected permanently at rcpt by smtp.test:587: 550 5.1.1"},
 		{"quit after rcpt", append(sub, "--to", "you@rcpt.test", "--quit-after", "rcpt"), 0, "stopped after rcpt"},
 		{"tarpit", []string{"--from", "me@sender.test", "--to", "you@tarpit.test", "--timeout", "200ms", "--greeting-timeout", "200ms"}, 3, "could not deliver (banner): no greeting within 200ms"},
-		{"bad certificate", []string{"--from", "me@sender.test", "--to", "you@rcpt.test"}, 1, "the server's certificate does not verify"},
+		{"bad certificate, --verify", []string{"--from", "me@sender.test", "--to", "you@rcpt.test", "--verify"}, 1, "the server's certificate does not verify"},
+		{"bad certificate, opportunistic", []string{"--from", "me@sender.test", "--to", "you@rcpt.test"}, 0, "delivered to mx1.rcpt.test:25 in Nms, over TLS with a certificate that does not verify (it is self-signed)"},
+		{"bad certificate, --server", []string{"--server", "mx1.rcpt.test", "--from", "me@sender.test", "--to", "you@rcpt.test"}, 1, "the server's certificate does not verify"},
 		{"bad certificate, --insecure", []string{"--from", "me@sender.test", "--to", "you@rcpt.test", "--insecure"}, 0, "certificate does NOT verify"},
 		{"nothing listens", []string{"--server", "192.0.2.99:25", "--from", "me@sender.test", "--to", "you@rcpt.test"}, 3, "could not deliver (connect)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := w.run(t, env, "", tc.args...)
-			if r.code != tc.code || !strings.Contains(r.stdout, tc.out) {
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.out) && !strings.Contains(normalizeTrace(r.stdout), tc.out) {
 				t.Errorf("exit %d (want %d), want %q in\n%s\n%s", r.code, tc.code, tc.out, r.stdout, r.stderr)
 			}
 			assertNoSecret(t, r, "me")
@@ -270,7 +272,11 @@ func TestSendUsageErrors(t *testing.T) {
 		{"tls without server", nil, append(base, "--tls"), "--tls needs --server"},
 		{"plaintext auth", map[string]string{"MXRAY_PASSWORD": sendPassword}, append(base, "--no-tls", "--auth-user", "me", "--server", "smtp.test:25"), "--allow-plaintext-auth"},
 		{"bad header", nil, append(base, "--header", "no colon"), "--header"},
-		{"bad server", nil, append(base, "--server", "smtp.test"), "--server"},
+		{"bad server", nil, append(base, "--server", "smtp..test"), "--server"},
+		{"bad server port", nil, append(base, "--server", "smtp.test:"), "--server"},
+		{"verify and insecure", nil, append(base, "--verify", "--insecure"), "exclude each other"},
+		{"tls-name without server", nil, append(base, "--tls-name", "smtp.test"), "--tls-name needs --server"},
+		{"tls-name not a name", nil, append(base, "--server", "192.0.2.25", "--tls-name", "smtp test"), "--tls-name"},
 		{"bad quit-after", nil, append(base, "--quit-after", "data"), "--quit-after"},
 		{"selector without key", nil, append(base, "--dkim-selector", "s1"), "need --dkim-key"},
 		{"key without selector", nil, append(base, "--dkim-key", key), "--dkim-selector"},
@@ -394,5 +400,74 @@ func TestWriteStepInterleaves(t *testing.T) {
 `
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// --server without a port, --tls-name for a server given by address, and
+// the result line of a delivery in clear text.
+func TestSendServerDefaults(t *testing.T) {
+	w := newSendWorld(t)
+	w.submission(t, map[string]string{"me": sendPassword})
+	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "smtp.test", Domains: []string{"rcpt.test"}, Mailbox: w.box}, "192.0.2.25:25"); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"MXRAY_PASSWORD": sendPassword}
+	base := []string{"--from", "me@sender.test", "--to", "you@rcpt.test"}
+	r := w.run(t, env, "", append(base, "--server", "smtp.test", "--starttls", "--auth-user", "me")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "via smtp.test:587\n") || !strings.Contains(r.stdout, "delivered to smtp.test:587") {
+		t.Errorf("--server smtp.test --starttls: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = w.run(t, env, "", append(base, "--server", "192.0.2.25", "--starttls", "--auth-user", "me", "--tls-name", "smtp.test", "--json")...)
+	doc := validateJSON(t, compileSchema(t), r.stdout)
+	tr := doc["trace"].(map[string]any)
+	if r.code != 0 || tr["server"] != "192.0.2.25:587" || tr["encryption"] != "tls" || !strings.Contains(r.stdout, `"server_name": "smtp.test"`) {
+		t.Errorf("--tls-name: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = w.run(t, nil, "", append(base, "--server", "smtp.test")...)
+	if r.code != 0 || !strings.Contains(normalizeTrace(r.stdout), "delivered to smtp.test:25 in Nms, in clear text (no TLS)\n") {
+		t.Errorf("port 25 without STARTTLS: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// Direct delivery to an MX whose certificate does not verify goes on, and
+// the JSON says so (and validates).
+func TestSendOpportunisticJSON(t *testing.T) {
+	w := newSendWorld(t)
+	w.mx(t, mailtest.CertSelfSigned)
+	r := w.run(t, nil, "", "--from", "me@sender.test", "--to", "you@rcpt.test", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	tr := validateJSON(t, compileSchema(t), r.stdout)["trace"].(map[string]any)
+	if tr["encryption"] != "tls-unverified" || tr["certificate_error"] != "it is self-signed" || tr["ehlo_name"] != "client.sender.test" || tr["ehlo_name_source"] != "option" {
+		t.Errorf("trace %v", tr)
+	}
+	if !strings.Contains(r.stdout, `"opportunistic": true`) {
+		t.Errorf("the tls step does not say opportunistic:\n%s", r.stdout)
+	}
+}
+
+func TestFQDNOf(t *testing.T) {
+	hosts := `# comment
+127.0.0.1 localhost
+127.0.1.1 box.example.com box   # Debian's line
+192.0.2.9 other other.example.org
+10.0.0.1 short
+`
+	for host, want := range map[string]string{
+		"mail.example.net": "mail.example.net",
+		"box":              "box.example.com",
+		"other":            "other.example.org",
+		"short":            "",
+		"vm":               "",
+		"localhost":        "",
+		"":                 "",
+	} {
+		if got := fqdnOf(host, strings.NewReader(hosts)); got != want {
+			t.Errorf("fqdnOf(%q) = %q, want %q", host, got, want)
+		}
+	}
+	if got := fqdnOf("box", nil); got != "" {
+		t.Errorf("without a hosts file: %q", got)
 	}
 }
