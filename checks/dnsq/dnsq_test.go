@@ -360,14 +360,14 @@ func TestProbeTrust(t *testing.T) {
 		// root but answer the names asked honestly are trusted.
 		{name: "root-refused-honest", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused) }, trusted: true},
 		{name: "root-dropped-honest", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Timeout) }, trusted: true},
-		{name: "root-late-honest", setup: func(s *mailtest.DNSServer) { s.ScriptDelay(".", 0, time.Second) }, trusted: true},
+		{name: "root-late-honest", setup: func(s *mailtest.DNSServer) { s.ScriptDelay(".", 0, 500*time.Millisecond) }, trusted: true},
 		{name: "root-refused-validating", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused); s.Sign("example.") },
 			trusted: true, validating: true},
 		// A captive resolver: slow root, NXDOMAIN for everything else.
 		{name: "root-late-captive", setup: func(s *mailtest.DNSServer) {
 			s.ScriptAll(mailtest.NXDomain)
 			s.Script(".", 0, mailtest.Normal)
-			s.ScriptDelay(".", 0, time.Second)
+			s.ScriptDelay(".", 0, 500*time.Millisecond)
 		}, reason: "example NS: NXDOMAIN"},
 		{name: "everything-refused", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Refused) },
 			reason: ". NS: the resolver answered REFUSED"},
