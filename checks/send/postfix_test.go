@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,11 @@ func TestPostfixDelivery(t *testing.T) {
 			{Port: 587, Options: "-o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" +
 				" -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=dovecot -o smtpd_sasl_path=inet:" + sasl +
 				" -o smtpd_relay_restrictions=permit_sasl_authenticated,reject -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject"},
+			// Port 465 as Debian's master.cf has it: implicit TLS, and
+			// the client restrictions refuse whoever did not log in
+			// ("Client host rejected", which reads like a PTR problem).
+			{Port: 465, Options: "-o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=dovecot -o smtpd_sasl_path=inet:" + sasl +
+				" -o smtpd_client_restrictions=permit_sasl_authenticated,reject -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"},
 		},
 		Main:    []string{"mydestination ="},
 		Mailbox: "you@pf.test",
@@ -110,15 +116,41 @@ func TestPostfixDelivery(t *testing.T) {
 			}
 		}
 	}
-	tr = run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587",
-		AuthUser: "me@pf.test", Password: "wrong"})
-	if r := tr.Rejection; r == nil || r.Stage != "auth" || r.Code != 535 {
-		t.Errorf("wrong password: %s %+v", tr.Result, r)
+	// A wrong password: 535, then QUIT (221), never "*" (Postfix would
+	// answer it 502 as an unknown command).
+	for _, mech := range []string{"PLAIN", "LOGIN"} {
+		tr = run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587",
+			AuthUser: "me@pf.test", Password: "wrong", AuthMech: mech})
+		if r := tr.Rejection; r == nil || r.Stage != "auth" || r.Code != 535 {
+			t.Fatalf("wrong password, %s: %s %+v", mech, tr.Result, r)
+		}
+		a := find(tr, "auth")[0]
+		q := find(tr, "quit")
+		if slices.Contains(a.Client, "*") || len(q) != 1 || q[0].Reply == nil || q[0].Reply.Code != 221 || tr.Steps[len(tr.Steps)-1].Step != "quit" {
+			t.Errorf("wrong password, %s: auth %q, then %+v", mech, a.Client, q)
+		}
 	}
-	// Without AUTH, Postfix refuses the recipient on the submission port.
-	tr = run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587"})
-	if r := tr.Rejection; r == nil || r.Stage != "rcpt" || r.Code != 554 {
-		t.Errorf("unauthenticated: %s %+v", tr.Result, r)
+	// Without AUTH, Postfix refuses the recipient on the submission ports:
+	// the explanation is the missing AUTH.
+	for _, o := range []send.Options{
+		{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test:587"},
+		{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test", TLS: send.TLSImplicit}, // 465
+	} {
+		tr = run(t, env, o)
+		r := tr.Rejection
+		if r == nil || r.Stage != "rcpt" || r.Code != 554 || !strings.Contains(r.Explanation, "submission port") || strings.Contains(r.Explanation, "PTR") {
+			t.Errorf("unauthenticated via %s: %s %+v", tr.Server, tr.Result, r)
+		}
+		t.Logf("unauthenticated via %s: %d %s %s", tr.Server, r.Code, r.Enhanced, r.Text)
+	}
+	if tr.Server != "smtp.pf.test:465" || tr.Encryption != send.EncryptionVerified {
+		t.Errorf("--tls without a port: %s, %s", tr.Server, tr.Encryption)
+	}
+	// With AUTH, port 465 delivers.
+	tr = run(t, env, send.Options{From: "me@pf.test", To: []string{"you@pf.test"}, Server: "smtp.pf.test", TLS: send.TLSImplicit,
+		AuthUser: "me@pf.test", Password: sendPassword})
+	if tr.Result != send.ResultDelivered {
+		t.Errorf("465 with AUTH: %s: %s\n%s", tr.Result, tr.Error, dump(tr))
 	}
 }
 
