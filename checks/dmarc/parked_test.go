@@ -21,6 +21,7 @@ import (
 // parked judgement waits, and when mx decides nothing dmarc's verdicts
 // stand: no parked finding, no error.
 func TestParkedJudgedLast(t *testing.T) {
+	t.Parallel() // waits a whole timeout for the silent server: overlap it
 	w := mailtest.New(t, policytest.Base+`
 slowmx.example. TXT "v=spf1 -all"
 _dmarc.slowmx.example. TXT "v=DMARC1; p=none; rua=mailto:d@slowmx.example"
