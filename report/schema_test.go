@@ -51,7 +51,7 @@ func TestSchemaValidatesOutput(t *testing.T) {
 	for _, fx := range fixtures {
 		for _, f := range []Format{FormatJSON, FormatNDJSON} {
 			t.Run(fx.name+"/"+string(f), func(t *testing.T) {
-				out := render(t, Options{Format: f}, fx.rep())
+				out := render(t, Options{Format: f}, typedOnly(fx.rep()))
 				if err := validate(t, sch, out); err != nil {
 					t.Errorf("output does not validate: %v\n%s", err, out)
 				}
@@ -78,7 +78,7 @@ func TestSchemaRejects(t *testing.T) {
 	sch := compileSchema(t)
 	base := func() map[string]any {
 		var m map[string]any
-		if err := json.Unmarshal(render(t, Options{Format: FormatJSON}, problemReport()), &m); err != nil {
+		if err := json.Unmarshal(render(t, Options{Format: FormatJSON}, typedOnly(problemReport())), &m); err != nil {
 			t.Fatal(err)
 		}
 		return m
@@ -144,6 +144,27 @@ func TestSchemaRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// typedOnly returns a copy of rep without the data that is not the check's
+// own Go type (hand-written maps in fixtures): the data definitions are
+// closed, and real check data is validated by TestDataValidates.
+func typedOnly(rep *checks.Report) *checks.Report {
+	cp := *rep
+	cp.Results = slices.Clone(rep.Results)
+	for i, r := range cp.Results {
+		if r.Data == nil {
+			continue
+		}
+		typ := reflect.TypeOf(r.Data)
+		if typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ != dataTypes[r.ID] {
+			cp.Results[i].Data = nil
+		}
+	}
+	return &cp
 }
 
 func mustJSON(t *testing.T, v any) []byte {

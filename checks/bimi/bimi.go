@@ -83,12 +83,18 @@ var defs = []checks.Def{
 
 // Record is a parsed BIMI assertion record.
 type Record struct {
-	Raw      string   `json:"raw"`
-	Logo     string   `json:"l,omitempty"`
-	VMC      string   `json:"a,omitempty"`
-	AVP      string   `json:"avp,omitempty"`
-	Declined bool     `json:"declined,omitempty"` // l= and a= both empty
-	Unknown  []string `json:"unknown_tags,omitempty"`
+	// Raw is the record as published.
+	Raw string `json:"raw"`
+	// Logo is the l= logo URL; absent when empty or not fetchable.
+	Logo string `json:"l,omitempty"`
+	// VMC is the a= certificate (VMC) URL; absent when empty or not fetchable.
+	VMC string `json:"a,omitempty"`
+	// AVP is the avp= avatar preference; absent when missing.
+	AVP      string `json:"avp,omitempty"`
+	Declined bool   `json:"declined,omitempty"` // l= and a= both empty
+	// Unknown are tags BIMI does not define; absent when none.
+	Unknown []string `json:"unknown_tags,omitempty"`
+	// Problems are the record's defects; absent when none.
 	Problems []string `json:"problems,omitempty"`
 	// NotAllowed are the l= and a= URLs that mxray, like mailbox providers,
 	// will not fetch (see mtasts.FetchableURL); Logo and VMC are empty then.
@@ -99,8 +105,9 @@ type Record struct {
 
 // NotAllowed is a URL of the record that is not fetched, and why.
 type NotAllowed struct {
-	Tag    string `json:"tag"` // "l" or "a"
-	URL    string `json:"url"` // sanitised for display
+	Tag string `json:"tag"` // "l" or "a"
+	URL string `json:"url"` // sanitised for display
+	// Reason says in plain words why the URL is not fetched.
 	Reason string `json:"reason"`
 }
 
@@ -188,22 +195,33 @@ func checkHTTPS(s string) error {
 
 // Data is the check's JSON data.
 type Data struct {
-	Name        string     `json:"name,omitempty"` // where the record was found
-	Inherited   bool       `json:"inherited,omitempty"`
-	Record      *Record    `json:"record,omitempty"`
-	VMC         bool       `json:"vmc"`
-	Logo        *LogoFetch `json:"logo,omitempty"`
-	SVG         *SVGReport `json:"svg,omitempty"`
-	DMARCPolicy string     `json:"dmarc_policy,omitempty"`
+	Name string `json:"name,omitempty"` // where the record was found
+	// Inherited is present (true) when the record is the organisational domain's, used for want of the domain's own.
+	Inherited bool `json:"inherited,omitempty"`
+	// Record is the BIMI record, parsed; absent when none.
+	Record *Record `json:"record,omitempty"`
+	// VMC is true when the record names a certificate (a=).
+	VMC bool `json:"vmc"`
+	// Logo is the logo fetch; absent when no logo was fetched.
+	Logo *LogoFetch `json:"logo,omitempty"`
+	// SVG is the logo's check against SVG Tiny PS; absent when no logo was read.
+	SVG *SVGReport `json:"svg,omitempty"`
+	// DMARCPolicy is the DMARC policy BIMI depends on (quarantine or reject required); absent when unknown.
+	DMARCPolicy string `json:"dmarc_policy,omitempty"`
 }
 
 // LogoFetch is the outcome of fetching the logo.
 type LogoFetch struct {
-	URL         string `json:"url"`
-	Status      int    `json:"status,omitempty"`
+	// URL is the logo URL.
+	URL string `json:"url"`
+	// Status is the HTTP status code; absent when no response came.
+	Status int `json:"status,omitempty"`
+	// ContentType is the response's Content-Type; absent when none.
 	ContentType string `json:"content_type,omitempty"`
-	Bytes       int    `json:"bytes"`
-	Error       string `json:"error,omitempty"`
+	// Bytes is the size of the body read, in bytes.
+	Bytes int `json:"bytes"`
+	// Error says in plain words why the fetch failed; absent when it did not.
+	Error string `json:"error,omitempty"`
 }
 
 // maxFetch caps how much of a logo is read; larger bodies fail the fetch.

@@ -21,11 +21,16 @@ const (
 // SVGReport is the outcome of checking a logo against SVG Tiny PS (the
 // profile BIMI requires).
 type SVGReport struct {
-	Bytes       int      `json:"bytes"`
-	BaseProfile string   `json:"base_profile,omitempty"`
-	Version     string   `json:"version,omitempty"`
-	Title       string   `json:"title,omitempty"`
-	Problems    []string `json:"problems,omitempty"`
+	// Bytes is the logo's size in bytes.
+	Bytes int `json:"bytes"`
+	// BaseProfile is the svg element's baseProfile (tiny-ps required); absent when missing.
+	BaseProfile string `json:"base_profile,omitempty"`
+	// Version is the svg element's version (1.2 required); absent when missing.
+	Version string `json:"version,omitempty"`
+	// Title is the logo's title element; absent when missing.
+	Title string `json:"title,omitempty"`
+	// Problems are where the logo breaks SVG Tiny PS; absent when none.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // forbidden are elements SVG Tiny PS does not allow.

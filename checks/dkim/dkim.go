@@ -99,14 +99,21 @@ var defs = []checks.Def{
 
 // Selector is the outcome for one selector.
 type Selector struct {
-	Selector string   `json:"selector"`
-	Name     string   `json:"name"`
-	Source   string   `json:"source"` // "flag" (--selector) or "discovered"
-	Found    bool     `json:"found"`
-	CNAME    []string `json:"cname,omitempty"`
-	Records  []string `json:"records,omitempty"`
-	Key      *Key     `json:"key,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	// Selector is the selector name.
+	Selector string `json:"selector"`
+	// Name is the DNS name asked: <selector>._domainkey.<domain>.
+	Name   string `json:"name"`
+	Source string `json:"source"` // "flag" (--selector) or "discovered"
+	// Found is true when a DKIM key record exists at Name.
+	Found bool `json:"found"`
+	// CNAME is the alias chain when Name is a CNAME; absent otherwise.
+	CNAME []string `json:"cname,omitempty"`
+	// Records are the TXT records at Name; absent when none.
+	Records []string `json:"records,omitempty"`
+	// Key is the parsed key record; absent when none was found.
+	Key *Key `json:"key,omitempty"`
+	// Error says in plain words why the lookup failed; absent when it did not.
+	Error string `json:"error,omitempty"`
 
 	nx      bool
 	invalid bool // the name is not a valid domain name: nothing can exist there
@@ -118,10 +125,13 @@ type Selector struct {
 type Data struct {
 	// DomainkeyNXDOMAIN is set when _domainkey.<domain> does not exist, so
 	// no selector can exist (RFC 8020) and probing stopped.
-	DomainkeyNXDOMAIN bool       `json:"domainkey_nxdomain"`
-	Probed            []string   `json:"probed"`
-	Wildcard          bool       `json:"wildcard,omitempty"`
-	Selectors         []Selector `json:"selectors"`
+	DomainkeyNXDOMAIN bool `json:"domainkey_nxdomain"`
+	// Probed are the common selector names mxray tried (not those given with --selector), in the order tried; [] when none were.
+	Probed []string `json:"probed"`
+	// Wildcard is present (true) when a selector name that cannot exist answered: the zone has a wildcard, so discovered keys prove nothing.
+	Wildcard bool `json:"wildcard,omitempty"`
+	// Selectors are the selectors given with --selector and those probed, each with its outcome; [] when none.
+	Selectors []Selector `json:"selectors"`
 }
 
 // maxConcurrent bounds the selector probes in flight.

@@ -16,6 +16,7 @@ import (
 
 // Key is a parsed DKIM key record (RFC 6376 §3.6.1, RFC 8463 for ed25519).
 type Key struct {
+	// Raw is the key record as published.
 	Raw      string   `json:"raw"`
 	Version  string   `json:"version,omitempty"`  // v=, "" when absent
 	KeyType  string   `json:"key_type"`           // k=, default "rsa"
@@ -31,14 +32,18 @@ type Key struct {
 	// Encoding says how p= encodes an RSA key: "spki" (SubjectPublicKeyInfo,
 	// what RFC 6376 specifies) or "pkcs1" (a bare RSAPublicKey, accepted by
 	// most verifiers).
-	Encoding string    `json:"encoding,omitempty"`
-	Unknown  []string  `json:"unknown_tags,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+	// Unknown are tags the record has that RFC 6376 does not define; absent when none.
+	Unknown []string `json:"unknown_tags,omitempty"`
+	// Problems are the record's defects; absent when none.
 	Problems []Problem `json:"problems,omitempty"`
 }
 
 // Problem is one defect of a key record.
 type Problem struct {
-	Tag  string `json:"tag,omitempty"`
+	// Tag is the tag the problem is about; absent for the record as a whole.
+	Tag string `json:"tag,omitempty"`
+	// Text describes the problem in plain words.
 	Text string `json:"text"`
 	// Fatal problems make verifiers unable to use the key for email.
 	Fatal bool `json:"fatal,omitempty"`

@@ -27,11 +27,13 @@ const (
 
 // Level is one _dmarc name queried during discovery.
 type Level struct {
-	Name    string       `json:"name"`   // e.g. "_dmarc.example.com"
-	Domain  string       `json:"domain"` // e.g. "example.com"
-	Rcode   string       `json:"rcode,omitempty"`
-	TXT     []string     `json:"txt,omitempty"`   // every TXT record (character-strings joined)
-	DMARC   []string     `json:"dmarc,omitempty"` // the records that start with v=DMARC1
+	Name   string `json:"name"`   // e.g. "_dmarc.example.com"
+	Domain string `json:"domain"` // e.g. "example.com"
+	// Rcode is the answer's DNS rcode (NOERROR, NXDOMAIN...); absent when the lookup failed.
+	Rcode string   `json:"rcode,omitempty"`
+	TXT   []string `json:"txt,omitempty"`   // every TXT record (character-strings joined)
+	DMARC []string `json:"dmarc,omitempty"` // the records that start with v=DMARC1
+	// Error says in plain words why the lookup failed; absent when it did not.
 	Error   string       `json:"error,omitempty"`
 	Queries []dnsq.Query `json:"-"`
 	err     error        // the lookup's error, for errors.Is
@@ -39,16 +41,21 @@ type Level struct {
 
 // Discovery is the outcome of one discovery procedure.
 type Discovery struct {
+	// Domain is the domain discovery started from.
 	Domain string `json:"domain"`
 	// Found is set when exactly one DMARC record was found at RecordDomain.
-	Found        bool   `json:"found"`
-	Record       string `json:"record,omitempty"`
+	Found bool `json:"found"`
+	// Record is the DMARC record found; absent when none.
+	Record string `json:"record,omitempty"`
+	// RecordDomain is the domain it is at; absent when none.
 	RecordDomain string `json:"record_domain,omitempty"`
-	Rule         Rule   `json:"rule,omitempty"`
+	// Rule is how it was found; absent when nothing was.
+	Rule Rule `json:"rule,omitempty"`
 	// Multiple is set when discovery stopped at RecordDomain because it
 	// publishes more than one DMARC record.
-	Multiple bool    `json:"multiple,omitempty"`
-	Levels   []Level `json:"levels"`
+	Multiple bool `json:"multiple,omitempty"`
+	// Levels are the _dmarc names asked, in order; [] when none.
+	Levels []Level `json:"levels"`
 	// Err is the DNS failure that stopped discovery.
 	Err error `json:"-"`
 }

@@ -149,26 +149,39 @@ func (f *Fact) Enforced() bool {
 
 // Data is the check's JSON data.
 type Data struct {
-	Domain       string       `json:"domain"`
-	OrgDomain    string       `json:"org_domain"`
-	Status       Status       `json:"status"`
-	Rule         Rule         `json:"rule,omitempty"`
-	RecordDomain string       `json:"record_domain,omitempty"`
-	Policy       Policy       `json:"policy,omitempty"` // the policy applied to mail from Domain
-	Record       *Record      `json:"record,omitempty"`
-	TreeWalk     *Discovery   `json:"rfc9989_discovery"`
-	RFC7489      *Discovery   `json:"rfc7489_discovery"`
-	Reports      []ReportAuth `json:"report_authorizations,omitempty"`
+	// Domain is the domain checked.
+	Domain string `json:"domain"`
+	// OrgDomain is its organisational domain (public suffix list, RFC 7489).
+	OrgDomain string `json:"org_domain"`
+	// Status is found, missing, multiple, invalid or error.
+	Status Status `json:"status"`
+	// Rule is how the record applying to Domain was found: exact, rfc7489-org-domain or rfc9989-tree-walk; absent when none was.
+	Rule Rule `json:"rule,omitempty"`
+	// RecordDomain is the domain the applying record is at (_dmarc.<RecordDomain>); absent when none.
+	RecordDomain string `json:"record_domain,omitempty"`
+	Policy       Policy `json:"policy,omitempty"` // the policy applied to mail from Domain
+	// Record is the applying record, parsed; absent when none.
+	Record *Record `json:"record,omitempty"`
+	// TreeWalk is RFC 9989 discovery (the DNS tree walk), with every name asked.
+	TreeWalk *Discovery `json:"rfc9989_discovery"`
+	// RFC7489 is RFC 7489 discovery (the domain, then its organisational domain), with every name asked.
+	RFC7489 *Discovery `json:"rfc7489_discovery"`
+	// Reports are the external-destination authorisations of the rua= and ruf= addresses outside the domain; absent when none.
+	Reports []ReportAuth `json:"report_authorizations,omitempty"`
 }
 
 // ReportAuth is the external-destination authorisation of one report URI.
 type ReportAuth struct {
-	Tag        string `json:"tag"` // rua or ruf
-	URI        string `json:"uri"`
-	Domain     string `json:"domain"`
-	Name       string `json:"name"` // <domain>._report._dmarc.<destination>
-	Authorized bool   `json:"authorized"`
-	Error      string `json:"error,omitempty"`
+	Tag string `json:"tag"` // rua or ruf
+	// URI is the report URI as written.
+	URI string `json:"uri"`
+	// Domain is the destination domain of the URI.
+	Domain string `json:"domain"`
+	Name   string `json:"name"` // <domain>._report._dmarc.<destination>
+	// Authorized is true when the destination publishes the authorisation record at Name.
+	Authorized bool `json:"authorized"`
+	// Error says in plain words why the authorisation lookup failed; absent when it did not.
+	Error string `json:"error,omitempty"`
 }
 
 // Run implements checks.Check. The DMARC lookups start at once; only the

@@ -35,35 +35,45 @@ func (p Policy) strength() int {
 
 // URI is one reporting URI of rua= or ruf=.
 type URI struct {
-	Raw    string `json:"uri"`
+	// Raw is the URI as written.
+	Raw string `json:"uri"`
+	// Scheme is the URI scheme, e.g. mailto.
 	Scheme string `json:"scheme"`
 	// Address is the mailbox of a mailto: URI, Domain its domain (lower case).
 	Address string `json:"address,omitempty"`
-	Domain  string `json:"domain,omitempty"`
-	Size    string `json:"size,omitempty"` // the obsolete "!size" suffix
+	// Domain is the domain of a mailto: address, lower case.
+	Domain string `json:"domain,omitempty"`
+	Size   string `json:"size,omitempty"` // the obsolete "!size" suffix
 }
 
 // Record is a parsed DMARC record (RFC 7489 §6.3, RFC 9989 §4.7). Absent
 // optional tags take their defaults; the Has* fields say what was written.
 type Record struct {
-	Raw      string            `json:"raw"`
-	Tags     map[string]string `json:"tags"` // every known tag as written (name lower-cased)
-	P        Policy            `json:"p,omitempty"`
-	SP       Policy            `json:"sp,omitempty"` // defaults to P
-	NP       Policy            `json:"np,omitempty"` // defaults to SP
-	Pct      int               `json:"pct"`          // defaults to 100
-	ADKIM    string            `json:"adkim"`        // "r" or "s"
-	ASPF     string            `json:"aspf"`         // "r" or "s"
-	Testing  bool              `json:"testing,omitempty"`
-	PSD      string            `json:"psd,omitempty"` // "y", "n" or "u" (RFC 9989)
-	RUA      []URI             `json:"rua,omitempty"`
-	RUF      []URI             `json:"ruf,omitempty"`
-	Unknown  []string          `json:"unknown_tags,omitempty"`
-	HasP     bool              `json:"-"`
-	HasSP    bool              `json:"-"`
-	HasNP    bool              `json:"-"`
-	HasPct   bool              `json:"-"`
-	Problems []Problem         `json:"problems,omitempty"`
+	// Raw is the record as published.
+	Raw  string            `json:"raw"`
+	Tags map[string]string `json:"tags"` // every known tag as written (name lower-cased)
+	// P is the p= policy; absent when missing.
+	P     Policy `json:"p,omitempty"`
+	SP    Policy `json:"sp,omitempty"` // defaults to P
+	NP    Policy `json:"np,omitempty"` // defaults to SP
+	Pct   int    `json:"pct"`          // defaults to 100
+	ADKIM string `json:"adkim"`        // "r" or "s"
+	ASPF  string `json:"aspf"`         // "r" or "s"
+	// Testing is present (true) with t=y (RFC 9989): receivers apply the next weaker policy.
+	Testing bool   `json:"testing,omitempty"`
+	PSD     string `json:"psd,omitempty"` // "y", "n" or "u" (RFC 9989)
+	// RUA are the aggregate report URIs (rua=); absent when none.
+	RUA []URI `json:"rua,omitempty"`
+	// RUF are the failure report URIs (ruf=); absent when none.
+	RUF []URI `json:"ruf,omitempty"`
+	// Unknown are tags DMARC does not define; absent when none.
+	Unknown []string `json:"unknown_tags,omitempty"`
+	HasP    bool     `json:"-"`
+	HasSP   bool     `json:"-"`
+	HasNP   bool     `json:"-"`
+	HasPct  bool     `json:"-"`
+	// Problems are the record's defects; absent when none.
+	Problems []Problem `json:"problems,omitempty"`
 	// MsgAuthErr is why github.com/emersion/go-msgauth (a strict RFC 7489
 	// reader) rejects the record, "" when it accepts it.
 	MsgAuthErr string `json:"rfc7489_reader_error,omitempty"`
@@ -71,7 +81,9 @@ type Record struct {
 
 // Problem is one syntax problem, naming the tag concerned.
 type Problem struct {
-	Tag  string `json:"tag,omitempty"`
+	// Tag is the tag the problem is about; absent for the record as a whole.
+	Tag string `json:"tag,omitempty"`
+	// Text describes the problem in plain words.
 	Text string `json:"text"`
 	// Fatal problems make receivers ignore the record altogether.
 	Fatal bool `json:"fatal,omitempty"`

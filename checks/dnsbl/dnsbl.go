@@ -161,31 +161,45 @@ type Data struct {
 	Reviewed string `json:"reviewed,omitempty"` // when the built-in list was last reviewed
 	// ListsUsable counts the zones that passed their health probe this run;
 	// only their answers decide anything. ListsUnusable counts the others.
-	ListsUsable   int          `json:"lists_usable"`
-	ListsUnusable int          `json:"lists_unusable"`
-	Zones         []ZoneData   `json:"zones"`
-	Addresses     []TargetData `json:"addresses"`
-	Domain        *TargetData  `json:"domain,omitempty"`
-	Skipped       []Skipped    `json:"skipped,omitempty"`
+	ListsUsable int `json:"lists_usable"`
+	// ListsUnusable counts the zones that failed their health probe this run.
+	ListsUnusable int `json:"lists_unusable"`
+	// Zones are the lists asked, with their health this run; [] when none.
+	Zones []ZoneData `json:"zones"`
+	// Addresses are the results per address asked about (MX addresses and --ip), in order; [] when none.
+	Addresses []TargetData `json:"addresses"`
+	// Domain is the result for the domain itself on the domain lists; absent when no domain list was asked.
+	Domain *TargetData `json:"domain,omitempty"`
+	// Skipped are the addresses not asked about, and why; absent when none.
+	Skipped []Skipped `json:"skipped,omitempty"`
 }
 
 // ZoneData describes one zone and its health this run.
 type ZoneData struct {
-	Zone         string `json:"zone"`
-	Name         string `json:"name"`
-	Type         Kind   `json:"type"`
-	Weight       Weight `json:"weight"`
-	Health       Health `json:"health"`
+	// Zone is the list's DNS zone.
+	Zone string `json:"zone"`
+	// Name is the list's name for people.
+	Name string `json:"name"`
+	// Type is what the list holds: ip or domain.
+	Type Kind `json:"type"`
+	// Weight is how much a listing matters: scoring (fails the check) or info (a warning).
+	Weight Weight `json:"weight"`
+	// Health is the zone's RFC 5782 health this run: healthy, unhealthy, refused, rewrite or unknown.
+	Health Health `json:"health"`
+	// HealthDetail says in plain words why the zone is not healthy; absent when it is.
 	HealthDetail string `json:"health_detail,omitempty"`
-	Removal      string `json:"removal,omitempty"`
+	// Removal is where to ask for removal; absent when unknown.
+	Removal string `json:"removal,omitempty"`
 }
 
 // TargetData is the result for one address (or the domain) on every zone
 // asked.
 type TargetData struct {
-	Target  string       `json:"target"`
-	Sources []string     `json:"sources"` // where the address came from: "--ip", "MX host mx1.example.com", "domain"
-	Status  TargetStatus `json:"status"`
+	// Target is the address, or the domain, asked about.
+	Target  string   `json:"target"`
+	Sources []string `json:"sources"` // where the address came from: "--ip", "MX host mx1.example.com", "domain"
+	// Status is listed, clean or unknown (see Queried).
+	Status TargetStatus `json:"status"`
 	// Queried reports whether at least one usable list (one that passed
 	// its health probe) answered for the target, listed or not. When false
 	// nothing is known about it, whatever Status says: a display must not
@@ -194,24 +208,33 @@ type TargetData struct {
 	// ListsAnswered counts the usable lists that answered for the target;
 	// ListsUnusable the lists asked whose answers count for nothing
 	// (failed health probe, refused, rewritten, no answer to the probe).
-	ListsAnswered int          `json:"lists_answered"`
-	ListsUnusable int          `json:"lists_unusable"`
-	Zones         []ZoneResult `json:"zones"`
+	ListsAnswered int `json:"lists_answered"`
+	// ListsUnusable counts the lists asked whose answers count for nothing.
+	ListsUnusable int `json:"lists_unusable"`
+	// Zones are each list's answer for the target; [] when none was asked.
+	Zones []ZoneResult `json:"zones"`
 }
 
 // ZoneResult is the answer of one zone for one target.
 type ZoneResult struct {
-	Zone     string   `json:"zone"`
-	Status   Status   `json:"status"`
-	Codes    []string `json:"codes,omitempty"`
+	// Zone is the list's DNS zone.
+	Zone string `json:"zone"`
+	// Status is listed, clean, refused, error or unhealthy.
+	Status Status `json:"status"`
+	// Codes are the return codes (127.0.0.x) of a listing; absent otherwise.
+	Codes []string `json:"codes,omitempty"`
+	// Meanings are what the codes mean, per the list; absent when unknown.
 	Meanings []string `json:"meanings,omitempty"`
 	Reason   string   `json:"reason,omitempty"` // the list's TXT record
-	Error    string   `json:"error,omitempty"`
+	// Error says in plain words why the answer is unknown; absent when it is known.
+	Error string `json:"error,omitempty"`
 }
 
 // Skipped is an address that was not asked about, and why.
 type Skipped struct {
+	// Target is the address not asked about.
 	Target string `json:"target"`
+	// Reason says why, in plain words (e.g. a private address).
 	Reason string `json:"reason"`
 }
 

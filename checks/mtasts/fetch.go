@@ -37,15 +37,21 @@ const ReasonNotAllowed = "not-allowed"
 
 // FetchResult is the outcome of fetching a policy.
 type FetchResult struct {
-	URL         string `json:"url"`
-	Status      int    `json:"status,omitempty"`
+	// URL is the policy URL: https://mta-sts.<domain>/.well-known/mta-sts.txt.
+	URL string `json:"url"`
+	// Status is the HTTP status code; absent when no response came.
+	Status int `json:"status,omitempty"`
+	// ContentType is the response's Content-Type; absent when none.
 	ContentType string `json:"content_type,omitempty"`
-	Location    string `json:"location,omitempty"`
-	Bytes       int    `json:"bytes"`
-	Reason      string `json:"reason,omitempty"` // empty on success
+	// Location is a redirect's target (senders must not follow it); absent otherwise.
+	Location string `json:"location,omitempty"`
+	// Bytes is the size of the body read, in bytes.
+	Bytes  int    `json:"bytes"`
+	Reason string `json:"reason,omitempty"` // empty on success
 	// Error says why the fetch failed, in plain words without details
 	// that vary between runs.
-	Error      string `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// DurationMs is the fetch's duration in milliseconds.
 	DurationMs int64  `json:"duration_ms"`
 	Body       string `json:"-"`
 }

@@ -86,18 +86,26 @@ var defs = []checks.Def{
 
 // MXMatch is the policy coverage of one MX host.
 type MXMatch struct {
-	Host    string `json:"host"`
-	Covered bool   `json:"covered"`
+	// Host is the MX host name.
+	Host string `json:"host"`
+	// Covered is true when an mx line of the policy matches it.
+	Covered bool `json:"covered"`
+	// Pattern is the mx line that matches; absent when none does.
 	Pattern string `json:"pattern,omitempty"`
 }
 
 // Data is the check's JSON data.
 type Data struct {
-	TXT     *TXT         `json:"txt,omitempty"`
-	Records []string     `json:"records,omitempty"`
-	Fetch   *FetchResult `json:"fetch,omitempty"`
-	Policy  *Policy      `json:"policy,omitempty"`
-	MX      []MXMatch    `json:"mx,omitempty"`
+	// TXT is the _mta-sts TXT record, parsed; absent when there is none or several.
+	TXT *TXT `json:"txt,omitempty"`
+	// Records are every MTA-STS TXT record found (v=STSv1...); absent when none.
+	Records []string `json:"records,omitempty"`
+	// Fetch is the policy fetch; absent when no record asked for one.
+	Fetch *FetchResult `json:"fetch,omitempty"`
+	// Policy is the fetched policy, parsed; absent when none was fetched.
+	Policy *Policy `json:"policy,omitempty"`
+	// MX says which MX hosts the policy's mx lines cover; absent without a policy or MX hosts.
+	MX []MXMatch `json:"mx,omitempty"`
 }
 
 // Run implements checks.Check.

@@ -10,8 +10,11 @@ import (
 
 // TXT is a parsed _mta-sts TXT record (RFC 8461 §3.1).
 type TXT struct {
-	Raw      string   `json:"raw"`
-	ID       string   `json:"id,omitempty"`
+	// Raw is the record as published.
+	Raw string `json:"raw"`
+	// ID is the id= value; absent when missing.
+	ID string `json:"id,omitempty"`
+	// Problems are the record's defects; absent when none.
 	Problems []string `json:"problems,omitempty"`
 	// Fatal is set when senders ignore the record (wrong version, no id).
 	Fatal bool `json:"fatal,omitempty"`
@@ -83,10 +86,15 @@ const (
 
 // Policy is a parsed MTA-STS policy (RFC 8461 §3.2).
 type Policy struct {
-	Version  string   `json:"version,omitempty"`
-	Mode     Mode     `json:"mode,omitempty"`
-	MX       []string `json:"mx"`
-	MaxAge   int      `json:"max_age"`
+	// Version is the version: line (STSv1); absent when missing.
+	Version string `json:"version,omitempty"`
+	// Mode is the mode: line (enforce, testing, none); absent when missing.
+	Mode Mode `json:"mode,omitempty"`
+	// MX are the mx: lines, in order; [] when none.
+	MX []string `json:"mx"`
+	// MaxAge is max_age in seconds; 0 when missing.
+	MaxAge int `json:"max_age"`
+	// Problems are the policy's defects; absent when none.
 	Problems []string `json:"problems,omitempty"`
 	// Fatal is set when senders reject the policy.
 	Fatal bool `json:"fatal,omitempty"`

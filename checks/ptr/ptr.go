@@ -91,13 +91,16 @@ const (
 
 // Data is the check's JSON data.
 type Data struct {
+	// Addresses are the --ip addresses in the order given, once each.
 	Addresses []Address `json:"addresses"`
 }
 
 // Address is the reverse DNS of one sending address.
 type Address struct {
+	// Address is the sending address.
 	Address string `json:"address"`
-	Status  Status `json:"status"`
+	// Status is the verdict on the address's reverse DNS.
+	Status Status `json:"status"`
 	// PTR lists the PTR names (lower case, no trailing dot); empty when
 	// the address has none or its PTR lookup failed (Status says which).
 	PTR []string `json:"ptr,omitempty"`
@@ -114,6 +117,7 @@ type Address struct {
 // Name is one PTR name and its forward (A or AAAA, the address's family)
 // lookup.
 type Name struct {
+	// Name is the PTR name, lower case without the trailing dot.
 	Name string `json:"name"`
 	// Addresses are the name's addresses of the sending address's family.
 	Addresses []string `json:"addresses"`
@@ -121,7 +125,8 @@ type Name struct {
 	// lookup failed.
 	Confirmed *bool `json:"confirmed,omitempty"`
 	// Error says, in plain words, why the forward lookup failed.
-	Error   string `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Generic says why the name looks generic (like a dynamic or residential address); absent when it does not.
 	Generic string `json:"generic,omitempty"`
 }
 

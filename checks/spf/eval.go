@@ -64,24 +64,32 @@ func (p *Params) now() time.Time {
 
 // Step is one line of an evaluation trace.
 type Step struct {
-	Depth  int    `json:"depth"`
+	// Depth is the include/redirect nesting of the step, 0 for the domain's own record.
+	Depth int `json:"depth"`
+	// Domain is the domain whose record the step is in.
 	Domain string `json:"domain"`
-	Term   string `json:"term,omitempty"`
-	Note   string `json:"note"`
+	// Term is the term evaluated; absent for a step about the record as a whole.
+	Term string `json:"term,omitempty"`
+	// Note says what happened, in plain words.
+	Note string `json:"note"`
 }
 
 // Outcome is what check_host() returns: the result (always set), the term
 // that decided it, the explanation of a fail, the reason of an error, the
 // counts of limited lookups, and the trace.
 type Outcome struct {
-	Result      Result `json:"result"`
-	Mechanism   string `json:"mechanism,omitempty"`     // the deciding term, "default" when nothing matched
-	Domain      string `json:"record_domain,omitempty"` // the domain whose record decided
+	// Result is the RFC 7208 result: none, neutral, pass, fail, softfail, temperror or permerror.
+	Result    Result `json:"result"`
+	Mechanism string `json:"mechanism,omitempty"`     // the deciding term, "default" when nothing matched
+	Domain    string `json:"record_domain,omitempty"` // the domain whose record decided
+	// Explanation is the exp= text of a fail; absent otherwise.
 	Explanation string `json:"explanation,omitempty"`
 	Reason      string `json:"reason,omitempty"` // why a temperror or permerror happened
 	Lookups     int    `json:"lookups"`          // DNS-querying terms evaluated
-	VoidLookups int    `json:"void_lookups"`
-	Trace       []Step `json:"trace,omitempty"`
+	// VoidLookups counts the evaluated lookups that found nothing.
+	VoidLookups int `json:"void_lookups"`
+	// Trace is the evaluation step by step; absent when empty.
+	Trace []Step `json:"trace,omitempty"`
 	// Queries are the DNS exchanges the evaluation used, for evidence.
 	Queries []dnsq.Query `json:"-"`
 }

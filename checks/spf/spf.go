@@ -136,15 +136,22 @@ var defs = []checks.Def{
 
 // Data is the check's JSON data: the tree, the totals and the evaluations.
 type Data struct {
-	Domain      string       `json:"domain"`
-	Record      string       `json:"record,omitempty"`
-	RecordSize  int          `json:"record_size"`
-	Lookups     int          `json:"lookups"` // worst case: every DNS-querying term in the tree
-	LookupLimit int          `json:"lookup_limit"`
-	VoidLookups int          `json:"void_lookups"` // worst case over IPv4 and IPv6 senders
-	VoidLimit   int          `json:"void_limit"`
-	Truncated   bool         `json:"truncated,omitempty"` // the tree was not expanded completely (counts are lower bounds)
-	Tree        *Node        `json:"tree"`
+	// Domain is the domain checked, lower case without the trailing dot.
+	Domain string `json:"domain"`
+	// Record is the domain's SPF record; absent when it has none or publishes several (see Records).
+	Record string `json:"record,omitempty"`
+	// RecordSize is Record's length in bytes; 0 without a record.
+	RecordSize int `json:"record_size"`
+	Lookups    int `json:"lookups"` // worst case: every DNS-querying term in the tree
+	// LookupLimit is the RFC 7208 §4.6.4 limit of DNS-querying terms, 10.
+	LookupLimit int `json:"lookup_limit"`
+	VoidLookups int `json:"void_lookups"` // worst case over IPv4 and IPv6 senders
+	// VoidLimit is the RFC 7208 §4.6.4 limit of void lookups, 2.
+	VoidLimit int  `json:"void_limit"`
+	Truncated bool `json:"truncated,omitempty"` // the tree was not expanded completely (counts are lower bounds)
+	// Tree is the include/redirect tree rooted at the domain's record (always set by the check; a node with an error when there is no record).
+	Tree *Node `json:"tree"`
+	// Evaluations are check_host() for each --ip, for the MAIL FROM identity and, with --helo, the HELO identity; absent without --ip.
 	Evaluations []Evaluation `json:"evaluations,omitempty"`
 	// Records is set when the domain publishes several SPF records
 	// (spf.multiple; Record is then empty and the counts above are 0):
@@ -156,21 +163,29 @@ type Data struct {
 // RecordAnalysis is one of several SPF records of the domain, analysed on
 // its own: what receivers would find if it were the only one.
 type RecordAnalysis struct {
-	Index       int    `json:"index"` // 1-based: "record 2 of 3" in findings' subjects
-	Record      string `json:"record"`
-	RecordSize  int    `json:"record_size"`
-	Lookups     int    `json:"lookups"`
-	VoidLookups int    `json:"void_lookups"`
-	Truncated   bool   `json:"truncated,omitempty"`
-	Error       string `json:"error,omitempty"` // why it could not be analysed (a syntax error), in plain words
-	Tree        *Node  `json:"tree"`
+	Index int `json:"index"` // 1-based: "record 2 of 3" in findings' subjects
+	// Record is this SPF record as published.
+	Record string `json:"record"`
+	// RecordSize is its length in bytes.
+	RecordSize int `json:"record_size"`
+	// Lookups counts its DNS-querying terms, includes expanded (worst case).
+	Lookups int `json:"lookups"`
+	// VoidLookups counts its void lookups, includes expanded (the worse of IPv4 and IPv6 senders).
+	VoidLookups int `json:"void_lookups"`
+	// Truncated is present (true) when its tree was not expanded completely (counts are lower bounds).
+	Truncated bool   `json:"truncated,omitempty"`
+	Error     string `json:"error,omitempty"` // why it could not be analysed (a syntax error), in plain words
+	// Tree is its include/redirect tree.
+	Tree *Node `json:"tree"`
 }
 
 // Evaluation is check_host() for one sending IP and one identity.
 type Evaluation struct {
+	// IP is the sending address evaluated (--ip).
 	IP       netip.Addr `json:"ip"`
 	Identity string     `json:"identity"` // "mailfrom" or "helo"
-	Domain   string     `json:"domain"`
+	// Domain is the domain whose policy was evaluated (the MAIL FROM domain, or the HELO name).
+	Domain string `json:"domain"`
 	Outcome
 }
 

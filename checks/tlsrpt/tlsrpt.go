@@ -63,8 +63,11 @@ var defs = []checks.Def{
 
 // Record is a parsed TLS-RPT record.
 type Record struct {
-	Raw      string   `json:"raw"`
-	RUA      []string `json:"rua"`
+	// Raw is the record as published.
+	Raw string `json:"raw"`
+	// RUA are the report destinations (rua=), in order; [] when none.
+	RUA []string `json:"rua"`
+	// Problems are the record's defects; absent when none.
 	Problems []string `json:"problems,omitempty"`
 	// Fatal is set when senders ignore the record.
 	Fatal bool `json:"fatal,omitempty"`
@@ -145,7 +148,9 @@ func checkURI(u string) error {
 
 // Data is the check's JSON data.
 type Data struct {
-	Record  *Record  `json:"record,omitempty"`
+	// Record is the _smtp._tls record, parsed; absent when there is none or several.
+	Record *Record `json:"record,omitempty"`
+	// Records are every TLS-RPT record found (v=TLSRPTv1...); absent when none.
 	Records []string `json:"records,omitempty"`
 	// MTASTSDeployed: the domain publishes an MTA-STS policy that senders
 	// apply (mode enforce or testing). Absent when the mtasts check could
@@ -154,8 +159,9 @@ type Data struct {
 	// DANEDeployed: an MX host publishes TLSA records at _25._tcp. Absent
 	// when undecided: the mx check decided nothing, or no TLSA lookup found
 	// records and one failed.
-	DANEDeployed *bool    `json:"dane_deployed,omitempty"`
-	DANEHosts    []string `json:"dane_hosts,omitempty"`
+	DANEDeployed *bool `json:"dane_deployed,omitempty"`
+	// DANEHosts are the MX hosts that publish TLSA records; absent when none.
+	DANEHosts []string `json:"dane_hosts,omitempty"`
 }
 
 // deployment is what the domain deploys that TLS-RPT reports on: MTA-STS
