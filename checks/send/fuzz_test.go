@@ -70,3 +70,32 @@ func FuzzSplitServer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzServerAddress: --server with or without a port. An accepted value
+// is a host and a port in range that SplitServer takes back as the same
+// pair; a bare host gets the mode's default port; a refusal is in plain
+// words.
+func FuzzServerAddress(f *testing.F) {
+	for _, s := range []string{"smtp.example.com", "smtp.example.com:2525", "192.0.2.25", "2001:db8::25", "[2001:db8::25]", "[2001:db8::25]:26", "[smtp.example.com]", "fe80::1%eth0", "a:b:c", ""} {
+		f.Add(s, uint8(0))
+	}
+	modes := []TLSMode{TLSAuto, TLSStartTLS, TLSImplicit, TLSNone}
+	f.Fuzz(func(t *testing.T, s string, m uint8) {
+		mode := modes[int(m)%len(modes)]
+		host, port, err := ServerAddress(s, mode)
+		if err != nil {
+			assertPlain(t, err)
+			return
+		}
+		if host == "" || port < 1 || port > 65535 {
+			t.Fatalf("ServerAddress(%q) = %q, %d", s, host, port)
+		}
+		if _, _, err := SplitServer(s); err != nil && port != DefaultPort(mode) {
+			t.Fatalf("ServerAddress(%q, %q): port %d without a port in it", s, mode, port)
+		}
+		h2, p2, err := SplitServer(net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil || h2 != host || p2 != port {
+			t.Fatalf("%q → %q %d → %q %d %v", s, host, port, h2, p2, err)
+		}
+	})
+}
