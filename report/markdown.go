@@ -119,6 +119,47 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 	if n == 0 {
 		b.WriteString("No findings.\n")
 	}
+	writeMarkdownData(b, rep, order)
+}
+
+// writeMarkdownData lists what each check read (checks.DescribeData), as
+// nested lists under one heading per check: the labels as text, the values
+// (records, names, answers) as code spans, verbatim.
+func writeMarkdownData(b *strings.Builder, rep *checks.Report, order []int) {
+	heading := false
+	for _, i := range order {
+		res := rep.Results[i]
+		items := checks.DescribeData(res.Data)
+		if len(items) == 0 {
+			continue
+		}
+		if !heading {
+			b.WriteString("\n### What was read\n")
+			heading = true
+		}
+		name := mdCode(res.ID)
+		if t := firstLine(res.Title); t != "" && t != res.ID {
+			name = mdText(t) + " (" + name + ")"
+		}
+		b.WriteString("\n#### " + name + "\n\n")
+		depth := 0
+		for _, it := range items {
+			// A list item may nest at most one level below the previous.
+			depth = min(max(it.Depth, 0), depth+1, maxDataDepth)
+			label, value := mdText(firstLine(it.Label)), mdCode(it.Value)
+			line := label
+			switch {
+			case label == "":
+				line = value
+			case value != "":
+				line = label + ": " + value
+			}
+			if line == "" {
+				continue
+			}
+			b.WriteString(strings.Repeat("  ", depth) + "- " + line + "\n")
+		}
+	}
 }
 
 func writeMarkdownFinding(b *strings.Builder, opts Options, f checks.Finding) {
@@ -140,16 +181,16 @@ func writeMarkdownFinding(b *strings.Builder, opts Options, f checks.Finding) {
 		fix = def.Fix
 	}
 	if opts.Verbose && haveDef && def.Why != "" {
-		b.WriteString("  - Why: " + mdText(def.Why) + "\n")
+		b.WriteString("  - Why: " + mdProse(def.Why) + "\n")
 	}
 	if fix != "" {
-		b.WriteString("  - Fix: " + mdText(fix) + "\n")
+		b.WriteString("  - Fix: " + mdProse(fix) + "\n")
 	}
 	if !opts.Verbose {
 		return
 	}
 	if haveDef && def.Ref != "" {
-		b.WriteString("  - Reference: " + mdText(def.Ref) + "\n")
+		b.WriteString("  - Reference: " + mdProse(def.Ref) + "\n")
 	}
 	if ev := f.Evidence; ev != nil && (len(ev.DNS)+len(ev.Records)+len(ev.SMTP)) > 0 {
 		b.WriteString("  - Evidence:\n")
@@ -181,6 +222,65 @@ func mdText(s string) string {
 		ls[i] = mdEscaper.Replace(strings.TrimSpace(l))
 	}
 	return strings.Join(ls, "<br>")
+}
+
+// mdProse renders text for people that quotes records between backticks
+// (a fix: "Publish `example.com. IN TXT \"v=spf1 -all\"`"): each quoted
+// record becomes a code span, verbatim (no backslash escapes inside, a
+// longer fence when the record holds a backtick), and the rest is escaped
+// as mdText. A backtick opens a quote when nothing alphanumeric precedes
+// it and closes one when nothing alphanumeric follows it, so a record
+// with a backtick inside stays one span.
+func mdProse(s string) string {
+	ls := lines(s)
+	for i, l := range ls {
+		ls[i] = mdProseLine(strings.TrimSpace(l))
+	}
+	return strings.Join(ls, "<br>")
+}
+
+func mdProseLine(l string) string {
+	var b strings.Builder
+	for l != "" {
+		open := quoteOpen(l)
+		if open < 0 {
+			break
+		}
+		end := quoteClose(l, open+1)
+		if end < 0 {
+			break
+		}
+		b.WriteString(mdEscaper.Replace(l[:open]))
+		b.WriteString(mdCode(l[open+1 : end]))
+		l = l[end+1:]
+	}
+	b.WriteString(mdEscaper.Replace(l))
+	return b.String()
+}
+
+// quoteOpen is the index of the first backtick in l that can open a quote.
+func quoteOpen(l string) int {
+	for i := 0; i < len(l); i++ {
+		if l[i] == '`' && (i == 0 || !isWordByte(l[i-1])) && i+1 < len(l) && l[i+1] != '`' {
+			return i
+		}
+	}
+	return -1
+}
+
+// quoteClose is the index of the first backtick from i on that can close a
+// quote opened before i (not right after it).
+func quoteClose(l string, from int) int {
+	for i := from + 1; i < len(l); i++ {
+		if l[i] == '`' && (i+1 == len(l) || !isWordByte(l[i+1])) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // mdCode renders s as a code span on one line, with a fence longer than any

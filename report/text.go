@@ -177,7 +177,9 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 }
 
 // nothingToDo reports whether f is an info finding whose fix says there is
-// nothing to do: the text report shows those only with -v.
+// nothing to do ("Nothing to do.", "Nothing to do: ...", "Nothing to do
+// for the domain", "Nothing to fix."; not "Nothing to do if ...", which
+// asks the reader to decide): the text report shows those only with -v.
 func nothingToDo(opts Options, f checks.Finding) bool {
 	if f.Severity != checks.SevInfo {
 		return false
@@ -188,7 +190,13 @@ func nothingToDo(opts Options, f checks.Finding) bool {
 			fix = d.Fix
 		}
 	}
-	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(fix)), "nothing to do")
+	fix = strings.ToLower(strings.TrimSpace(fix))
+	for _, p := range []string{"nothing to do", "nothing to fix"} {
+		if rest, ok := strings.CutPrefix(fix, p); ok {
+			return strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, ":") || strings.HasPrefix(rest, " for the domain")
+		}
+	}
+	return false
 }
 
 // dataIndent is where the list of what a check read starts.
@@ -205,7 +213,7 @@ func writeTextData(b *strings.Builder, opts Options, data any) {
 		case label == "":
 			wrapBlock(b, opts, indent, "", it.Value)
 		case strings.TrimSpace(it.Value) == "":
-			wrapBlock(b, opts, indent, "", p.paint(ansiFaint, label))
+			wrapLines(b, opts, indent, "", []string{p.paint(ansiFaint, label)})
 		default:
 			wrapBlock(b, opts, indent, p.paint(ansiFaint, label+":")+" ", it.Value)
 		}
@@ -324,6 +332,13 @@ func wrapLines(b *strings.Builder, opts Options, indent, label string, ls []stri
 	}
 	cont := indent + strings.Repeat(" ", textWidth(label))
 	avail := opts.Width - textWidth(cont)
+	if opts.Width > 0 && avail < minWrap && label != "" {
+		// A label too wide to hang under: the text follows it and the
+		// continuation hangs two columns in.
+		ls = append([]string{label + ls[0]}, ls[1:]...)
+		label, cont = "", indent+"  "
+		avail = opts.Width - textWidth(cont)
+	}
 	for i, l := range ls {
 		prefix := indent + label
 		if i > 0 {

@@ -22,6 +22,9 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	isTTY          func(w io.Writer) bool
+	// width is the terminal's width in columns (0: unknown), asked only
+	// when isTTY says stdout is a terminal.
+	width func(w io.Writer) int
 	// dialer, when set, replaces the network dialer (tests route SMTP to
 	// loopback servers with it).
 	dialer checks.Dialer
@@ -37,6 +40,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 		stdin: stdin, stdout: stdout, stderr: stderr,
 		getenv:     os.Getenv,
 		isTTY:      isTerminal,
+		width:      terminalWidth,
 		resolvConf: "/etc/resolv.conf",
 	}
 }
@@ -44,6 +48,18 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is the width of the terminal w writes to, 0 when unknown.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+		return cols
+	}
+	return 0
 }
 
 // usageError is bad user input: printed as one line, exit code 2.

@@ -376,7 +376,13 @@ func (a *app) output(f *checkFlags) (report.Options, error) {
 		}
 		opts.Format = report.FormatJSON
 	}
-	opts.Color = opts.Format == report.FormatText && !f.noColor && a.getenv("NO_COLOR") == "" && a.isTTY(a.stdout)
+	tty := a.isTTY(a.stdout)
+	opts.Color = opts.Format == report.FormatText && !f.noColor && a.getenv("NO_COLOR") == "" && tty
+	if opts.Format == report.FormatText && tty && a.width != nil {
+		// On a terminal, text wraps to its width; piped, long lines stay
+		// whole for grep and files.
+		opts.Width = a.width(a.stdout)
+	}
 	return opts, nil
 }
 
