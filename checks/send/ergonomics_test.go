@@ -173,6 +173,13 @@ func TestSubmissionPortWithoutAuth(t *testing.T) {
 			t.Errorf("port %s: explanation %q", port, r.Explanation)
 		}
 	}
+
+	// A submission port that wants TLS first says so, and so does mxray.
+	w.hostile(t, mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"MAIL": {Text: "530 5.7.0 Must issue a STARTTLS command first\r\n"}}}, "192.0.2.31:587")
+	tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Server: "192.0.2.31:587", TLS: send.TLSNone})
+	if r := tr.Rejection; r == nil || r.Code != 530 || !strings.Contains(r.Explanation, "requires TLS first") {
+		t.Errorf("530 STARTTLS first: %s %+v", tr.Result, r)
+	}
 }
 
 // Direct delivery tries the next MX after a temporary failure, as an MTA

@@ -584,7 +584,7 @@ func (r *run) finish(out outcome) *Trace {
 			Temporary:   out.reply.Code >= 400 && out.reply.Code < 500,
 			Explanation: Explain(out.reply.Code, out.reply.Enhanced, out.reply.Text),
 		}
-		if e := submissionWithoutAuth(r.port, r.o.AuthUser, out.stage, out.reply.Code); e != "" {
+		if e := submissionWithoutAuth(r.port, r.o.AuthUser, out.stage, out.reply); e != "" {
 			t.Rejection.Explanation = e
 		}
 	}
@@ -595,9 +595,11 @@ func (r *run) finish(out outcome) *Trace {
 // submissionWithoutAuth explains a refusal at MAIL or RCPT (554 or 530)
 // by a submission port (587, 465) to a client that did not authenticate:
 // whatever the reply says about the client's host, the port takes mail
-// only from authenticated users. "" when that is not the case.
-func submissionWithoutAuth(port int, user, stage string, code int) string {
-	if user != "" || port != 587 && port != 465 || stage != StepMail && stage != StepRcpt || code != 554 && code != 530 {
+// only from authenticated users. "" when that is not the case, or when the
+// reply asks for TLS first (530 5.7.0 Must issue a STARTTLS command first).
+func submissionWithoutAuth(port int, user, stage string, rep *Reply) string {
+	if user != "" || port != 587 && port != 465 || stage != StepMail && stage != StepRcpt || rep.Code != 554 && rep.Code != 530 ||
+		strings.Contains(strings.ToLower(rep.Text), "tls") {
 		return ""
 	}
 	return fmt.Sprintf("Port %d is a submission port: it takes mail only from users who authenticate, whatever the reply says about this host (its name or reverse DNS). "+
