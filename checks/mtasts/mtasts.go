@@ -188,7 +188,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if _, err := FetchableURL(fr.URL); err != nil {
 		undecided = true
 		fr.Reason, fr.Error = ReasonNotAllowed, err.Error()
-		out.Add(checks.Finding{ID: "mtasts.policy-url-not-allowed", Subject: fr.URL,
+		out.Add(checks.Finding{ID: "mtasts.policy-url-not-allowed", Subject: fr.URL, Host: host,
 			Message: fmt.Sprintf("mxray did not fetch the policy at %s: %s", tagval.Clean(fr.URL), err)})
 		return nil
 	}
@@ -238,7 +238,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		if pol.Fatal {
 			msg += "; senders reject the policy"
 		}
-		out.Add(checks.Finding{ID: "mtasts.policy-syntax", Subject: fr.URL, Message: msg,
+		out.Add(checks.Finding{ID: "mtasts.policy-syntax", Subject: fr.URL, Host: host, Message: msg,
 			Evidence: &checks.Evidence{Records: []string{tagval.Sanitize(firstN(fr.Body, 2048))}},
 			Fix:      fmt.Sprintf("Serve at %s a policy of the form `version: STSv1` / `mode: enforce` / `mx: <each MX host>` / `max_age: 604800`, one field per line.", fr.URL)})
 	}
@@ -250,16 +250,16 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	switch pol.Mode {
 	case ModeTesting:
-		out.Add(checks.Finding{ID: "mtasts.mode-testing", Subject: fr.URL,
+		out.Add(checks.Finding{ID: "mtasts.mode-testing", Subject: fr.URL, Host: host,
 			Message: fmt.Sprintf("the MTA-STS policy of %s is in testing mode: senders report but still deliver when TLS fails", domain),
 			Fix:     fmt.Sprintf("When TLS reports show no failures, serve `mode: enforce` at %s and change the id= of %s.", fr.URL, name)})
 	case ModeNone:
-		out.Add(checks.Finding{ID: "mtasts.mode-none", Subject: fr.URL,
+		out.Add(checks.Finding{ID: "mtasts.mode-none", Subject: fr.URL, Host: host,
 			Message: fmt.Sprintf("the MTA-STS policy of %s has mode none: senders drop any cached policy and apply none", domain),
 			Fix:     fmt.Sprintf("Serve `mode: testing` (then `mode: enforce`) at %s and change the id= of %s.", fr.URL, name)})
 	}
 	if pol.MaxAge < 86400 {
-		out.Add(checks.Finding{ID: "mtasts.max-age-short", Subject: fr.URL,
+		out.Add(checks.Finding{ID: "mtasts.max-age-short", Subject: fr.URL, Host: host,
 			Message: fmt.Sprintf("max_age is %d seconds (under one day): senders refetch the policy often and forget it quickly", pol.MaxAge),
 			Fix:     fmt.Sprintf("Serve `max_age: 604800` (one week) or more at %s and change the id= of %s.", fr.URL, name)})
 	}
@@ -303,7 +303,7 @@ func matchMX(ctx context.Context, out *checks.Out, data *Data, fact *Fact, url, 
 	}
 	for _, p := range fact.MX {
 		if !used[p] && len(mf.Hosts) > 0 {
-			out.Add(checks.Finding{ID: "mtasts.mx-unused", Subject: url,
+			out.Add(checks.Finding{ID: "mtasts.mx-unused", Subject: url, Host: policyHost(url),
 				Message: fmt.Sprintf("the policy's mx pattern %s matches none of the MX hosts", p)})
 		}
 	}
@@ -356,4 +356,14 @@ func firstN(s string, n int) string {
 func nullMX(ctx context.Context, out *checks.Out) bool {
 	f, err := mx.Await(ctx, out)
 	return err == nil && f.Null && len(f.Hosts) == 0
+}
+
+// policyHost is the host of a policy URL ("" when it has none).
+func policyHost(u string) string {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host
 }

@@ -14,8 +14,10 @@ var _ checks.Describer = Data{}
 func (d Data) Describe() []checks.Item {
 	var items []checks.Item
 	switch {
+	case d.Null && len(d.Hosts) > 0:
+		items = append(items, checks.Item{Label: "MX 0", Value: ". (a null MX, beside other MX records)"})
 	case d.Null:
-		items = append(items, checks.Item{Label: "MX", Value: "0 . (null MX: the domain accepts no mail)"})
+		items = append(items, checks.Item{Label: "MX 0", Value: ". (null MX: the domain accepts no mail)"})
 	case d.Implicit:
 		items = append(items, checks.Item{Label: "MX", Value: "none: senders use the domain's own address (implicit MX)"})
 	case len(d.Hosts) == 0:

@@ -91,6 +91,8 @@ func (a Address) describe(depth int) []checks.Item {
 		}
 		v := "no reply"
 		switch {
+		case p.Reply == nil && p.Accepted:
+			v = "accepted"
 		case p.Reply != nil && len(p.Reply.Lines) > 0:
 			v = fmt.Sprintf("%d %s", p.Reply.Code, p.Reply.Lines[0])
 		case p.Reply != nil:

@@ -76,6 +76,13 @@ func (d Data) Describe() []checks.Item {
 	return items
 }
 
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
 // describeNode lists a tree node and its children, at most
 // maxDescribeNodes in all.
 func describeNode(items []checks.Item, n *Node, depth int, count *int) []checks.Item {
@@ -94,7 +101,7 @@ func describeNode(items []checks.Item, n *Node, depth int, count *int) []checks.
 		label = n.Domain
 	}
 	var parts []string
-	parts = append(parts, fmt.Sprintf("%d lookups, %d with includes (running count %d→%d of %d)", n.OwnLookups, n.SubtreeLookups, n.LookupsBefore, n.CumulativeLookups, MaxDNSTerms))
+	parts = append(parts, fmt.Sprintf("%s, %d with includes (running count %d→%d of %d)", plural(n.OwnLookups, "lookup"), n.SubtreeLookups, n.LookupsBefore, n.CumulativeLookups, MaxDNSTerms))
 	if n.VoidLookups > 0 {
 		parts = append(parts, fmt.Sprintf("%d void", n.VoidLookups))
 	}

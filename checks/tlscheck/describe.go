@@ -89,10 +89,14 @@ func (a Address) describe(depth int) []checks.Item {
 				trust += ": " + a.TrustError
 			}
 		}
-		add(depth, "trusted (PKIX)", trust)
+		add(depth, "issuer trusted (PKIX)", trust)
 		add(depth, "name matches", yesNo(a.NameMatch))
-		if a.ExpiresDays != nil {
-			add(depth, "expires in", fmt.Sprintf("%d days", *a.ExpiresDays))
+		switch d := a.ExpiresDays; {
+		case d == nil:
+		case *d < 0:
+			add(depth, "expired", fmt.Sprintf("%d days ago", -*d))
+		default:
+			add(depth, "expires in", fmt.Sprintf("%d days", *d))
 		}
 	}
 	if a.DANEMatch != "" {

@@ -240,7 +240,9 @@ type Address struct {
 	// Chain is the certificate chain served, leaf first; absent without
 	// a handshake.
 	Chain []Cert `json:"chain,omitempty"`
-	// Trusted is true when the chain validates to a trusted root (PKIX).
+	// Trusted is true when the chain validates to a trusted root (PKIX),
+	// judged within the leaf's validity period: its dates are
+	// ExpiresDays's.
 	Trusted bool `json:"trusted"`
 	// TrustError says in plain words why it does not; absent when it does.
 	TrustError string `json:"trust_error,omitempty"`
