@@ -11,9 +11,12 @@ var (
 	statusRe = regexp.MustCompile(`(?:^|[^0-9A-Za-z.])([245]\.[0-9]{1,3}\.[0-9]{1,3})`)
 	// replyRe finds SMTP reply codes where bounces quote them: at the
 	// start of a line or after "said:", ">>>", "<<<", "was:", "error:".
-	replyRe = regexp.MustCompile(`(?i)(?:^|\n|said:?|<<<|>>>|was:|error:|response:|reply:|\]:|\):|>:|;|host [^\n]{0,80}?:)[ \t]*\(?([245][0-9][0-9])(?:[ \-]|$)`)
+	replyRe = regexp.MustCompile(`(?i)(?:^|\n|said|<<<|>>>|was|:|;|\(|')[ \t]*\(?([245][0-9][0-9])(?:[ \-,]|$)`)
 	addrRe  = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._%+\-=/'!#$&*?^{|}~]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}`)
 )
+
+// maxClassify bounds the text each recipient's classification reads.
+const maxClassify = 4 << 10
 
 // findStatuses returns the enhanced status codes in s with their offsets,
 // dropping dotted numbers that go on (IP addresses, versions).
@@ -102,6 +105,32 @@ func isExpired(c string) bool { return strings.HasSuffix(c, ".4.7") }
 
 func isGeneric(c string) bool { return strings.HasSuffix(c, ".0.0") }
 
+// replyFor returns the reply code written just before status in s
+// ("421 4.4.2", "550-5.7.1"), or "".
+func replyFor(s, status string) string {
+	if status == "" {
+		return ""
+	}
+	i := 0
+	for n := 0; n < 16; n++ {
+		j := strings.Index(s[i:], status)
+		if j < 0 {
+			return ""
+		}
+		at := i + j
+		if at >= 4 {
+			pre := s[at-4 : at]
+			if (pre[3] == ' ' || pre[3] == '-') && pre[0] >= '2' && pre[0] <= '5' && isDigit(pre[1]) && isDigit(pre[2]) && (at == 4 || !isDigit(s[at-5])) {
+				return pre[:3]
+			}
+		}
+		i = at + len(status)
+	}
+	return ""
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 func findReply(s string) string {
 	for _, m := range replyRe.FindAllStringSubmatch(s, 16) {
 		if m[1][0] != '2' {
@@ -132,6 +161,8 @@ func (p *parser) report() *Report {
 		p.dsn = parseDSN([]byte(text))
 	}
 	if len(p.dsn) > 0 {
+		human := cutOriginal(text)
+		humanStatus := diagStatus(human)
 		r.Format = FormatDSN
 		for _, g := range p.dsn {
 			if r.ReportingMTA == "" && g["reporting-mta"] != "" {
@@ -156,7 +187,7 @@ func (p *parser) report() *Report {
 			diag := valueOf(g["diagnostic-code"])
 			if diag == "" {
 				// Some MTAs put the reason only in the human-readable part.
-				diag = textAbout(text, final)
+				diag = textAbout(human, final)
 			}
 			rc.Diagnostic = diag
 			rc.Status = prefer(firstStatus(g["status"]), diagStatus(diag))
@@ -164,12 +195,18 @@ func (p *parser) report() *Report {
 				// The human-readable part may quote the remote server's
 				// own, more precise reply (a transcript, an Exchange
 				// "returned '441 4.4.1 ...'").
-				if d := diagStatus(cutOriginal(text)); d != "" && !weak(d) {
+				if d := humanStatus; d != "" && !weak(d) {
 					rc.Status = d
 				}
 			}
-			rc.Reply = findReply(diag)
-			rc.Category = Classify(rc.Status, rc.Reply, rc.Diagnostic+" "+textAbout(text, final))
+			rc.Reply = replyFor(diag, rc.Status)
+			if rc.Reply == "" {
+				rc.Reply = findReply(diag)
+			}
+			if rc.Reply == "" {
+				rc.Reply = replyFor(human, rc.Status)
+			}
+			rc.Category = Classify(rc.Status, rc.Reply, clip(rc.Diagnostic, maxClassify)+" "+textAbout(human, final))
 			r.Recipients = append(r.Recipients, rc)
 		}
 		if len(r.Recipients) > 0 {
@@ -214,17 +251,21 @@ func (p *parser) textReport(r *Report, text string) *Report {
 	if len(addrs) == 0 {
 		addrs = []string{""}
 	}
+	if len(addrs) > MaxRecipients {
+		addrs = addrs[:MaxRecipients]
+	}
+	segs := []string{body}
+	if len(addrs) > 1 {
+		segs = segments(body, addrs)
+	}
 	for i, a := range addrs {
-		if i >= MaxRecipients {
-			break
-		}
 		rc := Recipient{Address: a, Action: ActionFailed}
-		seg := body
-		if a != "" && len(addrs) > 1 {
-			seg = segmentFor(body, a, addrs)
-		}
+		seg := segs[min(i, len(segs)-1)]
 		rc.Status = bestStatus(seg)
-		rc.Reply = findReply(seg)
+		rc.Reply = replyFor(seg, rc.Status)
+		if rc.Reply == "" {
+			rc.Reply = findReply(seg)
+		}
 		if rc.Status == "" && rc.Reply == "" {
 			rc.Status, rc.Reply = status, reply
 		}
@@ -232,7 +273,7 @@ func (p *parser) textReport(r *Report, text string) *Report {
 		if strings.HasPrefix(rc.Status, "4") || rc.Status == "" && strings.HasPrefix(rc.Reply, "4") {
 			rc.Action = ActionDelayed
 		}
-		rc.Category = Classify(rc.Status, rc.Reply, seg)
+		rc.Category = Classify(rc.Status, rc.Reply, clip(seg, maxClassify))
 		if rc.Status == "" && strings.HasSuffix(strings.ToLower(a), "@googlegroups.com") {
 			// Google Groups refuses posts from non-members in the
 			// group's own words, in the sender's language.
@@ -323,24 +364,31 @@ func (p *parser) failedAddresses(body string) []string {
 	return out
 }
 
-// segmentFor returns the part of body about address a: from its first
-// mention to the first mention of another address after it.
-func segmentFor(body, a string, all []string) string {
+// segments returns, for each address, the part of body about it: from
+// its first mention to the next first mention of another address after
+// it (the whole body when it is not found). Each address is searched
+// once, so the work is linear in the body per address.
+func segments(body string, addrs []string) []string {
 	low := asciiLower(body)
-	start := strings.Index(low, asciiLower(a))
-	if start < 0 {
-		return body
+	at := make([]int, len(addrs))
+	for i, a := range addrs {
+		at[i] = strings.Index(low, asciiLower(a))
 	}
-	end := len(body)
-	for _, o := range all {
-		if strings.EqualFold(o, a) {
+	out := make([]string, len(addrs))
+	for i, start := range at {
+		if start < 0 || addrs[i] == "" {
+			out[i] = body
 			continue
 		}
-		if i := strings.Index(low[start+len(a):], asciiLower(o)); i >= 0 && start+len(a)+i < end {
-			end = start + len(a) + i
+		end := len(body)
+		for j, o := range at {
+			if j != i && o > start && o < end {
+				end = o
+			}
 		}
+		out[i] = body[start:end]
 	}
-	return body[start:end]
+	return out
 }
 
 // diagnosticLine returns the text around the code, unfolded and cut.
@@ -369,9 +417,9 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// textAbout returns the human-readable text's lines about address a.
-func textAbout(text, a string) string {
-	body := cutOriginal(text)
+// textAbout returns the human-readable text (body, the returned message
+// cut off) about address a.
+func textAbout(body, a string) string {
 	i := strings.Index(asciiLower(body), asciiLower(a))
 	if i < 0 || a == "" {
 		return clip(unfold(body), 2000)
