@@ -3,6 +3,7 @@ package send_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -38,7 +39,9 @@ func TestPostfixDelivery(t *testing.T) {
 		Domain:   "pf.test",
 		Cert:     cert,
 		Listeners: []mailtest.PostfixListener{
-			{Port: 25},
+			// Port 25 refuses an EHLO name that is not fully qualified,
+			// as many MX hosts do.
+			{Port: 25, Options: "-o smtpd_helo_required=yes -o smtpd_helo_restrictions=reject_invalid_helo_hostname,reject_non_fqdn_helo_hostname"},
 			{Port: 587, Options: "-o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes" +
 				" -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=dovecot -o smtpd_sasl_path=inet:" + sasl +
 				" -o smtpd_relay_restrictions=permit_sasl_authenticated,reject -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject"},
@@ -94,6 +97,21 @@ func TestPostfixDelivery(t *testing.T) {
 		t.Fatalf("DKIM at the receiver: %+v", vs)
 	}
 	t.Logf("delivered through Postfix at %s:25, queue id %s, %d steps in %d ms", pf.IP, tr.QueueID, len(tr.Steps), tr.DurationMs)
+
+	// Without --helo or a machine FQDN the EHLO name is the address
+	// literal, which Postfix accepts; a bare host name (mxray's former
+	// default, os.Hostname) it refuses.
+	o := send.Options{From: "me@sender.test", To: []string{"you@pf.test"}}
+	tr = send.Send(context.Background(), env, o)
+	if tr.Result != send.ResultDelivered || tr.EHLONameSource != send.EHLOFromAddress || !strings.HasPrefix(tr.EHLOName, "[127.") {
+		t.Errorf("address literal: %s with EHLO %q (%s): %s\n%s", tr.Result, tr.EHLOName, tr.EHLONameSource, tr.Error, dump(tr))
+	}
+	t.Logf("EHLO %s (server at %s): %s", tr.EHLOName, pf.IP, tr.Result)
+	o.HELO = "vm"
+	tr = send.Send(context.Background(), env, o)
+	if r := tr.Rejection; r == nil || r.Code != 504 || !strings.Contains(r.Text, "fully-qualified") {
+		t.Errorf("bare EHLO name: %s %+v", tr.Result, r)
+	}
 
 	// Submission on port 587: STARTTLS (required: 587), then SASL through
 	// Postfix's Dovecot client, PLAIN and LOGIN, then delivery.
