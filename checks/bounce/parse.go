@@ -206,6 +206,11 @@ func (p *parser) walk(e entity, depth int, inOriginal bool) {
 			p.parts++
 		}
 	case strings.HasPrefix(ct, "text/") || ct == "":
+		if depth > 0 && strings.HasPrefix(strings.ToLower(e.header.get("content-disposition")), "attachment") && strings.Contains(strings.ToLower(e.header.get("content-disposition")), "header") {
+			// The original message's header, attached as a text file
+			// (Exchange, x6): the sender's own text, not the bounce's.
+			return
+		}
 		if ct == "text/html" {
 			body = stripHTML(body)
 		}
