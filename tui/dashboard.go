@@ -43,10 +43,6 @@ func (d *dashboardModel) update(msg tea.Msg) (tea.Cmd, intent) {
 	}
 	k := d.c.keys
 	switch {
-	case key.Matches(km, k.Up):
-		d.move(-1)
-	case key.Matches(km, k.Down):
-		d.move(1)
 	case key.Matches(km, k.Open):
 		if r := d.selected(); r != nil {
 			return nil, openDetail{id: r.info.ID}
@@ -65,18 +61,46 @@ func (d *dashboardModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		return nil, goBack{}
 	case key.Matches(km, k.ShowError):
 		return nil, showError{}
+	case key.Matches(km, k.Export):
+		return nil, exportReport{}
+	case key.Matches(km, k.Cancel):
+		if r := d.selected(); r != nil && r.running {
+			return nil, cancelCheck{id: r.info.ID}
+		}
+	case key.Matches(km, k.Copy):
+		if r := d.selected(); r != nil {
+			for _, f := range r.findings {
+				if f.Fix != "" || (f.Evidence != nil && len(f.Evidence.Records) > 0) {
+					return nil, copyFinding{f: f}
+				}
+			}
+		}
+	case key.Matches(km, k.NextFinding), key.Matches(km, k.PrevFinding):
+		d.nextWithFindings(key.Matches(km, k.NextFinding))
+	default:
+		d.cursor = moveCursor(k, km, d.cursor, len(d.live.rows), d.height-1)
 	}
 	return nil, nil
 }
 
-func (d *dashboardModel) move(delta int) {
+// nextWithFindings moves to the next (or previous) check with a finding
+// above info.
+func (d *dashboardModel) nextWithFindings(forward bool) {
 	n := len(d.live.rows)
-	d.cursor += delta
-	if d.cursor >= n {
-		d.cursor = n - 1
-	}
-	if d.cursor < 0 {
-		d.cursor = 0
+	for step := 1; step < n; step++ {
+		i := d.cursor - step
+		if forward {
+			i = d.cursor + step
+		}
+		if i < 0 || i >= n {
+			return
+		}
+		for _, f := range d.live.rows[i].findings {
+			if f.Severity != checks.SevInfo {
+				d.cursor = i
+				return
+			}
+		}
 	}
 }
 
@@ -183,7 +207,11 @@ func (d dashboardModel) view() string {
 func (d dashboardModel) counts(r *checkRow) string {
 	st := d.c.st
 	if r.interrupted && !r.running {
-		s := st.Skip.Render("interrupted")
+		word := "interrupted"
+		if r.res != nil && r.res.Err == checks.ReasonCancelled {
+			word = "cancelled"
+		}
+		s := st.Skip.Render(word)
 		if c := d.severityCounts(r); c != "" {
 			s += st.Faint.Render(" · so far ") + c
 		}
@@ -200,6 +228,30 @@ func (d dashboardModel) counts(r *checkRow) string {
 	}
 	if r.res != nil {
 		return st.Faint.Render("no findings")
+	}
+	if r.running {
+		return st.Faint.Render(d.waiting(r))
+	}
+	return ""
+}
+
+// waiting says what a running check without findings waits for: a check
+// it needs that has not finished, else its time against its limit.
+func (d dashboardModel) waiting(r *checkRow) string {
+	for _, n := range r.info.Needs {
+		if dep, ok := d.live.byID[n]; ok && dep.running {
+			return "waiting for " + clean(n)
+		}
+	}
+	if r.started.IsZero() {
+		return ""
+	}
+	el := d.live.now.Sub(r.started)
+	if el < 0 {
+		el = 0
+	}
+	if t := d.c.timeout; t > 0 {
+		return "running " + fmtDur(el) + " / " + fmtDur(t)
 	}
 	return ""
 }

@@ -26,6 +26,10 @@ type detailModel struct {
 	total   int
 	src     []*checkRow // what build was given, for re-rendering on a filter change
 	cache   map[string]*rowBlocks
+	// The findings shown, in order, with the content line each starts
+	// at: n/N jump between them, y copies the current one's fix.
+	shownF  []checks.Finding
+	offsets []int
 }
 
 func newDetail(c *common, live *liveState) detailModel {
@@ -124,6 +128,28 @@ func (d *detailModel) update(msg tea.Msg) (tea.Cmd, intent) {
 			return nil, rerun{}
 		case key.Matches(km, k.Filter):
 			return d.focusFilter(), nil
+		case key.Matches(km, k.NextFinding):
+			d.jump(1)
+			return nil, nil
+		case key.Matches(km, k.PrevFinding):
+			d.jump(-1)
+			return nil, nil
+		case key.Matches(km, k.Top):
+			d.vp.GotoTop()
+			return nil, nil
+		case key.Matches(km, k.Bottom):
+			d.vp.GotoBottom()
+			return nil, nil
+		case key.Matches(km, k.Copy):
+			if f, ok := d.current(); ok {
+				return nil, copyFinding{f: f}
+			}
+			return nil, nil
+		case key.Matches(km, k.Cancel):
+			if r := d.live.byID[d.checkID]; d.checkID != "" && r != nil && r.running {
+				return nil, cancelCheck{id: d.checkID}
+			}
+			return nil, nil
 		}
 	}
 	var cmd tea.Cmd
@@ -137,6 +163,48 @@ func (d *detailModel) build(rows []*checkRow) {
 }
 
 func (d *detailModel) rebuild() { d.vp.SetContent(d.render(d.src)) }
+
+// current is the finding at the top of the view: the last one whose first
+// line is at or above the viewport's first line (the first when none is).
+func (d detailModel) current() (checks.Finding, bool) {
+	i := d.currentIndex()
+	if i < 0 {
+		return checks.Finding{}, false
+	}
+	return d.shownF[i], true
+}
+
+func (d detailModel) currentIndex() int {
+	if len(d.shownF) == 0 {
+		return -1
+	}
+	cur := 0
+	for i, off := range d.offsets {
+		if off <= d.vp.YOffset {
+			cur = i
+		}
+	}
+	return cur
+}
+
+// jump scrolls to the next (dir 1) or previous (dir -1) finding.
+func (d *detailModel) jump(dir int) {
+	if len(d.offsets) == 0 {
+		return
+	}
+	cur := d.currentIndex()
+	if d.vp.YOffset < d.offsets[0] {
+		cur = -1 // above the first finding: n goes to it
+	}
+	next := cur + dir
+	if next < 0 {
+		next = 0
+	}
+	if next >= len(d.offsets) {
+		next = len(d.offsets) - 1
+	}
+	d.vp.SetYOffset(d.offsets[next])
+}
 
 func (d *detailModel) render(rows []*checkRow) string {
 	st, g := d.c.st, d.c.g
@@ -201,6 +269,11 @@ func (d *detailModel) render(rows []*checkRow) string {
 		}
 		b.WriteString("\n")
 	}
+	d.shownF, d.offsets = d.shownF[:0], d.offsets[:0]
+	var data string
+	if len(rows) == 1 && d.filter == "" {
+		data = d.dataSection(rows[0], w)
+	}
 	if len(items) == 0 {
 		switch {
 		case d.filter != "":
@@ -209,18 +282,73 @@ func (d *detailModel) render(rows []*checkRow) string {
 			b.WriteString(st.Faint.Render("no findings yet"))
 		case len(rows) == 1 && rows[0].res != nil && rows[0].res.Err != "":
 			b.WriteString(st.Faint.Render("no findings")) // not decided: not "nothing to report"
+		case data != "":
+			b.WriteString(st.Pass.Render(g.Ok+" no findings") + st.Faint.Render(": what the check read is below"))
 		default:
 			b.WriteString(st.Pass.Render(g.Ok + " nothing to report"))
 		}
-		return b.String()
+		if data != "" {
+			b.WriteString("\n\n" + data)
+		}
+		return strings.TrimRight(b.String(), "\n")
 	}
+	lines := strings.Count(b.String(), "\n")
 	for n, i := range order {
 		if n > 0 {
 			b.WriteString("\n")
+			lines++
 		}
-		b.WriteString(d.block(items[i].row, items[i].idx, w))
+		d.shownF = append(d.shownF, items[i].f)
+		d.offsets = append(d.offsets, lines)
+		blk := d.block(items[i].row, items[i].idx, w)
+		b.WriteString(blk)
+		lines += strings.Count(blk, "\n")
+	}
+	if data != "" {
+		b.WriteString("\n" + data)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// Bounds of the data section: a check's data is as hostile as the
+// network it was read from.
+const (
+	maxDataItems = 500
+	maxDataDepth = 8
+)
+
+// dataSection renders what a check read (checks.DescribeData of its
+// result's data): labelled values, nested by depth, wrapped to w. It is ""
+// when the check has no such data.
+func (d *detailModel) dataSection(r *checkRow, w int) string {
+	if r.res == nil || r.running {
+		return ""
+	}
+	items := checks.DescribeData(r.res.Data)
+	if len(items) == 0 {
+		return ""
+	}
+	st := d.c.st
+	var b strings.Builder
+	b.WriteString(st.Bold.Render("What the check read") + "\n")
+	for i, it := range items {
+		if i == maxDataItems {
+			b.WriteString(st.Faint.Render(fmt.Sprintf("  %s %d more (see --json)", d.c.g.Ellipsis, len(items)-i)) + "\n")
+			break
+		}
+		depth := min(max(it.Depth, 0), maxDataDepth)
+		ind := strings.Repeat("  ", depth+1)
+		label := clean(it.Label)
+		switch {
+		case label == "":
+			b.WriteString(hangingWords(clean(it.Value), w, ind, ind+"  ") + "\n")
+		case it.Value == "":
+			b.WriteString(ind + st.Label.Render(label) + "\n")
+		default:
+			b.WriteString(hangingWords(clean(it.Value), w, ind+st.Label.Render(label)+" ", ind+"    ") + "\n")
+		}
+	}
+	return b.String()
 }
 
 // rowBlocks caches the rendered findings of one check: re-rendering every
@@ -322,6 +450,9 @@ func (d detailModel) statusView() string {
 	s := fmt.Sprintf("%d findings", d.total)
 	if d.filter != "" {
 		s = fmt.Sprintf("%d of %d findings match %q", d.shown, d.total, d.filter)
+	}
+	if len(d.shownF) > 1 {
+		s += fmt.Sprintf("%sat %d of %d", d.c.g.Dot, d.currentIndex()+1, len(d.shownF))
 	}
 	if d.vp.TotalLineCount() > d.vp.Height {
 		s += fmt.Sprintf("%s%.0f%%", d.c.g.Dot, d.vp.ScrollPercent()*100)

@@ -2,12 +2,26 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/demo"
 	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/send"
+	"github.com/mxray/mxray/checks/smtp"
+	"github.com/mxray/mxray/checks/smtpwire"
+	"github.com/mxray/mxray/checks/tlscheck"
 )
+
+// The fixtures are real runs: every check of checks/all against the demo
+// mail world (checks/demo on loopback), once per test binary, with the
+// times that change from run to run (durations, round trips, ports) set
+// to fixed values so that goldens are stable. The TUI is tested on the
+// data production emits, not on a shape written by hand.
 
 // t0 is the fixed start of every fixture run.
 var t0 = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
@@ -16,16 +30,30 @@ func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) 
 
 func fixedNow() time.Time { return t0 }
 
-var fixtureChecks = []CheckInfo{
-	{"dns", "DNS and DNSSEC"}, {"mx", "MX records"}, {"spf", "SPF record"},
-	{"dkim", "DKIM keys"}, {"dmarc", "DMARC policy"}, {"mtasts", "MTA-STS policy"},
-	{"tlsrpt", "TLS reporting"}, {"smtp", "SMTP handshake"}, {"tls", "TLS and DANE"},
-	{"dnsbl", "Blocklists"},
+// fixtureChecks are the dashboard rows: every check, in mxray's order.
+var fixtureChecks = func() []CheckInfo {
+	var out []CheckInfo
+	for _, c := range all.Checks() {
+		out = append(out, CheckInfo{ID: c.ID(), Title: c.Title(), Needs: c.Needs()})
+	}
+	return out
+}()
+
+// jTo is the j presses that move the dashboard's cursor from the first
+// check to check id.
+func jTo(id string) []string {
+	for i, c := range fixtureChecks {
+		if c.ID == id {
+			return times("j", i)
+		}
+	}
+	panic("no check " + id)
 }
 
 // fixtureDefs stand in for the catalogue, so goldens do not change when a
 // check's wording does.
 var fixtureDefs = map[string]checks.Def{
+	"spf.all-pass":      {ID: "spf.all-pass", Why: "+all lets every server on the internet pass SPF for the domain: the record protects nothing."},
 	"spf.lookup-limit":  {ID: "spf.lookup-limit", Why: "Receivers stop after 10 DNS lookups and treat the record as a permanent error: SPF then fails for every message."},
 	"smtp.open-relay":   {ID: "smtp.open-relay", Why: "An open relay is abused by spammers within hours and lands on every blocklist."},
 	"dmarc.policy-none": {ID: "dmarc.policy-none", Why: "p=none only monitors: spoofed mail is still delivered."},
@@ -36,134 +64,157 @@ func fixtureExplain(id string) (checks.Def, bool) {
 	return d, ok
 }
 
-func q(name, typ, rcode string, ad bool, rtt float64) dnsq.Query {
-	return dnsq.Query{Name: name, Type: typ, Server: "127.0.0.1:53", Proto: "udp", Rcode: rcode, AD: ad, Answers: 1, RTTMs: rtt}
+// realRuns are the demo world's domains, each checked once.
+var realRuns struct {
+	once sync.Once
+	reps map[string]*checks.Report
+	err  error
 }
 
-// fixtureResults is a finished run against broken.example.
-func fixtureResults() []checks.Result {
-	res := func(id string, st checks.Status, startMs, durMs int, fs ...checks.Finding) checks.Result {
-		title := id
-		for _, c := range fixtureChecks {
-			if c.ID == id {
-				title = c.Title
+// realReport returns a copy of the normalised report of a real run of
+// every check against a domain of the demo world. It panics when the
+// world cannot run: no test of the package means anything then.
+func realReport(domain string) *checks.Report {
+	realRuns.once.Do(func() { realRuns.reps, realRuns.err = runDemoWorld() })
+	if realRuns.err != nil {
+		panic(fmt.Sprintf("the demo world: %v", realRuns.err))
+	}
+	rep, ok := realRuns.reps[domain]
+	if !ok {
+		panic("no run of " + domain)
+	}
+	return copyReport(rep)
+}
+
+// runDemoWorld starts the demo world, checks its domains and stops it
+// (no goroutine outlives the fixture: leakcheck).
+func runDemoWorld() (map[string]*checks.Report, error) {
+	w, err := demo.Start()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	out := map[string]*checks.Report{}
+	for _, d := range []string{"broken.example", "good.example"} {
+		env, err := w.Env(checks.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		r := &checks.Runner{Env: env, Checks: all.Checks(), Registry: all.Checks()}
+		rep := r.Run(context.Background(), checks.Target{Domain: d})
+		env.DNS.Close()
+		if env.HTTP != nil {
+			env.HTTP.CloseIdleConnections()
+		}
+		for _, res := range rep.Results {
+			if res.Err != "" {
+				return nil, fmt.Errorf("%s: the %s check could not decide: %s", d, res.ID, res.Err)
 			}
 		}
-		return checks.Result{ID: id, Title: title, Status: st, Findings: fs, Started: at(startMs), Duration: time.Duration(durMs) * time.Millisecond}
+		normalise(rep)
+		out[d] = rep
 	}
-	dns := res("dns", checks.StatusPass, 0, 12, checks.Finding{ID: "dns.dnssec-unsigned", Severity: checks.SevInfo, Subject: "broken.example", Message: "The zone is not DNSSEC-signed"})
-	mx := res("mx", checks.StatusPass, 0, 18)
-	mx.Data = map[string]any{"hosts": []any{
-		map[string]any{"name": "mx1.broken.example", "preference": 10, "addresses": []any{"192.0.2.10", "2001:db8::10"}},
-		map[string]any{"name": "mx2.broken.example", "preference": 20, "addresses": []any{"192.0.2.11"}},
-	}}
-	spf := res("spf", checks.StatusFail, 1, 143,
-		checks.Finding{ID: "spf.lookup-limit", Severity: checks.SevFail, Subject: "broken.example",
-			Message: "SPF needs 13 DNS lookups; receivers stop at 10 (includes: _spf.mail.example, spf.crm.example)",
-			Fix:     "Remove include:spf.crm.example or replace it with its ip4: ranges, then publish: broken.example. TXT \"v=spf1 include:_spf.mail.example -all\"",
-			Evidence: &checks.Evidence{
-				DNS:     []dnsq.Query{q("broken.example.", "TXT", "NOERROR", false, 3.2), q("_spf.mail.example.", "TXT", "NOERROR", true, 4.1), q("spf.crm.example.", "TXT", "NOERROR", false, 12.8)},
-				Records: []string{"v=spf1 include:_spf.mail.example include:spf.crm.example ~all"},
-			}},
-		checks.Finding{ID: "spf.all-neutral", Severity: checks.SevWarn, Subject: "broken.example", Message: "The record ends in ~all: spoofed mail is only soft-failed"},
-	)
-	spf.Data = map[string]any{
-		"lookups": 13, "void_lookups": 1,
-		"tree": map[string]any{
-			"domain": "broken.example", "record": "v=spf1 a mx include:_spf.mail.example include:spf.crm.example ~all", "own_lookups": 4, "subtree_lookups": 13,
-			"children": []any{
-				map[string]any{"domain": "_spf.mail.example", "mechanism": "include:_spf.mail.example", "record": "v=spf1 include:_netblocks.mail.example a mx -all", "own_lookups": 3, "subtree_lookups": 5, "children": []any{
-					map[string]any{"domain": "_netblocks.mail.example", "mechanism": "include:_netblocks.mail.example", "record": "v=spf1 a:x.mail.example a:y.mail.example -all", "own_lookups": 2, "subtree_lookups": 2},
-				}},
-				map[string]any{"domain": "spf.crm.example", "mechanism": "include:spf.crm.example", "record": "v=spf1 include:gone.crm.example exists:%{i}.crm.example a mx -all", "own_lookups": 4, "subtree_lookups": 4, "children": []any{
-					map[string]any{"domain": "gone.crm.example", "mechanism": "include:gone.crm.example", "own_lookups": 0, "subtree_lookups": 0, "error": "the domain does not exist (NXDOMAIN)"},
-				}},
-			},
-		},
-	}
-	dkim := res("dkim", checks.StatusError, 2, 2000)
-	dkim.Err = "every selector query timed out"
-	dmarc := res("dmarc", checks.StatusWarn, 2, 31, checks.Finding{ID: "dmarc.policy-none", Severity: checks.SevWarn, Subject: "_dmarc.broken.example", Message: "DMARC policy is p=none", Fix: "Publish _dmarc.broken.example. TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc@broken.example\""})
-	mtasts := res("mtasts", checks.StatusPass, 3, 44)
-	tlsrpt := res("tlsrpt", checks.StatusSkip, 0, 0)
-	tlsrpt.Skip = "--only"
-	smtp := res("smtp", checks.StatusFail, 20, 412,
-		checks.Finding{ID: "smtp.open-relay", Severity: checks.SevFail, Subject: "mx2.broken.example [192.0.2.11]", Message: "The server accepted a recipient at a domain it does not serve",
-			Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirClient, Text: "RCPT TO:<relay-test@mxray.invalid>"}, {Dir: checks.DirServer, Text: "250 2.1.5 Ok"}}}})
-	smtp.Data = map[string]any{"hosts": []any{
-		map[string]any{"host": "mx1.broken.example", "addresses": []any{
-			map[string]any{"address": "192.0.2.10", "stages": []any{
-				map[string]any{"stage": "connect", "duration_ms": 2.0},
-				map[string]any{"stage": "banner", "duration_ms": 41.0, "reply": map[string]any{"code": 220}},
-				map[string]any{"stage": "ehlo", "duration_ms": 3.0},
-				map[string]any{"stage": "starttls", "duration_ms": 9.0},
-			}, "transcript": []any{
-				map[string]any{"dir": "S", "text": "220 mx1.broken.example ESMTP"},
-				map[string]any{"dir": "C", "text": "EHLO mxray.local"},
-				map[string]any{"dir": "S", "text": "250-mx1.broken.example"},
-				map[string]any{"dir": "S", "text": "250 STARTTLS"},
-				map[string]any{"dir": "C", "text": "STARTTLS"},
-				map[string]any{"dir": "S", "text": "220 2.0.0 Ready to start TLS"},
-				map[string]any{"dir": "*", "text": "TLS 1.3 TLS_AES_128_GCM_SHA256"},
-			}},
-			map[string]any{"address": "2001:db8::10", "stages": []any{
-				map[string]any{"stage": "connect", "duration_ms": 10001.0, "error": "timeout"},
-			}},
-		}},
-		map[string]any{"host": "mx2.broken.example", "addresses": []any{
-			map[string]any{"address": "192.0.2.11", "stages": []any{
-				map[string]any{"stage": "connect", "duration_ms": 1.0},
-				map[string]any{"stage": "banner", "duration_ms": 5.0},
-				map[string]any{"stage": "ehlo", "duration_ms": 2.0},
-			}},
-		}},
-	}}
-	tls := res("tls", checks.StatusWarn, 20, 230,
-		checks.Finding{ID: "tls.cert-expiring", Severity: checks.SevWarn, Subject: "mx1.broken.example [192.0.2.10]", Message: "The certificate expires in 6 days"},
-		checks.Finding{ID: "tls.starttls-missing", Severity: checks.SevFail, Subject: "mx2.broken.example [192.0.2.11]", Message: "The server does not offer STARTTLS"},
-		checks.Finding{ID: "tls.mtasts-would-fail", Severity: checks.SevWarn, Subject: "mx2.broken.example [192.0.2.11]", Message: "switching the MTA-STS policy to enforce would stop mail to mx2.broken.example [192.0.2.11]: it offers no STARTTLS"},
-	)
-	tls.Data = map[string]any{"hosts": []any{
-		map[string]any{"name": "mx1.broken.example", "dane": "none", "addresses": []any{
-			map[string]any{"address": "192.0.2.10", "outcome": "tls", "starttls": true},
-		}},
-		map[string]any{"name": "mx2.broken.example", "dane": "none", "addresses": []any{
-			map[string]any{"address": "192.0.2.11", "outcome": "no-starttls"},
-		}},
-	}}
-	dnsbl := res("dnsbl", checks.StatusFail, 25, 88,
-		checks.Finding{ID: "dnsbl.listed", Severity: checks.SevFail, Subject: "192.0.2.11", Message: "192.0.2.11 is listed on Example Block List"})
-	dnsbl.Data = map[string]any{"addresses": []any{
-		map[string]any{"target": "192.0.2.10", "status": "clean", "zones": []any{
-			map[string]any{"zone": "bl.example", "status": "clean"},
-			map[string]any{"zone": "dead.example", "status": "unhealthy"},
-		}},
-		map[string]any{"target": "192.0.2.11", "status": "listed", "zones": []any{
-			map[string]any{"zone": "bl.example", "status": "listed", "codes": []any{"127.0.0.2"}},
-			map[string]any{"zone": "dead.example", "status": "unhealthy"},
-		}},
-		map[string]any{"target": "2001:db8::10", "status": "unknown", "zones": []any{
-			map[string]any{"zone": "bl.example", "status": "error", "error": "timeout"},
-		}},
-	}}
-	return []checks.Result{dns, mx, spf, dkim, dmarc, mtasts, tlsrpt, smtp, tls, dnsbl}
+	return out, nil
 }
 
-func fixtureReport() *checks.Report {
-	return &checks.Report{Domain: "broken.example", Resolvers: []string{"127.0.0.1:53"}, StartedAt: t0, Duration: 2031 * time.Millisecond, Results: fixtureResults(), DNSQueries: 41}
+// normalise fixes what changes from run to run: start times, durations,
+// round trips, the DNS server's port, the session timings.
+func normalise(rep *checks.Report) {
+	rep.StartedAt, rep.Duration, rep.DNSQueries = t0, 2031*time.Millisecond, 41
+	rep.Resolvers = []string{"127.0.0.1:53"}
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		r.Started = at(i)
+		r.Duration = time.Duration(10*(i+1)) * time.Millisecond
+		if r.Status == checks.StatusSkip {
+			r.Duration = 0
+		}
+		for j := range r.Findings {
+			normEvidence(r.Findings[j].Evidence)
+		}
+		switch d := r.Data.(type) {
+		case smtp.Data:
+			for h := range d.Hosts {
+				for a := range d.Hosts[h].Addresses {
+					ad := &d.Hosts[h].Addresses[a]
+					ad.BannerMs = 40
+					normSession(ad.Stages, ad.Transcript)
+				}
+			}
+		case tlscheck.Data:
+			for h := range d.Hosts {
+				for a := range d.Hosts[h].Addresses {
+					ad := &d.Hosts[h].Addresses[a]
+					ad.HandshakeMs = 20
+					normSession(ad.Stages, ad.Transcript)
+				}
+			}
+		}
+	}
 }
+
+// stageMs are the fixed durations of the session's stages.
+var stageMs = map[string]float64{"connect": 2, "banner": 41, "ehlo": 3, "starttls": 9, "tls_handshake": 20}
+
+func normSession(stages []smtpwire.Stage, entries []smtpwire.Entry) {
+	start := 0.0
+	for i := range stages {
+		ms, ok := stageMs[stages[i].Name]
+		if !ok {
+			ms = 1
+		}
+		stages[i].StartMs, stages[i].DurationMs = start, ms
+		start += ms
+	}
+	for i := range entries {
+		entries[i].AtMs = 0
+	}
+}
+
+func normEvidence(ev *checks.Evidence) {
+	if ev == nil {
+		return
+	}
+	for i := range ev.DNS {
+		ev.DNS[i].RTTMs = 1
+		if ev.DNS[i].Server != "" {
+			ev.DNS[i].Server = "127.0.0.1:53"
+		}
+	}
+}
+
+// copyReport copies a report deep enough that a test may change its
+// results and findings; the data is shared (tests give a result new data
+// rather than change it).
+func copyReport(rep *checks.Report) *checks.Report {
+	cp := *rep
+	cp.Results = append([]checks.Result(nil), rep.Results...)
+	for i := range cp.Results {
+		cp.Results[i].Findings = append([]checks.Finding(nil), cp.Results[i].Findings...)
+	}
+	return &cp
+}
+
+// fixtureReport is a finished run of every check against broken.example.
+func fixtureReport() *checks.Report { return realReport("broken.example") }
+
+// goodReport is a finished run of every check against good.example.
+func goodReport() *checks.Report { return realReport("good.example") }
 
 // fixtureEvents are the events of the fixture run, in a fixed order.
-func fixtureEvents() []checks.Event {
+func fixtureEvents() []checks.Event { return eventsOf(fixtureReport()) }
+
+// eventsOf replays a report as the runner's events: every check starts,
+// then each reports its findings and finishes, in order.
+func eventsOf(rep *checks.Report) []checks.Event {
 	var evs []checks.Event
-	results := fixtureResults()
-	for _, r := range results {
+	for _, r := range rep.Results {
 		if r.Status == checks.StatusSkip {
 			continue
 		}
 		evs = append(evs, checks.Event{Kind: checks.EventStarted, CheckID: r.ID, At: r.Started})
 	}
-	for _, r := range results {
+	for _, r := range rep.Results {
 		if r.Status == checks.StatusSkip {
 			continue
 		}
@@ -175,6 +226,18 @@ func fixtureEvents() []checks.Event {
 		evs = append(evs, checks.Event{Kind: checks.EventFinished, CheckID: r.ID, Result: &rr, At: r.Started.Add(r.Duration)})
 	}
 	return evs
+}
+
+// resultOf returns a pointer to check id's result in rep.
+func resultOf(tb testing.TB, rep *checks.Report, id string) *checks.Result {
+	tb.Helper()
+	for i := range rep.Results {
+		if rep.Results[i].ID == id {
+			return &rep.Results[i]
+		}
+	}
+	tb.Fatalf("no result of %s", id)
+	return nil
 }
 
 // scriptedRun is a RunFunc that emits events, then either returns the
@@ -237,6 +300,10 @@ func withResult(res checks.Result) *checks.Report {
 		}
 	}
 	return rep
+}
+
+func q(name, typ, rcode string, ad bool, rtt float64) dnsq.Query {
+	return dnsq.Query{Name: name, Type: typ, Server: "127.0.0.1:53", Proto: "udp", Rcode: rcode, AD: ad, Answers: 1, RTTMs: rtt}
 }
 
 // fixtureSteps is a delivered send with AUTH.

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"unicode"
@@ -12,7 +13,14 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsbl"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/mtasts"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtp"
+	"github.com/mxray/mxray/checks/smtpwire"
+	"github.com/mxray/mxray/checks/spf"
+	"github.com/mxray/mxray/checks/tlscheck"
 )
 
 // hostile are strings a record, banner or host name could carry to drive
@@ -121,6 +129,7 @@ func hostileReport(s string) *checks.Report {
 		for j := range r.Findings {
 			f := &r.Findings[j]
 			f.Subject += s
+			f.Host, f.Address = f.Host+s, f.Address+s
 			f.Message = s + " " + f.Message + " " + s
 			f.Fix += s
 			f.Evidence = &checks.Evidence{
@@ -131,23 +140,29 @@ func hostileReport(s string) *checks.Report {
 		}
 		switch r.ID {
 		case "mx":
-			r.Data = map[string]any{"hosts": []any{
-				map[string]any{"name": s, "addresses": []any{"192.0.2.10"}},
-				map[string]any{"name": "mx2." + s, "addresses": []any{}, "error": s},
+			r.Data = mx.Data{Hosts: []mx.Host{
+				{Name: s, Addresses: []netip.Addr{netip.MustParseAddr("192.0.2.10")}},
+				{Name: "mx2." + s, Error: s},
 			}}
 		case "smtp":
-			r.Data = map[string]any{"hosts": []any{map[string]any{"host": s, "addresses": []any{
-				map[string]any{"address": "192.0.2.10", "outcome": s, "error": s,
-					"stages":     []any{map[string]any{"stage": "connect", "duration_ms": 1.0, "error": s}},
-					"transcript": []any{map[string]any{"dir": "S", "text": s}, map[string]any{"dir": "*", "text": s}}},
-			}}}}
+			r.Data = smtp.Data{Hosts: []smtp.Host{{Name: s, Addresses: []smtp.Address{{
+				Address: "192.0.2.10", Outcome: smtp.Outcome(s), Error: s,
+				Stages:     []smtpwire.Stage{{Name: "connect", DurationMs: 1, Error: s}},
+				Transcript: []smtpwire.Entry{{Dir: checks.DirServer, Text: s}, {Dir: checks.DirInfo, Text: s}},
+			}}}}}
+		case "tls":
+			r.Data = tlscheck.Data{MTASTS: s, Hosts: []tlscheck.Host{{Name: s, DANE: s, MTASTS: &tlscheck.HostMTASTS{Verdict: tlscheck.STSWouldFail, WouldFail: s},
+				Addresses: []tlscheck.Address{{Address: "192.0.2.10", Outcome: "tls", TrustError: s, MTASTSWouldFail: s}}}}}
+		case "mtasts":
+			r.Data = &mtasts.Data{TXT: &mtasts.TXT{Raw: s}, Policy: &mtasts.Policy{Mode: mtasts.Mode(s), MX: []string{s}}, MX: []mtasts.MXMatch{{Host: s, Pattern: s}}}
 		case "spf":
-			tree := r.Data.(map[string]any)["tree"].(map[string]any)
-			tree["record"] = "v=spf1 " + s
-			tree["domain"] = s
-			tree["children"].([]any)[0].(map[string]any)["error"] = s
+			r.Data = spf.Data{Domain: s, Record: "v=spf1 " + s, Lookups: 11, LookupLimit: 10, VoidLimit: 2,
+				Tree: &spf.Node{Domain: s, Record: "v=spf1 " + s, LimitTerm: s, Children: []*spf.Node{
+					{Domain: s, Mechanism: "include:" + s, Error: s, VoidLimitTerm: s},
+				}}}
 		case "dnsbl":
-			r.Data = map[string]any{"addresses": []any{}, "skipped": []any{map[string]any{"target": "192.0.2.10", "reason": s}}}
+			r.Data = dnsbl.Data{Addresses: []dnsbl.TargetData{{Target: "192.0.2.10", Queried: false, Zones: []dnsbl.ZoneResult{{Zone: s, Status: dnsbl.Status(s)}}}},
+				Skipped: []dnsbl.Skipped{{Target: "192.0.2.11", Reason: s}}}
 		case "dkim":
 			r.Err = "not decided: " + s
 		case "tlsrpt":
@@ -162,6 +177,7 @@ var screens = map[string]func(Model) Model{
 	"dashboard":   func(m Model) Model { return m },
 	"detail":      func(m Model) Model { return press(m, "j", "j", "enter") },
 	"not-decided": func(m Model) Model { return press(m, "j", "j", "j", "enter") },
+	"matrix-last": func(m Model) Model { return press(m, "tab", "tab", "G") },
 	"all":         func(m Model) Model { return press(m, "/", "enter") },
 	"spf":         func(m Model) Model { return press(m, "tab", "j") },
 	"matrix":      func(m Model) Model { return press(m, "tab", "tab") },
@@ -206,6 +222,28 @@ func FuzzScreens(f *testing.F) {
 			em := runAgain(t, m, sr, hostileReport(s), err)
 			checkScreen(t, "error", em)
 			checkScreen(t, "error scrolled", press(em, "pgdown", "j"))
+		}
+	})
+}
+
+// FuzzHangingWords: the data section's wrapping never makes a line wider
+// than the screen, and keeps every character of the text.
+func FuzzHangingWords(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(clean(s), uint8(30))
+	}
+	f.Add("v=spf1 mx ip4:192.0.2.0/24 include:_spf.mailprovider.example -all", uint8(40))
+	f.Fuzz(func(t *testing.T, s string, w uint8) {
+		s = clean(s)
+		width := 20 + int(w)%120
+		out := hangingWords(s, width, "  label ", "      ")
+		for i, l := range strings.Split(out, "\n") {
+			if lw := ansi.StringWidth(l); lw > width {
+				t.Fatalf("line %d is %d wide (max %d): %q", i, lw, width, l)
+			}
+		}
+		if got, want := strings.Join(strings.Fields(out), ""), "label"+strings.Join(strings.Fields(s), ""); got != want {
+			t.Fatalf("text changed: %q -> %q", s, out)
 		}
 	})
 }

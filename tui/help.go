@@ -37,9 +37,10 @@ func (p *helpModel) setSize(w, _ int) { p.width = w }
 // update does nothing: the keys under the help go to the pane it covers.
 func (p *helpModel) update(tea.Msg) (tea.Cmd, intent) { return nil, nil }
 
-func (p helpModel) view() string {
-	k := p.c.keys
-	groups := k.FullHelp()
+func (p helpModel) view() string { return p.viewWith(p.c.keys.FullHelp()) }
+
+// viewWith is the ? screen with the key groups of the screen it covers.
+func (p helpModel) viewWith(groups [][]key.Binding) string {
 	if p.c.g.Cursor == ">" {
 		for _, g := range groups {
 			for i := range g {
@@ -56,7 +57,7 @@ func (p helpModel) view() string {
 	g := p.c.g
 	b.WriteString(fmt.Sprintf("  %s %s %s %s %s  status of a check (no colour needed)\n",
 		report.Badge(checks.StatusPass), report.Badge(checks.StatusWarn), report.Badge(checks.StatusFail), report.Badge(checks.StatusError), report.Badge(checks.StatusSkip)))
-	b.WriteString(fmt.Sprintf("  %s ok  %s warn  %s fail  %s could not test  %s not run\n", g.Ok, g.Warn, g.Fail, g.Error, g.None))
+	b.WriteString(fmt.Sprintf("  %s ok  %s warn  %s fail  %s could not test  %s nothing to test  %s skipped  %s not run\n", g.Ok, g.Warn, g.Fail, g.Error, g.NA, g.Skip, g.None))
 	b.WriteString("  [ERR ] means mxray could not decide (timeout, SERVFAIL): not a misconfiguration.\n")
 	b.WriteString("  " + interruptedBadge + " means the run was stopped before the check decided.\n")
 	b.WriteString("  Open a check to read why each finding matters and the exact fix.")

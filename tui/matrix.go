@@ -3,19 +3,25 @@ package tui
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/dnsbl"
+	"github.com/mxray/mxray/checks/mtasts"
+	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/smtp"
+	"github.com/mxray/mxray/checks/smtpwire"
+	"github.com/mxray/mxray/checks/tlscheck"
 )
 
 // matrixSources are the checks whose results feed the MX matrix.
 var matrixSources = map[string]bool{"mx": true, "smtp": true, "tls": true, "mtasts": true, "dnsbl": true}
 
-// The matrix columns.
+// The matrix columns, least important last: a narrow screen drops
+// columns from the middle (dropOrder), never the last ones.
 const (
 	colConnect = iota
 	colBanner
@@ -35,46 +41,82 @@ var colCheck = [numCols]string{"smtp", "smtp", "smtp", "tls", "tls", "tls", "mta
 
 // colFindings are the finding ID prefixes that mark each column.
 var colFindings = [numCols][]string{
-	{"smtp.connect-", "smtp.port25-"},
+	{"smtp.connect-"},
 	{"smtp.banner-", "smtp.slow-banner", "smtp.greylisted"},
 	{"smtp.ehlo-"},
 	{"tls.starttls-", "tls.handshake-", "tls.old-protocol"},
 	{"tls.cert-", "tls.weak-key"},
 	{"tls.dane-"},
-	{"mtasts."},
+	{"mtasts.", "tls.mtasts-"},
 	{"dnsbl."},
 }
 
-// stageCol maps SMTP stage names in the checks' data to columns.
+// dropOrder is the order in which a narrow screen gives up columns: the
+// protocol steps a failure in a later column implies first, the verdicts
+// (STLS, CERT, STS, BL) last.
+var dropOrder = []int{colEHLO, colBanner, colDANE, colConnect, colCert, colSTARTTLS}
+
+// stageCol maps the SMTP session's stage names (smtpwire) to columns.
 var stageCol = map[string]int{
-	"connect": colConnect, "dial": colConnect,
-	"banner": colBanner, "greeting": colBanner,
-	"ehlo": colEHLO, "helo": colEHLO,
-	"starttls": colSTARTTLS, "tls": colSTARTTLS, "handshake": colSTARTTLS,
+	"connect": colConnect,
+	"banner":  colBanner,
+	"ehlo":    colEHLO, "helo": colEHLO,
+	"starttls": colSTARTTLS, "tls_handshake": colSTARTTLS,
 }
 
-// cell is one mark of the matrix. A cell shows a tick only when the data
-// of the check behind its column says the address was tested there.
+// cellKind is what a cell of the matrix says.
+type cellKind int
+
+// The kinds of cell, each with its own glyph (see the legend). Only
+// cellOK shows a tick, and only when a test passed.
+const (
+	cellNotRun  cellKind = iota // nothing known: not run, not reached, no data
+	cellRunning                 // the check behind the column is running
+	cellSkipped                 // the check (or its test of this address) was skipped
+	cellNothing                 // nothing to test (no TLSA records, no MTA-STS policy)
+	cellOK                      // tested, and it passed
+	cellProblem                 // a finding or the data: sev says how bad (error: could not test)
+)
+
+// cell is one mark of the matrix.
 type cell struct {
-	sev  checks.Severity // "" ok, or the worst finding
-	set  bool            // something is known
-	info bool            // only informational findings (e.g. no MTA-STS policy)
+	kind cellKind
+	sev  checks.Severity // cellProblem: warn, fail, or error (could not test)
 	ms   float64
 	hasM bool
-	note string // why the cell shows no verdict (not tested, could not test)
+	note string // why the cell is not a tick
 }
 
-// addrData is what one check's data says about one address.
-type addrData struct {
-	outcome string // e.g. completed, timeout (smtp); tls, no-starttls, not-tested (tls)
-	err     string
+// ok marks the cell tested and passed, unless it says more already.
+func (c *cell) ok() {
+	if c.kind < cellOK {
+		c.kind, c.note = cellOK, ""
+	}
 }
 
-// blData is what the dnsbl check's data says about one address.
-type blData struct {
-	status string // listed, clean, unknown
-	usable int    // lists that gave an answer that counts (listed or clean)
-	failed []string
+// raise marks a problem of severity sev (info is ignored), keeping the
+// worst one and its note.
+func (c *cell) raise(sev checks.Severity, note string) {
+	if sev == checks.SevInfo || !sev.Valid() {
+		return
+	}
+	if c.kind == cellProblem && sev.Rank() <= c.sev.Rank() {
+		if c.note == "" {
+			c.note = note
+		}
+		return
+	}
+	c.kind, c.sev = cellProblem, sev
+	if note != "" || c.note == "" {
+		c.note = note
+	}
+}
+
+// set marks kind k with a note when the cell says nothing stronger.
+func (c *cell) set(k cellKind, note string) {
+	if c.kind <= k && c.kind != cellProblem {
+		c.kind, c.note = k, note
+	}
 }
 
 // matrixRow is one MX address.
@@ -82,13 +124,14 @@ type matrixRow struct {
 	host, addr string
 	hostErr    string
 	cells      [numCols]cell
-	staged     bool      // the smtp data has per-stage results for this address
-	smtp, tls  *addrData // nil: the check's data does not mention the address
+	smtp       *smtp.Address     // nil: the smtp check's data does not mention the address
+	tls        *tlscheck.Address // nil: the tls check's data does not mention it
+	tlsHost    *tlscheck.Host
 	lines      []checks.Line
 }
 
-// notes lists the cells that say why they show no verdict (not tested,
-// could not test), columns with the same reason together.
+// notes lists the cells that say why they show no tick, columns with the
+// same reason together.
 func (r *matrixRow) notes() []string {
 	var order []string
 	cols := map[string][]string{}
@@ -109,8 +152,8 @@ func (r *matrixRow) notes() []string {
 }
 
 // matrixModel is the MX matrix pane: one row per MX address, one column
-// per protocol stage or property, each cell ticked only when the data of the
-// check behind it says the address was tested there.
+// per protocol stage or property, each cell read from the typed data and
+// findings of the check behind it.
 type matrixModel struct {
 	c             *common
 	live          *liveState
@@ -132,16 +175,14 @@ func (mm *matrixModel) update(msg tea.Msg) (tea.Cmd, intent) {
 	switch {
 	case key.Matches(km, k.Back):
 		return nil, goBack{}
-	case key.Matches(km, k.Up):
-		mm.move(-1)
-	case key.Matches(km, k.Down):
-		mm.move(1)
 	case key.Matches(km, k.Open):
 		if row, ok := mm.selected(); ok {
 			return nil, openTranscript{row: row}
 		}
 	case key.Matches(km, k.Rerun):
 		return nil, rerun{ids: mm.sources()}
+	default:
+		mm.cursor = moveCursor(mm.c.keys, km, mm.cursor, len(mm.rows), mm.height-1)
 	}
 	return nil, nil
 }
@@ -158,16 +199,6 @@ func (mm matrixModel) sources() []string {
 	return ids
 }
 
-func (mm *matrixModel) move(d int) {
-	mm.cursor += d
-	if mm.cursor >= len(mm.rows) {
-		mm.cursor = len(mm.rows) - 1
-	}
-	if mm.cursor < 0 {
-		mm.cursor = 0
-	}
-}
-
 func (mm matrixModel) selected() (*matrixRow, bool) {
 	if mm.cursor >= 0 && mm.cursor < len(mm.rows) {
 		return mm.rows[mm.cursor], true
@@ -175,156 +206,121 @@ func (mm matrixModel) selected() (*matrixRow, bool) {
 	return nil, false
 }
 
-// rebuild derives the matrix from the checks' data and findings.
+// dataOf returns the typed data of a check's row when it is a T (or *T),
+// else nil.
+func dataOf[T any](r *checkRow) *T {
+	if r == nil || r.res == nil {
+		return nil
+	}
+	switch d := r.res.Data.(type) {
+	case T:
+		return &d
+	case *T:
+		return d
+	}
+	return nil
+}
+
+// normHost writes a host name the way findings do: lower case, no
+// trailing dot.
+func normHost(s string) string { return strings.ToLower(strings.TrimSuffix(s, ".")) }
+
+// normAddr writes an IP address the way netip does (the checks' data may
+// spell IPv6 differently).
+func normAddr(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	return s
+}
+
+// matrixData is the typed data the matrix is read from (nil when a check
+// has none).
+type matrixData struct {
+	mx     *mx.Data
+	smtp   *smtp.Data
+	tls    *tlscheck.Data
+	mtasts *mtasts.Data
+	dnsbl  *dnsbl.Data
+	hosts  map[string]bool // the MX host names, normalised
+}
+
+// rebuild derives the matrix from the checks' typed data and findings.
 func (mm *matrixModel) rebuild() {
 	byID := mm.live.byID
+	d := matrixData{
+		mx: dataOf[mx.Data](byID["mx"]), smtp: dataOf[smtp.Data](byID["smtp"]),
+		tls: dataOf[tlscheck.Data](byID["tls"]), mtasts: dataOf[mtasts.Data](byID["mtasts"]),
+		dnsbl: dataOf[dnsbl.Data](byID["dnsbl"]), hosts: map[string]bool{},
+	}
 	var rows []*matrixRow
 	index := map[string]*matrixRow{}
 	add := func(host, addr string) *matrixRow {
+		host, addr = normHost(host), normAddr(addr)
+		d.hosts[host] = host != ""
 		k := host + "|" + addr
 		if r, ok := index[k]; ok {
 			return r
-		}
-		if addr != "" {
-			// An address seen before under another (or no) host name.
-			for _, r := range rows {
-				if r.addr == addr && (host == "" || r.host == "" || r.host == host) {
-					if r.host == "" {
-						r.host = host
-					}
-					return r
-				}
-			}
 		}
 		r := &matrixRow{host: host, addr: addr}
 		rows = append(rows, r)
 		index[k] = r
 		return r
 	}
-	if mx := byID["mx"]; mx != nil {
-		if d, ok := mx.data.(map[string]any); ok {
-			hosts, _ := d["hosts"].([]any)
-			for _, h := range hosts {
-				hm, _ := h.(map[string]any)
-				if hm == nil {
-					continue
-				}
-				name := firstStr(hm, "name", "host")
-				addrs, _ := hm["addresses"].([]any)
-				if len(addrs) == 0 {
-					r := add(name, "")
-					r.hostErr = firstStr(hm, "error")
-				}
-				for _, a := range addrs {
-					if s, ok := a.(string); ok {
-						add(name, s)
-					}
+	if d.mx != nil {
+		for _, h := range d.mx.Hosts {
+			if len(h.Addresses) == 0 {
+				add(h.Name, "").hostErr = h.Error
+			}
+			for _, a := range h.Addresses {
+				add(h.Name, a.String())
+			}
+		}
+	}
+	if d.smtp != nil {
+		for i := range d.smtp.Hosts {
+			h := &d.smtp.Hosts[i]
+			for j := range h.Addresses {
+				a := &h.Addresses[j]
+				r := add(h.Name, a.Address)
+				r.smtp = a
+				if len(r.lines) == 0 {
+					r.lines = linesOf(a.Transcript)
 				}
 			}
 		}
 	}
-	// Per-address data of the smtp and tls checks: outcomes, stages and
-	// transcripts.
-	for _, id := range []string{"smtp", "tls"} {
-		r := byID[id]
-		if r == nil || r.data == nil {
-			continue
-		}
-		walkAddrObjects(r.data, "", 0, func(host, addr string, obj map[string]any) {
-			row := add(host, addr)
-			ad := &addrData{outcome: firstStr(obj, "outcome"), err: firstStr(obj, "error")}
-			if id == "smtp" {
-				row.smtp = ad
-				if _, ok := obj["stages"]; ok {
-					row.staged = true
+	if d.tls != nil {
+		for i := range d.tls.Hosts {
+			h := &d.tls.Hosts[i]
+			for j := range h.Addresses {
+				a := &h.Addresses[j]
+				r := add(h.Name, a.Address)
+				r.tls, r.tlsHost = a, h
+				if len(r.lines) == 0 {
+					r.lines = linesOf(a.Transcript)
 				}
-			} else {
-				row.tls = ad
 			}
-			readStages(row, obj, id == "tls")
-			if len(row.lines) == 0 {
-				row.lines = readTranscript(obj)
+			for _, r := range rows {
+				if r.host == normHost(h.Name) && r.tlsHost == nil {
+					r.tlsHost = h
+				}
 			}
-		})
+		}
 	}
-	dane := readDANE(byID["tls"])
-	bl, blSkipped := readDNSBL(byID["dnsbl"])
-	// Findings about a host or address mark its cells; what the data says
-	// was tested without a finding marks them ok. Nothing else does.
 	for _, row := range rows {
 		if row.addr == "" {
 			continue // nothing to connect to
 		}
-		for col := 0; col < numCols; col++ {
-			c := &row.cells[col]
-			cr := byID[colCheck[col]]
-			switch {
-			case cr == nil:
-				if !c.set {
-					c.note = "the " + colCheck[col] + " check is not part of this run"
-				}
-				continue
-			case cr.running || cr.res == nil:
-				continue
-			case cr.status == checks.StatusSkip:
-				if !c.set {
-					c.note = "the " + colCheck[col] + " check was skipped"
-					if cr.res.Skip != "" {
-						c.note += " (" + clean(cr.res.Skip) + ")"
-					}
-				}
-				continue
-			}
-			for _, f := range cr.findings {
-				if !hasPrefix(f.ID, colFindings[col]) || !aboutRow(f.Subject, row, col == colMTASTS) {
-					continue
-				}
-				if f.Severity != checks.SevInfo {
-					c.set = true
-					c.sev = checks.WorseSeverity(c.sev, f.Severity)
-					c.info = false
-				} else if col == colMTASTS {
-					c.set = true
-					c.info = true // e.g. no policy published
-				}
-			}
-			// The tls check judges each address against the MTA-STS policy
-			// (tls.mtasts-would-fail): that verdict belongs in STS too.
-			if tc := byID["tls"]; col == colMTASTS && tc != nil && tc.res != nil {
-				for _, f := range tc.findings {
-					if f.ID == "tls.mtasts-would-fail" && aboutRow(f.Subject, row, false) {
-						c.set, c.info = true, false
-						c.sev = checks.WorseSeverity(c.sev, f.Severity)
-					}
-				}
-			}
-			tested, note := row.tested(col, dane[row.host], bl[normAddr(row.addr)], blSkipped[normAddr(row.addr)])
-			switch {
-			case tested == testedOK:
-				c.set = true
-			case tested == testedNone && !c.set:
-				c.note = note
-			case tested == testedInfo && c.sev == "":
-				c.set, c.info, c.note = true, true, note
-			case tested == testedBad && c.sev == "":
-				c.set, c.sev, c.note = true, checks.SevFail, note
-			case tested == testedError && c.sev == "":
-				c.set, c.sev, c.note = true, checks.SevError, note
-			}
-			if cr.res.Err != "" && (c.sev == "" || !c.set) {
-				// The check could not decide: what it did not flag is not
-				// known to be fine.
-				c.set, c.sev, c.info = true, checks.SevError, false
-				c.note = "the " + colCheck[col] + " check could not decide: " + clean(strings.TrimPrefix(cr.res.Err, notDecided))
-				if cr.interrupted {
-					c.set, c.sev = false, ""
-					c.note = "the " + colCheck[col] + " check was interrupted"
-				}
-			}
+		for col := range numCols {
+			mm.fill(row, col, &d)
 		}
 	}
 	// Without a transcript in the data, the SMTP lines of a finding about
-	// the server stand in.
+	// the address stand in.
 	for _, id := range []string{"smtp", "tls"} {
 		cr := byID[id]
 		if cr == nil {
@@ -332,7 +328,7 @@ func (mm *matrixModel) rebuild() {
 		}
 		for _, row := range rows {
 			for _, f := range cr.findings {
-				if len(row.lines) == 0 && row.addr != "" && f.Evidence != nil && len(f.Evidence.SMTP) > 0 && aboutRow(f.Subject, row, false) {
+				if len(row.lines) == 0 && row.addr != "" && f.Evidence != nil && len(f.Evidence.SMTP) > 0 && normAddr(f.Address) == row.addr {
 					row.lines = f.Evidence.SMTP
 				}
 			}
@@ -344,109 +340,313 @@ func (mm *matrixModel) rebuild() {
 	}
 }
 
-// What a check's data says about one cell.
-type testedState int
-
-const (
-	testedNone  testedState = iota // not tested: no tick, a note says why
-	testedOK                       // tested; ok unless a finding says otherwise
-	testedInfo                     // nothing to test (e.g. no TLSA records)
-	testedBad                      // the data itself shows the failure
-	testedError                    // tried, but could not tell
-)
-
-// tested reports whether the data of the check behind col says the row's
-// address was tested there, and if not, why.
-func (r *matrixRow) tested(col int, dane string, bl *blData, blSkip string) (testedState, string) {
-	switch col {
-	case colConnect, colBanner, colEHLO:
-		if r.cells[col].set {
-			return testedOK, "" // the stage is in the data
-		}
-		switch {
-		case r.smtp == nil:
-			return testedNone, "the smtp check has no result for this address"
-		case r.staged || r.smtp.outcome != "completed":
-			return testedNone, "not reached" + outcomeNote(r.smtp)
-		}
-		return testedOK, ""
-	case colSTARTTLS:
-		if r.tls != nil {
-			switch r.tls.outcome {
-			case "tls":
-				return testedOK, ""
-			case "no-starttls":
-				return testedBad, "the server does not offer STARTTLS"
-			case "handshake-failed":
-				return testedBad, "the TLS handshake failed" + errNote(r.tls.err)
-			}
-		}
-		if r.cells[col].set {
-			return testedOK, "" // a STARTTLS stage in the data
-		}
-		if r.tls != nil && r.tls.outcome == "not-tested" {
-			return testedError, "could not test TLS" + errNote(r.tls.err)
-		}
-		if blockedBefore(r, col) {
-			return testedNone, "not reached: an earlier stage failed"
-		}
-		if r.tls == nil {
-			return testedNone, "the tls check has no result for this address"
-		}
-		return testedNone, "not tested" + outcomeNote(r.tls)
-	case colCert, colDANE:
-		if r.tls == nil {
-			return testedNone, "the tls check has no result for this address"
-		}
-		if r.tls.outcome != "tls" {
-			return testedNone, "no TLS session to examine" + outcomeNote(r.tls)
-		}
-		if col == colCert {
-			return testedOK, ""
-		}
-		switch dane {
-		case "applies":
-			return testedOK, ""
-		case "none":
-			return testedInfo, "no TLSA records published (DANE not in use)"
-		case "unsigned":
-			return testedInfo, "TLSA records are not DNSSEC-validated, so senders ignore them"
-		case "unusable":
-			return testedInfo, "no TLSA record that SMTP senders use"
-		case "error":
-			return testedError, "the TLSA lookup failed"
-		}
-		return testedNone, "the tls check's data says nothing about DANE for this host"
-	case colMTASTS:
-		return testedOK, "" // a domain-wide policy: the mtasts check tested it
-	case colBL:
-		switch {
-		case bl == nil && blSkip != "":
-			return testedNone, "not asked: " + clean(blSkip)
-		case bl == nil:
-			return testedNone, "the dnsbl check did not ask any list about this address"
-		case bl.status == "listed":
-			return testedBad, ""
-		case bl.usable == 0:
-			return testedError, "no list gave a usable answer" + failedNote(bl.failed)
-		case bl.status == "clean":
-			return testedOK, ""
-		}
-		return testedError, "not listed where asked, but some lists could not answer" + failedNote(bl.failed)
+// linesOf turns a session's transcript into lines.
+func linesOf(es []smtpwire.Entry) []checks.Line {
+	out := make([]checks.Line, 0, len(es))
+	for _, e := range es {
+		out = append(out, checks.Line{Dir: e.Dir, Text: e.Text})
 	}
-	return testedNone, ""
+	return out
 }
 
-func outcomeNote(a *addrData) string {
-	if a == nil || (a.outcome == "" && a.err == "") {
+// fill decides one cell: the state of the check behind the column first
+// (not in the run, running, skipped, interrupted), then what its data
+// says about the address, then its findings about the address, its host
+// or (for MTA-STS) the domain.
+func (mm *matrixModel) fill(row *matrixRow, col int, d *matrixData) {
+	c := &row.cells[col]
+	id := colCheck[col]
+	src := mm.live.byID[id]
+	switch {
+	case src == nil:
+		c.set(cellNotRun, "the "+id+" check is not part of this run")
+		return
+	case src.running:
+		c.kind = cellRunning
+		return
+	case src.interrupted:
+		c.set(cellNotRun, "the "+id+" check was interrupted")
+		return
+	case src.res == nil:
+		c.set(cellNotRun, "the "+id+" check has not run")
+		return
+	case src.status == checks.StatusSkip:
+		note := "the " + id + " check was skipped"
+		if src.res.Skip != "" {
+			note += " (" + clean(src.res.Skip) + ")"
+		}
+		c.set(cellSkipped, note)
+		return
+	}
+	switch col {
+	case colConnect, colBanner, colEHLO:
+		row.fillStage(col, d)
+	case colSTARTTLS:
+		row.fillSTARTTLS()
+	case colCert:
+		row.fillCert()
+	case colDANE:
+		row.fillDANE()
+	case colMTASTS:
+		row.fillMTASTS(d)
+	case colBL:
+		row.fillBL(d)
+	}
+	for _, f := range src.findings {
+		if hasPrefix(f.ID, colFindings[col]) && findingAbout(f, row, d.hosts, col == colMTASTS) {
+			c.raise(f.Severity, "")
+		}
+	}
+	// The tls check judges each address against the MTA-STS policy
+	// (tls.mtasts-would-fail): that verdict belongs in STS too.
+	if tc := mm.live.byID["tls"]; col == colMTASTS && tc != nil && tc.res != nil {
+		for _, f := range tc.findings {
+			if hasPrefix(f.ID, colFindings[col]) && findingAbout(f, row, d.hosts, false) {
+				c.raise(f.Severity, "")
+			}
+		}
+	}
+	if src.res.Err != "" && c.kind != cellProblem {
+		// The check could not decide: what it did not flag is not known
+		// to be fine.
+		c.kind, c.sev = cellProblem, checks.SevError
+		c.note = "the " + id + " check could not decide: " + clean(strings.TrimPrefix(src.res.Err, notDecided))
+	}
+}
+
+// findingAbout reports whether a finding is about the row: by its
+// address, else by its host. A finding that names neither address nor an
+// MX host is about the domain: it counts only where domainWide is set
+// (the domain's MTA-STS policy).
+func findingAbout(f checks.Finding, r *matrixRow, mxHosts map[string]bool, domainWide bool) bool {
+	if f.Address != "" {
+		return normAddr(f.Address) == r.addr
+	}
+	if h := normHost(f.Host); h != "" && mxHosts[h] {
+		return h == r.host
+	}
+	if !domainWide {
+		return false
+	}
+	if f.ID == "mtasts.mx-mismatch" && f.Host == "" {
+		// About one MX host, which the finding does not name yet: the
+		// mtasts data's coverage says which (fillMTASTS).
+		return false
+	}
+	return true
+}
+
+// fillStage reads a protocol stage of the SMTP session: the smtp check's,
+// or the tls check's when it opened its own.
+func (r *matrixRow) fillStage(col int, d *matrixData) {
+	c := &r.cells[col]
+	var stages []smtpwire.Stage
+	var outcome, errText string
+	switch {
+	case r.smtp != nil:
+		stages, outcome, errText = r.smtp.Stages, string(r.smtp.Outcome), r.smtp.Error
+	case d.smtp == nil && r.tls != nil:
+		stages, outcome, errText = r.tls.Stages, r.tls.Outcome, r.tls.Error
+	default:
+		c.set(cellNotRun, "the smtp check has no result for this address")
+		return
+	}
+	if readStage(c, stages, col) {
+		if col == colBanner && r.smtp != nil && r.smtp.Greylisted {
+			c.raise(checks.SevWarn, "the server defers new senders (greylisting)")
+		}
+		return
+	}
+	c.set(cellNotRun, "not reached"+outcomeNote(outcome, errText))
+}
+
+// readStage fills c from the stages of col and reports whether any was
+// there.
+func readStage(c *cell, stages []smtpwire.Stage, col int) bool {
+	found := false
+	for _, s := range stages {
+		sc, ok := stageCol[s.Name]
+		if !ok || sc != col {
+			continue
+		}
+		found = true
+		if !c.hasM {
+			c.ms, c.hasM = s.DurationMs, true
+		}
+		switch {
+		case s.Error != "" && s.Reply != nil && s.Reply.Code >= 400:
+			c.raise(checks.SevFail, s.Name+": "+clean(s.Error))
+		case s.Error != "":
+			// A stage that broke is "could not test" unless a finding
+			// says the server is wrong (e.g. refused).
+			c.raise(checks.SevError, s.Name+": "+clean(s.Error))
+		case s.Reply != nil && s.Reply.Code >= 400:
+			c.raise(checks.SevFail, fmt.Sprintf("%s: the server answered %d", s.Name, s.Reply.Code))
+		default:
+			c.ok()
+		}
+	}
+	return found
+}
+
+func (r *matrixRow) fillSTARTTLS() {
+	c := &r.cells[colSTARTTLS]
+	if r.tls != nil {
+		switch r.tls.Outcome {
+		case "tls":
+			readStage(c, r.tls.Stages, colSTARTTLS)
+			c.ok()
+			return
+		case "no-starttls":
+			c.raise(checks.SevFail, "the server does not offer STARTTLS")
+			return
+		case "handshake-failed":
+			c.raise(checks.SevFail, "the TLS handshake failed"+errNote(r.tls.Error))
+			return
+		case "not-tested":
+			c.raise(checks.SevError, "could not test TLS"+errNote(r.tls.Error))
+			return
+		}
+	}
+	if blockedBefore(r, colSTARTTLS) {
+		c.set(cellNotRun, "not reached: an earlier stage failed")
+		return
+	}
+	if r.tls == nil {
+		c.set(cellNotRun, "the tls check has no result for this address")
+		return
+	}
+	c.set(cellNotRun, "not tested"+outcomeNote(r.tls.Outcome, r.tls.Error))
+}
+
+func (r *matrixRow) fillCert() {
+	c := &r.cells[colCert]
+	switch {
+	case r.tls == nil:
+		c.set(cellNotRun, "the tls check has no result for this address")
+	case r.tls.Outcome != "tls":
+		c.set(cellNotRun, "no TLS session to examine"+outcomeNote(r.tls.Outcome, r.tls.Error))
+	case !r.tls.Trusted:
+		c.raise(checks.SevWarn, "the certificate does not verify"+errNote(r.tls.TrustError))
+	case !r.tls.NameMatch:
+		c.raise(checks.SevWarn, "the certificate does not name the host")
+	case r.tls.ExpiresDays != nil && *r.tls.ExpiresDays < 0:
+		c.raise(checks.SevWarn, "the certificate has expired")
+	default:
+		c.ok()
+	}
+}
+
+func (r *matrixRow) fillDANE() {
+	c := &r.cells[colDANE]
+	switch {
+	case r.tls == nil || r.tlsHost == nil:
+		c.set(cellNotRun, "the tls check has no result for this address")
+		return
+	case r.tls.Outcome != "tls":
+		c.set(cellNotRun, "no TLS session to examine"+outcomeNote(r.tls.Outcome, r.tls.Error))
+		return
+	}
+	switch r.tlsHost.DANE {
+	case "applies":
+		if r.tls.DANEMatch != "" {
+			c.ok()
+		} else {
+			c.raise(checks.SevFail, "no TLSA record matches the certificate")
+		}
+	case "none":
+		c.set(cellNothing, "no TLSA records published (DANE not in use)")
+	case "unsigned":
+		c.set(cellNothing, "TLSA records are not DNSSEC-validated, so senders ignore them")
+	case "unusable":
+		c.set(cellNothing, "no TLSA record that SMTP senders use")
+	case "error":
+		c.raise(checks.SevError, "the TLSA lookup failed")
+	default:
+		c.set(cellNotRun, "the tls check's data says nothing about DANE for this host")
+	}
+}
+
+func (r *matrixRow) fillMTASTS(d *matrixData) {
+	c := &r.cells[colMTASTS]
+	sd := d.mtasts
+	switch {
+	case sd == nil:
+		c.set(cellNotRun, "the mtasts check has no data")
+		return
+	case sd.Policy == nil && sd.TXT == nil:
+		c.set(cellNothing, "no MTA-STS policy published")
+		return
+	case sd.Policy == nil:
+		c.set(cellNotRun, "no policy could be read (see the mtasts check)")
+		return
+	case sd.Policy.Mode == mtasts.ModeNone:
+		c.set(cellNothing, "the policy's mode is none: senders do not apply it")
+	default:
+		c.ok()
+	}
+	for _, m := range sd.MX {
+		if normHost(m.Host) == r.host && !m.Covered {
+			c.raise(checks.SevWarn, "no mx line of the policy matches this host")
+		}
+	}
+	if h := r.tlsHost; h != nil && h.MTASTS != nil {
+		switch h.MTASTS.Verdict {
+		case tlscheck.STSWouldFail:
+			c.raise(checks.SevWarn, "an MTA-STS sender would refuse this host"+errNote(h.MTASTS.WouldFail))
+		case tlscheck.STSNotCovered:
+			c.raise(checks.SevWarn, "no mx line of the policy matches this host")
+		case tlscheck.STSUndecided:
+			c.raise(checks.SevError, "not every address of the host could be tested against the policy")
+		}
+	}
+	if r.tls != nil && r.tls.MTASTSWouldFail != "" {
+		c.raise(checks.SevWarn, "an MTA-STS sender would refuse this address: "+clean(r.tls.MTASTSWouldFail))
+	}
+}
+
+func (r *matrixRow) fillBL(d *matrixData) {
+	c := &r.cells[colBL]
+	if d.dnsbl == nil {
+		c.set(cellNotRun, "the dnsbl check has no data")
+		return
+	}
+	for _, s := range d.dnsbl.Skipped {
+		if normAddr(s.Target) == r.addr {
+			c.set(cellSkipped, "not asked: "+clean(s.Reason))
+			return
+		}
+	}
+	var td *dnsbl.TargetData
+	for i := range d.dnsbl.Addresses {
+		if normAddr(d.dnsbl.Addresses[i].Target) == r.addr {
+			td = &d.dnsbl.Addresses[i]
+		}
+	}
+	switch {
+	case td == nil:
+		c.set(cellNotRun, "the dnsbl check did not ask any list about this address")
+	case !td.Queried:
+		c.raise(checks.SevError, "no list gave a usable answer"+failedNote(td))
+	case td.Status == dnsbl.TargetListed:
+		c.raise(checks.SevWarn, "listed (see the dnsbl check)")
+	case td.Status == dnsbl.TargetClean:
+		c.ok()
+	default:
+		c.raise(checks.SevError, "not listed where asked, but some lists could not answer"+failedNote(td))
+	}
+}
+
+func outcomeNote(outcome, errText string) string {
+	if outcome == "" && errText == "" {
 		return ""
 	}
-	s := " (" + clean(a.outcome)
-	if a.err != "" {
-		if a.outcome != "" {
+	s := " (" + clean(outcome)
+	if errText != "" {
+		if outcome != "" {
 			s += ": "
 		}
-		s += clean(a.err)
+		s += clean(errText)
 	}
 	return s + ")"
 }
@@ -458,7 +658,14 @@ func errNote(e string) string {
 	return ": " + clean(e)
 }
 
-func failedNote(zones []string) string {
+// failedNote names the lists that gave no usable answer for a target.
+func failedNote(td *dnsbl.TargetData) string {
+	var zones []string
+	for _, z := range td.Zones {
+		if z.Status != dnsbl.StatusListed && z.Status != dnsbl.StatusClean {
+			zones = append(zones, z.Zone)
+		}
+	}
 	if len(zones) == 0 {
 		return ""
 	}
@@ -470,87 +677,10 @@ func failedNote(zones []string) string {
 	return s + ")"
 }
 
-// readDANE reads the tls check's DANE state per host name.
-func readDANE(r *checkRow) map[string]string {
-	out := map[string]string{}
-	if r == nil {
-		return out
-	}
-	d, _ := r.data.(map[string]any)
-	hosts, _ := d["hosts"].([]any)
-	for _, h := range hosts {
-		if hm, ok := h.(map[string]any); ok {
-			out[firstStr(hm, "name", "host")] = firstStr(hm, "dane")
-		}
-	}
-	return out
-}
-
-// readDNSBL reads the dnsbl check's data: per address, its verdict and how
-// many lists gave an answer that counts; and the addresses it skipped, with
-// the reason.
-func readDNSBL(r *checkRow) (map[string]*blData, map[string]string) {
-	out, skipped := map[string]*blData{}, map[string]string{}
-	if r == nil {
-		return out, skipped
-	}
-	d, _ := r.data.(map[string]any)
-	list, _ := d["addresses"].([]any)
-	for _, t := range list {
-		tm, _ := t.(map[string]any)
-		if tm == nil {
-			continue
-		}
-		b := &blData{status: firstStr(tm, "status")}
-		zones, _ := tm["zones"].([]any)
-		for _, z := range zones {
-			zm, _ := z.(map[string]any)
-			switch firstStr(zm, "status") {
-			case "listed", "clean":
-				b.usable++
-			case "unhealthy":
-			default:
-				b.failed = append(b.failed, firstStr(zm, "zone"))
-			}
-		}
-		// The check's own word, where its data has it: "queried" is true
-		// when at least one usable list answered for the address.
-		if q, ok := tm["queried"].(bool); ok {
-			n, _ := tm["lists_answered"].(float64)
-			switch {
-			case !q:
-				b.usable = 0
-			case n >= 1:
-				b.usable = int(n)
-			case b.usable == 0:
-				b.usable = 1
-			}
-		}
-		out[normAddr(firstStr(tm, "target", "address"))] = b
-	}
-	sk, _ := d["skipped"].([]any)
-	for _, t := range sk {
-		if tm, ok := t.(map[string]any); ok {
-			skipped[normAddr(firstStr(tm, "target"))] = firstStr(tm, "reason")
-		}
-	}
-	return out, skipped
-}
-
-// normAddr writes an IP address the way netip does (the other checks' data
-// and the mx data may spell IPv6 differently).
-func normAddr(s string) string {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().String()
-	}
-	return s
-}
-
-// blockedBefore reports whether an earlier protocol stage failed or broke
-// (error or worse, by the checks' ranking).
+// blockedBefore reports whether an earlier protocol stage failed or broke.
 func blockedBefore(r *matrixRow, col int) bool {
 	for i := colConnect; i < col && i <= colSTARTTLS; i++ {
-		if r.cells[i].sev.Rank() >= checks.SevError.Rank() {
+		if c := r.cells[i]; c.kind == cellProblem && c.sev.Rank() >= checks.SevError.Rank() {
 			return true
 		}
 	}
@@ -566,134 +696,35 @@ func hasPrefix(id string, ps []string) bool {
 	return false
 }
 
-// aboutRow reports whether a finding's subject names the row's address or
-// host (domain-wide findings count for MTA-STS).
-func aboutRow(subject string, r *matrixRow, domainWide bool) bool {
-	s := strings.ToLower(strings.TrimSuffix(subject, "."))
-	if r.addr != "" && strings.Contains(s, strings.ToLower(r.addr)) {
-		return true
-	}
-	if r.host != "" && strings.Contains(s, strings.ToLower(r.host)) {
-		// "mx1.example [192.0.2.1]" for another address of the same host
-		// does not count for this one.
-		if r.addr != "" && strings.ContainsAny(s, "[") && !strings.Contains(s, r.addr) {
-			return false
-		}
-		return true
-	}
-	if domainWide {
-		return !looksLikeOtherHost(s)
-	}
-	return false
-}
+// Matrix layout widths.
+const (
+	cellW     = 7
+	minLabelW = 17 // "  2001:db8::10" and a little more
+)
 
-func looksLikeOtherHost(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
+// columns are the columns shown at width w: all of them when they fit,
+// else without the least important (dropOrder), keeping the last ones.
+func (mm matrixModel) columns() []int {
+	shown := map[int]bool{}
+	for c := range numCols {
+		shown[c] = true
 	}
-	return strings.HasPrefix(s, "mx") // another MX host named in the subject
-}
-
-// walkAddrObjects calls fn for every JSON object that names an IP address
-// (keys address, addr or ip), with the nearest host name around it.
-func walkAddrObjects(v any, host string, depth int, fn func(host, addr string, obj map[string]any)) {
-	if depth > 8 {
-		return
-	}
-	switch t := v.(type) {
-	case map[string]any:
-		if h := firstStr(t, "host", "mx", "name", "hostname"); h != "" {
-			if _, err := netip.ParseAddr(h); err != nil {
-				host = h
-			}
-		}
-		if a := firstStr(t, "address", "addr", "ip"); a != "" {
-			if ap, err := netip.ParseAddrPort(a); err == nil {
-				a = ap.Addr().String()
-			}
-			if _, err := netip.ParseAddr(a); err == nil {
-				fn(host, a, t)
-				return
-			}
-		}
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			walkAddrObjects(t[k], host, depth+1, fn)
-		}
-	case []any:
-		for _, e := range t {
-			walkAddrObjects(e, host, depth+1, fn)
-		}
-	}
-}
-
-// readStages fills cells from a "stages" list of {stage, duration_ms, error}.
-func readStages(row *matrixRow, obj map[string]any, tlsOnly bool) {
-	stages, _ := obj["stages"].([]any)
-	for _, s := range stages {
-		sm, _ := s.(map[string]any)
-		if sm == nil {
-			continue
-		}
-		name := strings.ToLower(firstStr(sm, "stage", "name", "step"))
-		col, ok := stageCol[name]
-		if !ok || (tlsOnly && col != colSTARTTLS) {
-			continue
-		}
-		c := &row.cells[col]
-		c.set = true
-		if ms, ok := sm["duration_ms"].(float64); ok && !c.hasM {
-			c.ms, c.hasM = ms, true
-		}
-		if e := firstStr(sm, "error"); e != "" {
-			// A stage that broke is "could not test" unless a finding
-			// of the check says the server is wrong (e.g. refused).
-			c.sev = checks.WorseSeverity(c.sev, checks.SevError)
-			c.note = name + ": " + clean(e)
-		} else if rep, ok := sm["reply"].(map[string]any); ok {
-			if code, ok := rep["code"].(float64); ok && code >= 400 {
-				c.sev = checks.WorseSeverity(c.sev, checks.SevFail)
-			}
-		}
-	}
-}
-
-// readTranscript reads a transcript list of {dir, text} (or "lines").
-func readTranscript(obj map[string]any) []checks.Line {
-	var list []any
-	for _, k := range []string{"transcript", "lines", "session"} {
-		switch t := obj[k].(type) {
-		case []any:
-			list = t
-		case map[string]any:
-			if l, ok := t["entries"].([]any); ok {
-				list = l
-			} else if l, ok := t["lines"].([]any); ok {
-				list = l
-			}
-		}
-		if list != nil {
+	n := numCols
+	for _, c := range dropOrder {
+		if 2+minLabelW+n*cellW <= mm.width {
 			break
 		}
+		shown[c] = false
+		n--
 	}
-	var out []checks.Line
-	for _, e := range list {
-		switch t := e.(type) {
-		case map[string]any:
-			out = append(out, checks.Line{Dir: checks.Direction(firstStr(t, "dir")), Text: firstStr(t, "text", "line")})
-		case string:
-			out = append(out, checks.Line{Dir: checks.DirInfo, Text: t})
+	var out []int
+	for c := range numCols {
+		if shown[c] {
+			out = append(out, c)
 		}
 	}
 	return out
 }
-
-// Matrix layout widths.
-const cellW = 7
 
 func (mm matrixModel) view() string {
 	st, g := mm.c.st, mm.c.g
@@ -702,11 +733,12 @@ func (mm matrixModel) view() string {
 		if r := byID["mx"]; r == nil {
 			return st.Faint.Render("The mx check is not part of this run: no MX hosts to show.")
 		} else if r.running || r.res == nil {
-			return st.Faint.Render("Waiting for the MX hosts…")
+			return st.Faint.Render("Waiting for the MX hosts" + g.Ellipsis)
 		}
 		return st.Faint.Render("No MX address to show (see the mx check).")
 	}
-	labelW := mm.width - 2 - numCols*cellW
+	cols := mm.columns()
+	labelW := mm.width - 2 - len(cols)*cellW
 	if labelW < 12 {
 		labelW = 12
 	}
@@ -715,8 +747,14 @@ func (mm matrixModel) view() string {
 	}
 	var b strings.Builder
 	hdr := "  " + pad("MX ADDRESS", labelW, "")
-	for _, n := range colNames {
-		hdr += padLeft(n, cellW)
+	for _, c := range cols {
+		hdr += padLeft(colNames[c], cellW)
+	}
+	if len(cols) < numCols {
+		hdr = "  " + pad(fmt.Sprintf("MX ADDRESS (%d cols hidden)", numCols-len(cols)), labelW, g.Ellipsis)
+		for _, c := range cols {
+			hdr += padLeft(colNames[c], cellW)
+		}
 	}
 	b.WriteString(st.Label.Render(hdr) + "\n")
 	lines := 1
@@ -744,15 +782,15 @@ func (mm matrixModel) view() string {
 			}
 		}
 		line := cur + pad(label, labelW, g.Ellipsis)
-		for col := 0; col < numCols; col++ {
-			line += padLeft(mm.cellText(r.cells[col], byID[colCheck[col]]), cellW)
+		for _, col := range cols {
+			line += padLeft(mm.cellText(r.cells[col]), cellW)
 		}
 		if i == mm.cursor {
 			line = st.Selected.Render(line)
 		}
 		outs = append(outs, out{line, i})
 	}
-	// Under the table: why the selected address's blank cells are blank.
+	// Under the table: why the selected address's cells show no tick.
 	var details []string
 	if r, ok := mm.selected(); ok {
 		details = mm.details(r, h/2)
@@ -798,25 +836,32 @@ func (mm matrixModel) details(r *matrixRow, most int) []string {
 	return out
 }
 
-func (mm matrixModel) cellText(c cell, src *checkRow) string {
+// cellText is a cell's glyph in its style, with the stage's time when the
+// data has one.
+func (mm matrixModel) cellText(c cell) string {
 	st, g := mm.c.st, mm.c.g
-	if !c.set {
-		if src != nil && src.running {
-			return st.Faint.Render(g.Ellipsis)
-		}
+	var mark string
+	style := st.Faint
+	switch c.kind {
+	case cellRunning:
+		return st.Faint.Render(g.Ellipsis)
+	case cellNotRun:
 		return st.Faint.Render(g.None)
-	}
-	mark, style := g.Ok, st.Pass
-	if c.sev == "" && c.info {
-		mark, style = g.None, st.Faint
-	}
-	switch c.sev {
-	case checks.SevWarn:
-		mark, style = g.Warn, st.Warn
-	case checks.SevFail:
-		mark, style = g.Fail, st.Fail
-	case checks.SevError:
-		mark, style = g.Error, st.Error
+	case cellSkipped:
+		return st.Faint.Render(g.Skip)
+	case cellNothing:
+		return st.Faint.Render(g.NA)
+	case cellOK:
+		mark, style = g.Ok, st.Pass
+	case cellProblem:
+		switch c.sev {
+		case checks.SevWarn:
+			mark, style = g.Warn, st.Warn
+		case checks.SevFail:
+			mark, style = g.Fail, st.Fail
+		default:
+			mark, style = g.Error, st.Error
+		}
 	}
 	s := mark
 	if c.hasM {
@@ -838,6 +883,6 @@ func fmtMs(ms float64) string {
 
 func (mm matrixModel) legend() string {
 	g := mm.c.g
-	return mm.c.st.Faint.Render(fmt.Sprintf("%s ok  %s warn  %s fail  %s could not test  %s not tested%snumbers: ms%sSTLS=STARTTLS STS=MTA-STS BL=blocklists",
-		g.Ok, g.Warn, g.Fail, g.Error, g.None, g.Dot, g.Dot))
+	return mm.c.st.Faint.Render(fmt.Sprintf("%s ok  %s warn  %s fail  %s could not test  %s nothing to test  %s skipped  %s not run%snumbers: ms%sSTLS=STARTTLS STS=MTA-STS BL=blocklists",
+		g.Ok, g.Warn, g.Fail, g.Error, g.NA, g.Skip, g.None, g.Dot, g.Dot))
 }

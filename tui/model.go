@@ -58,6 +58,7 @@ type common struct {
 	now     func() time.Time
 	explain func(id string) (checks.Def, bool)
 	static  bool
+	timeout time.Duration // Options.CheckTimeout
 }
 
 // Model is the root model: the screen shown, the runs and the send, and
@@ -85,8 +86,13 @@ type Model struct {
 	// keeps it up until the program ends.
 	errShown bool
 
-	ticking  bool
-	initCmd  tea.Cmd
+	ticking bool
+	initCmd tea.Cmd
+	// flash is a one-line message for the status line (a copy, an
+	// export), cleared by the next key.
+	flash string
+	// asking: the export prompt (which format?) takes the next key.
+	asking   bool
 	quitting bool // after q: late run messages are left to finish
 
 	picker     pickerModel
@@ -113,6 +119,7 @@ func New(ctx context.Context, opts Options) Model {
 		now:     opts.Now,
 		explain: opts.Explain,
 		static:  opts.Static,
+		timeout: opts.CheckTimeout,
 	}
 	if opts.ASCII {
 		c.g = ASCIIGlyphs()
@@ -266,6 +273,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.trace.addStep(s)
 		}
 		return m, listenSend(msg.h)
+	case exportDoneMsg, copyDoneMsg:
+		m.flash = doneFlash(msg)
+		return m, nil
 	case sendDoneMsg:
 		if m.sendH == msg.h {
 			m.trace.done(msg.trace, msg.err)
@@ -294,9 +304,41 @@ func (m Model) updatePane(msg tea.Msg) (tea.Model, tea.Cmd) {
 // key to the pane in front: the error screen when it is up, else the pane
 // of the screen shown. The help covers the panes without taking their keys.
 func (m Model) updateKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	keys := splitBurst(msg)
+	if len(keys) == 1 {
+		return m.updateOneKey(msg)
+	}
+	if len(keys) > maxBurst {
+		keys = keys[:maxBurst]
+	}
+	var cmds []tea.Cmd
+	var next tea.Model = m
+	for _, km := range keys {
+		if next.(Model).quitting {
+			break
+		}
+		var cmd tea.Cmd
+		next, cmd = next.(Model).updateOneKey(km)
+		cmds = append(cmds, cmd)
+	}
+	return next, tea.Batch(cmds...)
+}
+
+// maxBurst bounds the keys of one burst acted on (a paste of a whole
+// file into the dashboard moves no further than this).
+const maxBurst = 1024
+
+// updateOneKey handles one key.
+func (m Model) updateOneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.c.keys
 	if key.Matches(msg, k.ForceQuit) {
 		cmd := m.quit()
+		return m, cmd
+	}
+	m.flash = ""
+	if m.asking {
+		m.asking = false
+		cmd := m.export(msg)
 		return m, cmd
 	}
 	if !m.typing() {
@@ -370,8 +412,30 @@ func (m Model) do(in intent, cmd tea.Cmd) (tea.Model, tea.Cmd) {
 		m.errShown = false
 	case quitUI:
 		next = m.quit()
+	case copyFinding:
+		next = m.copyFix(in.f)
+	case cancelCheck:
+		m.cancelCheck(in.id)
+	case exportReport:
+		if m.Report() == nil {
+			m.flash = "nothing to export yet: no run has finished"
+		} else {
+			m.asking = true
+		}
 	}
 	return m, tea.Batch(cmd, next)
+}
+
+// cancelCheck stops one running check of the run that owns it.
+func (m *Model) cancelCheck(id string) {
+	r := m.live.byID[id]
+	if r == nil || !r.running {
+		return
+	}
+	if h := m.runs[r.gen]; h != nil && h.cancels != nil {
+		h.cancels.Cancel(id)
+		m.flash = "cancelling the " + clean(id) + " check; the others run on"
+	}
 }
 
 // typing reports whether keys go to a text input.

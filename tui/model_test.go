@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -123,13 +124,13 @@ func TestDashboardKeys(t *testing.T) {
 	if m.dash.cursor != len(fixtureChecks)-1 {
 		t.Fatalf("cursor clamps at the bottom: %d", m.dash.cursor)
 	}
-	m = press(m, "up")
-	m = press(m, times("k", 6)...) // spf
+	m = press(m, "g")
+	m = press(m, jTo("spf")...)
 	m = press(m, "enter")
 	if m.State() != "detail" || m.detail.checkID != "spf" {
 		t.Fatalf("enter: state %s check %q", m.State(), m.detail.checkID)
 	}
-	if v := m.View(); !strings.Contains(v, "spf.lookup-limit") || !strings.Contains(v, "why") || !strings.Contains(v, "fix") {
+	if v := m.View(); !strings.Contains(v, "spf.all-pass") || !strings.Contains(v, "why") || !strings.Contains(v, "fix") {
 		t.Fatalf("detail view:\n%s", v)
 	}
 	m = press(m, "esc")
@@ -214,7 +215,7 @@ func TestFilterFindings(t *testing.T) {
 	if m.detail.filtering() || m.detail.filter != "relay" {
 		t.Fatalf("enter applies the filter: filtering=%v filter=%q", m.detail.filtering(), m.detail.filter)
 	}
-	if v := m.View(); !strings.Contains(v, `1 of 9 findings match "relay"`) {
+	if v := m.View(); !strings.Contains(v, fmt.Sprintf(`1 of %d findings match "relay"`, totalFindings(fixtureReport()))) {
 		t.Fatalf("status line:\n%s", v)
 	}
 	m = press(m, "/", "esc")
@@ -243,7 +244,7 @@ func TestRerun(t *testing.T) {
 	if ids := <-run.calls; ids != nil {
 		t.Fatalf("first run ids = %v", ids)
 	}
-	if m.Running() || m.Report() == nil || len(m.Report().Results) != 10 {
+	if m.Running() || m.Report() == nil || len(m.Report().Results) != len(fixtureChecks) {
 		t.Fatalf("after the first live: livening %v report %v", m.Running(), m.Report())
 	}
 	m = press(m, "j", "j")
@@ -262,7 +263,7 @@ func TestRerun(t *testing.T) {
 	if r := m.live.byID["spf"]; r.running || r.status != checks.StatusFail {
 		t.Fatalf("spf after the re-live: livening %v status %s", r.running, r.status)
 	}
-	if got := len(m.Report().Results); got != 10 {
+	if got := len(m.Report().Results); got != len(fixtureChecks) {
 		t.Fatalf("report after a partial re-run has %d results", got)
 	}
 	// From the detail pane too.
@@ -447,16 +448,16 @@ func TestDemoPicker(t *testing.T) {
 func TestMatrixTranscript(t *testing.T) {
 	m := finished(t, Options{})
 	m = press(m, "tab", "tab")
-	if m.State() != "matrix" || len(m.matrix.rows) != 3 {
+	if m.State() != "matrix" || len(m.matrix.rows) != 2 {
 		t.Fatalf("matrix: state %s rows %d", m.State(), len(m.matrix.rows))
 	}
 	m = press(m, "enter")
-	if v := m.View(); m.State() != "transcript" || !strings.Contains(v, "S: 220 mx1.broken.example ESMTP") || !strings.Contains(v, "C: EHLO mxray.local") {
+	if v := m.View(); m.State() != "transcript" || !strings.Contains(v, "S: 220 host.broken.example ESMTP") || !strings.Contains(v, "C: EHLO ") {
 		t.Fatalf("transcript:\n%s", v)
 	}
-	m = press(m, "esc", "j", "j", "enter")
-	if v := m.View(); !strings.Contains(v, "RCPT TO:<relay-test@mxray.invalid>") {
-		t.Fatalf("mx2's transcript comes from the finding's evidence:\n%s", v)
+	m = press(m, "esc", "j", "enter")
+	if v := m.View(); !strings.Contains(v, "No transcript for this server") {
+		t.Fatalf("an MX host without an address has no transcript:\n%s", v)
 	}
 	m = press(m, "esc")
 	if m.State() != "matrix" {
@@ -467,15 +468,15 @@ func TestMatrixTranscript(t *testing.T) {
 func TestSPFFold(t *testing.T) {
 	m := finished(t, Options{})
 	m = press(m, "tab")
-	if n := len(m.spf.visible()); n != 5 {
+	if n := len(m.spf.visible()); n != 9 {
 		t.Fatalf("%d nodes visible", n)
 	}
-	m = press(m, "j", "enter")
-	if n := len(m.spf.visible()); n != 4 {
+	m = press(m, "j", "enter") // include:_spf.bulk.example and its three includes
+	if n := len(m.spf.visible()); n != 6 {
 		t.Fatalf("enter folds: %d nodes visible", n)
 	}
 	m = press(m, "enter", "left")
-	if n := len(m.spf.visible()); n != 4 || m.State() != "spf" {
+	if n := len(m.spf.visible()); n != 6 || m.State() != "spf" {
 		t.Fatalf("← folds: %d nodes visible, state %s", n, m.State())
 	}
 	m = press(m, "left")
@@ -519,7 +520,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirServer, Text: "554 \x1b[31mred"}}},
 	}}}
 	m := ran(t, Options{}, &scriptedRun{report: withResult(res)})
-	m = press(m, times("j", 7)...) // smtp
+	m = press(m, jTo("smtp")...)
 	m = press(m, "enter")
 	v := m.View()
 	if strings.ContainsAny(v, "\x1b\x07") {
@@ -612,7 +613,7 @@ func TestASCIIGlyphs(t *testing.T) {
 		}
 	}
 	// The badges stay readable without colour.
-	if v := m.View(); !strings.Contains(v, "[FAIL]") || !strings.Contains(v, "[PASS]") || !strings.Contains(v, "[ERR ]") {
+	if v := m.View(); !strings.Contains(v, "[FAIL]") || !strings.Contains(v, "[WARN]") || !strings.Contains(v, "[SKIP]") {
 		t.Fatalf("badges:\n%s", v)
 	}
 }
@@ -695,7 +696,7 @@ func TestResizeRewraps(t *testing.T) {
 			t.Fatalf("line %d is %d wide after the resize: %q", i, w, l)
 		}
 	}
-	if !strings.Contains(v, "why  Receivers stop after 10 DNS lookups and\n") {
+	if !strings.Contains(v, "why  +all lets every server on the internet\n") {
 		t.Fatalf("detail not re-wrapped:\n%s", v)
 	}
 }
@@ -734,4 +735,13 @@ func TestActiveIsDrawn(t *testing.T) {
 		}
 		seen[want] = s
 	}
+}
+
+// totalFindings counts the findings of a report.
+func totalFindings(rep *checks.Report) int {
+	n := 0
+	for _, r := range rep.Results {
+		n += len(r.Findings)
+	}
+	return n
 }

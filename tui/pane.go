@@ -1,6 +1,10 @@
 package tui
 
-import tea "github.com/charmbracelet/bubbletea"
+import (
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mxray/mxray/checks"
+)
 
 // pane is the contract every screen keeps: the dashboard, the detail, the
 // SPF tree, the MX matrix, a transcript, the send trace, the error screen,
@@ -71,6 +75,13 @@ type (
 	hideError struct{}
 	// quitUI ends the program.
 	quitUI struct{}
+	// copyFinding copies a finding's fix (or its record) to the
+	// clipboard.
+	copyFinding struct{ f checks.Finding }
+	// cancelCheck stops one running check, leaving the others running.
+	cancelCheck struct{ id string }
+	// exportReport asks for a format and writes the report to a file.
+	exportReport struct{}
 )
 
 func (goBack) isIntent()         {}
@@ -82,3 +93,6 @@ func (pickDomain) isIntent()     {}
 func (showError) isIntent()      {}
 func (hideError) isIntent()      {}
 func (quitUI) isIntent()         {}
+func (copyFinding) isIntent()    {}
+func (cancelCheck) isIntent()    {}
+func (exportReport) isIntent()   {}

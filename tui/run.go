@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sort"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/spf"
 )
 
 // checkRow is one check's live state.
@@ -22,7 +22,6 @@ type checkRow struct {
 	dur      time.Duration
 	findings []checks.Finding // live while running; sorted worst first when finished
 	res      *checks.Result
-	data     any // the result's Data as generic JSON (maps, slices, numbers)
 	gen      int // the run that owns the row
 	ver      int // bumped on every change, for the dashboard's line cache
 	// interrupted: the run was stopped before the check decided (its
@@ -33,7 +32,7 @@ type checkRow struct {
 func (r *checkRow) reset(gen int) {
 	r.gen = gen
 	r.ver++
-	r.status, r.running, r.res, r.data, r.findings, r.dur = "", true, nil, nil, nil, 0
+	r.status, r.running, r.res, r.findings, r.dur = "", true, nil, nil, 0
 	r.started = time.Time{}
 	r.interrupted = false
 }
@@ -69,30 +68,23 @@ func (s *liveState) add(ci CheckInfo) *checkRow {
 	return r
 }
 
-// data returns check id's data (nil when the check is unknown or has none).
-func (s *liveState) data(id string) any {
-	if r, ok := s.byID[id]; ok {
-		return r.data
-	}
-	return nil
-}
-
 // ---------------------------------------------------------------- runs
 
 // runHandle is one run in flight. Update creates it (no I/O); the listen
 // command starts its goroutine and reads its events.
 type runHandle struct {
-	gen    int
-	domain string
-	ids    []string // nil: every check
-	run    RunFunc
-	ctx    context.Context
-	cancel context.CancelFunc
-	ch     chan checks.Event
-	once   sync.Once
-	done   chan struct{}
-	rep    *checks.Report // set before ch is closed
-	err    error
+	gen     int
+	domain  string
+	ids     []string // nil: every check
+	run     RunFunc
+	ctx     context.Context
+	cancel  context.CancelFunc
+	cancels *checks.Cancels // stops single checks (x)
+	ch      chan checks.Event
+	once    sync.Once
+	done    chan struct{}
+	rep     *checks.Report // set before ch is closed
+	err     error
 }
 
 // maxBatch bounds how many queued events one message carries.
@@ -173,9 +165,10 @@ func (m *Model) startRun(ids []string) tea.Cmd {
 	}
 	m.gen++
 	ctx, cancel := context.WithCancel(m.ctx)
+	cs := checks.NewCancels()
 	h := &runHandle{
 		gen: m.gen, domain: m.domain, ids: ids, run: m.opts.Run,
-		ctx: ctx, cancel: cancel,
+		ctx: checks.WithCancels(ctx, cs), cancel: cancel, cancels: cs,
 		ch: make(chan checks.Event, 1024), done: make(chan struct{}),
 	}
 	m.runs[h.gen] = h
@@ -250,34 +243,16 @@ func (m *Model) setResult(r *checkRow, res *checks.Result) {
 	cp.Findings = append([]checks.Finding(nil), res.Findings...)
 	checks.SortFindings(cp.Findings)
 	r.res, r.running, r.status, r.dur = &cp, false, cp.Status, cp.Duration
-	r.interrupted = cp.Err == errInterrupted
+	r.interrupted = cp.Err == errInterrupted || cp.Err == checks.ReasonCancelled
 	r.ver++
 	if r.info.Title == r.info.ID && cp.Title != "" {
 		r.info.Title = cp.Title
 	}
 	r.findings = cp.Findings
-	r.data = genericJSON(cp.Data)
 	if r.started.IsZero() {
 		r.started = cp.Started
 	}
 	m.dataChanged(r.info.ID)
-}
-
-// genericJSON turns typed check data into maps and slices, so panes can
-// render data of checks whose Go types they do not import.
-func genericJSON(v any) any {
-	if v == nil {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
-		return nil
-	}
-	return out
 }
 
 // applyDone folds the end of run gen in: its report, or, without one, its
@@ -342,7 +317,7 @@ func (m *Model) setErr(err error) {
 func (m *Model) dataChanged(id string) {
 	switch id {
 	case "spf":
-		m.spf.setData(m.live.data("spf"))
+		m.spf.setData(dataOf[spf.Data](m.live.byID["spf"]))
 	}
 	if matrixSources[id] {
 		m.matrix.rebuild()

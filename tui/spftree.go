@@ -7,114 +7,44 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mxray/mxray/checks/spf"
 )
 
-// spfLimit is RFC 7208's limit on DNS-querying terms.
-const spfLimit = 10
-
-// spfNode is one record of the include/redirect tree, read generically from
-// the spf check's JSON data (domain, own_lookups, subtree_lookups,
-// children, error), so the pane does not depend on the check's Go types.
+// spfNode is one record of the include/redirect tree as the pane shows
+// it: the spf check's node, with its place in the tree for folding.
 type spfNode struct {
-	domain   string
-	via      string // include, redirect... when the data says
-	record   string
-	own      int
-	subtree  int
-	errText  string
+	n        *spf.Node
 	children []*spfNode
 	path     string
-	hot      bool   // this node makes the running count cross the limit
-	hotTerm  string // the term of this node's record that does
 }
 
-// lookupTerm reports whether an SPF term costs a DNS lookup (RFC 7208 4.6.4)
-// and, for include and redirect, the domain it recurses into.
-func lookupTerm(term string) (costs bool, into string) {
-	t := strings.ToLower(strings.TrimLeft(term, "+-~?"))
-	name, arg := t, ""
-	if i := strings.IndexAny(t, ":="); i >= 0 {
-		name, arg = t[:i], t[i+1:]
-	} else if i := strings.IndexByte(t, '/'); i >= 0 {
-		name = t[:i]
+// hot reports whether evaluation passes a limit of RFC 7208 §4.6.4 in
+// this node's record: the check marks the term (limit_term,
+// void_limit_term).
+func (n *spfNode) hot() bool { return n.n.LimitTerm != "" || n.n.VoidLimitTerm != "" }
+
+// newSPFNode wraps the check's tree, bounded in depth and size.
+func newSPFNode(n *spf.Node, path string, depth int, budget *int) *spfNode {
+	out := &spfNode{n: n, path: path}
+	*budget--
+	if depth > maxSPFDepth {
+		return out
 	}
-	switch name {
-	case "include", "redirect":
-		return true, arg
-	case "a", "mx", "ptr", "exists":
-		return true, ""
+	for i, c := range n.Children {
+		if c == nil || *budget <= 0 {
+			continue
+		}
+		out.children = append(out.children, newSPFNode(c, path+"/"+strconv.Itoa(i), depth+1, budget))
 	}
-	return false, ""
+	return out
 }
 
-// markLimit finds where the worst-case count first passes the limit, in
-// evaluation order: each record's terms left to right, an include's record
-// at its place, redirect last. Without the records' text it falls back to
-// depth-first own counts.
-func markLimit(root *spfNode) {
-	count := 0
-	var walk func(n *spfNode, depth int) bool
-	walk = func(n *spfNode, depth int) bool {
-		if depth > 32 {
-			return false
-		}
-		if n.record == "" {
-			count += n.own
-			if count > spfLimit {
-				n.hot = true
-				return true
-			}
-			for _, c := range n.children {
-				if walk(c, depth+1) {
-					return true
-				}
-			}
-			return false
-		}
-		terms := strings.Fields(n.record)
-		var redirect []string
-		var ordered []string
-		for _, t := range terms[1:] {
-			if strings.HasPrefix(strings.ToLower(t), "redirect=") {
-				redirect = append(redirect, t)
-				continue
-			}
-			ordered = append(ordered, t)
-		}
-		ordered = append(ordered, redirect...)
-		used := map[*spfNode]bool{}
-		for _, t := range ordered {
-			costs, into := lookupTerm(t)
-			if !costs {
-				continue
-			}
-			var child *spfNode
-			if into != "" {
-				for _, c := range n.children {
-					if !used[c] && (strings.EqualFold(c.domain, into) || strings.EqualFold(strings.TrimLeft(c.via, "+-~?"), t)) {
-						child = c
-						used[c] = true
-						break
-					}
-				}
-			}
-			count++
-			if count > spfLimit {
-				if child != nil {
-					child.hot = true
-				} else {
-					n.hot, n.hotTerm = true, t
-				}
-				return true
-			}
-			if child != nil && walk(child, depth+1) {
-				return true
-			}
-		}
-		return false
-	}
-	walk(root, 0)
-}
+// Bounds of the tree the pane draws (the check bounds its own).
+const (
+	maxSPFDepth = 32
+	maxSPFNodes = 1000
+)
 
 // spfModel is the SPF tree pane.
 type spfModel struct {
@@ -122,114 +52,29 @@ type spfModel struct {
 	live          *liveState
 	width, height int
 	root          *spfNode
-	total         int // worst-case lookups
-	void          int
-	hasVoid       bool
+	data          *spf.Data
 	collapsed     map[string]bool
 	cursor        int
 }
 
-func (s *spfModel) setData(data any) {
-	s.root, s.total, s.void, s.hasVoid = nil, 0, 0, false
-	top, _ := data.(map[string]any)
-	if top == nil {
+// setData shows the spf check's data (nil: none).
+func (s *spfModel) setData(d *spf.Data) {
+	s.root, s.data = nil, d
+	if d == nil {
 		return
 	}
-	rootMap := findTree(top, 0)
-	if rootMap == nil {
+	tree := d.Tree
+	if tree == nil && len(d.Records) > 0 {
+		tree = d.Records[0].Tree
+	}
+	if tree == nil {
 		return
 	}
-	s.root = parseSPFNode(rootMap, "0", 0)
-	if n, ok := firstNum(top, "total_lookups", "lookups", "dns_lookups", "lookup_count"); ok {
-		s.total = n
-	} else {
-		s.total = s.root.subtree
-	}
-	if n, ok := firstNum(top, "void_lookups", "voids"); ok {
-		s.void, s.hasVoid = n, true
-	}
-	markLimit(s.root)
+	budget := maxSPFNodes
+	s.root = newSPFNode(tree, "0", 0, &budget)
 	if s.cursor >= len(s.visible()) {
 		s.cursor = 0
 	}
-}
-
-// findTree locates the tree's root object in the check's data.
-func findTree(m map[string]any, depth int) map[string]any {
-	if depth > 4 {
-		return nil
-	}
-	for _, k := range []string{"tree", "root", "record_tree"} {
-		if t, ok := m[k].(map[string]any); ok {
-			return t
-		}
-	}
-	if _, ok := m["children"]; ok {
-		return m
-	}
-	if _, ok := m["own_lookups"]; ok {
-		return m
-	}
-	for _, v := range m {
-		if t, ok := v.(map[string]any); ok {
-			if r := findTree(t, depth+1); r != nil {
-				return r
-			}
-		}
-	}
-	return nil
-}
-
-func parseSPFNode(m map[string]any, path string, depth int) *spfNode {
-	n := &spfNode{path: path}
-	n.domain = firstStr(m, "domain", "name", "target")
-	n.via = firstStr(m, "via", "mechanism", "kind", "term", "type")
-	n.record = firstStr(m, "record", "txt")
-	n.own, _ = firstNum(m, "own_lookups", "lookups")
-	n.subtree, _ = firstNum(m, "subtree_lookups", "total_lookups", "cost")
-	n.errText = firstStr(m, "error", "err")
-	if depth > 32 {
-		return n
-	}
-	if kids, ok := m["children"].([]any); ok {
-		for i, k := range kids {
-			if km, ok := k.(map[string]any); ok {
-				n.children = append(n.children, parseSPFNode(km, path+"/"+strconv.Itoa(i), depth+1))
-			}
-		}
-	}
-	if n.subtree == 0 {
-		n.subtree = n.own
-		for _, c := range n.children {
-			n.subtree += c.subtree
-		}
-	}
-	return n
-}
-
-func firstStr(m map[string]any, keys ...string) string {
-	for _, k := range keys {
-		switch v := m[k].(type) {
-		case string:
-			if v != "" {
-				return v
-			}
-		case bool:
-			if v && k == "error" {
-				return "error"
-			}
-		}
-	}
-	return ""
-}
-
-func firstNum(m map[string]any, keys ...string) (int, bool) {
-	for _, k := range keys {
-		if v, ok := m[k].(float64); ok {
-			return int(v), true
-		}
-	}
-	return 0, false
 }
 
 type visNode struct {
@@ -276,23 +121,16 @@ func (s *spfModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		return nil, goBack{}
 	}
 	vis := s.visible()
-	switch {
-	case key.Matches(km, k.Up):
-		if s.cursor > 0 {
-			s.cursor--
-		}
-	case key.Matches(km, k.Down):
-		if s.cursor < len(vis)-1 {
-			s.cursor++
-		}
-	case key.Matches(km, k.Open):
+	if key.Matches(km, k.Open) {
 		if s.cursor < len(vis) {
 			n := vis[s.cursor].n
 			if len(n.children) > 0 {
 				s.collapsed[n.path] = !s.collapsed[n.path]
 			}
 		}
+		return nil, nil
 	}
+	s.cursor = moveCursor(k, km, s.cursor, len(vis), s.height-1)
 	return nil, nil
 }
 
@@ -362,27 +200,24 @@ func (s spfModel) view() string {
 				fold = g.Open + " "
 			}
 		}
-		label := clean(nd.domain)
-		switch {
-		case nd.via == "" || nd.path == "0":
-		case strings.Contains(nd.via, ":") || strings.Contains(nd.via, "="):
-			label = clean(nd.via) // "include:_spf.example.com" names the domain
-		default:
-			label = clean(nd.via) + ":" + label
+		sn := nd.n
+		label := clean(sn.Domain)
+		if sn.Mechanism != "" && nd.path != "0" {
+			label = clean(sn.Mechanism) // "include:_spf.example.com" names the domain
 		}
 		mark := ""
 		switch {
-		case nd.hot:
+		case nd.hot():
 			label = st.Hot.Render(label)
 			mark = " " + st.Hot.Render(g.Fail+" limit")
-		case nd.errText != "":
+		case sn.Error != "":
 			mark = " " + st.Error.Render(g.Fail+" error")
 		}
 		sub := ""
-		if len(nd.children) > 0 || nd.subtree != nd.own {
-			sub = strconv.Itoa(nd.subtree)
+		if len(nd.children) > 0 || sn.SubtreeLookups != sn.OwnLookups {
+			sub = strconv.Itoa(sn.SubtreeLookups)
 		}
-		line := cur + pad(v.prefix+fold+label, labelW, g.Ellipsis) + padLeft(strconv.Itoa(nd.own), numW) + padLeft(sub, numW) + mark
+		line := cur + pad(v.prefix+fold+label, labelW, g.Ellipsis) + padLeft(strconv.Itoa(sn.OwnLookups), numW) + padLeft(sub, numW) + mark
 		if i == s.cursor {
 			line = st.Selected.Render(line)
 		}
@@ -402,22 +237,26 @@ func (s spfModel) details(vis []visNode, w int) []string {
 		return nil
 	}
 	st, g := s.c.st, s.c.g
-	n := vis[s.cursor].n
+	n := vis[s.cursor].n.n
+	limit, voidLimit := spf.MaxDNSTerms, 2
+	if d := s.data; d != nil && d.LookupLimit > 0 {
+		limit, voidLimit = d.LookupLimit, d.VoidLimit
+	}
 	var out []string
 	out = append(out, st.Faint.Render(strings.Repeat(g.Rule, w)))
-	if n.record != "" {
-		out = append(out, strings.Split(wrapIndent(st.Label.Render("record ")+clean(n.record), w, "  "), "\n")...)
+	if n.Record != "" {
+		out = append(out, strings.Split(wrapIndent(st.Label.Render("record ")+clean(n.Record), w, "  "), "\n")...)
 	}
-	if n.errText != "" {
-		out = append(out, strings.Split(wrapIndent(st.Error.Render("error  ")+clean(n.errText), w, "  "), "\n")...)
+	if n.Error != "" {
+		out = append(out, strings.Split(wrapIndent(st.Error.Render("error  ")+clean(n.Error), w, "  "), "\n")...)
 	}
-	if n.hot {
-		note := "lookup " + strconv.Itoa(spfLimit+1) + " happens here"
-		if n.hotTerm != "" {
-			note += ", at " + clean(n.hotTerm)
-		}
-		note += ": receivers stop at " + strconv.Itoa(spfLimit) + " and SPF fails with permerror"
+	if n.LimitTerm != "" {
+		note := fmt.Sprintf("lookup %d happens here, at %s: receivers stop at %d and SPF fails with permerror", limit+1, clean(n.LimitTerm), limit)
 		out = append(out, strings.Split(wrapIndent(st.Hot.Render("limit  ")+note, w, "  "), "\n")...)
+	}
+	if n.VoidLimitTerm != "" {
+		note := fmt.Sprintf("void lookup %d happens here, at %s: receivers stop at %d and SPF fails with permerror", voidLimit+1, clean(n.VoidLimitTerm), voidLimit)
+		out = append(out, strings.Split(wrapIndent(st.Hot.Render("void   ")+note, w, "  "), "\n")...)
 	}
 	if len(out) == 1 {
 		return nil
@@ -425,28 +264,39 @@ func (s spfModel) details(vis []visNode, w int) []string {
 	return out
 }
 
+// statusView is the totals the check counted: DNS lookups and void
+// lookups against their limits.
 func (s spfModel) statusView() string {
-	st := s.c.st
-	if s.root == nil {
+	st, d := s.c.st, s.data
+	if s.root == nil || d == nil {
 		return ""
+	}
+	limit, voidLimit := d.LookupLimit, d.VoidLimit
+	if limit <= 0 {
+		limit = spf.MaxDNSTerms
+	}
+	if voidLimit <= 0 {
+		voidLimit = 2
 	}
 	style := st.Pass
 	switch {
-	case s.total > spfLimit:
+	case d.Lookups > limit:
 		style = st.Fail
-	case s.total >= 8:
+	case d.Lookups >= limit-2:
 		style = st.Warn
 	}
-	line := style.Render(fmt.Sprintf("%d of %d DNS lookups", s.total, spfLimit))
-	if s.hasVoid {
-		vs := st.Pass
-		if s.void > 2 {
-			vs = st.Fail
-		}
-		line += s.c.g.Dot + vs.Render(fmt.Sprintf("%d of 2 void lookups", s.void))
+	at := ""
+	if d.Truncated {
+		at = "at least "
 	}
-	if s.total > spfLimit {
-		line += st.Faint.Render("  receivers answer permerror past 10")
+	line := style.Render(fmt.Sprintf("%s%d of %d DNS lookups", at, d.Lookups, limit))
+	vs := st.Pass
+	if d.VoidLookups > voidLimit {
+		vs = st.Fail
+	}
+	line += s.c.g.Dot + vs.Render(fmt.Sprintf("%s%d of %d void lookups", at, d.VoidLookups, voidLimit))
+	if d.Lookups > limit || d.VoidLookups > voidLimit {
+		line += st.Faint.Render("  receivers answer permerror past the limit")
 	}
 	return line
 }

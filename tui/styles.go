@@ -20,6 +20,8 @@ type Glyphs struct {
 	Fail     string   // a failure
 	Error    string   // could not decide
 	None     string   // not run / no data
+	Skip     string   // skipped
+	NA       string   // nothing to test (no TLSA records, no policy)
 	Bar      string   // one cell of a waterfall bar
 	BarGap   string   // the track before a bar starts
 	Branch   string   // tree: a child with siblings after it
@@ -37,7 +39,7 @@ type Glyphs struct {
 func UnicodeGlyphs() Glyphs {
 	return Glyphs{
 		Spinner: []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"},
-		Cursor:  "›", Ok: "✓", Warn: "!", Fail: "✗", Error: "?", None: "·",
+		Cursor:  "›", Ok: "✓", Warn: "!", Fail: "✗", Error: "?", None: "·", Skip: "–", NA: "○",
 		Bar: "█", BarGap: "·",
 		Branch: "├─ ", Last: "└─ ", Pipe: "│  ", Space: "   ",
 		Open: "▾", Closed: "▸", Rule: "─", Dot: " · ", Ellipsis: "…",
@@ -48,7 +50,7 @@ func UnicodeGlyphs() Glyphs {
 func ASCIIGlyphs() Glyphs {
 	return Glyphs{
 		Spinner: []string{"|", "/", "-", "\\"},
-		Cursor:  ">", Ok: "ok", Warn: "!", Fail: "X", Error: "?", None: "-",
+		Cursor:  ">", Ok: "ok", Warn: "!", Fail: "X", Error: "?", None: "-", Skip: "/", NA: "o",
 		Bar: "#", BarGap: ".",
 		Branch: "|- ", Last: "`- ", Pipe: "|  ", Space: "   ",
 		Open: "v", Closed: ">", Rule: "-", Dot: " | ", Ellipsis: "~",

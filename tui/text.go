@@ -149,6 +149,48 @@ func hanging(s string, w int, first, rest string) string {
 	return strings.Join(lines, "\n")
 }
 
+// hangingWords is hanging that breaks lines at spaces only: records and
+// values ("-all", "ip4:192.0.2.0/24") stay whole where they fit; a word
+// wider than a line is cut hard.
+func hangingWords(s string, w int, first, rest string) string {
+	restW := ansi.StringWidth(rest)
+	if w-restW < 10 {
+		w = restW + 10
+	}
+	var lines []string
+	line, lw, empty := first, ansi.StringWidth(first), true // empty: no word on the line yet
+	flush := func() {
+		lines = append(lines, line)
+		line, lw, empty = rest, restW, true
+	}
+	for _, word := range strings.Fields(s) {
+		ww := ansi.StringWidth(word)
+		if !empty && lw+1+ww > w {
+			flush()
+		}
+		if !empty {
+			line += " "
+			lw++
+		}
+		for lw+ww > w {
+			cut := w - lw
+			if cut < 2 {
+				flush() // then at least 10 columns are free
+				continue
+			}
+			line += ansi.Truncate(word, cut, "")
+			word = ansi.TruncateLeft(word, cut, "")
+			ww = ansi.StringWidth(word)
+			flush()
+		}
+		line += word
+		lw += ww
+		empty = false
+	}
+	lines = append(lines, line)
+	return strings.Join(lines, "\n")
+}
+
 // labelWidth is the column the text of a labelled line starts at.
 const labelWidth = 11
 

@@ -45,6 +45,9 @@ type SendFunc func(ctx context.Context, domain string, onStep send.StepFunc) (*s
 type CheckInfo struct {
 	ID    string
 	Title string
+	// Needs are the checks it waits for (checks.Check.Needs): a running
+	// row says which it is still waiting for.
+	Needs []string
 }
 
 // DemoDomain is a domain the demo picker offers.
@@ -82,6 +85,14 @@ type Options struct {
 	AutoStart bool
 	// AutoSend starts on the trace pane and sends at Init (send command).
 	AutoSend bool
+	// Copy puts text on the terminal's clipboard (y), e.g. with OSC 52
+	// (termenv's Output.Copy); nil: copying is not offered.
+	Copy func(text string) error
+	// ExportDir is where e writes the report ("": the current directory).
+	ExportDir string
+	// CheckTimeout bounds each check (shown beside a running check's
+	// time); 0: not shown.
+	CheckTimeout time.Duration
 }
 
 // Run runs the UI as a full-screen program until the user quits (or ctx is

@@ -114,7 +114,7 @@ func TestGolden(t *testing.T) {
 			}
 		}
 		tm := startTM(t, Options{Run: (&scriptedRun{events: evs, block: true}).run, AutoStart: true})
-		waitFor(t, tm, "running 3/10")
+		waitFor(t, tm, "8 running, 3/12 done")
 		_, v := finalView(t, tm)
 		teatest.RequireEqualOutput(t, []byte(v))
 	})
@@ -123,7 +123,7 @@ func TestGolden(t *testing.T) {
 		waitFor(t, tm, "41 DNS queries")
 		m, v := finalView(t, tm)
 		teatest.RequireEqualOutput(t, []byte(v))
-		if m.Report() == nil || len(m.Report().Results) != 10 {
+		if m.Report() == nil || len(m.Report().Results) != len(fixtureChecks) {
 			t.Fatalf("final report: %+v", m.Report())
 		}
 	})
@@ -135,13 +135,23 @@ func TestGolden(t *testing.T) {
 		_, v := finalView(t, tm)
 		teatest.RequireEqualOutput(t, []byte(v))
 	})
+	t.Run("data_view_passing_check", func(t *testing.T) {
+		// A check with no finding shows what it read: the record and the
+		// include tree, not "nothing to report".
+		run := &scriptedRun{events: eventsOf(goodReport()), report: goodReport()}
+		tm := startTM(t, Options{Domain: "good.example", Run: run.run, AutoStart: true})
+		waitFor(t, tm, "41 DNS queries")
+		keys(tm, jTo("spf")...)
+		keys(tm, "enter")
+		waitFor(t, tm, "What the check read")
+		_, v := finalView(t, tm)
+		teatest.RequireEqualOutput(t, []byte(v))
+	})
 	t.Run("spf_tree", func(t *testing.T) {
 		tm := startTM(t, Options{Run: finishedRun().run, AutoStart: true})
 		waitFor(t, tm, "41 DNS queries")
 		keys(tm, "tab")
-		waitFor(t, tm, "SUBTREE")
-		keys(tm, "j", "j", "j") // the node where lookup 11 happens
-		waitFor(t, tm, "happens here")
+		waitFor(t, tm, "lookup 11 happens here") // the root is selected: its record holds lookup 11
 		_, v := finalView(t, tm)
 		teatest.RequireEqualOutput(t, []byte(v))
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mxray/mxray/checks"
 )
@@ -18,12 +19,18 @@ func (m Model) View() string {
 	var body, status string
 	switch {
 	case m.full:
-		body = m.help.view()
+		body = m.help.viewWith(m.fullHelp())
 		status = m.c.st.Faint.Render("press ? or esc to close the help")
 	case m.errShown:
 		body, status = m.errView.view(), m.errStatusView()
 	default:
 		body, status = m.paneView(), m.statusView()
+	}
+	switch {
+	case m.asking:
+		status = m.c.st.Bold.Render(exportPrompt())
+	case m.flash != "":
+		status = m.c.st.Info.Render(m.flash)
 	}
 	var b strings.Builder
 	b.WriteString(fitLine(m.headerView(), w, m.c.g.Ellipsis))
@@ -94,18 +101,26 @@ func (m Model) headerView() string {
 	if m.domain != "" && (!m.runStart.IsZero() || m.report != nil) {
 		parts = append(parts, st.Faint.Render("elapsed ")+fmtDur(m.elapsed()))
 	}
-	left := strings.Join(parts, "  ")
 	right := ""
 	if m.domain != "" {
-		done, total := m.progress()
+		running, done, total := m.progress()
 		switch {
 		case m.untrusted() != nil:
 			right = st.Error.Render("no verdict")
 		case m.busy() && total > 0:
-			right = st.Faint.Render(fmt.Sprintf("running %d/%d", done, total))
+			right = st.Faint.Render(fmt.Sprintf("%d running, %d/%d done", running, done, total))
 		case m.report != nil || (total > 0 && done == total):
 			right = statusBadge(st, m.overall())
 		}
+	}
+	// The verdict stays in view on a narrow screen: the left part gives
+	// way, the least important parts first.
+	for len(parts) > 2 && ansi.StringWidth(strings.Join(parts, "  "))+2+ansi.StringWidth(right) > m.width {
+		parts = parts[:len(parts)-1]
+	}
+	left := strings.Join(parts, "  ")
+	if lw := m.width - 2 - ansi.StringWidth(right); right != "" && ansi.StringWidth(left) > lw && lw > 0 {
+		left = ansi.Truncate(left, lw, m.c.g.Ellipsis)
 	}
 	return spread(left, right, m.width)
 }
@@ -127,17 +142,22 @@ func (m Model) elapsed() time.Duration {
 	return m.live.now.Sub(m.runStart)
 }
 
-func (m Model) progress() (done, total int) {
+// progress counts the checks of the runs: running now (started, not
+// finished), finished, and all of them.
+func (m Model) progress() (running, done, total int) {
 	for _, r := range m.live.rows {
 		if r.gen == 0 && !r.running && r.res == nil {
 			continue // never part of a run
 		}
 		total++
-		if r.res != nil && !r.running {
+		switch {
+		case r.res != nil && !r.running:
 			done++
+		case r.running && !r.started.IsZero():
+			running++
 		}
 	}
-	return done, total
+	return running, done, total
 }
 
 // overall is the worst status of the checks that decided: an interrupted
@@ -240,7 +260,7 @@ func (m Model) summaryView() string {
 		}
 	}
 	if m.err != nil {
-		line += "  " + st.Error.Render("the run failed") + st.Faint.Render(": press e to read why")
+		line += "  " + st.Error.Render("the run failed") + st.Faint.Render(": press E to read why")
 	}
 	if line == "" && m.opts.Run == nil {
 		line = st.Faint.Render("waiting for the run")
@@ -291,15 +311,24 @@ func (m Model) hintBindings() []key.Binding {
 			bs = append(bs, withHelp(k.Back, "esc", "domains"))
 		}
 		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter)
+		if r := m.dash.selected(); r != nil && r.running {
+			bs = append(bs, k.Cancel)
+		}
+		if m.report != nil {
+			bs = append(bs, withHelp(k.Export, "e", "export"))
+		}
 		if m.err != nil {
-			bs = append(bs, withHelp(k.ShowError, "e", "error"))
+			bs = append(bs, withHelp(k.ShowError, "E", "error"))
 		}
 		bs = append(bs, k.Help, k.Quit)
 	case stateDetail:
 		if m.detail.filtering() {
 			bs = []key.Binding{withHelp(k.Open, "enter", "apply"), withHelp(k.Back, "esc", "clear")}
 		} else {
-			bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), k.PageDown, k.Filter}
+			bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), withHelp(k.NextFinding, "n/N", "findings"), k.Filter}
+			if len(m.detail.shownF) > 0 {
+				bs = append(bs, withHelp(k.Copy, "y", "copy fix"))
+			}
 			if m.detail.checkID != "" {
 				bs = append(bs, k.Rerun)
 			}
@@ -312,11 +341,39 @@ func (m Model) hintBindings() []key.Binding {
 	case stateTranscript:
 		bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), k.PageDown, k.Back, k.Help, k.Quit}
 	case stateTrace:
-		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "lines"), k.Back, withHelp(k.Tab, "tab", "panes")}
+		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "lines")}
+		if !m.opts.AutoSend { // a send-only screen has nowhere to go back to
+			bs = append(bs, k.Back, withHelp(k.Tab, "tab", "panes"))
+		}
 		if m.opts.Send != nil {
 			bs = append(bs, withHelp(k.Send, "s", "send again"))
 		}
 		bs = append(bs, k.Help, k.Quit)
 	}
 	return bs
+}
+
+// fullHelp is the ? screen's keys for the screen shown: the picker has no
+// run, filter or send; a send-only screen nothing to go back to.
+func (m Model) fullHelp() [][]key.Binding {
+	k := m.c.keys
+	switch {
+	case m.state == stateDemo:
+		return [][]key.Binding{{k.Up, k.Down, k.Top, k.PageUp, k.PageDown}, {k.Open}, {k.Help, k.Quit, k.ForceQuit}}
+	case m.opts.AutoSend:
+		return [][]key.Binding{{k.Up, k.Down, k.Top}, {withHelp(k.Open, "enter", "show a step's lines")}, {withHelp(k.Send, "s", "send again"), k.Help, k.Quit, k.ForceQuit}}
+	}
+	groups := k.FullHelp()
+	if m.opts.Send == nil {
+		for i, g := range groups {
+			var keep []key.Binding
+			for _, b := range g {
+				if b.Help().Key != k.Send.Help().Key {
+					keep = append(keep, b)
+				}
+			}
+			groups[i] = keep
+		}
+	}
+	return groups
 }
