@@ -329,6 +329,9 @@ func (f *checkFlags) selection() ([]checks.Check, error) {
 	}
 	for _, id := range append(append([]string(nil), f.only...), f.skip...) {
 		if !known[id] {
+			if s := closest(strings.ToLower(id), checkIDs()); s != "" {
+				return nil, usagef("unknown check %q (did you mean %s? known: %s)", id, s, strings.Join(checkIDs(), ", "))
+			}
 			return nil, usagef("unknown check %q (known: %s)", id, strings.Join(checkIDs(), ", "))
 		}
 	}

@@ -84,6 +84,7 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		{[]string{"check"}, "missing domain"},
 		{[]string{"check", "example.com", "--fail-on", "maybe"}, "--fail-on"},
 		{[]string{"check", "example.com", "--only", "nosuch"}, `unknown check "nosuch"`},
+		{[]string{"check", "example.com", "--skip", "dnsbll"}, `unknown check "dnsbll" (did you mean dnsbl?`},
 		{[]string{"check", "example.com", "--format", "yaml"}, "unknown format"},
 		{[]string{"check", "example.com", "--json", "--format", "text"}, "conflicts"},
 		{[]string{"check", "example.com", "--timeout", "-1s"}, "--timeout"},
