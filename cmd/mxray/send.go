@@ -37,9 +37,9 @@ hosts of the recipient's domain, in preference order.
 Without a port, --server uses 587 with --starttls, 465 with --tls, else 25.
 Direct delivery uses TLS like a mail server: opportunistically, going on
 (and saying so) when an MX's certificate does not verify; --verify requires
-a valid certificate, as --server always does. The EHLO name is --helo, else
-this machine's fully qualified name, else its address on the connection
-([192.0.2.1]).
+a valid certificate, as a send through --server does unless --insecure.
+The EHLO name is --helo, else this machine's fully qualified name, else its
+address on the connection ([192.0.2.1]).
 
 The password for --auth-user comes from the MXRAY_PASSWORD environment
 variable, from --password-file, or from a prompt on a terminal; never from a
