@@ -55,6 +55,10 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 	out.Bulk = true
 	stream := report.NewStream(a.stdout, out)
 	code := report.ExitOK
+	// A failure (stdout closed by "| head", a write error) stops the
+	// batch: no domain is checked for output nobody can read.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var errMu sync.Mutex
 	var firstErr error
 	fail := func(err error) {
@@ -62,6 +66,7 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 		defer errMu.Unlock()
 		if firstErr == nil {
 			firstErr = err
+			stop()
 		}
 	}
 	win := newWindow(windowPerWorker*f.concurrency, !f.unordered, func(d bulkDoc) {

@@ -284,3 +284,30 @@ func TestWindowBoundsWork(t *testing.T) {
 		}
 	}
 }
+
+// brokenPipe is a stdout that fails every write, like a closed pipe.
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, fmt.Errorf("broken pipe") }
+
+// TestBulkStopsWhenOutputFails: once stdout cannot be written, no more
+// domains are checked.
+func TestBulkStopsWhenOutputFails(t *testing.T) {
+	t.Parallel()
+	w := demoWorld(t)
+	var list strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&list, "d%02d.example\n", i)
+	}
+	file := writeFile(t, "domains.txt", list.String())
+	var errb bytes.Buffer
+	a := newApp(strings.NewReader(""), brokenPipe{}, &errb)
+	a.getenv = func(string) string { return "" }
+	code := a.run(context.Background(), []string{"check", "-f", file, "--only", "mx", "--resolver", w.DNS.Addr(), "--format", "ndjson", "--concurrency", "1"})
+	if code != report.ExitCouldNotRun || strings.Count(errb.String(), "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if n := w.DNS.QueryCount("d49.example.", dns.TypeMX); n != 0 {
+		t.Fatalf("the last domain was looked up %d times after the output failed", n)
+	}
+}
