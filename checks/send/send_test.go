@@ -563,6 +563,10 @@ func TestInvalidCertificateStopsUnlessInsecure(t *testing.T) {
 		if ts.TLS == nil || ts.TLS.Verified || ts.TLS.VerifyError == "" || ts.TLS.Opportunistic || len(ts.TLS.Chain) == 0 {
 			t.Errorf("kind %d: tls step %+v", kind, ts.TLS)
 		}
+		tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Server: "mx1.rcpt.test", Insecure: true})
+		if tr.Result != send.ResultDelivered || tr.Encryption != send.EncryptionUnverified || tr.CertificateError == "" {
+			t.Fatalf("kind %d with --server and --insecure: %s: %s", kind, tr.Result, tr.Error)
+		}
 		tr = run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, Insecure: true})
 		if tr.Result != send.ResultDelivered || tr.Encryption != send.EncryptionUnverified {
 			t.Fatalf("kind %d with --insecure: %s: %s", kind, tr.Result, tr.Error)
