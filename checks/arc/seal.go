@@ -64,6 +64,11 @@ func Seal(raw []byte, opts SealOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
+		// A continuation line with no field before it would continue
+		// the ARC-Authentication-Results once the set is prepended.
+		return nil, fmt.Errorf("%w: the message starts with a folded line", ErrSealOptions)
+	}
 	msg, err := mailcanon.Split(mailcanon.NormalizeNewlines(raw), mailcanon.DefaultLimits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSealOptions, err)

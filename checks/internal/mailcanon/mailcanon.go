@@ -98,6 +98,9 @@ func Split(raw []byte, lim Limits) (*Message, error) {
 	m := &Message{}
 	rest := raw
 	headerBytes := 0
+	// skipping: the last line was malformed, so its continuation lines
+	// are skipped with it instead of continuing the field before it.
+	skipping := false
 	for len(rest) > 0 {
 		line, next := cutLine(rest)
 		if len(bytes.TrimRight(line, "\r\n")) == 0 && len(line) > 0 && line[0] != ' ' && line[0] != '\t' {
@@ -110,7 +113,7 @@ func Split(raw []byte, lim Limits) (*Message, error) {
 			return m, fmt.Errorf("%w: header section over %d bytes", ErrLimit, lim.MaxHeaderBytes)
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if len(m.Fields) == 0 {
+			if len(m.Fields) == 0 || skipping {
 				m.Malformed++
 			} else {
 				f := &m.Fields[len(m.Fields)-1]
@@ -129,9 +132,11 @@ func Split(raw []byte, lim Limits) (*Message, error) {
 		}
 		if !validName(name) {
 			m.Malformed++
+			skipping = true
 			rest = next
 			continue
 		}
+		skipping = false
 		if len(m.Fields) >= lim.MaxFields {
 			return m, fmt.Errorf("%w: more than %d header fields", ErrLimit, lim.MaxFields)
 		}
