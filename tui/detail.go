@@ -30,6 +30,7 @@ type detailModel struct {
 	// at: n/N jump between them, y copies the current one's fix.
 	shownF  []checks.Finding
 	offsets []int
+	cur     int // the current finding (n/N, or where scrolling left the view)
 }
 
 func newDetail(c *common, live *liveState) detailModel {
@@ -56,6 +57,7 @@ func (d *detailModel) open(id string, filter bool) tea.Cmd {
 	d.resetFilter()
 	d.refresh()
 	d.vp.GotoTop()
+	d.cur = 0
 	if filter {
 		return d.focusFilter()
 	}
@@ -136,9 +138,14 @@ func (d *detailModel) update(msg tea.Msg) (tea.Cmd, intent) {
 			return nil, nil
 		case key.Matches(km, k.Top):
 			d.vp.GotoTop()
+			d.follow()
 			return nil, nil
 		case key.Matches(km, k.Bottom):
 			d.vp.GotoBottom()
+			d.follow()
+			if n := len(d.shownF); n > 0 {
+				d.cur = n - 1
+			}
 			return nil, nil
 		case key.Matches(km, k.Copy):
 			if f, ok := d.current(); ok {
@@ -153,7 +160,11 @@ func (d *detailModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		}
 	}
 	var cmd tea.Cmd
+	y := d.vp.YOffset
 	d.vp, cmd = d.vp.Update(msg)
+	if d.vp.YOffset != y {
+		d.follow()
+	}
 	return cmd, nil
 }
 
@@ -178,13 +189,18 @@ func (d detailModel) currentIndex() int {
 	if len(d.shownF) == 0 {
 		return -1
 	}
-	cur := 0
+	return min(max(d.cur, 0), len(d.shownF)-1)
+}
+
+// follow makes the current finding the one at the top of the view after a
+// scroll: the last whose first line is at or above the view's first line.
+func (d *detailModel) follow() {
+	d.cur = 0
 	for i, off := range d.offsets {
 		if off <= d.vp.YOffset {
-			cur = i
+			d.cur = i
 		}
 	}
-	return cur
 }
 
 // jump scrolls to the next (dir 1) or previous (dir -1) finding.
@@ -192,17 +208,14 @@ func (d *detailModel) jump(dir int) {
 	if len(d.offsets) == 0 {
 		return
 	}
-	cur := d.currentIndex()
-	if d.vp.YOffset < d.offsets[0] {
-		cur = -1 // above the first finding: n goes to it
-	}
-	next := cur + dir
+	next := d.currentIndex() + dir
 	if next < 0 {
 		next = 0
 	}
 	if next >= len(d.offsets) {
 		next = len(d.offsets) - 1
 	}
+	d.cur = next
 	d.vp.SetYOffset(d.offsets[next])
 }
 

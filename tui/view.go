@@ -303,7 +303,11 @@ func (m Model) hintBindings() []key.Binding {
 	case stateDemo:
 		bs = []key.Binding{k.Up, k.Open, k.Help, k.Quit}
 	case stateDashboard:
-		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "why & fix"), withHelp(k.Tab, "tab", "panes")}
+		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "why & fix")}
+		if r := m.dash.selected(); r != nil && r.running {
+			bs = append(bs, k.Cancel)
+		}
+		bs = append(bs, withHelp(k.Tab, "tab", "panes"))
 		if m.opts.Send != nil {
 			bs = append(bs, k.Send)
 		}
@@ -311,9 +315,6 @@ func (m Model) hintBindings() []key.Binding {
 			bs = append(bs, withHelp(k.Back, "esc", "domains"))
 		}
 		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter)
-		if r := m.dash.selected(); r != nil && r.running {
-			bs = append(bs, k.Cancel)
-		}
 		if m.report != nil {
 			bs = append(bs, withHelp(k.Export, "e", "export"))
 		}
