@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
@@ -26,13 +27,52 @@ func (a *app) useTUI(f *checkFlags) bool {
 func (a *app) tuiBase(f *checkFlags, sel []checks.Check) tui.Options {
 	noColor, ascii := tui.PlainTerminal(a.getenv)
 	var out io.Writer = a.stdout
+	term := termenv.NewOutput(out)
 	return tui.Options{
-		Checks:   checkInfos(sel),
-		Explain:  all.Lookup,
-		Renderer: lipgloss.NewRenderer(out),
-		NoColor:  noColor || f.noColor,
-		ASCII:    ascii,
+		Checks:       checkInfos(sel),
+		Explain:      all.Lookup,
+		Renderer:     lipgloss.NewRenderer(out),
+		NoColor:      noColor || f.noColor,
+		ASCII:        ascii,
+		CheckTimeout: f.checkTimeout,
+		// y copies with OSC 52: the terminal (or tmux, or the SSH
+		// client's terminal) puts the text on the clipboard.
+		Copy: func(text string) error {
+			term.Copy(text)
+			return nil
+		},
 	}
+}
+
+// leaveSummary prints, once the TUI has closed, the report's summary line
+// and its findings at or above warn (the text report without info), so
+// that the terminal keeps the answer after the full screen is gone.
+func (a *app) leaveSummary(f *checkFlags, rep *checks.Report) {
+	if rep == nil {
+		return
+	}
+	opts, err := a.output(f)
+	if err != nil {
+		opts = report.Options{}
+	}
+	opts.Format, opts.Verbose = report.FormatText, false
+	_ = report.Write(a.stdout, opts, withoutInfo(rep))
+}
+
+// withoutInfo is a copy of rep without its informational findings.
+func withoutInfo(rep *checks.Report) *checks.Report {
+	cp := *rep
+	cp.Results = make([]checks.Result, len(rep.Results))
+	for i, r := range rep.Results {
+		r.Findings = nil
+		for _, f := range rep.Results[i].Findings {
+			if f.Severity.Rank() >= checks.SevWarn.Rank() {
+				r.Findings = append(r.Findings, f)
+			}
+		}
+		cp.Results[i] = r
+	}
+	return &cp
 }
 
 // runTUI runs the program on the app's terminal.
@@ -43,7 +83,7 @@ func (a *app) runTUI(ctx context.Context, opts tui.Options) (*checks.Report, err
 func checkInfos(cs []checks.Check) []tui.CheckInfo {
 	out := make([]tui.CheckInfo, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, tui.CheckInfo{ID: c.ID(), Title: c.Title()})
+		out = append(out, tui.CheckInfo{ID: c.ID(), Title: c.Title(), Needs: c.Needs()})
 	}
 	return out
 }
@@ -85,6 +125,7 @@ func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.
 	if rep == nil {
 		return report.ExitCouldNotRun, nil
 	}
+	a.leaveSummary(f, rep)
 	return report.ExitCode(failOn, rep), nil
 }
 
@@ -128,9 +169,11 @@ func (a *app) demoTUI(ctx context.Context, f *checkFlags, world *mailtest.World,
 		o.OnStep = onStep
 		return send.Send(ctx, env, o), nil
 	}
-	if _, err := a.runTUI(ctx, opts); err != nil {
+	rep, err := a.runTUI(ctx, opts)
+	if err != nil {
 		return 0, err
 	}
+	a.leaveSummary(f, rep)
 	return report.ExitOK, nil
 }
 

@@ -246,3 +246,75 @@ func TestSendTUI(t *testing.T) {
 		t.Fatal("sendTUI did not return after q")
 	}
 }
+
+// TestQuitLeavesSummary drives the real binary in a pseudo-terminal
+// (tmux): after q the full screen is gone and the terminal keeps the
+// report's summary line and every finding at or above warn, without the
+// informational ones, like the text report.
+func TestQuitLeavesSummary(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed: cannot drive the TUI in a pseudo-terminal (.ci/run installs it; apt-get install tmux)")
+	}
+	bin := binary(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "tmux.sock")
+	exitFile := filepath.Join(dir, "exit")
+	tm := func(args ...string) (string, error) {
+		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { tm("kill-server") })
+	script := "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 " + binEnv + " " + bin + " demo broken.example; echo $? > " + exitFile + "; sleep 30"
+	if out, err := tm("new-session", "-d", "-x", "100", "-y", "30", script); err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	if _, err := tm("set-option", "-g", "history-limit", "5000"); err != nil {
+		t.Fatal(err)
+	}
+	screen := func() string {
+		s, _ := tm("capture-pane", "-p", "-J", "-S", "-5000")
+		return s
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(screen(), "DNS queries") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not finish on screen:\n%s", screen())
+		}
+		time.Sleep(20 * time.Millisecond) // a bounded poll of the screen
+	}
+	if _, err := tm("send-keys", "q"); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(exitFile)
+		if err == nil && len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mxray demo did not exit on q:\n%s", screen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	left := screen()
+	for _, want := range []string{
+		"broken.example: FAIL in ", // the summary line
+		"spf.lookup-limit",         // a fail
+		"mx.cname",                 // a warn
+		"fix: ",                    // with its fix
+		"checks: ",                 // the counts
+	} {
+		if !strings.Contains(left, want) {
+			t.Errorf("%q is not left on the terminal:\n%s", want, left)
+		}
+	}
+	for _, gone := range []string{
+		"dns.dnssec-unsigned", // info
+		"enter why & fix",     // the full screen's hint bar
+	} {
+		if strings.Contains(left, gone) {
+			t.Errorf("%q is left on the terminal:\n%s", gone, left)
+		}
+	}
+}
