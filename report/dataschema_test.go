@@ -542,7 +542,8 @@ func decodeValue(dec *json.Decoder) (any, error) {
 }
 
 // edgeZone is a small world for the data shapes of failures: a domain
-// whose include answers SERVFAIL and whose MX host's lookups time out,
+// whose include answers SERVFAIL, whose MX hosts are a tarpit, one whose
+// lookups time out and one that cuts its EHLO reply mid-line,
 // one whose every lookup times out, one answered SERVFAIL, and one that
 // does not exist.
 const edgeZone = `
@@ -554,9 +555,11 @@ $ORIGIN edge.example.
 @ NS ns1
 @ MX 10 mx1
 @ MX 20 slow
+@ MX 30 mx3
 @ TXT "v=spf1 include:sf.edge.example a:nx1.edge.example a:nx2.edge.example a:nx3.edge.example -all"
 mx1 A 192.0.2.1
 slow A 192.0.2.2
+mx3 A 192.0.2.3
 _dmarc TXT "v=DMARC1; p=none; rua=mailto:r@other.example"
 _mta-sts TXT "v=STSv1; id=1"
 _smtp._tls TXT "v=TLSRPTv1; rua=mailto:t@edge.example"
@@ -610,6 +613,13 @@ func dataReports(t *testing.T) []*checks.Report {
 	e.DNS.Script("slow.edge.example", 0, mailtest.Timeout)
 	e.DNS.ScriptTree("timeout.example", mailtest.Timeout)
 	e.DNS.ScriptTree("servfail.example", mailtest.ServFail)
+	if _, err := e.HostileSMTP(mailtest.HostileOptions{Greeting: mailtest.HostileReply{Stall: true}}, "192.0.2.1:25"); err != nil {
+		t.Fatal(err)
+	}
+	cut := mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Text: "250-mx3.edge.example", Close: true}}}
+	if _, err := e.HostileSMTP(cut, "192.0.2.3:25"); err != nil {
+		t.Fatal(err)
+	}
 	edge := []checks.Target{
 		{Domain: "edge.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}},
 		{Domain: "timeout.example"},
