@@ -24,6 +24,7 @@ import (
 // a 127.0.0.x address), STARTTLS with a certificate from the world's CA,
 // DKIM-signed; the message lands in a Maildir with the signature intact.
 func TestPostfixDelivery(t *testing.T) {
+	t.Parallel() // a private instance on its own loopback address and ports
 	w := newWorld(t)
 	cert, err := w.Cert(mailtest.CertValid, "mx.pf.test", "smtp.pf.test")
 	if err != nil {
