@@ -15,6 +15,11 @@ import (
 	"github.com/mxray/mxray/checks/internal/mailcanon"
 )
 
+// MaxSignedHeaders bounds the h= list of a message signature: real
+// signers list a few dozen fields, and each name costs a scan of the
+// header.
+const MaxSignedHeaders = 256
+
 // MaxInstances is the most ARC sets a chain may have (RFC 8617 §4.2.1).
 const MaxInstances = 50
 
@@ -484,7 +489,11 @@ func checkSigTags(i int, tags mailcanon.Tags) *Failure {
 	if !ok {
 		return syntaxFail(i, HeaderSignature, "the h= tag is missing")
 	}
-	for _, name := range splitH(h) {
+	names := splitH(h)
+	if len(names) > MaxSignedHeaders {
+		return syntaxFail(i, HeaderSignature, "h= lists %d header fields; mxray reads at most %d", len(names), MaxSignedHeaders)
+	}
+	for _, name := range names {
 		if strings.EqualFold(name, string(HeaderSeal)) {
 			return syntaxFail(i, HeaderSignature, "h= signs an ARC-Seal, which RFC 8617 forbids")
 		}

@@ -268,6 +268,17 @@ func TestVerify(t *testing.T) {
 			}
 			return m
 		}, status: StatusFail, reason: ReasonStructure, instance: MaxInstances + 1},
+		{name: "fail-too-many-signed-headers", msg: func(t *testing.T) []byte {
+			h := make([]string, MaxSignedHeaders+1)
+			for i := range h {
+				h[i] = "x-h"
+			}
+			out, err := Seal([]byte(baseMessage), SealOptions{Domain: "fwd.example", Selector: "rsa", Key: rsaKey, AuthServID: "mx.fwd.example", Headers: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append(out, baseMessage...)
+		}, status: StatusFail, reason: ReasonSyntax, instance: 1},
 		{name: "fail-key-missing", msg: func(t *testing.T) []byte {
 			return sealer{"nokey.example", "rsa", rsaKey}.seal(t, []byte(baseMessage), CVNone)
 		}, status: StatusFail, reason: ReasonKeyMissing, instance: 1},
