@@ -109,6 +109,9 @@ func TestParse(t *testing.T) {
 			if tc.reporter != "" && rep.ReportingMTA != tc.reporter {
 				t.Errorf("reporting MTA %q, want %q", rep.ReportingMTA, tc.reporter)
 			}
+			if tc.format == FormatDSN && tc.name == "dsn-gmail-dmarc" && (rep.Original == nil || rep.Original.To != "bob@gmail.example" || rep.Original.Subject != "hi") {
+				t.Errorf("original %+v", rep.Original)
+			}
 			if len(rep.Recipients) != len(tc.want) {
 				t.Fatalf("%d recipients, want %d: %+v", len(rep.Recipients), len(tc.want), rep.Recipients)
 			}

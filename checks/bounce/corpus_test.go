@@ -86,6 +86,7 @@ func TestCorpus(t *testing.T) {
 	}
 	sort.Strings(files)
 	var (
+		withOriginal          int
 		codeWant, codeGot     int // labels with a real code / met
 		noCodeWant, noCodeGot int // labels with a placeholder or none / we invent none
 		catWant, catGot       int
@@ -109,6 +110,9 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
+		}
+		if rep.Original != nil {
+			withOriginal++
 		}
 		for i, l := range want {
 			rcptWant++
@@ -166,6 +170,7 @@ func TestCorpus(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("bounces: %d with the returned message's header", withOriginal)
 	t.Logf("bounces: %d files; recipients %d/%d; labelled status codes met %d/%d; no code invented where the message has none %d/%d; reply codes %d/%d; categories %d/%d",
 		len(files), rcptGot, rcptWant, codeGot, codeWant, noCodeGot, noCodeWant, replyGot, replyWant, catGot, catWant)
 	if verbose {

@@ -87,6 +87,18 @@ type Report struct {
 	// FeedbackType is the ARF Feedback-Type (abuse, fraud...) of a
 	// feedback report.
 	FeedbackType string `json:"feedback_type,omitempty"`
+	// Original is the returned message's header, when the bounce
+	// carries it: which message bounced.
+	Original *Original `json:"original,omitempty"`
+}
+
+// Original is what a bounce shows of the message that bounced.
+type Original struct {
+	From      string `json:"from,omitempty"`
+	To        string `json:"to,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+	Date      string `json:"date,omitempty"`
 }
 
 // Parse decodes a bounce from the raw message. It never panics; a message
@@ -99,7 +111,24 @@ func Parse(raw []byte) (*Report, error) {
 	top := parseEntity(mailcanon.NormalizeNewlines(raw))
 	p.topHeader = top.header
 	p.walk(top, 0, false)
-	return p.report(), nil
+	r := p.report()
+	if p.original == nil {
+		// A text bounce quoting the message after a marker line.
+		if _, rest := splitOriginal(p.text.String()); rest != "" {
+			p.original = parseEntity([]byte(rest)).header
+		}
+	}
+	if p.original != nil && r.Format != FormatNone && r.Format != FormatAutoReply {
+		o := &Original{From: p.original.get("from"), To: p.original.get("to"), Subject: p.original.get("subject"),
+			MessageID: p.original.get("message-id"), Date: p.original.get("date")}
+		for _, s := range []*string{&o.From, &o.To, &o.Subject, &o.MessageID, &o.Date} {
+			*s = clip(*s, 998)
+		}
+		if *o != (Original{}) {
+			r.Original = o
+		}
+	}
+	return r, nil
 }
 
 // header is a parsed header section: lowercased names to unfolded values.

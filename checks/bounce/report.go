@@ -287,23 +287,39 @@ func (p *parser) textReport(r *Report, text string) *Report {
 // cutOriginal drops the returned message that text bounces append after
 // a marker line.
 func cutOriginal(text string) string {
+	human, _ := splitOriginal(text)
+	return human
+}
+
+// originalMarkers introduce the returned message in text bounces.
+var originalMarkers = []string{
+	"------ this is a copy of the message", "--- below this line is a copy of the message",
+	"----- original message -----", "original message follows",
+	"------ original message", "-----original message-----", "--- the header of the original message",
+	"content-type: message/rfc822",
+	"----- unsent message below -----", "--- original message ---", "----- message header follows -----",
+}
+
+// splitOriginal splits a text bounce at the first marker of the returned
+// message: the bounce's own words, and what follows the marker's line.
+func splitOriginal(text string) (human, original string) {
 	low := asciiLower(text)
 	cut := len(text)
-	for _, m := range []string{
-		"------ this is a copy of the message", "--- below this line is a copy of the message",
-		"----- original message -----", "original message follows", "----- transcript of session follows", // transcripts are kept: see below
-		"------ original message", "-----original message-----", "--- the header of the original message",
-		"content-type: message/rfc822",
-		"----- unsent message below -----", "--- original message ---", "----- message header follows -----",
-	} {
-		if strings.HasPrefix(m, "----- transcript") {
-			continue
-		}
-		if i := strings.Index(low, m); i >= 0 && i < cut && i > 0 {
+	for _, m := range originalMarkers {
+		if i := strings.Index(low, m); i > 0 && i < cut {
 			cut = i
 		}
 	}
-	return text[:cut]
+	if cut == len(text) {
+		return text, ""
+	}
+	rest := text[cut:]
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		rest = strings.TrimLeft(rest[i+1:], "\r\n")
+	} else {
+		rest = ""
+	}
+	return text[:cut], rest
 }
 
 // failedAddresses lists the recipients a text bounce names, in order:
