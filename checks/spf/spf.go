@@ -12,11 +12,14 @@ package spf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/miekg/dns"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
@@ -132,6 +135,10 @@ var defs = []checks.Def{
 		Why: "mxray could not tell whether the record exists; receivers get temperror and defer or reject mail while the failure lasts.",
 		Fix: "Check that the name servers answer TXT (and A/MX) queries for the names involved, over UDP and TCP.",
 		Ref: "RFC 7208 §2.6.6"},
+	{ID: "spf.helo-no-address", Severity: checks.SevWarn, Title: "The HELO name given with --helo has no address",
+		Why: "Without --ip, mxray evaluates SPF for the HELO name's addresses, and it has none: nothing was evaluated. Receivers also check that the name a server introduces itself with resolves (e.g. Postfix's reject_unknown_helo_hostname) and defer or refuse mail from one that does not.",
+		Fix: "Give the sending address with --ip, and give the sending server a HELO name with an A (and AAAA) record of its own address.",
+		Ref: "RFC 5321 §4.1.1.1, RFC 7208 §2.3"},
 }
 
 // Data is the check's JSON data: the tree, the totals and the evaluations.
@@ -415,7 +422,20 @@ func evaluate(ctx context.Context, env *checks.Env, t checks.Target, domain stri
 	fromHELO := false
 	if len(ips) == 0 && helo != "" {
 		addrs, err := checks.ResolveHost(ctx, env.DNS, helo)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case errors.Is(err, checks.ErrNoAddress):
+			// A definite answer: the name has no address. Not a DNS failure.
+			var qs []dnsq.Query // the two answers, from the run's cache
+			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+				if ans, err := env.DNS.Lookup(ctx, helo, qt); err == nil {
+					qs = append(qs, ans.Query)
+				}
+			}
+			finds = append(finds, checks.Finding{ID: "spf.helo-no-address", Severity: checks.SevWarn, Subject: helo, Host: helo,
+				Evidence: checks.DNSEvidence(qs...),
+				Message:  fmt.Sprintf("no --ip given, and the HELO name %s has no A or AAAA record: SPF was evaluated for no sending address", helo),
+				Fix:      "Give the sending address with --ip; and give the server a HELO name that resolves to its address."})
+		case err != nil && ctx.Err() == nil:
 			finds = append(finds, checks.Finding{ID: "spf.dns-error", Severity: checks.SevError, Subject: helo, Evidence: checks.DNSEvidence(dnsq.QueriesOf(err)...),
 				Message: fmt.Sprintf("no --ip given, and the addresses of the HELO name could not be resolved to evaluate SPF with: %s", joinedWords(err))})
 		}

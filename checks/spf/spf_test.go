@@ -275,3 +275,23 @@ other.example.   IN A 192.0.2.99
 		t.Errorf("findings %v", r.Findings)
 	}
 }
+
+// TestHELONoAddress: a HELO name that exists but has no address is a
+// definite answer, so the check says so (spf.helo-no-address) and is not
+// "could not decide" (it used to report spf.dns-error).
+func TestHELONoAddress(t *testing.T) {
+	t.Parallel()
+	w := mailtest.New(t, `
+$ORIGIN example.
+q.example.      IN TXT "v=spf1 ip4:192.0.2.1 -all"
+noaddr.example. IN TXT "v=spf1 -all"
+`)
+	r := runCheck(t, w, checks.Target{Domain: "q.example", HELO: "noaddr.example"})
+	f := has(r.Findings, "spf.helo-no-address")
+	if f == nil || f.Severity != checks.SevWarn || f.Host != "noaddr.example" || f.Evidence == nil || len(f.Evidence.DNS) != 2 {
+		t.Fatalf("finding %+v in %v", f, ids(r.Findings))
+	}
+	if has(r.Findings, "spf.dns-error") != nil || r.Status == checks.StatusError || r.Err != "" {
+		t.Errorf("status %s, error %q, findings %v: a name without an address is not a DNS failure", r.Status, r.Err, ids(r.Findings))
+	}
+}
