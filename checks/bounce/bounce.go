@@ -92,20 +92,22 @@ type rule struct {
 	re  *regexp.Regexp
 }
 
-// Indexes into textRules: the rules up to senderRules are about the
-// sender (its authentication, IP, volume, envelope) and outrank a
-// mailbox status code; the mechanism rules refine an authentication code.
-const (
-	mechanismRules = 5
-	senderRules    = 11
-)
+// senderRules: the first rules of textRules are about the sender (its
+// authentication, IP, volume, envelope) and outrank a mailbox status
+// code.
+const senderRules = 15
 
 // textRules are tried in order on the lowercased diagnostic text; the
 // first that matches decides. Specific causes come before the generic
 // words they share ("spf" before "rejected").
 var textRules = []rule{
 	{CategoryDMARC, regexp.MustCompile(`dmarc`)},
-	{CategoryContent, regexp.MustCompile(`duplicate header|multiple addresses in from|header error|not (rfc|rfc5322|rfc 5322)[- ]?compliant|\bspam\b|spam detected|virus|malware|infected|phish`)},
+	// Microsoft's and Yahoo's own reason tokens (their postmaster pages).
+	{CategoryBlocklist, regexp.MustCompile(`\bou-00[12]\b|\bsc-003\b`)},
+	{CategoryPTR, regexp.MustCompile(`\bdy-00[12]\b`)},
+	{CategoryRate, regexp.MustCompile(`\brp-00[1-3]\b`)},
+	{CategoryReputation, regexp.MustCompile(`\bsc-00[124]\b|\[ts0[1-4]\]|\[tss0[1-9]\]`)},
+	{CategoryContent, contentRule},
 	{CategoryPTR, regexp.MustCompile(`reverse dns|reverse lookup|\bptr\b|\brdns\b|reverse (mapping|address|hostname)|does not have a (valid )?(reverse|ptr)|fcrdns|(hostname|host name) (does not|doesn't|didn't) match|resolve your address|cannot find your hostname|unverifyable sending ip|unverifiable sending ip|ip name lookup failed|reverse-dns`)},
 	{CategorySPF, regexp.MustCompile(`\bspf\b|sender policy framework|not (a )?permitted sender`)},
 	{CategoryDKIM, regexp.MustCompile(`\bdkim\b|domainkeys|signature (did not|does not|failed to) verify`)},
@@ -121,6 +123,9 @@ var textRules = []rule{
 	{CategoryPolicy, regexp.MustCompile(`relay|policy|not allowed|prohibited|refused|rejected|denied|blocked|filter|not accepted|access denied|administrative|forbidden|restricted`)},
 }
 
+// contentRule: the message itself is refused (malformed, spam, virus).
+var contentRule = regexp.MustCompile(`duplicate header|multiple addresses in from|header error|not (rfc|rfc5322|rfc 5322)[- ]?compliant|\bspam\b|spam detected|virus|malware|infected|phish`)
+
 // codeCategory maps an enhanced status code to a category (RFC 3463,
 // RFC 7372 and the large providers' documented codes). strong means the
 // code decides over most text.
@@ -133,12 +138,12 @@ func codeCategory(status string) (c Category, strong bool) {
 		// Gmail/Microsoft/Yahoo authentication codes; the text may name
 		// DMARC, SPF or DKIM more precisely.
 		return CategoryAuthentication, true
-	case "7.23", "7.24", "7.31":
-		return CategorySPF, true
-	case "7.40", "7.32":
-		return CategoryDMARC, true
-	case "7.25":
-		return CategoryPTR, true
+	case "7.24":
+		return CategorySPF, true // Gmail: suspicious SPF
+	case "7.40", "7.32", "7.31":
+		return CategoryDMARC, true // Gmail: no DMARC record, From not aligned
+	case "7.25", "7.23":
+		return CategoryPTR, true // Gmail: no PTR, or PTR and A disagree
 	case "7.29", "7.10", "7.11", "7.5":
 		return CategoryTLS, true
 	case "7.28":
@@ -161,13 +166,13 @@ func Classify(status, reply, text string) Category {
 	low := normalizeText(text)
 	if c, strong := codeCategory(status); strong {
 		if c == CategoryAuthentication {
-			for _, r := range textRules[:mechanismRules] {
-				if r.re.MatchString(low) && r.cat != CategoryContent && r.cat != CategoryPTR {
+			for _, r := range textRules {
+				if (r.cat == CategoryDMARC || r.cat == CategorySPF || r.cat == CategoryDKIM) && r.re.MatchString(low) {
 					return r.cat
 				}
 			}
 			// Yahoo's 5.7.9 also answers malformed headers.
-			if textRules[1].re.MatchString(low) {
+			if contentRule.MatchString(low) {
 				return CategoryContent
 			}
 		}
