@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/message"
 )
 
 // Target is what a run examines: one domain plus the user's per-run hints.
@@ -18,6 +19,16 @@ type Target struct {
 	Selectors []string     // DKIM selectors given with --selector
 	IPs       []netip.Addr // sending IPs given with --ip (SPF evaluation, DNSBL)
 	HELO      string       // HELO/EHLO name given with --helo
+	// Message is the message under examination (mxray analyze, receive):
+	// set for message targets, nil for domain targets. Domain is then
+	// its RFC5322.From domain ("" when it has none). Message checks
+	// return NotApplicable when it is nil.
+	Message *message.Message
+	// AuthservIDs are the authentication service identifiers whose
+	// Authentication-Results fields the user trusts (--authserv-id,
+	// RFC 8601 §5), lower case without a trailing dot. Fields of any
+	// other receiver are shown but never trusted.
+	AuthservIDs []string
 }
 
 // Dialer opens network connections. *net.Dialer satisfies it; tests and the
