@@ -53,6 +53,14 @@ type Options struct {
 	NoSMTP bool
 	// DNSBLZones is the path of a custom DNSBL zones file ("" = built-in list).
 	DNSBLZones string
+	// Profiles are the mailbox providers whose sender rules the profile
+	// check grades (--profile gmail,yahoo,microsoft,apple,laposte), lower
+	// case; none means the profile check is skipped.
+	Profiles []string
+	// Bulk says the sender sends in bulk (--bulk: 5,000 or more messages a
+	// day to a provider): the profile check then grades the bulk-sender
+	// rules too, instead of showing them as "applies to bulk senders".
+	Bulk bool
 }
 
 // Default timeouts.
