@@ -139,6 +139,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	defer func() {
 		if ctx.Err() == nil { // lookups cut short tell nothing about the domain
 			out.SetData(&data)
+			FactKey.Publish(out, &data)
 		}
 	}()
 
