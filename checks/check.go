@@ -61,7 +61,30 @@ type Options struct {
 	// day to a provider): the profile check then grades the bulk-sender
 	// rules too, instead of showing them as "applies to bulk senders".
 	Bulk bool
+	// DKIMProbe says which DKIM selectors the dkim check guesses
+	// (--dkim-probe); empty means DKIMProbeFull. The CLI sets
+	// DKIMProbeProvider for check -f unless the flag is given.
+	DKIMProbe DKIMProbe
 }
+
+// DKIMProbe is how widely the dkim check guesses selectors: selectors
+// cannot be listed, so every guess costs one DNS query.
+type DKIMProbe string
+
+// The DKIM probe modes. Selectors given with --selector are always probed.
+const (
+	// DKIMProbeFull probes the whole built-in list of common selectors,
+	// plus those inferred from the domain's mail providers.
+	DKIMProbeFull DKIMProbe = "full"
+	// DKIMProbeCommon probes the inferred selectors and about a dozen
+	// generic ones.
+	DKIMProbeCommon DKIMProbe = "common"
+	// DKIMProbeProvider probes only the selectors of the mail providers
+	// that the domain's SPF includes and MX hosts name.
+	DKIMProbeProvider DKIMProbe = "provider"
+	// DKIMProbeOff probes only the selectors given with --selector.
+	DKIMProbeOff DKIMProbe = "off"
+)
 
 // Default timeouts.
 const (
