@@ -173,6 +173,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	for i, a := range addrs {
 		data.Addresses[slots[i]] = report(out, t.Domain, a, results[i])
 	}
+	FactKey.Publish(out, data)
 	return nil
 }
 
