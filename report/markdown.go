@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -146,7 +147,7 @@ func writeMarkdownData(b *strings.Builder, rep *checks.Report, order []int) {
 		for _, it := range items {
 			// A list item may nest at most one level below the previous.
 			depth = min(max(it.Depth, 0), depth+1, maxDataDepth)
-			label, value := mdText(firstLine(it.Label)), mdCode(it.Value)
+			label, value := mdInline(mdText(firstLine(it.Label))), mdCode(it.Value)
 			line := label
 			switch {
 			case label == "":
@@ -222,6 +223,26 @@ func mdText(s string) string {
 		ls[i] = mdEscaper.Replace(strings.TrimSpace(l))
 	}
 	return strings.Join(ls, "<br>")
+}
+
+// orderedMarker is the start of an ordered list item ("1." or "1)").
+var orderedMarker = regexp.MustCompile(`^[0-9]{1,9}[.)]`)
+
+// mdInline keeps rendered text (mdText, mdProse) inline where it starts a
+// list item: a leading character that would start a block (a heading,
+// quote, list item, thematic break or setext underline) is
+// backslash-escaped.
+func mdInline(s string) string {
+	if s == "" {
+		return s
+	}
+	if strings.ContainsRune("#>-+=", rune(s[0])) {
+		return `\` + s
+	}
+	if m := orderedMarker.FindString(s); m != "" {
+		return m[:len(m)-1] + `\` + s[len(m)-1:]
+	}
+	return s
 }
 
 // mdProse renders text for people that quotes records between backticks

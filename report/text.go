@@ -346,7 +346,7 @@ func wrapLines(b *strings.Builder, opts Options, indent, label string, ls []stri
 		}
 		parts := []string{l}
 		if opts.Width > 0 && textWidth(l) > avail {
-			parts = strings.Split(ansi.Wrap(l, max(avail, minWrap), ""), "\n")
+			parts = wrapText(l, max(avail, minWrap))
 		}
 		for j, part := range parts {
 			if j > 0 {
@@ -358,6 +358,21 @@ func wrapLines(b *strings.Builder, opts Options, indent, label string, ls []stri
 	}
 }
 
+// wrapText wraps l at word boundaries to width columns; a piece that
+// still does not fit (a word longer than the line, leading spaces) is cut
+// at the width.
+func wrapText(l string, width int) []string {
+	var out []string
+	for _, p := range strings.Split(ansi.Wrap(l, width, ""), "\n") {
+		if textWidth(p) <= width {
+			out = append(out, p)
+			continue
+		}
+		out = append(out, strings.Split(ansi.Hardwrap(p, width, true), "\n")...)
+	}
+	return out
+}
+
 // wrapLine writes one line already built and cleaned (it may hold colour
 // sequences), wrapped with opts.Width: the first line uses the full width,
 // the continuation is indented by cont.
@@ -366,7 +381,7 @@ func wrapLine(b *strings.Builder, opts Options, line, cont string) {
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 		return
 	}
-	parts := strings.Split(ansi.Wrap(line, opts.Width, ""), "\n")
+	parts := wrapText(line, opts.Width)
 	b.WriteString(strings.TrimRight(parts[0], " ") + "\n")
 	for i := range parts[1:] {
 		parts[i+1] = strings.TrimSpace(parts[i+1])
