@@ -1,0 +1,386 @@
+//go:debug rsa1024min=0
+
+package messagetest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+	"github.com/mxray/mxray/checks/golden"
+	"github.com/mxray/mxray/checks/internal/mailcanon"
+)
+
+// The corpus's sender domain and keys. Each key is kept as PEM under
+// testdata/messages/keys so that the corpus is reproducible: RSA PKCS#1
+// v1.5 and Ed25519 signatures are deterministic.
+const sender = "sender.example"
+
+var keySpecs = []struct {
+	selector string
+	kind     string // rsa2048, rsa512, ed25519
+	publish  string // "" = the key; "revoked" = empty p=; "none" = no record
+}{
+	{"s1", "rsa2048", ""},
+	{"ed", "ed25519", ""},
+	{"small", "rsa512", ""},
+	{"old", "rsa2048", "revoked"},
+	{"gone", "rsa2048", "none"},
+	{"broken", "rsa2048", "none"}, // the tests script SERVFAIL here
+}
+
+// signedAt is the t= of every signature: the corpus's "now" is
+// policytest.Now (2 Jan 2026 15:04:05 UTC).
+var signedAt = time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC)
+
+func loadKeys(t *testing.T, dir string) map[string]crypto.Signer {
+	t.Helper()
+	keys := map[string]crypto.Signer{}
+	for _, ks := range keySpecs {
+		p := filepath.Join(dir, "keys", ks.selector+".pem")
+		b, err := os.ReadFile(p)
+		if os.IsNotExist(err) && golden.Updating() {
+			b = newKey(t, ks.kind)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else if err != nil {
+			t.Fatalf("%v (run with -update to create the corpus keys)", err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			t.Fatalf("%s: no PEM block", p)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		keys[ks.selector] = k.(crypto.Signer)
+	}
+	return keys
+}
+
+func newKey(t *testing.T, kind string) []byte {
+	var k any
+	var err error
+	switch kind {
+	case "rsa2048":
+		k, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "rsa512":
+		k, err = rsa.GenerateKey(rand.Reader, 512)
+	case "ed25519":
+		_, k, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+func zoneText(keys map[string]crypto.Signer) string {
+	var b strings.Builder
+	b.WriteString("; written by go test ./checks/message/messagetest -update\n")
+	fmt.Fprintf(&b, "%s. A 192.0.2.10\n", sender)
+	fmt.Fprintf(&b, "%s. MX 10 mx.%s.\n", sender, sender)
+	for _, ks := range keySpecs {
+		name := ks.selector + "._domainkey." + sender + "."
+		switch ks.publish {
+		case "none":
+			continue
+		case "revoked":
+			fmt.Fprintf(&b, "%s TXT \"v=DKIM1; k=rsa; p=\"\n", name)
+			continue
+		}
+		der, err := x509.MarshalPKIXPublicKey(keys[ks.selector].Public())
+		kt := "rsa"
+		if ed, ok := keys[ks.selector].Public().(ed25519.PublicKey); ok {
+			der, err, kt = ed, nil, "ed25519"
+		}
+		if err != nil {
+			panic(err)
+		}
+		rec := "v=DKIM1; k=" + kt + "; p=" + base64.StdEncoding.EncodeToString(der)
+		var chunks []string
+		for len(rec) > 255 {
+			chunks = append(chunks, rec[:255])
+			rec = rec[255:]
+		}
+		chunks = append(chunks, rec)
+		fmt.Fprintf(&b, "%s TXT \"%s\"\n", name, strings.Join(chunks, "\" \""))
+	}
+	return b.String()
+}
+
+// sig describes one DKIM signature to add.
+type sig struct {
+	selector string
+	algo     string   // rsa-sha256 (default), ed25519-sha256, rsa-sha1
+	headers  []string // default: from:to:subject:date:message-id
+	length   int      // l=, -1 = none
+	expires  time.Time
+}
+
+var defaultHeaders = []string{"from", "to", "subject", "date", "message-id"}
+
+// sign prepends a DKIM-Signature (relaxed/relaxed) made with mailcanon's
+// canonicalisation; go-msgauth's signer makes neither l=, nor rsa-sha1,
+// nor a signature without From, which the corpus needs.
+func sign(t *testing.T, raw []byte, keys map[string]crypto.Signer, s sig) []byte {
+	t.Helper()
+	if s.algo == "" {
+		s.algo = "rsa-sha256"
+	}
+	if s.headers == nil {
+		s.headers = defaultHeaders
+	}
+	msg, err := mailcanon.Split(raw, mailcanon.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newHash := sha256.New
+	ch := crypto.SHA256
+	if s.algo == "rsa-sha1" {
+		newHash, ch = sha1.New, crypto.SHA1
+	}
+	body := mailcanon.Relaxed.Body(msg.Body)
+	tags := fmt.Sprintf("v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s;\r\n\tt=%d;", s.algo, sender, s.selector, signedAt.Unix())
+	if s.length >= 0 {
+		if s.length < len(body) {
+			body = body[:s.length]
+		}
+		tags += fmt.Sprintf(" l=%d;", s.length)
+	}
+	if !s.expires.IsZero() {
+		tags += fmt.Sprintf(" x=%d;", s.expires.Unix())
+	}
+	bh := newHash()
+	bh.Write(body)
+	tags += "\r\n\th=" + strings.Join(s.headers, ":") + ";\r\n\tbh=" + base64.StdEncoding.EncodeToString(bh.Sum(nil)) + ";\r\n\tb="
+	h := newHash()
+	used := map[string]int{}
+	for _, name := range s.headers {
+		// The last unused instance of the field, from the bottom.
+		var inst []mailcanon.Field
+		for _, f := range msg.Fields {
+			if f.Is(name) {
+				inst = append(inst, f)
+			}
+		}
+		n := used[name]
+		used[name]++
+		if n < len(inst) {
+			h.Write(mailcanon.Relaxed.Header(inst[len(inst)-1-n].Raw))
+		}
+	}
+	field := "DKIM-Signature: " + tags
+	h.Write(bytes.TrimSuffix(mailcanon.Relaxed.Header([]byte(field+"\r\n")), []byte("\r\n")))
+	var b []byte
+	key := keys[s.selector]
+	if ed, ok := key.(ed25519.PrivateKey); ok {
+		b = ed25519.Sign(ed, h.Sum(nil))
+	} else {
+		b, err = rsa.SignPKCS1v15(nil, key.(*rsa.PrivateKey), ch, h.Sum(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return append([]byte(field+fold(base64.StdEncoding.EncodeToString(b))+"\r\n"), raw...)
+}
+
+// fold breaks a base64 value into 72-byte lines.
+func fold(s string) string {
+	var b strings.Builder
+	for len(s) > 72 {
+		b.WriteString(s[:72] + "\r\n\t ")
+		s = s[72:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// msg builds a message from header lines and a body, with CRLF.
+func msg(headers []string, body string) []byte {
+	return []byte(strings.Join(headers, "\r\n") + "\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n"))
+}
+
+// base is a plain message from sender.example, as its submission server
+// wrote it (before signing).
+func base(extra ...string) []string {
+	return append([]string{
+		"From: Alice Sender <alice@sender.example>",
+		"To: Bob <bob@rcpt.example>",
+		"Subject: Quarterly report",
+		"Date: Fri, 02 Jan 2026 15:03:58 +0000",
+		"Message-ID: <20260102150358.1@sender.example>",
+		"MIME-Version: 1.0",
+		"Content-Type: text/plain; charset=utf-8",
+	}, extra...)
+}
+
+const body = "Hello Bob,\n\nthe report is attached.\n\nAlice\n"
+
+// received prepends the chain a message travels: the sender's submission
+// server, its outbound relay and the receiver's MX, newest on top.
+func received(raw []byte) []byte {
+	hops := []string{
+		"Received: from mail.sender.example (mail.sender.example [192.0.2.10])\r\n\tby mx.rcpt.example (Postfix) with ESMTPS id 4dQz1X2ab3\r\n\tfor <bob@rcpt.example>; Fri, 02 Jan 2026 15:04:02 +0000 (UTC)",
+		"Received: from [IPv6:2001:db8::55] (client.sender.example [2001:db8::55])\r\n\tby mail.sender.example (Postfix) with ESMTPSA id 4dQz1W0xyz\r\n\tfor <bob@rcpt.example>; Fri, 02 Jan 2026 15:03:59 +0000 (UTC)",
+	}
+	return append([]byte(strings.Join(hops, "\r\n")+"\r\n"), raw...)
+}
+
+// arRcpt is what the receiver's MX (mx.rcpt.example) wrote.
+func arRcpt(results string) []byte {
+	return []byte("Authentication-Results: mx.rcpt.example;\r\n\t" + results + "\r\n")
+}
+
+const unsub = "List-Unsubscribe: <https://sender.example/u/8f3a>, <mailto:unsub@sender.example?subject=8f3a>"
+const unsubPost = "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+
+var bulkHeaders = append(append([]string(nil), defaultHeaders...), "list-unsubscribe", "list-unsubscribe-post")
+
+// corpus returns every corpus message by name.
+func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
+	s1 := sig{selector: "s1", length: -1}
+	signed := func(headers []string, sigs ...sig) []byte {
+		raw := msg(headers, body)
+		for _, s := range sigs {
+			raw = sign(t, raw, keys, s)
+		}
+		return received(raw)
+	}
+	out := map[string][]byte{}
+	out["good"] = append(arRcpt("dkim=pass header.d=sender.example header.s=s1;\r\n\tspf=pass smtp.mailfrom=alice@sender.example;\r\n\tdmarc=pass header.from=sender.example"),
+		signed(base("Return-Path: <alice@sender.example>"), s1)...)
+	out["ed25519"] = signed(base(), sig{selector: "ed", algo: "ed25519-sha256", length: -1}, s1)
+	out["unsigned"] = received(msg(base(), body))
+
+	// A list footer added after signing: the body hash breaks.
+	bm := signed(base(), s1)
+	out["body-modified"] = append(bm, []byte("-- \r\nSent through the list\r\n")...)
+	// A gateway tags the subject after signing.
+	hm := signed(base(), s1)
+	out["header-modified"] = bytes.Replace(hm, []byte("Subject: Quarterly report"), []byte("Subject: [EXTERNAL] Quarterly report"), 1)
+	out["key-missing"] = signed(base(), sig{selector: "gone", length: -1})
+	out["key-revoked"] = signed(base(), sig{selector: "old", length: -1})
+	out["key-too-small"] = signed(base(), sig{selector: "small", length: -1})
+	out["dns-error"] = signed(base(), sig{selector: "broken", length: -1})
+	out["expired"] = signed(base(), sig{selector: "s1", length: -1, expires: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)})
+	out["body-length"] = signed(base(), sig{selector: "s1", length: 12})
+	out["from-not-signed"] = signed(base(), sig{selector: "s1", length: -1, headers: []string{"to", "subject", "date", "message-id"}})
+	out["rsa-sha1"] = signed(base(), sig{selector: "s1", algo: "rsa-sha1", length: -1})
+	out["too-many"] = signed(base(), s1, s1, s1, s1, s1, s1, s1, s1, s1, s1, s1)
+	out["one-passes"] = signed(base(), sig{selector: "gone", length: -1}, s1)
+
+	// Header problems (msg-headers).
+	out["from-multiple"] = signed(append(base(), "From: Mallory <mallory@other.example>"), s1)
+	out["from-missing"] = received(msg(base()[1:], body))
+	noID := base()
+	out["message-id-missing"] = signed(append(noID[:4:4], noID[5:]...), sig{selector: "s1", length: -1, headers: []string{"from", "to", "subject", "date"}})
+	bad := base()
+	bad[3] = "Date: yesterday at noon"
+	out["date-invalid"] = signed(bad, s1)
+	fut := base()
+	fut[3] = "Date: Mon, 05 Jan 2026 09:00:00 +0000"
+	out["date-future"] = signed(fut, s1)
+	out["duplicate"] = signed(append(base(), "Subject: Second subject", "Message-ID: <second@sender.example>"), s1)
+	many := base()
+	for i := range 1000 {
+		many = append(many, fmt.Sprintf("X-Trace-%d: hop %d", i, i))
+	}
+	out["too-large"] = received(msg(many, body))
+
+	// Bulk mail (msg-unsubscribe).
+	out["bulk-one-click"] = signed(base("List-Id: Sender news <news.sender.example>", unsub, unsubPost), sig{selector: "s1", length: -1, headers: bulkHeaders})
+	out["bulk-no-one-click"] = signed(base("Precedence: bulk", "List-Unsubscribe: <mailto:unsub@sender.example>"), sig{selector: "s1", length: -1, headers: bulkHeaders})
+	out["bulk-post-wrong"] = signed(base("List-Id: <news.sender.example>", unsub, "List-Unsubscribe-Post: List-Unsubscribe=OneClick"), sig{selector: "s1", length: -1, headers: bulkHeaders})
+	out["bulk-missing"] = signed(base("List-Id: Sender news <news.sender.example>", "Precedence: list"), s1)
+	out["bulk-not-signed"] = signed(base("List-Id: <news.sender.example>", unsub, unsubPost), s1)
+
+	// A receiver's results that disagree with what mxray finds: the
+	// footer was added after the receiver verified.
+	out["authres-disagrees"] = append(append(arRcpt("dkim=pass header.d=sender.example header.s=s1; spf=pass smtp.mailfrom=alice@sender.example"),
+		[]byte("Authentication-Results: evil.example; dkim=fail header.d=sender.example\r\n")...), bm...)
+	out["authres-disagrees"] = append(out["authres-disagrees"], []byte("-- \r\nSent through the list\r\n")...)
+	return out
+}
+
+// TestCorpus writes the corpus with -update and otherwise checks that the
+// files are what the generator makes (the signatures are deterministic),
+// and that go-msgauth agrees with the signer on the messages meant to pass.
+func TestCorpus(t *testing.T) {
+	dir := Dir(t)
+	keys := loadKeys(t, dir)
+	files := corpus(t, keys)
+	files["zone"] = []byte(zoneText(keys))
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		file := name + ".eml"
+		if name == "zone" {
+			file = "zone.txt"
+		}
+		p := filepath.Join(dir, file)
+		if golden.Updating() {
+			if err := os.WriteFile(p, files[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%v (run with -update)", err)
+		}
+		if !bytes.Equal(got, files[name]) {
+			t.Errorf("%s differs from what the generator makes (run with -update if the change is intended)", p)
+		}
+	}
+	pub := map[string]string{}
+	for _, line := range strings.Split(zoneText(keys), "\n") {
+		if n, rest, ok := strings.Cut(line, " TXT "); ok {
+			pub[strings.TrimSuffix(n, ".")] = strings.ReplaceAll(strings.Trim(rest, "\""), "\" \"", "")
+		}
+	}
+	lookup := func(name string) ([]string, error) {
+		if r, ok := pub[name]; ok {
+			return []string{r}, nil
+		}
+		return nil, fmt.Errorf("no record at %s", name)
+	}
+	for _, name := range []string{"good", "ed25519", "bulk-one-click", "from-multiple", "duplicate"} {
+		vs, err := dkim.VerifyWithOptions(bytes.NewReader(files[name]), &dkim.VerifyOptions{LookupTXT: lookup})
+		if err != nil || len(vs) == 0 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, v := range vs {
+			if v.Err != nil {
+				t.Errorf("%s: signature d=%s does not verify: %v", name, v.Domain, v.Err)
+			}
+		}
+	}
+}
