@@ -199,6 +199,9 @@ func (a *app) readInputs(ctx context.Context, f *checkFlags, hold int, send func
 		}
 		n++
 		line := raw
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte order mark (Windows editors)
+		}
 		if i := strings.IndexByte(line, '#'); i >= 0 && !long {
 			line = line[:i]
 		}

@@ -158,6 +158,13 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
+	t.Run("a Windows file: byte order mark and CRLF", func(t *testing.T) {
+		f := writeFile(t, "d.txt", "\ufeffgood.example\r\nnomail.example\r\n")
+		r := runApp(t, w, "", "check", "-f", f, "--only", "mx", "--resolver", w.DNS.Addr(), "--format", "ndjson")
+		if r.code != report.ExitOK || strings.Count(r.stdout, "\n") != 2 || strings.Contains(r.stdout, `"error"`) {
+			t.Fatalf("exit %d; stdout %q stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
 	t.Run("several arguments print one array", func(t *testing.T) {
 		r := runBinary(t, "", "check", "good.example", "nomail.example", "--only", "mx", "--resolver", w.DNS.Addr(), "--json")
 		var docs []map[string]any
