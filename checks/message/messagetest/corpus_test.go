@@ -299,6 +299,11 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	out["from-missing"] = received(msg(base()[1:], body))
 	noID := base()
 	out["message-id-missing"] = signed(append(noID[:4:4], noID[5:]...), sig{selector: "s1", length: -1, headers: []string{"from", "to", "subject", "date"}})
+	inv := base()
+	inv[0] = "From: Alice Sender alice at sender.example"
+	out["from-invalid"] = received(msg(inv, body))
+	out["date-missing"] = signed(append(base()[:3:3], base()[4:]...), sig{selector: "s1", length: -1, headers: []string{"from", "to", "subject", "message-id"}})
+	out["line-too-long"] = signed(base("X-Campaign-Data: "+strings.Repeat("a1b2c3d4", 150)), s1)
 	bad := base()
 	bad[3] = "Date: yesterday at noon"
 	out["date-invalid"] = signed(bad, s1)
