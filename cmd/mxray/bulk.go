@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/report"
@@ -275,10 +276,15 @@ func readLine(br *bufio.Reader) (line string, long bool, err error) {
 // quoteInput is an input line as an error document quotes it: valid UTF-8,
 // at most maxQuotedInput bytes.
 func quoteInput(s string) string {
-	if len(s) > maxQuotedInput {
-		s = s[:maxQuotedInput] + "…"
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxQuotedInput {
+		return s
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	cut := maxQuotedInput
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // usageText is the message of a usage error (or any error) on one line.
