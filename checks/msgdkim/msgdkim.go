@@ -253,12 +253,15 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			s.Reason, s.Detail = classify(*s, verr, l, looked)
 		}
 	}
-	FactKey.Publish(out, &Fact{Signatures: sigs})
-
 	anyPass, undecided := false, false
 	for _, s := range sigs {
 		anyPass = anyPass || s.Pass
 		undecided = undecided || s.Undecided()
+	}
+	if anyPass || !undecided {
+		// Undecided with nothing passing: no fact, so the checks that
+		// judge the signatures decide nothing either.
+		FactKey.Publish(out, &Fact{Signatures: sigs})
 	}
 	// Failures a lint finding explains on its own.
 	linted := map[Reason]bool{ReasonFromNotSigned: true, ReasonKeyTooSmall: true, ReasonSHA1: true}
