@@ -1,0 +1,91 @@
+package msgauthres_test
+
+import (
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/internal/policytest"
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/message/messagetest"
+	"github.com/mxray/mxray/checks/msgauthres"
+	"github.com/mxray/mxray/checks/msgdkim"
+)
+
+const rcpt = "mx.rcpt.example"
+
+var cases = []struct {
+	name     string // golden file name; also the finding ID the case exercises
+	message  string // corpus message
+	authserv []string
+	want     []string
+	status   checks.Status
+	setup    func(w *mailtest.World)
+}{
+	{name: "pass", message: "good", authserv: []string{rcpt}, status: checks.StatusPass},
+	{name: "none", message: "unsigned", authserv: []string{rcpt}, status: checks.StatusPass},
+	{name: "msg-authres.untrusted", message: "good", want: []string{"msg-authres.untrusted"}, status: checks.StatusPass},
+	{name: "msg-authres.disagrees", message: "authres-disagrees", authserv: []string{"MX.rcpt.example."}, want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn},
+	// The forged field of evil.example is never trusted: no disagreement.
+	{name: "msg-authres.untrusted-forged", message: "authres-disagrees", authserv: []string{"other.example"}, want: []string{"msg-authres.untrusted"}, status: checks.StatusPass},
+	{name: "dkim-undecided", message: "good", authserv: []string{rcpt}, status: checks.StatusError,
+		setup: func(w *mailtest.World) { w.DNS.Script("s1._domainkey.sender.example.", dns.TypeTXT, mailtest.ServFail) }},
+}
+
+func TestFindings(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := messagetest.Run(t, messagetest.Case{Message: tc.message, AuthservIDs: tc.authserv, Setup: tc.setup}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{})
+			res := policytest.Result(t, rep, msgauthres.ID)
+			for _, id := range tc.want {
+				if !policytest.Has(res, id) {
+					t.Errorf("missing finding %s; got %v", id, policytest.IDs(res))
+				}
+			}
+			if res.Status != tc.status {
+				t.Errorf("status %s, want %s; findings %v, error %q", res.Status, tc.status, policytest.IDs(res), res.Err)
+			}
+			policytest.Golden(t, "msg-authres/"+tc.name, res)
+		})
+	}
+}
+
+func TestRows(t *testing.T) {
+	rep := messagetest.Run(t, messagetest.Case{Message: "good", AuthservIDs: []string{rcpt}}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{})
+	d := policytest.Result(t, rep, msgauthres.ID).Data.(*msgauthres.Data)
+	if len(d.Rows) != 3 {
+		t.Fatalf("rows %+v", d.Rows)
+	}
+	if r := d.Rows[0]; r.Method != "dkim" || r.Theirs != "pass" || r.Ours != "pass" || r.Agrees == nil || !*r.Agrees {
+		t.Errorf("dkim row %+v", r)
+	}
+	if r := d.Rows[1]; r.Method != "spf" || r.Ours != "" || r.Agrees != nil {
+		t.Errorf("spf row (no msg-spf yet) %+v", r)
+	}
+	if len(d.Describe()) < 4 {
+		t.Errorf("Describe: %+v", d.Describe())
+	}
+}
+
+func TestNoMessage(t *testing.T) {
+	w := mailtest.New(t, policytest.Base)
+	rep := policytest.Run(t, w, checks.Options{}, checks.Target{Domain: "x.example"}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{})
+	if res := policytest.Result(t, rep, msgauthres.ID); res.Status != checks.StatusSkip {
+		t.Errorf("status %s without a message, want skip", res.Status)
+	}
+}
+
+func TestEveryFindingHasAGolden(t *testing.T) {
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		for _, id := range tc.want {
+			covered[id] = true
+		}
+	}
+	for _, id := range policytest.Catalogue(t, msgauthres.Check{}) {
+		if !covered[id] {
+			t.Errorf("finding %s has no test case", id)
+		}
+	}
+}
