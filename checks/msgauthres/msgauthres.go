@@ -8,11 +8,13 @@
 // mxray's own results come from the message checks' typed facts, one
 // source per method (see sources): a method without a source is shown
 // with the receiver's result only. Adding msg-spf, msg-dmarc or msg-arc is
-// one entry there.
+// one entry there. A source whose check is not in the run, or had nothing
+// to test, leaves the receiver's result uncompared.
 package msgauthres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgspf"
 )
 
 // ID is the check ID.
@@ -105,6 +108,21 @@ type source struct {
 // msg-arc join here when they exist.
 var sources = []source{
 	{method: "dkim", check: msgdkim.ID, await: dkimOwn},
+	{method: "spf", check: msgspf.ID, await: spfOwn},
+}
+
+func spfOwn(ctx context.Context, out *checks.Out) (ownFunc, error) {
+	f, err := msgspf.FactKey.Await(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	return func(r message.MethodResult) (Value, string) {
+		if r.Domain != "" && !strings.EqualFold(r.Domain, f.Domain) {
+			// The receiver checked another identity (e.g. HELO): not comparable.
+			return "", "mxray checked " + f.Domain + ", not " + r.Domain
+		}
+		return Value(f.Result), fmt.Sprintf("SPF of %s (%s) for %s", f.Domain, f.Identity, f.IP)
+	}, nil
 }
 
 func dkimOwn(ctx context.Context, out *checks.Out) (ownFunc, error) {
@@ -182,7 +200,15 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 					continue
 				}
 				f, err := s.await(ctx, out)
-				if err != nil {
+				var de *checks.DependencyError
+				var na *checks.NotApplicableError
+				switch {
+				case errors.As(err, &de) && de.Reason == "not available", errors.As(err, &na):
+					// The check is not in this run, or had nothing to
+					// test (no client address): mxray shows the
+					// receiver's result alone.
+					continue
+				case err != nil:
 					return err // mxray's own result is not decided: nothing to compare
 				}
 				own[s.method] = f
@@ -200,6 +226,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			row := Row{AuthservID: ar.AuthservID, Method: r.Method, Domain: r.Domain, Theirs: Value(r.Value)}
 			if f, ok := own[r.Method]; ok {
 				row.Ours, row.OursDetail = f(r)
+			}
+			if row.Ours != "" {
 				if comparable(row.Theirs) && comparable(row.Ours) {
 					agrees := passes(row.Theirs) == passes(row.Ours)
 					row.Agrees = &agrees

@@ -10,6 +10,7 @@ import (
 	"github.com/mxray/mxray/checks/message/messagetest"
 	"github.com/mxray/mxray/checks/msgauthres"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgspf"
 )
 
 const rcpt = "mx.rcpt.example"
@@ -26,6 +27,7 @@ var cases = []struct {
 	{name: "none", message: "unsigned", authserv: []string{rcpt}, status: checks.StatusPass},
 	{name: "msg-authres.untrusted", message: "good", want: []string{"msg-authres.untrusted"}, status: checks.StatusPass},
 	{name: "msg-authres.disagrees", message: "authres-disagrees", authserv: []string{"MX.rcpt.example."}, want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn},
+	{name: "msg-authres.disagrees-spf", message: "authres-spf-disagrees", authserv: []string{rcpt}, want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn},
 	// The forged field of evil.example is never trusted: no disagreement.
 	{name: "msg-authres.untrusted-forged", message: "authres-disagrees", authserv: []string{"other.example"}, want: []string{"msg-authres.untrusted"}, status: checks.StatusPass},
 	{name: "dkim-undecided", message: "good", authserv: []string{rcpt}, status: checks.StatusError,
@@ -36,7 +38,7 @@ func TestFindings(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep := messagetest.Run(t, messagetest.Case{Message: tc.message, AuthservIDs: tc.authserv, Setup: tc.setup}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{})
+			rep := messagetest.Run(t, messagetest.Case{Message: tc.message, AuthservIDs: tc.authserv, Setup: tc.setup}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{}, msgspf.Check{})
 			res := policytest.Result(t, rep, msgauthres.ID)
 			for _, id := range tc.want {
 				if !policytest.Has(res, id) {
@@ -60,8 +62,17 @@ func TestRows(t *testing.T) {
 	if r := d.Rows[0]; r.Method != "dkim" || r.Theirs != "pass" || r.Ours != "pass" || r.Agrees == nil || !*r.Agrees {
 		t.Errorf("dkim row %+v", r)
 	}
+	// msg-spf is not in this run: the receiver's spf result stands alone.
 	if r := d.Rows[1]; r.Method != "spf" || r.Ours != "" || r.Agrees != nil {
-		t.Errorf("spf row (no msg-spf yet) %+v", r)
+		t.Errorf("spf row without msg-spf %+v", r)
+	}
+	rep = messagetest.Run(t, messagetest.Case{Message: "good", AuthservIDs: []string{rcpt}}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{}, msgspf.Check{})
+	d = policytest.Result(t, rep, msgauthres.ID).Data.(*msgauthres.Data)
+	if r := d.Rows[1]; r.Method != "spf" || r.Ours != "pass" || r.Agrees == nil || !*r.Agrees {
+		t.Errorf("spf row %+v", r)
+	}
+	if r := d.Rows[2]; r.Method != "dmarc" || r.Ours != "" {
+		t.Errorf("dmarc row (no msg-dmarc yet) %+v", r)
 	}
 	if len(d.Describe()) < 4 {
 		t.Errorf("Describe: %+v", d.Describe())

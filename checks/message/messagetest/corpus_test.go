@@ -104,6 +104,15 @@ func zoneText(keys map[string]crypto.Signer) string {
 	b.WriteString("; written by go test ./checks/message/messagetest -update\n")
 	fmt.Fprintf(&b, "%s. A 192.0.2.10\n", sender)
 	fmt.Fprintf(&b, "%s. MX 10 mx.%s.\n", sender, sender)
+	fmt.Fprintf(&b, "%s. TXT \"v=spf1 ip4:192.0.2.10 -all\"\n", sender)
+	fmt.Fprintf(&b, "mail.%s. A 192.0.2.10\n", sender)
+	fmt.Fprintf(&b, "mail.%s. TXT \"v=spf1 a -all\"\n", sender)
+	b.WriteString(`spf-fail.example. TXT "v=spf1 ip4:198.51.100.0/24 -all"
+spf-soft.example. TXT "v=spf1 ip4:198.51.100.0/24 ~all"
+spf-neutral.example. TXT "v=spf1 ?all"
+spf-perm.example. TXT "v=spf1 ip4:192.0.2.300 -all"
+no-spf.example. A 192.0.2.1
+`)
 	for _, ks := range keySpecs {
 		name := ks.selector + "._domainkey." + sender + "."
 		switch ks.publish {
@@ -317,6 +326,13 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	}
 	out["too-large"] = received(msg(many, body))
 
+	// SPF (msg-spf): the Return-Path names the identity checked.
+	for _, d := range []string{"spf-fail", "spf-soft", "spf-neutral", "spf-perm", "spf-temp", "no-spf"} {
+		out[d] = received(msg(base("Return-Path: <bounce@"+d+".example>"), body))
+	}
+	out["helo-identity"] = received(msg(base("Return-Path: <>"), body))
+	out["no-received"] = msg(base("Return-Path: <alice@sender.example>"), body)
+
 	// Bulk mail (msg-unsubscribe).
 	out["bulk-one-click"] = signed(base("List-Id: Sender news <news.sender.example>", unsub, unsubPost), sig{selector: "s1", length: -1, headers: bulkHeaders})
 	out["bulk-no-one-click"] = signed(base("Precedence: bulk", "List-Unsubscribe: <mailto:unsub@sender.example>"), sig{selector: "s1", length: -1, headers: bulkHeaders})
@@ -329,6 +345,7 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	out["authres-disagrees"] = append(append(arRcpt("dkim=pass header.d=sender.example header.s=s1; spf=pass smtp.mailfrom=alice@sender.example"),
 		[]byte("Authentication-Results: evil.example; dkim=fail header.d=sender.example\r\n")...), bm...)
 	out["authres-disagrees"] = append(out["authres-disagrees"], []byte("-- \r\nSent through the list\r\n")...)
+	out["authres-spf-disagrees"] = append(arRcpt("spf=pass smtp.mailfrom=bounce@spf-fail.example"), out["spf-fail"]...)
 	return out
 }
 
