@@ -74,12 +74,12 @@ func usagef(format string, args ...any) error {
 const mainUsage = `mxray diagnoses email deliverability for a domain.
 
 Usage:
-  mxray check DOMAIN [flags]     run the checks (mxray check -h for flags)
-  mxray check -f FILE [flags]    check every domain listed in FILE
+  mxray check DOMAIN... [flags]  run the checks (mxray check -h for flags)
+  mxray check -f FILE [flags]    check every domain listed in FILE, one a line
   mxray demo [DOMAIN] [flags]    run the checks against the built-in offline mail world
   mxray send --from A --to B     deliver a test message and trace every step (mxray send -h)
-  mxray explain [ID]             explain a finding ID (or list them all)
-  mxray version                  print the version
+  mxray explain [ID|CHECK]       explain a finding ID, list a check's IDs (or all of them)
+  mxray version                  print the version, the commit and the Go version
 
 Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage error, 3 could not decide.
 `
