@@ -39,7 +39,7 @@ func (Check) Findings() []checks.Def { return defs }
 
 var defs = []checks.Def{
 	{ID: "dkim.none-found", Severity: checks.SevWarn, Title: "No DKIM key found among the selectors probed",
-		SeverityNote: "info when the domain sends and receives no mail (a null MX and SPF -all): it needs no key. Reported only when every probe got a real answer (NXDOMAIN or no record); when probes failed, dkim.dns-error says so instead",
+		SeverityNote: "info when the domain sends and receives no mail (a null MX and SPF -all): it needs no key; info too under --dkim-probe provider or common (the default of check -f is provider): none among the few selectors probed proves nothing, while the full list of about 70 common selectors makes a key likely to have been found. A warning whatever the mode when _domainkey does not exist (NXDOMAIN), which proves that no key exists (RFC 8020). Reported only when every probe got a real answer (NXDOMAIN or no record); when probes or the _domainkey lookup failed, dkim.dns-error says so instead",
 		Why:          "Gmail, Yahoo and Outlook require DKIM from bulk senders and DMARC needs an aligned signature or SPF. Selectors cannot be listed, so mxray can only guess common ones: the domain may still sign with another selector.",
 		Fix:          "Pass the selector you sign with (the s= tag of the DKIM-Signature header in a message you sent) with `--selector`; if the domain does not sign mail, set up DKIM with a 2048-bit key.",
 		Ref:          "RFC 6376 §3.6.2.1"},
@@ -127,15 +127,80 @@ type Data struct {
 	Wildcard bool `json:"wildcard,omitempty"`
 	// Selectors are the selectors given with --selector and those probed, each with its outcome; [] when none.
 	Selectors []Selector `json:"selectors"`
+	// Mode is the --dkim-probe mode that chose the selectors to guess.
+	Mode checks.DKIMProbe `json:"mode"`
+	// Providers are the mail providers that the domain's SPF includes and MX hosts name, each with the records that name it; absent when none is recognised.
+	Providers []Provider `json:"providers,omitempty"`
+	// Probes are the selectors asked (those given with --selector too), in the order asked, each with why it was asked; [] when none.
+	Probes []Probe `json:"probes"`
 }
 
-// maxConcurrent bounds the selector probes in flight.
-const maxConcurrent = 16
+// Provider is a mail provider that the domain's own records name.
+type Provider struct {
+	// Name is the provider's name.
+	Name string `json:"name"`
+	// Selectors are the selectors the provider signs with, probed because of it; absent when they cannot be guessed (Note says why).
+	Selectors []string `json:"selectors,omitempty"`
+	// Named are the records that name the provider.
+	Named []Naming `json:"named_by"`
+	// Note says what to know about the provider's selectors; absent when nothing.
+	Note string `json:"note,omitempty"`
+}
+
+// Naming is one record that names a provider.
+type Naming struct {
+	// Via says which record: an SPF include (or redirect) or an MX host.
+	Via Via `json:"via"`
+	// Name is the include domain or the MX host.
+	Name string `json:"name"`
+}
+
+// Reason says why a selector was probed.
+type Reason string
+
+// The reasons a selector is probed.
+const (
+	ReasonUser     Reason = "user"     // given with --selector
+	ReasonProvider Reason = "provider" // a provider named by the domain's records signs with it (Probe.Providers says which)
+	ReasonCommon   Reason = "common"   // one of the generic selectors of --dkim-probe common
+	ReasonFull     Reason = "full"     // on the built-in list of --dkim-probe full
+)
+
+// Probe is one selector asked and why.
+type Probe struct {
+	// Selector is the selector name.
+	Selector string `json:"selector"`
+	// Reasons say why it was asked, in the order they became known.
+	Reasons []Reason `json:"reasons"`
+	// Providers are the providers it was inferred from (reason provider); absent otherwise.
+	Providers []string `json:"providers,omitempty"`
+}
+
+// Validate implements checks.Validator: --dkim-probe names a mode.
+func (Check) Validate(opts checks.Options) error {
+	switch opts.DKIMProbe {
+	case "", checks.DKIMProbeFull, checks.DKIMProbeCommon, checks.DKIMProbeProvider, checks.DKIMProbeOff:
+		return nil
+	}
+	return fmt.Errorf("--dkim-probe %q: want provider, common, full or off", string(opts.DKIMProbe))
+}
+
+// probeMode returns the mode of opts, full when unset.
+func probeMode(opts checks.Options) checks.DKIMProbe {
+	if opts.DKIMProbe == "" {
+		return checks.DKIMProbeFull
+	}
+	return opts.DKIMProbe
+}
 
 // Run implements checks.Check.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
 	domain := t.Domain
-	data := Data{Probed: []string{}, Selectors: []Selector{}}
+	mode := probeMode(env.Opts)
+	if mode == checks.DKIMProbeOff && len(t.Selectors) == 0 {
+		return checks.NotApplicable("selector discovery is off (--dkim-probe off) and no selector was given with --selector")
+	}
+	data := Data{Probed: []string{}, Selectors: []Selector{}, Mode: mode, Probes: []Probe{}}
 	defer func() {
 		if ctx.Err() == nil { // lookups cut short tell nothing about the domain
 			out.SetData(&data)
@@ -152,6 +217,15 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 		seen[s] = true
 		explicit = append(explicit, Selector{Selector: s, Name: s + "._domainkey." + domain, Source: "flag"})
+	}
+
+	// The providers the domain's SPF and MX records name are inferred
+	// while _domainkey is asked: both facts arrive about when it answers.
+	hctx, stopHints := context.WithCancel(ctx)
+	defer stopHints()
+	hints := noHints
+	if mode != checks.DKIMProbeOff {
+		hints = infer(hctx, env, out)
 	}
 
 	node := "_domainkey." + domain
@@ -171,6 +245,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	if data.DomainkeyNXDOMAIN {
 		// RFC 8020: nothing exists below an NXDOMAIN name. Ask nothing more.
+		stopHints()
 		ev := checks.DNSEvidence(nodeEv...)
 		for _, s := range explicit {
 			data.Selectors = append(data.Selectors, s)
@@ -186,48 +261,53 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return nil
 	}
 
-	probes := append([]Selector(nil), explicit...)
-	for _, s := range commonSelectors {
-		if !seen[s] {
-			seen[s] = true
-			probes = append(probes, Selector{Selector: s, Name: s + "._domainkey." + domain, Source: "discovered"})
+	pr := newProber(ctx, env, domain)
+	for _, s := range explicit {
+		pr.ask(s.Selector, ReasonUser, "")
+	}
+	switch mode {
+	case checks.DKIMProbeFull:
+		for _, s := range commonSelectors {
+			pr.ask(s, ReasonFull, "")
+		}
+	case checks.DKIMProbeCommon:
+		for _, s := range commonProbe {
+			pr.ask(s, ReasonCommon, "")
 		}
 	}
-	probes = append(probes, Selector{Selector: wildcardProbe, Name: wildcardProbe + "._domainkey." + domain, Source: "wildcard-probe"})
-	for _, p := range probes {
-		if p.Source == "discovered" {
-			data.Probed = append(data.Probed, p.Selector)
+	provs := map[string]int{} // name -> index in data.Providers
+	for h := range hints {
+		i, ok := provs[h.p.Name]
+		if !ok {
+			i = len(data.Providers)
+			provs[h.p.Name] = i
+			data.Providers = append(data.Providers, Provider{Name: h.p.Name, Selectors: h.p.Selectors, Note: h.p.Note})
+		}
+		pv := &data.Providers[i]
+		if n := (Naming{Via: h.via, Name: h.evidence}); len(pv.Named) < 8 && !slices.Contains(pv.Named, n) {
+			pv.Named = append(pv.Named, n)
+		}
+		for _, s := range h.p.Selectors {
+			pr.ask(s, ReasonProvider, h.p.Name)
 		}
 	}
-
-	sem := make(chan struct{}, maxConcurrent)
-	var wg sync.WaitGroup
-	for i := range probes {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				probes[i].err = ctx.Err()
-				probes[i].Error = "not asked: the check was interrupted or ran out of time"
-				return
-			}
-			probe(ctx, env, &probes[i])
-		})
-	}
-	wg.Wait()
+	probes, wild := pr.wait()
 	if ctx.Err() != nil {
 		// Probes were cut short by the check's deadline or an
 		// interruption: nothing can be concluded, and the Runner says why.
 		return ctx.Err()
 	}
+	for _, p := range pr.order {
+		data.Probes = append(data.Probes, *p.probe)
+		if p.sel.Source == "discovered" {
+			data.Probed = append(data.Probed, p.sel.Selector)
+		}
+	}
 	newSel := "s" + env.Clock().Format("200601")
 
-	wild := probes[len(probes)-1]
-	probes = probes[:len(probes)-1]
 	wildRec := ""
 	revokedAll := false
-	if wild.Found && len(wild.Records) > 0 {
+	if wild != nil && wild.Found && len(wild.Records) > 0 {
 		data.Wildcard = true
 		wildRec = strings.Join(wild.Records, "\n")
 		msg := fmt.Sprintf("%s, a selector nobody uses, has a key record: a wildcard answers every selector, so discovered selectors are not reported", wild.Name)
@@ -243,8 +323,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	found := 0
 	var failed []*Selector // discovered probes whose lookup failed
-	for i := range probes {
-		s := &probes[i]
+	for _, s := range probes {
 		if s.Source == "discovered" && data.Wildcard && strings.Join(s.Records, "\n") == wildRec {
 			continue
 		}
@@ -262,7 +341,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 		report(out, domain, newSel, s)
 	}
-	undecided := found == 0 && len(explicit) == 0 && !revokedAll
+	// A _domainkey lookup that failed decides nothing either: it is
+	// reported as dkim.dns-error, never as "none found".
+	undecided := found == 0 && len(explicit) == 0 && !revokedAll && nodeErr == nil
 	if len(failed) > 0 {
 		// One finding for all failed guesses: a server that fails every
 		// name under _domainkey would otherwise produce dozens.
@@ -286,9 +367,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		out.Add(checks.Finding{ID: "dkim.dns-error", Subject: "_domainkey." + domain, Evidence: checks.DNSEvidence(qs...), Message: msg})
 	}
 	if undecided && len(failed) == 0 {
-		out.Add(noneFound(ctx, out, domain, checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
-			Message: fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s): each answered NXDOMAIN or no key record", domain, len(data.Probed), listN(data.Probed, 12)),
-			Fix:     fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)}))
+		out.Add(noneFound(ctx, out, domain, noneFoundProbed(domain, &data, nodeEv)))
 	}
 	sort.SliceStable(data.Selectors, func(i, j int) bool {
 		a, b := data.Selectors[i], data.Selectors[j]
@@ -298,6 +377,41 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return a.Selector < b.Selector
 	})
 	return nil
+}
+
+// noneFoundProbed is dkim.none-found when _domainkey exists and no probed
+// selector has a key. Only the full list makes it a warning: a narrower
+// guess finding nothing proves nothing (an info, "none among the probed
+// selectors").
+func noneFoundProbed(domain string, d *Data, nodeEv []dnsq.Query) checks.Finding {
+	f := checks.Finding{ID: "dkim.none-found", Subject: domain, Evidence: checks.DNSEvidence(nodeEv...),
+		Fix: fmt.Sprintf("If %s signs mail, find the selector in the s= tag of the DKIM-Signature header of a message it sent and run `mxray check %s --selector <selector>`; otherwise set up DKIM signing with a 2048-bit key and publish `<selector>._domainkey.%s. IN TXT \"v=DKIM1; k=rsa; p=<base64 key>\"`.", domain, domain, domain)}
+	if d.Mode == checks.DKIMProbeFull {
+		f.Message = fmt.Sprintf("no DKIM key found for %s among %d common selectors probed (%s): each answered NXDOMAIN or no key record", domain, len(d.Probed), listN(d.Probed, 12))
+		return f
+	}
+	f.Severity = checks.SevInfo
+	var notes []string
+	for _, p := range d.Providers {
+		if len(p.Selectors) == 0 && p.Note != "" {
+			notes = append(notes, p.Note)
+		}
+	}
+	switch {
+	case len(d.Probed) == 0 && len(d.Providers) > 0:
+		f.Message = fmt.Sprintf("no selector was probed (--dkim-probe %s): the mail providers that the SPF and MX records of %s name have no selectors that can be guessed, so whether it publishes a DKIM key is not known", d.Mode, domain)
+	case len(d.Probed) == 0:
+		f.Message = fmt.Sprintf("no selector was probed (--dkim-probe %s): the SPF and MX records of %s name no mail provider whose selectors are known, so whether it publishes a DKIM key is not known", d.Mode, domain)
+	case len(d.Probed) == 1:
+		f.Message = fmt.Sprintf("no DKIM key found for %s at selector %s, the only one probed (--dkim-probe %s): none among the probed selectors, which does not prove that there is no key", domain, d.Probed[0], d.Mode)
+	default:
+		f.Message = fmt.Sprintf("no DKIM key found for %s among the %d selectors probed (%s; --dkim-probe %s): none among the probed selectors, which does not prove that there is no key", domain, len(d.Probed), listN(d.Probed, 12), d.Mode)
+	}
+	if len(notes) > 0 {
+		f.Message += "; " + strings.Join(notes, "; ")
+	}
+	f.Fix = fmt.Sprintf("Pass the selector from the s= tag of the DKIM-Signature header of a message %s sent with `--selector <selector>`, or guess more widely with `--dkim-probe full`.", domain)
+	return f
 }
 
 // noneFound returns f, the dkim.none-found finding, as a note (info) when
@@ -495,4 +609,72 @@ func listN(items []string, n int) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// prober asks selectors as they become known, each at once in its own
+// goroutine: the DNS client's in-flight bound is the only limit, so the
+// check's wall time follows its dependency depth (_domainkey, then the
+// guesses), not waves of a per-check cap. The number of selectors is
+// bounded by the built-in lists, the provider table and --selector.
+type prober struct {
+	ctx    context.Context
+	env    *checks.Env
+	domain string
+	wg     sync.WaitGroup
+	byName map[string]*probed
+	order  []*probed
+	wild   *Selector // the wildcard probe, asked with the first guess
+}
+
+// probed is one selector asked and why.
+type probed struct {
+	sel   *Selector
+	probe *Probe
+}
+
+func newProber(ctx context.Context, env *checks.Env, domain string) *prober {
+	return &prober{ctx: ctx, env: env, domain: domain, byName: map[string]*probed{}}
+}
+
+// ask probes selector s for reason r (from provider prov, for
+// ReasonProvider), or adds the reason when s is already asked.
+func (p *prober) ask(s string, r Reason, prov string) {
+	if e, ok := p.byName[s]; ok {
+		if !slices.Contains(e.probe.Reasons, r) {
+			e.probe.Reasons = append(e.probe.Reasons, r)
+		}
+		if prov != "" && !slices.Contains(e.probe.Providers, prov) {
+			e.probe.Providers = append(e.probe.Providers, prov)
+		}
+		return
+	}
+	src := "discovered"
+	if r == ReasonUser {
+		src = "flag"
+	} else if p.wild == nil {
+		p.wild = p.start(wildcardProbe, "wildcard-probe")
+	}
+	e := &probed{sel: p.start(s, src), probe: &Probe{Selector: s, Reasons: []Reason{r}}}
+	if prov != "" {
+		e.probe.Providers = []string{prov}
+	}
+	p.byName[s] = e
+	p.order = append(p.order, e)
+}
+
+func (p *prober) start(s, src string) *Selector {
+	sel := &Selector{Selector: s, Name: s + "._domainkey." + p.domain, Source: src}
+	p.wg.Go(func() { probe(p.ctx, p.env, sel) })
+	return sel
+}
+
+// wait waits for every probe and returns them in the order asked, and the
+// wildcard probe (nil when nothing was guessed).
+func (p *prober) wait() ([]*Selector, *Selector) {
+	p.wg.Wait()
+	out := make([]*Selector, len(p.order))
+	for i, e := range p.order {
+		out[i] = e.sel
+	}
+	return out, p.wild
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"math/big"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,8 +67,23 @@ type tcase struct {
 	setup     func(w *mailtest.World)
 	check     func(t *testing.T, w *mailtest.World, res *checks.Result)
 	// deps runs the mx and spf checks too (hidden, as in the CLI), whose
-	// facts say whether the domain sends mail at all.
+	// facts say whether the domain sends mail at all and name its mail
+	// providers.
 	deps bool
+	// mode is the --dkim-probe mode ("" is full).
+	mode checks.DKIMProbe
+}
+
+// googleZone is a domain hosted at Google Workspace: its MX hosts and its
+// SPF include name Google, whose selector is google.
+func googleZone(domain string) string {
+	return `
+` + domain + `. MX 1 aspmx.l.google.com.
+` + domain + `. MX 5 alt1.aspmx.l.google.com.
+` + domain + `. TXT "v=spf1 include:_spf.google.com ~all"
+aspmx.l.google.com. A 192.0.2.25
+alt1.aspmx.l.google.com. A 192.0.2.26
+_spf.google.com. TXT "v=spf1 ip4:192.0.2.0/24 ~all"`
 }
 
 var cases = []tcase{
@@ -118,6 +135,70 @@ nullsoft.example. TXT "v=spf1 ~all"`},
 	{name: "dkim.none-found-null-mx-spf-undecided", domain: "nullerr.example", want: []string{"dkim.none-found"}, status: checks.StatusWarn, deps: true, zone: `
 nullerr.example. MX 0 .`,
 		setup: func(w *mailtest.World) { w.DNS.Script("nullerr.example.", dns.TypeTXT, mailtest.ServFail) }},
+	// Outside --dkim-probe full, finding nothing proves nothing: a note.
+	{name: "dkim.none-found-provider", domain: "gnokey.example", want: []string{"dkim.none-found"}, status: checks.StatusPass, deps: true,
+		mode: checks.DKIMProbeProvider, zone: googleZone("gnokey.example") + `
+_adsp._domainkey.gnokey.example. TXT "dkim=unknown"`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			d := res.Data.(*dkim.Data)
+			if f := policytest.Find(res, "dkim.none-found"); f == nil || f.Severity != checks.SevInfo || !strings.Contains(f.Message, "none among the probed selectors") {
+				t.Errorf("finding %+v, want info", f)
+			}
+			if !slices.Equal(d.Probed, []string{"google"}) || len(d.Providers) != 1 || d.Providers[0].Name != "Google Workspace" {
+				t.Errorf("probed %v, providers %+v", d.Probed, d.Providers)
+			}
+		}},
+	{name: "dkim.none-found-provider-unknown", domain: "unknown.example", want: []string{"dkim.none-found"}, status: checks.StatusPass, deps: true,
+		mode: checks.DKIMProbeProvider, zone: `
+unknown.example. MX 10 mx.unknown.example.
+mx.unknown.example. A 192.0.2.30
+unknown.example. TXT "v=spf1 mx -all"
+_adsp._domainkey.unknown.example. TXT "dkim=unknown"`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			d := res.Data.(*dkim.Data)
+			if len(d.Probed) != 0 || len(d.Probes) != 0 {
+				t.Errorf("probed %v", d.Probed)
+			}
+			if n := w.DNS.QueryCount("mxray-no-such-selector-9c1d._domainkey.unknown.example.", dns.TypeTXT); n != 0 {
+				t.Errorf("wildcard probe asked %d times with nothing to guess", n)
+			}
+		}},
+	// Amazon SES selectors are random: the provider is reported with why
+	// nothing was guessed for it.
+	{name: "dkim.none-found-ses", domain: "ses.example", want: []string{"dkim.none-found"}, status: checks.StatusPass, deps: true,
+		mode: checks.DKIMProbeProvider, zone: `
+ses.example. TXT "v=spf1 include:amazonses.com -all"
+amazonses.com. TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_adsp._domainkey.ses.example. TXT "dkim=unknown"`,
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			if f := policytest.Find(res, "dkim.none-found"); f == nil || !strings.Contains(f.Message, "random tokens") {
+				t.Errorf("finding %+v", f)
+			}
+		}},
+	// A Google-hosted domain: provider mode finds its key with three
+	// queries of the dkim check's own (_domainkey, google, the wildcard
+	// probe); the others are the mx and spf checks' own.
+	{name: "pass-provider-google", domain: "ghost.example", status: checks.StatusPass, deps: true,
+		mode: checks.DKIMProbeProvider, zone: googleZone("ghost.example") + `
+google._domainkey.ghost.example. TXT ` + rec("v=DKIM1; k=rsa; p="+key2048),
+		check: func(t *testing.T, w *mailtest.World, res *checks.Result) {
+			d := res.Data.(*dkim.Data)
+			if len(d.Selectors) != 1 || d.Selectors[0].Selector != "google" || !d.Selectors[0].Found {
+				t.Errorf("selectors %+v", d.Selectors)
+			}
+			want := []dkim.Probe{{Selector: "google", Reasons: []dkim.Reason{dkim.ReasonProvider}, Providers: []string{"Google Workspace"}}}
+			if !reflect.DeepEqual(d.Probes, want) {
+				t.Errorf("probes %+v", d.Probes)
+			}
+			if p := d.Providers; len(p) != 1 || len(p[0].Named) != 3 {
+				t.Errorf("providers %+v, want Google named by both MX hosts and the SPF include", p)
+			}
+			// mx: MX, A and AAAA of 2 hosts; spf: TXT of the domain and of
+			// _spf.google.com; dkim: 3.
+			if n := w.DNS.Queries(); n > 10 {
+				t.Errorf("%d queries, want at most 10", n)
+			}
+		}},
 	{name: "dkim.selector-missing", domain: "miss.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
 google._domainkey.miss.example. TXT ` + rec("v=DKIM1; p="+key2048)},
 	{name: "dkim.selector-missing-nxdomain", domain: "missnx.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
@@ -223,7 +304,7 @@ func TestFindings(t *testing.T) {
 			if tc.deps {
 				deps = []checks.Check{mx.Check{}, spf.Check{}}
 			}
-			rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, checks.Target{Domain: tc.domain, Selectors: tc.selectors}, []checks.Check{dkim.Check{}}, deps...)
+			rep := policytest.Run(t, w, checks.Options{Timeout: 2e9, DKIMProbe: tc.mode}, checks.Target{Domain: tc.domain, Selectors: tc.selectors}, []checks.Check{dkim.Check{}}, deps...)
 			res := policytest.Result(t, rep, "dkim")
 			for _, id := range tc.want {
 				if !policytest.Has(res, id) {
