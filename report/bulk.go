@@ -84,7 +84,8 @@ const maxSummaryRows = 10_000
 type summary struct {
 	rows    []summaryRow
 	dropped int
-	total   int
+	total   int // domains checked
+	bad     int // input lines that are not domains
 	counts  map[checks.Status]int
 }
 
@@ -115,7 +116,11 @@ func (s *summary) add(e entry) {
 			}
 		}
 	}
-	s.total++
+	if r.checked {
+		s.total++
+	} else {
+		s.bad++
+	}
 	s.counts[r.status]++
 	if len(s.rows) >= maxSummaryRows {
 		s.dropped++
@@ -146,6 +151,9 @@ func (s *summary) writeTo(b *strings.Builder, opts Options) {
 		fmt.Fprintf(b, "... and %d more (listed above)\n", s.dropped)
 	}
 	b.WriteString("\n" + plural(s.total, "domain", "domains"))
+	if s.bad > 0 {
+		b.WriteString(" and " + plural(s.bad, "line that is not a domain", "lines that are not domains"))
+	}
 	sep := ": "
 	for _, st := range checks.StatusesWorstFirst {
 		if s.counts[st] > 0 {
