@@ -3,7 +3,9 @@
 // the published mxray/v1 schema (see Schema), Markdown, and JUnit XML.
 //
 // The package does no network I/O and knows nothing about terminals beyond
-// Options.Color; the caller decides whether colour is wanted (a TTY, NO_COLOR).
+// Options.Color and Options.Width; the caller decides whether colour is
+// wanted (a TTY, NO_COLOR) and how wide the terminal is. Colours come from
+// report/palette, which the terminal UI shares.
 //
 // # Compatibility
 //
