@@ -7,8 +7,8 @@
 //
 // mxray's own results come from the message checks' typed facts, one
 // source per method (see sources): a method without a source is shown
-// with the receiver's result only. Adding msg-spf, msg-dmarc or msg-arc is
-// one entry there. A source whose check is not in the run, or had nothing
+// with the receiver's result only. Adding msg-dmarc is one
+// entry there. A source whose check is not in the run, or had nothing
 // to test, leaves the receiver's result uncompared.
 package msgauthres
 
@@ -21,6 +21,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/message"
+	"github.com/mxray/mxray/checks/msgarc"
 	"github.com/mxray/mxray/checks/msgdkim"
 	"github.com/mxray/mxray/checks/msgspf"
 )
@@ -104,11 +105,25 @@ type source struct {
 	await  func(ctx context.Context, out *checks.Out) (ownFunc, error)
 }
 
-// sources lists the methods mxray decides itself. msg-spf, msg-dmarc and
-// msg-arc join here when they exist.
+// sources lists the methods mxray decides itself; msg-dmarc joins here
+// when it exists.
 var sources = []source{
 	{method: "dkim", check: msgdkim.ID, await: dkimOwn},
 	{method: "spf", check: msgspf.ID, await: spfOwn},
+	{method: "arc", check: msgarc.ID, await: arcOwn},
+}
+
+func arcOwn(ctx context.Context, out *checks.Out) (ownFunc, error) {
+	f, err := msgarc.FactKey.Await(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	return func(message.MethodResult) (Value, string) {
+		if f.OldestPass > 0 {
+			return Value(f.Status), fmt.Sprintf("the chain validates, oldest passing instance %d", f.OldestPass)
+		}
+		return Value(f.Status), "the ARC chain as mxray validated it"
+	}, nil
 }
 
 func spfOwn(ctx context.Context, out *checks.Out) (ownFunc, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/message/messagetest"
+	"github.com/mxray/mxray/checks/msgarc"
 	"github.com/mxray/mxray/checks/msgauthres"
 	"github.com/mxray/mxray/checks/msgdkim"
 	"github.com/mxray/mxray/checks/msgspf"
@@ -28,6 +29,8 @@ var cases = []struct {
 	{name: "msg-authres.untrusted", message: "good", want: []string{"msg-authres.untrusted"}, status: checks.StatusPass},
 	{name: "msg-authres.disagrees", message: "authres-disagrees", authserv: []string{"MX.rcpt.example."}, want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn},
 	{name: "msg-authres.disagrees-spf", message: "authres-spf-disagrees", authserv: []string{rcpt}, want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn},
+	{name: "pass-arc", message: "authres-arc", authserv: []string{"mx.final.example"}, status: checks.StatusPass},
+	{name: "msg-authres.disagrees-arc", message: "authres-arc-disagrees", authserv: []string{"mx.final.example"}, want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn},
 	// The forged field of evil.example is never trusted: no disagreement.
 	{name: "msg-authres.untrusted-forged", message: "authres-disagrees", authserv: []string{"other.example"}, want: []string{"msg-authres.untrusted"}, status: checks.StatusPass},
 	{name: "dkim-undecided", message: "good", authserv: []string{rcpt}, status: checks.StatusError,
@@ -38,7 +41,7 @@ func TestFindings(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep := messagetest.Run(t, messagetest.Case{Message: tc.message, AuthservIDs: tc.authserv, Setup: tc.setup}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{}, msgspf.Check{})
+			rep := messagetest.Run(t, messagetest.Case{Message: tc.message, AuthservIDs: tc.authserv, Setup: tc.setup}, []checks.Check{msgauthres.Check{}}, msgdkim.Check{}, msgspf.Check{}, msgarc.Check{})
 			res := policytest.Result(t, rep, msgauthres.ID)
 			for _, id := range tc.want {
 				if !policytest.Has(res, id) {

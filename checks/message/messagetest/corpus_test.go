@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+	"github.com/mxray/mxray/checks/arc"
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/internal/mailcanon"
 )
@@ -34,15 +35,19 @@ const sender = "sender.example"
 var keySpecs = []struct {
 	selector string
 	kind     string // rsa2048, rsa512, ed25519
-	publish  string // "" = the key; "revoked" = empty p=; "none" = no record
+	publish  string // "" = the key; "revoked" = empty p=; "none" = no record; "forwarder" = the key, at forwarder
 }{
 	{"s1", "rsa2048", ""},
 	{"ed", "ed25519", ""},
 	{"small", "rsa512", ""},
 	{"old", "rsa2048", "revoked"},
 	{"gone", "rsa2048", "none"},
-	{"broken", "rsa2048", "none"}, // the tests script SERVFAIL here
+	{"broken", "rsa2048", "none"},   // the tests script SERVFAIL here
+	{"arc", "rsa2048", "forwarder"}, // lists.forwarder.example's ARC sealing key
 }
+
+// forwarder is the mailing list host that seals with ARC.
+const forwarder = "forwarder.example"
 
 // signedAt is the t= of every signature: the corpus's "now" is
 // policytest.Now (2 Jan 2026 15:04:05 UTC).
@@ -116,6 +121,8 @@ no-spf.example. A 192.0.2.1
 	for _, ks := range keySpecs {
 		name := ks.selector + "._domainkey." + sender + "."
 		switch ks.publish {
+		case "forwarder":
+			name = ks.selector + "._domainkey." + forwarder + "."
 		case "none":
 			continue
 		case "revoked":
@@ -345,6 +352,20 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	out["authres-disagrees"] = append(append(arRcpt("dkim=pass header.d=sender.example header.s=s1; spf=pass smtp.mailfrom=alice@sender.example"),
 		[]byte("Authentication-Results: evil.example; dkim=fail header.d=sender.example\r\n")...), bm...)
 	out["authres-disagrees"] = append(out["authres-disagrees"], []byte("-- \r\nSent through the list\r\n")...)
+	// A list receives the signed message, adds a footer (breaking DKIM)
+	// and seals it with ARC, recording the DKIM pass it saw.
+	listed := append(signed(base(), s1), []byte("-- \r\nnews mailing list\r\n")...)
+	listed = append([]byte("Received: from mx.rcpt.example (mx.rcpt.example [192.0.2.20]) by lists.forwarder.example with ESMTPS id L1; Fri, 02 Jan 2026 15:04:03 +0000\r\n"), listed...)
+	set, err := arc.Seal(listed, arc.SealOptions{Domain: forwarder, Selector: "arc", Key: keys["arc"], AuthServID: "lists." + forwarder,
+		AuthResults: []string{"dkim=pass header.d=sender.example header.s=s1", "spf=pass smtp.mailfrom=alice@sender.example"}, Time: signedAt, ChainValue: arc.CVNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop := []byte("Received: from lists.forwarder.example (lists.forwarder.example [198.51.100.7]) by mx.final.example with ESMTPS id F1; Fri, 02 Jan 2026 15:04:04 +0000\r\n")
+	out["arc-pass"] = append(append(hop, set...), listed...)
+	out["arc-fail"] = append(append(append(hop, set...), listed...), []byte("P.S. added after sealing\r\n")...)
+	out["authres-arc"] = append([]byte("Authentication-Results: mx.final.example; arc=pass header.oldest-pass=1;\r\n\tdkim=fail header.d=sender.example\r\n"), out["arc-pass"]...)
+	out["authres-arc-disagrees"] = append([]byte("Authentication-Results: mx.final.example; arc=pass header.oldest-pass=1\r\n"), out["arc-fail"]...)
 	out["authres-spf-disagrees"] = append(arRcpt("spf=pass smtp.mailfrom=bounce@spf-fail.example"), out["spf-fail"]...)
 	return out
 }
