@@ -75,6 +75,7 @@ type checkFlags struct {
 	concurrency  int
 	unordered    bool
 	selectors    listFlag
+	dkimProbe    string
 	ips          ipFlag
 	helo         string
 	noSMTP       bool
@@ -95,6 +96,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
 	fs.BoolVar(&f.verbose, "verbose", false, "show evidence (DNS queries, records, SMTP lines) and why each finding matters")
 	fs.BoolVar(&f.verbose, "v", false, "short for --verbose")
 	fs.Var(&f.selectors, "selector", "DKIM selectors to check, besides the common ones (repeatable, comma-separated)")
+	fs.StringVar(&f.dkimProbe, "dkim-probe", "", "DKIM selectors to guess: provider (those of the mail providers the domain's SPF and MX records name),\ncommon (those and a dozen generic ones), full (about 70 common ones), off (only --selector);\ndefault full for one domain, provider with several")
 	fs.Var(&f.ips, "ip", "a sending IP address to evaluate with SPF, blocklists and reverse DNS (repeatable)")
 	fs.StringVar(&f.helo, "helo", "", "HELO/EHLO name: mxray greets servers with it and SPF evaluates it")
 	fs.BoolVar(&f.noSMTP, "no-smtp", false, "do not connect to port 25 (skips the smtp and tls checks)")
@@ -409,7 +411,8 @@ func (f *checkFlags) options() (checks.Options, error) {
 	if err := durationFlag("greeting-timeout", f.greeting, time.Millisecond, 10*time.Minute, "30s"); err != nil {
 		return checks.Options{}, err
 	}
-	opts := checks.Options{Timeout: f.timeout, CheckTimeout: f.checkTimeout, GreetingTimeout: f.greeting, NoSMTP: f.noSMTP, DNSBLZones: f.dnsblZones}
+	opts := checks.Options{Timeout: f.timeout, CheckTimeout: f.checkTimeout, GreetingTimeout: f.greeting, NoSMTP: f.noSMTP, DNSBLZones: f.dnsblZones,
+		DKIMProbe: checks.DKIMProbe(f.dkimProbe)}
 	for _, c := range all.Checks() {
 		if v, ok := c.(checks.Validator); ok {
 			if err := v.Validate(opts); err != nil {
