@@ -1,6 +1,6 @@
 package dkim
 
-// Common selectors probed when discovering DKIM keys, with the provider or
+// Common selectors probed under --dkim-probe full, with the provider or
 // software that uses each. Selectors are arbitrary, so discovery can only
 // guess: the user can always name theirs with --selector.
 var commonSelectors = []string{
