@@ -23,6 +23,7 @@ const (
 	stateMatrix                  // the MX matrix
 	stateTranscript              // one server's SMTP transcript
 	stateTrace                   // the send timeline
+	stateDomains                 // the multi-domain list
 )
 
 // String names the state (for tests and debugging).
@@ -42,6 +43,8 @@ func (s state) String() string {
 		return "transcript"
 	case stateTrace:
 		return "trace"
+	case stateDomains:
+		return "domains"
 	}
 	return "unknown"
 }
@@ -104,7 +107,9 @@ type Model struct {
 	trace      traceModel
 	errView    errorModel
 	help       helpModel
+	domains    domainsModel
 	sendH      *sendHandle
+	multi      *multiState // the multi-domain list (nil: one domain)
 }
 
 // New returns a model. ctx bounds every run the model starts.
@@ -149,8 +154,16 @@ func New(ctx context.Context, opts Options) Model {
 	m.trace = traceModel{c: c, live: live, expanded: map[int]bool{}, canSend: opts.Send != nil}
 	m.errView = newErrorModel(c)
 	m.help = newHelp(c)
+	if len(opts.Domains) > 0 {
+		m.multi = newMultiState(opts.Domains, opts.Concurrency)
+		m.state = stateDomains
+		m.domain = ""
+	}
+	m.domains = domainsModel{c: c, live: live, ms: m.multi, sel: -1}
 	m.setSize(80, 24)
 	switch {
+	case m.multi != nil:
+		m.initCmd = m.pump()
 	case opts.AutoSend && opts.Send != nil && opts.Domain != "":
 		m.initCmd = m.prepareSend()
 	case opts.AutoStart && m.state == stateDashboard:
@@ -273,6 +286,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.trace.addStep(s)
 		}
 		return m, listenSend(msg.h)
+	case domainDoneMsg:
+		cmd := m.domainDone(msg)
+		return m, cmd
 	case exportDoneMsg, copyDoneMsg:
 		m.flash = doneFlash(msg)
 		return m, nil
@@ -352,7 +368,7 @@ func (m Model) updateOneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case m.full && key.Matches(msg, k.Back):
 			m.full = false
 			return m, nil
-		case !m.errShown && m.state != stateDemo && key.Matches(msg, k.Tab):
+		case !m.errShown && m.state != stateDemo && m.state != stateDomains && key.Matches(msg, k.Tab):
 			m.state = m.nextTab(msg.String() == "shift+tab")
 			return m, nil
 		}
@@ -381,6 +397,8 @@ func (m *Model) active() pane {
 		return &m.transcript
 	case stateTrace:
 		return &m.trace
+	case stateDomains:
+		return &m.domains
 	}
 	return &m.dash
 }
@@ -406,6 +424,8 @@ func (m Model) do(in intent, cmd tea.Cmd) (tea.Model, tea.Cmd) {
 		next = m.prepareSend()
 	case pickDomain:
 		next = m.openDomain(in.name)
+	case openListed:
+		next = m.openListed(in.name)
 	case showError:
 		m.errShown = m.err != nil
 	case hideError:
@@ -447,6 +467,13 @@ func (m *Model) quit() tea.Cmd {
 	for _, h := range m.runs {
 		h.cancel()
 	}
+	if m.multi != nil {
+		for _, e := range m.multi.entries {
+			if e.cancel != nil {
+				e.cancel()
+			}
+		}
+	}
 	if m.sendH != nil {
 		m.sendH.cancel()
 	}
@@ -462,7 +489,7 @@ func (m *Model) setSize(w, h int) {
 	}
 	m.width, m.height = w, h
 	bh := m.bodyHeight()
-	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help} {
+	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help, &m.domains} {
 		p.setSize(w, bh)
 	}
 }
@@ -475,7 +502,10 @@ func (m Model) bodyHeight() int { return m.height - 4 }
 func (m *Model) goBack() tea.Cmd {
 	switch m.state {
 	case stateDashboard:
-		if len(m.opts.Demo) > 0 {
+		switch {
+		case m.multi != nil:
+			return m.backToList()
+		case len(m.opts.Demo) > 0:
 			m.backToPicker()
 		}
 	case stateDetail, stateTranscript:
@@ -570,4 +600,13 @@ func (m *Model) backToPicker() {
 	m.report = nil
 	m.setErr(nil)
 	m.state = stateDemo
+}
+
+// Summaries returns the multi-domain list's summaries, in input order
+// (nil without Options.Domains).
+func (m Model) Summaries() []DomainSummary {
+	if m.multi == nil {
+		return nil
+	}
+	return m.multi.summaries()
 }

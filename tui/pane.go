@@ -41,6 +41,7 @@ var (
 	_ pane = (*traceModel)(nil)
 	_ pane = (*errorModel)(nil)
 	_ pane = (*helpModel)(nil)
+	_ pane = (*domainsModel)(nil)
 )
 
 // An intent is what a pane asks of the root: another screen, a run, a send,
@@ -82,6 +83,8 @@ type (
 	cancelCheck struct{ id string }
 	// exportReport asks for a format and writes the report to a file.
 	exportReport struct{}
+	// openListed shows a domain of the multi-domain list.
+	openListed struct{ name string }
 )
 
 func (goBack) isIntent()         {}
@@ -96,3 +99,4 @@ func (quitUI) isIntent()         {}
 func (copyFinding) isIntent()    {}
 func (cancelCheck) isIntent()    {}
 func (exportReport) isIntent()   {}
+func (openListed) isIntent()     {}

@@ -279,6 +279,9 @@ func (m *Model) applyDone(msg runDoneMsg) {
 				r.ver++
 			}
 		}
+		if h.ids == nil && !stopped {
+			m.foregroundDone(nil, msg.err) // the list shows that it failed
+		}
 		return
 	}
 	for i := range msg.rep.Results {
@@ -294,6 +297,7 @@ func (m *Model) applyDone(msg runDoneMsg) {
 		m.setResult(r, res)
 	}
 	if h.ids == nil {
+		m.foregroundDone(msg.rep, msg.err)
 		cp := *msg.rep
 		m.report = &cp
 		if !msg.rep.StartedAt.IsZero() {

@@ -93,6 +93,15 @@ type Options struct {
 	// CheckTimeout bounds each check (shown beside a running check's
 	// time); 0: not shown.
 	CheckTimeout time.Duration
+	// Domains, when set, starts on a list of these domains, sorted by
+	// worst status as their runs end: each is checked in the background
+	// (at most Concurrency at once) and opens its dashboard (RunDomains).
+	Domains []DomainInput
+	// Concurrency bounds the background runs of Domains (0: 4).
+	Concurrency int
+	// FailOn is the --fail-on threshold of each domain's exit code in
+	// the list's summaries.
+	FailOn checks.Severity
 }
 
 // Run runs the UI as a full-screen program until the user quits (or ctx is
@@ -151,4 +160,30 @@ func RunSend(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) (
 		return tr, err
 	}
 	return tr, sendErr
+}
+
+// RunDomains runs the UI on a list of domains (Options.Domains) until the
+// user quits, then stops the runs in flight and returns each domain's
+// summary, in input order. A domain whose run had not ended is not Done.
+func RunDomains(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) ([]DomainSummary, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := New(ctx, opts)
+	progOpts = append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, progOpts...)
+	final, err := tea.NewProgram(m, progOpts...).Run()
+	fm, ok := final.(Model)
+	if !ok {
+		fm = m
+	}
+	cancel()
+	fm.finish()
+	var out []DomainSummary
+	if fm.multi != nil {
+		fm.multi.stopAll()
+		out = fm.multi.summaries()
+	}
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return out, err
+	}
+	return out, nil
 }

@@ -62,6 +62,8 @@ func (m Model) paneView() string {
 		return m.transcript.view()
 	case stateTrace:
 		return m.trace.view()
+	case stateDomains:
+		return m.domains.view()
 	}
 	return m.dash.view()
 }
@@ -83,6 +85,8 @@ func (m Model) statusView() string {
 		return m.transcript.statusView()
 	case stateTrace:
 		return m.trace.statusView()
+	case stateDomains:
+		return m.domains.statusView()
 	}
 	return ""
 }
@@ -90,9 +94,12 @@ func (m Model) statusView() string {
 func (m Model) headerView() string {
 	st := m.c.st
 	parts := []string{st.Title.Render("mxray")}
-	if m.domain == "" && len(m.opts.Demo) > 0 {
+	switch {
+	case m.state == stateDomains:
+		parts = append(parts, st.Bold.Render(fmt.Sprintf("%d domains", len(m.multi.entries))))
+	case m.domain == "" && len(m.opts.Demo) > 0:
 		parts = append(parts, st.Bold.Render("demo"))
-	} else if m.domain != "" {
+	case m.domain != "":
 		parts = append(parts, st.Bold.Render(clean(m.domain)))
 	}
 	if res := m.resolvers(); res != "" {
@@ -102,7 +109,18 @@ func (m Model) headerView() string {
 		parts = append(parts, st.Faint.Render("elapsed ")+fmtDur(m.elapsed()))
 	}
 	right := ""
-	if m.domain != "" {
+	if m.state == stateDomains {
+		running, done, total := m.multi.counts()
+		if done < total {
+			right = st.Faint.Render(fmt.Sprintf("%d running, %d/%d done", running, done, total))
+		} else {
+			worst := checks.StatusPass
+			for _, e := range m.multi.entries {
+				worst = checks.WorseStatus(worst, e.Status)
+			}
+			right = statusBadge(st, worst)
+		}
+	} else if m.domain != "" {
 		running, done, total := m.progress()
 		switch {
 		case m.untrusted() != nil:
@@ -186,6 +204,9 @@ func (m Model) tabsView() string {
 	}
 	if active == stateDemo {
 		return st.TabOn.Render("[Demo]") + "  " + st.Faint.Render("pick a domain of the offline mail world")
+	}
+	if active == stateDomains {
+		return st.TabOn.Render("[Domains]") + "  " + st.Faint.Render("worst first; enter opens a domain's checks")
 	}
 	if m.untrusted() != nil {
 		return st.TabOn.Render("[DNS resolver]") + "  " + st.Faint.Render("no check result is shown")
@@ -300,7 +321,7 @@ func (m Model) hintBindings() []key.Binding {
 		return append(bs, k.Help, k.Quit)
 	}
 	switch m.state {
-	case stateDemo:
+	case stateDemo, stateDomains:
 		bs = []key.Binding{k.Up, k.Open, k.Help, k.Quit}
 	case stateDashboard:
 		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "why & fix")}
@@ -311,7 +332,7 @@ func (m Model) hintBindings() []key.Binding {
 		if m.opts.Send != nil {
 			bs = append(bs, k.Send)
 		}
-		if len(m.opts.Demo) > 0 {
+		if len(m.opts.Demo) > 0 || m.multi != nil {
 			bs = append(bs, withHelp(k.Back, "esc", "domains"))
 		}
 		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter)
@@ -359,7 +380,7 @@ func (m Model) hintBindings() []key.Binding {
 func (m Model) fullHelp() [][]key.Binding {
 	k := m.c.keys
 	switch {
-	case m.state == stateDemo:
+	case m.state == stateDemo, m.state == stateDomains:
 		return [][]key.Binding{{k.Up, k.Down, k.Top, k.PageUp, k.PageDown}, {k.Open}, {k.Help, k.Quit, k.ForceQuit}}
 	case m.opts.AutoSend:
 		return [][]key.Binding{{k.Up, k.Down, k.Top}, {withHelp(k.Open, "enter", "show a step's lines")}, {withHelp(k.Send, "s", "send again"), k.Help, k.Quit, k.ForceQuit}}
