@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -12,6 +15,7 @@ import (
 	"github.com/mxray/mxray/checks/all"
 	"github.com/mxray/mxray/checks/demo"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/safetext"
 	"github.com/mxray/mxray/checks/send"
 	"github.com/mxray/mxray/report"
 	"github.com/mxray/mxray/tui"
@@ -192,4 +196,123 @@ func (a *app) sendTUI(ctx context.Context, noColor bool, title string, env *chec
 		return send.Send(ctx, env, o), nil
 	}
 	return tui.RunSend(ctx, opts, tea.WithInput(a.stdin), tea.WithOutput(a.stdout))
+}
+
+// multiTUI checks several domains (arguments, or -f FILE) in the terminal
+// UI: a list sorted by worst status as the runs end, each domain opening
+// its dashboard. A line of the file that is not a domain is listed as an
+// error, never run. The exit code is the worst of the domains' (a domain
+// whose run had not ended when the user quit could not decide: 3), as
+// without the UI.
+func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, failOn checks.Severity) (report.Exit, error) {
+	r.decideFirst = true // one decision about the resolvers, before any run
+	byName := map[string]checks.Target{}
+	var in []tui.DomainInput
+	add := func(t checks.Target) {
+		byName[t.Domain] = t
+		input := t.Input
+		if input == t.Domain {
+			input = ""
+		}
+		in = append(in, tui.DomainInput{Name: t.Domain, Input: input})
+	}
+	for _, t := range targets {
+		add(t)
+	}
+	if f.file != "" {
+		err := a.readInputs(ctx, f, 0, func(b bulkInput) bool {
+			if b.bad != nil {
+				in = append(in, tui.DomainInput{Input: b.bad.Input, Err: fmt.Sprintf("line %d: %s", b.bad.Line, b.bad.Reason)})
+				return true
+			}
+			add(b.t)
+			return true
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	opts := a.tuiBase(f, r.checks)
+	opts.Domains = in
+	opts.Resolvers = r.servers
+	opts.FailOn = failOn
+	opts.Concurrency = f.concurrency
+	opts.Run = func(ctx context.Context, domain string, ids []string, events func(checks.Event)) (*checks.Report, error) {
+		rs := *r
+		rs.checks = subset(r.checks, ids)
+		return rs.run(ctx, byName[domain], events)
+	}
+	sums, err := tui.RunDomains(ctx, opts, tea.WithInput(a.stdin), tea.WithOutput(a.stdout))
+	if err != nil {
+		return 0, err
+	}
+	a.leaveDomainSummaries(f, sums)
+	code := report.ExitOK
+	for _, s := range sums {
+		if !s.Done {
+			code = report.WorseExit(code, report.ExitCouldNotRun)
+			continue
+		}
+		code = report.WorseExit(code, s.Exit)
+	}
+	return code, nil
+}
+
+// leaveDomainSummaries prints, once the list has closed, one line per
+// domain (worst first): its status, and its fail and warn counts or why
+// nothing was decided, so that the terminal keeps the answer.
+func (a *app) leaveDomainSummaries(f *checkFlags, sums []tui.DomainSummary) {
+	if len(sums) == 0 {
+		return
+	}
+	opts, err := a.output(f)
+	if err != nil {
+		opts = report.Options{}
+	}
+	rank := func(s tui.DomainSummary) int {
+		if !s.Done {
+			return -1
+		}
+		return s.Status.Rank()
+	}
+	order := make([]int, len(sums))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(sums[order[i]]) > rank(sums[order[j]]) })
+	w := 6
+	for _, s := range sums {
+		w = max(w, min(len(s.Name+s.Input), 60))
+	}
+	var b strings.Builder
+	for _, i := range order {
+		s := sums[i]
+		name := safetext.Line(s.Name)
+		if s.Name == "" {
+			name = safetext.Line(s.Input)
+		}
+		badge, what := report.Badge(s.Status), ""
+		switch {
+		case !s.Done:
+			badge, what = "[    ]", "not finished when the list was closed"
+		case s.Err != "" && s.Fail+s.Warn == 0:
+			what = safetext.Line(s.Err)
+		default:
+			what = fmt.Sprintf("%d fail, %d warn", s.Fail, s.Warn)
+		}
+		if opts.Color && s.Done {
+			badge = colorBadge(s.Status, badge)
+		}
+		fmt.Fprintf(&b, "%s %-*s  %s\n", badge, w, name, what)
+	}
+	io.WriteString(a.stdout, b.String())
+}
+
+// colorBadge paints a status badge as the text report does.
+func colorBadge(s checks.Status, badge string) string {
+	code := map[checks.Status]string{checks.StatusPass: "32", checks.StatusWarn: "33", checks.StatusFail: "31", checks.StatusError: "35"}[s]
+	if code == "" {
+		return badge
+	}
+	return "\x1b[" + code + "m" + badge + "\x1b[0m"
 }

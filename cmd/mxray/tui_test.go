@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -316,5 +317,48 @@ func TestQuitLeavesSummary(t *testing.T) {
 		if strings.Contains(left, gone) {
 			t.Errorf("%q is left on the terminal:\n%s", gone, left)
 		}
+	}
+}
+
+// TestCheckSeveralDomainsTUI: several domains (here -f FILE) on a
+// terminal open the list; quitting leaves one line per domain, worst
+// first, and the exit code is the worst domain's, as without the UI.
+func TestCheckSeveralDomainsTUI(t *testing.T) {
+	w := demoWorld(t)
+	file := filepath.Join(t.TempDir(), "domains.txt")
+	if err := os.WriteFile(file, []byte("good.example\nnot a domain!\nbroken.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	a := newApp(pr, out, io.Discard)
+	a.getenv = func(string) string { return "" }
+	a.isTTY = func(io.Writer) bool { return true }
+	a.dialer = w.Dialer
+	done := make(chan report.Exit, 1)
+	go func() {
+		done <- a.run(context.Background(), []string{"check", "-f", file, "--only", "dns,mx", "--resolver", w.DNS.Addr()})
+	}()
+	waitOutput(t, out, "3 domains", 10*time.Second)
+	waitOutput(t, out, "1 pass", 20*time.Second) // every run ended
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	var code report.Exit
+	select {
+	case code = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the list did not quit on q")
+	}
+	if code != report.ExitFindings {
+		t.Fatalf("exit %d, want %d (broken.example fails)", code, report.ExitFindings)
+	}
+	s := out.String()
+	left := s[strings.LastIndex(s, "\x1b[?1049l")+1:] // after the full screen
+	left = regexp.MustCompile("\x1b\\[[0-9;?]*[a-zA-Z]").ReplaceAllString(left, "")
+	fail, bad, pass := strings.Index(left, "[FAIL] broken.example"), strings.Index(left, "not a domain!"), strings.Index(left, "[PASS] good.example")
+	if fail < 0 || bad < 0 || pass < 0 || !(fail < bad && bad < pass) {
+		t.Fatalf("summary left on the terminal (worst first):\n%s", left)
 	}
 }
