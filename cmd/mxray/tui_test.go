@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/all"
 	"github.com/mxray/mxray/checks/send"
 	"github.com/mxray/mxray/report"
 )
@@ -336,9 +337,22 @@ func TestCheckSeveralDomainsTUI(t *testing.T) {
 	a.getenv = func(string) string { return "" }
 	a.isTTY = func(io.Writer) bool { return true }
 	a.dialer = w.Dialer
+	// The list as check's dispatch opens it for -f on a terminal.
+	var sel []checks.Check
+	for _, c := range all.Checks() {
+		if id := c.ID(); id == "dns" || id == "mx" {
+			sel = append(sel, c)
+		}
+	}
+	r := &runSpec{servers: []string{w.DNS.Addr()}, opts: checks.Options{Timeout: 2 * time.Second}, checks: sel, dialer: w.Dialer, gate: newTrustGate()}
+	f := &checkFlags{file: file, concurrency: 4}
 	done := make(chan report.Exit, 1)
 	go func() {
-		done <- a.run(context.Background(), []string{"check", "-f", file, "--only", "dns,mx", "--resolver", w.DNS.Addr()})
+		code, err := a.multiTUI(context.Background(), f, r, nil, checks.SevFail)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- code
 	}()
 	waitOutput(t, out, "3 domains", 10*time.Second)
 	waitOutput(t, out, "1 pass", 20*time.Second) // every run ended
