@@ -51,8 +51,9 @@ type Options struct {
 	Limits Limits
 	// ReceivedBy names the host (a receiver of the caller's, e.g. the MX
 	// that accepted the message) whose Received field carries the client
-	// address to trust; empty means the topmost Received field with a
-	// client address.
+	// address to trust; empty means the topmost Received field whose
+	// client address is public (not loopback, private or link-local:
+	// those are the receiver's own hops, e.g. a content filter).
 	ReceivedBy string
 }
 
@@ -151,7 +152,7 @@ func Parse(raw []byte, opts Options) *Message {
 	if len(raw) > lim.MaxSize {
 		raw = raw[:lim.MaxSize]
 		m.Truncated = true
-		m.Limit = fmt.Sprintf("the message is over %d MB; only its first %d MB were read", lim.MaxSize>>20, lim.MaxSize>>20)
+		m.Limit = fmt.Sprintf("the message is over %s; only its first %s were read", sizeText(lim.MaxSize), sizeText(lim.MaxSize))
 	}
 	m.Raw, m.Size = raw, len(raw)
 	m.wire = mailcanon.NormalizeNewlines(raw)
@@ -187,11 +188,22 @@ func limitText(err error, lim Limits) string {
 	case strings.Contains(msg, "header fields"):
 		return fmt.Sprintf("the header has more than %d fields", lim.MaxFields)
 	case strings.Contains(msg, "a header field over"):
-		return fmt.Sprintf("a header field is over %d KB", lim.MaxFieldBytes>>10)
+		return fmt.Sprintf("a header field is over %s", sizeText(lim.MaxFieldBytes))
 	case strings.Contains(msg, "header section"):
-		return fmt.Sprintf("the header is over %d KB", lim.MaxHeaderBytes>>10)
+		return fmt.Sprintf("the header is over %s", sizeText(lim.MaxHeaderBytes))
 	}
 	return "the message is over the size limit"
+}
+
+// sizeText says n bytes for people: 50 MB, 64 KB, 900 bytes.
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (l Limits) orDefault() Limits {
@@ -367,14 +379,24 @@ func returnPath(v string) string {
 	return strings.TrimSpace(v)
 }
 
-// trustedHop picks the Received field whose client address to trust.
+// trustedHop picks the Received field whose client address to trust: the
+// one by the named host, else the topmost whose client is a public
+// address. Hops from loopback or private addresses are a receiver's own
+// (a content filter re-injecting the message): SPF of 127.0.0.1 would be
+// a false verdict.
 func trustedHop(rs []Received, by string) int {
 	by = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(by), "."))
 	for i, r := range rs {
 		if !r.ClientIP.IsValid() {
 			continue
 		}
-		if by == "" || strings.EqualFold(strings.TrimSuffix(r.By, "."), by) {
+		if by != "" {
+			if strings.EqualFold(strings.TrimSuffix(r.By, "."), by) {
+				return i
+			}
+			continue
+		}
+		if ip := r.ClientIP; !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() && !ip.IsUnspecified() {
 			return i
 		}
 	}

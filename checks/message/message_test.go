@@ -1,6 +1,7 @@
 package message
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -74,6 +75,14 @@ func TestParse(t *testing.T) {
 	if m.TrustedHop != 1 {
 		t.Errorf("--received-by: trusted hop %d", m.TrustedHop)
 	}
+	filtered := "Received: from localhost (localhost [127.0.0.1]) by mx.final.example (Postfix) with ESMTP id 3; Fri, 2 Jan 2026 15:04:08 +0000\r\n" +
+		"Received: from mx.final.example ([10.0.0.5]) by filter.final.example; Fri, 2 Jan 2026 15:04:08 +0000\r\n" + sample
+	if m = Parse([]byte(filtered), Options{}); m.TrustedHop != 2 {
+		t.Errorf("a content filter's loopback and private hops are skipped: trusted hop %d", m.TrustedHop)
+	}
+	if m = Parse([]byte(filtered), Options{ReceivedBy: "mx.final.example"}); m.TrustedHop != 0 {
+		t.Errorf("--received-by may name a loopback hop: trusted hop %d", m.TrustedHop)
+	}
 	if m = Parse([]byte(sample), Options{ReceivedBy: "nowhere.example"}); m.TrustedHop != -1 {
 		t.Errorf("unknown --received-by: trusted hop %d", m.TrustedHop)
 	}
@@ -92,6 +101,17 @@ func TestParse(t *testing.T) {
 	}
 	if string(m.Raw) != sample {
 		t.Error("Raw is not verbatim")
+	}
+}
+
+func TestRead(t *testing.T) {
+	m, err := Read(strings.NewReader(sample+strings.Repeat("x", 200)), Options{Limits: Limits{MaxSize: len(sample)}})
+	if err != nil || !m.Truncated || m.Size != len(sample) || !strings.Contains(m.Limit, fmt.Sprintf("%d bytes", len(sample))) {
+		t.Errorf("err %v, truncated %v, size %d, limit %q", err, m.Truncated, m.Size, m.Limit)
+	}
+	m, err = Read(strings.NewReader(sample), Options{})
+	if err != nil || m.Truncated || string(m.Raw) != sample {
+		t.Errorf("err %v, truncated %v", err, m.Truncated)
 	}
 }
 
