@@ -34,6 +34,9 @@ type JSONReport struct {
 	// Error says why nothing could be decided for the domain (e.g. the
 	// resolver cannot be trusted); checks is then empty and status error.
 	Error string `json:"error,omitempty"`
+	// JobID is the queue job the document answers (mxray worker, mxray
+	// submit --wait); absent outside the queue. Added in mxray/v1.
+	JobID string `json:"job_id,omitempty"`
 }
 
 // JSONCheck is one check of a JSONReport.
