@@ -1,6 +1,9 @@
 package dkim
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func FuzzParseKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
@@ -13,5 +16,27 @@ func FuzzParseKey(f *testing.F) {
 		}
 		_ = k.Usable()
 		_ = IsKeyRecord(s)
+	})
+}
+
+// FuzzSPFTargets: whatever an SPF record holds, the targets read from it
+// are lower-case domain names without macros, and never more than its
+// terms.
+func FuzzSPFTargets(f *testing.F) {
+	for _, s := range []string{
+		"v=spf1 include:_spf.google.com ~all",
+		"v=spf1 include:%{d}.example redirect=_spf.example.com",
+		"v=spf1 include:a;b.example include:UPPER.Example. -all",
+		"v=spf1 include:x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, d := range spfTargets(s) {
+			if d != strings.ToLower(d) || strings.ContainsAny(d, "%;@ ") || strings.HasSuffix(d, ".") || len(d) > 253 {
+				t.Fatalf("target %q", d)
+			}
+			_ = match(d, spfDomains)
+		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/safetext"
 	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/tagval"
 )
@@ -70,7 +71,7 @@ func infer(ctx context.Context, env *checks.Env, out *checks.Out) <-chan hint {
 			}
 			name := strings.TrimSuffix(strings.ToLower(h.Name), ".")
 			for _, p := range match(name, mxDomains) {
-				if !send(hint{p: p, via: ViaMX, evidence: name}) {
+				if !send(hint{p: p, via: ViaMX, evidence: safetext.Line(name)}) {
 					return
 				}
 			}
@@ -170,7 +171,9 @@ func spfTargets(record string) []string {
 			continue
 		}
 		d := strings.TrimSuffix(strings.ToLower(t.Domain), ".")
-		if strings.IndexByte(d, '%') >= 0 || !spf.ValidDomain(d) {
+		if strings.ContainsAny(d, "%'@;()\"\\$") || !spf.ValidDomain(d) {
+			// Macros are expanded only when a message is evaluated; the
+			// other characters are in no provider's name.
 			continue
 		}
 		out = append(out, d)
