@@ -6,14 +6,11 @@ import (
 	"github.com/mxray/mxray/checks"
 )
 
-var _ checks.Describer = (*Data)(nil)
+var _ checks.Describer = Data{}
 
 // Describe implements checks.Describer: per provider, each rule with its
 // verdict, why, and the replies the provider documents for it.
-func (d *Data) Describe() []checks.Item {
-	if d == nil {
-		return nil
-	}
+func (d Data) Describe() []checks.Item {
 	var items []checks.Item
 	for _, p := range d.Providers {
 		items = append(items, checks.Item{Label: "provider", Value: p.Name})
