@@ -9,6 +9,7 @@ import (
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/checks/ptr"
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
@@ -31,6 +32,7 @@ func Checks() []checks.Check {
 		tlscheck.Check{},
 		dnsbl.Check{},
 		ptr.Check{},
+		profile.Check{}, // skipped unless --profile names a provider
 	}
 }
 

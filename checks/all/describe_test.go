@@ -18,6 +18,7 @@ import (
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/checks/ptr"
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
@@ -118,7 +119,7 @@ func dump(items []checks.Item) string {
 
 // dataValues are a zero value of every check's data type.
 var dataValues = []any{dnscheck.Data{}, mx.Data{}, spf.Data{}, dkim.Data{}, dmarc.Data{}, mtasts.Data{},
-	tlsrpt.Data{}, bimi.Data{}, smtp.Data{}, tlscheck.Data{}, dnsbl.Data{}, ptr.Data{}}
+	tlsrpt.Data{}, bimi.Data{}, smtp.Data{}, tlscheck.Data{}, dnsbl.Data{}, ptr.Data{}, profile.Data{}}
 
 // TestDescribePartial calls Describe on zero values and on values whose
 // every pointer is set and every slice holds one zero element (nested a
