@@ -32,6 +32,7 @@ import (
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/checks/ptr"
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/spf"
@@ -56,6 +57,7 @@ var dataTypes = map[string]reflect.Type{
 	tlscheck.ID: reflect.TypeFor[tlscheck.Data](),
 	dnsbl.ID:    reflect.TypeFor[dnsbl.Data](),
 	ptr.ID:      reflect.TypeFor[ptr.Data](),
+	profile.ID:  reflect.TypeFor[profile.Data](),
 }
 
 const module = "github.com/mxray/mxray/"
@@ -606,7 +608,9 @@ func dataReports(t *testing.T) []*checks.Report {
 	for _, d := range demo.Domains {
 		targets = append(targets, checks.Target{Domain: d.Name, HELO: "demo.mxray.invalid", IPs: ips[d.Name]})
 	}
-	reps := runAll(t, w, checks.Options{Timeout: 2 * time.Second}, targets...)
+	// Every provider profile, bulk rules graded: the profile check runs too.
+	profiles := []string{"gmail", "yahoo", "microsoft", "apple", "laposte"}
+	reps := runAll(t, w, checks.Options{Timeout: 2 * time.Second, Profiles: profiles, Bulk: true}, targets...)
 
 	e := mailtest.New(t, edgeZone)
 	e.DNS.ScriptTree("sf.edge.example", mailtest.ServFail)
@@ -626,7 +630,7 @@ func dataReports(t *testing.T) []*checks.Report {
 		{Domain: "servfail.example"},
 		{Domain: "nx.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.99")}},
 	}
-	return append(reps, runAll(t, e, checks.Options{Timeout: 300 * time.Millisecond, GreetingTimeout: 300 * time.Millisecond}, edge...)...)
+	return append(reps, runAll(t, e, checks.Options{Timeout: 300 * time.Millisecond, GreetingTimeout: 300 * time.Millisecond, Profiles: profiles}, edge...)...)
 }
 
 // TestDataValidates encodes real runs of every check with the JSON encoder
