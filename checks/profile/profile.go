@@ -103,7 +103,7 @@ var ruleWhy = map[RuleID]string{
 	RuleSPFAndDKIM:     "SPF alone breaks when mail is forwarded and DKIM alone says nothing about the sending server: bulk senders must pass both.",
 	RuleDMARCRecord:    "A DMARC record, even p=none, tells receivers that the domain watches its mail and where to send reports.",
 	RuleAlignment:      "SPF and DKIM prove only the domains they check; DMARC alignment ties one of them to the From address people see.",
-	RuleReverseDNS:     "A sending address without forward-confirmed reverse DNS, or with a generated name, looks like a hijacked or consumer host.",
+	RuleReverseDNS:     "A sending address without forward-confirmed reverse DNS looks like a hijacked or consumer host; Yahoo and Microsoft also distrust generated names that look dynamic or residential.",
 	RuleTLS:            "Mail sent in clear can be read and changed on the way.",
 	RuleMessageFormat:  "Messages with several From fields, no Message-ID or duplicate fields are a mark of spam tools and confuse what people see.",
 	RuleDomainsResolve: "A sender domain that does not exist cannot receive replies or bounces and is a mark of forgery.",
