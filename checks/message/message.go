@@ -97,26 +97,32 @@ type Message struct {
 	// NoBody: the header section does not end with an empty line.
 	NoBody bool `json:"no_body,omitempty"`
 
+	// From are the addresses of every From field, in order.
 	From []Address `json:"from,omitempty"`
 	// FromErr says why the From field could not be read, "" when it could
 	// or when there is none.
 	FromErr string `json:"from_error,omitempty"`
 	// FromDomain is the RFC5322.From domain (A-label, lower case) when the
 	// message has exactly one From field with exactly one address.
-	FromDomain string    `json:"from_domain,omitempty"`
-	To         []Address `json:"to,omitempty"`
+	FromDomain string `json:"from_domain,omitempty"`
+	// To are the addresses of the To fields.
+	To []Address `json:"to,omitempty"`
 	// Subject is RFC 2047 decoded; renderers escape it (checks/safetext).
-	Subject   string `json:"subject,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	// MessageID is the first Message-ID field as written.
 	MessageID string `json:"message_id,omitempty"`
 	// Date is the Date field as written; DateTime is its parsed value,
 	// zero when DateErr says why it cannot be read.
-	Date     string    `json:"date,omitempty"`
+	Date string `json:"date,omitempty"`
+	// DateTime is Date parsed; absent when it cannot be read.
 	DateTime time.Time `json:"date_time,omitzero"`
-	DateErr  string    `json:"date_error,omitempty"`
+	// DateErr says why Date cannot be read.
+	DateErr string `json:"date_error,omitempty"`
 	// ReturnPath is the address of the topmost Return-Path field ("" for
 	// the null path <>); HasReturnPath says whether there is one.
-	ReturnPath    string `json:"return_path,omitempty"`
-	HasReturnPath bool   `json:"-"`
+	ReturnPath string `json:"return_path,omitempty"`
+	// HasReturnPath says whether there is a Return-Path field.
+	HasReturnPath bool `json:"-"`
 	// Received is the Received chain, newest (topmost) first.
 	Received []Received `json:"received,omitempty"`
 	// TrustedHop is the index in Received of the hop whose client address

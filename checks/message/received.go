@@ -32,7 +32,8 @@ type Received struct {
 	For      string     `json:"for,omitempty"`  // the recipient, without <>
 	// Date is the date after the last semicolon as written; Time its
 	// parsed value, zero when it cannot be read.
-	Date string    `json:"date,omitempty"`
+	Date string `json:"date,omitempty"`
+	// Time is Date parsed; absent when it cannot be read.
 	Time time.Time `json:"time,omitzero"`
 }
 

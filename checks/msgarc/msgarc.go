@@ -48,14 +48,14 @@ var defs = []checks.Def{
 
 // Data is the check's data: checks/arc's result.
 type Data struct {
-	*arc.Result
+	arc.Result // the chain validation's result
 }
 
 // Fact is what msg-arc publishes: the chain's status and oldest passing
 // instance.
 type Fact struct {
-	Status     arc.Status
-	OldestPass int
+	Status     arc.Status // the chain validation result
+	OldestPass int        // the oldest instance whose message signature verifies, 0 when none
 }
 
 // FactKey is the key of msg-arc's fact.
@@ -77,7 +77,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if err != nil {
 		return errors.New("interrupted before the ARC chain was decided")
 	}
-	out.SetData(&Data{Result: res})
+	out.SetData(&Data{Result: *res})
 	sub := t.Domain
 	if sub == "" {
 		sub = "message"
@@ -116,7 +116,7 @@ var _ checks.Describer = (*Data)(nil)
 // Describe implements checks.Describer: the chain's status, then each
 // instance with its signer, sealer, cv= and recorded results.
 func (d *Data) Describe() []checks.Item {
-	if d == nil || d.Result == nil {
+	if d == nil {
 		return nil
 	}
 	items := []checks.Item{{Label: "chain", Value: string(d.Status)}}

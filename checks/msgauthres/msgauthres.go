@@ -68,9 +68,12 @@ type Value string
 
 // Row is one method result of a trusted receiver beside mxray's own.
 type Row struct {
+	// AuthservID is the receiver that wrote the result.
 	AuthservID string `json:"authserv_id"`
-	Method     string `json:"method"`
-	Domain     string `json:"domain,omitempty"`
+	// Method is dkim, spf, dmarc or arc.
+	Method string `json:"method"`
+	// Domain is the domain the result is about, when given.
+	Domain string `json:"domain,omitempty"`
 	// Theirs is the receiver's result (pass, fail, softfail, none...).
 	Theirs Value `json:"theirs"`
 	// Ours is mxray's result for the same method and domain, "" when
@@ -90,7 +93,8 @@ type Data struct {
 	Trusted []int `json:"trusted,omitempty"`
 	// AuthservIDs are the trusted identifiers given.
 	AuthservIDs []string `json:"authserv_ids,omitempty"`
-	Rows        []Row    `json:"rows,omitempty"`
+	// Rows are the trusted receivers' results beside mxray's.
+	Rows []Row `json:"rows,omitempty"`
 }
 
 // ownFunc returns mxray's result for a receiver's method result, and what

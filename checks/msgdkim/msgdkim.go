@@ -110,26 +110,37 @@ const (
 
 // Signature is one DKIM-Signature and its verification.
 type Signature struct {
-	Index     int    `json:"index"` // 1 = the topmost DKIM-Signature
-	Domain    string `json:"domain"`
-	Selector  string `json:"selector"`
+	Index int `json:"index"` // 1 = the topmost DKIM-Signature
+	// Domain is the signing domain (d=), lower case.
+	Domain string `json:"domain"`
+	// Selector is s=.
+	Selector string `json:"selector"`
+	// Algorithm is a= (rsa-sha256, ed25519-sha256...).
 	Algorithm string `json:"algorithm"`
-	Canon     string `json:"canonicalization,omitempty"`
+	// Canon is c=, absent for the default simple/simple.
+	Canon string `json:"canonicalization,omitempty"`
 	// Headers are the signed header field names (h=), lower case.
 	Headers []string `json:"headers,omitempty"`
 	// BodyLength is the l= value, "" when absent.
-	BodyLength string    `json:"body_length,omitempty"`
-	Expires    time.Time `json:"expires,omitzero"`
-	Pass       bool      `json:"pass"`
-	Reason     Reason    `json:"reason,omitempty"`
+	BodyLength string `json:"body_length,omitempty"`
+	// Expires is x=, absent when the signature does not expire.
+	Expires time.Time `json:"expires,omitzero"`
+	// Pass: the signature verifies.
+	Pass bool `json:"pass"`
+	// Reason says in a word why it does not verify; absent when it does.
+	Reason Reason `json:"reason,omitempty"`
 	// Detail says why the signature fails, in plain words.
 	Detail string `json:"detail,omitempty"`
 	// KeyName is the DNS name of the key record.
-	KeyName   string      `json:"key_name,omitempty"`
-	KeyRecord string      `json:"key_record,omitempty"`
-	KeyType   string      `json:"key_type,omitempty"`
-	KeyBits   int         `json:"key_bits,omitempty"`
-	DNS       *dnsq.Query `json:"dns,omitempty"`
+	KeyName string `json:"key_name,omitempty"`
+	// KeyRecord is the key record found, when there is exactly one.
+	KeyRecord string `json:"key_record,omitempty"`
+	// KeyType is the record's k= (rsa when absent).
+	KeyType string `json:"key_type,omitempty"`
+	// KeyBits is the RSA key size, absent for Ed25519 or an unreadable key.
+	KeyBits int `json:"key_bits,omitempty"`
+	// DNS is the key lookup.
+	DNS *dnsq.Query `json:"dns,omitempty"`
 }
 
 // Undecided reports whether the signature could not be verified for a
@@ -138,6 +149,7 @@ func (s Signature) Undecided() bool { return s.Reason == ReasonDNS }
 
 // Data is the check's data.
 type Data struct {
+	// Signatures are the DKIM-Signature fields verified, topmost first.
 	Signatures []Signature `json:"signatures"`
 	// Ignored counts signatures past MaxSignatures, not verified.
 	Ignored int `json:"ignored,omitempty"`
@@ -145,7 +157,7 @@ type Data struct {
 
 // Fact is what msg-dkim publishes for the checks that judge its results.
 type Fact struct {
-	Signatures []Signature
+	Signatures []Signature // every signature verified, topmost first
 }
 
 // FactKey is the key of msg-dkim's fact.

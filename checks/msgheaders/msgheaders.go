@@ -82,21 +82,37 @@ const MaxFuture = 24 * time.Hour
 // Data is the check's data: the message's main fields and its Received
 // chain with the trusted hop.
 type Data struct {
-	Size       int                `json:"size"`
-	Fields     int                `json:"fields"`
-	From       []message.Address  `json:"from,omitempty"`
-	FromDomain string             `json:"from_domain,omitempty"`
-	To         []message.Address  `json:"to,omitempty"`
-	Subject    string             `json:"subject,omitempty"`
-	MessageID  string             `json:"message_id,omitempty"`
-	Date       string             `json:"date,omitempty"`
-	ReturnPath string             `json:"return_path,omitempty"`
-	Received   []message.Received `json:"received,omitempty"`
-	TrustedHop int                `json:"trusted_hop"`
-	Duplicates []string           `json:"duplicates,omitempty"`
-	Limit      string             `json:"limit,omitempty"`
-	LongLines  int                `json:"long_lines,omitempty"`
-	ReceivedBy string             `json:"received_by,omitempty"`
+	// Size is the message's size in bytes.
+	Size int `json:"size"`
+	// Fields is the number of header fields.
+	Fields int `json:"fields"`
+	// From are the From addresses.
+	From []message.Address `json:"from,omitempty"`
+	// FromDomain is the RFC5322.From domain, A-label.
+	FromDomain string `json:"from_domain,omitempty"`
+	// To are the To addresses.
+	To []message.Address `json:"to,omitempty"`
+	// Subject is the decoded Subject.
+	Subject string `json:"subject,omitempty"`
+	// MessageID is the Message-ID field as written.
+	MessageID string `json:"message_id,omitempty"`
+	// Date is the Date field as written.
+	Date string `json:"date,omitempty"`
+	// ReturnPath is the Return-Path, with its angle brackets.
+	ReturnPath string `json:"return_path,omitempty"`
+	// Received is the Received chain, newest first.
+	Received []message.Received `json:"received,omitempty"`
+	// TrustedHop is the index in Received of the hop whose client
+	// address is trusted, -1 when none.
+	TrustedHop int `json:"trusted_hop"`
+	// Duplicates are the single-instance fields that appear more than once.
+	Duplicates []string `json:"duplicates,omitempty"`
+	// Limit says which of mxray's limits the message went over.
+	Limit string `json:"limit,omitempty"`
+	// LongLines counts header lines over 998 characters.
+	LongLines int `json:"long_lines,omitempty"`
+	// ReceivedBy is the --received-by host given, if any.
+	ReceivedBy string `json:"received_by,omitempty"`
 }
 
 // Run implements checks.Check.

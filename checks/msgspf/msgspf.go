@@ -74,21 +74,26 @@ const (
 
 // Data is the check's data.
 type Data struct {
-	IP       netip.Addr  `json:"ip"`
-	HELO     string      `json:"helo,omitempty"`
-	Receiver string      `json:"receiver,omitempty"` // the trusted hop's by
-	Identity Identity    `json:"identity"`
-	Sender   string      `json:"sender"` // the address evaluated
-	Domain   string      `json:"domain"`
-	Outcome  spf.Outcome `json:"outcome"`
+	// IP is the client address of the trusted Received hop.
+	IP netip.Addr `json:"ip"`
+	// HELO is the client's HELO name in that hop.
+	HELO     string `json:"helo,omitempty"`
+	Receiver string `json:"receiver,omitempty"` // the trusted hop's by
+	// Identity is the identity checked: mailfrom or helo.
+	Identity Identity `json:"identity"`
+	Sender   string   `json:"sender"` // the address evaluated
+	// Domain is the domain whose policy was evaluated.
+	Domain string `json:"domain"`
+	// Outcome is check_host()'s result with its trace.
+	Outcome spf.Outcome `json:"outcome"`
 }
 
 // Fact is what msg-spf publishes: the result for the identity checked.
 type Fact struct {
-	Result   spf.Result
-	Identity Identity
-	Domain   string // the domain evaluated (RFC5321.MailFrom's, or HELO)
-	IP       netip.Addr
+	Result   spf.Result // check_host()'s result
+	Identity Identity   // the identity checked
+	Domain   string     // the domain evaluated (RFC5321.MailFrom's, or HELO)
+	IP       netip.Addr // the client address
 }
 
 // FactKey is the key of msg-spf's fact.

@@ -60,12 +60,12 @@ var defs = []checks.Def{
 type Data struct {
 	// Bulk: the message looks like bulk mail; Signals say why.
 	Bulk    bool     `json:"bulk"`
-	Signals []string `json:"signals,omitempty"`
+	Signals []string `json:"signals,omitempty"` // the fields that mark it as bulk
 	// URIs are the List-Unsubscribe URIs, as written.
 	URIs []string `json:"uris,omitempty"`
 	// Post is the List-Unsubscribe-Post value, "" when absent.
 	Post     string `json:"post,omitempty"`
-	OneClick bool   `json:"one_click"`
+	OneClick bool   `json:"one_click"` // an https URI and the exact List-Unsubscribe-Post
 	// Signed: a passing DKIM signature covers both fields; nil when not
 	// decided (no List-Unsubscribe, or msg-dkim decided nothing).
 	Signed *bool `json:"signed,omitempty"`
