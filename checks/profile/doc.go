@@ -16,7 +16,14 @@
 //     facts of the mx, spf, dkim, dmarc and ptr checks and reports, per
 //     provider and rule, pass, fail, unknown or not-applicable. It runs
 //     only when checks.Options.Profiles names a provider (--profile); the
-//     bulk-sender rules are graded only with checks.Options.Bulk (--bulk).
+//     bulk-sender rules are graded only with checks.Options.Bulk (--bulk),
+//     and are otherwise not-applicable ("applies to bulk senders").
+//
+// A rule decided from DNS alone (decided_by "dns") says the domain is
+// ready: a valid SPF record within the limits, a usable DKIM key. Whether
+// a given server or message passes takes --ip or a message. A failing
+// required rule is a fail finding, a failing recommended one a warning;
+// the check is error when no rule could be decided, with the reason.
 //
 // For the CLI: ParseProviders turns --profile values (repeatable, comma
 // lists, any case) into Options.Profiles; ExplainCode takes what the user

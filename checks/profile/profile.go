@@ -627,11 +627,22 @@ func either(a, b verdict) verdict {
 		return verdict{status: StatusFail, by: a.by, note: a.note + "; and " + b.note,
 			findings: append(append([]string(nil), a.findings...), b.findings...), data: append(append([]string(nil), a.data...), b.data...)}
 	}
-	u := a
-	if a.status != StatusUnknown {
-		u = b
+	return undecided(a, b)
+}
+
+// undecided is the verdict of two parts of which neither decides: its
+// note says what is known of each.
+func undecided(a, b verdict) verdict {
+	v := verdict{status: StatusUnknown, findings: append(append([]string(nil), a.findings...), b.findings...), data: append(append([]string(nil), a.data...), b.data...)}
+	switch {
+	case a.status == StatusUnknown && b.status != StatusUnknown:
+		v.note = a.note + " (" + b.note + ")"
+	case b.status == StatusUnknown && a.status != StatusUnknown:
+		v.note = b.note + " (" + a.note + ")"
+	default:
+		v.note = a.note + "; " + b.note
 	}
-	return verdict{status: StatusUnknown, note: u.note, findings: u.findings, data: u.data}
+	return v
 }
 
 // both is "SPF and DKIM": both must pass.
@@ -649,11 +660,7 @@ func both(a, b verdict) verdict {
 		return verdict{status: StatusPass, by: by, note: a.note + "; and " + b.note,
 			findings: append(append([]string(nil), a.findings...), b.findings...), data: append(append([]string(nil), a.data...), b.data...)}
 	}
-	u := a
-	if a.status != StatusUnknown {
-		u = b
-	}
-	return verdict{status: StatusUnknown, note: u.note, findings: u.findings, data: u.data}
+	return undecided(a, b)
 }
 
 func (in *inputs) dmarcRecord() verdict {
@@ -700,7 +707,7 @@ func (in *inputs) reverseDNS(strict bool) verdict {
 		}
 		return unknown(depNote("the reverse DNS of the sending addresses", in.ptrErr))
 	}
-	pass, undecided := 0, 0
+	pass, undecided, partial := 0, 0, 0
 	var data []string
 	for _, a := range in.ptr.Addresses {
 		line := a.Address + ": " + string(a.Status)
@@ -718,13 +725,19 @@ func (in *inputs) reverseDNS(strict bool) verdict {
 			pass++
 		case ptr.StatusMissing:
 			return verdict{status: StatusFail, by: ByIP, note: a.Address + " has no PTR record", data: data, findings: []string{"ptr.missing"}}
-		case ptr.StatusMismatch, ptr.StatusPartial:
+		case ptr.StatusMismatch:
 			return verdict{status: StatusFail, by: ByIP, note: "the PTR name of " + a.Address + " does not resolve back to it", data: data, findings: []string{"ptr.fcrdns-mismatch"}}
+		case ptr.StatusPartial:
+			// Which name a receiver takes is up to it: some messages
+			// may pass, others not.
+			partial++
 		case ptr.StatusUnknown:
 			undecided++
 		}
 	}
 	switch {
+	case partial > 0:
+		return verdict{status: StatusUnknown, note: "a sending address has several PTR names and only some resolve back to it: the provider's verdict depends on the name it picks", data: data, findings: []string{"ptr.fcrdns-mismatch"}}
 	case undecided > 0:
 		return verdict{status: StatusUnknown, note: "a reverse DNS lookup failed", data: data, findings: []string{"ptr.dns-error"}}
 	case pass == 0:

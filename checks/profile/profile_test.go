@@ -342,3 +342,43 @@ func TestSkippedWithoutProfile(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+// Each undecided rule says what would decide it.
+func TestUnknownSaysWhatDecides(t *testing.T) {
+	res := run(t, goodRecords, checks.Options{Profiles: []string{"gmail"}}, checks.Target{Domain: "good.example", Selectors: []string{"s1"}}, goodZone(t))
+	if res.Status != checks.StatusPass {
+		t.Fatalf("status %s, err %q, findings %v", res.Status, res.Err, policytest.IDs(res))
+	}
+	d := data(t, res)
+	for id, want := range map[profile.RuleID]string{
+		profile.RuleReverseDNS:    "--ip",
+		profile.RuleTLS:           "mxray analyze",
+		profile.RuleMessageFormat: "mxray analyze",
+		profile.RuleSpamRate:      "Postmaster Tools",
+	} {
+		if r := rule(t, d, profile.Gmail, id); r.Status != profile.StatusUnknown || !strings.Contains(r.Note, want) {
+			t.Errorf("%s: %s %q, want unknown saying %q", id, r.Status, r.Note, want)
+		}
+	}
+	if r := rule(t, d, profile.Gmail, profile.RuleSPFOrDKIM); r.Status != profile.StatusPass || r.DecidedBy != profile.ByDNS || !strings.Contains(r.Note, "--ip") {
+		t.Errorf("spf-or-dkim from DNS: %+v", r)
+	}
+}
+
+// Several PTR names of which only some resolve back: the provider's
+// verdict depends on the name it takes, so the rule is not decided.
+func TestPartialPTRUndecided(t *testing.T) {
+	zone := `
+part.example. MX 10 mx.part.example.
+mx.part.example. A 192.0.2.10
+8.2.0.192.in-addr.arpa. PTR mail.part.example.
+8.2.0.192.in-addr.arpa. PTR old.part.example.
+mail.part.example. A 192.0.2.8
+old.part.example. A 192.0.2.99
+`
+	res := run(t, zone, checks.Options{Profiles: []string{"gmail"}}, checks.Target{Domain: "part.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.8")}})
+	r := rule(t, data(t, res), profile.Gmail, profile.RuleReverseDNS)
+	if r.Status != profile.StatusUnknown || policytest.Has(res, "profile.gmail-reverse-dns") {
+		t.Errorf("reverse-dns: %+v, findings %v", r, policytest.IDs(res))
+	}
+}
