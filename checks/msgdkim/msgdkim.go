@@ -246,6 +246,17 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// go-msgauth reads the header itself: its signatures must be mxray's,
+	// in the same order, or no verdict is given (a malformed header could
+	// otherwise pair one signature's result with another's tags).
+	if len(verifs) != len(sigs) {
+		return errors.New("the message header is too malformed to match its DKIM signatures")
+	}
+	for i, v := range verifs {
+		if v != nil && v.Domain != "" && sigs[i].Domain != "" && !strings.EqualFold(strings.TrimSuffix(v.Domain, "."), sigs[i].Domain) {
+			return errors.New("the message header is too malformed to match its DKIM signatures")
+		}
+	}
 	for i := range sigs {
 		s := &sigs[i]
 		var verr error = errors.New("not verified")
