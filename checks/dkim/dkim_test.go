@@ -193,10 +193,14 @@ google._domainkey.ghost.example. TXT ` + rec("v=DKIM1; k=rsa; p="+key2048),
 			if p := d.Providers; len(p) != 1 || len(p[0].Named) != 3 {
 				t.Errorf("providers %+v, want Google named by both MX hosts and the SPF include", p)
 			}
-			// mx: MX, A and AAAA of 2 hosts; spf: TXT of the domain and of
-			// _spf.google.com; dkim: 3.
-			if n := w.DNS.Queries(); n > 10 {
-				t.Errorf("%d queries, want at most 10", n)
+			// The dkim check's own: _domainkey, google and the wildcard
+			// probe. The rest are the mx and spf checks' (MX, A and AAAA
+			// of 2 hosts; TXT of the domain and of _spf.google.com).
+			if n := ownQueries(w, "ghost.example", d.Probed); n != 3 {
+				t.Errorf("the dkim check asked %d queries, want 3", n)
+			}
+			if n := w.DNS.Queries(); n > 12 {
+				t.Errorf("%d queries in all, want at most 12", n)
 			}
 		}},
 	{name: "dkim.selector-missing", domain: "miss.example", selectors: []string{"nope"}, want: []string{"dkim.selector-missing"}, status: checks.StatusFail, zone: `
