@@ -108,6 +108,8 @@ type Model struct {
 	errView    errorModel
 	help       helpModel
 	domains    domainsModel
+	side       detailModel // the selected check beside the list (wide screens)
+	sideVer    int         // the row version side shows
 	sendH      *sendHandle
 	multi      *multiState // the multi-domain list (nil: one domain)
 }
@@ -148,6 +150,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.picker = pickerModel{c: c, domains: opts.Demo}
 	m.dash = newDashboard(c, live)
 	m.detail = newDetail(c, live)
+	m.side = newDetail(c, live)
 	m.spf = spfModel{c: c, live: live, collapsed: map[string]bool{}}
 	m.matrix = matrixModel{c: c, live: live}
 	m.transcript = newTranscript(c)
@@ -248,6 +251,42 @@ func (m Model) busy() bool {
 // the model that holds it (kilobytes) to the heap: once per key, not once
 // per event.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	if nm, ok := next.(Model); ok && nm.wide() && nm.state == stateDashboard {
+		nm.syncSide()
+		return nm, cmd
+	}
+	return next, cmd
+}
+
+// wideWidth is the terminal width from which the dashboard shows the
+// selected check's detail beside the list.
+const wideWidth = 160
+
+// wide reports whether the dashboard shows the detail beside the list.
+func (m Model) wide() bool { return m.width >= wideWidth }
+
+// sideWidths are the widths of the list and of the detail beside it.
+func (m Model) sideWidths() (list, detail int) {
+	list = min(100, m.width/2)
+	return list, m.width - list - 1
+}
+
+// syncSide shows the selected check in the side detail, rebuilt when the
+// selection or the check's row changed.
+func (m *Model) syncSide() {
+	r := m.dash.selected()
+	if r == nil {
+		return
+	}
+	if m.side.checkID != r.info.ID || m.sideVer != r.ver || r.running {
+		m.side.open(r.info.ID, false)
+		m.sideVer = r.ver
+	}
+}
+
+// update is Update before the side detail follows the selection.
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		return m.resize(msg.Width, msg.Height)
@@ -491,6 +530,12 @@ func (m *Model) setSize(w, h int) {
 	bh := m.bodyHeight()
 	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help, &m.domains} {
 		p.setSize(w, bh)
+	}
+	if m.wide() {
+		lw, dw := m.sideWidths()
+		m.dash.setSize(lw, bh)
+		m.side.setSize(dw, bh)
+		m.sideVer = -1 // re-wrap at the new width
 	}
 }
 

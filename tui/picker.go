@@ -24,20 +24,13 @@ func (p *pickerModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		return nil, nil
 	}
 	k := p.c.keys
-	switch {
-	case key.Matches(km, k.Up):
-		if p.cursor > 0 {
-			p.cursor--
-		}
-	case key.Matches(km, k.Down):
-		if p.cursor < len(p.domains)-1 {
-			p.cursor++
-		}
-	case key.Matches(km, k.Open):
+	if key.Matches(km, k.Open) {
 		if p.cursor < len(p.domains) && p.domains[p.cursor].Name != "" {
 			return nil, pickDomain{name: p.domains[p.cursor].Name}
 		}
+		return nil, nil
 	}
+	p.cursor = moveCursor(k, km, p.cursor, len(p.domains), p.height-3)
 	return nil, nil
 }
 

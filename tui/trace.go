@@ -71,18 +71,12 @@ func (t *traceModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		return nil, goBack{}
 	case key.Matches(km, k.Send):
 		return nil, sendTest{}
-	case key.Matches(km, k.Up):
-		if t.cursor > 0 {
-			t.cursor--
-		}
-	case key.Matches(km, k.Down):
-		if t.cursor < len(t.steps)-1 {
-			t.cursor++
-		}
 	case key.Matches(km, k.Open):
 		if t.cursor < len(t.steps) {
 			t.expanded[t.cursor] = !t.expanded[t.cursor]
 		}
+	default:
+		t.cursor = moveCursor(k, km, t.cursor, len(t.steps), t.height-1)
 	}
 	return nil, nil
 }
@@ -181,7 +175,10 @@ func (t traceModel) view() string {
 		}
 		lines = append(lines, line)
 		if t.expanded[i] {
-			lines = append(lines, t.stepLines(s)...)
+			for _, l := range t.stepLines(s) {
+				// Long lines wrap under their text, not past the screen.
+				lines = append(lines, strings.Split(hanging(l, w, "", "         "), "\n")...)
+			}
 		}
 	}
 	// Keep the cursor's step in view.

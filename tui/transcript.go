@@ -47,7 +47,8 @@ func (t *transcriptModel) open(r *matrixRow) {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(lineOf(st, l.Dir, l.Text))
+		// Long lines (a banner, a 5xx explanation) wrap under themselves.
+		b.WriteString(hanging(lineOf(st, l.Dir, l.Text), w, "", "   "))
 	}
 	t.vp.SetContent(b.String())
 	t.vp.GotoTop()
@@ -55,8 +56,17 @@ func (t *transcriptModel) open(r *matrixRow) {
 
 // update scrolls; esc goes back to the matrix.
 func (t *transcriptModel) update(msg tea.Msg) (tea.Cmd, intent) {
-	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, t.c.keys.Back) {
-		return nil, goBack{}
+	if km, ok := msg.(tea.KeyMsg); ok {
+		switch {
+		case key.Matches(km, t.c.keys.Back):
+			return nil, goBack{}
+		case key.Matches(km, t.c.keys.Top):
+			t.vp.GotoTop()
+			return nil, nil
+		case key.Matches(km, t.c.keys.Bottom):
+			t.vp.GotoBottom()
+			return nil, nil
+		}
 	}
 	var cmd tea.Cmd
 	t.vp, cmd = t.vp.Update(msg)

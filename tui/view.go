@@ -23,6 +23,10 @@ func (m Model) View() string {
 		status = m.c.st.Faint.Render("press ? or esc to close the help")
 	case m.errShown:
 		body, status = m.errView.view(), m.errStatusView()
+	case m.wide() && m.state == stateDashboard:
+		lw, dw := m.sideWidths()
+		body = besideEachOther(fitBlock(m.dash.view(), lw, bh, m.c.g.Ellipsis), fitBlock(m.side.view(), dw, bh, m.c.g.Ellipsis), lw, m.c.st.Faint.Render("│"))
+		status = m.statusView()
 	default:
 		body, status = m.paneView(), m.statusView()
 	}
@@ -398,4 +402,25 @@ func (m Model) fullHelp() [][]key.Binding {
 		}
 	}
 	return groups
+}
+
+// besideEachOther joins two blocks of the same height side by side, the
+// left padded to lw, with sep between them.
+func besideEachOther(left, right string, lw int, sep string) string {
+	ls, rs := strings.Split(left, "\n"), strings.Split(right, "\n")
+	var b strings.Builder
+	for i := range max(len(ls), len(rs)) {
+		var l, r string
+		if i < len(ls) {
+			l = ls[i]
+		}
+		if i < len(rs) {
+			r = rs[i]
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(pad(l, lw, "") + sep + r)
+	}
+	return b.String()
 }
