@@ -103,6 +103,7 @@ func TestReadVersion(t *testing.T) {
 // and a release version set with -ldflags -X, and runs `mxray version` and
 // `mxray --version`.
 func TestVersionOfARealBuild(t *testing.T) {
+	t.Parallel() // a whole build: overlap it with the tests that wait
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

@@ -106,6 +106,11 @@ func TestOneRootCauseOnce(t *testing.T) {
 			if c["status"] != "skip" || c["skip_reason"] != "no sending address given (--ip)" {
 				t.Errorf("ptr: status %v, skip reason %q; want skip for want of --ip", c["status"], c["skip_reason"])
 			}
+		case "profile":
+			// No --profile: nothing asked of it, whatever the zone.
+			if c["status"] != "skip" {
+				t.Errorf("profile: status %v (%v); want skip without --profile", c["status"], c["skip_reason"])
+			}
 		default:
 			if c["status"] != "error" || c["error"] != want || len(findings) != 0 {
 				t.Errorf("%s: status %v, error %q, %d findings; want %q and none", c["id"], c["status"], c["error"], len(findings), want)

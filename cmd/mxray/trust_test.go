@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,6 +106,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv("MXRAY_TEST_MAIN") == "1" {
 		main()
 		return
+	}
+	// Most tests here wait (on a subprocess, a silent resolver, a tarpit)
+	// rather than compute. go test runs GOMAXPROCS parallel tests at once,
+	// 2 on a small CI machine, so the waits queued behind each other; four
+	// overlap without competing for the CPU. -parallel still decides.
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(4, runtime.GOMAXPROCS(0))))
 	}
 	os.Exit(m.Run())
 }
