@@ -34,6 +34,11 @@ var (
 	_ checks.Validator = Check{}
 )
 
+var (
+	_ checks.Check     = Check{}
+	_ checks.Validator = Check{}
+)
+
 // ID implements checks.Check.
 func (Check) ID() string { return ID }
 

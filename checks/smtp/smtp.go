@@ -39,7 +39,10 @@ type Check struct {
 	SlowBanner time.Duration
 }
 
-var _ checks.Check = Check{}
+var (
+	_ checks.Check   = Check{}
+	_ checks.Skipper = Check{}
+)
 
 // ID implements checks.Check.
 func (Check) ID() string { return ID }

@@ -35,7 +35,10 @@ const ExpiringDays = 14
 // Check is the tls check.
 type Check struct{}
 
-var _ checks.Check = Check{}
+var (
+	_ checks.Check   = Check{}
+	_ checks.Skipper = Check{}
+)
 
 // ID implements checks.Check.
 func (Check) ID() string { return ID }
