@@ -26,6 +26,10 @@ func TestParseReceived(t *testing.T) {
 			from: "client", helo: "client", by: "mx", ip: "2001:db8::7", dated: true},
 		{name: "local", v: "by mail.example.com (Postfix, from userid 1000) id 1234; Fri, 2 Jan 2026 15:04:05 +0000",
 			by: "mail.example.com", id: "1234", dated: true},
+		{name: "sendmail-unknown", v: "from unknown [192.0.2.41] by smtp-gw5.example.co.jp with ESMTP id 00000000; Thu, 29 Apr 2009 23:45:07 +0900",
+			from: "unknown", helo: "unknown", by: "smtp-gw5.example.co.jp", ip: "192.0.2.41", with: "ESMTP", id: "00000000", dated: true},
+		{name: "exim-old", v: "from localhost (smtp-90.example.co.jp) [127.0.0.1] by mx4.example.org with esmtp (Exim 2.05 #1 (Debian)) id ffffff-000000-00; Thu, 29 Apr 1999 23:34:45 +0900",
+			from: "localhost", helo: "localhost", by: "mx4.example.org", ip: "127.0.0.1", with: "esmtp", id: "ffffff-000000-00", dated: true},
 		{name: "garbage", v: "((((( ;;; ) by"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

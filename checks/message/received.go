@@ -96,8 +96,15 @@ func ParseReceived(v string) Received {
 	r.HELO = r.From
 	if c := got["from"]; c != nil {
 		r.ClientIP, r.ReverseName = tcpInfo(c.comments)
+		for _, w := range c.words {
+			// "from [192.0.2.1]", "from unknown [192.0.2.1]" (Sendmail)
+			if r.ClientIP.IsValid() {
+				break
+			}
+			r.ClientIP = literal(w)
+		}
 		if !r.ClientIP.IsValid() {
-			r.ClientIP = literal(r.From)
+			r.ClientIP, _ = tcpInfo(nil, c.comments...)
 		}
 		for _, cm := range c.comments {
 			for _, w := range strings.Fields(cm) {
@@ -184,11 +191,19 @@ func tokenize(v string) []token {
 	return out
 }
 
-// tcpInfo finds the client address in the from clause's comments: a
-// bracketed address ("host [192.0.2.1]", "[IPv6:2001:db8::1]") first, a
-// bare address ("(2001:db8::1)", Microsoft) else. The word before the
-// bracket is the reverse DNS name.
-func tcpInfo(comments []string) (netip.Addr, string) {
+// tcpInfo finds the client address in the from clause's comments, a
+// bracketed address ("host [192.0.2.1]", "[IPv6:2001:db8::1]"); the word
+// before the bracket is the reverse DNS name. When comments is nil it
+// looks for a bare address ("(2001:db8::1)", Microsoft) in bareIn
+// instead; ParseReceived tries that last, after the clause's own words.
+func tcpInfo(comments []string, bareIn ...string) (netip.Addr, string) {
+	for _, cm := range bareIn {
+		for _, w := range strings.Fields(cm) {
+			if ip := bare(w); ip.IsValid() {
+				return ip, ""
+			}
+		}
+	}
 	for _, cm := range comments {
 		open := strings.IndexByte(cm, '[')
 		if open < 0 {
@@ -210,13 +225,6 @@ func tcpInfo(comments []string) (netip.Addr, string) {
 			}
 		}
 		return ip, name
-	}
-	for _, cm := range comments {
-		for _, w := range strings.Fields(cm) {
-			if ip := bare(w); ip.IsValid() {
-				return ip, ""
-			}
-		}
 	}
 	return netip.Addr{}, ""
 }
