@@ -36,10 +36,11 @@ func Checks() []checks.Check {
 	}
 }
 
-// Catalogue returns every finding definition of every check, in check order.
+// Catalogue returns every finding definition of every check (domain checks,
+// then message checks), in check order.
 func Catalogue() []checks.Def {
 	var out []checks.Def
-	for _, c := range Checks() {
+	for _, c := range append(Checks(), MessageChecks()...) {
 		out = append(out, c.Findings()...)
 	}
 	return out

@@ -36,7 +36,7 @@ func (a *app) explain(args []string) (report.Exit, error) {
 		if len(pos) > 0 {
 			return 0, usagef("--markdown prints the whole catalogue: give no ID")
 		}
-		writeCatalogueMarkdown(a.stdout, all.Checks())
+		writeCatalogueMarkdown(a.stdout, append(all.Checks(), all.MessageChecks()...))
 		return report.ExitOK, nil
 	}
 	if len(pos) == 0 {
@@ -75,7 +75,7 @@ func (a *app) explain(args []string) (report.Exit, error) {
 // given ("spf", or "spf." as typed): nil when no check has that ID.
 func checkFindings(id string) []checks.Def {
 	id = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(id)), ".")
-	for _, c := range all.Checks() {
+	for _, c := range append(all.Checks(), all.MessageChecks()...) {
 		if c.ID() == id {
 			return c.Findings()
 		}

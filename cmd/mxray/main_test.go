@@ -296,10 +296,10 @@ func TestDemoRuns(t *testing.T) {
 // TestFindingCatalogue pins every finding ID and its severity (the public
 // contract) and checks the catalogue's consistency.
 func TestFindingCatalogue(t *testing.T) {
-	idRE := regexp.MustCompile(`^[a-z0-9]+\.[a-z0-9]+(-[a-z0-9]+)*$`)
+	idRE := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$`)
 	seen := map[string]bool{}
 	var b strings.Builder
-	for _, c := range all.Checks() {
+	for _, c := range append(all.Checks(), all.MessageChecks()...) {
 		for _, d := range c.Findings() {
 			if !idRE.MatchString(d.ID) || !strings.HasPrefix(d.ID, c.ID()+".") {
 				t.Errorf("%s: ID must be %s.<kebab-name>", d.ID, c.ID())
@@ -355,7 +355,7 @@ func TestEveryFindingHasACase(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := corpus.String()
-	for _, c := range all.Checks() {
+	for _, c := range append(all.Checks(), all.MessageChecks()...) {
 		for _, d := range c.Findings() {
 			if _, skip := unreachable[d.ID]; !skip && !strings.Contains(text, d.ID) {
 				t.Errorf("%s has no scenario or unit case (no test names it, no golden shows it)", d.ID)
