@@ -19,6 +19,15 @@ type Entry struct {
 	Meaning string `json:"meaning,omitempty"`
 	// Ref is the RFC that registered the code; "" when Meaning is "".
 	Ref string `json:"ref,omitempty"`
+	// Rule is the provider rule the registry meaning points to (X.7.23,
+	// SPF validation failed: spf-or-dkim); "" when none.
+	Rule RuleID `json:"rule,omitempty"`
+	// Checks are the mxray checks that find the cause of the registry
+	// meaning; absent when none does.
+	Checks []string `json:"checks,omitempty"`
+	// Fix is what to do about the registry meaning; "" when it depends on
+	// the receiver (read Uses).
+	Fix string `json:"fix,omitempty"`
 	// Uses are what providers answer with this code, and why.
 	Uses []Use `json:"uses,omitempty"`
 }
@@ -128,18 +137,42 @@ var registry = map[string][2]string{
 	"7.30": {"REQUIRETLS support required", "RFC 8689"},
 }
 
+// hint is what mxray knows of a registry code's cause.
+type hint struct {
+	rule   RuleID
+	checks []string
+	fix    string
+}
+
+// hints map registry codes (subject.detail) to the rules and checks
+// behind them.
+var hints = map[string]hint{
+	"1.10": {"", []string{"mx"}, "The recipient's domain publishes a null MX: it receives no mail. Check the address, or ask the recipient for another."},
+	"7.20": {RuleSPFOrDKIM, []string{"dkim"}, fixDKIM},
+	"7.21": {RuleSPFOrDKIM, []string{"dkim"}, fixDKIM},
+	"7.22": {RuleAlignment, []string{"dkim", "dmarc"}, fixAlign},
+	"7.23": {RuleSPFOrDKIM, []string{"spf"}, fixSPF},
+	"7.24": {RuleSPFOrDKIM, []string{"spf"}, fixSPF},
+	"7.25": {RuleReverseDNS, []string{"ptr"}, fixPTR},
+	"7.26": {RuleSPFOrDKIM, []string{"spf", "dkim", "dmarc"}, fixAuth},
+	"7.27": {RuleNoNullMX, []string{"mx"}, ruleFixNoNullMX},
+	"7.29": {RuleARC, nil, "If the message was forwarded, have the forwarder add a valid ARC set (RFC 8617); otherwise make SPF or DKIM pass for the From domain."},
+	"7.30": {"", []string{"tls"}, "The message asked for REQUIRETLS (RFC 8689) and a server on the way does not support it: send it without REQUIRETLS, or through servers that support it."},
+}
+
 // Fixes shared by several codes.
 const (
-	fixAuth      = "Publish an SPF record that lists every server sending as the domain, sign every message with DKIM (a 2048-bit key), and check with `mxray check <domain> --ip <sending IP>`, or `mxray analyze` on a message the provider received."
-	fixSPF       = "Add the sending server (or your provider's include) to the domain's SPF record, keep it within 10 DNS lookups, and check with `mxray check <domain> --ip <sending IP>`."
-	fixDKIM      = "Sign every message with DKIM for the From domain (a key of 1024 bits at least, 2048 recommended) and publish the key; check with `mxray check <domain> --selector <selector>`."
-	fixDMARC     = "Publish `_dmarc.<domain>. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@<domain>\"` and move to quarantine or reject once the reports show only your own servers."
-	fixAlign     = "Make the From domain match the SPF domain (the MAIL FROM, or bounce, domain) or the DKIM d= domain, at least at the organisational domain: configure your email service to sign with your own domain and use a bounce domain under it."
-	fixPTR       = "Ask whoever holds the sending address for a PTR record naming your mail server, a name of your own that resolves back to the address (check with `mxray check <domain> --ip <address>`)."
-	fixTLS       = "Have the sending server use STARTTLS when the receiver offers it (Postfix: smtp_tls_security_level = may); check the inbound hop of a received message with `mxray analyze`."
-	fixFormat    = "Send messages with exactly one From field holding one address, a Message-ID, and each single-instance field (Date, Subject, To...) once; check with `mxray analyze`."
-	fixSpam      = "Send only to people who asked for your mail, honour unsubscribes within two days, remove addresses that bounce, and watch the provider's own data: Google Postmaster Tools, Yahoo's Complaint Feedback Loop, Microsoft SNDS."
-	fixReputable = "Fix the cause (an infected host, an open relay, a poor list), then ask the provider to review the address through its sender support form."
+	fixAuth         = "Publish an SPF record that lists every server sending as the domain, sign every message with DKIM (a 2048-bit key), and check with `mxray check <domain> --ip <sending IP>`, or `mxray analyze` on a message the provider received."
+	fixSPF          = "Add the sending server (or your provider's include) to the domain's SPF record, keep it within 10 DNS lookups, and check with `mxray check <domain> --ip <sending IP>`."
+	fixDKIM         = "Sign every message with DKIM for the From domain (a key of 1024 bits at least, 2048 recommended) and publish the key; check with `mxray check <domain> --selector <selector>`."
+	fixDMARC        = "Publish `_dmarc.<domain>. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@<domain>\"` and move to quarantine or reject once the reports show only your own servers."
+	fixAlign        = "Make the From domain match the SPF domain (the MAIL FROM, or bounce, domain) or the DKIM d= domain, at least at the organisational domain: configure your email service to sign with your own domain and use a bounce domain under it."
+	fixPTR          = "Ask whoever holds the sending address for a PTR record naming your mail server, a name of your own that resolves back to the address (check with `mxray check <domain> --ip <address>`)."
+	fixTLS          = "Have the sending server use STARTTLS when the receiver offers it (Postfix: smtp_tls_security_level = may); check the inbound hop of a received message with `mxray analyze`."
+	fixFormat       = "Send messages with exactly one From field holding one address, a Message-ID, and each single-instance field (Date, Subject, To...) once; check with `mxray analyze`."
+	fixSpam         = "Send only to people who asked for your mail, honour unsubscribes within two days, remove addresses that bounce, and watch the provider's own data: Google Postmaster Tools, Yahoo's Complaint Feedback Loop, Microsoft SNDS."
+	fixReputable    = "Fix the cause (an infected host, an open relay, a poor list), then ask the provider to review the address through its sender support form."
+	ruleFixNoNullMX = "Replace the null MX of a domain that sends mail with MX records for a host that receives its replies and bounces."
 )
 
 // uses are the provider codes: what each provider answers, read from its
@@ -324,6 +357,9 @@ func explainEnhanced(code, reply string) (Entry, bool) {
 	e := Entry{Code: code, Class: className(code[0])}
 	if m, ok := registry[code[2:]]; ok {
 		e.Meaning, e.Ref = m[0], m[1]
+		if h, ok := hints[code[2:]]; ok {
+			e.Rule, e.Checks, e.Fix = h.rule, h.checks, h.fix
+		}
 	}
 	var exact []Use
 	for _, u := range uses {

@@ -49,6 +49,9 @@ func TestExplainCode(t *testing.T) {
 			}
 		})
 	}
+	if e, _ := ExplainCode("5.7.25"); e.Rule != RuleReverseDNS || e.Fix == "" || len(e.Checks) == 0 {
+		t.Errorf("5.7.25: %+v", e)
+	}
 	for _, in := range []string{"", "hello", "5.9.99", "999", "550", "XX-1", "1.2.3", strings.Repeat("x ", 600) + "5.7.26"} {
 		if e, ok := ExplainCode(in); ok {
 			t.Errorf("ExplainCode(%.40q) = %+v", in, e)

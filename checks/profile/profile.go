@@ -122,7 +122,7 @@ var ruleFix = map[RuleID]string{
 	RuleTLS:            fixTLS,
 	RuleMessageFormat:  fixFormat,
 	RuleDomainsResolve: "Make the MAIL FROM and From domains exist in DNS, each with an SOA (a zone of its own, or the parent's) and an A or MX record; check with `mxray check <domain>`.",
-	RuleNoNullMX:       "Replace the null MX of a domain that sends mail with MX records for a host that receives its replies and bounces.",
+	RuleNoNullMX:       ruleFixNoNullMX,
 	RuleUnsubscribe:    "Add `List-Unsubscribe: <https://...>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` to marketing and subscription mail, sign both with DKIM, and honour requests within two days (RFC 8058).",
 	RuleSpamRate:       fixSpam,
 	RuleARC:            "If the server forwards mail or runs mailing lists, have it add an ARC set (RFC 8617) to every message it passes on.",
