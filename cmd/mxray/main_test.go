@@ -70,6 +70,7 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		{[]string{"check", "example.com", "--jsn"}, "unknown flag --jsn (did you mean --json?"},
 		{[]string{"check", "example.com", "-jsno"}, "did you mean --json?"},
 		{[]string{"check", "example.com", "--timeout", "soon"}, `--timeout "soon": not a duration`},
+		{[]string{"check", "example.com", "--dkim-probe", "bogus"}, `--dkim-probe "bogus": want provider, common, full or off`},
 		{[]string{"check", "example.com", "--timeout"}, "--timeout needs a value"},
 		{[]string{"check", "-f"}, "-f needs a value"},
 		{[]string{"check", "example.com", "--concurrency", "many"}, `--concurrency "many": not a number`},
