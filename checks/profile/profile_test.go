@@ -22,7 +22,7 @@ import (
 	"github.com/mxray/mxray/checks/spf"
 )
 
-var all = []string{"gmail", "yahoo", "microsoft", "apple", "laposte"}
+var allProviders = []string{"gmail", "yahoo", "microsoft", "apple", "laposte"}
 
 // run runs the profile check (its needs hidden, as in the CLI) for target
 // in a world made of zone.
@@ -119,7 +119,7 @@ func badTarget() checks.Target {
 // a bulk sender, and checks each rule's finding and the reply it names.
 // Case name = finding ID.
 func TestFindings(t *testing.T) {
-	res := run(t, badZone, checks.Options{Profiles: all, Bulk: true}, badTarget())
+	res := run(t, badZone, checks.Options{Profiles: allProviders, Bulk: true}, badTarget())
 	if res.Status != checks.StatusFail {
 		t.Fatalf("status %s (err %q), want fail", res.Status, res.Err)
 	}
@@ -143,11 +143,11 @@ func TestFindings(t *testing.T) {
 		{"profile.yahoo-no-null-mx", "null MX"},
 		{"profile.yahoo-one-click-unsubscribe", "https"},
 		{"profile.yahoo-arc", "Yahoo recommends it"},
-		{"profile.microsoft-spf-and-dkim", "Microsoft (Outlook.com) would answer 550 5.7.515"},
+		{"profile.microsoft-spf-and-dkim", "Microsoft Outlook.com would answer 550 5.7.515"},
 		{"profile.microsoft-dmarc-record", "would answer 550 5.7.515"},
 		{"profile.microsoft-alignment", "would answer 550 5.7.515"},
 		{"profile.microsoft-reverse-dns", "may answer 550 DY-001"},
-		{"profile.microsoft-one-click-unsubscribe", "Microsoft (Outlook.com) recommends it"},
+		{"profile.microsoft-one-click-unsubscribe", "Microsoft Outlook.com recommends it"},
 		{"profile.apple-spf-and-dkim", "Apple iCloud may refuse"},
 		{"profile.apple-dmarc-record", "no DMARC record"},
 		{"profile.apple-reverse-dns", "no PTR record"},
@@ -205,7 +205,7 @@ mail.good.example. A 192.0.2.7
 
 func TestPass(t *testing.T) {
 	target := checks.Target{Domain: "good.example", Selectors: []string{"s1"}, IPs: []netip.Addr{netip.MustParseAddr("192.0.2.7")}}
-	res := run(t, goodRecords, checks.Options{Profiles: all, Bulk: true}, target, goodZone(t))
+	res := run(t, goodRecords, checks.Options{Profiles: allProviders, Bulk: true}, target, goodZone(t))
 	if res.Status != checks.StatusPass || len(res.Findings) > 0 {
 		t.Fatalf("status %s, findings %v, err %q", res.Status, policytest.IDs(res), res.Err)
 	}
@@ -285,7 +285,7 @@ gen.example. TXT "v=spf1 ip4:192.0.2.9 -all"
 9.2.0.192.in-addr.arpa. PTR 192-0-2-9.dyn.isp.example.
 192-0-2-9.dyn.isp.example. A 192.0.2.9
 `
-	res := run(t, zone, checks.Options{Profiles: all}, checks.Target{Domain: "gen.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.9")}})
+	res := run(t, zone, checks.Options{Profiles: allProviders}, checks.Target{Domain: "gen.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.9")}})
 	if !policytest.Has(res, "profile.yahoo-reverse-dns") || !policytest.Has(res, "profile.microsoft-reverse-dns") {
 		t.Errorf("findings %v, want yahoo and microsoft reverse-dns", policytest.IDs(res))
 	}

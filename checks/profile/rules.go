@@ -30,7 +30,7 @@ func (p Provider) Name() string {
 	case Yahoo:
 		return "Yahoo"
 	case Microsoft:
-		return "Microsoft (Outlook.com)"
+		return "Microsoft Outlook.com"
 	case Apple:
 		return "Apple iCloud"
 	case LaPoste:
