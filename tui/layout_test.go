@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -128,4 +129,28 @@ func TestLongLinesWrap(t *testing.T) {
 	if n := strings.Count(v, "VERYLONGEXTENSIONNAME"); n != 8 {
 		t.Fatalf("%d of 8 words of the long line shown:\n%s", n, v)
 	}
+}
+
+// TestRunningRowSaysWhatItWaitsFor: a running check without findings says
+// which check it waits for, or its time against --check-timeout.
+func TestRunningRowSaysWhatItWaitsFor(t *testing.T) {
+	evs := []checks.Event{
+		{Kind: checks.EventStarted, CheckID: "mx", At: at(0)},
+		{Kind: checks.EventStarted, CheckID: "smtp", At: at(0)},
+	}
+	o := Options{Run: (&scriptedRun{events: evs, block: true}).run, AutoStart: true, CheckTimeout: 30 * time.Second,
+		Checks: []CheckInfo{{ID: "mx"}, {ID: "smtp", Needs: []string{"mx"}}}}
+	m := New(t.Context(), testOptions(o))
+	var h *runHandle
+	for _, x := range m.runs {
+		h = x
+	}
+	next, _ := m.Update(listen(h)())
+	m = next.(Model)
+	m.live.now = at(12000)
+	v := m.View()
+	if !strings.Contains(v, "running 12.0s / 30.0s") || !strings.Contains(v, "waiting for mx") {
+		t.Fatalf("running rows:\n%s", v)
+	}
+	m.finish()
 }
