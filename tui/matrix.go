@@ -582,6 +582,10 @@ func (r *matrixRow) fillMTASTS(d *matrixData) {
 		return
 	case sd.Policy.Mode == mtasts.ModeNone:
 		c.set(cellNothing, "the policy's mode is none: senders do not apply it")
+	case r.tls == nil:
+		// The policy was read, but whether an MTA-STS sender delivers to
+		// this address is the tls check's test, not done here.
+		c.set(cellNotRun, "the policy was read, but the tls check did not test this address against it")
 	default:
 		c.ok()
 	}
