@@ -30,6 +30,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/internal/mailcanon"
+	"github.com/mxray/mxray/checks/message"
 )
 
 // ID is the check ID.
@@ -93,15 +94,18 @@ type Reason string
 
 // The reasons. ReasonNone is a passing signature.
 const (
-	ReasonNone          Reason = ""
-	ReasonBodyHash      Reason = "body-hash"     // the body changed after signing
-	ReasonSignature     Reason = "signature"     // a signed header changed, or the wrong key
-	ReasonKeyMissing    Reason = "key-missing"   // no key record at the selector
-	ReasonKeyRevoked    Reason = "key-revoked"   // empty p=
-	ReasonKeyInvalid    Reason = "key-invalid"   // the key record cannot be used
-	ReasonKeyTooSmall   Reason = "key-too-small" // RSA under 1024 bits
-	ReasonExpired       Reason = "expired"       // x= is past
-	ReasonBodyLength    Reason = "body-length"   // l= (refused)
+	ReasonNone        Reason = ""
+	ReasonBodyHash    Reason = "body-hash"     // the body changed after signing
+	ReasonSignature   Reason = "signature"     // a signed header changed, or the wrong key
+	ReasonKeyMissing  Reason = "key-missing"   // no key record at the selector
+	ReasonKeyRevoked  Reason = "key-revoked"   // empty p=
+	ReasonKeyInvalid  Reason = "key-invalid"   // the key record cannot be used
+	ReasonKeyTooSmall Reason = "key-too-small" // RSA under 1024 bits
+	ReasonExpired     Reason = "expired"       // x= is past, and was when the message arrived
+	// ReasonExpiredSince: x= is past but was not when the message was
+	// received: the signature can no longer be verified (undecided).
+	ReasonExpiredSince  Reason = "expired-since-receipt"
+	ReasonBodyLength    Reason = "body-length" // l= (refused)
 	ReasonFromNotSigned Reason = "from-not-signed"
 	ReasonSHA1          Reason = "rsa-sha1"
 	ReasonMalformed     Reason = "malformed" // the signature's tags cannot be read
@@ -144,8 +148,9 @@ type Signature struct {
 }
 
 // Undecided reports whether the signature could not be verified for a
-// reason that may pass.
-func (s Signature) Undecided() bool { return s.Reason == ReasonDNS }
+// reason that may pass (a failed key lookup), or can no longer be (it
+// expired after the message arrived).
+func (s Signature) Undecided() bool { return s.Reason == ReasonDNS || s.Reason == ReasonExpiredSince }
 
 // Data is the check's data.
 type Data struct {
@@ -273,7 +278,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		}
 		s.Pass = verr == nil
 		if !s.Pass {
-			s.Reason, s.Detail = classify(*s, verr, l, looked)
+			s.Reason, s.Detail = classify(*s, verr, l, looked, received(m))
 		}
 	}
 	anyPass, undecided := false, false
@@ -327,11 +332,26 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if !anyPass && undecided {
 		for _, s := range sigs {
 			if s.Undecided() {
-				return errors.New(s.Detail)
+				return fmt.Errorf("the DKIM signature d=%s s=%s is not decided: %s", s.Domain, s.Selector, s.Detail)
 			}
 		}
 	}
 	return nil
+}
+
+// received is when the message arrived: the trusted hop's date, else
+// the topmost dated Received field's, else its Date (when it was sent);
+// zero when unknown.
+func received(m *message.Message) time.Time {
+	if h := m.Trusted(); h != nil && !h.Time.IsZero() {
+		return h.Time
+	}
+	for _, r := range m.Received {
+		if !r.Time.IsZero() {
+			return r.Time
+		}
+	}
+	return m.DateTime
 }
 
 func subject(t checks.Target) string {
@@ -458,27 +478,36 @@ func (r *recorder) do(name string) lookup {
 	return lookup{records: recs, query: &q}
 }
 
-// classify says why a signature fails, from what mxray read itself
-// first and from go-msgauth's error for what only it knows.
-func classify(s Signature, err error, l lookup, looked bool) (Reason, string) {
+// classify says why a signature fails: go-msgauth's error names the first
+// check that failed, in RFC 6376's order; what mxray read from the tags
+// and the key lookup fills in when the error is not one it knows.
+// received is when the message arrived (zero when unknown): a signature
+// that expired after it cannot be verified any more, which is undecided.
+func classify(s Signature, err error, l lookup, looked bool, received time.Time) (Reason, string) {
 	if s.Reason == ReasonMalformed {
 		return s.Reason, s.Detail
-	}
-	if looked && l.err != nil && !errors.Is(l.err, errNoRecord) {
-		return ReasonDNS, "the key lookup at " + s.KeyName + " failed (" + plainDNS(l.err) + "); the signature cannot be verified now"
 	}
 	msg := err.Error()
 	has := func(sub string) bool { return strings.Contains(msg, sub) }
 	switch {
-	case dkim.IsTempFail(err):
-		return ReasonDNS, "the key lookup at " + s.KeyName + " failed; the signature cannot be verified now"
-	case s.Algorithm == "rsa-sha1" || has("hash algorithm too weak"):
+	case dkim.IsTempFail(err) || looked && l.err != nil && !errors.Is(l.err, errNoRecord):
+		why := "the resolver gave no usable answer"
+		if l.err != nil {
+			why = plainDNS(l.err)
+		}
+		return ReasonDNS, "the key lookup at " + s.KeyName + " failed (" + why + "); the signature cannot be verified now"
+	case has("hash algorithm too weak"):
 		return ReasonSHA1, "it uses rsa-sha1, which verifiers refuse (RFC 8301)"
-	case len(s.Headers) > 0 && !slices.Contains(s.Headers, "from") || has("From field not signed"):
+	case has("From field not signed"):
 		return ReasonFromNotSigned, "it does not cover the From field"
 	case has("signature has expired"):
-		return ReasonExpired, "it expired on " + s.Expires.Format("2 Jan 2006 15:04 UTC") + " (x=)"
-	case looked && errors.Is(l.err, errNoRecord):
+		exp := s.Expires.Format("2 Jan 2006 15:04 UTC")
+		if !received.IsZero() && !s.Expires.IsZero() && received.Before(s.Expires) {
+			return ReasonExpiredSince, "it expired on " + exp + " (x=), after the message was sent and received (" +
+				received.UTC().Format("2 Jan 2006 15:04 UTC") + "): it can no longer be verified"
+		}
+		return ReasonExpired, "it expired on " + exp + " (x=)"
+	case has("no key for signature") || looked && errors.Is(l.err, errNoRecord):
 		return ReasonKeyMissing, "there is no key record at " + s.KeyName
 	case has("key revoked"):
 		return ReasonKeyRevoked, "the key at " + s.KeyName + " is revoked (empty p=)"
@@ -486,7 +515,8 @@ func classify(s Signature, err error, l lookup, looked bool) (Reason, string) {
 		return ReasonKeyTooSmall, "the key at " + s.KeyName + " is shorter than 1024 bits"
 	case has("multiple TXT records"):
 		return ReasonKeyInvalid, "there are several key records at " + s.KeyName
-	case has("key syntax error") || has("key record error") || has("public key version") || has("unsupported key algorithm") || has("inappropriate"):
+	case has("key syntax error") || has("key record error") || has("public key version") || has("unsupported key algorithm") ||
+		has("inappropriate") || has("Ed25519 public key") || has("no valid key found"):
 		return ReasonKeyInvalid, "the key record at " + s.KeyName + " cannot be used with this signature"
 	case has("insecure body length tag"):
 		return ReasonBodyLength, "it signs only part of the body (l=), which mxray and some receivers refuse"
@@ -494,6 +524,13 @@ func classify(s Signature, err error, l lookup, looked bool) (Reason, string) {
 		return ReasonBodyHash, "the body hash does not match: the body changed after signing"
 	case has("signature did not verify"):
 		return ReasonSignature, "the signature does not match the signed header fields: a signed field changed after signing, or the key is not the signer's"
+	case has("incompatible signature version") || has("missing required tag") || has("domain mismatch") ||
+		has("malformed") || has("unsupported"):
+		return ReasonMalformed, "the signature is malformed or uses a method verifiers do not support"
+	case s.Algorithm == "rsa-sha1":
+		return ReasonSHA1, "it uses rsa-sha1, which verifiers refuse (RFC 8301)"
+	case len(s.Headers) > 0 && !slices.Contains(s.Headers, "from"):
+		return ReasonFromNotSigned, "it does not cover the From field"
 	}
 	return ReasonMalformed, "the signature is malformed or uses a method verifiers do not support"
 }

@@ -29,6 +29,7 @@ var cases = []struct {
 	{name: "msg-dkim.fail-key-missing", message: "key-missing", want: []string{"msg-dkim.fail"}, status: checks.StatusFail, reason: msgdkim.ReasonKeyMissing},
 	{name: "msg-dkim.fail-key-revoked", message: "key-revoked", want: []string{"msg-dkim.fail"}, status: checks.StatusFail, reason: msgdkim.ReasonKeyRevoked},
 	{name: "msg-dkim.fail-expired", message: "expired", want: []string{"msg-dkim.fail"}, status: checks.StatusFail, reason: msgdkim.ReasonExpired},
+	{name: "expired-since-receipt", message: "expired-since-receipt", status: checks.StatusError, reason: msgdkim.ReasonExpiredSince},
 	{name: "msg-dkim.fail-one-passes", message: "one-passes", want: []string{"msg-dkim.fail"}, status: checks.StatusPass}, // the topmost (s1) passes
 	{name: "msg-dkim.body-length", message: "body-length", want: []string{"msg-dkim.body-length", "msg-dkim.fail"}, status: checks.StatusWarn, reason: msgdkim.ReasonBodyLength},
 	{name: "msg-dkim.from-not-signed", message: "from-not-signed", want: []string{"msg-dkim.from-not-signed"}, status: checks.StatusFail, reason: msgdkim.ReasonFromNotSigned},

@@ -304,6 +304,8 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	out["key-too-small"] = signed(base(), sig{selector: "small", length: -1})
 	out["dns-error"] = signed(base(), sig{selector: "broken", length: -1})
 	out["expired"] = signed(base(), sig{selector: "s1", length: -1, expires: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)})
+	// Expired (x=) after it was received: no longer verifiable, undecided.
+	out["expired-since-receipt"] = signed(base(), sig{selector: "s1", length: -1, expires: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)})
 	out["body-length"] = signed(base(), sig{selector: "s1", length: 12})
 	out["from-not-signed"] = signed(base(), sig{selector: "s1", length: -1, headers: []string{"to", "subject", "date", "message-id"}})
 	out["rsa-sha1"] = signed(base(), sig{selector: "s1", algo: "rsa-sha1", length: -1})
