@@ -76,7 +76,8 @@ var defs = []checks.Def{
 // singleInstance are the fields RFC 5322 §3.6 allows at most once.
 var singleInstance = []string{"Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-ID", "In-Reply-To", "References", "Subject"}
 
-// MaxFuture is how far in the future a Date may lie (clock skew).
+// MaxFuture is how far ahead of its delivery (or of now) a Date may lie
+// (clock skew).
 const MaxFuture = 24 * time.Hour
 
 // Data is the check's data: the message's main fields and its Received
@@ -152,15 +153,25 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if len(m.Header("Message-ID")) == 0 {
 		out.Add(checks.Finding{ID: "msg-headers.message-id-missing", Subject: sub})
 	}
+	// A Date is judged against when the message arrived (the trusted
+	// hop's date) when that is known and earlier than now: a message
+	// dated ahead of its delivery stays so when analysed later.
+	ref, refReceived := env.Clock(), false
+	if h := m.Trusted(); h != nil && !h.Time.IsZero() && h.Time.Before(ref) {
+		ref, refReceived = h.Time, true
+	}
 	switch {
 	case len(m.Header("Date")) == 0:
 		out.Add(checks.Finding{ID: "msg-headers.date-missing", Subject: sub})
 	case m.DateErr != "":
 		out.Add(checks.Finding{ID: "msg-headers.date-invalid", Subject: sub, Evidence: records(m.Header("Date")[:1]),
 			Message: "The Date field is not a valid RFC 5322 date"})
-	case m.DateTime.Sub(env.Clock()) > MaxFuture:
-		out.Add(checks.Finding{ID: "msg-headers.date-invalid", Subject: sub, Evidence: records(m.Header("Date")[:1]),
-			Message: fmt.Sprintf("The Date field lies %s in the future", roundDur(m.DateTime.Sub(env.Clock())))})
+	case m.DateTime.Sub(ref) > MaxFuture:
+		msg := fmt.Sprintf("The Date field lies %s in the future", roundDur(m.DateTime.Sub(ref)))
+		if refReceived {
+			msg = fmt.Sprintf("The Date field lies %s after the message was received", roundDur(m.DateTime.Sub(ref)))
+		}
+		out.Add(checks.Finding{ID: "msg-headers.date-invalid", Subject: sub, Evidence: records(m.Header("Date")[:1]), Message: msg})
 	}
 	for _, name := range singleInstance {
 		fs := m.Header(name)
