@@ -72,17 +72,20 @@ var defs = []checks.Def{
 		Fix: "Remove the body length option from the signer's configuration so the whole body is signed.",
 		Ref: "RFC 6376 §8.2"},
 	{ID: "msg-dkim.from-not-signed", Severity: checks.SevFail, Title: "A DKIM signature does not cover the From field",
-		Why: "RFC 6376 requires From in h=; a signature that does not cover it says nothing about the author and verifiers reject it.",
-		Fix: "Add From to the signed header fields (h=) in the signer's configuration.",
-		Ref: "RFC 6376 §5.4"},
+		SeverityNote: "warn when another signature of the message verifies",
+		Why:          "RFC 6376 requires From in h=; a signature that does not cover it says nothing about the author and verifiers reject it.",
+		Fix:          "Add From to the signed header fields (h=) in the signer's configuration.",
+		Ref:          "RFC 6376 §5.4"},
 	{ID: "msg-dkim.key-too-small", Severity: checks.SevFail, Title: "A DKIM signature's key is shorter than 1024 bits",
-		Why: "RFC 8301 forbids verifying with RSA keys under 1024 bits: receivers treat the signature as failed.",
-		Fix: "Generate a 2048-bit RSA key, publish it under a new selector and switch signing to it.",
-		Ref: "RFC 8301 §3.2"},
+		SeverityNote: "warn when another signature of the message verifies",
+		Why:          "RFC 8301 forbids verifying with RSA keys under 1024 bits: receivers treat the signature as failed.",
+		Fix:          "Generate a 2048-bit RSA key, publish it under a new selector and switch signing to it.",
+		Ref:          "RFC 8301 §3.2"},
 	{ID: "msg-dkim.rsa-sha1", Severity: checks.SevFail, Title: "A DKIM signature uses rsa-sha1",
-		Why: "RFC 8301 forbids rsa-sha1 for signing and verifying: receivers treat the signature as failed.",
-		Fix: "Configure the signer for rsa-sha256 (or ed25519-sha256 beside an RSA signature).",
-		Ref: "RFC 8301 §3.1"},
+		SeverityNote: "warn when another signature of the message verifies",
+		Why:          "RFC 8301 forbids rsa-sha1 for signing and verifying: receivers treat the signature as failed.",
+		Fix:          "Configure the signer for rsa-sha256 (or ed25519-sha256 beside an RSA signature).",
+		Ref:          "RFC 8301 §3.1"},
 	{ID: "msg-dkim.too-many", Severity: checks.SevWarn, Title: "The message has more DKIM signatures than are verified",
 		Why: "Verifiers bound the signatures they check to limit the cost of hostile messages; signatures past the bound are ignored.",
 		Fix: "Sign once per domain; remove signatures added by systems that do not need to sign.",
@@ -296,20 +299,26 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	for _, s := range sigs {
 		sub := fmt.Sprintf("d=%s s=%s", s.Domain, s.Selector)
 		ev := evidence(s)
+		// A lint about a signature that fails while another passes is
+		// the signer's to fix, but the message is authenticated: warn.
+		lintSev := checks.Severity("")
+		if anyPass && !s.Pass {
+			lintSev = checks.SevWarn
+		}
 		if s.BodyLength != "" {
 			out.Add(checks.Finding{ID: "msg-dkim.body-length", Subject: sub, Evidence: ev,
 				Message: fmt.Sprintf("The DKIM signature %s signs only the first %s bytes of the body (l=)", sub, s.BodyLength)})
 		}
 		if len(s.Headers) > 0 && !slices.Contains(s.Headers, "from") {
-			out.Add(checks.Finding{ID: "msg-dkim.from-not-signed", Subject: sub, Evidence: ev,
+			out.Add(checks.Finding{ID: "msg-dkim.from-not-signed", Severity: lintSev, Subject: sub, Evidence: ev,
 				Message: fmt.Sprintf("The DKIM signature %s does not cover the From field (h=%s)", sub, strings.Join(s.Headers, ":"))})
 		}
 		if s.KeyType == "rsa" && s.KeyBits > 0 && s.KeyBits < 1024 {
-			out.Add(checks.Finding{ID: "msg-dkim.key-too-small", Subject: sub, Evidence: ev,
+			out.Add(checks.Finding{ID: "msg-dkim.key-too-small", Severity: lintSev, Subject: sub, Evidence: ev,
 				Message: fmt.Sprintf("The key of the DKIM signature %s is a %d-bit RSA key", sub, s.KeyBits)})
 		}
 		if strings.EqualFold(s.Algorithm, "rsa-sha1") {
-			out.Add(checks.Finding{ID: "msg-dkim.rsa-sha1", Subject: sub, Evidence: ev,
+			out.Add(checks.Finding{ID: "msg-dkim.rsa-sha1", Severity: lintSev, Subject: sub, Evidence: ev,
 				Message: fmt.Sprintf("The DKIM signature %s uses rsa-sha1", sub)})
 		}
 		if s.Pass || s.Undecided() || linted[s.Reason] {

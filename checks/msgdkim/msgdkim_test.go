@@ -34,6 +34,7 @@ var cases = []struct {
 	{name: "msg-dkim.body-length", message: "body-length", want: []string{"msg-dkim.body-length", "msg-dkim.fail"}, status: checks.StatusWarn, reason: msgdkim.ReasonBodyLength},
 	{name: "msg-dkim.from-not-signed", message: "from-not-signed", want: []string{"msg-dkim.from-not-signed"}, status: checks.StatusFail, reason: msgdkim.ReasonFromNotSigned},
 	{name: "msg-dkim.key-too-small", message: "key-too-small", want: []string{"msg-dkim.key-too-small"}, status: checks.StatusFail, reason: msgdkim.ReasonKeyTooSmall},
+	{name: "msg-dkim.rsa-sha1-beside-sha256", message: "rsa-sha1-beside-sha256", want: []string{"msg-dkim.rsa-sha1"}, status: checks.StatusWarn},
 	{name: "msg-dkim.rsa-sha1", message: "rsa-sha1", want: []string{"msg-dkim.rsa-sha1"}, status: checks.StatusFail, reason: msgdkim.ReasonSHA1},
 	{name: "msg-dkim.too-many", message: "too-many", want: []string{"msg-dkim.too-many"}, status: checks.StatusWarn},
 	// A SERVFAIL at the key is undecided: error, never fail or "key missing".

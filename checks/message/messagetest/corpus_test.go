@@ -310,6 +310,7 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	out["from-not-signed"] = signed(base(), sig{selector: "s1", length: -1, headers: []string{"to", "subject", "date", "message-id"}})
 	out["rsa-sha1"] = signed(base(), sig{selector: "s1", algo: "rsa-sha1", length: -1})
 	out["too-many"] = signed(base(), s1, s1, s1, s1, s1, s1, s1, s1, s1, s1, s1)
+	out["rsa-sha1-beside-sha256"] = signed(base(), sig{selector: "s1", algo: "rsa-sha1", length: -1}, s1)
 	out["one-passes"] = signed(base(), sig{selector: "gone", length: -1}, s1)
 
 	// Header problems (msg-headers).
