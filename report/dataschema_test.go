@@ -30,6 +30,13 @@ import (
 	"github.com/mxray/mxray/checks/dnscheck"
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/msgarc"
+	"github.com/mxray/mxray/checks/msgauthres"
+	"github.com/mxray/mxray/checks/msgbounce"
+	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgheaders"
+	"github.com/mxray/mxray/checks/msgspf"
+	"github.com/mxray/mxray/checks/msgunsub"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/profile"
@@ -58,7 +65,19 @@ var dataTypes = map[string]reflect.Type{
 	dnsbl.ID:    reflect.TypeFor[dnsbl.Data](),
 	ptr.ID:      reflect.TypeFor[ptr.Data](),
 	profile.ID:  reflect.TypeFor[profile.Data](),
+	// The message checks (mxray analyze, receive).
+	msgheaders.ID: reflect.TypeFor[msgheaders.Data](),
+	msgdkim.ID:    reflect.TypeFor[msgdkim.Data](),
+	msgspf.ID:     reflect.TypeFor[msgspf.Data](),
+	msgarc.ID:     reflect.TypeFor[msgarc.Data](),
+	msgauthres.ID: reflect.TypeFor[msgauthres.Data](),
+	msgunsub.ID:   reflect.TypeFor[msgunsub.Data](),
+	msgbounce.ID:  reflect.TypeFor[msgbounce.Data](),
 }
+
+// everyCheck is every check whose data schema.json defines: the domain
+// checks, then the message checks.
+func everyCheck() []checks.Check { return append(all.Checks(), all.MessageChecks()...) }
 
 const module = "github.com/mxray/mxray/"
 
@@ -76,6 +95,29 @@ var externalDocs = map[string]string{
 	"smtpwire.Entry.AtMs":       "AtMs is when the line was sent or received, in milliseconds since the session began.",
 	"smtpwire.Entry.Dir":        "Dir is C (sent by mxray), S (received from the server) or * (a note by mxray).",
 	"smtpwire.Entry.Text":       "Text is the line, without CRLF.",
+	// The message checks' data borrows these.
+	"dnsq.Query.Name":            "Name is the name asked for, with its trailing dot.",
+	"dnsq.Query.Type":            "Type is the record type asked for (TXT, A, MX...).",
+	"dnsq.Query.Server":          "Server is the resolver asked, as host:port.",
+	"arc.Result.Status":          "Status is the chain's validation result (RFC 8617 cv): none, pass, fail, temperror or permerror.",
+	"arc.Failure.Reason":         "Reason says what failed, as a stable word.",
+	"arc.Set.Instance":           "Instance is the set's i= (1 for the first hop that sealed).",
+	"arc.Set.SignerSelector":     "SignerSelector is the ARC-Message-Signature's s=.",
+	"arc.Set.SealerSelector":     "SealerSelector is the ARC-Seal's s=.",
+	"arc.Set.ChainValue":         "ChainValue is the ARC-Seal's cv= (none, pass or fail).",
+	"arc.Set.Signature":          "Signature is the result of verifying the ARC-Message-Signature.",
+	"arc.Set.Seal":               "Seal is the result of verifying the ARC-Seal.",
+	"bounce.Report.Format":       "Format is the bounce's format: an RFC 3464 DSN or one of the non-standard formats MTAs and providers send.",
+	"bounce.Report.ReportingMTA": "ReportingMTA is the MTA that wrote the bounce (Reporting-MTA); absent when unknown.",
+	"bounce.Report.Recipients":   "Recipients are what the bounce says about each recipient.",
+	"bounce.Recipient.Action":    "Action is the DSN Action: failed, delayed, delivered, relayed or expanded; absent when the bounce gives none.",
+	"bounce.Recipient.RemoteMTA": "RemoteMTA is the server that refused the message (Remote-MTA); absent when unknown.",
+	"bounce.Recipient.Category":  "Category is why the message bounced, classified (authentication, dmarc, spf, dkim, ptr, tls, blocklist, reputation, rate, content, mailbox, policy, other).",
+	"bounce.Original.From":       "From is the From field of the message that bounced.",
+	"bounce.Original.To":         "To is the To field of the message that bounced.",
+	"bounce.Original.Subject":    "Subject is the Subject field of the message that bounced.",
+	"bounce.Original.MessageID":  "MessageID is the Message-ID of the message that bounced.",
+	"bounce.Original.Date":       "Date is the Date field of the message that bounced.",
 }
 
 // TestDataTypesCoverEveryCheck fails when a check has no data type here or
@@ -87,7 +129,7 @@ func TestDataTypesCoverEveryCheck(t *testing.T) {
 	if err := json.Unmarshal(Schema, &s); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range all.Checks() {
+	for _, c := range everyCheck() {
 		if _, ok := dataTypes[c.ID()]; !ok {
 			t.Errorf("check %s has no entry in dataTypes", c.ID())
 		}
@@ -105,7 +147,7 @@ func TestDataTypesCoverEveryCheck(t *testing.T) {
 func TestDataSchemaGenerated(t *testing.T) {
 	g := newSchemaGen(t)
 	ids := make([]string, 0, len(dataTypes))
-	for _, c := range all.Checks() {
+	for _, c := range everyCheck() {
 		if _, ok := dataTypes[c.ID()]; ok {
 			ids = append(ids, c.ID())
 		}
@@ -114,6 +156,9 @@ func TestDataSchemaGenerated(t *testing.T) {
 	for _, id := range ids {
 		byCheck[id] = g.def(dataTypes[id])
 	}
+	// The message object of message documents (its $ref is hand-written
+	// in checkReport).
+	g.def(reflect.TypeFor[JSONMessage]())
 	for _, u := range g.undocumented {
 		t.Errorf("no doc comment: %s", u)
 	}

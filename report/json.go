@@ -37,6 +37,14 @@ type JSONReport struct {
 	// JobID is the queue job the document answers (mxray worker, mxray
 	// submit --wait); absent outside the queue. Added in mxray/v1.
 	JobID string `json:"job_id,omitempty"`
+	// Target says what the document examined: {"kind": "message"} for
+	// mxray analyze and receive; absent for a domain (mxray check). Added
+	// in mxray/v1.
+	Target *JSONTarget `json:"target,omitempty"`
+	// Message is the message examined (target kind message): its main
+	// header fields and Received chain; absent otherwise. Domain is then
+	// its RFC5322.From domain, absent when it has none. Added in mxray/v1.
+	Message *JSONMessage `json:"message,omitempty"`
 }
 
 // JSONCheck is one check of a JSONReport.

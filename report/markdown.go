@@ -55,8 +55,16 @@ func (d *markdownDoc) writeTo(b *strings.Builder) {
 
 func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 	st := rep.Status()
-	fmt.Fprintf(b, "## %s: %s\n\n", mdText(rep.Domain), statusWord(st))
-	if rep.Input != "" && rep.Input != rep.Domain {
+	if opts.Message != nil {
+		fmt.Fprintf(b, "## Message from %s: %s\n\n", mdText(messageName(rep.Domain)), statusWord(st))
+		for _, l := range messageLines(opts.Message) {
+			fmt.Fprintf(b, "- %s: %s\n", l[0], mdCode(l[1]))
+		}
+		b.WriteString("\n")
+	} else {
+		fmt.Fprintf(b, "## %s: %s\n\n", mdText(rep.Domain), statusWord(st))
+	}
+	if opts.Message == nil && rep.Input != "" && rep.Input != rep.Domain {
 		fmt.Fprintf(b, "Input: %s\n\n", mdCode(rep.Input))
 	}
 	fmt.Fprintf(b, "Started %s, took %s, %s", rep.StartedAt.UTC().Format(time.RFC3339), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))

@@ -96,6 +96,11 @@ type Options struct {
 	// ends with a summary table across the domains. Write sets it when
 	// given more than one report.
 	Bulk bool
+	// Message, when set, is the message the reports examined (mxray
+	// analyze, mxray receive: one report per Write): documents get the
+	// target kind message and the message object, text and Markdown show
+	// its header and Received chain. Nil for domain reports.
+	Message *MessageInfo
 }
 
 func (o Options) format() Format {
@@ -206,7 +211,7 @@ func (s *Stream) add(e entry) error {
 		if e.bad != nil {
 			doc = e.bad.Document()
 		} else {
-			doc = Document(e.rep)
+			doc = withMessage(Document(e.rep), s.opts)
 		}
 		var data []byte
 		if f == FormatJSON && s.opts.Bulk {

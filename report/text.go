@@ -113,7 +113,9 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 
 	// Header.
 	name := p.paint(ansiBold, clean(rep.Domain))
-	if rep.Input != "" && rep.Input != rep.Domain {
+	if opts.Message != nil {
+		name = "message from " + p.paint(ansiBold, clean(messageName(rep.Domain)))
+	} else if rep.Input != "" && rep.Input != rep.Domain {
 		name += " (" + clean(rep.Input) + ")"
 	}
 	header := fmt.Sprintf("%s: %s in %s (%s", name, p.paint(statusColor(st), statusWord(st)), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))
@@ -126,6 +128,11 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	}
 	if rep.Interrupted {
 		wrapBlock(b, opts, "  ", p.paint(ansiMagenta, "interrupted:")+" ", "the run was stopped before every check finished; unfinished checks decided nothing")
+	}
+	if opts.Message != nil {
+		for _, l := range messageLines(opts.Message) {
+			wrapBlock(b, opts, "  ", l[0]+": ", clean(l[1]))
+		}
 	}
 	if len(rep.Results) > 0 {
 		b.WriteString("\n")
