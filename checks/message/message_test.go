@@ -1,6 +1,7 @@
 package message
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -132,5 +133,21 @@ func TestLimits(t *testing.T) {
 	m = Parse([]byte(lf), Options{})
 	if string(m.Raw) != lf || string(m.Wire()) != sample || m.FromDomain == "" {
 		t.Error("LF message: Raw must stay verbatim and Wire be CRLF")
+	}
+}
+
+func TestJSON(t *testing.T) {
+	m := Parse([]byte(sample), Options{})
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"from_domain":"xn--bcher-kva.example"`, `"client_ip":"198.51.100.2"`, `"trusted_hop":0`, `"authserv_id":"mx2.example.net"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "body\\r\\n") {
+		t.Error("the raw message is not part of the JSON")
 	}
 }
