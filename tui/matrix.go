@@ -452,10 +452,7 @@ func (r *matrixRow) fillStage(col int, d *matrixData) {
 		return
 	}
 	if readStage(c, stages, col) {
-		if col == colBanner && r.smtp != nil && r.smtp.Greylisted {
-			c.raise(checks.SevWarn, "the server defers new senders (greylisting)")
-		}
-		return
+		return // a finding about the stage (slow banner...) raises it
 	}
 	c.set(cellNotRun, "not reached"+outcomeNote(outcome, errText))
 }
@@ -504,7 +501,11 @@ func (r *matrixRow) fillSTARTTLS() {
 			c.raise(checks.SevFail, "the TLS handshake failed"+errNote(r.tls.Error))
 			return
 		case "not-tested":
-			c.raise(checks.SevError, "could not test TLS"+errNote(r.tls.Error))
+			if blockedBefore(r, colSTARTTLS) {
+				c.set(cellNotRun, "not reached: an earlier stage failed")
+			} else {
+				c.raise(checks.SevError, "could not test TLS"+errNote(r.tls.Error))
+			}
 			return
 		}
 	}
@@ -526,13 +527,10 @@ func (r *matrixRow) fillCert() {
 		c.set(cellNotRun, "the tls check has no result for this address")
 	case r.tls.Outcome != "tls":
 		c.set(cellNotRun, "no TLS session to examine"+outcomeNote(r.tls.Outcome, r.tls.Error))
-	case !r.tls.Trusted:
-		c.raise(checks.SevWarn, "the certificate does not verify"+errNote(r.tls.TrustError))
-	case !r.tls.NameMatch:
-		c.raise(checks.SevWarn, "the certificate does not name the host")
-	case r.tls.ExpiresDays != nil && *r.tls.ExpiresDays < 0:
-		c.raise(checks.SevWarn, "the certificate has expired")
 	default:
+		// Examined: how bad an untrusted or mismatched certificate is
+		// depends on DANE and MTA-STS, which the tls check weighs; its
+		// findings about the address raise the cell.
 		c.ok()
 	}
 }

@@ -232,3 +232,35 @@ func TestMTASTSWarningOnMxNamedDomain(t *testing.T) {
 		t.Errorf("a finding about mx2 coloured mx's STS: %+v", c)
 	}
 }
+
+// TestMatrixAgreesWithFindings: in real runs of the demo world, every
+// finding above info that names an address marks that address's cell in
+// its column at least as badly, and no cell is worse than what the
+// findings and data say (a tick is never shown next to a finding).
+func TestMatrixAgreesWithFindings(t *testing.T) {
+	for _, d := range []string{"broken.example", "good.example", "badtls.example"} {
+		t.Run(d, func(t *testing.T) {
+			rep := realReport(d)
+			m := ran(t, Options{Domain: d}, &scriptedRun{report: rep})
+			n := 0
+			for _, res := range rep.Results {
+				for _, f := range res.Findings {
+					if f.Address == "" || f.Severity == checks.SevInfo {
+						continue
+					}
+					for col := range numCols {
+						if colCheck[col] != res.ID && !(col == colMTASTS && res.ID == "tls") || !hasPrefix(f.ID, colFindings[col]) {
+							continue
+						}
+						n++
+						c := cellsOf(t, m, normAddr(f.Address)).cells[col]
+						if c.kind != cellProblem || c.sev.Rank() < f.Severity.Rank() {
+							t.Errorf("%s %s %s: cell %+v", f.ID, f.Address, colNames[col], c)
+						}
+					}
+				}
+			}
+			t.Logf("%d findings checked against their cells", n)
+		})
+	}
+}
