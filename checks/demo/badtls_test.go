@@ -64,6 +64,11 @@ func TestBadTLS(t *testing.T) {
 			for _, f := range res.Findings {
 				got = append(got, fmt.Sprintf("%s %s %s", f.Severity, f.ID, f.Subject))
 			}
+		case "profile":
+			// No --profile: no provider's rules to grade.
+			if res.Status != checks.StatusSkip {
+				t.Errorf("profile: %s %q, want skip for want of --profile", res.Status, res.Skip)
+			}
 		case "ptr":
 			// No --ip: no sending address to look up.
 			if res.Status != checks.StatusSkip || res.Skip != "no sending address given (--ip)" {
