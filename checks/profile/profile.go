@@ -10,9 +10,13 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/arc"
 	"github.com/mxray/mxray/checks/dkim"
 	"github.com/mxray/mxray/checks/dmarc"
 	"github.com/mxray/mxray/checks/message"
+	"github.com/mxray/mxray/checks/msgarc"
+	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgspf"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/ptr"
 	"github.com/mxray/mxray/checks/spf"
@@ -37,7 +41,11 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "Mailbox-provider rules" }
 
 // Needs implements checks.Check: the facts the rules are decided from.
-func (Check) Needs() []string { return []string{mx.ID, spf.ID, dkim.ID, dmarc.ID, ptr.ID} }
+// The message checks (msg-spf, msg-dkim, msg-arc) publish theirs only for
+// a message target; for a domain they have nothing to test.
+func (Check) Needs() []string {
+	return []string{mx.ID, spf.ID, dkim.ID, dmarc.ID, ptr.ID, msgspf.ID, msgdkim.ID, msgarc.ID}
+}
 
 // SkipReason implements checks.Skipper: the check runs only when a
 // provider profile is asked for.
@@ -340,6 +348,11 @@ type inputs struct {
 
 	msg     *message.Message
 	trusted []message.MethodResult // results of the trusted Authentication-Results fields
+	// mxray's own verification of the message: SPF for its trusted hop,
+	// its DKIM signatures, its ARC chain; nil when not decided.
+	msgSPF  *msgspf.Fact
+	msgDKIM *msgdkim.Fact
+	msgARC  *msgarc.Fact
 	// resolve is the SOA verdict of each sender domain.
 	resolve []domainExists
 }
@@ -368,6 +381,11 @@ func gather(ctx context.Context, env *checks.Env, t checks.Target, out *checks.O
 	in.dkim, in.dkimErr = dkim.FactKey.Await(ctx, out)
 	in.dmarc, in.dmarcErr = dmarc.FactKey.Await(ctx, out)
 	in.ptr, in.ptrErr = ptr.FactKey.Await(ctx, out)
+	if in.msg != nil {
+		in.msgSPF, _ = msgspf.FactKey.Await(ctx, out)
+		in.msgDKIM, _ = msgdkim.FactKey.Await(ctx, out)
+		in.msgARC, _ = msgarc.FactKey.Await(ctx, out)
+	}
 	if ctx.Err() != nil {
 		return in
 	}
@@ -496,6 +514,13 @@ func (in *inputs) spfPart() verdict {
 			return verdict{status: StatusFail, by: ByMessage, note: fmt.Sprintf("SPF gave %s for %s at the receiver", v, r.Domain), data: []string{line}, part: "spf"}
 		}
 	}
+	if f := in.msgSPF; f != nil && f.Result != spf.TempError {
+		line := fmt.Sprintf("SPF %s for %s (%s): %s", f.Domain, f.IP, f.Identity, f.Result)
+		if f.Result == spf.Pass {
+			return verdict{status: StatusPass, by: ByMessage, note: fmt.Sprintf("SPF passes for the message's sending address %s (%s)", f.IP, f.Domain), data: []string{line}, part: "spf"}
+		}
+		return verdict{status: StatusFail, by: ByMessage, note: fmt.Sprintf("SPF gives %s for the message's sending address %s (%s)", f.Result, f.IP, f.Domain), data: []string{line}, part: "spf"}
+	}
 	if len(in.evals) > 0 {
 		var data []string
 		undecided := false
@@ -541,6 +566,37 @@ func (in *inputs) spfPart() verdict {
 	return verdict{status: StatusPass, by: ByDNS, note: "a valid SPF record within the limits (whether a server passes needs its address: --ip)", data: rec, part: "spf"}
 }
 
+// msgDKIMPart is the DKIM part from mxray's verification of the
+// message's signatures; false when it decides nothing (a key lookup
+// failed).
+func msgDKIMPart(f *msgdkim.Fact) (verdict, bool) {
+	var data []string
+	undecided := false
+	for i, sg := range f.Signatures {
+		if i < 8 {
+			data = append(data, fmt.Sprintf("DKIM-Signature d=%s s=%s: %s", clip(sg.Domain), clip(sg.Selector), passWord(sg.Pass)))
+		}
+		if sg.Pass {
+			return verdict{status: StatusPass, by: ByMessage, note: "a DKIM signature of " + sg.Domain + " verifies", data: data, part: "dkim"}, true
+		}
+		undecided = undecided || sg.Undecided()
+	}
+	switch {
+	case undecided:
+		return verdict{}, false
+	case len(f.Signatures) == 0:
+		return verdict{status: StatusFail, by: ByMessage, note: "the message has no DKIM signature", part: "dkim"}, true
+	}
+	return verdict{status: StatusFail, by: ByMessage, note: "no DKIM signature of the message verifies", data: data, part: "dkim"}, true
+}
+
+func passWord(pass bool) string {
+	if pass {
+		return "verifies"
+	}
+	return "does not verify"
+}
+
 // usable reports whether receivers can verify signatures with k.
 func usable(k *dkim.Key) bool {
 	if k == nil || k.Revoked {
@@ -567,6 +623,11 @@ func (in *inputs) dkimPart() verdict {
 		case "temperror":
 		default:
 			return verdict{status: StatusFail, by: ByMessage, note: "no DKIM signature passed at the receiver (dkim=" + v + ")", data: []string{line}, part: "dkim"}
+		}
+	}
+	if f := in.msgDKIM; f != nil {
+		if v, ok := msgDKIMPart(f); ok {
+			return v
 		}
 	}
 	if in.dkim == nil {
@@ -686,7 +747,10 @@ func (in *inputs) alignment() verdict {
 	}
 	r, ok := in.trustedResult("dmarc")
 	if !ok {
-		return unknown("the message has no DMARC result from a trusted receiver (--authserv-id names the receiver whose Authentication-Results to trust)")
+		if v, ok := in.ownAlignment(); ok {
+			return v
+		}
+		return unknown("neither a DMARC result from a trusted receiver (--authserv-id names it) nor mxray's own SPF and DKIM verification of the message decides it")
 	}
 	v := strings.ToLower(r.Value)
 	line := "Authentication-Results: dmarc=" + v + " " + r.Domain
@@ -697,6 +761,43 @@ func (in *inputs) alignment() verdict {
 		return verdict{status: StatusFail, by: ByMessage, note: "DMARC failed at the receiver for " + r.Domain + ": the From domain aligns with no SPF or DKIM domain that passed", data: []string{line}}
 	}
 	return verdict{status: StatusUnknown, note: "the receiver's DMARC result is " + v, data: []string{line}}
+}
+
+// ownAlignment decides DMARC alignment (relaxed, RFC 7489 §3.1) from
+// mxray's own verification: the From domain's organisational domain
+// against those of the SPF domain that passed and of the DKIM signatures
+// that verify. False when the verifications leave it undecided.
+func (in *inputs) ownAlignment() (verdict, bool) {
+	from := in.msg.FromDomain
+	if from == "" || (in.msgSPF == nil && in.msgDKIM == nil) {
+		return verdict{}, false
+	}
+	org := dmarc.OrgDomain(from)
+	var data []string
+	decided := true
+	if f := in.msgSPF; f != nil {
+		data = append(data, fmt.Sprintf("SPF %s: %s", f.Domain, f.Result))
+		if f.Result == spf.Pass && dmarc.OrgDomain(f.Domain) == org {
+			return verdict{status: StatusPass, by: ByMessage, note: "the From domain " + from + " aligns with the SPF domain " + f.Domain + ", which passes", data: data}, true
+		}
+		decided = decided && f.Result != spf.TempError
+	} else {
+		decided = false
+	}
+	if f := in.msgDKIM; f != nil {
+		for _, sg := range f.Signatures {
+			if sg.Pass && dmarc.OrgDomain(sg.Domain) == org {
+				return verdict{status: StatusPass, by: ByMessage, note: "the From domain " + from + " aligns with the DKIM signature of " + sg.Domain + ", which verifies", data: data}, true
+			}
+			decided = decided && !sg.Undecided()
+		}
+	} else {
+		decided = false
+	}
+	if !decided {
+		return verdict{}, false
+	}
+	return verdict{status: StatusFail, by: ByMessage, note: "the From domain " + from + " aligns with no SPF domain that passes and no DKIM signature that verifies", data: data}, true
 }
 
 func (in *inputs) reverseDNS(strict bool) verdict {
@@ -878,7 +979,13 @@ func (in *inputs) arc() verdict {
 	}
 	r, ok := in.trustedResult("arc")
 	if !ok {
-		return unknown("the message has no ARC result from a trusted receiver; the rule applies to forwarded mail only")
+		switch f := in.msgARC; {
+		case f != nil && f.Status == arc.StatusPass:
+			return verdict{status: StatusPass, by: ByMessage, note: "the message's ARC chain validates", data: []string{"ARC: pass"}}
+		case f != nil && f.Status == arc.StatusFail:
+			return verdict{status: StatusFail, by: ByMessage, note: "the message's ARC chain does not validate", data: []string{"ARC: fail"}, findings: []string{"msg-arc.fail"}}
+		}
+		return unknown("the message carries no ARC chain that decides it; the rule applies to forwarded mail only")
 	}
 	v := strings.ToLower(r.Value)
 	switch v {
