@@ -15,6 +15,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/send"
 	"github.com/mxray/mxray/report"
 )
@@ -319,6 +320,16 @@ func TestQuitLeavesSummary(t *testing.T) {
 			t.Errorf("%q is left on the terminal:\n%s", gone, left)
 		}
 	}
+	// The golden is what remains, with what changes from run to run (times,
+	// the world's port, the query count) fixed.
+	for _, r := range []struct{ re, to string }{
+		{`\b\d+(\.\d+)?(ms|s)\b`, "1ms"},
+		{`127\.0\.0\.1:\d+`, "127.0.0.1:53"},
+		{`\d+ DNS quer(y|ies)`, "41 DNS queries"},
+	} {
+		left = regexp.MustCompile(r.re).ReplaceAllString(left, r.to)
+	}
+	golden.Check(t, "tui/quit-summary.txt", []byte(strings.TrimSpace(left)+"\n"))
 }
 
 // TestCheckSeveralDomainsTUI: several domains (here -f FILE) on a
