@@ -40,8 +40,9 @@ type bulkDoc struct {
 
 // bulkInput is one line of the input: a domain to check, or an error.
 type bulkInput struct {
-	t   checks.Target
-	bad *report.InputError
+	t    checks.Target
+	bad  *report.InputError
+	line int // 1-based line of the input (0: an argument)
 }
 
 // bulk checks several domains (arguments or -f) concurrently and writes
@@ -136,7 +137,7 @@ func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []che
 			}
 		}
 	} else {
-		readErr = a.readInputs(ctx, f, windowPerWorker*f.concurrency, send)
+		readErr = a.readInputs(ctx, f, windowPerWorker*f.concurrency, f.shard.filter(send))
 	}
 	close(jobs)
 	wg.Wait()
@@ -210,7 +211,7 @@ func (a *app) readInputs(ctx context.Context, f *checkFlags, hold int, send func
 		if line == "" {
 			continue
 		}
-		var item bulkInput
+		item := bulkInput{line: n}
 		if long {
 			item.bad = &report.InputError{Line: n, Input: quoteInput(line), Reason: fmt.Sprintf("the line is longer than %d bytes", maxLineLen), At: time.Now()}
 		} else if d, err := normalizeDomain(line); err != nil {

@@ -80,6 +80,7 @@ type checkFlags struct {
 	helo         string
 	noSMTP       bool
 	dnsblZones   string
+	shard        shardFlag
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
@@ -106,6 +107,7 @@ func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
 		fs.StringVar(&f.file, "f", "", "read domains from this file, one per line ('-' for standard input)")
 		fs.IntVar(&f.concurrency, "concurrency", 8, "with several domains: how many to check at once")
 		fs.BoolVar(&f.unordered, "unordered", false, "with several domains: print each report when it is done, not in input order")
+		fs.Var(&f.shard, "shard", "with -f: check only share `i/n` of the domains: those whose index among the file's domains is i modulo n (i counts from 0, like JOB_COMPLETION_INDEX)")
 	}
 }
 
@@ -402,6 +404,9 @@ func (f *checkFlags) failOnSeverity() (checks.Severity, error) {
 }
 
 func (f *checkFlags) options() (checks.Options, error) {
+	if f.shard.set() && f.file == "" {
+		return checks.Options{}, usagef("--shard works with -f FILE (each machine reads the same file)")
+	}
 	if err := durationFlag("timeout", f.timeout, time.Millisecond, time.Hour, "5s"); err != nil {
 		return checks.Options{}, err
 	}

@@ -220,14 +220,14 @@ func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets [
 		add(t)
 	}
 	if f.file != "" {
-		err := a.readInputs(ctx, f, 0, func(b bulkInput) bool {
+		err := a.readInputs(ctx, f, 0, f.shard.filter(func(b bulkInput) bool {
 			if b.bad != nil {
 				in = append(in, tui.DomainInput{Input: b.bad.Input, Err: fmt.Sprintf("line %d: %s", b.bad.Line, b.bad.Reason)})
 				return true
 			}
 			add(b.t)
 			return true
-		})
+		}))
 		if err != nil {
 			return 0, err
 		}
