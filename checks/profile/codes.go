@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -157,7 +158,7 @@ var hints = map[string]hint{
 	"7.26": {RuleSPFOrDKIM, []string{"spf", "dkim", "dmarc"}, fixAuth},
 	"7.27": {RuleNoNullMX, []string{"mx"}, ruleFixNoNullMX},
 	"7.29": {RuleARC, nil, "If the message was forwarded, have the forwarder add a valid ARC set (RFC 8617); otherwise make SPF or DKIM pass for the From domain."},
-	"7.30": {"", []string{"tls"}, "The message asked for REQUIRETLS (RFC 8689) and a server on the way does not support it: send it without REQUIRETLS, or through servers that support it."},
+	"7.30": {"", nil, "The message asked for REQUIRETLS (RFC 8689) and a server on the way does not support it: send it without REQUIRETLS, or through servers that support it."},
 }
 
 // Fixes shared by several codes.
@@ -206,9 +207,9 @@ var uses = []Use{
 		Meaning: "Gmail sees an unusual rate of (unsolicited) mail from the address, network, DKIM or SPF domain or a URL domain, and slows it down."},
 	{Provider: Gmail, Reply: "550 5.7.28", Rule: RuleSpamRate, Fix: fixSpam, Source: srcGmailCodes,
 		Meaning: "Gmail refuses mail from an address sending an unusual rate of unsolicited mail."},
-	{Provider: Gmail, Reply: "421 4.7.29", Rule: RuleTLS, Checks: []string{"tls"}, Fix: fixTLS, Source: srcGmailCodes,
+	{Provider: Gmail, Reply: "421 4.7.29", Rule: RuleTLS, Fix: fixTLS, Source: srcGmailCodes,
 		Meaning: "Gmail slows down mail that did not arrive over TLS."},
-	{Provider: Gmail, Reply: "550 5.7.29", Rule: RuleTLS, Checks: []string{"tls"}, Fix: fixTLS, Source: srcGmailCodes,
+	{Provider: Gmail, Reply: "550 5.7.29", Rule: RuleTLS, Fix: fixTLS, Source: srcGmailCodes,
 		Meaning: "Gmail refuses mail that did not arrive over TLS."},
 	{Provider: Gmail, Reply: "421 4.7.30", Rule: RuleSPFAndDKIM, Checks: []string{"dkim"}, Fix: fixDKIM, Source: srcGmailCodes,
 		Meaning: "Gmail slows down a bulk sender's mail that does not pass DKIM: bulk senders must pass SPF and DKIM."},
@@ -392,3 +393,58 @@ func className(c byte) string {
 
 // Codes returns every provider code use, in table order.
 func Codes() []Use { return append([]Use(nil), uses...) }
+
+// Text renders the entry for people, as `mxray explain <code>` prints it:
+// the registry meaning, then each provider's use with its rule, the
+// checks that find the cause, the fix and the source. Plain text, no
+// network data (the entry comes from the tables).
+func (e Entry) Text() string {
+	var b strings.Builder
+	b.WriteString(e.Code)
+	switch {
+	case e.Meaning != "":
+		fmt.Fprintf(&b, " (%s): %s, %s\n", e.Class, e.Meaning, e.Ref)
+	case e.Class != "":
+		fmt.Fprintf(&b, " (%s): not in the registry of enhanced status codes; a provider's own code\n", e.Class)
+	default:
+		b.WriteString(": a provider's own code\n")
+	}
+	if e.Rule != "" || e.Fix != "" {
+		writeCause(&b, "", e.Rule, e.Checks, e.Fix)
+	}
+	for _, u := range e.Uses {
+		fmt.Fprintf(&b, "\n%s answers %s: %s\n", u.Provider.Name(), u.Reply, u.Meaning)
+		writeCause(&b, u.Provider, u.Rule, u.Checks, u.Fix)
+		fmt.Fprintf(&b, "  source: %s (read %s)\n", u.Source.Page, u.Source.Read)
+	}
+	return b.String()
+}
+
+func writeCause(b *strings.Builder, p Provider, rule RuleID, checks []string, fix string) {
+	if rule != "" {
+		title := ""
+		for _, r := range rules {
+			if r.ID == rule && (p == "" || r.Provider == p) {
+				title = r.Title
+				break
+			}
+		}
+		if title != "" {
+			fmt.Fprintf(b, "  rule: %s (%s)\n", rule, title)
+		} else {
+			fmt.Fprintf(b, "  rule: %s\n", rule)
+		}
+	}
+	if len(checks) > 0 {
+		ip := ""
+		for _, c := range checks {
+			if c == "ptr" || c == "dnsbl" {
+				ip = " --ip <sending address>" // they judge the sending address
+			}
+		}
+		fmt.Fprintf(b, "  found by: mxray check <domain> --only %s%s\n", strings.Join(checks, ","), ip)
+	}
+	if fix != "" {
+		fmt.Fprintf(b, "  fix: %s\n", fix)
+	}
+}

@@ -30,3 +30,16 @@ func ExampleParseProviders() {
 	fmt.Println(ps, err)
 	// Output: [gmail yahoo microsoft] <nil>
 }
+
+// ExampleEntry_Text is what `mxray explain TSS04` prints.
+func ExampleEntry_Text() {
+	e, _ := profile.ExplainCode("TSS04")
+	fmt.Print(e.Text())
+	// Output:
+	// TSS04: a provider's own code
+	//
+	// Yahoo answers 421 4.7.0 [TSS04]: Yahoo defers mail for a while: unusual volume, complaints from its users, content that looks like spam, or a poor reputation of the address or its network.
+	//   rule: spam-rate (The complaint rate stays below 0.3%)
+	//   fix: Send only to people who asked for your mail, honour unsubscribes within two days, remove addresses that bounce, and watch the provider's own data: Google Postmaster Tools, Yahoo's Complaint Feedback Loop, Microsoft SNDS.
+	//   source: https://senders.yahooinc.com/smtp-error-codes/ (read 2026-12-06)
+}
