@@ -86,22 +86,14 @@ func (d *dashboardModel) update(msg tea.Msg) (tea.Cmd, intent) {
 // nextWithFindings moves to the next (or previous) check with a finding
 // above info.
 func (d *dashboardModel) nextWithFindings(forward bool) {
-	n := len(d.live.rows)
-	for step := 1; step < n; step++ {
-		i := d.cursor - step
-		if forward {
-			i = d.cursor + step
-		}
-		if i < 0 || i >= n {
-			return
-		}
+	d.cursor = nextMatching(d.cursor, len(d.live.rows), forward, func(i int) bool {
 		for _, f := range d.live.rows[i].findings {
 			if f.Severity != checks.SevInfo {
-				d.cursor = i
-				return
+				return true
 			}
 		}
-	}
+		return false
+	})
 }
 
 // top puts the cursor on the first check.

@@ -216,6 +216,20 @@ func FuzzScreens(f *testing.F) {
 		for name, open := range screens {
 			checkScreen(t, name, open(m))
 		}
+		// The multi-domain list with hostile names, inputs and reasons.
+		lr := func(ctx context.Context, domain string, ids []string, emit func(checks.Event)) (*checks.Report, error) {
+			rep := hostileReport(s)
+			rep.Domain = domain
+			if len(domain)%2 == 0 {
+				return nil, fmt.Errorf("run: %s", s)
+			}
+			return rep, nil
+		}
+		lm := New(context.Background(), testOptions(Options{Run: lr, Domains: []DomainInput{{Name: s}, {Name: s + "x", Input: s}, {Input: s, Err: s}}}))
+		next, _ = lm.Update(tea.WindowSizeMsg{Width: 20 + int(w)%140, Height: 8 + int(h)%40})
+		lm = drive(t, next.(Model), lm.Init())
+		checkScreen(t, "domains", lm)
+		checkScreen(t, "domain opened", press(lm, "enter"))
 		ue := &dnsq.UntrustedError{Servers: []string{s, s}, Unreachable: len(s)%2 == 0, Reason: s,
 			Queries: []dnsq.Query{{Name: s, Type: s, Rcode: s, Server: s, Err: s}}}
 		for _, err := range []error{ue, fmt.Errorf("%s: %w", s, ue), fmt.Errorf("run: %s", s)} {

@@ -115,3 +115,21 @@ func splitBurst(km tea.KeyMsg) []tea.KeyMsg {
 	}
 	return out
 }
+
+// nextMatching returns the next (forward) or previous row after cur, of
+// n, for which match holds; cur when there is none.
+func nextMatching(cur, n int, forward bool, match func(i int) bool) int {
+	for step := 1; step < n; step++ {
+		i := cur - step
+		if forward {
+			i = cur + step
+		}
+		if i < 0 || i >= n {
+			break
+		}
+		if match(i) {
+			return i
+		}
+	}
+	return cur
+}

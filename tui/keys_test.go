@@ -112,6 +112,17 @@ func TestNextFinding(t *testing.T) {
 	if b.dash.cursor != 1 {
 		t.Fatalf("n on broken.example: %d, want 1 (mx)", b.dash.cursor)
 	}
+	// In the SPF tree n goes to the next node that breaks a limit or
+	// could not be evaluated; in the matrix to the next address with a
+	// problem.
+	b = press(b, "tab", "n")
+	if v := b.spf.visible(); b.spf.cursor == 0 || !(v[b.spf.cursor].n.hot() || v[b.spf.cursor].n.n.Error != "") {
+		t.Fatalf("n in the SPF tree: node %d", b.spf.cursor)
+	}
+	b = press(b, "N")
+	if b.spf.cursor != 0 {
+		t.Fatalf("N in the SPF tree back to the root (hot): %d", b.spf.cursor)
+	}
 }
 
 func TestContextualHelp(t *testing.T) {

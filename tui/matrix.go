@@ -181,6 +181,15 @@ func (mm *matrixModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		}
 	case key.Matches(km, k.Rerun):
 		return nil, rerun{ids: mm.sources()}
+	case key.Matches(km, k.NextFinding), key.Matches(km, k.PrevFinding):
+		mm.cursor = nextMatching(mm.cursor, len(mm.rows), key.Matches(km, k.NextFinding), func(i int) bool {
+			for _, c := range mm.rows[i].cells {
+				if c.kind == cellProblem {
+					return true
+				}
+			}
+			return false
+		})
 	default:
 		mm.cursor = moveCursor(mm.c.keys, km, mm.cursor, len(mm.rows), mm.height-1)
 	}

@@ -130,6 +130,12 @@ func (s *spfModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		}
 		return nil, nil
 	}
+	if key.Matches(km, k.NextFinding) || key.Matches(km, k.PrevFinding) {
+		s.cursor = nextMatching(s.cursor, len(vis), key.Matches(km, k.NextFinding), func(i int) bool {
+			return vis[i].n.hot() || vis[i].n.n.Error != ""
+		})
+		return nil, nil
+	}
 	s.cursor = moveCursor(k, km, s.cursor, len(vis), s.height-1)
 	return nil, nil
 }
