@@ -179,6 +179,24 @@ func TestFindings(t *testing.T) {
 			t.Errorf("%s has no case", d.ID)
 		}
 	}
+	// Evidence names real finding IDs of the checks the rules read.
+	known := map[string]bool{}
+	for _, c := range []checks.Check{mx.Check{}, spf.Check{}, dkim.Check{}, dmarc.Check{}, ptr.Check{}} {
+		for _, d := range c.Findings() {
+			known[d.ID] = true
+		}
+	}
+	for _, r := range []*checks.Result{res, run(t, goodRecords, checks.Options{Profiles: allProviders, Bulk: true}, checks.Target{Domain: "good.example"})} {
+		for _, pr := range data(t, r).Providers {
+			for _, rr := range pr.Rules {
+				for _, id := range rr.Evidence.Findings {
+					if !known[id] {
+						t.Errorf("%s %s: evidence names %q, which no check reports", pr.Provider, rr.ID, id)
+					}
+				}
+			}
+		}
+	}
 	// Spam rate is never decided from outside.
 	if r := rule(t, data(t, res), profile.Gmail, profile.RuleSpamRate); r.Status != profile.StatusUnknown || !strings.Contains(r.Note, "Postmaster Tools") {
 		t.Errorf("gmail spam-rate: %+v", r)
