@@ -135,7 +135,44 @@ type Config struct {
 	MaxInFlight int
 	// MaxLog bounds the query log. Default 10000 entries.
 	MaxLog int
+	// Shared, when set, bounds the wire queries of every client given it,
+	// together, on top of each one's MaxInFlight: a bulk run's domains
+	// (one client each, for a fresh cache) then ask a resolver at most
+	// that many questions at once, instead of 256 each, which overflows
+	// its socket buffers and turns answers into timeouts.
+	Shared *InFlight
 }
+
+// InFlight is a bound on concurrent wire queries shared by several
+// clients (Config.Shared). Its methods are safe for concurrent use.
+type InFlight struct {
+	sem     chan struct{}
+	waiting atomic.Int64 // exchanges queued for a slot
+}
+
+// NewInFlight returns a bound of n concurrent queries (at least 1).
+func NewInFlight(n int) *InFlight {
+	return &InFlight{sem: make(chan struct{}, max(n, 1))}
+}
+
+// acquire waits for a slot; it reports false when ctx ended first.
+func (f *InFlight) acquire(ctx context.Context) bool {
+	select {
+	case f.sem <- struct{}{}:
+		return true
+	default:
+	}
+	f.waiting.Add(1)
+	defer f.waiting.Add(-1)
+	select {
+	case f.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (f *InFlight) release() { <-f.sem }
 
 // Client is a caching, de-duplicating DNS client for one run.
 type Client struct {
@@ -531,6 +568,12 @@ func (c *Client) exchange(ctx context.Context, m *dns.Msg, server string, k key)
 		defer func() { <-c.sem }()
 	case <-ctx.Done():
 		return nil, nil, ErrTimeout
+	}
+	if sh := c.cfg.Shared; sh != nil {
+		if !sh.acquire(ctx) {
+			return nil, nil, ErrTimeout
+		}
+		defer sh.release()
 	}
 	resp, q, err := c.exchangeOnce(ctx, c.udp, m, server, k)
 	qs := []Query{q}

@@ -592,3 +592,66 @@ func TestAbandonedAttemptFreesItsSlot(t *testing.T) {
 		t.Errorf("two lookups on two slots took %s: the abandoned attempt kept its slot", took)
 	}
 }
+
+// TestSharedInFlightBoundsClientsTogether: two clients given one
+// InFlight of 2 send at most 2 questions at once between them (a bulk
+// run's domains do not flood the resolver); the others wait for a slot
+// and are answered when the first are.
+func TestSharedInFlightBoundsClientsTogether(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	received := 0
+	srv := &dns.Server{Net: "udp", Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		mu.Lock()
+		received++
+		mu.Unlock()
+		<-release
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		_ = w.WriteMsg(m)
+	})}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.PacketConn = pc
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+
+	shared := dnsq.NewInFlight(2)
+	var clients []*dnsq.Client
+	for range 2 {
+		c, err := dnsq.New(dnsq.Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 20 * time.Second, Attempts: 1, Shared: shared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		clients = append(clients, c)
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if _, err := clients[i%2].Lookup(context.Background(), fmt.Sprintf("q%d.example", i), dns.TypeA); err != nil {
+				t.Errorf("q%d: %v", i, err)
+			}
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for shared.Waiting() < 4 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // a bounded poll
+	}
+	mu.Lock()
+	got := received
+	mu.Unlock()
+	if shared.Waiting() != 4 || shared.InUse() != 2 || got > 2 {
+		t.Errorf("%d waiting, %d in use, %d received; want 4 waiting behind 2 in flight", shared.Waiting(), shared.InUse(), got)
+	}
+	close(release)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if received != 6 {
+		t.Errorf("the server received %d questions, want 6", received)
+	}
+}
