@@ -78,6 +78,8 @@ Usage:
   mxray check -f FILE [flags]    check every domain listed in FILE, one a line
   mxray demo [DOMAIN] [flags]    run the checks against the built-in offline mail world
   mxray send --from A --to B     deliver a test message and trace every step (mxray send -h)
+  mxray analyze FILE|-           judge one message or bounce: DKIM, SPF, ARC, header, unsubscribe
+  mxray receive [--count N]      accept mail over SMTP (a test inbox) and analyze each message
   mxray explain [ID|CHECK]       explain a finding ID, list a check's IDs (or all of them)
   mxray version                  print the version, the commit and the Go version
 
@@ -99,6 +101,10 @@ func (a *app) run(ctx context.Context, args []string) report.Exit {
 		code, err = a.send(ctx, rest)
 	case "demo":
 		code, err = a.demo(ctx, rest)
+	case "analyze", "analyse":
+		code, err = a.analyze(ctx, rest)
+	case "receive":
+		code, err = a.receive(ctx, rest)
 	case "explain":
 		code, err = a.explain(rest)
 	case "version", "--version", "-version":
@@ -129,7 +135,7 @@ func oneLine(s string) string {
 }
 
 // commands are the subcommands, in the order the usage lists them.
-var commands = []string{"check", "demo", "send", "explain", "version", "help"}
+var commands = []string{"check", "demo", "send", "analyze", "receive", "explain", "version", "help"}
 
 // unknownCommand explains an unknown first argument: a mistyped command
 // gets the nearest one, a domain gets the check command line, a flag gets
@@ -149,5 +155,5 @@ func unknownCommand(cmd string) error {
 			return usagef("unknown command %q (to check a mail address's domain: mxray check DOMAIN; see mxray help)", cmd)
 		}
 	}
-	return usagef("unknown command %q (want check, send, demo, explain or version; see mxray help)", cmd)
+	return usagef("unknown command %q (want check, send, analyze, receive, demo, explain or version; see mxray help)", cmd)
 }

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mxray/mxray/checks/message"
+	"github.com/mxray/mxray/report"
+)
+
+// loopZone lets mail from 127.0.0.1 pass SPF for loop.example.
+const loopZone = `
+loop.example. TXT "v=spf1 ip4:127.0.0.1 -all"
+loop.example. MX 10 inbox.loop.example.
+inbox.loop.example. A 127.0.0.1
+`
+
+// receiver is a running `mxray receive` (the real binary).
+type receiver struct {
+	cmd            *exec.Cmd
+	addr           string
+	stdout, stderr *bytes.Buffer
+}
+
+// startReceive starts the real binary's receive on a free loopback port
+// and returns once it says where it listens (a bounded wait on its
+// stderr).
+func startReceive(t *testing.T, args ...string) *receiver {
+	t.Helper()
+	cmd := command(binary(t), append([]string{"receive", "--listen", "127.0.0.1:0"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		first := true
+		for sc.Scan() {
+			if first {
+				lines <- sc.Text()
+				first = false
+			}
+			stderr.WriteString(sc.Text() + "\n")
+		}
+		close(lines)
+	}()
+	select {
+	case l := <-lines:
+		m := regexp.MustCompile(`listening on (127\.0\.0\.1:[0-9]+) `).FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("receive says %q", l)
+		}
+		r := &receiver{cmd: cmd, addr: m[1], stdout: &stdout, stderr: &stderr}
+		go func() { <-lines; pw.Close() }()
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("receive did not start listening within 20s")
+	}
+	return nil
+}
+
+// wait waits (bounded) for the receiver to exit and returns its exit code.
+func (r *receiver) wait(t *testing.T) report.Exit {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { _ = r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("receive did not exit; stdout %s", r.stdout.String())
+	}
+	return report.Exit(r.cmd.ProcessState.ExitCode())
+}
+
+// TestSendToReceive is the round trip mxray send → mxray receive on
+// loopback: the received document's msg-spf judged the real client
+// address (127.0.0.1, which loop.example's SPF allows) and HELO, and
+// msg-dkim verified the signature send made with --dkim-key.
+func TestSendToReceive(t *testing.T) {
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	rcv := startReceive(t, "--count", "1", "--format", "ndjson", "--resolver", w.DNS.Addr(), "--hostname", "inbox.loop.example", "--timeout", "2s")
+	key := filepath.Join(messageDirKeys(t), "s1.pem")
+	send := command(binary(t), "send", "--server", rcv.addr, "--starttls", "--insecure", "--from", "alice@loop.example", "--to", "anyone@else.example",
+		"--helo", "client.loop.example", "--dkim-key", key, "--dkim-selector", "s1", "--dkim-domain", "sender.example",
+		"--resolver", w.DNS.Addr(), "--no-tui", "--timeout", "5s")
+	send.Env = append(send.Env, "MXRAY_PASSWORD=")
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Fatalf("send: %v\n%s", err, out)
+	}
+	code := rcv.wait(t)
+	if code != report.ExitOK {
+		t.Fatalf("receive exit %d\nstdout %s\nstderr %s", code, rcv.stdout, rcv.stderr)
+	}
+	d := validateJSON(t, compileSchema(t), rcv.stdout.String())
+	var doc report.JSONReport
+	if err := json.Unmarshal(rcv.stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Domain != "loop.example" || doc.Message == nil || doc.Message.SMTP == nil {
+		t.Fatalf("document %v", d)
+	}
+	s := doc.Message.SMTP
+	if s.ClientIP.String() != "127.0.0.1" || s.HELO != "client.loop.example" || s.MailFrom != "alice@loop.example" || s.TLS == nil || !strings.HasPrefix(s.TLS.Version, "TLS 1.") {
+		t.Errorf("smtp facts %+v", s)
+	}
+	if len(s.RcptTo) != 1 || s.RcptTo[0] != "anyone@else.example" {
+		t.Errorf("rcpt %v", s.RcptTo)
+	}
+	status := map[string]string{}
+	for _, c := range doc.Checks {
+		status[c.ID] = string(c.Status)
+		if c.ID == "msg-spf" {
+			b, _ := json.Marshal(c.Data)
+			if !strings.Contains(string(b), `"ip":"127.0.0.1"`) || !strings.Contains(string(b), `"helo":"client.loop.example"`) {
+				t.Errorf("msg-spf data %s", b)
+			}
+		}
+	}
+	if status["msg-spf"] != "pass" || status["msg-dkim"] != "pass" {
+		t.Errorf("statuses %v\n%s", status, rcv.stdout)
+	}
+	if doc.Message.TrustedHop != 0 || doc.Message.Received[0].By != "inbox.loop.example" {
+		t.Errorf("trusted hop %d %+v", doc.Message.TrustedHop, doc.Message.Received)
+	}
+}
+
+func messageDirKeys(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(filepath.Dir(corpus(t, "good")), "keys")
+}
+
+// smtpSession speaks a minimal SMTP session to addr and returns the
+// server's replies.
+func smtpSession(t *testing.T, addr string, lines ...string) []string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	var replies []string
+	read := func() {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				replies = append(replies, "EOF")
+				return
+			}
+			if len(l) < 4 || l[3] != '-' {
+				replies = append(replies, strings.TrimSpace(l))
+				return
+			}
+		}
+	}
+	read()
+	for _, l := range lines {
+		fmt.Fprintf(c, "%s\r\n", l)
+		if strings.HasPrefix(l, "Subject") || strings.HasPrefix(l, "From:") || l == "" || l == "body" {
+			continue // message lines: no reply until the final dot
+		}
+		read()
+	}
+	return replies
+}
+
+// TestReceiveTextCountAndBounds: plain SMTP without TLS, the text report
+// as the message arrives, --count 2 waits for the second; a message over
+// --max-size is refused (552) and not counted; exit is the worst message's.
+func TestReceiveTextCountAndBounds(t *testing.T) {
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	rcv := startReceive(t, "--count", "2", "--no-color", "--resolver", w.DNS.Addr(), "--max-size", "2048", "--timeout", "2s")
+	// Unsigned, From loop.example: msg-dkim.none is a warning only.
+	ok := smtpSession(t, rcv.addr, "EHLO client.loop.example", "MAIL FROM:<a@loop.example>", "RCPT TO:<x@y.example>", "DATA",
+		"From: a@loop.example", "Subject: hi", "", "body", ".", "QUIT")
+	if !strings.HasPrefix(ok[len(ok)-2], "250") {
+		t.Fatalf("replies %q", ok)
+	}
+	big := smtpSession(t, rcv.addr, "EHLO client.loop.example", "MAIL FROM:<a@loop.example> SIZE=999999", "QUIT")
+	if !strings.HasPrefix(big[2], "552") {
+		t.Errorf("oversized message: replies %q", big)
+	}
+	// No From: msg-headers fails, the worst exit is 1.
+	smtpSession(t, rcv.addr, "HELO client.loop.example", "MAIL FROM:<>", "RCPT TO:<x@y.example>", "DATA", "Subject: no from", "", "body", ".", "QUIT")
+	if code := rcv.wait(t); code != report.ExitFindings {
+		t.Errorf("exit %d, want 1\n%s", code, rcv.stdout)
+	}
+	out := rcv.stdout.String()
+	if strings.Count(out, "message from ") != 2 || !strings.Contains(out, "received: from 127.0.0.1 (HELO client.loop.example), MAIL FROM <a@loop.example>, without TLS") {
+		t.Errorf("text:\n%s", out)
+	}
+}
+
+// TestReceiveInterrupt: receive until interrupted exits 130 on SIGINT.
+func TestReceiveInterrupt(t *testing.T) {
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	rcv := startReceive(t, "--resolver", w.DNS.Addr())
+	if err := rcv.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := rcv.wait(t); code != report.ExitInterrupted {
+		t.Errorf("exit %d, want 130", code)
+	}
+}
+
+// TestReceiveUsage: bad flags are one line and exit 2.
+func TestReceiveUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"--count", "-1"}, {"--max-size", "10"}, {"--listen", "nope"}, {"--tls-cert", "c.pem"}, {"--hostname", "[1.2.3.4]"},
+		{"extra"}, {"--session-timeout", "0s"}, {"--max-connections", "0"},
+	} {
+		r := runApp(t, nil, "", append([]string{"receive"}, args...)...)
+		if r.code != report.ExitUsage || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestStampParses: the Received field receive adds is read back as the
+// trusted hop with the session's address and HELO, and hostile HELO and
+// MAIL FROM text cannot add fields or break it.
+func TestStampParses(t *testing.T) {
+	s := &report.SMTPSession{HELO: "evil\r\nX-Injected: 1 (x [10.0.0.1]);", MailFrom: "a@b.example>\r\nX-Bad: 1",
+		RcptTo: []string{"r@x.example"}, ReceivedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s.ClientIP = netip.MustParseAddr("198.51.100.7")
+	raw := append(stamp("inbox.example", "mxray1", s), []byte("From: a@b.example\r\n\r\nbody\r\n")...)
+	m := message.Parse(raw, message.Options{ReceivedBy: "inbox.example"})
+	hop := m.Trusted()
+	if hop == nil || hop.ClientIP.String() != "198.51.100.7" || !strings.HasPrefix(hop.HELO, "evilX-Injected") {
+		t.Fatalf("trusted hop %+v\n%s", hop, raw)
+	}
+	if len(m.Header("X-Injected"))+len(m.Header("X-Bad")) != 0 || !m.HasReturnPath {
+		t.Errorf("injected fields:\n%s", raw)
+	}
+}
