@@ -96,7 +96,7 @@ func runDemoWorld() (map[string]*checks.Report, error) {
 	defer w.Close()
 	out := map[string]*checks.Report{}
 	for _, d := range []string{"broken.example", "good.example", "badtls.example"} {
-		env, err := w.Env(checks.Options{Timeout: 2 * time.Second})
+		env, err := w.Env(checks.Options{Timeout: 5 * time.Second}) // loopback: a margin for a loaded machine
 		if err != nil {
 			return nil, err
 		}
