@@ -228,6 +228,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	data := &Data{Bulk: env.Opts.Bulk, Providers: []ProviderResult{}}
 	decided := 0
+	bulkOnly := false // some rules were left to --bulk
 	var why []string
 	cache := map[string]verdict{}
 	for _, p := range provs {
@@ -249,6 +250,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				Status: v.status, DecidedBy: v.by, Note: v.note,
 				Evidence: Evidence{Findings: v.findings, Data: v.data}, Rejection: r.Rejection, Source: r.Sources}
 			if r.Scope == ScopeBulk && !env.Opts.Bulk {
+				bulkOnly = true
 				rr.Status, rr.DecidedBy = StatusNotApplicable, ""
 				rr.Note = fmt.Sprintf("applies to bulk senders (about 5,000 messages a day or more to %s): --bulk grades it; as a bulk sender it would be %s (%s)", p.Name(), v.status, v.note)
 			}
@@ -259,8 +261,8 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 				decided++
 				out.Add(finding(r, v, t))
 			case StatusUnknown:
-				if !slices.Contains(why, v.note) && len(why) < 4 && r.ID != RuleSpamRate {
-					why = append(why, v.note)
+				if w := string(r.ID) + ": " + v.note; !slices.Contains(why, w) && len(why) < 5 && r.ID != RuleSpamRate {
+					why = append(why, w)
 				}
 			}
 			pr.Rules = append(pr.Rules, rr)
@@ -269,6 +271,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	}
 	out.SetData(data)
 	if decided == 0 {
+		if bulkOnly {
+			why = append(why, "the bulk-sender rules are graded only with --bulk")
+		}
 		if len(why) == 0 {
 			why = append(why, "every rule that applies needs data only the provider has")
 		}

@@ -322,7 +322,7 @@ mx.err.example. A 192.0.2.10
 		w.DNS.Script("err.example.", dns.TypeTXT, mailtest.ServFail)
 		w.DNS.Script("_domainkey.err.example.", dns.TypeTXT, mailtest.ServFail)
 	})
-	if res.Status != checks.StatusError || !strings.Contains(res.Err, "no rule could be decided") {
+	if res.Status != checks.StatusError || !strings.Contains(res.Err, "no rule could be decided") || !strings.Contains(res.Err, "--ip") || !strings.Contains(res.Err, "--bulk") {
 		t.Fatalf("status %s, err %q, findings %v", res.Status, res.Err, policytest.IDs(res))
 	}
 }
