@@ -61,8 +61,6 @@ func (d *dashboardModel) update(msg tea.Msg) (tea.Cmd, intent) {
 		return nil, goBack{}
 	case key.Matches(km, k.ShowError):
 		return nil, showError{}
-	case key.Matches(km, k.Export):
-		return nil, exportReport{}
 	case key.Matches(km, k.Cancel):
 		if r := d.selected(); r != nil && r.running {
 			return nil, cancelCheck{id: r.info.ID}

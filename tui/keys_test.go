@@ -181,6 +181,11 @@ func TestExport(t *testing.T) {
 	if paths[2] == paths[3] {
 		t.Fatalf("the second text export overwrote the first: %s", paths[2])
 	}
+	// From another screen of the domain too.
+	m = press(finished(t, Options{ExportDir: dir}), "tab", "tab", "e")
+	if !m.asking || m.State() != "matrix" {
+		t.Fatalf("e on the matrix: asking %v state %s", m.asking, m.State())
+	}
 	// Nothing to export before a run ended.
 	m = New(context.Background(), testOptions(Options{ExportDir: dir}))
 	if m = press(m, "e"); m.asking || !strings.Contains(m.View(), "nothing to export") {

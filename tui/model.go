@@ -407,6 +407,8 @@ func (m Model) updateOneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case m.full && key.Matches(msg, k.Back):
 			m.full = false
 			return m, nil
+		case !m.errShown && m.state != stateDemo && m.state != stateDomains && !m.opts.AutoSend && key.Matches(msg, k.Export):
+			return m.do(exportReport{}, nil) // from any screen of a domain
 		case !m.errShown && m.state != stateDemo && m.state != stateDomains && key.Matches(msg, k.Tab):
 			m.state = m.nextTab(msg.String() == "shift+tab")
 			return m, nil
