@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/report"
 )
@@ -253,4 +255,55 @@ func TestStampParses(t *testing.T) {
 	if len(m.Header("X-Injected"))+len(m.Header("X-Bad")) != 0 || !m.HasReturnPath {
 		t.Errorf("injected fields:\n%s", raw)
 	}
+}
+
+// TestPostfixToReceive: a private Postfix relays a message to mxray
+// receive (relayhost), as an outbound MTA would deliver to an MX: the
+// document shows Postfix's hop below receive's own, and msg-spf judged
+// the address and HELO Postfix connected with. MXRAY_EXPECT_POSTFIX=1
+// makes a missing Postfix a failure.
+func TestPostfixToReceive(t *testing.T) {
+	t.Parallel()
+	mailtest.PostfixBin(t)
+	w := messageWorld(t, loopZone)
+	rcv := startReceive(t, "--count", "1", "--format", "ndjson", "--resolver", w.DNS.Addr(), "--hostname", "inbox.loop.example", "--timeout", "2s")
+	pf := mailtest.StartPostfix(t, mailtest.PostfixConfig{
+		Hostname:  "mx.pf.test",
+		Domain:    "pf.test",
+		Listeners: []mailtest.PostfixListener{{Port: 0}},
+		Main: []string{
+			"mydestination =",
+			"relay_domains = else.example",
+			"relayhost = [" + strings.Replace(rcv.addr, ":", "]:", 1),
+			"smtp_host_lookup = native",
+			"smtp_tls_security_level = may",
+		},
+	})
+	replies := smtpSession(t, net.JoinHostPort(pf.IP, fmt.Sprint(pf.Ports[0])), "EHLO client.loop.example", "MAIL FROM:<alice@loop.example>",
+		"RCPT TO:<bob@else.example>", "DATA", "From: alice@loop.example", "Subject: through Postfix", "", "body", ".", "QUIT")
+	if !strings.HasPrefix(replies[len(replies)-2], "250") {
+		t.Fatalf("Postfix replies %q", replies)
+	}
+	if code := rcv.wait(t); code != report.ExitOK {
+		logb, _ := os.ReadFile(pf.Log)
+		t.Fatalf("receive exit %d\n%s\n%s\nPostfix log:\n%s", code, rcv.stdout, rcv.stderr, logb)
+	}
+	validateJSON(t, compileSchema(t), rcv.stdout.String())
+	var doc report.JSONReport
+	if err := json.Unmarshal(rcv.stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	m := doc.Message
+	if m == nil || m.SMTP == nil || m.SMTP.HELO != "mx.pf.test" || m.SMTP.MailFrom != "alice@loop.example" || len(m.Received) < 2 || m.Received[1].By != "mx.pf.test" || !m.Received[0].Trusted {
+		t.Fatalf("message %+v", m)
+	}
+	for _, c := range doc.Checks {
+		if c.ID == "msg-spf" {
+			b, _ := json.Marshal(c.Data)
+			if c.Status != "pass" || !strings.Contains(string(b), `"ip":"`+m.SMTP.ClientIP.String()+`"`) || !strings.Contains(string(b), `"helo":"mx.pf.test"`) {
+				t.Errorf("msg-spf %s %s", c.Status, b)
+			}
+		}
+	}
+	t.Logf("Postfix at %s relayed to mxray receive at %s: client %s, TLS %+v", pf.IP, rcv.addr, m.SMTP.ClientIP, m.SMTP.TLS)
 }
