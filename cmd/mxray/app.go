@@ -78,6 +78,8 @@ Usage:
   mxray check -f FILE [flags]    check every domain listed in FILE, one a line
   mxray demo [DOMAIN] [flags]    run the checks against the built-in offline mail world
   mxray send --from A --to B     deliver a test message and trace every step (mxray send -h)
+  mxray worker --nats URL        check domains from a NATS JetStream queue (mxray worker -h)
+  mxray submit --nats URL -f F   queue F's domains for the workers; --wait prints the results
   mxray analyze FILE|-           judge one message or bounce: DKIM, SPF, ARC, header, unsubscribe
   mxray receive [--count N]      accept mail over SMTP (a test inbox) and analyze each message
   mxray explain [ID|CHECK]       explain a finding ID, list a check's IDs (or all of them)
@@ -101,6 +103,10 @@ func (a *app) run(ctx context.Context, args []string) report.Exit {
 		code, err = a.send(ctx, rest)
 	case "demo":
 		code, err = a.demo(ctx, rest)
+	case "worker":
+		code, err = a.worker(ctx, rest)
+	case "submit":
+		code, err = a.submit(ctx, rest)
 	case "analyze", "analyse":
 		code, err = a.analyze(ctx, rest)
 	case "receive":
@@ -135,7 +141,7 @@ func oneLine(s string) string {
 }
 
 // commands are the subcommands, in the order the usage lists them.
-var commands = []string{"check", "demo", "send", "analyze", "receive", "explain", "version", "help"}
+var commands = []string{"check", "demo", "send", "analyze", "receive", "worker", "submit", "explain", "version", "help"}
 
 // unknownCommand explains an unknown first argument: a mistyped command
 // gets the nearest one, a domain gets the check command line, a flag gets
@@ -155,5 +161,5 @@ func unknownCommand(cmd string) error {
 			return usagef("unknown command %q (to check a mail address's domain: mxray check DOMAIN; see mxray help)", cmd)
 		}
 	}
-	return usagef("unknown command %q (want check, send, analyze, receive, demo, explain or version; see mxray help)", cmd)
+	return usagef("unknown command %q (want check, send, analyze, receive, demo, worker, submit, explain or version; see mxray help)", cmd)
 }
