@@ -307,3 +307,24 @@ func TestPostfixToReceive(t *testing.T) {
 	}
 	t.Logf("Postfix at %s relayed to mxray receive at %s: client %s, TLS %+v", pf.IP, rcv.addr, m.SMTP.ClientIP, m.SMTP.TLS)
 }
+
+// FuzzStamp: whatever a client sends as HELO, MAIL FROM and RCPT TO, the
+// fields receive adds are exactly a Return-Path and a Received field,
+// read back as the trusted hop with the session's address.
+func FuzzStamp(f *testing.F) {
+	f.Add("client.example", "a@b.example", "r@c.example")
+	f.Add("evil\r\nX-Injected: 1", "a@b>\r\nX: y", "(x [10.0.0.1]);")
+	f.Add("", "", "")
+	f.Fuzz(func(t *testing.T, helo, from, rcpt string) {
+		s := &report.SMTPSession{ClientIP: netip.MustParseAddr("203.0.113.9"), HELO: helo, MailFrom: from, RcptTo: []string{rcpt},
+			ReceivedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		head := stamp("inbox.example", "mxray1", s)
+		m := message.Parse(append(head, "From: a@b.example\r\n\r\nbody\r\n"...), message.Options{ReceivedBy: "inbox.example"})
+		if len(m.Fields) != 3 || len(m.Header("Received")) != 1 || !m.HasReturnPath {
+			t.Fatalf("fields %+v from %q", m.Fields, head)
+		}
+		if hop := m.Trusted(); hop == nil || hop.ClientIP != s.ClientIP {
+			t.Fatalf("trusted hop %+v from %q", hop, head)
+		}
+	})
+}
