@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxray/mxray/checks/golden"
 	"github.com/mxray/mxray/checks/mailtest"
@@ -206,5 +210,39 @@ func TestAnalyzeBounce(t *testing.T) {
 	}
 	if found == 0 {
 		t.Fatal("no msg-bounce finding over the bounce corpus")
+	}
+}
+
+// TestAnalyzeTUI: on a terminal analyze opens the check TUI's dashboard
+// with the message checks; after q it leaves the summary with the
+// message's lines, and exits as the printed report would.
+func TestAnalyzeTUI(t *testing.T) {
+	w := messageWorld(t, "")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	var errb bytes.Buffer
+	a := newApp(pr, out, &errb)
+	a.getenv = func(string) string { return "" }
+	a.isTTY = func(io.Writer) bool { return true }
+	done := make(chan report.Exit, 1)
+	go func() {
+		done <- a.run(context.Background(), []string{"analyze", corpus(t, "body-modified"), "--resolver", w.DNS.Addr()})
+	}()
+	waitOutput(t, out, "DKIM signatures", 10*time.Second)
+	waitOutput(t, out, "DNS quer", 20*time.Second) // the run finished
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != report.ExitFindings {
+			t.Errorf("exit %d, want 1; stderr %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the TUI did not quit on q")
+	}
+	if s := out.String(); !strings.Contains(s, "message from ") || !strings.Contains(s, "trusted hop: ") {
+		t.Errorf("no summary with the message lines left:\n%s", tail(s, 2000))
 	}
 }
