@@ -7,9 +7,8 @@
 //
 // mxray's own results come from the message checks' typed facts, one
 // source per method (see sources): a method without a source is shown
-// with the receiver's result only. Adding msg-dmarc is one
-// entry there. A source whose check is not in the run, or had nothing
-// to test, leaves the receiver's result uncompared.
+// with the receiver's result only. A source whose check is not in the
+// run, or had nothing to test, leaves the receiver's result uncompared.
 package msgauthres
 
 import (
@@ -23,6 +22,7 @@ import (
 	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/msgarc"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgdmarc"
 	"github.com/mxray/mxray/checks/msgspf"
 )
 
@@ -109,12 +109,36 @@ type source struct {
 	await  func(ctx context.Context, out *checks.Out) (ownFunc, error)
 }
 
-// sources lists the methods mxray decides itself; msg-dmarc joins here
-// when it exists.
+// sources lists the methods mxray decides itself.
 var sources = []source{
 	{method: "dkim", check: msgdkim.ID, await: dkimOwn},
 	{method: "spf", check: msgspf.ID, await: spfOwn},
 	{method: "arc", check: msgarc.ID, await: arcOwn},
+	{method: "dmarc", check: msgdmarc.ID, await: dmarcOwn},
+}
+
+func dmarcOwn(ctx context.Context, out *checks.Out) (ownFunc, error) {
+	f, err := msgdmarc.FactKey.Await(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	return func(r message.MethodResult) (Value, string) {
+		if r.Domain != "" && !strings.EqualFold(r.Domain, f.FromDomain) {
+			// The receiver judged another author domain: not comparable.
+			return "", "mxray checked " + f.FromDomain + ", not " + r.Domain
+		}
+		switch f.Result {
+		case msgdmarc.ResultPass:
+			var by []string
+			for _, a := range f.Aligned() {
+				by = append(by, string(a.Identifier)+" "+a.Domain)
+			}
+			return Value(f.Result), fmt.Sprintf("DMARC of %s passes in alignment with %s", f.FromDomain, strings.Join(by, ", "))
+		case msgdmarc.ResultFail:
+			return Value(f.Result), fmt.Sprintf("DMARC of %s fails: no SPF or DKIM pass aligns with it (policy %s at _dmarc.%s)", f.FromDomain, f.Policy, f.RecordDomain)
+		}
+		return Value(f.Result), f.FromDomain + " publishes no DMARC policy receivers apply"
+	}, nil
 }
 
 func arcOwn(ctx context.Context, out *checks.Out) (ownFunc, error) {

@@ -7,10 +7,12 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/internal/policytest"
 	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/message/messagetest"
 	"github.com/mxray/mxray/checks/msgarc"
 	"github.com/mxray/mxray/checks/msgauthres"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgdmarc"
 	"github.com/mxray/mxray/checks/msgspf"
 )
 
@@ -75,10 +77,61 @@ func TestRows(t *testing.T) {
 		t.Errorf("spf row %+v", r)
 	}
 	if r := d.Rows[2]; r.Method != "dmarc" || r.Ours != "" {
-		t.Errorf("dmarc row (no msg-dmarc yet) %+v", r)
+		t.Errorf("dmarc row (msg-dmarc is not in this run) %+v", r)
 	}
 	if len(d.Describe()) < 4 {
 		t.Errorf("Describe: %+v", d.Describe())
+	}
+}
+
+// TestDMARC compares a receiver's dmarc= with msg-dmarc's result: the
+// receiver passed a message that mxray finds failing (SPF fails, nothing
+// signs, p=reject), and one both pass.
+func TestDMARC(t *testing.T) {
+	for _, tc := range []struct {
+		name    string // golden file name
+		results string // the receiver's Authentication-Results
+		corpus  string
+		want    []string
+		status  checks.Status
+		ours    msgauthres.Value
+	}{
+		{name: "msg-authres.disagrees-dmarc", results: "spf=fail smtp.mailfrom=bounce@spf-fail.example; dmarc=pass header.from=sender.example",
+			corpus: "spf-fail", want: []string{"msg-authres.disagrees"}, status: checks.StatusWarn, ours: "fail"},
+		{name: "pass-dmarc", results: "dkim=pass header.d=sender.example; dmarc=pass header.from=sender.example",
+			corpus: "good", status: checks.StatusPass, ours: "pass"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := mailtest.New(t, policytest.Base+messagetest.Zone(t)+"_dmarc.sender.example. TXT \"v=DMARC1; p=reject\"\n")
+			raw := append([]byte("Authentication-Results: "+rcpt+"; "+tc.results+"\r\n"), messagetest.Raw(t, tc.corpus)...)
+			m := message.Parse(raw, message.Options{})
+			target := checks.Target{Domain: m.FromDomain, Message: m, AuthservIDs: []string{rcpt}}
+			rep := policytest.Run(t, w, checks.Options{Timeout: 2e9}, target, []checks.Check{msgauthres.Check{}},
+				msgdmarc.Check{}, msgdkim.Check{}, msgspf.Check{}, msgarc.Check{})
+			res := policytest.Result(t, rep, msgauthres.ID)
+			for _, id := range tc.want {
+				if !policytest.Has(res, id) {
+					t.Errorf("missing finding %s; got %v", id, policytest.IDs(res))
+				}
+			}
+			if res.Status != tc.status {
+				t.Errorf("status %s, want %s; findings %v, error %q", res.Status, tc.status, policytest.IDs(res), res.Err)
+			}
+			found := false
+			for _, r := range res.Data.(*msgauthres.Data).Rows {
+				if r.Method == "dmarc" {
+					found = true
+					if r.Ours != tc.ours || r.Agrees == nil {
+						t.Errorf("dmarc row %+v, want ours %s", r, tc.ours)
+					}
+				}
+			}
+			if !found {
+				t.Error("no dmarc row")
+			}
+			policytest.Golden(t, "msg-authres/"+tc.name, res)
+		})
 	}
 }
 
