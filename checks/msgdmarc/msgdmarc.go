@@ -393,7 +393,11 @@ func notAligned(from, domain string, m Mode, tag string) string {
 	if m == ModeStrict {
 		return fmt.Sprintf("strict alignment (%s=s) needs exactly %s", tag, from)
 	}
-	return fmt.Sprintf("relaxed alignment needs the organisational domain %s; %s is under %s", dmarc.OrgDomain(from), domain, dmarc.OrgDomain(domain))
+	org := dmarc.OrgDomain(from)
+	if o := dmarc.OrgDomain(domain); o != domain {
+		return fmt.Sprintf("relaxed alignment needs %s or a domain under it; %s is under %s", org, domain, o)
+	}
+	return fmt.Sprintf("relaxed alignment needs %s or a domain under it", org)
 }
 
 // nonExistent reports whether domain does not exist for DMARC's np=
