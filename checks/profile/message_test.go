@@ -19,6 +19,7 @@ import (
 	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/msgarc"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgdmarc"
 	"github.com/mxray/mxray/checks/msgspf"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/profile"
@@ -36,7 +37,7 @@ func runMessage(t *testing.T, zone string, opts checks.Options, target checks.Ta
 	}
 	opts.Timeout = 2e9
 	rep := policytest.Run(t, w, opts, target, []checks.Check{profile.Check{}},
-		mx.Check{}, spf.Check{}, dkim.Check{}, dmarc.Check{}, ptr.Check{}, msgspf.Check{}, msgdkim.Check{}, msgarc.Check{})
+		mx.Check{}, spf.Check{}, dkim.Check{}, dmarc.Check{}, ptr.Check{}, msgspf.Check{}, msgdkim.Check{}, msgdmarc.Check{}, msgarc.Check{})
 	return policytest.Result(t, rep, profile.ID)
 }
 
@@ -84,6 +85,9 @@ func TestMessageVerifiedByMxray(t *testing.T) {
 			t.Errorf("%s: %s by %s (%s)", id, r.Status, r.DecidedBy, r.Note)
 		}
 	}
+	if r := rule(t, d, profile.Gmail, profile.RuleAlignment); !strings.Contains(r.Note, "DMARC passes") {
+		t.Errorf("alignment not decided by msg-dmarc: %q", r.Note)
+	}
 }
 
 // An unsigned message from an address SPF does not authorise: Gmail
@@ -99,6 +103,9 @@ func TestMessageUnauthenticated(t *testing.T) {
 	}
 	if f := policytest.Find(res, "profile.gmail-spf-or-dkim"); f != nil && !strings.Contains(f.Message, "550 5.7.26") {
 		t.Errorf("message %q", f.Message)
+	}
+	if f := policytest.Find(res, "profile.gmail-alignment"); f != nil && !strings.Contains(f.Message, "DMARC fails") {
+		t.Errorf("alignment not decided by msg-dmarc: %q", f.Message)
 	}
 	// The message has no ARC chain: direct mail, not decided.
 	if r := rule(t, data(t, res), profile.Gmail, profile.RuleARC); r.Status != profile.StatusUnknown {

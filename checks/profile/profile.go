@@ -16,6 +16,7 @@ import (
 	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/msgarc"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgdmarc"
 	"github.com/mxray/mxray/checks/msgspf"
 	"github.com/mxray/mxray/checks/mx"
 	"github.com/mxray/mxray/checks/ptr"
@@ -41,10 +42,10 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "Mailbox-provider rules" }
 
 // Needs implements checks.Check: the facts the rules are decided from.
-// The message checks (msg-spf, msg-dkim, msg-arc) publish theirs only for
+// The message checks (msg-spf, msg-dkim, msg-dmarc, msg-arc) publish theirs only for
 // a message target; for a domain they have nothing to test.
 func (Check) Needs() []string {
-	return []string{mx.ID, spf.ID, dkim.ID, dmarc.ID, ptr.ID, msgspf.ID, msgdkim.ID, msgarc.ID}
+	return []string{mx.ID, spf.ID, dkim.ID, dmarc.ID, ptr.ID, msgspf.ID, msgdkim.ID, msgdmarc.ID, msgarc.ID}
 }
 
 // SkipReason implements checks.Skipper: the check runs only when a
@@ -355,9 +356,10 @@ type inputs struct {
 	trusted []message.MethodResult // results of the trusted Authentication-Results fields
 	// mxray's own verification of the message: SPF for its trusted hop,
 	// its DKIM signatures, its ARC chain; nil when not decided.
-	msgSPF  *msgspf.Fact
-	msgDKIM *msgdkim.Fact
-	msgARC  *msgarc.Fact
+	msgSPF   *msgspf.Fact
+	msgDKIM  *msgdkim.Fact
+	msgDMARC *msgdmarc.Fact
+	msgARC   *msgarc.Fact
 	// resolve is the SOA verdict of each sender domain.
 	resolve []domainExists
 }
@@ -389,6 +391,7 @@ func gather(ctx context.Context, env *checks.Env, t checks.Target, out *checks.O
 	if in.msg != nil {
 		in.msgSPF, _ = msgspf.FactKey.Await(ctx, out)
 		in.msgDKIM, _ = msgdkim.FactKey.Await(ctx, out)
+		in.msgDMARC, _ = msgdmarc.FactKey.Await(ctx, out)
 		in.msgARC, _ = msgarc.FactKey.Await(ctx, out)
 	}
 	if ctx.Err() != nil {
@@ -752,6 +755,12 @@ func (in *inputs) alignment() verdict {
 	}
 	r, ok := in.trustedResult("dmarc")
 	if !ok {
+		switch f := in.msgDMARC; {
+		case f != nil && f.Result == msgdmarc.ResultPass:
+			return verdict{status: StatusPass, by: ByMessage, note: "DMARC passes for " + f.FromDomain + ": an identifier that passed aligns with the From domain", data: alignData(f)}
+		case f != nil && f.Result == msgdmarc.ResultFail:
+			return verdict{status: StatusFail, by: ByMessage, note: "DMARC fails for " + f.FromDomain + ": no identifier that passed aligns with the From domain", data: alignData(f), findings: []string{"msg-dmarc.fail"}}
+		}
 		if v, ok := in.ownAlignment(); ok {
 			return v
 		}
@@ -766,6 +775,22 @@ func (in *inputs) alignment() verdict {
 		return verdict{status: StatusFail, by: ByMessage, note: "DMARC failed at the receiver for " + r.Domain + ": the From domain aligns with no SPF or DKIM domain that passed", data: []string{line}}
 	}
 	return verdict{status: StatusUnknown, note: "the receiver's DMARC result is " + v, data: []string{line}}
+}
+
+// alignData lists msg-dmarc's identifiers, at most 8.
+func alignData(f *msgdmarc.Fact) []string {
+	var out []string
+	for i, a := range f.Alignment {
+		if i == 8 {
+			break
+		}
+		w := "not aligned"
+		if a.Aligned {
+			w = "aligned"
+		}
+		out = append(out, fmt.Sprintf("%s %s: %s, %s", a.Identifier, clip(a.Domain), clip(a.Result), w))
+	}
+	return out
 }
 
 // ownAlignment decides DMARC alignment (relaxed, RFC 7489 §3.1) from
