@@ -147,8 +147,9 @@ type Data struct {
 	// domain's own), sp (inherited by a subdomain) or np (a subdomain that
 	// does not exist).
 	PolicyTag string `json:"policy_tag,omitempty"`
-	// NonExistent is set when the From domain was found not to exist (no
-	// A, AAAA or MX; asked only when the record's np= differs from sp=).
+	// NonExistent is set when the From domain was found not to exist
+	// (NXDOMAIN, or no A, AAAA and MX): asked only when the message fails,
+	// the policy is inherited and the record's np= differs from sp=.
 	NonExistent bool `json:"non_existent,omitempty"`
 	// Alignment lists SPF's identifier and every DKIM signature's.
 	Alignment []Alignment `json:"alignment,omitempty"`
@@ -276,7 +277,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		d.Result = ResultNone
 		FactKey.Publish(out, &Fact{Result: ResultNone, FromDomain: from, RecordDomain: d.RecordDomain, Alignment: d.Alignment})
 		out.Add(checks.Finding{ID: "msg-dmarc.none", Subject: from, Evidence: withRecords(ev, walk.Levels),
-			Message: noneText(d, walk), Fix: noneFix(from, aligned)})
+			Message: noneText(d, walk), Fix: noneFix(d, aligned)})
 		return nil
 	}
 
@@ -423,7 +424,16 @@ func noneText(d *Data, walk *dmarc.Discovery) string {
 	case dmarc.StatusMultiple:
 		return fmt.Sprintf("_dmarc.%s publishes %d DMARC records: receivers discard them all and apply no DMARC policy to mail from %s", d.RecordDomain, len(walk.Levels[len(walk.Levels)-1].DMARC), d.FromDomain)
 	case dmarc.StatusInvalid:
-		return fmt.Sprintf("receivers ignore the DMARC record at _dmarc.%s (run `mxray check %s` for its problems): no DMARC policy applies to mail from %s", d.RecordDomain, d.RecordDomain, d.FromDomain)
+		why := "receivers ignore it"
+		if d.Record != nil {
+			for _, p := range d.Record.Problems {
+				if p.Fatal {
+					why = p.Text
+					break
+				}
+			}
+		}
+		return fmt.Sprintf("The DMARC record at _dmarc.%s does not count: %s; no DMARC policy applies to mail from %s", d.RecordDomain, why, d.FromDomain)
 	}
 	names := make([]string, len(walk.Levels))
 	for i, lv := range walk.Levels {
@@ -432,7 +442,14 @@ func noneText(d *Data, walk *dmarc.Discovery) string {
 	return fmt.Sprintf("%s has no DMARC record (looked at %s): receivers apply no DMARC policy to the message", d.FromDomain, strings.Join(names, ", "))
 }
 
-func noneFix(from string, aligned bool) string {
+func noneFix(d *Data, aligned bool) string {
+	switch d.Status {
+	case dmarc.StatusMultiple:
+		return fmt.Sprintf("Keep exactly one TXT record starting with v=DMARC1 at _dmarc.%s: merge the tags you need into it and delete the others.", d.RecordDomain)
+	case dmarc.StatusInvalid:
+		return fmt.Sprintf("Correct the record at _dmarc.%s: `mxray check %s` names each problem and the record to publish.", d.RecordDomain, d.RecordDomain)
+	}
+	from := d.FromDomain
 	fix := fmt.Sprintf("Publish `_dmarc.%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"`, read the aggregate reports for a few weeks, then tighten to p=quarantine and p=reject.", from, from)
 	if aligned {
 		return fix + " This message already passes in alignment, so a stricter policy would not hurt it."

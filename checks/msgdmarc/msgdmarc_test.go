@@ -156,6 +156,9 @@ _dmarc.sender.example. TXT "v=DMARC1; p=reject; sp=none; np=reject"`},
 	{name: "msg-dmarc.none-multiple", corpus: "good", want: []string{"msg-dmarc.none"}, status: checks.StatusWarn, result: msgdmarc.ResultNone, zone: `
 _dmarc.sender.example. TXT "v=DMARC1; p=reject"
 _dmarc.sender.example. TXT "v=DMARC1; p=none"`},
+	// No p= and no rua=: receivers ignore the record.
+	{name: "msg-dmarc.none-invalid", corpus: "spf-fail", want: []string{"msg-dmarc.none"}, status: checks.StatusWarn, result: msgdmarc.ResultNone, zone: `
+_dmarc.sender.example. TXT "v=DMARC1; adkim=s"`},
 	// A timeout during discovery: not decided, never fail or none.
 	{name: "dns-timeout", corpus: "good", status: checks.StatusError,
 		setup: func(w *mailtest.World) { w.DNS.Script("_dmarc.sender.example.", dns.TypeTXT, mailtest.Timeout) }},
