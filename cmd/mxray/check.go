@@ -90,6 +90,11 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 	if err != nil {
 		return 0, err
 	}
+	if f.dkimProbe == "" && (f.file != "" || len(targets) > 1) {
+		// Several domains: guess only their mail providers' DKIM
+		// selectors (a few queries each, not about 70).
+		opts.DKIMProbe = checks.DKIMProbeProvider
+	}
 	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate()}
 	if f.file == "" && len(targets) == 1 {
 		if a.useTUI(&f) {
@@ -113,6 +118,9 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 			return report.ExitInterrupted, nil
 		}
 		return report.ExitCode(failOn, rep), nil
+	}
+	if a.useTUI(&f) && f.file != "-" { // -f - reads the domains where the keys would come from
+		return a.multiTUI(ctx, &f, r, targets, failOn) // several domains on a terminal: the list
 	}
 	return a.bulk(ctx, &f, r, targets, out, failOn)
 }
