@@ -34,6 +34,7 @@ import (
 	"github.com/mxray/mxray/checks/msgauthres"
 	"github.com/mxray/mxray/checks/msgbounce"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgdmarc"
 	"github.com/mxray/mxray/checks/msgheaders"
 	"github.com/mxray/mxray/checks/msgspf"
 	"github.com/mxray/mxray/checks/msgunsub"
@@ -69,6 +70,7 @@ var dataTypes = map[string]reflect.Type{
 	msgheaders.ID: reflect.TypeFor[msgheaders.Data](),
 	msgdkim.ID:    reflect.TypeFor[msgdkim.Data](),
 	msgspf.ID:     reflect.TypeFor[msgspf.Data](),
+	msgdmarc.ID:   reflect.TypeFor[msgdmarc.Data](),
 	msgarc.ID:     reflect.TypeFor[msgarc.Data](),
 	msgauthres.ID: reflect.TypeFor[msgauthres.Data](),
 	msgunsub.ID:   reflect.TypeFor[msgunsub.Data](),

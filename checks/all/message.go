@@ -6,6 +6,7 @@ import (
 	"github.com/mxray/mxray/checks/msgauthres"
 	"github.com/mxray/mxray/checks/msgbounce"
 	"github.com/mxray/mxray/checks/msgdkim"
+	"github.com/mxray/mxray/checks/msgdmarc"
 	"github.com/mxray/mxray/checks/msgheaders"
 	"github.com/mxray/mxray/checks/msgspf"
 	"github.com/mxray/mxray/checks/msgunsub"
@@ -20,6 +21,7 @@ func MessageChecks() []checks.Check {
 		msgheaders.Check{},
 		msgdkim.Check{},
 		msgspf.Check{},
+		msgdmarc.Check{},
 		msgarc.Check{},
 		msgauthres.Check{},
 		msgunsub.Check{},
