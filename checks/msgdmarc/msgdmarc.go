@@ -267,7 +267,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if rec != nil {
 		aspf, adkim = mode(rec.ASPF), mode(rec.ADKIM)
 	}
-	d.Alignment, d.Undecided = align(from, spfF, spfErr, dkimF, dkimErr, aspf, adkim)
+	d.Alignment, d.Undecided = align(from, m.Trusted() != nil, spfF, spfErr, dkimF, dkimErr, aspf, adkim)
 	aligned := false
 	for _, a := range d.Alignment {
 		aligned = aligned || a.Aligned
@@ -337,7 +337,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 }
 
 // align lists the identifiers against from, and what is not decided.
-func align(from string, spfF *msgspf.Fact, spfErr error, dkimF *msgdkim.Fact, dkimErr error, aspf, adkim Mode) ([]Alignment, []string) {
+// hop says whether the message names its client's address: when it does
+// and msg-spf had nothing to test, there was no SPF identity (a null
+// Return-Path and a HELO address literal), which no SPF pass can align.
+func align(from string, hop bool, spfF *msgspf.Fact, spfErr error, dkimF *msgdkim.Fact, dkimErr error, aspf, adkim Mode) ([]Alignment, []string) {
 	var al []Alignment
 	var undecided []string
 	var na *checks.NotApplicableError
@@ -357,6 +360,8 @@ func align(from string, spfF *msgspf.Fact, spfErr error, dkimF *msgdkim.Fact, dk
 			}
 		}
 		al = append(al, a)
+	case errors.As(spfErr, &na) && hop:
+		// No domain to check: SPF cannot pass.
 	case errors.As(spfErr, &na):
 		undecided = append(undecided, "SPF was not evaluated ("+na.Reason+")")
 	case spfErr != nil:

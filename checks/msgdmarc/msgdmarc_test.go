@@ -33,6 +33,7 @@ const hop = "Received: from mail.sender.example (mail.sender.example [192.0.2.10
 type gen struct {
 	from, returnPath string
 	signers          []string
+	hop              string // the trusted Received field; default hop
 }
 
 // build writes g's message: signed, then received by mx.rcpt.example.
@@ -51,7 +52,11 @@ func build(t *testing.T, g gen) []byte {
 		}
 		raw = b.Bytes()
 	}
-	raw = append([]byte(hop), raw...)
+	h := hop
+	if g.hop != "" {
+		h = g.hop
+	}
+	raw = append([]byte(h), raw...)
 	if g.returnPath != "" {
 		raw = append([]byte("Return-Path: <"+g.returnPath+">\r\n"), raw...)
 	}
@@ -156,6 +161,12 @@ _dmarc.sender.example. TXT "v=DMARC1; p=reject; sp=none; np=reject"`},
 	{name: "msg-dmarc.none-multiple", corpus: "good", want: []string{"msg-dmarc.none"}, status: checks.StatusWarn, result: msgdmarc.ResultNone, zone: `
 _dmarc.sender.example. TXT "v=DMARC1; p=reject"
 _dmarc.sender.example. TXT "v=DMARC1; p=none"`},
+	// A HELO address literal and no Return-Path: SPF has no domain to
+	// check, so it cannot pass; DMARC fails (decided, not an error).
+	{name: "msg-dmarc.fail-no-spf-identity", gen: &gen{from: "alice@sender.example",
+		hop: "Received: from [192.0.2.10] ([192.0.2.10])\r\n\tby mx.rcpt.example (Postfix) with ESMTPS id 4dQz1X2ab4; Fri, 02 Jan 2026 15:04:02 +0000\r\n"},
+		want: []string{"msg-dmarc.fail"}, status: checks.StatusFail, result: msgdmarc.ResultFail, policy: "p=reject", zone: `
+_dmarc.sender.example. TXT "v=DMARC1; p=reject"`},
 	// No p= and no rua=: receivers ignore the record.
 	{name: "msg-dmarc.none-invalid", corpus: "spf-fail", want: []string{"msg-dmarc.none"}, status: checks.StatusWarn, result: msgdmarc.ResultNone, zone: `
 _dmarc.sender.example. TXT "v=DMARC1; adkim=s"`},
