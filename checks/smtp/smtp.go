@@ -257,6 +257,7 @@ type Address struct {
 	Error       string `json:"error,omitempty"`
 	connectKind smtpwire.ConnectKind
 	findings    []checks.Finding
+	opening     *smtpwire.Opening // handed to the tls check (Fact)
 }
 
 // SkipReason implements checks.Skipper: with --no-smtp port 25 is never
@@ -380,7 +381,39 @@ type prober struct {
 	hidden   bool // only the openings are wanted (see Run)
 }
 
+// address tests one MX address, or reads what another domain's run of a
+// bulk batch found there (Cache): the run that tests it reports all it
+// found, the others what concerns the address alone.
 func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Address {
+	kind := "smtp"
+	if p.hidden {
+		kind = "smtp-opening" // no reverse DNS: not what a full run reports
+	}
+	var mine *Address
+	r, err := Shared(ctx, kind, host, ip, p.helo, func() (sessionResult, bool) {
+		a := p.test(ctx, host, ip)
+		mine = &a
+		return sessionResult{addr: shared(a, a.opening), opening: a.opening}, ctx.Err() == nil
+	})
+	switch {
+	case mine != nil:
+		return *mine
+	case err != nil:
+		return notTested(ip, err.Error())
+	}
+	if r.opening != nil {
+		p.openings.put(host, ip, r.opening)
+	}
+	return reused(r.addr)
+}
+
+// notTested is the result of an address mxray did not talk to.
+func notTested(ip netip.Addr, why string) Address {
+	return Address{Address: ip.String(), Outcome: OutcomeError, Error: why, Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
+}
+
+// test talks to one MX address and looks up its reverse DNS.
+func (p *prober) test(ctx context.Context, host string, ip netip.Addr) Address {
 	a := Address{Address: ip.String(), Stages: []smtpwire.Stage{}, Transcript: []smtpwire.Entry{}}
 	if p.hidden {
 		p.talk(ctx, host, ip, &a)
@@ -420,7 +453,8 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 	open := func(step string, err error) {
 		if !opened {
 			opened = true
-			p.openings.put(host, ip, s.Opening(ctx, step, err))
+			a.opening = s.Opening(ctx, step, err)
+			p.openings.put(host, ip, a.opening)
 		}
 	}
 

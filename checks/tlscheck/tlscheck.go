@@ -435,6 +435,34 @@ func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Addre
 		a.OldProbe = "accepted"
 		return a
 	}
+	// The probe says nothing of the domain: in a bulk batch (smtp.Cache)
+	// one domain's run makes it for every domain on the address.
+	op11, err := smtp.Shared(ctx, "tls-old", host, ip, p.helo, func() (oldProbe, bool) {
+		r := p.oldProbe(ctx, host, ip)
+		return r, !cutShort(ctx, r.err)
+	})
+	if err != nil {
+		a.OldProbe = "unknown: " + err.Error()
+		return a
+	}
+	a.OldProtocols, a.OldProbe = op11.protocols, op11.outcome
+	a.Stages = append(a.Stages, op11.stages...)
+	a.Transcript = append(a.Transcript, op11.transcript...)
+	return a
+}
+
+// oldProbe is what the TLS 1.0/1.1 probe of an address found.
+type oldProbe struct {
+	protocols  []string
+	outcome    string
+	err        error
+	stages     []smtpwire.Stage
+	transcript []smtpwire.Entry
+}
+
+// oldProbe opens a second connection limited to TLS 1.0/1.1.
+func (p *prober) oldProbe(ctx context.Context, host string, ip netip.Addr) oldProbe {
+	var r oldProbe
 	old := p.session(ip)
 	oldCfg := smtpwire.OpportunisticTLS(host)
 	oldCfg.MaxVersion = tls.VersionTLS11
@@ -442,22 +470,22 @@ func (p *prober) address(ctx context.Context, host string, ip netip.Addr) *Addre
 	oop := smtpwire.Open(ctx, old, oldCfg)
 	switch {
 	case oop.Err == nil && oop.TLS != nil:
-		a.OldProtocols = []string{tls.VersionName(oop.TLS.Version)}
-		a.OldProbe = "accepted"
+		r.protocols = []string{tls.VersionName(oop.TLS.Version)}
+		r.outcome = "accepted"
 	case oop.Step == smtpwire.StepSTARTTLS && !cutShort(ctx, oop.Err):
-		a.OldProbe = "refused"
+		r.outcome = "refused"
 	case oop.Err == nil:
-		a.OldProbe = "unknown: STARTTLS was not offered this time"
+		r.outcome = "unknown: STARTTLS was not offered this time"
 	default:
-		a.OldProbe = "unknown: " + oop.Err.Error()
+		r.outcome, r.err = "unknown: "+oop.Err.Error(), oop.Err
 	}
 	if oop.Err == nil {
 		_ = old.Quit(ctx)
 	}
 	_ = old.Close()
-	a.Stages = append(a.Stages, prefixStages("old_", old.Stages())...)
-	a.Transcript = append(a.Transcript, old.Transcript().Entries()...)
-	return a
+	r.stages = prefixStages("old_", old.Stages())
+	r.transcript = old.Transcript().Entries()
+	return r
 }
 
 // shared returns the opening of the smtp check's session with the
