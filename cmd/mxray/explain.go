@@ -9,6 +9,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/report"
 )
 
@@ -16,8 +17,11 @@ const explainUsage = `Usage: mxray explain [ID...] [--markdown]
 
 Explains what a finding ID means, why it matters and how to fix it. Without
 an ID, lists every finding ID; with a check's ID (mxray explain spf), lists
-that check's finding IDs. With --markdown, prints the catalogue as
-Markdown (this is how docs/findings.md is generated).
+that check's finding IDs. With an SMTP code from a bounce or a rejection
+(mxray explain 5.7.26, "550 5.7.515", TSS04, SC-001), says what the code
+means, which mailbox provider sends it for which rule, and the fix. With
+--markdown, prints the catalogue as Markdown (this is how docs/findings.md
+is generated).
 
 Flags:
 `
@@ -56,6 +60,14 @@ func (a *app) explain(args []string) (report.Exit, error) {
 				for _, d := range ds {
 					fmt.Fprintf(a.stdout, "%-28s %-5s %s\n", d.ID, d.Severity, d.Title)
 				}
+				continue
+			}
+			if e, ok := profile.ExplainCode(id); ok {
+				// "explain 5.7.26", "explain TSS04": a code from a bounce.
+				if i > 0 {
+					fmt.Fprintln(a.stdout)
+				}
+				fmt.Fprint(a.stdout, e.Text())
 				continue
 			}
 			if s := suggest(id); s != "" {

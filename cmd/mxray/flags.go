@@ -81,6 +81,8 @@ type checkFlags struct {
 	noSMTP       bool
 	dnsblZones   string
 	shard        shardFlag
+	profiles     listFlag
+	bulkSender   bool
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
@@ -102,6 +104,8 @@ func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
 	fs.StringVar(&f.helo, "helo", "", "HELO/EHLO name: mxray greets servers with it and SPF evaluates it")
 	fs.BoolVar(&f.noSMTP, "no-smtp", false, "do not connect to port 25 (skips the smtp and tls checks)")
 	fs.StringVar(&f.dnsblZones, "dnsbl-zones", "", "file of DNSBL zones to use instead of the built-in list")
+	fs.Var(&f.profiles, "profile", "grade against mailbox providers' sender rules: gmail, yahoo, microsoft, apple, laposte\n(repeatable, comma-separated)")
+	fs.BoolVar(&f.bulkSender, "bulk", false, "with --profile: the domain sends in bulk (5,000 or more messages a day to a provider),\nso the bulk-sender rules are graded instead of shown")
 	if bulk {
 		fs.Var(&f.resolvers, "resolver", "DNS resolver IP[:port] (repeatable; default: /etc/resolv.conf)")
 		fs.StringVar(&f.file, "f", "", "read domains from this file, one per line ('-' for standard input)")
@@ -417,7 +421,10 @@ func (f *checkFlags) options() (checks.Options, error) {
 		return checks.Options{}, err
 	}
 	opts := checks.Options{Timeout: f.timeout, CheckTimeout: f.checkTimeout, GreetingTimeout: f.greeting, NoSMTP: f.noSMTP, DNSBLZones: f.dnsblZones,
-		DKIMProbe: checks.DKIMProbe(f.dkimProbe)}
+		DKIMProbe: checks.DKIMProbe(f.dkimProbe), Profiles: f.profiles, Bulk: f.bulkSender}
+	if f.bulkSender && len(f.profiles) == 0 {
+		return opts, usagef("--bulk grades the bulk-sender rules of a --profile: give --profile too")
+	}
 	for _, c := range all.Checks() {
 		if v, ok := c.(checks.Validator); ok {
 			if err := v.Validate(opts); err != nil {
