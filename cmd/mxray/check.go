@@ -11,6 +11,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/report"
 )
 
@@ -28,6 +29,8 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 	var f checkFlags
 	fs := newFlagSet("check", a.stdout, checkUsage)
 	f.register(fs.FlagSet, true)
+	var smtpRate rateFlag
+	fs.Var(&smtpRate, "smtp-rate", "with several domains: connect to one MX address at most this often, N/s, N/m or N/h;\neach address is tested once per run and its result shared by the domains using it")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if err = flagError(fs, err); errors.Is(err, errHelp) {
@@ -95,7 +98,7 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 		// selectors (a few queries each, not about 70).
 		opts.DKIMProbe = checks.DKIMProbeProvider
 	}
-	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate()}
+	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate(), smtpRate: smtpRate.rate()}
 	if f.file == "" && len(targets) == 1 {
 		if a.useTUI(&f) {
 			return a.checkTUI(ctx, &f, r, targets[0], failOn)
@@ -158,6 +161,10 @@ type runSpec struct {
 	// work behind an untrusted resolver). A single run decides beside its
 	// checks instead, and cancels them when the answer is no.
 	decideFirst bool
+	// smtpRate is --smtp-rate; shared and smtpCache are set by forBulk.
+	smtpRate  smtp.Rate
+	shared    *dnsq.InFlight // one bound on the DNS questions in flight of every run
+	smtpCache *smtp.Cache    // the MX addresses' results, shared by every run
 }
 
 // run checks one domain with a fresh DNS cache. The first run of an
@@ -179,6 +186,9 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 			return nil, err
 		}
 	}
+	if r.smtpCache != nil {
+		ctx = smtp.WithCache(ctx, r.smtpCache)
+	}
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	trust := make(chan error, 1)
@@ -197,14 +207,22 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 	return rep, nil
 }
 
-func (r *runSpec) env() (*checks.Env, error) { return newEnv(r.servers, r.opts, r.dialer, r.rootCAs) }
+func (r *runSpec) env() (*checks.Env, error) {
+	return newSharedEnv(r.servers, r.opts, r.dialer, r.rootCAs, r.shared)
+}
 
 // newEnv is the one Env factory of the command (check, send, demo): a
 // fresh DNS client (a new cache) on servers, the dialer (nil: the
 // network), the certificate roots (nil: the system's) and the checks' HTTP
 // client.
 func newEnv(servers []string, opts checks.Options, dialer checks.Dialer, roots *x509.CertPool) (*checks.Env, error) {
-	c, err := dnsq.New(dnsq.Config{Servers: append([]string(nil), servers...), Timeout: opts.Timeout})
+	return newSharedEnv(servers, opts, dialer, roots, nil)
+}
+
+// newSharedEnv is newEnv whose DNS client shares the in-flight bound
+// shared with other runs' (nil: a bound of its own).
+func newSharedEnv(servers []string, opts checks.Options, dialer checks.Dialer, roots *x509.CertPool, shared *dnsq.InFlight) (*checks.Env, error) {
+	c, err := dnsq.New(dnsq.Config{Servers: append([]string(nil), servers...), Timeout: opts.Timeout, Shared: shared})
 	if err != nil {
 		return nil, err
 	}
