@@ -124,6 +124,7 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 			n++
 			writeMarkdownFinding(b, opts, f)
 		}
+		writeMarkdownProfile(b, rep.Results[i])
 	}
 	if n == 0 {
 		b.WriteString("No findings.\n")

@@ -166,6 +166,7 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 			}
 			writeTextFinding(b, opts, f)
 		}
+		writeTextProfile(b, opts, res)
 	}
 
 	// Summary.
