@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -632,7 +633,7 @@ func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, s
 // cancellation) used to keep its socket, its goroutine and its in-flight slot
 // until the full timeout passed.
 func exchangeCtx(ctx context.Context, cl *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
-	co, err := cl.DialContext(ctx, server)
+	co, err := dial(ctx, cl, server)
 	if err != nil {
 		return nil, err
 	}
@@ -641,6 +642,23 @@ func exchangeCtx(ctx context.Context, cl *dns.Client, m *dns.Msg, server string)
 	defer stop()
 	resp, _, err := cl.ExchangeWithConnContext(ctx, m, co)
 	return resp, err
+}
+
+// dial opens a connection to server, a normalized IP:port. Over UDP it
+// opens the socket directly, without dns.Client.DialContext's detour
+// through name resolution and the parallel dialer (a fresh socket per
+// question, for a random source port, is a bulk run's main cost).
+func dial(ctx context.Context, cl *dns.Client, server string) (*dns.Conn, error) {
+	if cl.Net == "udp" {
+		if ap, err := netip.ParseAddrPort(server); err == nil {
+			c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(ap))
+			if err != nil {
+				return nil, err
+			}
+			return &dns.Conn{Conn: c, UDPSize: cl.UDPSize}, nil
+		}
+	}
+	return cl.DialContext(ctx, server)
 }
 
 func validate(req, resp *dns.Msg) error {
