@@ -21,8 +21,8 @@ const analyzeUsage = `Usage: mxray analyze FILE|- [flags]
 
 Judges one email message (a copy from "Show original", a bounce, a message
 that landed in spam): its header, every DKIM signature, SPF for the client
-address of the trusted Received header, the ARC chain, receivers'
-Authentication-Results, one-click unsubscribe for bulk mail, and what a
+address of the trusted Received header, DMARC for the From domain with the
+alignment of SPF and DKIM, the ARC chain, receivers' Authentication-Results, one-click unsubscribe for bulk mail, and what a
 bounce says to fix. '-' reads the message from standard input. The message
 is read as is (re-serialised headers would break DKIM), up to 50 MB.
 

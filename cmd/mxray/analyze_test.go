@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -244,5 +245,60 @@ func TestAnalyzeTUI(t *testing.T) {
 	}
 	if s := out.String(); !strings.Contains(s, "message from ") || !strings.Contains(s, "trusted hop: ") {
 		t.Errorf("no summary with the message lines left:\n%s", tail(s, 2000))
+	}
+}
+
+// TestAnalyzeUntrustedResolver: behind a resolver that cannot be trusted,
+// analyze gives no verdict: one line on stderr, exit 3, and for --json
+// the error document of the message (status error, no checks); receive
+// refuses to start.
+func TestAnalyzeUntrustedResolver(t *testing.T) {
+	sch := compileSchema(t)
+	for _, rs := range strangeResolvers {
+		t.Run(rs.name, func(t *testing.T) {
+			w := messageWorld(t, "")
+			rs.setup(w.DNS)
+			r := runApp(t, w, "", "analyze", corpus(t, "good"), "--resolver", w.DNS.Addr(), "--timeout", "400ms", "--json")
+			if r.code != report.ExitCouldNotRun || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, rs.says) {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			d := validateJSON(t, sch, r.stdout)
+			if d["status"] != "error" || len(d["checks"].([]any)) != 0 || d["target"] == nil {
+				t.Errorf("document %s", r.stdout)
+			}
+			if r := runApp(t, w, "", "analyze", corpus(t, "good"), "--resolver", w.DNS.Addr(), "--timeout", "400ms"); r.code != report.ExitCouldNotRun || r.stdout != "" {
+				t.Errorf("text: exit %d, stdout %q", r.code, r.stdout)
+			}
+			// receive, bounded: were it to start listening, the deadline ends it.
+			var out, errb bytes.Buffer
+			a := newApp(strings.NewReader(""), &out, &errb)
+			a.getenv = func(string) string { return "" }
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if code := a.run(ctx, []string{"receive", "--listen", "127.0.0.1:0", "--resolver", w.DNS.Addr(), "--timeout", "400ms"}); code != report.ExitCouldNotRun || !strings.Contains(errb.String(), rs.says) {
+				t.Errorf("receive: exit %d, stderr %q", code, errb.String())
+			}
+		})
+	}
+}
+
+// TestReceiveSessionTimeout: a client that says nothing is disconnected
+// after --session-timeout (here also past --command-timeout).
+func TestReceiveSessionTimeout(t *testing.T) {
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	rcv := startReceive(t, "--resolver", w.DNS.Addr(), "--session-timeout", "1s", "--command-timeout", "1s")
+	c, err := net.DialTimeout("tcp", rcv.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatalf("the idle session was not closed: %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("closed after %s", took)
 	}
 }
