@@ -119,6 +119,16 @@ func TestAnalyzeStdinAndExitCodes(t *testing.T) {
 	if _, ok := d["domain"]; ok {
 		t.Errorf("a message without From has a domain: %v", d["domain"])
 	}
+	// Markdown and JUnit, as for check; a message without From is named so.
+	for _, f := range []string{"markdown", "junit"} {
+		r := runApp(t, w, "", "analyze", corpus(t, "from-missing"), "--resolver", w.DNS.Addr(), "--format", f)
+		if r.code != report.ExitFindings || !strings.Contains(r.stdout, "msg-headers.from-missing") {
+			t.Errorf("%s: exit %d\n%s", f, r.code, r.stdout)
+		}
+		if f == "markdown" && !strings.Contains(r.stdout, "## Message from an unknown sender: FAIL") {
+			t.Errorf("markdown heading:\n%s", r.stdout)
+		}
+	}
 	// A resolver that does not answer: exit 3 (nothing failed, nothing decided).
 	dead := messageWorld(t, "")
 	dead.DNS.ScriptTree("sender.example", mailtest.ServFail)
