@@ -33,6 +33,7 @@ func TestQueueUsageErrors(t *testing.T) {
 		{[]string{"worker", "--nats", "nats://127.0.0.1:1", "--ack-wait", "1m"}, "--ack-wait 1m0s: want more than --check-timeout (2m0s)"},
 		{[]string{"worker", "--nats", "nats://127.0.0.1:1", "--only", "nosuch"}, `unknown check "nosuch"`},
 		{[]string{"worker", "--nats", "nats://127.0.0.1:1", "--resolver", "nonsense"}, `invalid resolver "nonsense"`},
+		{[]string{"worker", "--nats", "nats://127.0.0.1:1", "--smtp-rate", "fast"}, `--smtp-rate "fast": want N/s, N/m or N/h`},
 		{[]string{"submit", "--nats", "nats://127.0.0.1:1"}, "missing -f FILE"},
 		{[]string{"submit", "-f", file}, "missing --nats URL"},
 		{[]string{"submit", "--nats", "nats://127.0.0.1:1", "-f", file, "--format", "json"}, "--format works with --wait only"},

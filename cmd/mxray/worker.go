@@ -17,6 +17,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/safetext"
+	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/cmd/mxray/internal/queue"
 	"github.com/mxray/mxray/report"
 )
@@ -51,6 +52,7 @@ type workerFlags struct {
 	concurrency int
 	ackWait     time.Duration
 	verbose     bool
+	smtpRate    rateFlag
 }
 
 // registerSome registers the check flags into fs, less those in omit.
@@ -134,6 +136,7 @@ func (a *app) worker(ctx context.Context, args []string) (report.Exit, error) {
 	fs.StringVar(&w.url, "nats", "", "the NATS server (nats://host:4222; default $NATS_URL)")
 	fs.IntVar(&w.concurrency, "concurrency", 64, "how many domains to check at once")
 	fs.DurationVar(&w.ackWait, "ack-wait", 0, "give a job to another worker when its worker has said nothing for this long (default --check-timeout + 30s)")
+	fs.Var(&w.smtpRate, "smtp-rate", "connect to one MX address at most this often, N/s, N/m or N/h, from this worker\n(a fleet of N workers: divide the rate a server should see by N); each address's\nresult is shared by the domains using it for an hour")
 	fs.BoolVar(&w.verbose, "verbose", false, "log every job (its ID, line, domain, status and time) on standard error")
 	fs.BoolVar(&w.verbose, "v", false, "short for --verbose")
 	pos, err := parseInterleaved(fs, args)
@@ -196,6 +199,9 @@ func (a *app) worker(ctx context.Context, args []string) (report.Exit, error) {
 		app: a, f: &f, w: &w, js: js, maxPayload: nc.MaxPayload(),
 		run: &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate(), decideFirst: true},
 	}
+	// As check -f: one bound on the DNS questions in flight, and one
+	// cache of the MX addresses' results spacing connections to each.
+	wk.run.forBulk(w.smtpRate.rate())
 	fmt.Fprintf(a.stderr, "mxray worker: taking jobs from %s (%s), %d at a time\n", queue.Redact(url), queue.JobsStream, w.concurrency)
 	err = wk.loop(ctx, cons)
 	if ferr := nc.FlushTimeout(queueTimeout); ferr != nil && err == nil && ctx.Err() == nil {
@@ -222,6 +228,9 @@ type worker struct {
 	run        *runSpec
 	maxPayload int64
 
+	cacheMu   sync.Mutex
+	cacheBorn time.Time // when run.smtpCache was made
+
 	logMu      sync.Mutex
 	done, back atomic.Int64
 
@@ -230,68 +239,60 @@ type worker struct {
 	stop     context.CancelFunc // stops taking jobs
 }
 
-// fetchWait bounds one pull request; the loop then asks again.
-const fetchWait = 5 * time.Second
-
-// loop pulls jobs while there is room for them (never more than
-// --concurrency taken and unfinished, none waiting in a buffer while its
-// ack wait runs) until ctx ends or a job stops the worker; it returns once
-// every job taken is acknowledged or put back, with the error that stopped
-// the worker (nil when interrupted).
+// loop takes jobs until ctx ends or a job stops the worker, checking at
+// most --concurrency at once; the client pulls ahead at most as many
+// again (their ack wait runs meanwhile: a check is far shorter than it).
+// It returns once every job taken is acknowledged or put back, with the
+// error that stopped the worker (nil when interrupted).
 func (wk *worker) loop(ctx context.Context, cons jetstream.Consumer) error {
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
 	wk.stop = stop
+	it, err := cons.Messages(jetstream.PullMaxMessages(wk.w.concurrency))
+	if err != nil {
+		return fmt.Errorf("cannot take jobs: %s", plainQueueError(err))
+	}
+	// Once stopped, the jobs pulled ahead come out of the iterator and
+	// are put back at once, not left to their ack wait.
+	go func() {
+		<-lctx.Done()
+		it.Drain()
+	}()
 	slots := make(chan struct{}, wk.w.concurrency)
 	var wg sync.WaitGroup
 	lastErr := ""
-	for lctx.Err() == nil {
+	for {
+		msg, err := it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			if lctx.Err() == nil {
+				wk.halt(fmt.Errorf("the queue stopped giving jobs: %s", plainQueueError(err)))
+			}
+			break
+		}
+		if errors.Is(err, jetstream.ErrConsumerDeleted) {
+			wk.halt(fmt.Errorf("the consumer %s was deleted from the queue", queue.WorkersConsumer))
+			continue
+		}
+		if err != nil {
+			// The server went away or missed its heartbeats: the client
+			// reconnects and pulls again by itself. Say so once.
+			if m := plainQueueError(err); m != lastErr {
+				lastErr = m
+				wk.logf("cannot take jobs: %s; retrying", m)
+			}
+			continue
+		}
+		lastErr = ""
 		select {
 		case slots <- struct{}{}:
 		case <-lctx.Done():
+			wk.putBack(msg)
 			continue
 		}
-		n := 1
-	more:
-		for n < wk.w.concurrency {
-			select {
-			case slots <- struct{}{}:
-				n++
-			default:
-				break more
-			}
-		}
-		fctx, cancel := context.WithTimeout(lctx, fetchWait)
-		batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
-		if err == nil {
-			for msg := range batch.Messages() {
-				n--
-				wg.Go(func() {
-					defer func() { <-slots }()
-					wk.handle(ctx, lctx, msg)
-				})
-			}
-			err = batch.Error()
-		}
-		expired := fctx.Err() != nil // the pull's own bound: no job came
-		cancel()
-		for ; n > 0; n-- {
-			<-slots
-		}
-		if err == nil || expired || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || lctx.Err() != nil {
-			lastErr = ""
-			continue
-		}
-		// The queue is unreachable or refuses the pull: say so once, retry
-		// every second (the connection reconnects by itself).
-		if msg := plainQueueError(err); msg != lastErr {
-			lastErr = msg
-			wk.logf("cannot take jobs: %s; retrying", msg)
-		}
-		select {
-		case <-time.After(time.Second):
-		case <-lctx.Done():
-		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			wk.handle(ctx, lctx, msg)
+		})
 	}
 	wg.Wait()
 	return wk.stopErr
@@ -377,6 +378,29 @@ func (wk *worker) handle(ctx, lctx context.Context, msg jetstream.Msg) {
 	}
 }
 
+// smtpCacheLifetime is how long a worker shares an MX address's result
+// with later domains: a batch of check -f lasts as long as its input, a
+// worker indefinitely, so its results are renewed.
+const smtpCacheLifetime = time.Hour
+
+// spec returns what the next job is checked with: the worker's runSpec
+// with a cache of the MX addresses' results younger than
+// smtpCacheLifetime.
+func (wk *worker) spec() *runSpec {
+	wk.cacheMu.Lock()
+	defer wk.cacheMu.Unlock()
+	now := time.Now()
+	if wk.cacheBorn.IsZero() {
+		wk.cacheBorn = now
+	}
+	if now.Sub(wk.cacheBorn) > smtpCacheLifetime {
+		wk.run.smtpCache = smtp.NewCache(smtp.DefaultCacheSize, wk.w.smtpRate.rate())
+		wk.cacheBorn = now
+	}
+	rs := *wk.run
+	return &rs
+}
+
 // putBack returns a job to the queue at once, for another worker.
 func (wk *worker) putBack(msg jetstream.Msg) {
 	wk.back.Add(1)
@@ -393,7 +417,7 @@ func (wk *worker) check(ctx context.Context, job queue.Job) (doc report.JSONRepo
 	if err == nil {
 		t, terr := wk.f.target(d, job.Input)
 		if terr == nil {
-			rep, rerr := wk.run.run(ctx, t, nil)
+			rep, rerr := wk.spec().run(ctx, t, nil)
 			switch {
 			case ctx.Err() != nil || (rep != nil && rep.Interrupted):
 				return doc, false
