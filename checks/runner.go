@@ -111,16 +111,29 @@ const (
 	EventStarted  EventKind = iota + 1 // a check began
 	EventFinding                       // a check reported a finding
 	EventFinished                      // a check ended; Result is set
+	EventProgress                      // a check says what it waits for; Progress is set
 )
 
 // Event is a progress notification from the Runner, for live displays.
 // Events of one check arrive in order; events of different checks interleave.
 type Event struct {
-	Kind    EventKind
-	CheckID string
-	Finding *Finding // EventFinding
-	Result  *Result  // EventFinished
-	At      time.Time
+	Kind     EventKind
+	CheckID  string
+	Finding  *Finding  // EventFinding
+	Result   *Result   // EventFinished
+	Progress *Progress // EventProgress
+	At       time.Time
+}
+
+// Progress is what a running check waits for, for live displays: "connected
+// to 192.0.2.10, waiting for the greeting", since Since, bounded by Limit
+// (0 when unbounded). A display shows it with the time waited so far
+// ("12s / 30s") until the check's next progress or its end. It is never part
+// of a report: verdicts come from findings and data only.
+type Progress struct {
+	Text  string
+	Since time.Time
+	Limit time.Duration
 }
 
 // ErrNoFact is returned (wrapped in a *DependencyError) by Out.Await when
@@ -206,6 +219,16 @@ func (o *Out) Add(f Finding) {
 		fc := f
 		o.run.emit(Event{Kind: EventFinding, CheckID: o.id, Finding: &fc})
 	}
+}
+
+// Progress tells live displays what the check waits for now (text in plain
+// words; limit is the bound on that wait, 0 when none). It is for people
+// watching a slow check, not a result: nothing of it reaches the report.
+func (o *Out) Progress(text string, limit time.Duration) {
+	if o == nil || o.hidden || o.run == nil {
+		return
+	}
+	o.run.emit(Event{Kind: EventProgress, CheckID: o.id, Progress: &Progress{Text: text, Since: time.Now(), Limit: limit}})
 }
 
 // SetData records the check's typed data (JSON "data").

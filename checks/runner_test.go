@@ -375,3 +375,45 @@ func TestCancelBeforeStart(t *testing.T) {
 		t.Fatalf("result = %+v", r)
 	}
 }
+
+// TestProgressIsAnEventOnly: Out.Progress reaches live displays as an
+// EventProgress between the check's start and finish; a hidden dependency
+// (run only for another check) says nothing; nothing of it is in the report.
+func TestProgressIsAnEventOnly(t *testing.T) {
+	dep := fn{id: "dep", run: func(ctx context.Context, out *checks.Out) error {
+		out.Progress("hidden work", time.Second)
+		checks.NewFactKey[string]("dep").Publish(out, "v")
+		return nil
+	}}
+	main := fn{id: "main", needs: []string{"dep"}, run: func(ctx context.Context, out *checks.Out) error {
+		out.Progress("connected, waiting for the greeting", 30*time.Second)
+		return nil
+	}}
+	rep, evs := runChecks(t, checks.Options{}, []checks.Check{main}, []checks.Check{dep})
+	var kinds []string
+	for _, e := range evs {
+		if e.CheckID == "dep" && e.Kind == checks.EventProgress {
+			t.Errorf("a hidden check's progress was shown: %+v", e.Progress)
+		}
+		if e.CheckID != "main" {
+			continue
+		}
+		switch e.Kind {
+		case checks.EventStarted:
+			kinds = append(kinds, "started")
+		case checks.EventProgress:
+			if e.Progress == nil || e.Progress.Text != "connected, waiting for the greeting" || e.Progress.Limit != 30*time.Second || e.Progress.Since.IsZero() {
+				t.Errorf("progress %+v", e.Progress)
+			}
+			kinds = append(kinds, "progress")
+		case checks.EventFinished:
+			kinds = append(kinds, "finished")
+		}
+	}
+	if strings.Join(kinds, ",") != "started,progress,finished" {
+		t.Errorf("events %v", kinds)
+	}
+	if res := rep.Results[0]; res.Status != checks.StatusPass || len(res.Findings) != 0 || res.Data != nil {
+		t.Errorf("result %+v: progress is not a result", res)
+	}
+}

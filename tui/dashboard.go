@@ -226,12 +226,21 @@ func (d dashboardModel) counts(r *checkRow) string {
 }
 
 // waiting says what a running check without findings waits for: a check
-// it needs that has not finished, else its time against its limit.
+// it needs that has not finished, else what the check itself said it waits
+// for with the time waited against that wait's bound ("connected, waiting
+// for the greeting 12s / 30s"), else its time against its limit.
 func (d dashboardModel) waiting(r *checkRow) string {
 	for _, n := range r.info.Needs {
 		if dep, ok := d.live.byID[n]; ok && dep.running {
 			return "waiting for " + clean(n)
 		}
+	}
+	if p := r.progress; p != nil {
+		el := max(d.live.now.Sub(p.Since), 0)
+		if p.Limit > 0 {
+			return clean(p.Text) + " " + fmtDur(el) + " / " + fmtDur(p.Limit)
+		}
+		return clean(p.Text) + " " + fmtDur(el)
 	}
 	if r.started.IsZero() {
 		return ""

@@ -154,3 +154,30 @@ func TestRunningRowSaysWhatItWaitsFor(t *testing.T) {
 	}
 	m.finish()
 }
+
+// TestRunningRowSaysWhichWait: a check that says what it waits for (the
+// smtp check, through its sessions) shows that wait with the time waited
+// against the wait's own bound, not the whole check's.
+func TestRunningRowSaysWhichWait(t *testing.T) {
+	evs := []checks.Event{
+		{Kind: checks.EventStarted, CheckID: "smtp", At: at(0)},
+		{Kind: checks.EventProgress, CheckID: "smtp", At: at(3000),
+			Progress: &checks.Progress{Text: "connected, waiting for the greeting", Since: at(3000), Limit: 30 * time.Second}},
+	}
+	o := Options{Run: (&scriptedRun{events: evs, block: true}).run, AutoStart: true, CheckTimeout: 2 * time.Minute,
+		Checks: []CheckInfo{{ID: "smtp"}}}
+	m := New(t.Context(), testOptions(o))
+	var h *runHandle
+	for _, x := range m.runs {
+		h = x
+	}
+	next, _ := m.Update(listen(h)()) // the scripted events arrive as one batch
+	m = next.(Model)
+	m = resized(m, 120, 20)
+	m.live.now = at(15000)
+	v := m.View()
+	if !strings.Contains(v, "connected, waiting for the greeting 12.0s / 30.0s") {
+		t.Fatalf("running row:\n%s", v)
+	}
+	m.finish()
+}

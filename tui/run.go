@@ -27,6 +27,9 @@ type checkRow struct {
 	// interrupted: the run was stopped before the check decided (its
 	// Result.Err is "interrupted"); not a verdict about the domain.
 	interrupted bool
+	// progress is what the running check said it waits for; nil when
+	// it said nothing, or once it finished.
+	progress *checks.Progress
 }
 
 func (r *checkRow) reset(gen int) {
@@ -35,6 +38,7 @@ func (r *checkRow) reset(gen int) {
 	r.status, r.running, r.res, r.findings, r.dur = "", true, nil, nil, 0
 	r.started = time.Time{}
 	r.interrupted = false
+	r.progress = nil
 }
 
 // errInterrupted is the Result.Err of a check the runner stopped because
@@ -231,7 +235,13 @@ func (m *Model) applyEvent(gen int, e checks.Event) {
 		if e.Finding != nil {
 			r.findings = append(r.findings, *e.Finding)
 		}
+	case checks.EventProgress:
+		if e.Progress != nil && r.running {
+			p := *e.Progress
+			r.progress = &p
+		}
 	case checks.EventFinished:
+		r.progress = nil
 		if e.Result != nil {
 			m.setResult(r, e.Result)
 		}

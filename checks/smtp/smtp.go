@@ -283,6 +283,7 @@ const (
 
 // Run implements checks.Check.
 func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	ctx = smtpwire.WithProgress(ctx, out.Progress) // the TUI row says which wait it is in
 	// The openings of the sessions are the tls check's: published at once,
 	// each given as soon as it is over.
 	openings := newFact()

@@ -200,6 +200,7 @@ func (s *Session) Connect(ctx context.Context) error {
 	}
 	err := s.stage("connect", func() (*Reply, error) {
 		w := wait{stage: "connect", timeout: s.cfg.Timeouts.Connect}
+		Progress(ctx, "connecting", w.timeout)
 		dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Connect)
 		defer cancel()
 		c, err := s.cfg.Dialer.DialContext(dctx, "tcp", s.addr)
@@ -223,6 +224,7 @@ func (s *Session) Connect(ctx context.Context) error {
 	return s.stage("banner", func() (*Reply, error) {
 		defer s.Guard(ctx)()
 		w := wait{stage: "greeting", timeout: s.cfg.Timeouts.Greeting}
+		Progress(ctx, "connected, waiting for the greeting", w.timeout)
 		_ = s.raw.SetReadDeadline(s.now().Add(w.timeout))
 		rep, err := ReadReply(s.br)
 		_ = s.raw.SetReadDeadline(time.Time{})
@@ -283,6 +285,7 @@ func (s *Session) Hello(ctx context.Context) error {
 			return nil, &Error{Kind: ErrState, Msg: "EHLO before the greeting"}
 		}
 		defer s.Guard(ctx)()
+		Progress(ctx, "waiting for the reply to EHLO", s.cfg.Timeouts.Command)
 		err := s.client.Hello(s.cfg.HELO)
 		if err != nil {
 			if r := ReplyOf(err); r != nil {
@@ -341,6 +344,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) (*tls.Connectio
 	err := s.stage("starttls", func() (*Reply, error) {
 		defer s.Guard(ctx)()
 		w := wait{stage: "STARTTLS", timeout: s.cfg.Timeouts.Command}
+		Progress(ctx, "STARTTLS and the TLS handshake", w.timeout)
 		_ = s.raw.SetDeadline(s.now().Add(w.timeout))
 		defer func() { _ = s.raw.SetDeadline(time.Time{}) }()
 		if _, err := io.WriteString(s.rec, "STARTTLS\r\n"); err != nil {
@@ -404,6 +408,8 @@ func (s *Session) cmd(ctx context.Context, name, what string, f func(c *gosmtp.C
 			return nil, &Error{Kind: ErrState, Msg: what + " before EHLO"}
 		}
 		defer s.Guard(ctx)()
+		verb, _, _ := strings.Cut(what, ":") // "MAIL FROM", "RCPT TO", "VRFY x"
+		Progress(ctx, "waiting for the reply to "+verb, s.cfg.Timeouts.Command)
 		if err := f(s.client); err != nil {
 			if r := ReplyOf(err); r != nil {
 				return r, &ReplyError{Command: what, Reply: r}

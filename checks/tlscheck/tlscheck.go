@@ -264,6 +264,7 @@ func (Check) SkipReason(opts checks.Options) string { return smtpwire.SkipNoSMTP
 
 // Run implements checks.Check.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
+	ctx = smtpwire.WithProgress(ctx, out.Progress) // the TUI row says which wait it is in
 	fact, err := mx.Await(ctx, out)
 	if err != nil {
 		return fmt.Errorf("no MX data: %w", err)
