@@ -95,8 +95,18 @@ func runDemoWorld() (map[string]*checks.Report, error) {
 	}
 	defer w.Close()
 	out := map[string]*checks.Report{}
-	for _, d := range []string{"broken.example", "good.example", "badtls.example"} {
-		env, err := w.Env(checks.Options{Timeout: 5 * time.Second}) // loopback: a margin for a loaded machine
+	for _, run := range []struct {
+		key, domain string
+		profiles    []string
+	}{
+		{"broken.example", "broken.example", nil},
+		{"good.example", "good.example", nil},
+		{"badtls.example", "badtls.example", nil},
+		// mxray check broken.example --profile gmail,yahoo,microsoft
+		{profileRun, "broken.example", []string{"gmail", "yahoo", "microsoft"}},
+	} {
+		d := run.domain
+		env, err := w.Env(checks.Options{Timeout: 5 * time.Second, Profiles: run.profiles}) // loopback: a margin for a loaded machine
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +122,7 @@ func runDemoWorld() (map[string]*checks.Report, error) {
 			}
 		}
 		normalise(rep)
-		out[d] = rep
+		out[run.key] = rep
 	}
 	return out, nil
 }
@@ -194,6 +204,14 @@ func copyReport(rep *checks.Report) *checks.Report {
 	}
 	return &cp
 }
+
+// profileRun names the run of broken.example with the Gmail, Yahoo and
+// Microsoft profiles.
+const profileRun = "broken.example --profile gmail,yahoo,microsoft"
+
+// profileReport is a finished run of every check against broken.example
+// with the Gmail, Yahoo and Microsoft profiles.
+func profileReport() *checks.Report { return realReport(profileRun) }
 
 // fixtureReport is a finished run of every check against broken.example.
 func fixtureReport() *checks.Report { return realReport("broken.example") }

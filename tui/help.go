@@ -60,6 +60,7 @@ func (p helpModel) viewWith(groups [][]key.Binding) string {
 	b.WriteString(fmt.Sprintf("  %s ok  %s warn  %s fail  %s could not test  %s nothing to test  %s skipped  %s not run\n", g.Ok, g.Warn, g.Fail, g.Error, g.NA, g.Skip, g.None))
 	b.WriteString("  [ERR ] means mxray could not decide (timeout, SERVFAIL): not a misconfiguration.\n")
 	b.WriteString("  " + interruptedBadge + " means the run was stopped before the check decided.\n")
+	b.WriteString(fmt.Sprintf("  Profiles: %s pass  %s fail  %s recommended, not met  %s not decided\n    %s applies to bulk senders (--bulk grades it)  %s not a rule of that provider\n", g.Ok, g.Fail, g.Warn, g.Unknown, g.Bulk, g.None))
 	b.WriteString("  Open a check to read why each finding matters and the exact fix.")
 	return b.String()
 }

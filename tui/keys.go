@@ -13,20 +13,23 @@ type KeyMap struct {
 	NextFinding key.Binding
 	PrevFinding key.Binding
 	Open, Back  key.Binding
-	Tab         key.Binding
-	Rerun       key.Binding
-	RerunAll    key.Binding
-	Cancel      key.Binding
-	Filter      key.Binding
-	Send        key.Binding
-	Export      key.Binding
-	Copy        key.Binding
-	ShowError   key.Binding
-	PageUp      key.Binding
-	PageDown    key.Binding
-	Help        key.Binding
-	Quit        key.Binding
-	ForceQuit   key.Binding
+	// CellLeft and CellRight move across the columns of the Profiles
+	// pane, where they come before Back and Open.
+	CellLeft, CellRight key.Binding
+	Tab                 key.Binding
+	Rerun               key.Binding
+	RerunAll            key.Binding
+	Cancel              key.Binding
+	Filter              key.Binding
+	Send                key.Binding
+	Export              key.Binding
+	Copy                key.Binding
+	ShowError           key.Binding
+	PageUp              key.Binding
+	PageDown            key.Binding
+	Help                key.Binding
+	Quit                key.Binding
+	ForceQuit           key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -40,6 +43,8 @@ func DefaultKeyMap() KeyMap {
 		PrevFinding: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous finding")),
 		Open:        key.NewBinding(key.WithKeys("enter", "right", "l", " "), key.WithHelp("enter", "open")),
 		Back:        key.NewBinding(key.WithKeys("esc", "left", "h", "backspace"), key.WithHelp("esc", "back")),
+		CellLeft:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "provider")),
+		CellRight:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "next provider")),
 		Tab:         key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "next pane")),
 		Rerun:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run check")),
 		RerunAll:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "re-run all")),

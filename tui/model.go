@@ -24,6 +24,7 @@ const (
 	stateTranscript              // one server's SMTP transcript
 	stateTrace                   // the send timeline
 	stateDomains                 // the multi-domain list
+	stateProfiles                // the providers × rules matrix
 )
 
 // String names the state (for tests and debugging).
@@ -45,12 +46,14 @@ func (s state) String() string {
 		return "trace"
 	case stateDomains:
 		return "domains"
+	case stateProfiles:
+		return "profiles"
 	}
 	return "unknown"
 }
 
 // tabs are the top-level panes tab cycles through.
-var tabs = []state{stateDashboard, stateSPF, stateMatrix, stateTrace}
+var tabs = []state{stateDashboard, stateSPF, stateMatrix, stateProfiles, stateTrace}
 
 // common is what every pane shares and nobody changes after New: styles,
 // keys, glyphs and the options that shape the drawing.
@@ -108,6 +111,7 @@ type Model struct {
 	errView    errorModel
 	help       helpModel
 	domains    domainsModel
+	profiles   profilesModel
 	side       detailModel // the selected check beside the list (wide screens)
 	sideVer    int         // the row version side shows
 	sendH      *sendHandle
@@ -153,6 +157,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.side = newDetail(c, live)
 	m.spf = spfModel{c: c, live: live, collapsed: map[string]bool{}}
 	m.matrix = matrixModel{c: c, live: live}
+	m.profiles = profilesModel{c: c, live: live}
 	m.transcript = newTranscript(c)
 	m.trace = traceModel{c: c, live: live, expanded: map[int]bool{}, canSend: opts.Send != nil}
 	m.errView = newErrorModel(c)
@@ -440,6 +445,8 @@ func (m *Model) active() pane {
 		return &m.trace
 	case stateDomains:
 		return &m.domains
+	case stateProfiles:
+		return &m.profiles
 	}
 	return &m.dash
 }
@@ -530,7 +537,7 @@ func (m *Model) setSize(w, h int) {
 	}
 	m.width, m.height = w, h
 	bh := m.bodyHeight()
-	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help, &m.domains} {
+	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help, &m.domains, &m.profiles} {
 		p.setSize(w, bh)
 	}
 	if m.wide() {
@@ -557,7 +564,7 @@ func (m *Model) goBack() tea.Cmd {
 		}
 	case stateDetail, stateTranscript:
 		m.state = m.back
-	case stateSPF, stateMatrix:
+	case stateSPF, stateMatrix, stateProfiles:
 		m.state = stateDashboard
 	case stateTrace:
 		if !m.opts.AutoSend {
@@ -600,8 +607,11 @@ func (m Model) tabShown(s state) bool {
 	if m.opts.AutoSend {
 		return s == stateTrace
 	}
-	if s == stateTrace {
+	switch s {
+	case stateTrace:
 		return m.opts.Send != nil || len(m.trace.steps) > 0
+	case stateProfiles:
+		return m.profiles.data() != nil || m.state == stateProfiles
 	}
 	return true
 }

@@ -42,6 +42,7 @@ var (
 	_ pane = (*errorModel)(nil)
 	_ pane = (*helpModel)(nil)
 	_ pane = (*domainsModel)(nil)
+	_ pane = (*profilesModel)(nil)
 )
 
 // An intent is what a pane asks of the root: another screen, a run, a send,

@@ -22,6 +22,8 @@ type Glyphs struct {
 	None     string   // not run / no data
 	Skip     string   // skipped
 	NA       string   // nothing to test (no TLSA records, no policy)
+	Unknown  string   // a provider rule not decided (the Profiles pane)
+	Bulk     string   // a provider rule for bulk senders only, not graded (the Profiles pane)
 	Bar      string   // one cell of a waterfall bar
 	BarGap   string   // the track before a bar starts
 	Branch   string   // tree: a child with siblings after it
@@ -39,7 +41,7 @@ type Glyphs struct {
 func UnicodeGlyphs() Glyphs {
 	return Glyphs{
 		Spinner: []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"},
-		Cursor:  "›", Ok: "✓", Warn: "!", Fail: "✗", Error: "?", None: "·", Skip: "–", NA: "○",
+		Cursor:  "›", Ok: "✓", Warn: "!", Fail: "✗", Error: "?", None: "·", Skip: "–", NA: "○", Unknown: "?", Bulk: "◇",
 		Bar: "█", BarGap: "·",
 		Branch: "├─ ", Last: "└─ ", Pipe: "│  ", Space: "   ",
 		Open: "▾", Closed: "▸", Rule: "─", Dot: " · ", Ellipsis: "…",
@@ -50,7 +52,7 @@ func UnicodeGlyphs() Glyphs {
 func ASCIIGlyphs() Glyphs {
 	return Glyphs{
 		Spinner: []string{"|", "/", "-", "\\"},
-		Cursor:  ">", Ok: "ok", Warn: "!", Fail: "X", Error: "?", None: "-", Skip: "/", NA: "o",
+		Cursor:  ">", Ok: "ok", Warn: "!", Fail: "X", Error: "?", None: "-", Skip: "/", NA: "o", Unknown: "?", Bulk: "b",
 		Bar: "#", BarGap: ".",
 		Branch: "|- ", Last: "`- ", Pipe: "|  ", Space: "   ",
 		Open: "v", Closed: ">", Rule: "-", Dot: " | ", Ellipsis: "~",

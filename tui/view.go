@@ -68,6 +68,8 @@ func (m Model) paneView() string {
 		return m.trace.view()
 	case stateDomains:
 		return m.domains.view()
+	case stateProfiles:
+		return m.profiles.view()
 	}
 	return m.dash.view()
 }
@@ -91,6 +93,8 @@ func (m Model) statusView() string {
 		return m.trace.statusView()
 	case stateDomains:
 		return m.domains.statusView()
+	case stateProfiles:
+		return m.profiles.legend()
 	}
 	return ""
 }
@@ -218,7 +222,7 @@ func (m Model) tabsView() string {
 	if m.errShown && !m.full {
 		return st.TabOn.Render("[Run error]") + "  " + st.Faint.Render("esc shows the checks")
 	}
-	names := map[state]string{stateDashboard: "Checks", stateSPF: "SPF tree", stateMatrix: "MX matrix", stateTrace: "Send trace"}
+	names := map[state]string{stateDashboard: "Checks", stateSPF: "SPF tree", stateMatrix: "MX matrix", stateProfiles: "Profiles", stateTrace: "Send trace"}
 	var parts []string
 	for _, s := range tabs {
 		if !m.tabShown(s) {
@@ -366,6 +370,12 @@ func (m Model) hintBindings() []key.Binding {
 		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "transcript"), k.Rerun, k.Back, withHelp(k.Tab, "tab", "panes"), k.Help, k.Quit}
 	case stateTranscript:
 		bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), k.PageDown, k.Back, k.Help, k.Quit}
+	case stateProfiles:
+		if m.profiles.full {
+			bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), withHelp(k.Back, "esc", "matrix"), k.Help, k.Quit}
+		} else {
+			bs = []key.Binding{withHelp(k.Up, "↑/↓", "rule"), k.CellLeft, withHelp(k.NextFinding, "n/N", "failing"), withHelp(k.Open, "enter", "explain"), k.Back, withHelp(k.Tab, "tab", "panes"), k.Help, k.Quit}
+		}
 	case stateTrace:
 		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "lines")}
 		if !m.opts.AutoSend { // a send-only screen has nowhere to go back to
@@ -390,6 +400,9 @@ func (m Model) fullHelp() [][]key.Binding {
 		return [][]key.Binding{{k.Up, k.Down, k.Top}, {withHelp(k.Open, "enter", "show a step's lines")}, {withHelp(k.Send, "s", "send again"), k.Help, k.Quit, k.ForceQuit}}
 	}
 	groups := k.FullHelp()
+	if m.state == stateProfiles {
+		groups[1] = append([]key.Binding{k.CellLeft}, groups[1]...)
+	}
 	if m.opts.Send == nil {
 		for i, g := range groups {
 			var keep []key.Binding
