@@ -172,7 +172,7 @@ func (e *DependencyError) Unwrap() []error {
 type Out struct {
 	id     string
 	run    *run
-	defs   map[string]Def
+	defs   []Def // the check's catalogue (Findings), searched by def
 	needs  map[string]bool
 	mu     sync.Mutex
 	finds  []Finding
@@ -182,6 +182,18 @@ type Out struct {
 	ownCtx context.Context // the check's own context (Cancels.Cancel)
 }
 
+// def is the catalogue entry of a finding ID. A check's catalogue is a
+// few dozen entries at most: a scan costs less than the map every run
+// used to build of it (a bulk run's largest allocation).
+func (o *Out) def(id string) (Def, bool) {
+	for i := range o.defs {
+		if o.defs[i].ID == id {
+			return o.defs[i], true
+		}
+	}
+	return Def{}, false
+}
+
 // Hidden reports whether the check runs only because another needs its
 // facts (it is not reported): it may then skip the work no fact carries.
 func (o *Out) Hidden() bool { return o.hidden }
@@ -189,7 +201,7 @@ func (o *Out) Hidden() bool { return o.hidden }
 // Add reports a finding. An empty severity or fix is taken from the
 // catalogue entry of the finding's ID.
 func (o *Out) Add(f Finding) {
-	if d, ok := o.defs[f.ID]; ok {
+	if d, ok := o.def(f.ID); ok {
 		if f.Severity == "" {
 			f.Severity = d.Severity
 		}
@@ -538,10 +550,7 @@ func (r *Runner) skipReason(env *Env, c Check) string {
 
 func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Target, hidden bool) (res *Result) {
 	id := c.ID()
-	out := &Out{id: id, run: rn, defs: map[string]Def{}, needs: map[string]bool{}, hidden: hidden, runCtx: ctx}
-	for _, d := range c.Findings() {
-		out.defs[d.ID] = d
-	}
+	out := &Out{id: id, run: rn, defs: c.Findings(), needs: map[string]bool{}, hidden: hidden, runCtx: ctx}
 	for _, n := range c.Needs() {
 		out.needs[n] = true
 	}
