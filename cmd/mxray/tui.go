@@ -206,6 +206,10 @@ func (a *app) sendTUI(ctx context.Context, noColor bool, title string, env *chec
 // without the UI.
 func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, failOn checks.Severity) (report.Exit, error) {
 	r.decideFirst = true // one decision about the resolvers, before any run
+	// Many domains, as in bulk: one DNS in-flight bound, and each MX
+	// address tested once and no faster than --smtp-rate (a re-run of one
+	// domain in the list reads the address's result from this cache).
+	r.forBulk(r.smtpRate)
 	byName := map[string]checks.Target{}
 	var in []tui.DomainInput
 	add := func(t checks.Target) {
