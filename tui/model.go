@@ -25,6 +25,7 @@ const (
 	stateTrace                   // the send timeline
 	stateDomains                 // the multi-domain list
 	stateProfiles                // the providers × rules matrix
+	stateHeaders                 // a message's header fields and Received chain
 )
 
 // String names the state (for tests and debugging).
@@ -48,12 +49,14 @@ func (s state) String() string {
 		return "domains"
 	case stateProfiles:
 		return "profiles"
+	case stateHeaders:
+		return "headers"
 	}
 	return "unknown"
 }
 
 // tabs are the top-level panes tab cycles through.
-var tabs = []state{stateDashboard, stateSPF, stateMatrix, stateProfiles, stateTrace}
+var tabs = []state{stateDashboard, stateHeaders, stateSPF, stateMatrix, stateProfiles, stateTrace}
 
 // common is what every pane shares and nobody changes after New: styles,
 // keys, glyphs and the options that shape the drawing.
@@ -112,6 +115,7 @@ type Model struct {
 	help       helpModel
 	domains    domainsModel
 	profiles   profilesModel
+	headers    headersModel
 	side       detailModel // the selected check beside the list (wide screens)
 	sideVer    int         // the row version side shows
 	sendH      *sendHandle
@@ -158,6 +162,7 @@ func New(ctx context.Context, opts Options) Model {
 	m.spf = spfModel{c: c, live: live, collapsed: map[string]bool{}}
 	m.matrix = matrixModel{c: c, live: live}
 	m.profiles = profilesModel{c: c, live: live}
+	m.headers = newHeaders(c, opts.Message)
 	m.transcript = newTranscript(c)
 	m.trace = traceModel{c: c, live: live, expanded: map[int]bool{}, canSend: opts.Send != nil}
 	m.errView = newErrorModel(c)
@@ -447,6 +452,8 @@ func (m *Model) active() pane {
 		return &m.domains
 	case stateProfiles:
 		return &m.profiles
+	case stateHeaders:
+		return &m.headers
 	}
 	return &m.dash
 }
@@ -537,7 +544,7 @@ func (m *Model) setSize(w, h int) {
 	}
 	m.width, m.height = w, h
 	bh := m.bodyHeight()
-	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help, &m.domains, &m.profiles} {
+	for _, p := range []pane{&m.picker, &m.dash, &m.detail, &m.spf, &m.matrix, &m.transcript, &m.trace, &m.errView, &m.help, &m.domains, &m.profiles, &m.headers} {
 		p.setSize(w, bh)
 	}
 	if m.wide() {
@@ -564,7 +571,7 @@ func (m *Model) goBack() tea.Cmd {
 		}
 	case stateDetail, stateTranscript:
 		m.state = m.back
-	case stateSPF, stateMatrix, stateProfiles:
+	case stateSPF, stateMatrix, stateProfiles, stateHeaders:
 		m.state = stateDashboard
 	case stateTrace:
 		if !m.opts.AutoSend {
@@ -612,6 +619,10 @@ func (m Model) tabShown(s state) bool {
 		return m.opts.Send != nil || len(m.trace.steps) > 0
 	case stateProfiles:
 		return m.profiles.data() != nil || m.state == stateProfiles
+	case stateHeaders:
+		return m.headers.info != nil
+	case stateSPF, stateMatrix:
+		return m.headers.info == nil // a message run has no domain checks to draw
 	}
 	return true
 }

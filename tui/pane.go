@@ -43,6 +43,7 @@ var (
 	_ pane = (*helpModel)(nil)
 	_ pane = (*domainsModel)(nil)
 	_ pane = (*profilesModel)(nil)
+	_ pane = (*headersModel)(nil)
 )
 
 // An intent is what a pane asks of the root: another screen, a run, a send,

@@ -29,6 +29,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsq"
 	"github.com/mxray/mxray/checks/send"
+	"github.com/mxray/mxray/report"
 )
 
 // RunFunc runs checks against a domain and streams their events. ids lists
@@ -99,6 +100,11 @@ type Options struct {
 	Domains []DomainInput
 	// Concurrency bounds the background runs of Domains (0: 4).
 	Concurrency int
+	// Message, when set, makes the run a message run (mxray analyze,
+	// mxray receive): the header names the message (From, Subject), a
+	// Headers pane lists its fields and Received chain, and the panes of a
+	// domain's checks (SPF tree, MX matrix) are not offered.
+	Message *report.MessageInfo
 	// FailOn is the --fail-on threshold of each domain's exit code in
 	// the list's summaries.
 	FailOn checks.Severity

@@ -70,6 +70,8 @@ func (m Model) paneView() string {
 		return m.domains.view()
 	case stateProfiles:
 		return m.profiles.view()
+	case stateHeaders:
+		return m.headers.view()
 	}
 	return m.dash.view()
 }
@@ -95,6 +97,8 @@ func (m Model) statusView() string {
 		return m.domains.statusView()
 	case stateProfiles:
 		return m.profiles.legend()
+	case stateHeaders:
+		return m.headers.statusView()
 	}
 	return ""
 }
@@ -107,6 +111,8 @@ func (m Model) headerView() string {
 		parts = append(parts, st.Bold.Render(fmt.Sprintf("%d domains", len(m.multi.entries))))
 	case m.domain == "" && len(m.opts.Demo) > 0:
 		parts = append(parts, st.Bold.Render("demo"))
+	case m.headers.info != nil:
+		parts = append(parts, m.messageTitle()...)
 	case m.domain != "":
 		parts = append(parts, st.Bold.Render(clean(m.domain)))
 	}
@@ -149,6 +155,25 @@ func (m Model) headerView() string {
 		left = ansi.Truncate(left, lw, m.c.g.Ellipsis)
 	}
 	return spread(left, right, m.width)
+}
+
+// messageTitle names the message of a message run in the header: its
+// sender, then its subject (the first to give way on a narrow screen).
+func (m Model) messageTitle() []string {
+	st := m.c.st
+	msg := m.headers.info.Message
+	from := "a message without a From address"
+	if len(msg.From) > 0 {
+		from = "message from " + clean(msg.From[0].Address)
+		if len(msg.From) > 1 {
+			from += fmt.Sprintf(" (+%d)", len(msg.From)-1)
+		}
+	}
+	parts := []string{st.Bold.Render(from)}
+	if msg.Subject != "" {
+		parts = append(parts, st.Faint.Render("subject ")+clean(msg.Subject))
+	}
+	return parts
 }
 
 func (m Model) resolvers() string {
@@ -222,7 +247,7 @@ func (m Model) tabsView() string {
 	if m.errShown && !m.full {
 		return st.TabOn.Render("[Run error]") + "  " + st.Faint.Render("esc shows the checks")
 	}
-	names := map[state]string{stateDashboard: "Checks", stateSPF: "SPF tree", stateMatrix: "MX matrix", stateProfiles: "Profiles", stateTrace: "Send trace"}
+	names := map[state]string{stateDashboard: "Checks", stateSPF: "SPF tree", stateMatrix: "MX matrix", stateProfiles: "Profiles", stateHeaders: "Headers", stateTrace: "Send trace"}
 	var parts []string
 	for _, s := range tabs {
 		if !m.tabShown(s) {
@@ -370,6 +395,8 @@ func (m Model) hintBindings() []key.Binding {
 		bs = []key.Binding{k.Up, withHelp(k.Open, "enter", "transcript"), k.Rerun, k.Back, withHelp(k.Tab, "tab", "panes"), k.Help, k.Quit}
 	case stateTranscript:
 		bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), k.PageDown, k.Back, k.Help, k.Quit}
+	case stateHeaders:
+		bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), withHelp(k.NextFinding, "n/N", "hops"), k.PageDown, k.Back, withHelp(k.Tab, "tab", "panes"), k.Help, k.Quit}
 	case stateProfiles:
 		if m.profiles.full {
 			bs = []key.Binding{withHelp(k.Up, "↑/↓", "scroll"), withHelp(k.Back, "esc", "matrix"), k.Help, k.Quit}
