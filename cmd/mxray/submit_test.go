@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mxray/mxray/checks"
+	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/cmd/mxray/internal/queue"
 	"github.com/mxray/mxray/report"
 )
@@ -219,4 +220,42 @@ func FuzzCollectorResult(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestWorkerUntrustedResolver: a worker whose resolver cannot be trusted
+// answers no job: it puts the job back and stops with the reason (exit 3),
+// and the jobs stay queued for a worker that can decide.
+func TestWorkerUntrustedResolver(t *testing.T) {
+	t.Parallel()
+	url := natsServer(t)
+	file := writeFile(t, "d.txt", "good.example\nbroken.example\n")
+	if r := runApp(t, nil, "", "submit", "--nats", url, "-f", file); r.code != report.ExitOK {
+		t.Fatalf("submit: exit %d, %s", r.code, r.stderr)
+	}
+	lying := mailtest.New(t, "good.example. MX 10 mx1.good.example.\n") // no root zone: "." is NXDOMAIN
+	r := runApp(t, nil, "", "worker", "--nats", url, "--resolver", lying.DNS.Addr(), "--only", "mx", "--concurrency", "1")
+	if r.code != report.ExitCouldNotRun || !strings.Contains(r.stderr, "mxray worker: ") || strings.Contains(r.stderr, "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want 3 and the reason", r.code, r.stderr)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for stream, want := range map[string]uint64{queue.JobsStream: 2, queue.ResultsStream: 0} {
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := s.CachedInfo().State.Msgs; n != want {
+			t.Errorf("%s holds %d messages, want %d", stream, n, want)
+		}
+	}
+	t.Logf("stderr: %s", r.stderr)
 }
