@@ -265,8 +265,9 @@ func (r *messageRun) run(ctx context.Context, m *message.Message, events func(ch
 
 // analyzeTUI shows the message's checks in the terminal UI, as check shows
 // a domain's; the exit code is the one the printed report would give.
-// The TUI has no headers pane yet: the summary left on the terminal when
-// it closes names the sender and the trusted hop.
+// Its Headers pane shows the message's fields and Received chain; the
+// summary left on the terminal when it closes names the sender and the
+// trusted hop.
 func (a *app) analyzeTUI(ctx context.Context, f *checkFlags, r *messageRun, m *message.Message, failOn checks.Severity) (report.Exit, error) {
 	opts := a.tuiBase(f, all.MessageChecks())
 	opts.Domain = m.FromDomain
@@ -275,6 +276,7 @@ func (a *app) analyzeTUI(ctx context.Context, f *checkFlags, r *messageRun, m *m
 	}
 	opts.Resolvers = r.servers
 	opts.AutoStart = true
+	opts.Message = &report.MessageInfo{Message: m}
 	opts.Run = func(ctx context.Context, _ string, ids []string, events func(checks.Event)) (*checks.Report, error) {
 		rs := *r
 		rs.ids = ids
