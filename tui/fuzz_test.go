@@ -15,12 +15,15 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/dnsbl"
 	"github.com/mxray/mxray/checks/dnsq"
+	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/mtasts"
 	"github.com/mxray/mxray/checks/mx"
+	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/checks/smtp"
 	"github.com/mxray/mxray/checks/smtpwire"
 	"github.com/mxray/mxray/checks/spf"
 	"github.com/mxray/mxray/checks/tlscheck"
+	"github.com/mxray/mxray/report"
 )
 
 // hostile are strings a record, banner or host name could carry to drive
@@ -172,6 +175,36 @@ func hostileReport(s string) *checks.Report {
 	return rep
 }
 
+// hostileProfileReport is the profile run with s wherever the profile
+// check's data reaches the screen (the data is copied, not changed).
+func hostileProfileReport(s string) *checks.Report {
+	rep := profileReport()
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		d, ok := r.Data.(*profile.Data)
+		if !ok {
+			continue
+		}
+		cp := profile.Data{Bulk: d.Bulk}
+		for _, pr := range d.Providers {
+			np := profile.ProviderResult{Provider: pr.Provider + profile.Provider(s), Name: pr.Name + s}
+			for _, rr := range pr.Rules {
+				rr.Title += s
+				rr.Note = s + " " + rr.Note
+				rr.Rejection = append(append([]string(nil), rr.Rejection...), s)
+				rr.Evidence.Findings = append(append([]string(nil), rr.Evidence.Findings...), s)
+				rr.Evidence.Data = append(append([]string(nil), rr.Evidence.Data...), s)
+				rr.Source = append(append([]profile.Source(nil), rr.Source...), profile.Source{Page: s, Copy: s, Read: s})
+				np.Rules = append(np.Rules, rr)
+			}
+			np.Rules = append(np.Rules, profile.RuleResult{ID: profile.RuleID(s), Title: s, Status: profile.Status(s), Scope: profile.Scope(s), Level: profile.Level(s), DecidedBy: profile.Decider(s), Note: s})
+			cp.Providers = append(cp.Providers, np)
+		}
+		r.Data = &cp
+	}
+	return rep
+}
+
 // screens opens every screen of a model that holds a finished run.
 var screens = map[string]func(Model) Model{
 	"dashboard":   func(m Model) Model { return m },
@@ -230,6 +263,24 @@ func FuzzScreens(f *testing.F) {
 		lm = drive(t, next.(Model), lm.Init())
 		checkScreen(t, "domains", lm)
 		checkScreen(t, "domain opened", press(lm, "enter"))
+		// The Profiles pane with hostile profile data.
+		size := tea.WindowSizeMsg{Width: 20 + int(w)%140, Height: 8 + int(h)%40}
+		psr := &scriptedRun{report: hostileProfileReport(s)}
+		pm := New(context.Background(), testOptions(Options{Domain: s, Run: psr.run, AutoStart: true}))
+		next, _ = pm.Update(size)
+		pm = drive(t, next.(Model), pm.Init())
+		checkScreen(t, "profiles", press(pm, "tab", "tab", "tab"))
+		checkScreen(t, "profiles failing", press(pm, "tab", "tab", "tab", "n", "l", "G"))
+		checkScreen(t, "profiles explained", press(pm, "tab", "tab", "tab", "G", "enter", "G"))
+		// A message run with a hostile message: its dashboard and Headers pane.
+		raw := "From: " + s + " <a@" + s + ">\r\nSubject: " + s + "\r\nReceived: from " + s + " ([192.0.2.1]) by " + s + "; " + s + "\r\nList-Id: " + s + "\r\n\r\nbody\r\n"
+		msg := message.Parse([]byte(raw), message.Options{})
+		hm := New(context.Background(), testOptions(Options{Domain: s, Message: &report.MessageInfo{Message: msg}}))
+		next, _ = hm.Update(size)
+		hm = next.(Model)
+		checkScreen(t, "message dashboard", hm)
+		checkScreen(t, "headers", press(hm, "tab"))
+		checkScreen(t, "headers last", press(hm, "tab", "G", "N"))
 		ue := &dnsq.UntrustedError{Servers: []string{s, s}, Unreachable: len(s)%2 == 0, Reason: s,
 			Queries: []dnsq.Query{{Name: s, Type: s, Rcode: s, Server: s, Err: s}}}
 		for _, err := range []error{ue, fmt.Errorf("%s: %w", s, ue), fmt.Errorf("run: %s", s)} {
