@@ -13,6 +13,7 @@ import (
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
 	"github.com/mxray/mxray/checks/message"
+	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/checks/safetext"
 	"github.com/mxray/mxray/report"
 )
@@ -54,10 +55,31 @@ func registerMessage(fs *flag.FlagSet, f *checkFlags, m *messageFlags, receivedB
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print the report instead of opening the terminal UI")
 	fs.BoolVar(&f.verbose, "verbose", false, "show evidence (DNS queries, records, header fields) and why each finding matters")
 	fs.BoolVar(&f.verbose, "v", false, "short for --verbose")
+	fs.Var(&f.profiles, "profile", "grade the message against mailbox providers' sender rules: gmail, yahoo, microsoft, apple, laposte\n(repeatable, comma-separated)")
+	fs.BoolVar(&f.bulkSender, "bulk", false, "with --profile: the sender sends in bulk, so the bulk-sender rules are graded")
 	fs.Var(&m.authservIDs, "authserv-id", "trust the Authentication-Results of this receiver (its authserv-id, e.g. mx.google.com; repeatable, comma-separated)")
 	if receivedBy {
 		fs.StringVar(&m.receivedBy, "received-by", "", "the receiving host whose Received header carries the client IP (default: the topmost with a public IP)")
 	}
+}
+
+// messageChecks returns the checks of a message run and the registry their
+// dependencies come from: the message checks and, when --profile names
+// providers, the profile check, which also grades the From domain's own
+// records (the domain checks it reads run as its hidden dependencies).
+func messageChecks(opts checks.Options) (run, registry []checks.Check) {
+	run = all.MessageChecks()
+	if len(opts.Profiles) == 0 {
+		return run, run
+	}
+	run = append(run, profile.Check{})
+	registry = append([]checks.Check{}, run...)
+	for _, c := range all.Checks() {
+		if c.ID() != profile.ID {
+			registry = append(registry, c)
+		}
+	}
+	return run, registry
 }
 
 // authservIDs returns the --authserv-id values in lower case without a
@@ -255,7 +277,8 @@ func (r *messageRun) run(ctx context.Context, m *message.Message, events func(ch
 		}
 		trust <- err
 	}()
-	runner := &checks.Runner{Env: env, Checks: subset(all.MessageChecks(), r.ids), Registry: all.MessageChecks(), Events: events}
+	chks, reg := messageChecks(r.opts)
+	runner := &checks.Runner{Env: env, Checks: subset(chks, r.ids), Registry: reg, Events: events}
 	rep := runner.Run(rctx, t)
 	if err := <-trust; err != nil && ctx.Err() == nil {
 		return nil, err
@@ -269,7 +292,8 @@ func (r *messageRun) run(ctx context.Context, m *message.Message, events func(ch
 // summary left on the terminal when it closes names the sender and the
 // trusted hop.
 func (a *app) analyzeTUI(ctx context.Context, f *checkFlags, r *messageRun, m *message.Message, failOn checks.Severity) (report.Exit, error) {
-	opts := a.tuiBase(f, all.MessageChecks())
+	chks, _ := messageChecks(r.opts)
+	opts := a.tuiBase(f, chks)
 	opts.Domain = m.FromDomain
 	if opts.Domain == "" {
 		opts.Domain = "message"

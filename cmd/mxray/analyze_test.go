@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +312,43 @@ func TestReceiveSessionTimeout(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("closed after %s", took)
+	}
+}
+
+// TestAnalyzeProfile: --profile grades the message against the providers'
+// rules: the profile check runs after the message checks (and the From
+// domain's own, as its hidden dependencies) and decides the message rules.
+func TestAnalyzeProfile(t *testing.T) {
+	w := messageWorld(t, "")
+	r := runApp(t, w, "", "analyze", corpus(t, "good"), "--resolver", w.DNS.Addr(), "--profile", "gmail", "--json")
+	var doc struct {
+		Checks []struct {
+			ID     string          `json:"id"`
+			Status string          `json:"status"`
+			Error  string          `json:"error"`
+			Data   json.RawMessage `json:"data"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("exit %d, stderr %q: %v\n%s", r.code, r.stderr, err, r.stdout)
+	}
+	var ids []string
+	for _, c := range doc.Checks {
+		ids = append(ids, c.ID)
+		if c.ID != "profile" {
+			continue
+		}
+		if c.Status == "skip" || c.Status == "error" || !strings.Contains(string(c.Data), `"message-format"`) {
+			t.Errorf("profile: status %s (%s), data %.400s", c.Status, c.Error, c.Data)
+		}
+		if !strings.Contains(string(c.Data), `"id":"message-format","provider":"gmail"`) && !strings.Contains(string(c.Data), `"message-format"`) {
+			t.Errorf("no message-format rule graded: %.400s", c.Data)
+		}
+	}
+	if !slices.Contains(ids, "profile") || !slices.Contains(ids, "msg-dkim") || slices.Contains(ids, "mx") {
+		t.Errorf("checks %v: want the message checks and profile, the domain checks only as hidden dependencies", ids)
+	}
+	if r := runApp(t, w, "", "analyze", corpus(t, "good"), "--resolver", w.DNS.Addr(), "--profile", "aol"); r.code != report.ExitUsage {
+		t.Errorf("--profile aol: exit %d", r.code)
 	}
 }
