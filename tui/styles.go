@@ -8,6 +8,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/report"
+	"github.com/mxray/mxray/report/palette"
 )
 
 // Glyphs are the characters the UI draws with. Unicode terminals get box
@@ -84,16 +85,21 @@ func lookup(getenv func(string) string, k string) (string, bool) {
 	return v, v != ""
 }
 
-// Palette colours, adaptive to light and dark backgrounds.
+// Palette colours, adaptive to light and dark backgrounds: the one
+// palette the text report prints with too (report/palette).
 var (
-	colPass   = lipgloss.AdaptiveColor{Light: "#1a7f37", Dark: "#3fb950"}
-	colWarn   = lipgloss.AdaptiveColor{Light: "#9a6700", Dark: "#d29922"}
-	colFail   = lipgloss.AdaptiveColor{Light: "#cf222e", Dark: "#f85149"}
-	colError  = lipgloss.AdaptiveColor{Light: "#8250df", Dark: "#bc8cff"}
-	colInfo   = lipgloss.AdaptiveColor{Light: "#0969da", Dark: "#58a6ff"}
-	colFaint  = lipgloss.AdaptiveColor{Light: "#6e7781", Dark: "#8b949e"}
-	colAccent = lipgloss.AdaptiveColor{Light: "#0550ae", Dark: "#79c0ff"}
+	colPass   = adaptive(palette.Pass)
+	colWarn   = adaptive(palette.Warn)
+	colFail   = adaptive(palette.Fail)
+	colError  = adaptive(palette.Error)
+	colInfo   = adaptive(palette.Info)
+	colFaint  = adaptive(palette.Faint)
+	colAccent = adaptive(palette.Accent)
 )
+
+func adaptive(c palette.Color) lipgloss.AdaptiveColor {
+	return lipgloss.AdaptiveColor{Light: c.Light, Dark: c.Dark}
+}
 
 // Styles holds every style the UI uses, bound to one renderer. Views never
 // build styles of their own.
