@@ -23,7 +23,10 @@ const ID = "dkim"
 // Check is the dkim check.
 type Check struct{}
 
-var _ checks.Check = Check{}
+var (
+	_ checks.Check     = Check{}
+	_ checks.Validator = Check{}
+)
 
 // ID implements checks.Check.
 func (Check) ID() string { return ID }

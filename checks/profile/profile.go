@@ -35,6 +35,12 @@ var (
 	_ checks.Validator = Check{}
 )
 
+var (
+	_ checks.Check     = Check{}
+	_ checks.Skipper   = Check{}
+	_ checks.Validator = Check{}
+)
+
 // ID implements checks.Check.
 func (Check) ID() string { return ID }
 
