@@ -265,9 +265,11 @@ func TestAnalyzeTUI(t *testing.T) {
 // the error document of the message (status error, no checks); receive
 // refuses to start.
 func TestAnalyzeUntrustedResolver(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t)
 	for _, rs := range strangeResolvers {
 		t.Run(rs.name, func(t *testing.T) {
+			t.Parallel() // each waits out a silent or slow resolver: overlap them
 			w := messageWorld(t, "")
 			rs.setup(w.DNS)
 			r := runApp(t, w, "", "analyze", corpus(t, "good"), "--resolver", w.DNS.Addr(), "--timeout", "400ms", "--json")
