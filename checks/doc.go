@@ -21,6 +21,19 @@
 //	tlscheck  "tls": STARTTLS, certificates and DANE of every MX address
 //	dnsbl     "dnsbl": MX addresses, --ip addresses and the domain on blocklists
 //	ptr       "ptr": reverse DNS of the --ip sending addresses (PTR, FCrDNS, generic names)
+//	profile   "profile": mailbox providers' sender rules (--profile), read from the other checks' facts
+//
+// The message checks (mxray analyze, mxray receive), listed by
+// all.MessageChecks; Target.Message holds the message:
+//
+//	msgheaders   "msg-headers": RFC 5322 and what mailbox providers reject in a header
+//	msgdkim      "msg-dkim": every DKIM-Signature verified, with lints
+//	msgspf       "msg-spf": check_host() for the trusted hop's client address
+//	msgdmarc     "msg-dmarc": DMARC of the From domain, SPF and DKIM alignment
+//	msgarc       "msg-arc": the ARC chain (RFC 8617)
+//	msgauthres   "msg-authres": trusted receivers' Authentication-Results beside mxray's own
+//	msgunsub     "msg-unsubscribe": List-Unsubscribe and one-click (RFC 2369, 8058) of bulk mail
+//	msgbounce    "msg-bounce": a bounce decoded and classified, with what to change
 //
 // The infrastructure they stand on:
 //
@@ -31,5 +44,10 @@
 //	safetext  the one escaping rule for network text shown to people
 //	mailtest  a fake mail world on loopback for tests and the demo (DNS, SMTP, HTTPS, DNSBL, a CA)
 //	demo      the demo world's domains, zones and servers
-//	golden, leakcheck, internal/conformance, internal/policytest   test support
+//	message   a received message: header fields, Received chain, trusted hop, Authentication-Results
+//	arc       RFC 8617 ARC verification and sealing over raw bytes
+//	bounce    RFC 3464 DSNs and common bounce formats, classified by cause
+//	internal/mailcanon   bounded header splitting and DKIM canonicalisation
+//	golden, leakcheck, internal/conformance, internal/policytest,
+//	message/messagetest   test support
 package checks
