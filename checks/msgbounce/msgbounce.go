@@ -8,6 +8,7 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/bounce"
+	"github.com/mxray/mxray/checks/profile"
 )
 
 // ID is the check ID.
@@ -212,8 +213,16 @@ func finding(c bounce.Category, sev checks.Severity, verb string, rs []bounce.Re
 		}
 		ev.Records = append(ev.Records, strings.TrimSpace(fmt.Sprintf("%s: %s %s %s", r.Address, r.Status, r.Reply, r.Diagnostic)))
 	}
+	fix := c.Fix()
+	for _, code := range []string{first.Reply + " " + first.Status, first.Status} {
+		if _, ok := profile.ExplainCode(code); ok && first.Status != "" {
+			// The receiver's own code: which provider sends it, for which rule.
+			fix += " `mxray explain " + first.Status + "` says what " + first.Status + " means and which mailbox provider sends it for which rule."
+			break
+		}
+	}
 	return checks.Finding{ID: ID + "." + string(c), Severity: sev, Subject: subject, Host: strings.ToLower(host),
-		Message: msg, Fix: c.Fix(), Evidence: ev}
+		Message: msg, Fix: fix, Evidence: ev}
 }
 
 func orWord(s, def string) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/mxray/mxray/checks/internal/conformance"
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/message"
+	"github.com/mxray/mxray/checks/message/messagetest"
 	"github.com/mxray/mxray/checks/msgbounce"
 )
 
@@ -204,4 +205,32 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("%d bounces: %v", len(files), counts)
+}
+
+// TestCorpusBounces: the DSNs of testdata/messages, in the shapes Gmail,
+// Microsoft, Yahoo and Postfix send, are decoded into the category whose
+// fix applies, with the enhanced status code kept.
+func TestCorpusBounces(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, id, status string
+		sev              checks.Severity
+	}{
+		{"bounce-gmail-dmarc", "msg-bounce.dmarc", "5.7.26", checks.SevFail},
+		{"bounce-microsoft-515", "msg-bounce.authentication", "5.7.515", checks.SevFail},
+		{"bounce-yahoo-deferred", "msg-bounce.reputation", "4.7.0", checks.SevWarn},
+		{"bounce-postfix-mailbox", "msg-bounce.mailbox", "5.1.1", checks.SevFail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := run(t, messagetest.Raw(t, tc.name))
+			if len(res.Findings) != 1 || res.Findings[0].ID != tc.id || res.Findings[0].Severity != tc.sev {
+				t.Fatalf("findings %+v, want one %s %s", res.Findings, tc.id, tc.sev)
+			}
+			d, ok := res.Data.(msgbounce.Data)
+			if !ok || len(d.Bounce.Recipients) != 1 || d.Bounce.Recipients[0].Status != tc.status {
+				t.Errorf("data %+v: want the status %s kept", res.Data, tc.status)
+			}
+		})
+	}
 }

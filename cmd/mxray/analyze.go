@@ -12,7 +12,9 @@ import (
 
 	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/all"
+	"github.com/mxray/mxray/checks/bounce"
 	"github.com/mxray/mxray/checks/message"
+	"github.com/mxray/mxray/checks/msgbounce"
 	"github.com/mxray/mxray/checks/profile"
 	"github.com/mxray/mxray/checks/safetext"
 	"github.com/mxray/mxray/report"
@@ -61,6 +63,27 @@ func registerMessage(fs *flag.FlagSet, f *checkFlags, m *messageFlags, receivedB
 	if receivedBy {
 		fs.StringVar(&m.receivedBy, "received-by", "", "the receiving host whose Received header carries the client IP (default: the topmost with a public IP)")
 	}
+}
+
+// bounceSkips says which checks do not run on a bounce: its signatures,
+// SPF, DMARC and header belong to the server that reported the failure, not
+// to the user, whose fix msg-bounce gives. Nil for other messages.
+func bounceSkips(m *message.Message, chks []checks.Check) map[string]string {
+	rep, err := bounce.Parse(m.Raw)
+	if err != nil || rep.Format == bounce.FormatNone || rep.Format == bounce.FormatAutoReply {
+		return nil
+	}
+	who := "the reporting server"
+	if rep.ReportingMTA != "" {
+		who = safetext.Line(rep.ReportingMTA)
+	}
+	skip := map[string]string{}
+	for _, c := range chks {
+		if c.ID() != msgbounce.ID {
+			skip[c.ID()] = "the message is a bounce: its own authentication and header are those of " + who + ", not yours (msg-bounce says what to fix)"
+		}
+	}
+	return skip
 }
 
 // messageChecks returns the checks of a message run and the registry their
@@ -278,7 +301,7 @@ func (r *messageRun) run(ctx context.Context, m *message.Message, events func(ch
 		trust <- err
 	}()
 	chks, reg := messageChecks(r.opts)
-	runner := &checks.Runner{Env: env, Checks: subset(chks, r.ids), Registry: reg, Events: events}
+	runner := &checks.Runner{Env: env, Checks: subset(chks, r.ids), Registry: reg, Events: events, Skip: bounceSkips(m, chks)}
 	rep := runner.Run(rctx, t)
 	if err := <-trust; err != nil && ctx.Err() == nil {
 		return nil, err

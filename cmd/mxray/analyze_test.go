@@ -63,6 +63,7 @@ func TestAnalyzeGolden(t *testing.T) {
 		{"bulk-no-one-click", "bulk-no-one-click", nil, report.ExitOK}, // a warning
 		{"authres-disagrees", "authres-disagrees", []string{"--authserv-id", "mx.rcpt.example"}, report.ExitFindings},
 		{"from-missing", "from-missing", nil, report.ExitFindings},
+		{"bounce-gmail-dmarc", "bounce-gmail-dmarc", nil, report.ExitFindings}, // a DSN: what to fix
 	} {
 		for _, format := range []string{"text", "json"} {
 			t.Run(tc.name+"."+format, func(t *testing.T) {

@@ -370,6 +370,61 @@ func corpus(t *testing.T, keys map[string]crypto.Signer) map[string][]byte {
 	out["authres-arc"] = append([]byte("Authentication-Results: mx.final.example; arc=pass header.oldest-pass=1;\r\n\tdkim=fail header.d=sender.example\r\n"), out["arc-pass"]...)
 	out["authres-arc-disagrees"] = append([]byte("Authentication-Results: mx.final.example; arc=pass header.oldest-pass=1\r\n"), out["arc-fail"]...)
 	out["authres-spf-disagrees"] = append(arRcpt("spf=pass smtp.mailfrom=bounce@spf-fail.example"), out["spf-fail"]...)
+	for name, raw := range bounces() {
+		out[name] = raw
+	}
+	return out
+}
+
+// dsn is one bounce of the corpus: an RFC 3464 report in the shape the
+// named receiver sends, about a message alice@sender.example sent.
+type dsn struct {
+	from, reporting, remote   string // MAILER-DAEMON address, Reporting-MTA, Remote-MTA
+	recipient, action, status string
+	diagnostic                string // the SMTP reply, as the receiver gave it
+	human                     string // the text part
+}
+
+// bounces are the DSNs of the corpus, in the shapes large receivers and
+// Postfix send (their wording paraphrased): what mxray analyze decodes
+// with msg-bounce.
+func bounces() map[string][]byte {
+	out := map[string][]byte{}
+	for name, d := range map[string]dsn{
+		"bounce-gmail-dmarc": {from: "mailer-daemon@googlemail.com", reporting: "googlemail.com", remote: "gmail-smtp-in.l.google.com",
+			recipient: "bob@gmail.example", action: "failed", status: "5.7.26",
+			diagnostic: "550-5.7.26 Unauthenticated email from sender.example is not accepted due to domain's DMARC policy. Please contact the administrator of sender.example domain. 550 5.7.26 DMARC policy",
+			human:      "** Address not found **\n\nYour message wasn't delivered to bob@gmail.example because the domain sender.example does not authenticate its mail.\n"},
+		"bounce-microsoft-515": {from: "postmaster@outlook.example", reporting: "AM0PR01MB0001.eurprd01.prod.outlook.example", remote: "outlook-com.olc.protection.outlook.example",
+			recipient: "carol@outlook.example", action: "failed", status: "5.7.515",
+			diagnostic: "550 5.7.515 Access denied, sending domain sender.example doesn't meet the required authentication level. The sender's domain in the 5322.From address doesn't meet the authentication requirements defined for the sender.",
+			human:      "Delivery has failed to these recipients or groups:\n\ncarol@outlook.example\nYour message wasn't delivered because the sending domain doesn't meet the recipient's authentication requirements.\n"},
+		"bounce-yahoo-deferred": {from: "MAILER-DAEMON@mail.sender.example", reporting: "mail.sender.example", remote: "mta7.am0.yahoodns.example",
+			recipient: "dave@yahoo.example", action: "delayed", status: "4.7.0",
+			diagnostic: "421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to unexpected volume or user complaints",
+			human:      "This is the mail system at host mail.sender.example.\n\n####################################################################\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n####################################################################\n\nYour message could not be delivered for more than 4 hour(s).\n"},
+		"bounce-postfix-mailbox": {from: "MAILER-DAEMON@mail.sender.example", reporting: "mail.sender.example", remote: "mx.rcpt.example",
+			recipient: "nobody@rcpt.example", action: "failed", status: "5.1.1",
+			diagnostic: "550 5.1.1 <nobody@rcpt.example>: Recipient address rejected: User unknown in virtual mailbox table",
+			human:      "This is the mail system at host mail.sender.example.\n\nI'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n"},
+	} {
+		var b strings.Builder
+		b.WriteString("Received: by mail.sender.example (Postfix) id 4dQz9Z; Fri, 02 Jan 2026 15:05:11 +0000 (UTC)\r\n")
+		b.WriteString("Return-Path: <>\r\nFrom: Mail Delivery System <" + d.from + ">\r\nTo: alice@sender.example\r\n")
+		b.WriteString("Subject: Undelivered Mail Returned to Sender\r\nDate: Fri, 02 Jan 2026 15:05:11 +0000\r\n")
+		b.WriteString("Message-ID: <bounce." + name + "@" + d.reporting + ">\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n")
+		b.WriteString("Content-Type: multipart/report; report-type=delivery-status; boundary=\"dsn.B1\"\r\n\r\n")
+		b.WriteString("--dsn.B1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + strings.ReplaceAll(d.human, "\n", "\r\n") + "\r\n")
+		b.WriteString("--dsn.B1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; " + d.reporting + "\r\n")
+		b.WriteString("Arrival-Date: Fri, 02 Jan 2026 15:04:58 +0000\r\n\r\n")
+		b.WriteString("Final-Recipient: rfc822; " + d.recipient + "\r\nOriginal-Recipient: rfc822;" + d.recipient + "\r\n")
+		b.WriteString("Action: " + d.action + "\r\nStatus: " + d.status + "\r\nRemote-MTA: dns; " + d.remote + "\r\n")
+		b.WriteString("Diagnostic-Code: smtp; " + d.diagnostic + "\r\n\r\n")
+		b.WriteString("--dsn.B1\r\nContent-Type: text/rfc822-headers\r\n\r\n")
+		b.WriteString("From: Alice Sender <alice@sender.example>\r\nTo: " + d.recipient + "\r\nSubject: Quarterly report\r\n")
+		b.WriteString("Date: Fri, 02 Jan 2026 15:03:58 +0000\r\nMessage-ID: <20260102150358.1@sender.example>\r\n\r\n--dsn.B1--\r\n")
+		out[name] = []byte(b.String())
+	}
 	return out
 }
 
