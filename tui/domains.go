@@ -56,6 +56,7 @@ type domainEntry struct {
 	fg      bool               // run in the foreground (opened), not in the background
 	cancel  context.CancelFunc // the background run in flight
 	bucket  int                // the display bucket the entry is in (-1: none)
+	row     *inboxRow          // a received message's columns (nil: a domain)
 }
 
 // multiState is the multi-domain list's data: the entries, the order they
@@ -74,6 +75,11 @@ type multiState struct {
 	buckets [numBuckets][]int
 	cache   *reportCache
 	jobs    *jobs // the background runs' commands in flight
+	// newest lists the entries newest first (a test inbox: the message
+	// just sent is the one the user looks for), not worst status first.
+	newest bool
+	// inboxClosed: the inbox delivers no more messages (--count reached).
+	inboxClosed bool
 }
 
 // jobs counts the background runs executing, so that the end of the
@@ -185,6 +191,14 @@ func (ms *multiState) unplace(e *domainEntry) {
 // status first, then the running ones, then the queue; it stops when fn
 // returns false.
 func (ms *multiState) order(fn func(e *domainEntry) bool) {
+	if ms.newest {
+		for i := len(ms.entries) - 1; i >= 0; i-- {
+			if !fn(ms.entries[i]) {
+				return
+			}
+		}
+		return
+	}
 	for _, b := range ms.buckets {
 		for _, i := range b {
 			if !fn(ms.entries[i]) {
@@ -285,6 +299,7 @@ type reportCache struct {
 type cached struct {
 	name string
 	rep  *checks.Report
+	info *report.MessageInfo // a received message (mxray receive)
 }
 
 func newReportCache(max int) *reportCache {
@@ -314,6 +329,21 @@ func (c *reportCache) put(name string, rep *checks.Report) {
 		c.ll.Remove(old)
 		delete(c.items, old.Value.(*cached).name)
 	}
+}
+
+// putInfo attaches a received message to its cached report (put first).
+func (c *reportCache) putInfo(name string, info *report.MessageInfo) {
+	if el, ok := c.items[name]; ok {
+		el.Value.(*cached).info = info
+	}
+}
+
+// getInfo returns the received message kept with a report.
+func (c *reportCache) getInfo(name string) *report.MessageInfo {
+	if el, ok := c.items[name]; ok {
+		return el.Value.(*cached).info
+	}
+	return nil
 }
 
 func (c *reportCache) len() int { return c.ll.Len() }
@@ -386,6 +416,15 @@ func (m *Model) openListed(name string) tea.Cmd {
 	e := ms.byName[name]
 	if e == nil {
 		return nil
+	}
+	if m.opts.Inbox != nil {
+		info := ms.cache.getInfo(name)
+		if info == nil {
+			m.flash = fmt.Sprintf("only the %d most recent messages are kept in full: this one's report is gone", maxCachedReports)
+			return nil
+		}
+		m.headers = newHeaders(m.c, info)
+		m.headers.setSize(m.width, m.bodyHeight())
 	}
 	m.domain = name
 	m.state = stateDashboard
@@ -501,6 +540,9 @@ func (p *domainsModel) update(msg tea.Msg) (tea.Cmd, intent) {
 
 func (p domainsModel) view() string {
 	st, g := p.c.st, p.c.g
+	if p.ms != nil && p.ms.newest {
+		return p.inboxView()
+	}
 	if p.ms == nil || len(p.ms.entries) == 0 {
 		return st.Faint.Render("No domain to check.")
 	}

@@ -120,6 +120,7 @@ type Model struct {
 	sideVer    int         // the row version side shows
 	sendH      *sendHandle
 	multi      *multiState // the multi-domain list (nil: one domain)
+	forced     bool        // the user quit with ctrl+c
 }
 
 // New returns a model. ctx bounds every run the model starts.
@@ -172,9 +173,17 @@ func New(ctx context.Context, opts Options) Model {
 		m.state = stateDomains
 		m.domain = ""
 	}
+	if opts.Inbox != nil {
+		m.multi = newMultiState(nil, 1)
+		m.multi.newest = true
+		m.state = stateDomains
+		m.domain = ""
+	}
 	m.domains = domainsModel{c: c, live: live, ms: m.multi, sel: -1}
 	m.setSize(80, 24)
 	switch {
+	case opts.Inbox != nil:
+		m.initCmd = waitInbox(ctx, opts.Inbox.Messages)
 	case m.multi != nil:
 		m.initCmd = m.pump()
 	case opts.AutoSend && opts.Send != nil && opts.Domain != "":
@@ -338,6 +347,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case domainDoneMsg:
 		cmd := m.domainDone(msg)
 		return m, cmd
+	case inboxMsg:
+		cmd := m.inboxDone(msg)
+		return m, cmd
 	case exportDoneMsg, copyDoneMsg:
 		m.flash = doneFlash(msg)
 		return m, nil
@@ -397,6 +409,7 @@ const maxBurst = 1024
 func (m Model) updateOneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.c.keys
 	if key.Matches(msg, k.ForceQuit) {
+		m.forced = true
 		cmd := m.quit()
 		return m, cmd
 	}

@@ -87,6 +87,10 @@ type Options struct {
 	// Headers pane lists its fields and Received chain, and the panes of a
 	// domain's checks (SPF tree, MX matrix) are not offered.
 	Message *report.MessageInfo
+	// Inbox, when set, starts on the list of the messages a test inbox
+	// receives (mxray receive), newest first; enter opens a message's
+	// dashboard with its Headers pane (RunDomains).
+	Inbox *InboxOptions
 	// FailOn is the --fail-on threshold of each domain's exit code in
 	// the list's summaries.
 	FailOn checks.Severity

@@ -107,6 +107,8 @@ func (m Model) headerView() string {
 	st := m.c.st
 	parts := []string{st.Title.Render("mxray")}
 	switch {
+	case m.state == stateDomains && m.opts.Inbox != nil:
+		parts = append(parts, st.Bold.Render(m.inboxTitle()))
 	case m.state == stateDomains:
 		parts = append(parts, st.Bold.Render(fmt.Sprintf("%d domains", len(m.multi.entries))))
 	case m.domain == "" && len(m.opts.Demo) > 0:
@@ -238,6 +240,9 @@ func (m Model) tabsView() string {
 	if active == stateDemo {
 		return st.TabOn.Render("[Demo]") + "  " + st.Faint.Render("pick a domain of the offline mail world")
 	}
+	if active == stateDomains && m.opts.Inbox != nil {
+		return st.TabOn.Render("[Messages]") + "  " + st.Faint.Render("newest first; enter opens a message's checks")
+	}
 	if active == stateDomains {
 		return st.TabOn.Render("[Domains]") + "  " + st.Faint.Render("worst first; enter opens a domain's checks")
 	}
@@ -365,10 +370,16 @@ func (m Model) hintBindings() []key.Binding {
 		if m.opts.Send != nil {
 			bs = append(bs, k.Send)
 		}
-		if len(m.opts.Demo) > 0 || m.multi != nil {
+		switch {
+		case m.opts.Inbox != nil:
+			bs = append(bs, withHelp(k.Back, "esc", "messages"))
+		case len(m.opts.Demo) > 0 || m.multi != nil:
 			bs = append(bs, withHelp(k.Back, "esc", "domains"))
 		}
-		bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"), k.Filter)
+		if m.opts.Run != nil {
+			bs = append(bs, withHelp(k.Rerun, "r/R", "re-run"))
+		}
+		bs = append(bs, k.Filter)
 		if m.report != nil {
 			bs = append(bs, withHelp(k.Export, "e", "export"))
 		}

@@ -1,0 +1,72 @@
+package tui
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/mxray/mxray/report"
+)
+
+// inboxMessage is a corpus message as mxray receive hands it to the list:
+// a real run of the message checks, with the SMTP session it came in.
+func inboxMessage(t *testing.T, id, name, helo string, at time.Time) (InboxMessage, Options) {
+	t.Helper()
+	o, run := messageRun(t, name)
+	info := o.Message
+	info.SMTP = &report.SMTPSession{ClientIP: netip.MustParseAddr("127.0.0.1"), HELO: helo, MailFrom: "bounce@" + name + ".example", ReceivedAt: at}
+	return InboxMessage{ID: id, Info: info, Report: run.report}, o
+}
+
+// TestGoldenInbox pins the test inbox's list (mxray receive on a
+// terminal): two messages, newest first, the header saying where the
+// inbox listens and that --count is reached; enter opens the newest
+// message's dashboard, esc goes back to the list.
+func TestGoldenInbox(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	first, o := inboxMessage(t, "message 1", "good", "client.good.example", at)
+	second, _ := inboxMessage(t, "message 2", "from-missing", "client.other.example", at.Add(time.Minute))
+	ch := make(chan InboxMessage, 2)
+	ch <- first
+	ch <- second
+	close(ch)
+	opts := testOptions(Options{Checks: o.Checks, Inbox: &InboxOptions{Messages: ch, Listen: "127.0.0.1:2525", STARTTLS: true, Count: 2}})
+	tm := teatest.NewTestModel(t, New(context.Background(), opts), teatest.WithInitialTermSize(120, 24))
+	waitFor(t, tm, "2 of 2 received, press q")
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "not a bounce")
+	tm.Send(keyMsg("esc"))
+	waitFor(t, tm, "CLIENT IP")
+	m, v := finalView(t, tm)
+	if m.State() != "domains" {
+		t.Errorf("state %s after esc, want the list", m.State())
+	}
+	if i, j := strings.Index(v, "bounce@from-missing"), strings.Index(v, "bounce@good.example"); i < 0 || j < 0 || i > j {
+		t.Errorf("want the newest message first:\n%s", v)
+	}
+	teatest.RequireEqualOutput(t, []byte(v))
+}
+
+// TestGoldenInboxDashboard pins the dashboard a received message opens:
+// the message checks and the header naming the message.
+func TestGoldenInboxDashboard(t *testing.T) {
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	first, o := inboxMessage(t, "message 1", "good", "client.good.example", at)
+	ch := make(chan InboxMessage, 1)
+	ch <- first
+	defer close(ch) // the inbox ends with the test
+	opts := testOptions(Options{Checks: o.Checks, Inbox: &InboxOptions{Messages: ch, Listen: "127.0.0.1:2525"}})
+	tm := teatest.NewTestModel(t, New(context.Background(), opts), teatest.WithInitialTermSize(120, 24))
+	waitFor(t, tm, "1 received")
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "not a bounce")
+	m, v := finalView(t, tm)
+	if m.State() != "dashboard" {
+		t.Errorf("state %s after enter, want the dashboard", m.State())
+	}
+	teatest.RequireEqualOutput(t, []byte(v))
+}
