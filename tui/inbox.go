@@ -141,7 +141,13 @@ func (p domainsModel) inboxView() string {
 	cols := []struct {
 		name string
 		w    int
-	}{{"TIME", 8}, {"CLIENT IP", 15}, {"HELO", 18}, {"MAIL FROM", 22}, {"FROM", 22}, {"SUBJECT", 20}}
+	}{{"TIME", 8}, {"CLIENT IP", 15}, {"HELO", 0}, {"MAIL FROM", 0}, {"FROM", 0}, {"SUBJECT", 0}}
+	// The four text columns share what the width leaves (the cursor, the
+	// time, the address, six spaces and the status badge): a fifth each
+	// for HELO, a quarter each for the addresses, the rest for Subject.
+	rest := max(p.width-2-8-15-6-6-colStatus, 40)
+	cols[2].w, cols[3].w, cols[4].w = rest/5, rest/4, rest/4
+	cols[5].w = rest - cols[2].w - cols[3].w - cols[4].w
 	var hb strings.Builder
 	hb.WriteString("  ")
 	for _, c := range cols {

@@ -18,12 +18,15 @@ import (
 	"sync"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	gosmtp "github.com/emersion/go-smtp"
 	"golang.org/x/net/netutil"
 
+	"github.com/mxray/mxray/checks"
 	"github.com/mxray/mxray/checks/message"
 	"github.com/mxray/mxray/checks/safetext"
 	"github.com/mxray/mxray/report"
+	"github.com/mxray/mxray/tui"
 )
 
 const receiveUsage = `Usage: mxray receive [flags]
@@ -179,6 +182,13 @@ func (a *app) receive(ctx context.Context, args []string) (report.Exit, error) {
 	}
 	fmt.Fprintf(a.stderr, "mxray receive: listening on %s as %s (STARTTLS with %s); mail to any address is analyzed, never relayed\n",
 		ln.Addr(), host, tlsNote)
+	if a.useTUI(&f) {
+		code, err := a.receiveTUI(ctx, &f, r, inbox, ln.Addr().String(), rf.count, failOn)
+		inbox.close()
+		_ = srv.Close()
+		<-served
+		return code, err
+	}
 
 	// Analyse the messages one at a time, in arrival order, until --count
 	// or an interrupt.
@@ -443,3 +453,60 @@ type quietLog struct{}
 
 func (quietLog) Printf(string, ...any) {}
 func (quietLog) Println(...any)        {}
+
+// receiveTUI shows the received messages in the terminal UI, newest first
+// (the one just sent is the one a postmaster watching a test inbox looks
+// for), each opening its dashboard. The messages are analysed one at a
+// time, in arrival order, as without the UI; the exit code is the worst of
+// theirs, 130 when the user quit with ctrl+c or was interrupted.
+func (a *app) receiveTUI(ctx context.Context, f *checkFlags, r *messageRun, in *inbox, addr string, count int, failOn checks.Severity) (report.Exit, error) {
+	actx, cancel := context.WithCancel(ctx)
+	ch := make(chan tui.InboxMessage)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ch)
+		for n := 0; count == 0 || n < count; {
+			select {
+			case <-actx.Done():
+				return
+			case msg := <-in.queue:
+				n++
+				if count > 0 && n == count {
+					in.close() // refuse further messages while the last is analysed
+				}
+				m := message.Parse(msg.raw, message.Options{ReceivedBy: in.host})
+				rep, err := r.run(actx, m, nil)
+				if err != nil {
+					rep = nil
+				}
+				im := tui.InboxMessage{ID: fmt.Sprintf("message %d", n), Info: &report.MessageInfo{Message: m, SMTP: msg.session}, Report: rep, Err: err}
+				select {
+				case ch <- im:
+				case <-actx.Done():
+					return
+				}
+			}
+		}
+	}()
+	chks, _ := messageChecks(r.opts)
+	opts := a.tuiBase(f, chks)
+	opts.Resolvers = r.servers
+	opts.FailOn = failOn
+	opts.Inbox = &tui.InboxOptions{Messages: ch, Listen: addr, STARTTLS: true, Count: count}
+	res, err := tui.RunInbox(ctx, opts, tea.WithInput(a.stdin), tea.WithOutput(a.stdout))
+	cancel()
+	<-done
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(a.stdout, "mxray receive: %d messages received on %s\n", len(res.Messages), safetext.Line(addr))
+	if res.Interrupted || ctx.Err() != nil {
+		return report.ExitInterrupted, nil
+	}
+	code := report.ExitOK
+	for _, s := range res.Messages {
+		code = report.WorseExit(code, s.Exit)
+	}
+	return code, nil
+}

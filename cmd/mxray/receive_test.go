@@ -328,3 +328,62 @@ func FuzzStamp(f *testing.F) {
 		}
 	})
 }
+
+// TestReceiveTUI: on a terminal, receive opens the inbox list; two
+// messages sent over real SMTP on loopback appear in it (newest first),
+// --count 2 says so rather than closing, enter opens a message's
+// dashboard, esc goes back, q quits with the worst message's exit code.
+func TestReceiveTUI(t *testing.T) {
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	a := newApp(pr, out, errOut)
+	a.getenv = func(string) string { return "" }
+	a.isTTY = func(io.Writer) bool { return true }
+	done := make(chan report.Exit, 1)
+	go func() {
+		code, err := a.receive(t.Context(), []string{"--listen", "127.0.0.1:0", "--count", "2", "--resolver", w.DNS.Addr(), "--timeout", "2s"})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- code
+	}()
+	waitOutput(t, errOut, "listening on", 20*time.Second)
+	m := regexp.MustCompile(`listening on (127\.0\.0\.1:[0-9]+) `).FindStringSubmatch(errOut.String())
+	if m == nil {
+		t.Fatalf("receive says %q", errOut.String())
+	}
+	smtpSession(t, m[1], "EHLO client.loop.example", "MAIL FROM:<a@loop.example>", "RCPT TO:<x@y.example>", "DATA",
+		"From: a@loop.example", "Subject: first one", "", "body", ".", "QUIT")
+	waitOutput(t, out, "first one", 20*time.Second)
+	smtpSession(t, m[1], "HELO second.loop.example", "MAIL FROM:<>", "RCPT TO:<x@y.example>", "DATA", "Subject: no from", "", "body", ".", "QUIT")
+	waitOutput(t, out, "2 of 2 received, press q", 20*time.Second)
+	s := out.String()
+	if i, j := strings.LastIndex(s, "no from"), strings.LastIndex(s, "first one"); i < 0 || j < 0 || i > j {
+		t.Errorf("want the newest message first:\n%s", s)
+	}
+	if _, err := pw.Write([]byte("\r")); err != nil { // enter: the newest message's dashboard
+		t.Fatal(err)
+	}
+	waitOutput(t, out, "Bounce", 10*time.Second)
+	if _, err := pw.Write([]byte("\x1b")); err != nil { // esc: back to the list
+		t.Fatal(err)
+	}
+	waitOutput(t, out, "newest first; enter opens", 10*time.Second)
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != report.ExitFindings {
+			t.Errorf("exit %d, want 1 (the message without From fails)", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the inbox did not quit on q")
+	}
+	if !strings.Contains(out.String(), "mxray receive: 2 messages received on 127.0.0.1:") {
+		t.Errorf("no summary left on the terminal:\n%s", out.String()[max(0, len(out.String())-500):])
+	}
+}
