@@ -39,8 +39,10 @@ address and HELO name, the MAIL FROM is the Return-Path. STARTTLS is offered
 
 To see what receivers see, send your real mail to it on a public host
 (--listen :25, a DNS name whose MX points at it), or point a test sender at
-it on a private one. Text shows each message as it arrives; --format ndjson
-prints one document a line (--json one pretty document per message).
+it on a private one. On a terminal a list shows each message as it arrives
+(newest first; enter opens its checks, q quits); else text shows each
+report; --format ndjson prints one document a line (--json one pretty
+document per message).
 
   mxray receive --count 1 --json                 # accept one message, analyze it, exit
   mxray receive --listen :25 --tls-cert c.pem --tls-key k.pem --hostname inbox.example.com
@@ -500,7 +502,11 @@ func (a *app) receiveTUI(ctx context.Context, f *checkFlags, r *messageRun, in *
 	if err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(a.stdout, "mxray receive: %d messages received on %s\n", len(res.Messages), safetext.Line(addr))
+	noun := "messages"
+	if len(res.Messages) == 1 {
+		noun = "message"
+	}
+	fmt.Fprintf(a.stdout, "mxray receive: %d %s received on %s\n", len(res.Messages), noun, safetext.Line(addr))
 	if res.Interrupted || ctx.Err() != nil {
 		return report.ExitInterrupted, nil
 	}

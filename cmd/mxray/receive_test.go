@@ -387,3 +387,72 @@ func TestReceiveTUI(t *testing.T) {
 		t.Errorf("no summary left on the terminal:\n%s", out.String()[max(0, len(out.String())-500):])
 	}
 }
+
+// TestReceiveTUIInTerminal drives the real binary in a pseudo-terminal
+// (tmux): a message sent to receive over SMTP appears in the inbox list,
+// --count 1 says so and waits for q, and the exit code is the message's.
+func TestReceiveTUIInTerminal(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed: cannot drive the TUI in a pseudo-terminal (.ci/run installs it; apt-get install tmux)")
+	}
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	bin := binary(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "tmux.sock")
+	exitFile, errFile := filepath.Join(dir, "exit"), filepath.Join(dir, "stderr")
+	tm := func(args ...string) (string, error) {
+		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { tm("kill-server") })
+	script := "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 " + binEnv + " " + bin + " receive --listen 127.0.0.1:0 --count 1 --timeout 2s --resolver " + w.DNS.Addr() +
+		" 2> " + errFile + "; echo $? > " + exitFile + "; sleep 30"
+	if out, err := tm("new-session", "-d", "-x", "120", "-y", "30", script); err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	screen := func() string {
+		s, _ := tm("capture-pane", "-p", "-J")
+		return s
+	}
+	var addr []string
+	deadline := time.Now().Add(30 * time.Second)
+	for addr == nil {
+		b, _ := os.ReadFile(errFile)
+		addr = regexp.MustCompile(`listening on (127\.0\.0\.1:[0-9]+) `).FindStringSubmatch(string(b))
+		if addr == nil && time.Now().After(deadline) {
+			t.Fatalf("receive did not start listening: %s\n%s", b, screen())
+		}
+		time.Sleep(20 * time.Millisecond) // a bounded poll of the file
+	}
+	smtpSession(t, addr[1], "EHLO client.loop.example", "MAIL FROM:<a@loop.example>", "RCPT TO:<x@y.example>", "DATA",
+		"From: a@loop.example", "Subject: hello from tmux", "", "body", ".", "QUIT")
+	deadline = time.Now().Add(30 * time.Second)
+	for s := screen(); !strings.Contains(s, "1 of 1 received, press q") || !strings.Contains(s, "hello from tmux"); s = screen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the message did not appear on screen:\n%s", s)
+		}
+		time.Sleep(20 * time.Millisecond) // a bounded poll of the screen
+	}
+	if _, err := tm("send-keys", "q"); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(exitFile)
+		if err == nil && len(b) > 0 {
+			if got := strings.TrimSpace(string(b)); got != "0" {
+				t.Errorf("exit %s, want 0 (an unsigned message warns only)", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mxray receive did not exit on q:\n%s", screen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := screen(); !strings.Contains(s, "mxray receive: 1 message received on 127.0.0.1:") {
+		t.Errorf("no summary left on the terminal:\n%s", s)
+	}
+}
