@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -109,7 +110,25 @@ func inboxRowOf(info *report.MessageInfo) *inboxRow {
 		}
 		r.sub = msg.Subject
 	}
+	// Every message's row is kept: bound what the client chose.
+	for _, f := range []*string{&r.ip, &r.helo, &r.mailFrom, &r.from, &r.sub} {
+		*f = clip(*f, maxRowField)
+	}
 	return r
+}
+
+// maxRowField bounds each column a row keeps, in bytes.
+const maxRowField = 256
+
+// clip cuts s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // inboxTitle is the list's header: where the inbox listens and how many

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -69,4 +70,16 @@ func TestGoldenInboxDashboard(t *testing.T) {
 		t.Errorf("state %s after enter, want the dashboard", m.State())
 	}
 	teatest.RequireEqualOutput(t, []byte(v))
+}
+
+// TestInboxRowBounded: a client's huge Subject or HELO is clipped in the
+// row the list keeps of every message, on a rune boundary.
+func TestInboxRowBounded(t *testing.T) {
+	long := strings.Repeat("é", 1000)
+	r := inboxRowOf(&report.MessageInfo{SMTP: &report.SMTPSession{HELO: long, MailFrom: long}})
+	for _, f := range []string{r.helo, r.mailFrom} {
+		if len(f) > maxRowField || !utf8.ValidString(f) {
+			t.Errorf("field of %d bytes (valid %v)", len(f), utf8.ValidString(f))
+		}
+	}
 }
