@@ -83,6 +83,7 @@ func (m *Model) inboxDone(msg inboxMsg) tea.Cmd {
 	im := msg.m
 	e := &domainEntry{DomainSummary: DomainSummary{Name: im.ID}, idx: len(ms.entries), bucket: -1}
 	e.row = inboxRowOf(im.Info)
+	e.Input = e.row.describe()
 	ms.entries = append(ms.entries, e)
 	ms.byName[im.ID] = e
 	ms.finish(e, im.Report, im.Err, m.opts.FailOn)
@@ -115,6 +116,22 @@ func inboxRowOf(info *report.MessageInfo) *inboxRow {
 		*f = clip(*f, maxRowField)
 	}
 	return r
+}
+
+// describe is the row in words, for the summary left on the terminal.
+func (r *inboxRow) describe() string {
+	from := r.from
+	if from == "" {
+		from = "(no From)"
+	}
+	d := "from " + from
+	if r.ip != "" {
+		d += " via " + r.ip
+	}
+	if r.sub != "" {
+		d += ", subject " + r.sub
+	}
+	return d
 }
 
 // maxRowField bounds each column a row keeps, in bytes.
@@ -220,7 +237,8 @@ func (p domainsModel) inboxView() string {
 // InboxResult is what RunInbox returns once the list closed.
 type InboxResult struct {
 	// Messages are the received messages' summaries, in arrival order
-	// (Name is the InboxMessage ID).
+	// (Name is the InboxMessage ID, Input the message in words: its
+	// From, client IP and Subject, unescaped).
 	Messages []DomainSummary
 	// Interrupted: the user quit with ctrl+c (not q).
 	Interrupted bool

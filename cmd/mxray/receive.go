@@ -506,6 +506,19 @@ func (a *app) receiveTUI(ctx context.Context, f *checkFlags, r *messageRun, in *
 	if len(res.Messages) == 1 {
 		noun = "message"
 	}
+	// What stays on the terminal: one line per message, in arrival order
+	// (at most the last 100), then the count.
+	msgs := res.Messages
+	if len(msgs) > 100 {
+		msgs = msgs[len(msgs)-100:]
+	}
+	for _, s := range msgs {
+		what := fmt.Sprintf("%d fail, %d warn", s.Fail, s.Warn)
+		if s.Err != "" && s.Fail+s.Warn == 0 {
+			what = s.Err
+		}
+		fmt.Fprintf(a.stdout, "%s %s  %s\n", report.Badge(s.Status), safetext.Line(s.Input), safetext.Line(what))
+	}
 	fmt.Fprintf(a.stdout, "mxray receive: %d %s received on %s\n", len(res.Messages), noun, safetext.Line(addr))
 	if res.Interrupted || ctx.Err() != nil {
 		return report.ExitInterrupted, nil

@@ -452,7 +452,39 @@ func TestReceiveTUIInTerminal(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if s := screen(); !strings.Contains(s, "mxray receive: 1 message received on 127.0.0.1:") {
+	if s := screen(); !strings.Contains(s, "mxray receive: 1 message received on 127.0.0.1:") || !strings.Contains(s, "[WARN] from a@loop.example via 127.0.0.1, subject hello from tmux  0 fail, 4 warn") {
 		t.Errorf("no summary left on the terminal:\n%s", s)
+	}
+}
+
+// TestReceiveTUICtrlC: ctrl+c in the inbox list exits 130, as elsewhere.
+func TestReceiveTUICtrlC(t *testing.T) {
+	t.Parallel()
+	w := messageWorld(t, loopZone)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	a := newApp(pr, out, io.Discard)
+	a.getenv = func(string) string { return "" }
+	a.isTTY = func(io.Writer) bool { return true }
+	done := make(chan report.Exit, 1)
+	go func() {
+		code, err := a.receive(t.Context(), []string{"--listen", "127.0.0.1:0", "--resolver", w.DNS.Addr()})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- code
+	}()
+	waitOutput(t, out, "0 received", 20*time.Second)
+	if _, err := pw.Write([]byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != report.ExitInterrupted {
+			t.Errorf("exit %d, want 130", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the inbox did not quit on ctrl+c")
 	}
 }
