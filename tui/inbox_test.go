@@ -26,7 +26,8 @@ func inboxMessage(t *testing.T, id, name, helo string, at time.Time) (InboxMessa
 // TestGoldenInbox pins the test inbox's list (mxray receive on a
 // terminal): two messages, newest first, the header saying where the
 // inbox listens and that --count is reached; enter opens the newest
-// message's dashboard, esc goes back to the list.
+// message's dashboard, whose Headers pane shows the SMTP session; esc goes
+// back to the list.
 func TestGoldenInbox(t *testing.T) {
 	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 	first, o := inboxMessage(t, "message 1", "good", "client.good.example", at)
@@ -40,6 +41,9 @@ func TestGoldenInbox(t *testing.T) {
 	waitFor(t, tm, "2 of 2 received, press q")
 	tm.Send(keyMsg("enter"))
 	waitFor(t, tm, "not a bounce")
+	tm.Send(keyMsg("tab")) // the Headers pane, with the SMTP session
+	waitFor(t, tm, "as mxray receive saw it")
+	tm.Send(keyMsg("esc"))
 	tm.Send(keyMsg("esc"))
 	waitFor(t, tm, "CLIENT IP")
 	m, v := finalView(t, tm)
