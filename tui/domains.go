@@ -419,7 +419,11 @@ func (m *Model) openListed(name string) tea.Cmd {
 	}
 	if m.opts.Inbox != nil {
 		info := ms.cache.getInfo(name)
-		if info == nil {
+		switch {
+		case info == nil && e.Err != "":
+			m.flash = "this message could not be analysed: " + clean(firstLine(e.Err))
+			return nil
+		case info == nil:
 			m.flash = fmt.Sprintf("only the %d most recent messages are kept in full: this one's report is gone", maxCachedReports)
 			return nil
 		}

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -85,5 +87,44 @@ func TestInboxRowBounded(t *testing.T) {
 		if len(f) > maxRowField || !utf8.ValidString(f) {
 			t.Errorf("field of %d bytes (valid %v)", len(f), utf8.ValidString(f))
 		}
+	}
+}
+
+// TestInboxOpenGone: a message whose full report is no longer kept (or
+// that could not be analysed) stays in the list; enter says why nothing
+// opens.
+func TestInboxOpenGone(t *testing.T) {
+	ch := make(chan InboxMessage, maxCachedReports+2)
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	first, o := inboxMessage(t, "message 0", "good", "client.good.example", at)
+	ch <- InboxMessage{ID: "broken", Info: first.Info, Err: errors.New("the resolver cannot be trusted")}
+	for i := range maxCachedReports + 1 {
+		im := first
+		im.ID = fmt.Sprintf("message %d", i)
+		ch <- im
+	}
+	close(ch)
+	m := New(t.Context(), testOptions(Options{Checks: o.Checks, Inbox: &InboxOptions{Messages: ch, Listen: "127.0.0.1:2525"}}))
+	cmd := m.Init()
+	for cmd != nil {
+		msg, ok := cmd().(inboxMsg)
+		if !ok {
+			break
+		}
+		cmd = m.inboxDone(msg)
+	}
+	if n, c := len(m.multi.entries), m.multi.cache.len(); n != maxCachedReports+2 || c != maxCachedReports {
+		t.Fatalf("%d entries, %d reports kept; want %d and %d", n, c, maxCachedReports+2, maxCachedReports)
+	}
+	for name, want := range map[string]string{"broken": "could not be analysed", "message 0": "kept in full"} {
+		m.flash = ""
+		m.openListed(name)
+		if !strings.Contains(m.flash, want) || m.state != stateDomains {
+			t.Errorf("open %s: flash %q, state %s", name, m.flash, m.State())
+		}
+	}
+	m.openListed("message 200")
+	if m.state != stateDashboard {
+		t.Errorf("the newest message did not open: %s", m.State())
 	}
 }
