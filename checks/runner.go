@@ -610,19 +610,6 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 	out.mu.Unlock()
 	SortFindings(finds)
 
-	// Whatever happened, release the checks waiting on this one. When it
-	// published nothing, they learn why in plain words: the reason it could
-	// not decide, or its worst finding.
-	switch {
-	case reason != "":
-		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: strings.TrimPrefix(reason, "not decided: ")})
-	case skip != "":
-		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "not applicable: " + skip, notApplicable: &NotApplicableError{Reason: skip}})
-	case len(finds) > 0:
-		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: finds[0].Message})
-	default:
-		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "it found no data"})
-	}
 	res = &Result{ID: id, Title: c.Title(), Findings: finds, Data: data, Started: start, Duration: env.Clock().Sub(start)}
 	if err != nil {
 		res.Err, res.dependsOn = reason, dependsOn
@@ -634,6 +621,20 @@ func (r *Runner) runOne(ctx context.Context, env *Env, rn *run, c Check, t Targe
 	if !hidden {
 		rc := *res
 		rn.emit(Event{Kind: EventFinished, CheckID: id, Result: &rc})
+	}
+	// Whatever happened, release the checks waiting on this one, after its
+	// finished event: a display never sees a dependant finish before the
+	// check it waited for. When it published nothing, they learn why in
+	// plain words: the reason it could not decide, or its worst finding.
+	switch {
+	case reason != "":
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: strings.TrimPrefix(reason, "not decided: ")})
+	case skip != "":
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "not applicable: " + skip, notApplicable: &NotApplicableError{Reason: skip}})
+	case len(finds) > 0:
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: finds[0].Message})
+	default:
+		rn.fact(id).set(nil, &DependencyError{Check: id, Reason: "it found no data"})
 	}
 	return res
 }

@@ -417,3 +417,30 @@ func TestProgressIsAnEventOnly(t *testing.T) {
 		t.Errorf("result %+v: progress is not a result", res)
 	}
 }
+
+// TestFinishedBeforeDependantsRelease: a check's finished event precedes
+// every event of the checks that waited for it, whatever the scheduling
+// (TestParkedJudgedLast in checks/dmarc once saw dmarc finish before the mx
+// check it waited for: the waiters were released before mx's event).
+func TestFinishedBeforeDependantsRelease(t *testing.T) {
+	key := checks.NewFactKey[string]("slow")
+	for range 200 {
+		slow := fn{id: "slow", run: func(ctx context.Context, out *checks.Out) error {
+			return errors.New("no answer")
+		}}
+		dep := fn{id: "dep", needs: []string{"slow"}, run: func(ctx context.Context, out *checks.Out) error {
+			_, _ = key.Await(ctx, out)
+			return nil
+		}}
+		_, evs := runChecks(t, checks.Options{}, []checks.Check{slow, dep}, nil)
+		var order []string
+		for _, e := range evs {
+			if e.Kind == checks.EventFinished {
+				order = append(order, e.CheckID)
+			}
+		}
+		if strings.Join(order, ",") != "slow,dep" {
+			t.Fatalf("finished events %v: want slow before dep", order)
+		}
+	}
+}
