@@ -482,7 +482,12 @@ func (a *app) receiveTUI(ctx context.Context, f *checkFlags, r *messageRun, in *
 				if err != nil {
 					rep = nil
 				}
-				im := tui.InboxMessage{ID: fmt.Sprintf("message %d", n), Info: &report.MessageInfo{Message: m, SMTP: msg.session}, Report: rep, Err: err}
+				// The list keeps the reports of up to 200 messages: their
+				// headers and verdicts, not their bodies (up to --max-size
+				// each); the checks have read the raw bytes already.
+				kept := *m
+				kept.Raw = nil
+				im := tui.InboxMessage{ID: fmt.Sprintf("message %d", n), Info: &report.MessageInfo{Message: &kept, SMTP: msg.session}, Report: rep, Err: err}
 				select {
 				case ch <- im:
 				case <-actx.Done():
