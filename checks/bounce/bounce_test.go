@@ -239,3 +239,25 @@ func TestHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestOrdinaryMessageIsNoBounce: a message with addresses, version numbers
+// and reply-like numbers in its body is not a bounce unless a mail system
+// wrote it (a bounce sender or subject, the null Return-Path,
+// X-Failed-Recipients): it used to be read as a text bounce, reporting the
+// address in its signature as refused.
+func TestOrdinaryMessageIsNoBounce(t *testing.T) {
+	raw := []byte("From: Alice <alice@sender.example>\r\nTo: bob@rcpt.example\r\nSubject: Release notes\r\n" +
+		"Return-Path: <alice@sender.example>\r\n\r\n" +
+		"Hi Bob,\r\n\r\nversion 2.5.0 is out; 550 users upgraded. Total: 499 tickets closed.\r\n" +
+		"Questions: write to support@vendor.example or carol@sender.example.\r\n")
+	r, err := Parse(raw)
+	if err != nil || r.Format != FormatNone || len(r.Recipients) != 0 {
+		t.Fatalf("format %s, recipients %+v, err %v: an ordinary message read as a bounce", r.Format, r.Recipients, err)
+	}
+	// The same text from MAILER-DAEMON with the null sender is a bounce.
+	bounced := []byte("From: MAILER-DAEMON@mx.sender.example\r\nTo: alice@sender.example\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+		"Return-Path: <>\r\n\r\n<carol@rcpt.example>: host mx.rcpt.example said: 550 5.1.1 User unknown\r\n")
+	if r, _ := Parse(bounced); r.Format != FormatText || len(r.Recipients) != 1 {
+		t.Fatalf("format %s, recipients %+v: a text bounce not read", r.Format, r.Recipients)
+	}
+}

@@ -183,7 +183,7 @@ func TestCorpus(t *testing.T) {
 	}
 	// Floors: the figures reached when this test was written; a change
 	// that lowers them is a regression.
-	if codeGot < minCodes || catGot < minCategories || replyGot < minReplies || rcptGot < rcptWant {
+	if codeGot < minCodes || catGot < minCategories || replyGot < minReplies || rcptGot < rcptWant-knownNotBounces {
 		t.Errorf("below the floors: codes %d (floor %d), categories %d (floor %d), replies %d (floor %d), recipients %d/%d",
 			codeGot, minCodes, catGot, minCategories, replyGot, minReplies, rcptGot, rcptWant)
 	}
@@ -191,8 +191,16 @@ func TestCorpus(t *testing.T) {
 
 const (
 	minCodes      = 216
-	minCategories = 287
+	minCategories = 286
 	minReplies    = 211
+	// knownNotBounces are labelled files a text bounce is no longer read
+	// from: lhost-fml-03.eml, a mailing list's "Loop Alert" whose sender
+	// and subject carry no mark of a mail system. Reading any message with
+	// an address and a number in its body as a bounce reported ordinary
+	// mail as "refused" (a false fail) and skipped its own checks; a text
+	// bounce now needs a bounce sender or subject, the null Return-Path
+	// or X-Failed-Recipients. The category floor fell by this one file.
+	knownNotBounces = 1
 )
 
 // TestCorpusFile prints what Parse finds in the files named by

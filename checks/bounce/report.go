@@ -239,6 +239,14 @@ func (p *parser) textReport(r *Report, text string) *Report {
 	status := bestStatus(body)
 	reply := findReply(body)
 	addrs := p.failedAddresses(body)
+	if !p.looksLikeBounce() && !p.fromNullSender() {
+		// Without a sign that a mail system wrote it (a MAILER-DAEMON or
+		// postmaster sender, a bounce subject, X-Failed-Recipients, the
+		// null Return-Path), a message with an address and a number in its
+		// body is a message, not a bounce: reading it as one would report
+		// a recipient "refused" and skip the message's own checks.
+		return r
+	}
 	if status == "" && reply == "" && len(addrs) == 0 && !p.looksLikeBounce() {
 		return r
 	}
@@ -443,9 +451,17 @@ func textAbout(body, a string) string {
 	return clip(unfold(body[i:]), 600)
 }
 
+// fromNullSender reports the marks of a message a mail system sent about
+// another: the null reverse-path (Return-Path: <>) or X-Failed-Recipients.
+func (p *parser) fromNullSender() bool {
+	rp := strings.TrimSpace(p.topHeader.get("return-path"))
+	return rp == "<>" || p.topHeader.get("x-failed-recipients") != ""
+}
+
 func (p *parser) looksLikeBounce() bool {
 	s := strings.ToLower(p.topHeader.get("subject") + " " + p.topHeader.get("from"))
-	for _, w := range []string{"mailer-daemon", "postmaster", "undeliver", "delivery", "failure", "returned", "not delivered", "nondeliverable", "non-deliverable", "bounce", "failed", "error"} {
+	for _, w := range []string{"mailer-daemon", "postmaster", "undeliver", "delivery", "failure", "returned", "not delivered", "nondeliverable", "non-deliverable", "bounce", "failed", "error",
+		"post_master", "notification", "エラー"} {
 		if strings.Contains(s, w) {
 			return true
 		}

@@ -2,6 +2,7 @@ package msgbounce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -112,8 +113,12 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		return checks.NotApplicable("not a message: msg-bounce reads a bounce given to mxray analyze or mxray receive")
 	}
 	rep, err := bounce.Parse(t.Message.Raw)
+	if errors.Is(err, bounce.ErrTooLarge) {
+		// analyze and receive take larger messages than a bounce ever is.
+		return checks.NotApplicable(fmt.Sprintf("the message is over %d MB, larger than a bounce is read", bounce.MaxInput>>20))
+	}
 	if err != nil {
-		return fmt.Errorf("the bounce could not be read: %w", err)
+		return errors.New("the bounce could not be read")
 	}
 	switch rep.Format {
 	case bounce.FormatNone:

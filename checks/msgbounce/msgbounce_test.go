@@ -1,6 +1,7 @@
 package msgbounce_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -232,5 +233,17 @@ func TestCorpusBounces(t *testing.T) {
 				t.Errorf("data %+v: want the status %s kept", res.Data, tc.status)
 			}
 		})
+	}
+}
+
+// TestTooLargeIsNotApplicable: a message over the bounce reader's limit
+// (analyze takes up to 50 MB) is not a bounce to read: skip with the
+// reason, never an error with the parser's words.
+func TestTooLargeIsNotApplicable(t *testing.T) {
+	t.Parallel()
+	raw := append([]byte("From: a@sender.test\r\nSubject: big\r\n\r\n"), bytes.Repeat([]byte("x"), 17<<20)...)
+	res := run(t, raw)
+	if res.Status != checks.StatusSkip || !strings.Contains(res.Skip, "larger than a bounce is read") || strings.Contains(res.Skip, "bounce:") {
+		t.Errorf("status %s, skip %q, error %q", res.Status, res.Skip, res.Err)
 	}
 }
