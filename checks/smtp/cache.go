@@ -192,6 +192,13 @@ func (c *Cache) wait(ctx context.Context, ip netip.Addr) error {
 	if at.Before(now) {
 		at = now
 	}
+	if dl, ok := ctx.Deadline(); ok && at.After(dl) {
+		// The slot comes after this check's end: book nothing, or the
+		// bookings of checks that can never use them would push every
+		// later slot out and starve the address for the rest of the run.
+		c.mu.Unlock()
+		return context.DeadlineExceeded
+	}
 	c.next[ip] = at.Add(iv)
 	if el, ok := c.nextEl[ip]; ok {
 		c.nextLRU.MoveToBack(el)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -192,5 +193,73 @@ func TestParseRate(t *testing.T) {
 	}
 	if s := (smtp.Rate{N: 2, Per: time.Minute}).String(); s != "2/m" {
 		t.Errorf("String = %q", s)
+	}
+}
+
+// TestRateBooksOnlyUsableSlots: checks whose time ends before their slot
+// book nothing, so they cannot push the address's schedule beyond every
+// later check (it used to be starved for the rest of the run).
+func TestRateBooksOnlyUsableSlots(t *testing.T) {
+	t.Parallel()
+	ip := netip.MustParseAddr("192.0.2.10")
+	probe := func() (int, bool) { return 1, true }
+	cache := smtp.NewCache(0, smtp.Rate{N: 1, Per: 200 * time.Millisecond})
+	ctx := smtp.WithCache(context.Background(), cache)
+	if _, err := smtp.Shared(ctx, "k", "a.test", ip, "h", probe); err != nil {
+		t.Fatal(err)
+	}
+	// Many names on the address, each with too little time for the next
+	// slot (200 ms away): none may book it.
+	for i := range 20 {
+		short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		if _, err := smtp.Shared(short, "k", fmt.Sprintf("n%d.test", i), ip, "h", probe); !errors.Is(err, smtp.ErrNotTested) {
+			t.Errorf("name %d: %v, want ErrNotTested", i, err)
+		}
+		cancel()
+	}
+	// A check with time enough gets the next slot: about 200 ms, not 20
+	// bookings (4 s) later.
+	start := time.Now()
+	long, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := smtp.Shared(long, "k", "late.test", ip, "h", probe); err != nil {
+		t.Fatalf("a check with 3s left: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the next usable slot came after %s", took)
+	}
+}
+
+// TestFailedConnectIsNotShared: a connection that failed (refused here) is
+// not the address's verdict for the rest of the run: the next domain tests
+// the address again and finds the server that is there now.
+func TestFailedConnectIsNotShared(t *testing.T) {
+	t.Parallel()
+	w := mailtest.New(t, "$ORIGIN test.\n@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300\nmx.shared IN A 192.0.2.10\nd1 IN MX 10 mx.shared.test.\nd2 IN MX 10 mx.shared.test.\n")
+	_ = w.PTR("192.0.2.10", "mx.shared.test")
+	l, err := net.Listen("tcp", "127.0.0.1:0") // closed at once: connections are refused
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Dialer.Route("192.0.2.10:25", l.Addr().String())
+	l.Close()
+	ctx := smtp.WithCache(context.Background(), smtp.NewCache(0, smtp.Rate{}))
+	run := func(domain string) smtp.Address {
+		env, err := w.Env(checks.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer env.DNS.Close()
+		rn := checks.Runner{Env: env, Checks: []checks.Check{smtp.Check{}}, Registry: []checks.Check{mx.Check{}}}
+		return address(t, rn.Run(ctx, checks.Target{Domain: domain, HELO: "probe.mxray.test"}))
+	}
+	if a := run("d1.test"); a.Outcome != smtp.OutcomeRefused {
+		t.Fatalf("first domain: outcome %s, want refused", a.Outcome)
+	}
+	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "mx.shared.test", Domains: []string{"d1.test", "d2.test"}}, "192.0.2.10:25"); err != nil {
+		t.Fatal(err)
+	}
+	if a := run("d2.test"); a.Outcome != smtp.OutcomeCompleted {
+		t.Errorf("second domain: outcome %s, want completed (the refusal must not be shared)", a.Outcome)
 	}
 }

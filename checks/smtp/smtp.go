@@ -382,6 +382,19 @@ type prober struct {
 	hidden   bool // only the openings are wanted (see Run)
 }
 
+// answered reports whether the server at an address answered, so that its
+// result may stand for every domain that uses the address. A refused or
+// timed-out connection, a greeting that never came or an error may pass:
+// the next domain tests the address again (within --smtp-rate) rather than
+// inherit one moment's failure for the whole run.
+func answered(o Outcome) bool {
+	switch o {
+	case OutcomeCompleted, OutcomeBannerRejected, OutcomeEHLORejected, OutcomeReplyTooLong:
+		return true
+	}
+	return false
+}
+
 // address tests one MX address, or reads what another domain's run of a
 // bulk batch found there (Cache): the run that tests it reports all it
 // found, the others what concerns the address alone.
@@ -394,7 +407,7 @@ func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Addres
 	r, err := Shared(ctx, kind, host, ip, p.helo, func() (sessionResult, bool) {
 		a := p.test(ctx, host, ip)
 		mine = &a
-		return sessionResult{addr: shared(a, a.opening), opening: a.opening}, ctx.Err() == nil
+		return sessionResult{addr: shared(a, a.opening), opening: a.opening}, ctx.Err() == nil && answered(a.Outcome)
 	})
 	switch {
 	case mine != nil:
