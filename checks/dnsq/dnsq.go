@@ -606,7 +606,8 @@ func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, s
 			// was abandoned, not timed out; it is counted, not logged.
 			c.record(Query{})
 			return nil, Query{}, ErrTimeout
-		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded),
+			errors.Is(ctx.Err(), context.DeadlineExceeded): // the deadline closed the socket (exchangeCtx)
 			q.Rcode = "TIMEOUT"
 			err = ErrTimeout
 		default:
@@ -638,7 +639,9 @@ func exchangeCtx(ctx context.Context, cl *dns.Client, m *dns.Msg, server string)
 		return nil, err
 	}
 	defer co.Close()
-	stop := context.AfterFunc(ctx, func() { _ = co.SetDeadline(time.Unix(1, 0)) })
+	// Close, not a past deadline: ExchangeWithConnContext sets the
+	// socket's deadlines itself and would overwrite one set before it.
+	stop := context.AfterFunc(ctx, func() { _ = co.Close() })
 	defer stop()
 	resp, _, err := cl.ExchangeWithConnContext(ctx, m, co)
 	return resp, err
