@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -207,8 +208,8 @@ func (a *app) sendTUI(ctx context.Context, noColor bool, title string, env *chec
 func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, failOn checks.Severity) (report.Exit, error) {
 	r.decideFirst = true // one decision about the resolvers, before any run
 	// Many domains, as in bulk: one DNS in-flight bound, and each MX
-	// address tested once and no faster than --smtp-rate (a re-run of one
-	// domain in the list reads the address's result from this cache).
+	// address tested once and no faster than --smtp-rate (a re-run the
+	// user asks for tests afresh: see Run below).
 	r.forBulk(r.smtpRate)
 	byName := map[string]checks.Target{}
 	var in []tui.DomainInput
@@ -241,9 +242,20 @@ func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets [
 	opts.Resolvers = r.servers
 	opts.FailOn = failOn
 	opts.Concurrency = f.concurrency
+	var ranMu sync.Mutex
+	ran := map[string]bool{}
 	opts.Run = func(ctx context.Context, domain string, ids []string, events func(checks.Event)) (*checks.Report, error) {
 		rs := *r
 		rs.checks = subset(r.checks, ids)
+		ranMu.Lock()
+		again := ran[domain]
+		ran[domain] = true
+		ranMu.Unlock()
+		if again {
+			// A re-run the user asked for tests the MX addresses afresh
+			// (the user may have just fixed them), not the shared results.
+			rs.smtpCache = nil
+		}
 		return rs.run(ctx, byName[domain], events)
 	}
 	sums, err := tui.RunDomains(ctx, opts, tea.WithInput(a.stdin), tea.WithOutput(a.stdout))
