@@ -140,6 +140,12 @@ type Progress struct {
 // the awaited check ended without publishing its fact.
 var ErrNoFact = errors.New("checks: dependency published no data")
 
+// ErrNotRun is wrapped in the *DependencyError of a check that did not run
+// at all (not in the run, or skipped by the user): a dependant may then
+// decide without it, where a check that ran and decided nothing leaves it
+// undecided.
+var ErrNotRun = errors.New("checks: dependency did not run")
+
 // DependencyError is the error Out.Await returns when the awaited check
 // ended without publishing its fact: it failed, decided nothing, was skipped
 // or is not available. A check that returns it (wrapped or not) ends with
@@ -152,6 +158,8 @@ type DependencyError struct {
 	// notApplicable is set when the awaited check had nothing to test on
 	// purpose: the dependant has nothing to test either (skip).
 	notApplicable *NotApplicableError
+	// notRun is set when the awaited check did not run at all.
+	notRun bool
 }
 
 func (e *DependencyError) Error() string {
@@ -161,8 +169,11 @@ func (e *DependencyError) Error() string {
 // Unwrap makes errors.Is(err, ErrNoFact) hold, and errors.As find the
 // awaited check's *NotApplicableError when it had nothing to test.
 func (e *DependencyError) Unwrap() []error {
-	if e.notApplicable != nil {
+	switch {
+	case e.notApplicable != nil:
 		return []error{ErrNoFact, e.notApplicable}
+	case e.notRun:
+		return []error{ErrNoFact, ErrNotRun}
 	}
 	return []error{ErrNoFact}
 }
@@ -495,9 +506,9 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 				continue
 			}
 			if reason, ok := skipped[n]; ok {
-				rn.fact(n).set(nil, &DependencyError{Check: n, Reason: "skipped: " + reason})
+				rn.fact(n).set(nil, &DependencyError{Check: n, Reason: "skipped: " + reason, notRun: true})
 			} else {
-				rn.fact(n).set(nil, &DependencyError{Check: n, Reason: "not available"})
+				rn.fact(n).set(nil, &DependencyError{Check: n, Reason: "not available", notRun: true})
 			}
 		}
 	}

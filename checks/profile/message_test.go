@@ -112,3 +112,20 @@ func TestMessageUnauthenticated(t *testing.T) {
 		t.Errorf("arc: %+v", r)
 	}
 }
+
+// When msg-dmarc ran and could not decide (its DMARC lookup timed out),
+// alignment stays unknown: the record may ask for strict alignment, so
+// mxray's own relaxed reading must not pass it (found in review).
+func TestAlignmentUndecidedWhenDMARCIs(t *testing.T) {
+	raw, key := signed(t, plainMessage)
+	raw = append([]byte(hop("192.0.2.7")), raw...)
+	target := checks.Target{Domain: "good.example", Message: message.Parse(raw, message.Options{})}
+	res := runMessage(t, goodRecords, checks.Options{Profiles: []string{"gmail"}, Bulk: true}, target, func(w *mailtest.World) {
+		w.DNS.Add(txt("s1._domainkey.good.example", "v=DKIM1; k=rsa; p="+key))
+		w.DNS.Script("_dmarc.good.example", 0, mailtest.Timeout)
+	})
+	d := data(t, res)
+	if r := rule(t, d, profile.Gmail, profile.RuleAlignment); r.Status == profile.StatusPass || r.Status == profile.StatusFail {
+		t.Errorf("alignment %s (%s) while msg-dmarc could not decide: want unknown", r.Status, r.Note)
+	}
+}

@@ -365,7 +365,9 @@ type inputs struct {
 	msgSPF   *msgspf.Fact
 	msgDKIM  *msgdkim.Fact
 	msgDMARC *msgdmarc.Fact
-	msgARC   *msgarc.Fact
+	// msgDMARCErr is why msg-dmarc published nothing (nil when it did).
+	msgDMARCErr error
+	msgARC      *msgarc.Fact
 	// resolve is the SOA verdict of each sender domain.
 	resolve []domainExists
 }
@@ -397,7 +399,7 @@ func gather(ctx context.Context, env *checks.Env, t checks.Target, out *checks.O
 	if in.msg != nil {
 		in.msgSPF, _ = msgspf.FactKey.Await(ctx, out)
 		in.msgDKIM, _ = msgdkim.FactKey.Await(ctx, out)
-		in.msgDMARC, _ = msgdmarc.FactKey.Await(ctx, out)
+		in.msgDMARC, in.msgDMARCErr = msgdmarc.FactKey.Await(ctx, out)
 		in.msgARC, _ = msgarc.FactKey.Await(ctx, out)
 	}
 	if ctx.Err() != nil {
@@ -767,7 +769,11 @@ func (in *inputs) alignment() verdict {
 		case f != nil && f.Result == msgdmarc.ResultFail:
 			return verdict{status: StatusFail, by: ByMessage, note: "DMARC fails for " + f.FromDomain + ": no identifier that passed aligns with the From domain", data: alignData(f), findings: []string{"msg-dmarc.fail"}}
 		}
-		if v, ok := in.ownAlignment(); ok {
+		// mxray's own relaxed reading only when msg-dmarc did not run, or
+		// found no record: when it ran and could not decide (a DNS
+		// failure), the record may ask for strict alignment.
+		undecidedDMARC := in.msgDMARC == nil && in.msgDMARCErr != nil && !errors.Is(in.msgDMARCErr, checks.ErrNotRun)
+		if v, ok := in.ownAlignment(); ok && !undecidedDMARC {
 			return v
 		}
 		return unknown("neither a DMARC result from a trusted receiver (--authserv-id names it) nor mxray's own SPF and DKIM verification of the message decides it")
