@@ -232,11 +232,10 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 					continue
 				}
 				f, err := s.await(ctx, out)
-				var de *checks.DependencyError
 				var na *checks.NotApplicableError
 				switch {
-				case errors.As(err, &de) && de.Reason == "not available", errors.As(err, &na):
-					// The check is not in this run, or had nothing to
+				case errors.Is(err, checks.ErrNotRun), errors.As(err, &na):
+					// The check did not run (not in this run, skipped), or had nothing to
 					// test (no client address): mxray shows the
 					// receiver's result alone.
 					continue
