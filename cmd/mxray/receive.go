@@ -164,7 +164,7 @@ func (a *app) receive(ctx context.Context, args []string) (report.Exit, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot listen on %s: %w", safetext.Line(rf.listen), plainNetError(err))
 	}
-	inbox := &inbox{host: host, maxRcpt: 100, queue: make(chan received, 4)}
+	inbox := &inbox{host: host, maxRcpt: 100, queue: make(chan received, 4), limit: rf.count}
 	srv := gosmtp.NewServer(inbox)
 	srv.Domain = host
 	srv.MaxMessageBytes = int64(rf.maxSize)
@@ -293,10 +293,12 @@ type inbox struct {
 	host    string
 	maxRcpt int
 	queue   chan received
+	limit   int // --count: accept no more than this many (0: no limit)
 
-	mu     sync.Mutex
-	closed bool
-	seq    int
+	mu       sync.Mutex
+	closed   bool
+	seq      int
+	accepted int
 }
 
 // NewSession implements gosmtp.Backend.
@@ -319,6 +321,12 @@ func (b *inbox) deliver(msg received) error {
 	}
 	select {
 	case b.queue <- msg:
+		b.accepted++
+		if b.limit > 0 && b.accepted >= b.limit {
+			// Every message accepted is analysed and reported: once
+			// --count are queued, the next sender hears 421, not 250.
+			b.closed = true
+		}
 		return nil
 	default:
 		return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 1}, Message: "busy analysing earlier messages, try again later"}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/checks/message"
@@ -486,5 +489,25 @@ func TestReceiveTUICtrlC(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the inbox did not quit on ctrl+c")
+	}
+}
+
+// TestInboxAcceptsNoMoreThanCount: with --count N, the N+1th message is
+// refused (421) at once instead of being accepted with 250 into the queue
+// and never analysed or reported (found in review).
+func TestInboxAcceptsNoMoreThanCount(t *testing.T) {
+	in := &inbox{host: "mx.test", maxRcpt: 100, queue: make(chan received, 4), limit: 2}
+	for i := range 2 {
+		if err := in.deliver(received{raw: []byte("x")}); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	err := in.deliver(received{raw: []byte("x")})
+	var se *gosmtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 421 {
+		t.Errorf("third message with --count 2: %v, want 421", err)
+	}
+	if len(in.queue) != 2 {
+		t.Errorf("%d queued, want 2", len(in.queue))
 	}
 }
