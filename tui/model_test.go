@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -668,10 +669,41 @@ func TestRunSend(t *testing.T) {
 		err error
 	}
 	done := make(chan out, 1)
+	// q once the send is over and its result is on screen: pressed before,
+	// q rightly quits with no trace (the test flaked in CI that way).
+	var screen strings.Builder
+	var mu sync.Mutex
+	or, ow := io.Pipe()
+	defer ow.Close()
 	go func() {
-		tr, err := RunSend(context.Background(), testOptions(Options{Domain: "good.example", Send: fakeSend}), tea.WithInput(pr), tea.WithOutput(io.Discard))
+		buf := make([]byte, 4096)
+		for {
+			n, err := or.Read(buf)
+			mu.Lock()
+			screen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		tr, err := RunSend(context.Background(), testOptions(Options{Domain: "good.example", Send: fakeSend}), tea.WithInput(pr), tea.WithOutput(ow))
 		done <- out{tr, err}
 	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		shown := strings.Contains(screen.String(), "delivered")
+		mu.Unlock()
+		if shown {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the send's result never reached the screen")
+		}
+		time.Sleep(5 * time.Millisecond) // a bounded poll of the screen
+	}
 	if _, err := pw.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
