@@ -106,11 +106,12 @@ rerr.example.      TXT "v=spf1 redirect=err.example"
 // is in, while the include tree is still being walked (an include whose
 // lookup never answers holds the check until the DNS timeout).
 func TestFactBeforeTree(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+`
 locked.example. TXT "v=spf1 -include:slow.example -all"
 `)
 	w.DNS.Script("slow.example.", dns.TypeTXT, mailtest.Timeout)
-	env, err := w.Env(checks.Options{Timeout: 500 * time.Millisecond})
+	env, err := w.Env(checks.Options{Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ inc.example.   IN TXT "v=spf1 include:a.fail.example a:b.fail.example mx:c.fail.
 				{Domain: "inc.example", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}},
 				{Domain: "inc.example", HELO: "helo.fail.example"},
 			} {
-				r := runCheck(t, w, target)
+				r := runCheckWithin(t, w, target, quickTimeout)
 				if r.Status != checks.StatusError {
 					t.Errorf("%+v: status %s, findings %v", target, r.Status, ids(r.Findings))
 				}
@@ -95,9 +95,10 @@ inc.example.   IN TXT "v=spf1 include:a.fail.example a:b.fail.example mx:c.fail.
 // TestCheckDeadline: lookups cut short by the check's own deadline are not
 // DNS errors of the domain; the result says the check did not finish.
 func TestCheckDeadline(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, `inc.example. IN TXT "v=spf1 include:slow.example -all"`)
 	w.DNS.Script("slow.example", 0, mailtest.Timeout)
-	env, err := w.Env(checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond})
+	env, err := w.Env(checks.Options{Timeout: 10 * time.Second, CheckTimeout: quickTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
