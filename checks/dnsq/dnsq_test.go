@@ -50,6 +50,7 @@ func newClient(t *testing.T, w *mailtest.World, timeout time.Duration, servers .
 }
 
 func TestOutcomesAreKeptApart(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, zone)
 	w.DNS.Script("fail.example", 0, mailtest.ServFail)
 	w.DNS.Script("refuse.example", 0, mailtest.Refused)
@@ -111,6 +112,7 @@ func TestOutcomesAreKeptApart(t *testing.T) {
 }
 
 func TestTimeoutIsBounded(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, zone)
 	w.DNS.Script("slow.example", 0, mailtest.Timeout)
 	c := newClient(t, w, 200*time.Millisecond)
@@ -139,6 +141,7 @@ func TestCallerContextCancels(t *testing.T) {
 }
 
 func TestSingleFlightAndCache(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, zone)
 	w.DNS.SetDelay(20 * time.Millisecond)
 	c := newClient(t, w, 2*time.Second)
@@ -337,7 +340,12 @@ mx.good.example. A   192.0.2.25
 // TestProbeTrust: the trust decision is positive (the resolver must answer
 // as an honest resolver does), made from one round trip, and names what the
 // resolver did.
+// probeTimeout is the lookup timeout of TestProbeTrust; a late root answers
+// after it, so the probe does not see that answer.
+const probeTimeout = 200 * time.Millisecond
+
 func TestProbeTrust(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name        string
 		setup       func(s *mailtest.DNSServer)
@@ -360,32 +368,32 @@ func TestProbeTrust(t *testing.T) {
 		// root but answer the names asked honestly are trusted.
 		{name: "root-refused-honest", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused) }, trusted: true},
 		{name: "root-dropped-honest", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Timeout) }, trusted: true},
-		{name: "root-late-honest", setup: func(s *mailtest.DNSServer) { s.ScriptDelay(".", 0, 500*time.Millisecond) }, trusted: true},
+		{name: "root-late-honest", setup: func(s *mailtest.DNSServer) { s.ScriptDelay(".", 0, probeTimeout+100*time.Millisecond) }, trusted: true},
 		{name: "root-refused-validating", setup: func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused); s.Sign("example.") },
 			trusted: true, validating: true},
 		// A captive resolver: slow root, NXDOMAIN for everything else.
 		{name: "root-late-captive", setup: func(s *mailtest.DNSServer) {
 			s.ScriptAll(mailtest.NXDomain)
 			s.Script(".", 0, mailtest.Normal)
-			s.ScriptDelay(".", 0, 500*time.Millisecond)
+			s.ScriptDelay(".", 0, probeTimeout+100*time.Millisecond)
 		}, reason: "example NS: NXDOMAIN"},
 		{name: "everything-refused", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Refused) },
 			reason: ". NS: the resolver answered REFUSED"},
 		{name: "never-answers", setup: func(s *mailtest.DNSServer) { s.ScriptAll(mailtest.Timeout) },
-			unreachable: true, reason: "did not answer (no answer within 300ms)"},
+			unreachable: true, reason: "did not answer (no answer within " + probeTimeout.String() + ")"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := mailtest.New(t, trustZone)
 			tc.setup(w.DNS)
-			c := newClient(t, w, 300*time.Millisecond)
+			c := newClient(t, w, probeTimeout)
 			start := time.Now()
 			tr, err := c.ProbeTrust(context.Background(), "good.example")
 			// About one timeout; the margin is for a loaded CI machine
 			// (retrying at each attempt's own timeout took 3 or more).
-			if d := time.Since(start); d > 2*300*time.Millisecond+400*time.Millisecond {
-				t.Errorf("the probe took %v with a 300ms timeout: want about one timeout", d)
+			if d := time.Since(start); d > 2*probeTimeout+400*time.Millisecond {
+				t.Errorf("the probe took %v with a %v timeout: want about one timeout", d, probeTimeout)
 			}
 			if tc.trusted {
 				if err != nil {
@@ -417,6 +425,7 @@ func TestProbeTrust(t *testing.T) {
 // attempt: an answer just under it is taken, one just over it is a
 // timeout reported at the deadline, not at a multiple of it.
 func TestSlowAnswerWithinTimeout(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, zone)
 	w.DNS.ScriptDelay("slow.example", 0, 250*time.Millisecond)
 	w.DNS.ScriptDelay("host.example", 0, 500*time.Millisecond)
@@ -526,17 +535,18 @@ func TestTXTRealBytes(t *testing.T) {
 // the first lookup fails over after one retransmit interval and later
 // lookups start with the server that answered, paying no wait at all.
 func TestFailoverToSilentServer(t *testing.T) {
+	t.Parallel()
 	good := mailtest.New(t, zone)
 	silent := mailtest.New(t, zone)
 	silent.DNS.ScriptAll(mailtest.Timeout)
-	c := newClient(t, good, 2*time.Second, silent.DNS.Addr(), good.DNS.Addr())
+	c := newClient(t, good, time.Second, silent.DNS.Addr(), good.DNS.Addr())
 	start := time.Now()
 	if _, err := c.Lookup(context.Background(), "host.example", dns.TypeA); err != nil {
 		t.Fatal(err)
 	}
 	first := time.Since(start)
-	if first > time.Second {
-		t.Fatalf("failover took %v with a 2s timeout over 2 servers: want one retransmit interval (500ms)", first)
+	if first > 600*time.Millisecond {
+		t.Fatalf("failover took %v with a 1s timeout over 2 servers: want one retransmit interval (250ms)", first)
 	}
 	start = time.Now()
 	for _, n := range []string{"text.example", "alias.example", "fail.example"} {
@@ -544,7 +554,7 @@ func TestFailoverToSilentServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d := time.Since(start); d > 450*time.Millisecond { // a retransmit interval is 500ms
+	if d := time.Since(start); d > 225*time.Millisecond { // a retransmit interval is 250ms
 		t.Fatalf("three more lookups took %v: they must start with the answering server", d)
 	}
 }
