@@ -15,6 +15,7 @@ import (
 )
 
 func TestServerAddress(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		mode send.TLSMode
@@ -47,6 +48,7 @@ func TestServerAddress(t *testing.T) {
 // --server HOST without a port: 587 with --starttls, 465 with --tls, 25
 // otherwise (there in clear text when the server offers no STARTTLS).
 func TestServerWithoutPort(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	users := map[string]string{"me": "pw"}
 	w.submission(t, false, "192.0.2.25:587", users)
@@ -112,6 +114,7 @@ func sniServer(t *testing.T, w *world, route string) func() []string {
 // --tls-name NAME: a server given by address is verified against NAME,
 // which is also the SNI sent.
 func TestTLSName(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.submission(t, false, "192.0.2.25:587", map[string]string{"me": "pw"})
 	env := w.env(t, 5*time.Second)
@@ -149,6 +152,7 @@ func TestTLSName(t *testing.T) {
 // --auth-user, is about the missing authentication, whatever the reply
 // text says about the client host.
 func TestSubmissionPortWithoutAuth(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.submission(t, false, "192.0.2.25:587", map[string]string{"me": "pw"})
 	env := w.env(t, 5*time.Second)
@@ -186,6 +190,7 @@ func TestSubmissionPortWithoutAuth(t *testing.T) {
 // would; when every MX defers, the send is rejected temporarily and names
 // each attempt.
 func TestDirectDeliveryTriesNextMXOnTemporaryFailure(t *testing.T) {
+	t.Parallel()
 	for _, first := range []string{"greylisting", "451 at MAIL"} {
 		t.Run(first, func(t *testing.T) {
 			w := newWorld(t)
@@ -250,6 +255,7 @@ func TestDirectDeliveryTriesNextMXOnTemporaryFailure(t *testing.T) {
 // Without --helo, the EHLO name is the machine's FQDN, or else the
 // address literal of the connection's local address; never a bare name.
 func TestEHLOName(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	srv := w.hostile(t, mailtest.HostileOptions{})
 	env := w.env(t, 5*time.Second)
@@ -284,6 +290,7 @@ func TestEHLOName(t *testing.T) {
 }
 
 func TestIsFQDN(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{
 		"mail.example.com": true, "mail.example.com.": true, "MX1.Example.Net": true, "a.b": true,
 		"host": false, "localhost": false, "localhost.localdomain": false, "box.localdomain": false,
@@ -297,6 +304,7 @@ func TestIsFQDN(t *testing.T) {
 }
 
 func TestAddressLiteral(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"192.0.2.1:25":         "[192.0.2.1]",
 		"[::ffff:192.0.2.1]:9": "[192.0.2.1]",
@@ -319,6 +327,7 @@ func TestAddressLiteral(t *testing.T) {
 // After a 535 the client says QUIT: "*" is only an answer to a 334
 // challenge (RFC 4954 §4), and then it is sent.
 func TestAuthFailureThenQuit(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.submission(t, false, "192.0.2.25:587", map[string]string{"me": "right"})
 	env := w.env(t, 5*time.Second)

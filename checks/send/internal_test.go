@@ -17,6 +17,7 @@ import (
 )
 
 func TestCRLF(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"a", "a\r\n"},
@@ -34,6 +35,7 @@ func TestCRLF(t *testing.T) {
 }
 
 func TestParseHeader(t *testing.T) {
+	t.Parallel()
 	good := map[string][2]string{
 		"X-Campaign: test":     {"X-Campaign", "test"},
 		"Subject:  spaced  ":   {"Subject", "spaced"},
@@ -55,6 +57,7 @@ func TestParseHeader(t *testing.T) {
 }
 
 func TestBuildMessageEMLKeepsBytes(t *testing.T) {
+	t.Parallel()
 	in := "From: a@b.test\nX-Folded: one\n two\nSubject: s\n\nbody\n.\n"
 	msg, fields, err := buildMessage(messageSpec{EML: []byte(in), Headers: []string{"Subject: replaced", "X-New: n"}})
 	if err != nil {
@@ -78,6 +81,7 @@ func TestBuildMessageEMLKeepsBytes(t *testing.T) {
 }
 
 func TestLongLinesAreEncoded(t *testing.T) {
+	t.Parallel()
 	msg, _, err := buildMessage(messageSpec{From: "a@b.test", To: []string{"c@d.test"}, Body: []byte(strings.Repeat("x", 2000)), RunID: "r", Now: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +92,7 @@ func TestLongLinesAreEncoded(t *testing.T) {
 }
 
 func TestQueueID(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"2.0.0 Ok: queued as 4XyZ1B2C3D":                                           "4XyZ1B2C3D",
 		"Ok: queued as 1E22D986248":                                                "1E22D986248",
@@ -108,6 +113,7 @@ func TestQueueID(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code     int
 		enhanced string
@@ -141,6 +147,7 @@ func TestExplain(t *testing.T) {
 }
 
 func TestMaskAuth(t *testing.T) {
+	t.Parallel()
 	f := &lineFilter{}
 	f.set(sendAuth)
 	for in, want := range map[string]string{
@@ -176,6 +183,7 @@ func TestMaskAuth(t *testing.T) {
 }
 
 func TestLastReply(t *testing.T) {
+	t.Parallel()
 	r := lastReply([]string{"250-first", "250 2.0.0 done", "550-5.1.1 no", "550 5.1.1 such user"})
 	if r == nil || r.Code != 550 || r.Enhanced != "5.1.1" || r.Text != "no such user" {
 		t.Errorf("%+v", r)
@@ -186,6 +194,7 @@ func TestLastReply(t *testing.T) {
 }
 
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecDER, _ := x509.MarshalECPrivateKey(ec)
 	pub, _ := x509.MarshalPKIXPublicKey(ec.Public())
@@ -203,6 +212,7 @@ func TestParseKey(t *testing.T) {
 }
 
 func TestSignedHeadersOverSignFrom(t *testing.T) {
+	t.Parallel()
 	fields, _ := splitMessage([]byte("From: a\r\nTo: b\r\nX-Other: c\r\nSubject: d\r\n\r\n"))
 	got := signedHeaders(fields, nil)
 	if want := []string{"From", "From", "Subject", "To"}; !slices.Equal(got, want) {

@@ -140,19 +140,25 @@ func dump(tr *send.Trace) string {
 	return string(b)
 }
 
+// rsaKey returns the package's 2048-bit RSA signing key, generated once
+// (about 80 ms of CPU each time); each test publishes it in its own world.
 func rsaKey(t *testing.T) crypto.Signer {
 	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der := x509.MarshalPKCS1PrivateKey(k)
-	s, err := send.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))
+	s, err := sharedRSAKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
+
+var sharedRSAKey = sync.OnceValues(func() (crypto.Signer, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der := x509.MarshalPKCS1PrivateKey(k)
+	return send.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))
+})
 
 func edKey(t *testing.T) crypto.Signer {
 	t.Helper()
@@ -230,6 +236,7 @@ const eml = "From: Sender <me@sender.test>\n" +
 	"no final newline"
 
 func TestDirectToMXArrivesByteIdenticalAndDKIMVerifies(t *testing.T) {
+	t.Parallel()
 	for _, kt := range []string{"rsa", "ed25519"} {
 		t.Run(kt, func(t *testing.T) {
 			w := newWorld(t)
@@ -318,6 +325,7 @@ func containsLine(lines []string, sub string) bool {
 }
 
 func TestDefaultMessage(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.mx(t, mailtest.CertValid, mailtest.SMTPOptions{})
 	tr := run(t, w.env(t, 5*time.Second), send.Options{
@@ -369,6 +377,7 @@ func TestDefaultMessage(t *testing.T) {
 }
 
 func TestSubmissionAuthNeverShowsThePassword(t *testing.T) {
+	t.Parallel()
 	const user, pass = "me@sender.test", "s3cret-Pässword!"
 	cases := []struct {
 		name     string
@@ -440,6 +449,7 @@ func TestSubmissionAuthNeverShowsThePassword(t *testing.T) {
 }
 
 func TestAuthFailureReportsStage(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.submission(t, false, "192.0.2.25:587", map[string]string{"me": "right"})
 	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"},
@@ -456,6 +466,7 @@ func TestAuthFailureReportsStage(t *testing.T) {
 }
 
 func TestRcptRejection(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.submission(t, false, "192.0.2.25:587", map[string]string{"me": "pw"}, "nobody@rcpt.test")
 	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test", "nobody@rcpt.test"},
@@ -483,6 +494,7 @@ func TestRcptRejection(t *testing.T) {
 }
 
 func TestGreylistingIsExplained(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.mx(t, mailtest.CertValid, mailtest.SMTPOptions{Greylist: true})
 	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
@@ -493,15 +505,16 @@ func TestGreylistingIsExplained(t *testing.T) {
 }
 
 func TestTarpitTimesOutAtTheBanner(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.30:25"); err != nil {
 		t.Fatal(err)
 	}
-	const bound = 300 * time.Millisecond
+	const bound = 100 * time.Millisecond
 	start := time.Now()
 	tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@tarpit.test"}, GreetingTimeout: bound})
 	elapsed := time.Since(start)
-	if tr.Result != send.ResultUnreachable || tr.Stage != "banner" || tr.Error != "no greeting within 300ms" {
+	if tr.Result != send.ResultUnreachable || tr.Stage != "banner" || tr.Error != "no greeting within 100ms" {
 		t.Fatalf("%s at %s: %s\n%s", tr.Result, tr.Stage, tr.Error, dump(tr))
 	}
 	if elapsed > bound+time.Second {
@@ -518,6 +531,7 @@ func TestTarpitTimesOutAtTheBanner(t *testing.T) {
 // (opportunistic TLS, as MTAs do) and says so; --insecure goes on
 // everywhere.
 func TestInvalidCertificateStopsUnlessInsecure(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []mailtest.CertKind{mailtest.CertSelfSigned, mailtest.CertExpired, mailtest.CertWrongName} {
 		w := newWorld(t)
 		w.mx(t, kind, mailtest.SMTPOptions{})
@@ -579,6 +593,7 @@ func TestInvalidCertificateStopsUnlessInsecure(t *testing.T) {
 }
 
 func TestPlaintextAuthIsRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "plain.test", Domains: []string{"rcpt.test"},
 		Users: map[string]string{"me": "pw-plain"}, InsecureAuth: true, Mailbox: w.box}, "192.0.2.25:25"); err != nil {
@@ -609,6 +624,7 @@ func TestPlaintextAuthIsRefused(t *testing.T) {
 }
 
 func TestMXFallback(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.mx(t, mailtest.CertValid, mailtest.SMTPOptions{Hostname: "live.fallback.test"}, "192.0.2.21:25")
 	tr := run(t, w.env(t, 2*time.Second), send.Options{From: "me@sender.test", To: []string{"you@fallback.test"}})
@@ -636,6 +652,7 @@ func TestMXFallback(t *testing.T) {
 }
 
 func TestDNSOutcomes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	env := w.env(t, 2*time.Second)
 	tr := run(t, env, send.Options{From: "me@sender.test", To: []string{"you@nullmx.test"}})
@@ -659,6 +676,7 @@ func TestDNSOutcomes(t *testing.T) {
 }
 
 func TestQuitAfter(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.submission(t, false, "192.0.2.25:587", map[string]string{"me": "pw"})
 	env := w.env(t, 5*time.Second)
@@ -687,6 +705,7 @@ func TestQuitAfter(t *testing.T) {
 }
 
 func TestStartTLSRequired(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "plain.test", Domains: []string{"rcpt.test"}, Mailbox: w.box}, "192.0.2.10:25"); err != nil {
 		t.Fatal(err)
@@ -704,6 +723,7 @@ func TestStartTLSRequired(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if _, err := w.SMTP(mailtest.SMTPOptions{Tarpit: true}, "192.0.2.30:25"); err != nil {
 		t.Fatal(err)
@@ -723,6 +743,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	k := edKey(t)
 	ok := send.Options{From: "a@b.test", To: []string{"c@d.test"}}
 	cases := []struct {
@@ -773,6 +794,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestRejectedAtEndOfData(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cert, err := w.Cert(mailtest.CertValid, "smtp.test")
 	if err != nil {
@@ -793,6 +815,7 @@ func TestRejectedAtEndOfData(t *testing.T) {
 }
 
 func TestGreetings(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	// A 421 greeting at the first MX: the second takes the message.
 	if _, err := w.SMTP(mailtest.SMTPOptions{Greeting: "421 4.3.2 Service shutting down"}, "192.0.2.20:25"); err != nil {
@@ -843,6 +866,7 @@ func BenchmarkSendSubmission(b *testing.B) {
 }
 
 func TestIDNRecipient(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if err := w.DNS.AddZone("$ORIGIN xn--bcher-kva.test.\n@ SOA ns.test. h.test. 1 3600 600 86400 300\n@ MX 10 mx1.rcpt.test.\n"); err != nil {
 		t.Fatal(err)
@@ -891,6 +915,7 @@ func plainTrace(t *testing.T, tr *send.Trace) {
 
 // An endless reply to any command is a clear failure, in bounded time.
 func TestEndlessReply(t *testing.T) {
+	t.Parallel()
 	for _, verb := range []string{"greeting", "EHLO", "MAIL", "RCPT", "DATA", "."} {
 		t.Run(verb, func(t *testing.T) {
 			t.Parallel()
@@ -923,6 +948,7 @@ func TestEndlessReply(t *testing.T) {
 // A reply line without CRLF is never taken as a reply: a server that sends
 // "220" and closes has not greeted, and no EHLO follows.
 func TestCutReplies(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		o     mailtest.HostileOptions
@@ -932,7 +958,7 @@ func TestCutReplies(t *testing.T) {
 		{name: "greeting cut, then closed", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220", Close: true}},
 			stage: "banner", err: `the greeting was cut off mid-line: "220" and then the server closed the connection`},
 		{name: "greeting cut, then silence", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx1.rcpt.test ESMTP", Stall: true}},
-			stage: "banner", err: `the greeting was cut off mid-line: "220 mx1.rcpt.test ESMTP" and then nothing for 400ms`},
+			stage: "banner", err: `the greeting was cut off mid-line: "220 mx1.rcpt.test ESMTP" and then nothing for 200ms`},
 		{name: "RCPT reply cut", o: mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"RCPT": {Text: "250 2.1.5 O", Close: true}}},
 			stage: "rcpt", err: `the reply to RCPT TO was cut off mid-line: "250 2.1.5 O" and then the server closed the connection`},
 		{name: "end of data cut", o: mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{".": {Text: "250 2.0.0 Ok: queued as ABC", Close: true}}},
@@ -943,7 +969,7 @@ func TestCutReplies(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
 			srv := w.hostile(t, tc.o)
-			tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: 400 * time.Millisecond})
+			tr := run(t, w.env(t, 5*time.Second), send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: 200 * time.Millisecond})
 			if tr.Result != send.ResultUnreachable || tr.Stage != tc.stage || tr.Error != tc.err {
 				t.Fatalf("%s at %s: %q, want %s: %q\n%s", tr.Result, tr.Stage, tr.Error, tc.stage, tc.err, dump(tr))
 			}
@@ -967,7 +993,7 @@ func TestCutReplies(t *testing.T) {
 // bound.
 func TestWaits(t *testing.T) {
 	t.Parallel()
-	const timeout, greeting = 200 * time.Millisecond, 600 * time.Millisecond
+	const timeout, greeting = 150 * time.Millisecond, 400 * time.Millisecond
 	opts := send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}, GreetingTimeout: greeting}
 	t.Run("greeting slower than --timeout, within the greeting timeout", func(t *testing.T) {
 		t.Parallel()
@@ -984,7 +1010,7 @@ func TestWaits(t *testing.T) {
 		w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: time.Minute, Text: "220 late\r\n"}})
 		start := time.Now()
 		tr := run(t, w.env(t, timeout), opts)
-		if took := time.Since(start); tr.Error != "no greeting within 600ms" || took < greeting || took > greeting+time.Second {
+		if took := time.Since(start); tr.Error != "no greeting within 400ms" || took < greeting || took > greeting+time.Second {
 			t.Errorf("%s after %s", tr.Error, took)
 		}
 	})
@@ -994,7 +1020,7 @@ func TestWaits(t *testing.T) {
 		w.hostile(t, mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"MAIL": {Delay: time.Minute, Text: "250 ok\r\n"}}})
 		start := time.Now()
 		tr := run(t, w.env(t, timeout), opts)
-		if took := time.Since(start); tr.Stage != "mail" || tr.Error != "no reply to MAIL FROM within 200ms" || took > timeout+time.Second {
+		if took := time.Since(start); tr.Stage != "mail" || tr.Error != "no reply to MAIL FROM within 150ms" || took > timeout+time.Second {
 			t.Errorf("%s: %s after %s", tr.Stage, tr.Error, took)
 		}
 	})
@@ -1003,9 +1029,9 @@ func TestWaits(t *testing.T) {
 		w := newWorld(t)
 		w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: time.Minute, Text: "220 late\r\n"}})
 		env := w.env(t, timeout)
-		env.Opts.GreetingTimeout = 300 * time.Millisecond
+		env.Opts.GreetingTimeout = 250 * time.Millisecond
 		tr := run(t, env, send.Options{From: "me@sender.test", To: []string{"you@rcpt.test"}})
-		if tr.Error != "no greeting within 300ms" {
+		if tr.Error != "no greeting within 250ms" {
 			t.Errorf("greeting timeout from the Env: %s", tr.Error)
 		}
 	})
@@ -1031,7 +1057,7 @@ func TestAddressLimit(t *testing.T) {
 		routes = append(routes, fmt.Sprintf("192.0.2.%d:25", 100+i))
 	}
 	srv := w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Stall: true}}, routes...)
-	const greeting = 100 * time.Millisecond // every address is a tarpit: the wait only costs time
+	const greeting = 50 * time.Millisecond // every address is a tarpit: the wait only costs time
 	start := time.Now()
 	tr := run(t, w.env(t, 2*time.Second), send.Options{From: "me@sender.test", To: []string{"you@many.test"}, GreetingTimeout: greeting})
 	took := time.Since(start)
@@ -1079,15 +1105,15 @@ func TestTotalTimeout(t *testing.T) {
 		routes = append(routes, fmt.Sprintf("192.0.2.%d:25", 100+i))
 	}
 	w.hostile(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Stall: true}}, routes...)
-	const total = 700 * time.Millisecond
+	const total = 350 * time.Millisecond
 	start := time.Now()
 	tr := run(t, w.env(t, 2*time.Second), send.Options{From: "me@sender.test", To: []string{"you@many.test"},
-		GreetingTimeout: 500 * time.Millisecond, TotalTimeout: total})
+		GreetingTimeout: 250 * time.Millisecond, TotalTimeout: total})
 	took := time.Since(start)
 	if took > total+time.Second {
 		t.Errorf("took %s with a %s deadline", took, total)
 	}
-	if tr.Result != send.ResultUnreachable || !strings.HasPrefix(tr.Error, "the send did not finish within 700ms, its overall time limit: ") ||
+	if tr.Result != send.ResultUnreachable || !strings.HasPrefix(tr.Error, "the send did not finish within 350ms, its overall time limit: ") ||
 		!strings.HasSuffix(tr.Error, "; 2 more not tried") {
 		t.Errorf("%s: %q\n%s", tr.Result, tr.Error, dump(tr))
 	}
