@@ -12,10 +12,17 @@ import (
 	"github.com/mxray/mxray/checks/message"
 )
 
-// Target is what a run examines: one domain plus the user's per-run hints.
+// Target is what a run examines: one domain plus the user's per-run
+// hints, one address (mxray check 192.0.2.7), or one message (mxray
+// analyze, receive).
 type Target struct {
-	Domain    string       // A-label form, lower case, no trailing dot
-	Input     string       // the domain as the user typed it (may be Unicode)
+	Domain string // A-label form, lower case, no trailing dot; "" for an address target
+	Input  string // the domain or address as the user typed it (may be Unicode)
+	// Address is the address under examination (mxray check 192.0.2.7):
+	// valid for address targets, whose Domain is then empty, invalid
+	// otherwise. IPv4-mapped IPv6 addresses are unmapped and no zone is
+	// kept. Only the checks that implement AddressChecker run on it.
+	Address   netip.Addr
 	Selectors []string     // DKIM selectors given with --selector
 	IPs       []netip.Addr // sending IPs given with --ip (SPF evaluation, DNSBL)
 	HELO      string       // HELO/EHLO name given with --helo
@@ -30,6 +37,57 @@ type Target struct {
 	// other receiver are shown but never trusted.
 	AuthservIDs []string
 }
+
+// TargetKind says what a run examines. Its values are the words of the
+// JSON document's target.kind.
+type TargetKind string
+
+// The target kinds.
+const (
+	TargetDomain  TargetKind = "domain"  // mxray check example.com
+	TargetAddress TargetKind = "address" // mxray check 192.0.2.7
+	TargetMessage TargetKind = "message" // mxray analyze, mxray receive
+)
+
+// Kind says what t examines.
+func (t Target) Kind() TargetKind {
+	switch {
+	case t.Message != nil:
+		return TargetMessage
+	case t.Address.IsValid():
+		return TargetAddress
+	}
+	return TargetDomain
+}
+
+// Name is what t examines, for people: the domain, or the address of an
+// address target.
+func (t Target) Name() string {
+	if t.Kind() == TargetAddress {
+		return t.Address.String()
+	}
+	return t.Domain
+}
+
+// AddressChecker is implemented by the checks that can examine an address
+// target (mxray check 192.0.2.7): the reverse DNS, the blocklists, the
+// port-25 banner. ChecksAddress reports true. On an address target the
+// Runner skips every other check and never calls its Run; the checks it
+// needs that do not run either release it at once (their facts fail with
+// ErrNotRun), so an address check must not wait for a domain's facts.
+type AddressChecker interface {
+	ChecksAddress() bool
+}
+
+// ChecksAddress reports whether c examines address targets.
+func ChecksAddress(c Check) bool {
+	a, ok := c.(AddressChecker)
+	return ok && a.ChecksAddress()
+}
+
+// NotForAddress is the reason a domain check is skipped on an address
+// target.
+const NotForAddress = "checks a domain, not an address"
 
 // Dialer opens network connections. *net.Dialer satisfies it; tests and the
 // demo use mailtest's dialer, which routes e.g. 192.0.2.10:25 to a loopback

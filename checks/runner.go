@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -27,8 +28,11 @@ type Result struct {
 
 // Report is the outcome of a run against one domain.
 type Report struct {
-	Domain     string
-	Input      string
+	Domain string
+	Input  string
+	// Address is the address examined on an address target (mxray check
+	// 192.0.2.7); invalid otherwise. Domain is then empty.
+	Address    netip.Addr
 	Resolvers  []string
 	StartedAt  time.Time
 	Duration   time.Duration
@@ -42,6 +46,15 @@ type Report struct {
 	// domain, e.g. the resolver cannot be trusted. Results are then empty
 	// and the status is error.
 	Err string
+}
+
+// Name is what the report examined, for people: the domain, or the
+// address of an address target.
+func (r *Report) Name() string {
+	if r.Domain == "" && r.Address.IsValid() {
+		return r.Address.String()
+	}
+	return r.Domain
 }
 
 // Status is the worst effective status over all checks (pass when there
@@ -481,7 +494,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 			if !ok || seen[n] {
 				continue
 			}
-			if reason := r.skipReason(env, dep); reason != "" {
+			if reason := r.skipReason(env, t, dep); reason != "" {
 				skipped[n] = reason // a skipped check never runs, not even hidden
 				continue
 			}
@@ -489,7 +502,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 		}
 	}
 	for _, c := range r.Checks {
-		if reason := r.skipReason(env, c); reason != "" {
+		if reason := r.skipReason(env, t, c); reason != "" {
 			skipped[c.ID()] = reason
 			continue
 		}
@@ -527,7 +540,7 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 	wg.Wait()
 	rn.collapse(results)
 
-	rep := &Report{Domain: t.Domain, Input: t.Input, StartedAt: start}
+	rep := &Report{Domain: t.Domain, Input: t.Input, Address: t.Address, StartedAt: start}
 	for _, c := range r.Checks {
 		if reason, skip := skipped[c.ID()]; skip {
 			rep.Results = append(rep.Results, Skipped(c, reason))
@@ -544,9 +557,13 @@ func (r *Runner) Run(ctx context.Context, t Target) *Report {
 	return rep
 }
 
-// skipReason says why c must not run: an explicit Skip entry, or the
-// check's own Skipper verdict on the run's options.
-func (r *Runner) skipReason(env *Env, c Check) string {
+// skipReason says why c must not run: an explicit Skip entry, a domain
+// check on an address target, or the check's own Skipper verdict on the
+// run's options.
+func (r *Runner) skipReason(env *Env, t Target, c Check) string {
+	if t.Kind() == TargetAddress && !ChecksAddress(c) {
+		return NotForAddress
+	}
 	if reason, ok := r.Skip[c.ID()]; ok {
 		if reason == "" {
 			reason = "skipped"

@@ -104,7 +104,7 @@ func (s *summary) add(e entry) {
 	if e.bad != nil {
 		r = summaryRow{name: e.bad.name() + ": " + safetext.Line(e.bad.Input), status: checks.StatusError}
 	} else {
-		r = summaryRow{name: safetext.Line(e.rep.Domain), status: e.rep.Status(), checked: true}
+		r = summaryRow{name: safetext.Line(e.rep.Name()), status: e.rep.Status(), checked: true}
 		for _, res := range e.rep.Results {
 			for _, f := range res.Findings {
 				switch f.Severity {

@@ -38,8 +38,9 @@ type JSONReport struct {
 	// submit --wait); absent outside the queue. Added in mxray/v1.
 	JobID string `json:"job_id,omitempty"`
 	// Target says what the document examined: {"kind": "message"} for
-	// mxray analyze and receive; absent for a domain (mxray check). Added
-	// in mxray/v1.
+	// mxray analyze and receive, {"kind": "address", "value":
+	// "192.0.2.7"} for mxray check ADDRESS (Domain is then absent);
+	// absent for a domain (mxray check). Added in mxray/v1.
 	Target *JSONTarget `json:"target,omitempty"`
 	// Message is the message examined (target kind message): its main
 	// header fields and Received chain; absent otherwise. Domain is then
@@ -75,8 +76,11 @@ func Document(rep *checks.Report) JSONReport {
 		Interrupted: rep.Interrupted,
 		Error:       rep.Err,
 	}
-	if rep.Input != rep.Domain {
+	if rep.Input != rep.Name() {
 		doc.Input = rep.Input
+	}
+	if rep.Address.IsValid() {
+		doc.Target = &JSONTarget{Kind: TargetAddress, Value: rep.Address.String()}
 	}
 	for _, res := range rep.Results {
 		doc.Checks = append(doc.Checks, JSONCheck{

@@ -93,11 +93,11 @@ type junitDoc struct {
 
 func (d *junitDoc) add(opts Options, rep *checks.Report) {
 	s := junitSuite{
-		Name:      rep.Domain,
+		Name:      rep.Name(),
 		Time:      seconds(rep.Duration),
 		Timestamp: rep.StartedAt.UTC().Format("2006-01-02T15:04:05"),
 	}
-	if rep.Input != "" && rep.Input != rep.Domain {
+	if rep.Input != "" && rep.Input != rep.Name() {
 		s.Properties = append(s.Properties, junitProperty{"input", rep.Input})
 	}
 	s.Properties = append(s.Properties, junitProperty{"status", string(rep.Status())})
@@ -115,7 +115,7 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 	topts := opts
 	topts.Color = false
 	for _, res := range rep.Results {
-		c := junitCase{Name: res.ID, ClassName: rep.Domain, Time: seconds(res.Duration)}
+		c := junitCase{Name: res.ID, ClassName: rep.Name(), Time: seconds(res.Duration)}
 		var body strings.Builder
 		if res.Err != "" {
 			block(&body, "", undecidedLabel(res.Err), strings.TrimPrefix(res.Err, "not decided: "))

@@ -33,7 +33,7 @@ func (d *markdownDoc) add(opts Options, rep *checks.Report) {
 			cs = append(cs, strconv.Itoa(counts[s])+" "+string(s))
 		}
 	}
-	d.rows = append(d.rows, "| "+mdCellCode(rep.Domain)+" | "+statusWord(st)+" | "+strings.Join(cs, ", ")+" | "+strconv.Itoa(findings)+" |")
+	d.rows = append(d.rows, "| "+mdCellCode(rep.Name())+" | "+statusWord(st)+" | "+strings.Join(cs, ", ")+" | "+strconv.Itoa(findings)+" |")
 
 	var b strings.Builder
 	writeMarkdownReport(&b, opts, rep)
@@ -62,9 +62,9 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 		}
 		b.WriteString("\n")
 	} else {
-		fmt.Fprintf(b, "## %s: %s\n\n", mdText(rep.Domain), statusWord(st))
+		fmt.Fprintf(b, "## %s: %s\n\n", mdText(rep.Name()), statusWord(st))
 	}
-	if opts.Message == nil && rep.Input != "" && rep.Input != rep.Domain {
+	if opts.Message == nil && rep.Input != "" && rep.Input != rep.Name() {
 		fmt.Fprintf(b, "Input: %s\n\n", mdCode(rep.Input))
 	}
 	fmt.Fprintf(b, "Started %s, took %s, %s", rep.StartedAt.UTC().Format(time.RFC3339), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))

@@ -14,13 +14,17 @@ type TargetKind string
 
 // The target kinds. A document without a target examined a domain.
 const (
-	TargetDomain  TargetKind = "domain"  // mxray check
+	TargetDomain  TargetKind = "domain"  // mxray check example.com
+	TargetAddress TargetKind = "address" // mxray check 192.0.2.7
 	TargetMessage TargetKind = "message" // mxray analyze, mxray receive
 )
 
 // JSONTarget is what a document examined; absent (nil) means a domain.
 type JSONTarget struct {
 	Kind TargetKind `json:"kind"`
+	// Value is the address examined (kind address), in its canonical
+	// text form (RFC 5952 for IPv6); absent for the other kinds.
+	Value string `json:"value,omitempty"`
 }
 
 // MessageInfo is the message a run examined (mxray analyze, mxray

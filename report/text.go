@@ -112,10 +112,10 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	st := rep.Status()
 
 	// Header.
-	name := p.paint(ansiBold, clean(rep.Domain))
+	name := p.paint(ansiBold, clean(rep.Name()))
 	if opts.Message != nil {
 		name = "message from " + p.paint(ansiBold, clean(messageName(rep.Domain)))
-	} else if rep.Input != "" && rep.Input != rep.Domain {
+	} else if rep.Input != "" && rep.Input != rep.Name() {
 		name += " (" + clean(rep.Input) + ")"
 	}
 	header := fmt.Sprintf("%s: %s in %s (%s", name, p.paint(statusColor(st), statusWord(st)), fmtDuration(rep.Duration), plural(rep.DNSQueries, "DNS query", "DNS queries"))

@@ -25,6 +25,10 @@ type DomainInput struct {
 	Input string
 	// Err says why the input is not a domain to check ("" when it is).
 	Err string
+	// Checks are the IDs of the checks its run reports, when not every
+	// check of Options.Checks (an address: ptr, dnsbl and smtp alone);
+	// nil means all of them. Its dashboard shows those rows alone.
+	Checks []string
 }
 
 // DomainSummary is what the multi-domain list keeps of one domain once
@@ -57,6 +61,7 @@ type domainEntry struct {
 	cancel  context.CancelFunc // the background run in flight
 	bucket  int                // the display bucket the entry is in (-1: none)
 	row     *inboxRow          // a received message's columns (nil: a domain)
+	checks  []string           // DomainInput.Checks
 }
 
 // multiState is the multi-domain list's data: the entries, the order they
@@ -149,7 +154,7 @@ func newMultiState(in []DomainInput, limit int) *multiState {
 		if _, dup := ms.byName[d.Name]; dup && d.Err == "" {
 			continue // listed once
 		}
-		e := &domainEntry{DomainSummary: DomainSummary{Name: d.Name, Input: d.Input}, idx: len(ms.entries), bucket: -1}
+		e := &domainEntry{DomainSummary: DomainSummary{Name: d.Name, Input: d.Input}, idx: len(ms.entries), bucket: -1, checks: d.Checks}
 		ms.entries = append(ms.entries, e)
 		if d.Err != "" || d.Name == "" {
 			e.Status, e.Err, e.Done, e.Exit = checks.StatusError, d.Err, true, report.ExitCouldNotRun
@@ -435,6 +440,7 @@ func (m *Model) openListed(name string) tea.Cmd {
 	m.report = nil
 	m.setErr(nil)
 	m.dash.top()
+	m.showRows(e.checks)
 	for _, r := range m.live.rows {
 		r.reset(0)
 		r.running = false

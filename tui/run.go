@@ -72,6 +72,35 @@ func (s *liveState) add(ci CheckInfo) *checkRow {
 	return r
 }
 
+// showRows makes the rows those of the checks ids, in Options.Checks
+// order (nil: every check of Options.Checks), keeping the row of a check
+// already shown. A check left out has no row, not even by ID: no pane
+// reads another target's result from it.
+func (m *Model) showRows(ids []string) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	l := m.live
+	rows := make([]*checkRow, 0, len(m.opts.Checks))
+	byID := make(map[string]*checkRow, len(m.opts.Checks))
+	for _, ci := range m.opts.Checks {
+		if ids != nil && !want[ci.ID] {
+			continue
+		}
+		r, ok := l.byID[ci.ID]
+		if !ok {
+			if ci.Title == "" {
+				ci.Title = ci.ID
+			}
+			r = &checkRow{info: ci}
+		}
+		rows = append(rows, r)
+		byID[ci.ID] = r
+	}
+	l.rows, l.byID = rows, byID
+}
+
 // ---------------------------------------------------------------- runs
 
 // runHandle is one run in flight. Update creates it (no I/O); the listen

@@ -25,18 +25,9 @@ const ID = "dnsbl"
 type Check struct{}
 
 var (
-	_ checks.Check     = Check{}
-	_ checks.Validator = Check{}
-)
-
-var (
-	_ checks.Check     = Check{}
-	_ checks.Validator = Check{}
-)
-
-var (
-	_ checks.Check     = Check{}
-	_ checks.Validator = Check{}
+	_ checks.Check          = Check{}
+	_ checks.Validator      = Check{}
+	_ checks.AddressChecker = Check{}
 )
 
 // ID implements checks.Check.
@@ -47,6 +38,11 @@ func (Check) Title() string { return "Blocklists (DNSBL)" }
 
 // Needs implements checks.Check: the MX hosts come from the mx check.
 func (Check) Needs() []string { return []string{mx.ID} }
+
+// ChecksAddress implements checks.AddressChecker: on an address target
+// (mxray check 192.0.2.7) the check asks the IP lists about that address,
+// and waits for no MX host.
+func (Check) ChecksAddress() bool { return true }
 
 // Validate implements checks.Validator: a malformed zones file is a usage
 // error, reported with its line number before any network work.
@@ -175,7 +171,7 @@ type ZoneData struct {
 type TargetData struct {
 	// Target is the address, or the domain, asked about.
 	Target  string   `json:"target"`
-	Sources []string `json:"sources"` // where the address came from: "--ip", "MX host mx1.example.com", "domain"
+	Sources []string `json:"sources"` // where the address came from: "--ip", "MX host mx1.example.com", "domain", "target address"
 	// Status is listed, clean or unknown (see Queried).
 	Status TargetStatus `json:"status"`
 	// Queried reports whether at least one usable list (one that passed
@@ -271,6 +267,16 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	if err != nil {
 		return err
 	}
+	onAddress := t.Kind() == checks.TargetAddress
+	if onAddress {
+		// An address: the IP lists only, and nothing to wait for.
+		if a := t.Address.Unmap(); !a.IsGlobalUnicast() || a.IsPrivate() {
+			return checks.NotApplicable(fmt.Sprintf("%s is not a public address; blocklists list only public ones", a))
+		}
+		if list = list.only(KindIP); len(list.Zones) == 0 {
+			return checks.NotApplicable("the zones file lists no IP blocklist to ask about an address")
+		}
+	}
 	r := &run{ctx: ctx, env: env, list: list, byAddr: map[netip.Addr]*target{}, probes: map[*Zone]*probe{}}
 
 	// Everything that needs nothing else starts at once: the health probes,
@@ -286,6 +292,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 			}
 		}
 	}
+	if onAddress {
+		r.addAddress(t.Address, SourceTarget)
+	}
 	for _, ip := range t.IPs {
 		r.addAddress(ip, "--ip")
 	}
@@ -295,8 +304,12 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	// still reported, and the check ends undecided with the mx check's
 	// reason.
 	var noMX string
-	f, mxErr := mx.Await(ctx, out)
-	if mxErr == nil {
+	var f *mx.Fact
+	var mxErr error
+	if !onAddress {
+		f, mxErr = mx.Await(ctx, out)
+	}
+	if mxErr == nil && f != nil {
 		switch {
 		case f.Null:
 			noMX = fmt.Sprintf("%s publishes a null MX", f.Domain)
@@ -314,6 +327,22 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 
 	report(r, t, noMX, mxErr != nil, out)
 	return mxErr
+}
+
+// SourceTarget is the source of the address examined on an address
+// target (mxray check 192.0.2.7).
+const SourceTarget = "target address"
+
+// only returns the list with the zones of kind k alone.
+func (l *List) only(k Kind) *List {
+	c := *l
+	c.Zones = nil
+	for _, z := range l.Zones {
+		if z.Kind == k {
+			c.Zones = append(c.Zones, z)
+		}
+	}
+	return &c
 }
 
 func (l *List) has(k Kind) bool {

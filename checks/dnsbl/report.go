@@ -273,9 +273,14 @@ func report(r *run, t checks.Target, noMX string, mxUnknown bool, out *checks.Ou
 		if len(r.addrs) == 0 && len(t.IPs) == 0 && r.usable(KindDomain) {
 			sev = checks.SevInfo
 		}
-		out.Add(checks.Finding{ID: "dnsbl.no-addresses", Subject: t.Domain, Severity: sev,
+		f := checks.Finding{ID: "dnsbl.no-addresses", Subject: t.Domain, Severity: sev,
 			Message: "No address was checked against the IP blocklists: " + strings.Join(why, "; "),
-			Fix:     fmt.Sprintf("Run `mxray check %s --only dnsbl --ip <address>` with the addresses your mail is sent from.", t.Domain)})
+			Fix:     fmt.Sprintf("Run `mxray check %s --only dnsbl --ip <address>` with the addresses your mail is sent from.", t.Domain)}
+		if t.Kind() == checks.TargetAddress {
+			f.Subject, f.Address = t.Address.String(), t.Address.String()
+			f.Fix = "Ask lists that can answer for the address: through a resolver that passes blocklist answers through unchanged (--resolver, e.g. a local Unbound), and for an IPv6 address, lists that take IPv6 addresses, given in a --dnsbl-zones file (mxray asks every list of a zones file about IPv6 addresses)."
+		}
+		out.Add(f)
 	}
 }
 

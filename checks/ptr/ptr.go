@@ -20,7 +20,10 @@ const ID = "ptr"
 // Check is the ptr check.
 type Check struct{}
 
-var _ checks.Check = Check{}
+var (
+	_ checks.Check          = Check{}
+	_ checks.AddressChecker = Check{}
+)
 
 // ID implements checks.Check.
 func (Check) ID() string { return ID }
@@ -29,8 +32,12 @@ func (Check) ID() string { return ID }
 func (Check) Title() string { return "Reverse DNS of sending addresses" }
 
 // Needs implements checks.Check: the check needs only the target's --ip
-// addresses.
+// addresses, or the target address itself.
 func (Check) Needs() []string { return nil }
+
+// ChecksAddress implements checks.AddressChecker: on an address target
+// (mxray check 192.0.2.7) the check examines that address.
+func (Check) ChecksAddress() bool { return true }
 
 // Findings implements checks.Check.
 func (Check) Findings() []checks.Def { return defs }
@@ -129,7 +136,11 @@ func public(a netip.Addr) bool {
 
 // Run implements checks.Check.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {
-	if len(t.IPs) == 0 {
+	given := t.IPs
+	if t.Kind() == checks.TargetAddress {
+		given = append([]netip.Addr{t.Address}, t.IPs...)
+	}
+	if len(given) == 0 {
 		return checks.NotApplicable("no sending address given (--ip)")
 	}
 	// The data lists the addresses in the order given, once each.
@@ -138,7 +149,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	var addrs []netip.Addr
 	var slots []int // data.Addresses index of addrs[i]
 	seen := map[netip.Addr]bool{}
-	for _, a := range t.IPs {
+	for _, a := range given {
 		a = a.WithZone("").Unmap()
 		if !a.IsValid() || seen[a] {
 			continue
@@ -146,8 +157,12 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		seen[a] = true
 		if !public(a) {
 			data.Addresses = append(data.Addresses, Address{Address: a.String(), Status: StatusNotPublic})
-			out.Add(checks.Finding{ID: "ptr.not-public", Subject: a.String(), Address: a.String(),
-				Message: fmt.Sprintf("%s is not a public address (%s): receivers never see it, so its reverse DNS is not checked", a, kind(a))})
+			f := checks.Finding{ID: "ptr.not-public", Subject: a.String(), Address: a.String(),
+				Message: fmt.Sprintf("%s is not a public address (%s): receivers never see it, so its reverse DNS is not checked", a, kind(a))}
+			if t.Kind() == checks.TargetAddress {
+				f.Fix = "Check the public address your mail leaves from instead: mxray check ADDRESS (the address a receiver sees, e.g. in the Received header it adds)."
+			}
+			out.Add(f)
 			continue
 		}
 		slots = append(slots, len(data.Addresses))
@@ -155,6 +170,9 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 		addrs = append(addrs, a)
 	}
 	if len(addrs) == 0 {
+		if t.Kind() == checks.TargetAddress {
+			return checks.NotApplicable(t.Address.String() + " is not a public address")
+		}
 		return checks.NotApplicable("no public sending address given (--ip)")
 	}
 

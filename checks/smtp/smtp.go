@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -40,9 +41,18 @@ type Check struct {
 }
 
 var (
-	_ checks.Check   = Check{}
-	_ checks.Skipper = Check{}
+	_ checks.Check          = Check{}
+	_ checks.Skipper        = Check{}
+	_ checks.AddressChecker = Check{}
 )
+
+// ChecksAddress implements checks.AddressChecker: on an address target
+// (mxray check 192.0.2.7) the check reads the banner on port 25 of that
+// address: the greeting, EHLO and STARTTLS, and whether the greeting's
+// name is the address's PTR name. The per-domain probes (postmaster,
+// relay, VRFY, greylisting) need a domain and are not made, and the
+// reverse DNS itself is the ptr check's.
+func (Check) ChecksAddress() bool { return true }
 
 // ID implements checks.Check.
 func (Check) ID() string { return ID }
@@ -58,7 +68,7 @@ func (Check) Findings() []checks.Def { return defs }
 
 var defs = []checks.Def{
 	{ID: "smtp.connect-failed", Severity: checks.SevFail, Title: "An MX address refuses connections on port 25",
-		SeverityNote: "fail when the connection is refused; error (could not test) when it times out or the address is unreachable from here",
+		SeverityNote: "fail when the connection is refused; error (could not test) when it times out or the address is unreachable from here; info when an address given as the target (mxray check ADDRESS) refuses it, since an address that only sends mail need not listen",
 		Why:          "Senders try each MX address in turn; an address that refuses connections delays or bounces mail when it is the only one left.",
 		Fix:          "Make the mail server listen on port 25 on this address (and let the firewall through), or remove the address from the MX host's A/AAAA records.",
 		Ref:          "RFC 5321 §4.5.4, §5.1"},
@@ -151,7 +161,8 @@ type Data struct {
 
 // Host is one MX host with the result for each of its addresses.
 type Host struct {
-	// Name is the MX host name, lower case without the trailing dot.
+	// Name is the MX host name, lower case without the trailing dot; on an
+	// address target (mxray check 192.0.2.7), the address itself.
 	Name string `json:"name"`
 	// Preference is the MX preference (0 for an implicit MX).
 	Preference uint16 `json:"preference"`
@@ -290,17 +301,29 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 	FactKey.Publish(out, openings)
 	defer openings.close()
 
-	fact, err := mx.Await(ctx, out)
-	if err != nil {
-		return fmt.Errorf("no MX data: %w", err)
-	}
 	// Run hidden (only for the tls check's sake, e.g. --only tls), only the
 	// openings matter: no PTR lookups, no VRFY, MAIL or RCPT probes.
 	p := &prober{env: env, t: t, slow: c.SlowBanner, helo: smtpwire.HELOName(t.HELO), openings: openings, hidden: out.Hidden()}
 	if p.slow <= 0 {
 		p.slow = DefaultSlowBanner
 	}
-	probes := smtpwire.ProbeMX(ctx, env, fact.Hosts, p.address)
+	var fact *mx.Fact
+	var probes []smtpwire.HostProbes[Address]
+	if t.Kind() == checks.TargetAddress {
+		// One address, as if it were the one address of a host named
+		// by it: the banner only.
+		p.banner = true
+		ip := t.Address
+		fact = &mx.Fact{Hosts: []mx.Host{{Name: ip.String()}}}
+		probes = []smtpwire.HostProbes[Address]{{Host: fact.Hosts[0], Addrs: []netip.Addr{ip},
+			Results: []Address{p.address(ctx, ip.String(), ip)}}}
+	} else {
+		var err error
+		if fact, err = mx.Await(ctx, out); err != nil {
+			return fmt.Errorf("no MX data: %w", err)
+		}
+		probes = smtpwire.ProbeMX(ctx, env, fact.Hosts, p.address)
+	}
 	hosts := make([]Host, len(probes))
 	for i, hp := range probes {
 		hosts[i] = Host{Name: hp.Host.Name, Preference: hp.Host.Preference, Addresses: hp.Results}
@@ -347,8 +370,12 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 				addrs = append(addrs, a.Address)
 			}
 		}
-		out.Add(checks.Finding{ID: "smtp.port25-blocked", Subject: t.Domain,
-			Message: fmt.Sprintf("could not test: outbound port 25 is probably blocked on this network (no MX address answered: %s)", strings.Join(addrs, ", ")),
+		msg := fmt.Sprintf("could not test: outbound port 25 is probably blocked on this network (no MX address answered: %s)", strings.Join(addrs, ", "))
+		if p.banner {
+			msg = fmt.Sprintf("could not test: %s did not answer on port 25; outbound port 25 is probably blocked on this network, or the address drops connections to it", t.Address)
+		}
+		out.Add(checks.Finding{ID: "smtp.port25-blocked", Subject: t.Name(),
+			Message: msg,
 			Evidence: &checks.Evidence{SMTP: []checks.Line{{Dir: checks.DirInfo,
 				Text: fmt.Sprintf("no answer to the connection within %s on any address", smtpwire.Dur(smtpwire.TimeoutsFor(env).Connect))}}}})
 	}
@@ -380,6 +407,7 @@ type prober struct {
 	helo     string
 	openings *Fact
 	hidden   bool // only the openings are wanted (see Run)
+	banner   bool // an address target: the banner only (see ChecksAddress)
 }
 
 // answered reports whether the server at an address answered, so that its
@@ -400,8 +428,11 @@ func answered(o Outcome) bool {
 // found, the others what concerns the address alone.
 func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Address {
 	kind := "smtp"
-	if p.hidden {
+	switch {
+	case p.hidden:
 		kind = "smtp-opening" // no reverse DNS: not what a full run reports
+	case p.banner:
+		kind = "smtp-banner" // no probes: not what a domain's run reports
 	}
 	var mine *Address
 	r, err := Shared(ctx, kind, host, ip, p.helo, func() (sessionResult, bool) {
@@ -438,12 +469,22 @@ func (p *prober) test(ctx context.Context, host string, ip netip.Addr) Address {
 	wg.Go(func() { rd = p.reverse(ctx, ip) })
 	p.talk(ctx, host, ip, &a)
 	wg.Wait()
-	p.reportReverse(host, ip, rd, &a)
+	if p.banner {
+		p.bannerReverse(ip, rd, &a)
+	} else {
+		p.reportReverse(host, ip, rd, &a)
+	}
 	return a
 }
 
-// subject names one MX address in findings.
-func subject(host string, ip netip.Addr) string { return host + " [" + ip.String() + "]" }
+// subject names one MX address in findings: the host and its address, or
+// the address alone on an address target.
+func subject(host string, ip netip.Addr) string {
+	if host == ip.String() {
+		return host
+	}
+	return host + " [" + ip.String() + "]"
+}
 
 func (p *prober) add(a *Address, f checks.Finding) { a.findings = append(a.findings, f) }
 
@@ -513,7 +554,7 @@ func (p *prober) talk(ctx context.Context, host string, ip netip.Addr, a *Addres
 		open("", nil)
 	}
 	a.Outcome = OutcomeCompleted
-	if p.hidden {
+	if p.hidden || p.banner {
 		_ = s.Quit(ctx)
 		return
 	}
@@ -548,6 +589,11 @@ func (p *prober) connect(ctx context.Context, s *smtpwire.Session, subj string, 
 	switch {
 	case ctx.Err() != nil:
 		a.Outcome = OutcomeError
+	case a.connectKind == smtpwire.ConnectRefused && p.banner:
+		a.Outcome = OutcomeRefused
+		p.add(a, checks.Finding{ID: "smtp.connect-failed", Severity: checks.SevInfo, Subject: subj, Evidence: ev(),
+			Message: fmt.Sprintf("nothing listens on port 25 at %s (the connection was refused): fine for an address that only sends mail", subj),
+			Fix:     "Nothing to do if the address only sends mail. If it receives mail (an MX host's address), make the mail server listen on port 25 there and let the firewall through."})
 	case a.connectKind == smtpwire.ConnectRefused:
 		a.Outcome = OutcomeRefused
 		p.add(a, checks.Finding{ID: "smtp.connect-failed", Subject: subj, Evidence: ev(),
@@ -1029,6 +1075,22 @@ func (p *prober) reportReverse(host string, ip netip.Addr, r reverse, a *Address
 				Message: fmt.Sprintf("%s greets as %q but its PTR is %s", subject(host, ip), a.BannerHost, strings.Join(r.names, ", "))})
 		}
 	}
+}
+
+// bannerReverse compares the greeting's name with the address's PTR names
+// on an address target; the reverse DNS itself (missing, not confirmed,
+// generic) is the ptr check's finding, reported once.
+func (p *prober) bannerReverse(ip netip.Addr, r reverse, a *Address) {
+	a.PTR = r.names
+	if r.fcrdns || (r.checked && r.err == nil && len(r.names) > 0) {
+		fc := r.fcrdns
+		a.FCrDNS = &fc
+	}
+	if a.BannerHost == "" || !r.checked || len(r.names) == 0 || slices.Contains(r.names, a.BannerHost) {
+		return
+	}
+	p.add(a, checks.Finding{ID: "smtp.banner-ptr-mismatch", Subject: ip.String(), Evidence: checks.DNSEvidence(r.evidence...),
+		Message: fmt.Sprintf("%s greets as %q but its PTR is %s", ip, a.BannerHost, strings.Join(r.names, ", "))})
 }
 
 func family(ip netip.Addr) string {

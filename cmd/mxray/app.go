@@ -153,6 +153,9 @@ func unknownCommand(cmd string) error {
 	if s := closest(strings.ToLower(cmd), commands); s != "" {
 		return usagef("unknown command %q (did you mean %s? see mxray help)", cmd, s)
 	}
+	if a, ok, err := parseAddress(cmd); ok && err == nil {
+		return usagef("unknown command %q (did you mean mxray check %s?)", cmd, a)
+	}
 	if strings.Contains(cmd, ".") {
 		if d, err := normalizeDomain(cmd); err == nil {
 			return usagef("unknown command %q (did you mean mxray check %s?)", cmd, d)

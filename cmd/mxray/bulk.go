@@ -215,9 +215,7 @@ func (a *app) readInputs(ctx context.Context, f *checkFlags, hold int, send func
 		item := bulkInput{line: n}
 		if long {
 			item.bad = &report.InputError{Line: n, Input: quoteInput(line), Reason: fmt.Sprintf("the line is longer than %d bytes", maxLineLen), At: time.Now()}
-		} else if d, err := normalizeDomain(line); err != nil {
-			item.bad = &report.InputError{Line: n, Input: quoteInput(line), Reason: usageText(err), At: time.Now()}
-		} else if t, err := f.target(d, line); err != nil {
+		} else if t, err := f.parseTarget(line); err != nil {
 			item.bad = &report.InputError{Line: n, Input: quoteInput(line), Reason: usageText(err), At: time.Now()}
 		} else {
 			item.t = t

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/mxray/mxray/checks"
@@ -15,11 +16,13 @@ import (
 	"github.com/mxray/mxray/report"
 )
 
-const checkUsage = `Usage: mxray check DOMAIN... [flags]
+const checkUsage = `Usage: mxray check DOMAIN|ADDRESS... [flags]
        mxray check -f FILE [flags]
 
-Checks the mail set-up of each domain. Flags may come before or after the
-domain. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage error,
+Checks the mail set-up of each domain. An IP address (192.0.2.7,
+2001:db8::1) is checked as a sending address: its reverse DNS, the IP
+blocklists and the banner on its port 25 (--no-smtp skips it; --only dnsbl
+asks the blocklists alone). Flags may come before or after the domain. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage error,
 3 a check could not decide (timeout, SERVFAIL, blocked port) and nothing failed.
 
 Flags:
@@ -51,6 +54,7 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 	if err != nil {
 		return 0, err
 	}
+	f.addressSelection(sel)
 	out, err := a.output(&f)
 	if err != nil {
 		return 0, err
@@ -66,11 +70,7 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 	// Validate every argument before any network work.
 	var targets []checks.Target
 	for _, p := range pos {
-		d, err := normalizeDomain(p)
-		if err != nil {
-			return 0, err
-		}
-		t, err := f.target(d, p)
+		t, err := f.parseTarget(p)
 		if err != nil {
 			return 0, err
 		}
@@ -132,7 +132,14 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 func (a *app) servers(flags []string) ([]string, error) {
 	if len(flags) == 0 {
 		s, err := dnsq.SystemServers(a.resolvConf)
-		if err != nil {
+		var pe *os.PathError
+		switch {
+		case errors.As(err, &pe):
+			// Plain words, not Go's "open /etc/resolv.conf: ...".
+			return nil, fmt.Errorf("no resolver: %s cannot be read (%s); use --resolver IP", pe.Path, plainFileError(err))
+		case errors.Is(err, dnsq.ErrUnreachable):
+			return nil, fmt.Errorf("no resolver: %s names no nameserver; use --resolver IP", a.resolvConf)
+		case err != nil:
 			return nil, fmt.Errorf("no resolver: %w (use --resolver IP)", err)
 		}
 		return s, nil
@@ -181,8 +188,17 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 		return nil, err
 	}
 	defer env.DNS.Close()
+	cs, hint := r.checks, t.Domain
+	if t.Kind() == checks.TargetAddress {
+		// An address: the checks that examine one, and a trust probe
+		// under the reverse tree its lookups start from.
+		cs, hint = addressChecks(cs), "in-addr.arpa"
+		if len(cs) == 0 {
+			return nil, usagef("%s: none of the selected checks examines an address", t.Address)
+		}
+	}
 	if r.decideFirst {
-		if err := r.gate.decide(ctx, env.DNS, t.Domain); err != nil {
+		if err := r.gate.decide(ctx, env.DNS, hint); err != nil {
 			return nil, err
 		}
 	}
@@ -193,13 +209,13 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 	defer cancel(nil)
 	trust := make(chan error, 1)
 	go func() {
-		err := r.gate.decide(rctx, env.DNS, t.Domain)
+		err := r.gate.decide(rctx, env.DNS, hint)
 		if err != nil {
 			cancel(err)
 		}
 		trust <- err
 	}()
-	runner := &checks.Runner{Env: env, Checks: r.checks, Registry: all.Checks(), Events: events}
+	runner := &checks.Runner{Env: env, Checks: cs, Registry: all.Checks(), Events: events}
 	rep := runner.Run(rctx, t)
 	if err := <-trust; err != nil && ctx.Err() == nil {
 		return nil, err

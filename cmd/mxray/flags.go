@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,6 +84,11 @@ type checkFlags struct {
 	shard        shardFlag
 	profiles     listFlag
 	bulkSender   bool
+
+	// noAddressCheck is set when --only/--skip leave no check that
+	// examines an address (see checkFlags.addressSelection): an address
+	// target is then a usage error.
+	noAddressCheck string
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet, bulk bool) {
@@ -327,6 +333,95 @@ func normalizeDomain(in string) (string, error) {
 		return "", usagef("invalid domain %q: %v", in, err)
 	}
 	return ascii, nil
+}
+
+// parseTarget validates one target as typed (an argument of check, a
+// line of -f, a queue job): an address (192.0.2.7, 2001:db8::1,
+// [2001:db8::1], IPv6:2001:db8::1) or a domain.
+func (f *checkFlags) parseTarget(in string) (checks.Target, error) {
+	a, isAddr, err := parseAddress(in)
+	switch {
+	case err != nil:
+		return checks.Target{}, err
+	case isAddr:
+		return f.addressTarget(a, in)
+	}
+	d, err := normalizeDomain(in)
+	if err != nil {
+		return checks.Target{}, err
+	}
+	return f.target(d, in)
+}
+
+// parseAddress reports whether in is written as an IP address, and
+// returns it unmapped (::ffff:192.0.2.7 is 192.0.2.7). An address mxray
+// cannot check as typed (a range, a zone) is a usage error.
+func parseAddress(in string) (addr netip.Addr, ok bool, err error) {
+	s := strings.TrimSpace(in)
+	if p, perr := netip.ParsePrefix(strings.Trim(s, "[]")); perr == nil {
+		return addr, true, usagef("%q is an address range: give one address (e.g. mxray check %s)", in, p.Addr())
+	}
+	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		s = s[1 : len(s)-1] // an SMTP address literal: [192.0.2.7], [IPv6:2001:db8::1]
+	}
+	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
+		s = s[5:]
+	}
+	a, perr := netip.ParseAddr(s)
+	if perr != nil {
+		return addr, false, nil
+	}
+	if a.Zone() != "" {
+		return addr, true, usagef("%q has a zone (%%%s): give an address without one; a link-local address has no reputation to check", in, a.Zone())
+	}
+	return a.Unmap(), true, nil
+}
+
+// addressTarget is the target of an address (mxray check 192.0.2.7).
+// The flags that describe a domain are usage errors with it.
+func (f *checkFlags) addressTarget(a netip.Addr, input string) (checks.Target, error) {
+	switch {
+	case f.noAddressCheck != "":
+		return checks.Target{}, usagef("%s: %s", input, f.noAddressCheck)
+	case len(f.ips) > 0:
+		return checks.Target{}, usagef("--ip gives the sending addresses of a domain; to check an address, give it as the target (mxray check %s)", a)
+	case len(f.selectors) > 0:
+		return checks.Target{}, usagef("--selector names DKIM keys of a domain; %s is an address", a)
+	}
+	t, err := f.target("", input)
+	if err != nil {
+		return t, err
+	}
+	t.Address = a
+	return t, nil
+}
+
+// addressSelection notes whether the selected checks examine addresses:
+// when none does (--only spf), an address target is a usage error.
+func (f *checkFlags) addressSelection(sel []checks.Check) {
+	f.noAddressCheck = ""
+	if len(addressChecks(sel)) == 0 {
+		var ids []string
+		for _, c := range all.Checks() {
+			if checks.ChecksAddress(c) {
+				ids = append(ids, c.ID())
+			}
+		}
+		slices.Sort(ids)
+		f.noAddressCheck = "none of the selected checks examines an address (those that do: " + strings.Join(ids, ", ") + ")"
+	}
+}
+
+// addressChecks keeps the checks that examine an address target, in
+// order.
+func addressChecks(sel []checks.Check) []checks.Check {
+	var out []checks.Check
+	for _, c := range sel {
+		if checks.ChecksAddress(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // selection resolves --only and --skip against the registry.

@@ -59,5 +59,5 @@ func isUntrusted(err error) bool {
 // undecidedReport is the document of a domain for which nothing could be
 // decided: status error, no checks, the reason in plain words.
 func undecidedReport(t checks.Target, servers []string, err error) *checks.Report {
-	return &checks.Report{Domain: t.Domain, Input: t.Input, Resolvers: servers, StartedAt: time.Now(), Err: err.Error()}
+	return &checks.Report{Domain: t.Domain, Input: t.Input, Address: t.Address, Resolvers: servers, StartedAt: time.Now(), Err: err.Error()}
 }

@@ -114,13 +114,17 @@ func subset(cs []checks.Check, ids []string) []checks.Check {
 // checkTUI checks one domain in the terminal UI. The exit code is the one
 // the final report would give without the UI.
 func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.Target, failOn checks.Severity) (report.Exit, error) {
-	opts := a.tuiBase(f, r.checks)
-	opts.Domain = t.Domain
+	sel := r.checks
+	if t.Kind() == checks.TargetAddress {
+		sel = addressChecks(sel)
+	}
+	opts := a.tuiBase(f, sel)
+	opts.Domain = t.Name()
 	opts.Resolvers = r.servers
 	opts.AutoStart = true
 	opts.Run = func(ctx context.Context, _ string, ids []string, events func(checks.Event)) (*checks.Report, error) {
 		rs := *r
-		rs.checks = subset(r.checks, ids)
+		rs.checks = subset(sel, ids)
 		return rs.run(ctx, t, events)
 	}
 	rep, err := a.runTUI(ctx, opts)
@@ -213,13 +217,22 @@ func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets [
 	r.forBulk(r.smtpRate)
 	byName := map[string]checks.Target{}
 	var in []tui.DomainInput
+	var addrIDs []string // the rows of an address's dashboard
+	for _, c := range addressChecks(r.checks) {
+		addrIDs = append(addrIDs, c.ID())
+	}
 	add := func(t checks.Target) {
-		byName[t.Domain] = t
+		name := t.Name()
+		byName[name] = t
 		input := t.Input
-		if input == t.Domain {
+		if input == name {
 			input = ""
 		}
-		in = append(in, tui.DomainInput{Name: t.Domain, Input: input})
+		d := tui.DomainInput{Name: name, Input: input}
+		if t.Kind() == checks.TargetAddress {
+			d.Checks = addrIDs
+		}
+		in = append(in, d)
 	}
 	for _, t := range targets {
 		add(t)

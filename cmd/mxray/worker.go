@@ -160,6 +160,7 @@ func (a *app) worker(ctx context.Context, args []string) (report.Exit, error) {
 	if err != nil {
 		return 0, err
 	}
+	f.addressSelection(sel)
 	opts, err := f.options()
 	if err != nil {
 		return 0, err
@@ -413,26 +414,19 @@ func (wk *worker) putBack(msg jetstream.Msg) {
 // interrupted, or the resolvers cannot be trusted (the worker then stops:
 // its every verdict would be undecided).
 func (wk *worker) check(ctx context.Context, job queue.Job) (doc report.JSONReport, ok bool) {
-	d, err := normalizeDomain(job.Input)
+	t, err := wk.f.parseTarget(job.Input)
 	if err == nil {
-		t, terr := wk.f.target(d, job.Input)
-		if terr == nil {
-			rep, rerr := wk.spec().run(ctx, t, nil)
-			switch {
-			case ctx.Err() != nil || (rep != nil && rep.Interrupted):
-				return doc, false
-			case isUntrusted(rerr):
-				wk.halt(rerr)
-				return doc, false
-			case rerr != nil:
-				wk.halt(rerr)
-				return doc, false
-			}
-			doc = report.Document(rep)
-			doc.JobID = string(job.ID)
-			return doc, true
+		rep, rerr := wk.spec().run(ctx, t, nil)
+		switch {
+		case ctx.Err() != nil || (rep != nil && rep.Interrupted):
+			return doc, false
+		case rerr != nil: // untrusted resolvers, or a run that could not start
+			wk.halt(rerr)
+			return doc, false
 		}
-		err = terr
+		doc = report.Document(rep)
+		doc.JobID = string(job.ID)
+		return doc, true
 	}
 	doc = report.InputError{Line: job.Line, Input: quoteInput(job.Input), Reason: usageText(err), At: time.Now()}.Document()
 	doc.JobID = string(job.ID)

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mxray/mxray/checks/mailtest"
+	"github.com/mxray/mxray/report"
+)
+
+// addressZone is the world of the address-target tests: 192.0.2.25 is a
+// mail server with forward-confirmed reverse DNS, 192.0.2.66 a listed
+// sender whose PTR name does not resolve back, 2001:db8::25 an IPv6 mail
+// server.
+const addressZone = `
+$ORIGIN .
+$TTL 300
+.          IN SOA a.root.example. hostmaster.example. 1 3600 600 86400 300
+.          IN NS  a.root.example.
+example.   IN SOA a.root.example. hostmaster.example. 1 3600 600 86400 300
+example.   IN NS  a.root.example.
+a.root.example. IN A 192.0.2.53
+mail.sender.example. IN A 192.0.2.25
+mail.sender.example. IN AAAA 2001:db8::25
+spam.sender.example. IN A 198.51.100.1
+`
+
+// addressWorld is the world of addressZone with its PTR records, two
+// healthy blocklists (one listing 192.0.2.66) and an SMTP server on
+// 192.0.2.25; it returns the --dnsbl-zones file naming the lists.
+func addressWorld(t *testing.T) (*mailtest.World, string) {
+	t.Helper()
+	w, err := mailtest.NewWorld(addressZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	for addr, name := range map[string]string{"192.0.2.25": "mail.sender.example", "2001:db8::25": "mail.sender.example", "192.0.2.66": "spam.sender.example"} {
+		if err := w.PTR(addr, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.AddDNSBL("bl-one.lists.example").List("192.0.2.66", "listed for spam", "127.0.0.2")
+	w.AddDNSBL("bl-two.lists.example")
+	cert, err := w.Cert(mailtest.CertValid, "mail.sender.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "mail.sender.example", TLS: cert}, "192.0.2.25:25"); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing listens on port 25 at 2001:db8::25: its route leads to a
+	// closed port, and the connection is refused.
+	l, err := w.Listen("[2001:db8::25]:25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	zones := filepath.Join(t.TempDir(), "zones.txt")
+	if err := os.WriteFile(zones, []byte("bl-one.lists.example\nbl-two.lists.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return w, zones
+}
+
+// addressDoc is the part of an address document the tests read.
+type addressDoc struct {
+	Domain *string `json:"domain"`
+	Input  string  `json:"input"`
+	Status string  `json:"status"`
+	Target *struct {
+		Kind  string `json:"kind"`
+		Value string `json:"value"`
+	} `json:"target"`
+	Checks []struct {
+		ID         string `json:"id"`
+		Status     string `json:"status"`
+		SkipReason string `json:"skip_reason"`
+		Findings   []struct {
+			ID       string `json:"id"`
+			Severity string `json:"severity"`
+			Address  string `json:"address"`
+		} `json:"findings"`
+		Data json.RawMessage `json:"data"`
+	} `json:"checks"`
+}
+
+func (d addressDoc) ids() []string {
+	var ids []string
+	for _, c := range d.Checks {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func (d addressDoc) findings() []string {
+	var ids []string
+	for _, c := range d.Checks {
+		for _, f := range c.Findings {
+			ids = append(ids, f.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func checkAddressJSON(t *testing.T, w *mailtest.World, args ...string) (addressDoc, result) {
+	t.Helper()
+	r := runApp(t, w, "", append([]string{"check", "--json", "--resolver", w.DNS.Addr(), "--timeout", "2s"}, args...)...)
+	validateJSON(t, compileSchema(t), r.stdout)
+	var d addressDoc
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	return d, r
+}
+
+// TestAddressTarget checks an address end to end: the checks that
+// examine an address and no other, the target object without a domain,
+// the verdicts of each check on a clean mail server and on a listed
+// sender, and the exit codes.
+func TestAddressTarget(t *testing.T) {
+	t.Parallel()
+	w, zones := addressWorld(t)
+
+	t.Run("clean mail server", func(t *testing.T) {
+		d, r := checkAddressJSON(t, w, "192.0.2.25", "--dnsbl-zones", zones)
+		if r.code != report.ExitOK {
+			t.Fatalf("exit %d, want 0; stderr %q\n%s", r.code, r.stderr, r.stdout)
+		}
+		if d.Domain != nil {
+			t.Errorf("an address document has domain %q", *d.Domain)
+		}
+		if d.Target == nil || d.Target.Kind != "address" || d.Target.Value != "192.0.2.25" {
+			t.Fatalf("target = %+v, want kind address, value 192.0.2.25", d.Target)
+		}
+		if got, want := d.ids(), []string{"dnsbl", "ptr", "smtp"}; !slices.Equal(sortedCopy(got), want) {
+			t.Fatalf("checks %v, want exactly %v", got, want)
+		}
+		for _, c := range d.Checks {
+			if c.Status != "pass" {
+				t.Errorf("check %s: status %s (%s), want pass", c.ID, c.Status, c.SkipReason)
+			}
+		}
+		if got := d.findings(); !slices.Equal(got, []string{"dnsbl.clean", "ptr.ok"}) {
+			t.Errorf("findings %v, want dnsbl.clean and ptr.ok", got)
+		}
+		var smtp struct {
+			Hosts []struct {
+				Name      string `json:"name"`
+				Addresses []struct {
+					Address  string   `json:"address"`
+					Outcome  string   `json:"outcome"`
+					STARTTLS bool     `json:"starttls"`
+					Banner   []string `json:"banner"`
+					Postmstr any      `json:"postmaster"`
+				} `json:"addresses"`
+			} `json:"hosts"`
+		}
+		for _, c := range d.Checks {
+			if c.ID == "smtp" {
+				if err := json.Unmarshal(c.Data, &smtp); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if len(smtp.Hosts) != 1 || len(smtp.Hosts[0].Addresses) != 1 {
+			t.Fatalf("smtp data %+v, want the one address", smtp)
+		}
+		a := smtp.Hosts[0].Addresses[0]
+		if a.Address != "192.0.2.25" || a.Outcome != "completed" || !a.STARTTLS || len(a.Banner) == 0 {
+			t.Errorf("smtp session %+v, want a completed session with STARTTLS and the banner", a)
+		}
+		if a.Postmstr != nil {
+			t.Errorf("an address target was probed for postmaster: %v", a.Postmstr)
+		}
+	})
+
+	t.Run("listed sender", func(t *testing.T) {
+		d, r := checkAddressJSON(t, w, "192.0.2.66", "--dnsbl-zones", zones, "--no-smtp")
+		if r.code != report.ExitFindings {
+			t.Fatalf("exit %d, want 1; stderr %q\n%s", r.code, r.stderr, r.stdout)
+		}
+		if got, want := d.findings(), []string{"dnsbl.listed", "ptr.fcrdns-mismatch"}; !slices.Equal(got, want) {
+			t.Errorf("findings %v, want %v", got, want)
+		}
+		for _, c := range d.Checks {
+			if c.ID == "smtp" && (c.Status != "skip" || !strings.Contains(c.SkipReason, "--no-smtp")) {
+				t.Errorf("smtp: %s (%s), want skipped by --no-smtp", c.Status, c.SkipReason)
+			}
+			for _, f := range c.Findings {
+				if f.Address != "192.0.2.66" {
+					t.Errorf("finding %s names address %q, want 192.0.2.66", f.ID, f.Address)
+				}
+			}
+		}
+	})
+
+	t.Run("blocklists only", func(t *testing.T) {
+		d, r := checkAddressJSON(t, w, "192.0.2.66", "--only", "dnsbl", "--dnsbl-zones", zones)
+		if r.code != report.ExitFindings || !slices.Equal(d.ids(), []string{"dnsbl"}) {
+			t.Fatalf("exit %d, checks %v: want 1 and dnsbl alone\n%s", r.code, d.ids(), r.stdout)
+		}
+	})
+
+	t.Run("an address that does not listen on port 25", func(t *testing.T) {
+		// Nothing listens on port 25 at 2001:db8::25, as at a host that
+		// only sends mail.
+		d, r := checkAddressJSON(t, w, "[2001:db8::25]", "--only", "smtp,ptr")
+		if r.code != report.ExitOK {
+			t.Fatalf("exit %d, want 0 (nothing listening is fine for a sender)\n%s", r.code, r.stdout)
+		}
+		if d.Target == nil || d.Target.Value != "2001:db8::25" || d.Input != "[2001:db8::25]" {
+			t.Errorf("target %+v input %q, want value 2001:db8::25 and input [2001:db8::25]", d.Target, d.Input)
+		}
+		var sev string
+		for _, c := range d.Checks {
+			for _, f := range c.Findings {
+				if f.ID == "smtp.connect-failed" {
+					sev = f.Severity
+				}
+			}
+		}
+		if sev != "info" {
+			t.Errorf("smtp.connect-failed severity %q, want info on an address target\n%s", sev, r.stdout)
+		}
+	})
+
+	t.Run("text", func(t *testing.T) {
+		r := runApp(t, w, "", "check", "192.0.2.66", "--resolver", w.DNS.Addr(), "--dnsbl-zones", zones, "--no-smtp")
+		first, _, _ := strings.Cut(r.stdout, "\n")
+		if !strings.HasPrefix(first, "192.0.2.66: FAIL") {
+			t.Errorf("first line %q, want the address and its status", first)
+		}
+		if strings.Contains(r.stdout, "spf") || strings.Contains(r.stdout, "dmarc") {
+			t.Errorf("domain checks in an address report:\n%s", r.stdout)
+		}
+	})
+}
+
+// TestAddressTargetUsage: what cannot be checked on an address is one
+// line and exit 2, before any network work.
+func TestAddressTargetUsage(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "192.0.2.0/24"}, `"192.0.2.0/24" is an address range: give one address`},
+		{[]string{"check", "fe80::1%eth0"}, "has a zone"},
+		{[]string{"check", "192.0.2.7", "--only", "spf,dmarc"}, "none of the selected checks examines an address (those that do: dnsbl, ptr, smtp)"},
+		{[]string{"check", "192.0.2.7", "--ip", "192.0.2.8"}, "--ip gives the sending addresses of a domain"},
+		{[]string{"check", "192.0.2.7", "--selector", "s1"}, "--selector names DKIM keys of a domain"},
+		{[]string{"192.0.2.7"}, "did you mean mxray check 192.0.2.7?"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runApp(t, nil, "", tt.args...)
+			if r.code != report.ExitUsage || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tt.want) || r.stdout != "" {
+				t.Fatalf("exit %d stderr %q stdout %q: want exit 2 and one line containing %q", r.code, r.stderr, r.stdout, tt.want)
+			}
+		})
+	}
+}
+
+// TestAddressesInBulk: -f mixes domains and addresses; each line gets the
+// document of its kind, and an address line that cannot be checked an
+// error document in its place.
+func TestAddressesInBulk(t *testing.T) {
+	t.Parallel()
+	w, zones := addressWorld(t)
+	in := filepath.Join(t.TempDir(), "targets.txt")
+	if err := os.WriteFile(in, []byte("192.0.2.25\nsender.example\n192.0.2.0/24\n::ffff:192.0.2.66\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runApp(t, w, "", "check", "-f", in, "--format", "ndjson", "--resolver", w.DNS.Addr(), "--dnsbl-zones", zones,
+		"--only", "dnsbl,ptr,spf", "--timeout", "2s")
+	s := compileSchema(t)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d documents, want 4\n%s\nstderr %s", len(lines), r.stdout, r.stderr)
+	}
+	var docs []addressDoc
+	for _, l := range lines {
+		validateJSON(t, s, l)
+		var d addressDoc
+		if err := json.Unmarshal([]byte(l), &d); err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d)
+	}
+	if d := docs[0]; d.Target == nil || d.Target.Value != "192.0.2.25" || !slices.Equal(sortedCopy(d.ids()), []string{"dnsbl", "ptr"}) {
+		t.Errorf("line 1: target %+v checks %v, want address 192.0.2.25 with dnsbl and ptr", d.Target, d.ids())
+	}
+	if d := docs[1]; d.Target != nil || d.Domain == nil || *d.Domain != "sender.example" || !slices.Contains(d.ids(), "spf") {
+		t.Errorf("line 2: target %+v checks %v, want the domain sender.example with spf", d.Target, d.ids())
+	}
+	if d := docs[2]; d.Status != "error" || len(d.Checks) != 0 {
+		t.Errorf("line 3 (a range): status %s with %d checks, want an error document", d.Status, len(d.Checks))
+	}
+	if d := docs[3]; d.Target == nil || d.Target.Value != "192.0.2.66" || d.Status != "fail" {
+		t.Errorf("line 4: target %+v status %s, want 192.0.2.66 (unmapped) failing", d.Target, d.Status)
+	}
+	if r.code != report.ExitFindings {
+		t.Errorf("exit %d, want 1 (a listed address; the error document's 3 is less)", r.code)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
