@@ -23,6 +23,13 @@ func (d Data) Describe() []checks.Item {
 		items = append(items, checks.Item{Label: "MX hosts", Value: "none tested"})
 	}
 	for _, h := range d.Hosts {
+		if len(h.Addresses) == 1 && h.Addresses[0].Address == h.Name {
+			// An address target: the address itself, no MX host.
+			a := h.Addresses[0]
+			items = append(items, checks.Item{Label: "address", Value: a.Address + " (" + string(a.Outcome) + ")"})
+			items = append(items, a.describe(1)...)
+			continue
+		}
 		items = append(items, checks.Item{Label: fmt.Sprintf("MX %d", h.Preference), Value: h.Name})
 		if h.Error != "" {
 			items = append(items, checks.Item{Depth: 1, Label: "lookup failed", Value: h.Error})
