@@ -255,6 +255,7 @@ func TestAddressTargetUsage(t *testing.T) {
 		{[]string{"check", "192.0.2.7", "--only", "spf,dmarc"}, "none of the selected checks examines an address (those that do: dnsbl, ptr, smtp)"},
 		{[]string{"check", "192.0.2.7", "--ip", "192.0.2.8"}, "--ip gives the sending addresses of a domain"},
 		{[]string{"check", "192.0.2.7", "--selector", "s1"}, "--selector names DKIM keys of a domain"},
+		{[]string{"check", "192.0.2.7", "--profile", "gmail"}, "mxray check DOMAIN --profile gmail --ip 192.0.2.7"},
 		{[]string{"192.0.2.7"}, "did you mean mxray check 192.0.2.7?"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

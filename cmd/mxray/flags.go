@@ -387,6 +387,8 @@ func (f *checkFlags) addressTarget(a netip.Addr, input string) (checks.Target, e
 		return checks.Target{}, usagef("--ip gives the sending addresses of a domain; to check an address, give it as the target (mxray check %s)", a)
 	case len(f.selectors) > 0:
 		return checks.Target{}, usagef("--selector names DKIM keys of a domain; %s is an address", a)
+	case len(f.profiles) > 0:
+		return checks.Target{}, usagef("--profile grades a domain's mail against a provider's rules; for the address itself, give it to the domain's check: mxray check DOMAIN --profile %s --ip %s", strings.Join(f.profiles, ","), a)
 	}
 	t, err := f.target("", input)
 	if err != nil {
