@@ -175,6 +175,7 @@ _dmarc.mixed.example. TXT "v=DMARC1; p=reject"`},
 }
 
 func TestFindings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -201,6 +202,7 @@ func TestFindings(t *testing.T) {
 
 // TestEveryFindingHasAGolden pins that each catalogue ID is exercised above.
 func TestEveryFindingHasAGolden(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{}
 	for _, tc := range cases {
 		for _, id := range tc.want {
@@ -215,6 +217,7 @@ func TestEveryFindingHasAGolden(t *testing.T) {
 }
 
 func TestFactEnforced(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		rec  string
 		want bool
@@ -257,6 +260,7 @@ func (p probeCheck) Run(ctx context.Context, env *checks.Env, t checks.Target, o
 }
 
 func TestWalkNames(t *testing.T) {
+	t.Parallel()
 	got := dmarc.WalkNames("a.b.c.d.e.f.g.h.i.j.k.example.com")
 	want := []string{"a.b.c.d.e.f.g.h.i.j.k.example.com", "g.h.i.j.k.example.com", "h.i.j.k.example.com", "i.j.k.example.com", "j.k.example.com", "k.example.com", "example.com", "com"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
