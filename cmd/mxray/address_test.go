@@ -16,14 +16,7 @@ import (
 // mail server with forward-confirmed reverse DNS, 192.0.2.66 a listed
 // sender whose PTR name does not resolve back, 2001:db8::25 an IPv6 mail
 // server.
-const addressZone = `
-$ORIGIN .
-$TTL 300
-.          IN SOA a.root.example. hostmaster.example. 1 3600 600 86400 300
-.          IN NS  a.root.example.
-example.   IN SOA a.root.example. hostmaster.example. 1 3600 600 86400 300
-example.   IN NS  a.root.example.
-a.root.example. IN A 192.0.2.53
+const addressZone = benchZone + `
 mail.sender.example. IN A 192.0.2.25
 mail.sender.example. IN AAAA 2001:db8::25
 spam.sender.example. IN A 198.51.100.1
