@@ -96,7 +96,7 @@ func spki(c *tls.Certificate) string {
 }
 
 // quickWait is the --timeout and --greeting-timeout of quick scenarios.
-const quickWait = 250 * time.Millisecond
+const quickWait = 150 * time.Millisecond
 
 func run(t *testing.T, sc scenario) checks.Result {
 	t.Helper()
@@ -174,7 +174,7 @@ func TestBehaviours(t *testing.T) {
 		{name: "TLS 1.0 accepted", opts: mailtest.SMTPOptions{OldTLS: true}, want: []string{"tls.old-protocol:warn"}},
 		{name: "handshake fails", opts: mailtest.SMTPOptions{TLS: &tls.Certificate{}}, want: []string{"tls.handshake-failed:fail"}},
 		{name: "tarpit", quick: true, opts: mailtest.SMTPOptions{Tarpit: true}, want: []string{"tls.not-tested:error"},
-			message: "no greeting within 250ms", fix: "--greeting-timeout"},
+			message: "no greeting within 150ms", fix: "--greeting-timeout"},
 		{name: "554 greeting", opts: mailtest.SMTPOptions{Greeting: "554 5.7.1 mx.d.test no service for you"}, want: []string{"tls.not-tested:error"},
 			message: `the server refused the session, greeting with "554 5.7.1 mx.d.test no service for you"`, fix: "smtp.banner-rejected"},
 		{name: "EHLO rejected", opts: mailtest.SMTPOptions{RejectEHLO: true}, want: []string{"tls.not-tested:error"},
@@ -525,7 +525,7 @@ func TestMTASTSVerdict(t *testing.T) {
 		{sc: scenario{noTLS: true, sts: "none"}},
 		{sc: scenario{noTLS: true}},
 		// Port 25 blocked: nothing decided, so nothing would fail.
-		{sc: scenario{sts: "enforce", setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
+		{sc: scenario{sts: "enforce", quick: true, setup: func(t *testing.T, w *mailtest.World, env *checks.Env) {
 			env.Dialer = mailtest.Blackhole(w.Dialer, "192.0.2.10:25")
 		}}, verdict: tlscheck.STSUndecided},
 	}
