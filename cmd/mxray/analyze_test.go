@@ -49,6 +49,7 @@ func corpus(t *testing.T, name string) string {
 // analysed end to end: the command reads the file, looks the keys and
 // SPF records up in the mailtest world, and prints.
 func TestAnalyzeGolden(t *testing.T) {
+	t.Parallel()
 	w := messageWorld(t, "")
 	sch := compileSchema(t)
 	for _, tc := range []struct {
@@ -99,6 +100,7 @@ func scrubMessage(s string) string {
 // turns warnings into exit 1; a message whose From domain has no From has
 // no domain in its document.
 func TestAnalyzeStdinAndExitCodes(t *testing.T) {
+	t.Parallel()
 	w := messageWorld(t, "")
 	sch := compileSchema(t)
 	raw, err := os.ReadFile(corpus(t, "good"))
@@ -143,6 +145,7 @@ func TestAnalyzeStdinAndExitCodes(t *testing.T) {
 // TestAnalyzeBadInput: an unreadable, empty or oversized message, or a bad
 // flag, is one line on stderr and exit 2, before any DNS query.
 func TestAnalyzeBadInput(t *testing.T) {
+	t.Parallel()
 	w := messageWorld(t, "")
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.eml")
@@ -196,6 +199,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 // TestAnalyzeBounce: a real bounce of the conformance corpus is decoded
 // end to end: msg-bounce says what to fix.
 func TestAnalyzeBounce(t *testing.T) {
+	t.Parallel()
 	w := messageWorld(t, "")
 	root := filepath.Join(messagetest.Dir(t), "..", "..", "..", "shared", "conformance", "bounces", "eml")
 	names, _ := filepath.Glob(filepath.Join(root, "*.eml"))
@@ -231,6 +235,7 @@ func TestAnalyzeBounce(t *testing.T) {
 // with the message checks; after q it leaves the summary with the
 // message's lines, and exits as the printed report would.
 func TestAnalyzeTUI(t *testing.T) {
+	t.Parallel()
 	w := messageWorld(t, "")
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -322,6 +327,7 @@ func TestReceiveSessionTimeout(t *testing.T) {
 // rules: the profile check runs after the message checks (and the From
 // domain's own, as its hidden dependencies) and decides the message rules.
 func TestAnalyzeProfile(t *testing.T) {
+	t.Parallel()
 	w := messageWorld(t, "")
 	r := runApp(t, w, "", "analyze", corpus(t, "good"), "--resolver", w.DNS.Addr(), "--profile", "gmail", "--json")
 	var doc struct {

@@ -48,7 +48,7 @@ var errorDocFields = []string{"checks", "dns_queries", "duration_ms", "error", "
 // binary.
 func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 	t.Parallel()
-	w := demoWorld(t)
+	w := sharedDemoWorld(t)
 	sch := compileSchema(t)
 	long := strings.Repeat("a", 5000) + ".example"
 	in := "good.example\nbad domain!\n# a comment\n\nbroken.example   # trailing comment\nuser@example.com\nnomail.example\n" + long + "\n\xff\xfe.example\n"
@@ -95,7 +95,10 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 		}
 	}
 
+	// Each case runs the real binary (a process start and a trust probe):
+	// they read the world only, so they overlap.
 	t.Run("ndjson", func(t *testing.T) {
+		t.Parallel()
 		r := runBinary(t, "", append(base, "--format", "ndjson")...)
 		if r.code != report.ExitFindings {
 			t.Fatalf("exit %d, want 1 (broken.example fails); stderr %q", r.code, r.stderr)
@@ -109,6 +112,7 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 		checkDocs(t, docs)
 	})
 	t.Run("json is one array", func(t *testing.T) {
+		t.Parallel()
 		r := runBinary(t, "", append(base, "--json")...)
 		if r.code != report.ExitFindings {
 			t.Fatalf("exit %d; stderr %q", r.code, r.stderr)
@@ -127,6 +131,7 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 		checkDocs(t, docs)
 	})
 	t.Run("text ends with a summary table", func(t *testing.T) {
+		t.Parallel()
 		r := runBinary(t, "", append(base, "--format", "text")...)
 		if r.code != report.ExitFindings {
 			t.Fatalf("exit %d; stderr %q", r.code, r.stderr)
@@ -146,6 +151,7 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 		}
 	})
 	t.Run("only error documents and passes exit 3", func(t *testing.T) {
+		t.Parallel()
 		f := writeFile(t, "d.txt", "good.example\nnot a domain\n")
 		r := runBinary(t, "", "check", "-f", f, "--only", "mx", "--resolver", w.DNS.Addr(), "--format", "ndjson")
 		if r.code != report.ExitCouldNotRun || strings.Count(r.stdout, "\n") != 2 {
@@ -153,12 +159,14 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 		}
 	})
 	t.Run("stdin with no domain exits 2 before any output", func(t *testing.T) {
+		t.Parallel()
 		r := runBinary(t, "bad one\n# c\nanother bad\n", "check", "-f", "-", "--only", "mx", "--resolver", w.DNS.Addr(), "--format", "ndjson")
 		if r.code != report.ExitUsage || r.stdout != "" || !strings.Contains(r.stderr, "standard input: no domain to check (line 1:") {
 			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
 	t.Run("a Windows file: byte order mark and CRLF", func(t *testing.T) {
+		t.Parallel()
 		f := writeFile(t, "d.txt", "\ufeffgood.example\r\nnomail.example\r\n")
 		r := runApp(t, w, "", "check", "-f", f, "--only", "mx", "--resolver", w.DNS.Addr(), "--format", "ndjson")
 		if r.code != report.ExitOK || strings.Count(r.stdout, "\n") != 2 || strings.Contains(r.stdout, `"error"`) {
@@ -166,6 +174,7 @@ func TestBulkBadLinesBecomeErrorDocuments(t *testing.T) {
 		}
 	})
 	t.Run("several arguments print one array", func(t *testing.T) {
+		t.Parallel()
 		r := runBinary(t, "", "check", "good.example", "nomail.example", "--only", "mx", "--resolver", w.DNS.Addr(), "--json")
 		var docs []map[string]any
 		if err := json.Unmarshal([]byte(r.stdout), &docs); err != nil || len(docs) != 2 || docs[0]["domain"] != "good.example" {
@@ -236,7 +245,10 @@ func TestBulkReorderWindow(t *testing.T) {
 		}
 		return domains, held
 	}
+	// Both runs wait out the slow head: they overlap (each has its own app
+	// and window; the world is only read).
 	t.Run("ordered", func(t *testing.T) {
+		t.Parallel()
 		domains, held := run(t)
 		want := strings.Split(strings.TrimSpace(list.String()), "\n")
 		if strings.Join(domains, " ") != strings.Join(want, " ") {
@@ -253,6 +265,7 @@ func TestBulkReorderWindow(t *testing.T) {
 		t.Logf("held at most %d documents behind the slow head (window %d)", held, windowPerWorker*concurrency)
 	})
 	t.Run("unordered", func(t *testing.T) {
+		t.Parallel()
 		domains, _ := run(t, "--unordered")
 		if domains[0] == "slow.example" {
 			t.Fatalf("--unordered waited for the slow head: %v", domains)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxray/mxray/report"
 )
@@ -60,7 +62,8 @@ func TestExplainACheckListsItsIDs(t *testing.T) {
 
 // TestValuesIgnoreCase: --fail-on and --format values are case-insensitive.
 func TestValuesIgnoreCase(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	r := runApp(t, w, "", "check", "broken.example", "--only", "mx", "--resolver", w.DNS.Addr(), "--format", "JSON", "--fail-on", "WARN")
 	if r.code != report.ExitFindings || !strings.HasPrefix(r.stdout, "{") {
 		t.Fatalf("exit %d, stderr %q, stdout %.80q", r.code, r.stderr, r.stdout)
@@ -102,8 +105,11 @@ func TestReadVersion(t *testing.T) {
 // control stamping forced on (some machines set GOFLAGS=-buildvcs=false)
 // and a release version set with -ldflags -X, and runs `mxray version` and
 // `mxray --version`.
+//
+// The build is the longest wait of the package, so it starts before
+// t.Parallel, while the tests that are not parallel run, and the test
+// waits for it once its parallel turn comes.
 func TestVersionOfARealBuild(t *testing.T) {
-	t.Parallel() // a whole build: overlap it with the tests that wait
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -114,8 +120,23 @@ func TestVersionOfARealBuild(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "mxray")
 	build := exec.Command(gobin, "build", "-buildvcs=true", "-ldflags=-X main.buildVersion=v9.9.9-test", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	var buildOut bytes.Buffer
+	build.Stdout, build.Stderr = &buildOut, &buildOut
+	if err := build.Start(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	var buildErr error
+	built := make(chan struct{})
+	go func() { buildErr = build.Wait(); close(built) }()
+	t.Cleanup(func() { _ = build.Process.Kill(); <-built }) // a no-op once it ended
+	t.Parallel()
+	select {
+	case <-built:
+	case <-time.After(5 * time.Minute):
+		t.Fatal("go build did not end within 5 minutes") // its output is still being written: not shown
+	}
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, buildOut.String())
 	}
 	// Others may commit while this builds: the revision is HEAD before or after.
 	rev2, _ := exec.Command("git", "rev-parse", "HEAD").Output()

@@ -15,6 +15,7 @@ import (
 // on one name: each misbehaviour is a DNS error (exit 3), never the
 // absence of a record (spf.missing, mx.no-address, exit 0 or 1).
 func TestHostileDNSNeverAbsence(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(w *mailtest.World)
@@ -78,6 +79,7 @@ func TestSlowAnswerJustUnderTimeout(t *testing.T) {
 // decided: depends on dns (...)", with no finding of its own and no Go or
 // package text.
 func TestOneRootCauseOnce(t *testing.T) {
+	t.Parallel()
 	w := demoWorld(t)
 	w.DNS.ScriptTree("good.example", mailtest.Bogus)
 	r := runApp(t, w, "", "check", "good.example", "--resolver", w.DNS.Addr(), "--timeout", "1s", "--json")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -51,7 +52,29 @@ func demoWorld(t *testing.T) *mailtest.World {
 	return w
 }
 
+// shared is the demo world of sharedDemoWorld, started by the first test
+// that asks for it and closed by TestMain.
+var shared struct {
+	once sync.Once
+	w    *mailtest.World
+	err  error
+}
+
+// sharedDemoWorld returns the one demo world shared by the tests that only
+// query it: no zone change, no scripted misbehaviour, no SMTP check (the
+// greylisting host keeps state), no query counter or mailbox read. Those
+// that do any of these start their own with demoWorld.
+func sharedDemoWorld(t *testing.T) *mailtest.World {
+	t.Helper()
+	shared.once.Do(func() { shared.w, shared.err = demo.Start() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.w
+}
+
 func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	f := filepath.Join(dir, "domains.txt")
 	if err := os.WriteFile(f, []byte("# comment\n\nbad domain!\nuser@example.com\n"), 0o644); err != nil {
@@ -122,21 +145,34 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 	}
 }
 
+// schema is report/schema.json compiled once for the package: compiling
+// costs tens of milliseconds of CPU, and a compiled schema is only read
+// (every Validate keeps its own state), so parallel tests share it.
+var schema struct {
+	once sync.Once
+	s    *jsonschema.Schema
+	err  error
+}
+
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(report.Schema))
-	if err != nil {
-		t.Fatal(err)
+	schema.once.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(report.Schema))
+		if err != nil {
+			schema.err = err
+			return
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("mxray-v1.json", doc); err != nil {
+			schema.err = err
+			return
+		}
+		schema.s, schema.err = c.Compile("mxray-v1.json")
+	})
+	if schema.err != nil {
+		t.Fatal(schema.err)
 	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("mxray-v1.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("mxray-v1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return schema.s
 }
 
 func validateJSON(t *testing.T, s *jsonschema.Schema, doc string) map[string]any {
@@ -156,7 +192,8 @@ func validateJSON(t *testing.T, s *jsonschema.Schema, doc string) map[string]any
 }
 
 func TestCheckJSONAgainstTheWorld(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	sch := compileSchema(t)
 	res := w.DNS.Addr()
 
@@ -187,7 +224,8 @@ func TestCheckJSONAgainstTheWorld(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := demoWorld(t) // its own: it adds zones
 	res := w.DNS.Addr()
 	if err := w.DNS.AddZone(`
 warn.example. MX 10 mx.warn.example.
@@ -240,7 +278,8 @@ xn--bcher-kva.example. MX 20 mx1.good.example.
 }
 
 func TestBulkNDJSON(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	sch := compileSchema(t)
 	f := filepath.Join(t.TempDir(), "domains.txt")
 	if err := os.WriteFile(f, []byte("good.example\n# a comment\n\nbroken.example  # trailing comment\nnomail.example\n"), 0o644); err != nil {
@@ -271,6 +310,7 @@ func TestBulkNDJSON(t *testing.T) {
 }
 
 func TestDemoRuns(t *testing.T) {
+	t.Parallel()
 	r := runApp(t, nil, "", "demo", "--no-tui")
 	if r.code != report.ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -327,6 +367,7 @@ var unreachable = map[string]string{
 // be exercised by a test (named in a _test.go file) or appear in a golden
 // produced by a real run, other than the catalogue listings themselves.
 func TestEveryFindingHasACase(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	var corpus strings.Builder
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -367,6 +408,7 @@ func TestEveryFindingHasACase(t *testing.T) {
 // TestFindingsDoc checks that docs/findings.md is what `mxray explain
 // --markdown` prints (regenerate with -update).
 func TestFindingsDoc(t *testing.T) {
+	t.Parallel()
 	r := runApp(t, nil, "", "explain", "--markdown")
 	if r.code != 0 {
 		t.Fatal(r.stderr)
@@ -412,7 +454,8 @@ func scrub(s string) string {
 
 // TestGoldenCLI pins real end-to-end output of the foundation checks.
 func TestGoldenCLI(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	for _, tt := range []struct{ name, format, domain string }{
 		{"broken.json", "json", "broken.example"},
 		{"broken.txt", "text", "broken.example"},

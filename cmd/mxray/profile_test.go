@@ -30,7 +30,8 @@ func TestExplainCodes(t *testing.T) {
 // TestProfileFlags: --profile runs the profile check with the providers
 // asked for; --bulk grades the bulk rules; bad values are usage errors.
 func TestProfileFlags(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	r := runApp(t, w, "", "check", "broken.example", "--resolver", w.DNS.Addr(), "--profile", "Gmail,yahoo", "--json", "--no-smtp")
 	var doc struct {
 		Checks []struct {

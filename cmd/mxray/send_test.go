@@ -111,6 +111,7 @@ func assertNoSecret(t *testing.T, r result, user string) {
 }
 
 func TestSendSubmissionText(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	const user = "me@sender.test"
 	w.submission(t, map[string]string{user: sendPassword})
@@ -164,6 +165,7 @@ func normalizeTrace(s string) string {
 }
 
 func TestSendJSONValidatesAndHidesLOGIN(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	const user = "me"
 	w.submission(t, map[string]string{user: sendPassword})
@@ -209,6 +211,7 @@ func TestSendJSONValidatesAndHidesLOGIN(t *testing.T) {
 }
 
 func TestSendExitCodes(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	w.submission(t, map[string]string{"me": sendPassword}, "nobody@rcpt.test")
 	w.mx(t, mailtest.CertSelfSigned)
@@ -245,6 +248,7 @@ func TestSendExitCodes(t *testing.T) {
 }
 
 func TestSendUsageErrors(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	key := filepath.Join(t.TempDir(), "key.pem")
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
@@ -299,6 +303,7 @@ func TestSendUsageErrors(t *testing.T) {
 }
 
 func TestSendDKIMFromFiles(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	w.mx(t, mailtest.CertValid)
 	dir := t.TempDir()
@@ -332,6 +337,7 @@ func TestSendDKIMFromFiles(t *testing.T) {
 // trace is printed and the exit code is the trace's. No frame shows the
 // password.
 func TestSendCommandTUI(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	w.submission(t, map[string]string{"me": sendPassword}, "nobody@rcpt.test")
 	for _, tc := range []struct {
@@ -406,6 +412,7 @@ func TestWriteStepInterleaves(t *testing.T) {
 // --server without a port, --tls-name for a server given by address, and
 // the result line of a delivery in clear text.
 func TestSendServerDefaults(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	w.submission(t, map[string]string{"me": sendPassword})
 	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "smtp.test", Domains: []string{"rcpt.test"}, Mailbox: w.box}, "192.0.2.25:25"); err != nil {
@@ -432,6 +439,7 @@ func TestSendServerDefaults(t *testing.T) {
 // Direct delivery to an MX whose certificate does not verify goes on, and
 // the JSON says so (and validates).
 func TestSendOpportunisticJSON(t *testing.T) {
+	t.Parallel()
 	w := newSendWorld(t)
 	w.mx(t, mailtest.CertSelfSigned)
 	r := w.run(t, nil, "", "--from", "me@sender.test", "--to", "you@rcpt.test", "--json")

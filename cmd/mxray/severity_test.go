@@ -19,6 +19,7 @@ import (
 // differs. So `mxray explain` and docs/findings.md agree with what is
 // emitted.
 func TestEmittedSeveritiesMatchTheCatalogue(t *testing.T) {
+	t.Parallel()
 	defs := map[string]checks.Def{}
 	for _, d := range all.Catalogue() {
 		defs[d.ID] = d

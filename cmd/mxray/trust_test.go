@@ -50,6 +50,7 @@ func strangeWorld(t *testing.T, setup func(s *mailtest.DNSServer)) *mailtest.Wor
 // never answers, `check` gives one honest sentence and exit 3, within about
 // one --timeout, and never a verdict (no nxdomain, no missing, no pass).
 func TestUntrustedResolverOneLine(t *testing.T) {
+	t.Parallel()
 	const timeout = 400 * time.Millisecond
 	for _, rs := range strangeResolvers {
 		t.Run(rs.name, func(t *testing.T) {
@@ -88,6 +89,7 @@ func TestUntrustedResolverOneLine(t *testing.T) {
 // zone but answers the names asked honestly is trusted, and its verdicts
 // stand.
 func TestRootRefusedButHonest(t *testing.T) {
+	t.Parallel()
 	w := strangeWorld(t, func(s *mailtest.DNSServer) { s.Script(".", 0, mailtest.Refused) })
 	if r := runApp(t, w, "", "check", "broken.example", "--only", "mx", "--resolver", w.DNS.Addr()); r.code != report.ExitFindings {
 		t.Fatalf("broken.example: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
@@ -117,7 +119,11 @@ func TestMain(m *testing.M) {
 	if !given {
 		_ = flag.Set("test.parallel", strconv.Itoa(max(4, runtime.GOMAXPROCS(0))))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if shared.w != nil {
+		shared.w.Close()
+	}
+	os.Exit(code)
 }
 
 // binary returns the program to run as the real mxray binary: this test
@@ -226,6 +232,7 @@ func TestInterruptExits130(t *testing.T) {
 // resolver, refuses with the same one line and exit 3 instead of reporting
 // that the recipient's domain does not exist.
 func TestSendUntrustedResolver(t *testing.T) {
+	t.Parallel()
 	bin := binary(t)
 	for _, rs := range strangeResolvers {
 		t.Run(rs.name, func(t *testing.T) {

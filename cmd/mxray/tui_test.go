@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +51,22 @@ func waitOutput(t *testing.T, out interface{ String() string }, text string, d t
 	}
 }
 
+// raceEnabled reports whether the test binary runs under the race
+// detector, which slows every goroutine several times: wall-clock
+// assertions then only log.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]
@@ -61,7 +78,7 @@ func tail(s string, n int) string {
 // on screen, quits with q and returns the exit code.
 func runTUIApp(t *testing.T, args ...string) (report.Exit, string) {
 	t.Helper()
-	w := demoWorld(t)
+	w := sharedDemoWorld(t)
 	args = append(args, "--resolver", w.DNS.Addr())
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -77,7 +94,7 @@ func runTUIApp(t *testing.T, args ...string) (report.Exit, string) {
 	waitOutput(t, out, "mxray", 5*time.Second)
 	first := time.Since(start)
 	t.Logf("first frame %s after the command started", first.Round(100*time.Microsecond))
-	if first > 500*time.Millisecond { // the goal is 50ms; generous for -race on a busy CI machine
+	if first > 500*time.Millisecond && !raceEnabled() { // the goal is 50ms; generous for a busy CI machine
 		t.Errorf("first frame after %s", first)
 	}
 	waitOutput(t, out, "DNS queries", 20*time.Second) // the summary of a finished run
@@ -94,7 +111,8 @@ func runTUIApp(t *testing.T, args ...string) (report.Exit, string) {
 }
 
 // TestCheckTUIExitCode: the TUI's exit code is the one the report gives
-// without the TUI.
+// without the TUI. Not parallel: it times the first frame (runTUIApp),
+// so it runs before the parallel tests load the machine.
 func TestCheckTUIExitCode(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -105,7 +123,7 @@ func TestCheckTUIExitCode(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, screen := runTUIApp(t, tt.args...)
-			w := demoWorld(t)
+			w := sharedDemoWorld(t)
 			plain := runApp(t, w, "", append(tt.args, "--resolver", w.DNS.Addr(), "--no-tui")...)
 			if code != plain.code {
 				t.Fatalf("TUI exit %d, report exit %d\n%s", code, plain.code, plain.stdout)
@@ -123,7 +141,8 @@ func TestCheckTUIExitCode(t *testing.T) {
 // TestNoTUIForMachineOutput: --json, --format and --no-tui print the report
 // even on a terminal.
 func TestNoTUIForMachineOutput(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	for _, flag := range [][]string{{"--json"}, {"--format", "text"}, {"--no-tui"}} {
 		var out, errb bytes.Buffer
 		a := newApp(strings.NewReader(""), &out, &errb)
@@ -147,6 +166,7 @@ func TestDemoTUIInTerminal(t *testing.T) {
 	if err != nil {
 		t.Skip("tmux is not installed: cannot drive the TUI in a pseudo-terminal (.ci/run installs it; apt-get install tmux)")
 	}
+	t.Parallel() // its own tmux server (socket) and demo world
 	bin := binary(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tmux.sock")
@@ -209,7 +229,8 @@ func TestDemoTUIInTerminal(t *testing.T) {
 
 // TestSendTUI: the send helper shows a trace and returns it after q.
 func TestSendTUI(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := demoWorld(t) // its own: the send leaves a message in its mailbox
 	env, err := w.Env(checks.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +280,7 @@ func TestQuitLeavesSummary(t *testing.T) {
 	if err != nil {
 		t.Skip("tmux is not installed: cannot drive the TUI in a pseudo-terminal (.ci/run installs it; apt-get install tmux)")
 	}
+	t.Parallel() // its own tmux server (socket) and demo world
 	bin := binary(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tmux.sock")
@@ -336,7 +358,8 @@ func TestQuitLeavesSummary(t *testing.T) {
 // terminal open the list; quitting leaves one line per domain, worst
 // first, and the exit code is the worst domain's, as without the UI.
 func TestCheckSeveralDomainsTUI(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	file := filepath.Join(t.TempDir(), "domains.txt")
 	if err := os.WriteFile(file, []byte("good.example\nnot a domain!\nbroken.example\n"), 0o644); err != nil {
 		t.Fatal(err)

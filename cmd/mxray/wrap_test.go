@@ -30,7 +30,8 @@ func runOnTerminal(t *testing.T, w *mailtest.World, width int, env map[string]st
 // TestTextFitsTheTerminal: on a terminal the text report wraps to its
 // width (colour on or off); piped, long lines are kept.
 func TestTextFitsTheTerminal(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	args := []string{"check", "broken.example", "--only", "dns,mx,spf,dmarc,dkim", "--resolver", w.DNS.Addr(), "--no-tui", "-v"}
 	for _, env := range []map[string]string{nil, {"NO_COLOR": "1"}} {
 		r := runOnTerminal(t, w, 64, env, args...)
@@ -59,7 +60,8 @@ func TestTextFitsTheTerminal(t *testing.T) {
 // TestVerboseShowsWhatWasRead: with -v (text) and in Markdown, a passing
 // check shows the record it read, from the real check's data.
 func TestVerboseShowsWhatWasRead(t *testing.T) {
-	w := demoWorld(t)
+	t.Parallel()
+	w := sharedDemoWorld(t)
 	const record = "v=spf1 mx ip4:192.0.2.0/24 include:_spf.mailprovider.example -all"
 	text := runApp(t, w, "", "check", "good.example", "--only", "spf,mx", "--resolver", w.DNS.Addr(), "-v")
 	if text.code != report.ExitOK || !strings.Contains(text.stdout, "[PASS] SPF (spf)") || !strings.Contains(text.stdout, "  record: "+record+"\n") {
