@@ -6,6 +6,7 @@ import (
 )
 
 func TestExplainCode(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in, code, meaning string
 		provider          Provider
@@ -62,6 +63,7 @@ func TestExplainCode(t *testing.T) {
 // TestCodesTable: every provider reply belongs to a rule the provider has
 // (or none), and names a source with a date.
 func TestCodesTable(t *testing.T) {
+	t.Parallel()
 	for _, u := range uses {
 		if u.Rule != "" {
 			found := false

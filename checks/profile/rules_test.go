@@ -12,6 +12,7 @@ import (
 // decider and at least one source with an address and a date; IDs and
 // providers are the defined ones, each provider lists a rule once.
 func TestRulesTable(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, r := range rules {
 		name := string(r.Provider) + "/" + string(r.ID)
@@ -81,6 +82,7 @@ func checkSource(t *testing.T, s Source) {
 // TestFindingIDs: every finding ID is profile.<provider>-<rule>, kebab
 // case, documented.
 func TestFindingIDs(t *testing.T) {
+	t.Parallel()
 	re := regexp.MustCompile(`^profile\.[a-z]+-[a-z-]+$`)
 	for _, d := range defs {
 		if !re.MatchString(d.ID) || d.Why == "" || d.Fix == "" || d.Ref == "" || d.Title == "" {
@@ -93,6 +95,7 @@ func TestFindingIDs(t *testing.T) {
 }
 
 func TestParseProviders(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   []string
 		want []Provider
