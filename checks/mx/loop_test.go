@@ -56,6 +56,7 @@ func loopServer(t *testing.T) string {
 // mx.dns-error in the DNS client's words, which name the loop; never
 // mx.no-address.
 func TestCNAMELoopWords(t *testing.T) {
+	t.Parallel()
 	c, err := dnsq.New(dnsq.Config{Servers: []string{loopServer(t)}, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

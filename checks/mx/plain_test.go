@@ -17,6 +17,7 @@ import (
 func plainProblems(s string) []string { return policytest.PlainProblems(s, "mx:") }
 
 func TestPlainProblems(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"_dmarc.x TXT: _dmarc.x TXT: the resolver answered SERVFAIL", "lookup failed: dnsq: SERVFAIL", "a.example a.example", "x: context deadline exceeded"} {
 		if len(plainProblems(bad)) == 0 {
 			t.Errorf("%q passes", bad)
@@ -31,6 +32,7 @@ func TestPlainProblems(t *testing.T) {
 // checks that what people read is plain words: no Go error text, no package
 // prefix, no name twice in a row.
 func TestPlainWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		zone   string
@@ -55,7 +57,8 @@ d MX 30 mx3.d`, script: map[string]mailtest.Behaviour{"mx1.d.example": mailtest.
 				w.DNS.Script("d.example", dns.TypeA, mailtest.ServFail)
 				w.DNS.Script("d.example", dns.TypeAAAA, mailtest.Timeout)
 			}
-			r := w.Run(t, checks.Target{Domain: "d.example"}, checks.Options{Timeout: 300 * time.Millisecond}, mx.Check{})
+			// Every lookup fails: a short timeout takes the same path.
+			r := w.Run(t, checks.Target{Domain: "d.example"}, checks.Options{Timeout: 150 * time.Millisecond}, mx.Check{})
 			if r.Status != checks.StatusError {
 				t.Errorf("status %s, want error; findings %v", r.Status, mailtest.FindingIDs(r))
 			}
@@ -83,9 +86,10 @@ d MX 30 mx3.d`, script: map[string]mailtest.Behaviour{"mx1.d.example": mailtest.
 // TestCheckDeadline: lookups cut short by the check's own deadline are not
 // DNS errors of the domain; the result says the check did not finish.
 func TestCheckDeadline(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, base+"$ORIGIN example.\nd MX 10 mx1.d\n")
 	w.DNS.Script("mx1.d.example", 0, mailtest.Timeout)
-	r := w.Run(t, checks.Target{Domain: "d.example"}, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, mx.Check{})
+	r := w.Run(t, checks.Target{Domain: "d.example"}, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 150 * time.Millisecond}, mx.Check{})
 	if r.Status != checks.StatusError || !strings.Contains(r.Err, "did not finish") {
 		t.Errorf("status %s, error %q", r.Status, r.Err)
 	}
