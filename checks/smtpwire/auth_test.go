@@ -99,6 +99,7 @@ func (l *loginClient) Next([]byte) ([]byte, error) {
 }
 
 func TestAuthSendsNoStarAfterAFinalReply(t *testing.T) {
+	t.Parallel()
 	b64 := base64.StdEncoding.EncodeToString
 	plain := "AUTH PLAIN " + b64([]byte("\x00me\x00pw"))
 	cases := []struct {

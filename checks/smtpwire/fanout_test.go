@@ -151,17 +151,22 @@ func TestOpen(t *testing.T) {
 		tls        bool
 		kind       smtpwire.ConnectKind
 		dialer     checks.Dialer
+		wait       time.Duration // the session's timeouts: 300 ms unless set
 	}{
 		{addr: tlsAddr, tls: true},
 		{addr: plainAddr},
 		{addr: rejectAddr, step: smtpwire.StepConnect},
 		{addr: "192.0.2.28:25", step: smtpwire.StepConnect, kind: smtpwire.ConnectRefused},
-		{addr: "192.0.2.29:25", step: smtpwire.StepConnect, kind: smtpwire.ConnectTimeout, dialer: mailtest.Blackhole(w.Dialer, "192.0.2.29:25")},
+		{addr: "192.0.2.29:25", step: smtpwire.StepConnect, kind: smtpwire.ConnectTimeout, dialer: mailtest.Blackhole(w.Dialer, "192.0.2.29:25"), wait: 100 * time.Millisecond},
 		{addr: "192.0.2.30:25", step: smtpwire.StepConnect, kind: smtpwire.ConnectUnreachable}, // no route in the world
 	}
 	for _, tc := range tests {
 		t.Run(tc.addr, func(t *testing.T) {
-			c := cfg(w, 300*time.Millisecond)
+			wait := 300 * time.Millisecond
+			if tc.wait != 0 {
+				wait = tc.wait
+			}
+			c := cfg(w, wait)
 			if tc.dialer != nil {
 				c.Dialer = tc.dialer
 			}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestReadReply(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		code     int
@@ -53,6 +54,7 @@ func TestReadReply(t *testing.T) {
 }
 
 func TestReadReplyLimits(t *testing.T) {
+	t.Parallel()
 	long := "250 " + strings.Repeat("x", 5000) + "\r\n"
 	if _, err := ReadReply(bufio.NewReader(strings.NewReader(long))); err == nil {
 		t.Error("overlong line accepted")
@@ -83,6 +85,7 @@ func FuzzReadReply(f *testing.F) {
 // TestTranscriptClean: a transcript line is escaped by the one rule
 // (safetext.Line) and cut at MaxLineText characters.
 func TestTranscriptClean(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", MaxLineText)
 	tests := []struct{ name, in, want string }{
 		{"plain", "250 2.0.0 Ok\r\n", "250 2.0.0 Ok"},

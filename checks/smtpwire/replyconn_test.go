@@ -60,6 +60,7 @@ func readAll(c net.Conn) (msgs []string, err error) {
 }
 
 func TestReplyConn(t *testing.T) {
+	t.Parallel()
 	flood := strings.Repeat("250-x\r\n", 10000)
 	tests := []struct {
 		name    string
@@ -98,6 +99,7 @@ func TestReplyConn(t *testing.T) {
 
 // The greeting is read by ReadReply, over the same bounded reader.
 func TestReadReplyCutLine(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"220", "220 mx.example ESMTP", "220-a\r\n220 b"} {
 		_, err := ReadReply(bufio.NewReader(strings.NewReader(in)))
 		if !errors.Is(err, ErrCutLine) {

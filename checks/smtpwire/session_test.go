@@ -39,6 +39,7 @@ func text(tr *smtpwire.Transcript) string {
 }
 
 func TestSessionSTARTTLS(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cert, err := w.Cert(mailtest.CertValid, "mx.example")
 	if err != nil {
@@ -101,9 +102,10 @@ func TestSessionSTARTTLS(t *testing.T) {
 }
 
 func TestSessionTarpitTimesOut(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	addr := start(t, w, mailtest.SMTPOptions{Tarpit: true})
-	s := smtpwire.New(cfg(w, 200*time.Millisecond), addr)
+	s := smtpwire.New(cfg(w, 100*time.Millisecond), addr)
 	t0 := time.Now()
 	err := s.Connect(context.Background())
 	if !errors.Is(err, smtpwire.ErrTimeout) {
@@ -116,6 +118,7 @@ func TestSessionTarpitTimesOut(t *testing.T) {
 }
 
 func TestSessionCancel(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	addr := start(t, w, mailtest.SMTPOptions{Tarpit: true})
 	s := smtpwire.New(cfg(w, time.Minute), addr)
@@ -142,6 +145,7 @@ func TestSessionCancel(t *testing.T) {
 }
 
 func TestSessionRejectedGreeting(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	addr := start(t, w, mailtest.SMTPOptions{Greeting: "554 5.7.1 no service"})
 	s := smtpwire.New(cfg(w, 5*time.Second), addr)
@@ -159,6 +163,7 @@ func TestSessionRejectedGreeting(t *testing.T) {
 }
 
 func TestSessionRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	l, err := w.Listen("192.0.2.26:25")
 	if err != nil {
@@ -172,6 +177,7 @@ func TestSessionRefused(t *testing.T) {
 }
 
 func TestTranscriptFilter(t *testing.T) {
+	t.Parallel()
 	tr := smtpwire.NewTranscript(nil)
 	tr.SetFilter(func(d checks.Direction, l string) (string, bool) {
 		if strings.HasPrefix(l, "AUTH ") {
@@ -208,6 +214,7 @@ func plain(t *testing.T, err error) {
 // endless reply to any command fails that command, fast, with a
 // reply-too-long error.
 func TestSessionBoundsEveryReply(t *testing.T) {
+	t.Parallel()
 	const flood = "250-mxray-flood-line\r\n"
 	for _, verb := range []string{"greeting", "EHLO", "VRFY", "MAIL", "RCPT", "RSET", "QUIT", "STARTTLS"} {
 		t.Run(verb, func(t *testing.T) {
@@ -269,16 +276,18 @@ func TestSessionBoundsEveryReply(t *testing.T) {
 // A reply line without its CRLF is never a reply: not at the end of the
 // connection, not when the wait runs out.
 func TestSessionCutLines(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		o     mailtest.HostileOptions
 		stage string // "greeting" or "EHLO"
 		want  string
+		wait  time.Duration // the session's timeouts: 300 ms unless set
 	}{
 		{name: "greeting cut, then closed", stage: "greeting", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220", Close: true}},
 			want: `the greeting was cut off mid-line: "220" and then the server closed the connection`},
 		{name: "greeting cut, then silence", stage: "greeting", o: mailtest.HostileOptions{Greeting: mailtest.HostileReply{Text: "220 mx.example", Stall: true}},
-			want: `the greeting was cut off mid-line: "220 mx.example" and then nothing for 300ms`},
+			want: `the greeting was cut off mid-line: "220 mx.example" and then nothing for 100ms`, wait: 100 * time.Millisecond},
 		{name: "EHLO cut, then closed", stage: "EHLO", o: mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Text: "250-mx\r\n250 PIPE", Close: true}}},
 			want: `the reply to EHLO was cut off mid-line: "250 PIPE" and then the server closed the connection`},
 	}
@@ -287,7 +296,11 @@ func TestSessionCutLines(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
 			_, addr := hostile(t, w, tc.o)
-			s := smtpwire.New(cfg(w, 300*time.Millisecond), addr)
+			wait := 300 * time.Millisecond
+			if tc.wait != 0 {
+				wait = tc.wait
+			}
+			s := smtpwire.New(cfg(w, wait), addr)
 			ctx := context.Background()
 			err := s.Connect(ctx)
 			if tc.stage == "EHLO" {
@@ -314,9 +327,9 @@ func TestSessionCutLines(t *testing.T) {
 // longer bound (greet pauses are deliberate).
 func TestSessionWaits(t *testing.T) {
 	t.Parallel()
-	const cmd, greeting = 150 * time.Millisecond, 600 * time.Millisecond
+	const cmd, greeting = 150 * time.Millisecond, 400 * time.Millisecond
 	tm := smtpwire.Timeouts{Connect: cmd, Greeting: greeting, Command: cmd}
-	run := func(o mailtest.HostileOptions, hello bool) (error, time.Duration) {
+	run := func(t *testing.T, o mailtest.HostileOptions, hello bool) (error, time.Duration) {
 		w := newWorld(t)
 		_, addr := hostile(t, w, o)
 		s := smtpwire.New(smtpwire.Config{Dialer: w.Dialer, HELO: "probe.test", Timeouts: tm}, addr)
@@ -328,25 +341,32 @@ func TestSessionWaits(t *testing.T) {
 		}
 		return err, time.Since(t0)
 	}
-	// A greeting slower than --timeout but within the greeting timeout.
-	err, took := run(mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 3 * cmd, Text: "220 slow.example\r\n"}}, true)
-	if err != nil {
-		t.Errorf("greeting after %s with a %s greeting timeout: %v", 3*cmd, greeting, err)
-	}
-	// A greeting slower than the greeting timeout.
-	err, took = run(mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 10 * greeting, Text: "220 late\r\n"}}, false)
-	if !errors.Is(err, smtpwire.ErrTimeout) || err.Error() != "no greeting within 600ms" {
-		t.Errorf("err = %v", err)
-	}
-	if took < greeting || took > greeting+time.Second {
-		t.Errorf("greeting wait took %s, want %s", took, greeting)
-	}
-	// An EHLO reply slower than --timeout.
-	err, took = run(mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Delay: 10 * greeting, Text: "250 late\r\n"}}}, true)
-	if !errors.Is(err, smtpwire.ErrTimeout) || err.Error() != "no reply to EHLO within 150ms" {
-		t.Errorf("err = %v", err)
-	}
-	if took < cmd || took > cmd+time.Second {
-		t.Errorf("EHLO wait took %s, want %s", took, cmd)
-	}
+	// The three waits are independent: they overlap.
+	t.Run("greeting slower than --timeout, within the greeting timeout", func(t *testing.T) {
+		t.Parallel()
+		err, _ := run(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 2 * cmd, Text: "220 slow.example\r\n"}}, true)
+		if err != nil {
+			t.Errorf("greeting after %s with a %s greeting timeout: %v", 2*cmd, greeting, err)
+		}
+	})
+	t.Run("greeting slower than the greeting timeout", func(t *testing.T) {
+		t.Parallel()
+		err, took := run(t, mailtest.HostileOptions{Greeting: mailtest.HostileReply{Delay: 10 * greeting, Text: "220 late\r\n"}}, false)
+		if !errors.Is(err, smtpwire.ErrTimeout) || err.Error() != "no greeting within 400ms" {
+			t.Errorf("err = %v", err)
+		}
+		if took < greeting || took > greeting+time.Second {
+			t.Errorf("greeting wait took %s, want %s", took, greeting)
+		}
+	})
+	t.Run("EHLO reply slower than --timeout", func(t *testing.T) {
+		t.Parallel()
+		err, took := run(t, mailtest.HostileOptions{Replies: map[string]mailtest.HostileReply{"EHLO": {Delay: 10 * greeting, Text: "250 late\r\n"}}}, true)
+		if !errors.Is(err, smtpwire.ErrTimeout) || err.Error() != "no reply to EHLO within 150ms" {
+			t.Errorf("err = %v", err)
+		}
+		if took < cmd || took > cmd+time.Second {
+			t.Errorf("EHLO wait took %s, want %s", took, cmd)
+		}
+	})
 }
