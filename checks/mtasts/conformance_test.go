@@ -20,6 +20,7 @@ import (
 // TestConformanceSnawoot serves postfix-mta-sts-resolver's test policies
 // from the fake world's HTTPS server and runs the whole check on each.
 func TestConformanceSnawoot(t *testing.T) {
+	t.Parallel()
 	dir := conformance.Dir(t, "mta-sts/snawoot")
 	raw, err := os.ReadFile(filepath.Join(dir, "mta-sts-cases.json"))
 	if err != nil {
@@ -86,6 +87,7 @@ func TestConformanceSnawoot(t *testing.T) {
 // TestConformanceCheckdmarc runs checkdmarc's MTA-STS record, policy and mx
 // pattern cases.
 func TestConformanceCheckdmarc(t *testing.T) {
+	t.Parallel()
 	cases := conformance.Checkdmarc(t)
 	disagree := map[string]string{
 		"Test.testParseMtaStsPolicyUnexpectedKey": "checkdmarc rejects an unknown policy key; RFC 8461 §3.2 allows extension fields (sts-policy-ext), which senders ignore, so mxray accepts it",

@@ -51,6 +51,7 @@ var hostileURLs = []struct{ url, why string }{
 }
 
 func TestFetchableURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range hostileURLs {
 		t.Run(tc.url, func(t *testing.T) {
 			_, err := mtasts.FetchableURL(tc.url)
@@ -83,6 +84,7 @@ func TestFetchableURL(t *testing.T) {
 // TestFetchURLNotAllowed routes every hostile address to a live HTTPS
 // server, so that a fetch would reach it, and checks that none does.
 func TestFetchURLNotAllowed(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+"mta-sts.good.example. A 192.0.2.80\n")
 	s, err := w.StartHTTPS("192.0.2.80")
 	if err != nil {

@@ -130,7 +130,7 @@ var cases = []tcase{
 		}},
 	{name: "mtasts.dns-error", domain: "err.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError,
 		script: map[string]mailtest.Behaviour{"_mta-sts.err.example": mailtest.ServFail}},
-	{name: "mtasts.dns-error-timeout", domain: "slowdns.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError, timeout: 300 * time.Millisecond,
+	{name: "mtasts.dns-error-timeout", domain: "slowdns.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError, timeout: 150 * time.Millisecond,
 		script: map[string]mailtest.Behaviour{"_mta-sts.slowdns.example": mailtest.Timeout}},
 	{name: "mtasts.dns-error-cname-loop", domain: "loop.example", want: []string{"mtasts.dns-error"}, status: checks.StatusError,
 		extra:  "_mta-sts.loop.example. CNAME sts.loop.example.\nsts.loop.example. CNAME _mta-sts.loop.example.\n",
@@ -177,6 +177,7 @@ func plainWords(t *testing.T, res *checks.Result) {
 }
 
 func TestFindings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -224,6 +225,7 @@ func TestFindings(t *testing.T) {
 }
 
 func TestEveryFindingHasACase(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{}
 	for _, tc := range cases {
 		for _, id := range tc.want {
@@ -238,6 +240,7 @@ func TestEveryFindingHasACase(t *testing.T) {
 }
 
 func TestMatchMX(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pattern, host string
 		want          bool
@@ -265,14 +268,16 @@ func TestMatchMX(t *testing.T) {
 // deadline are not the domain's DNS errors or fetch failures; the result
 // says the check did not finish.
 func TestCheckDeadline(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, slow string }{
 		{"txt", "_mta-sts.d.example"},
 		{"policy host", "mta-sts.d.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			w := mailtest.New(t, policytest.Base+zone("d.example", "v=STSv1; id=1"))
 			w.DNS.Script(tc.slow, 0, mailtest.Timeout)
-			rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "d.example"}, []checks.Check{mtasts.Check{}}, mx.Check{})
+			rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 150 * time.Millisecond}, checks.Target{Domain: "d.example"}, []checks.Check{mtasts.Check{}}, mx.Check{})
 			res := policytest.Result(t, rep, "mtasts")
 			if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 {
 				t.Errorf("status %s, error %q, findings %v", res.Status, res.Err, policytest.IDs(res))
