@@ -15,6 +15,7 @@ import (
 // FAKE_DNS.dat and dkimpy's key files, and compares whether the key is
 // usable for email with what those verifiers do.
 func TestConformanceKeyRecords(t *testing.T) {
+	t.Parallel()
 	dir := conformance.Dir(t, "dkim")
 	// usable: the verifier accepts the key for an email signature.
 	mailDKIM := map[string]bool{

@@ -296,6 +296,7 @@ google._domainkey.err.example. TXT ` + rec("v=DKIM1; p="+key2048),
 }
 
 func TestFindings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -327,6 +328,7 @@ func TestFindings(t *testing.T) {
 }
 
 func TestEveryFindingHasACase(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{}
 	for _, tc := range cases {
 		for _, id := range tc.want {
@@ -341,6 +343,7 @@ func TestEveryFindingHasACase(t *testing.T) {
 }
 
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		rec     string
 		usable  bool

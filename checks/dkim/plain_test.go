@@ -20,6 +20,7 @@ func plainProblems(s string) []string {
 // the result is an error, never dkim.none-found or selector-missing, and
 // what people read is plain words.
 func TestPlainWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		b    mailtest.Behaviour
@@ -62,6 +63,7 @@ func TestPlainWords(t *testing.T) {
 
 // TestKeyProblemsPlain checks the words of key record problems.
 func TestKeyProblemsPlain(t *testing.T) {
+	t.Parallel()
 	for _, rec := range []string{
 		"v=DKIM1; p=!!notbase64",
 		"v=DKIM1; p=AAAA",
@@ -85,9 +87,10 @@ func TestKeyProblemsPlain(t *testing.T) {
 // TestCheckDeadline: probes cut short by the check's own deadline decide
 // nothing: no none-found, no dns-error, and the result says why.
 func TestCheckDeadline(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+`_adsp._domainkey.slow.example. TXT "x"`)
 	w.DNS.Script("google._domainkey.slow.example", 0, mailtest.Timeout)
-	rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 300 * time.Millisecond}, checks.Target{Domain: "slow.example"}, []checks.Check{Check{}})
+	rep := policytest.Run(t, w, checks.Options{Timeout: 10 * time.Second, CheckTimeout: 150 * time.Millisecond}, checks.Target{Domain: "slow.example"}, []checks.Check{Check{}})
 	res := policytest.Result(t, rep, ID)
 	if res.Status != checks.StatusError || !strings.Contains(res.Err, "did not finish") || len(res.Findings) != 0 || res.Data != nil {
 		t.Errorf("status %s, error %q, findings %v, data %v", res.Status, res.Err, policytest.IDs(res), res.Data != nil)

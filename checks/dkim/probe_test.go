@@ -19,6 +19,7 @@ import (
 // TestProviderTable: every provider has a source for what it claims, and
 // selectors or a note saying why there are none.
 func TestProviderTable(t *testing.T) {
+	t.Parallel()
 	names := map[string]bool{}
 	for _, p := range providers {
 		t.Run(p.Name, func(t *testing.T) {
@@ -57,6 +58,7 @@ func TestProviderTable(t *testing.T) {
 // TestMatch: a provider's domain matches itself and the names under it,
 // never a name that merely ends with the same letters.
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		fn   func(*provider) []string
@@ -87,6 +89,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	for _, m := range []checks.DKIMProbe{"", checks.DKIMProbeFull, checks.DKIMProbeCommon, checks.DKIMProbeProvider, checks.DKIMProbeOff} {
 		if err := (Check{}).Validate(checks.Options{DKIMProbe: m}); err != nil {
 			t.Errorf("%q: %v", m, err)
@@ -125,6 +128,7 @@ google._domainkey.g.example. TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7h
 // TestModeOff: only the selectors given with --selector are asked; with
 // none, the check has nothing to do.
 func TestModeOff(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+googleHosted)
 	res, d := runMode(t, w, "g.example", checks.DKIMProbeOff, []string{"s1"}, false)
 	if d == nil || len(d.Probed) != 0 || len(d.Probes) != 1 || d.Probes[0].Selector != "s1" || d.Probes[0].Reasons[0] != ReasonUser {
@@ -152,6 +156,7 @@ func TestModeOff(t *testing.T) {
 // TestModeCommon: the inferred selectors and about a dozen generic ones,
 // the provider's first.
 func TestModeCommon(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+googleHosted)
 	res, d := runMode(t, w, "g.example", checks.DKIMProbeCommon, nil, false)
 	if res.Status != checks.StatusPass || d == nil {
@@ -169,6 +174,7 @@ func TestModeCommon(t *testing.T) {
 // TestNestedInclude: a provider named two includes down is found, and
 // its selectors asked.
 func TestNestedInclude(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+`
 n.example. TXT "v=spf1 include:_spf.n.example -all"
 _spf.n.example. TXT "v=spf1 include:_esp.n.example ip4:192.0.2.1 -all"
@@ -191,6 +197,7 @@ s2._domainkey.n.example. TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPa
 // TestIncludeBounds: a record that includes ever more records is followed
 // a bounded number of lookups deep, and a loop ends.
 func TestIncludeBounds(t *testing.T) {
+	t.Parallel()
 	zone := `
 b.example. TXT "v=spf1 include:l1.b.example include:loop.b.example -all"
 loop.b.example. TXT "v=spf1 include:b.example include:loop.b.example -all"
@@ -220,6 +227,7 @@ loop.b.example. TXT "v=spf1 include:b.example include:loop.b.example -all"
 // TestDepsMissing: with spf and mx not run (or failing), the check goes
 // on with what it knows.
 func TestDepsMissing(t *testing.T) {
+	t.Parallel()
 	w := mailtest.New(t, policytest.Base+googleHosted)
 	res, d := runMode(t, w, "g.example", checks.DKIMProbeProvider, nil, true)
 	if d == nil || len(d.Probed) != 0 || !policytest.Has(res, "dkim.none-found") || res.Status != checks.StatusPass {
@@ -236,6 +244,7 @@ func TestDepsMissing(t *testing.T) {
 // TestDomainkeyTimeout: when _domainkey times out, no mode reports
 // dkim.none-found, even when every guess answers NXDOMAIN.
 func TestDomainkeyTimeout(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []checks.DKIMProbe{checks.DKIMProbeFull, checks.DKIMProbeCommon, checks.DKIMProbeProvider} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
