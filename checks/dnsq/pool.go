@@ -20,7 +20,7 @@ import (
 // changing.
 const (
 	maxSocketUses = 16
-	maxIdleSocks  = 64 // per server
+	maxIdleSocks  = 256 // per server: a bulk run's in-flight bound
 )
 
 // socketPool keeps idle connected UDP sockets by server. Its methods are
