@@ -13,6 +13,7 @@ import (
 // document in its place in every format; in JSON it has input, line,
 // status error, error and empty checks, no domain, and validates.
 func TestInputErrorDocuments(t *testing.T) {
+	t.Parallel()
 	bad := InputError{Line: 17, Input: "bad domain! <b>|", Reason: `invalid domain "bad domain! <b>|": give a bare domain name such as example.com`, At: t0}
 	sch := compileSchema(t)
 	for _, f := range Formats() {
@@ -67,6 +68,7 @@ func TestInputErrorDocuments(t *testing.T) {
 
 // TestBulkJSONEmpty: a bulk run with no document is an empty array.
 func TestBulkJSONEmpty(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	s := NewStream(&buf, Options{Format: FormatJSON, Bulk: true})
 	if err := s.Close(); err != nil || buf.String() != "[]\n" {

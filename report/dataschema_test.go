@@ -125,6 +125,7 @@ var externalDocs = map[string]string{
 // TestDataTypesCoverEveryCheck fails when a check has no data type here or
 // no data definition in schema.json.
 func TestDataTypesCoverEveryCheck(t *testing.T) {
+	t.Parallel()
 	var s struct {
 		Defs map[string]json.RawMessage `json:"$defs"`
 	}
@@ -147,6 +148,7 @@ func TestDataTypesCoverEveryCheck(t *testing.T) {
 // types as enums. Run with -update to rewrite them after changing a type.
 // It also fails when a data type or field has no doc comment.
 func TestDataSchemaGenerated(t *testing.T) {
+	t.Parallel()
 	g := newSchemaGen(t)
 	ids := make([]string, 0, len(dataTypes))
 	for _, c := range everyCheck() {
@@ -685,6 +687,7 @@ func dataReports(t *testing.T) []*checks.Report {
 // match its own closed definition; the data must have the Go type listed
 // in dataTypes, and every check must have produced data at least once.
 func TestDataValidates(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the demo world")
 	}
@@ -726,6 +729,7 @@ func TestDataValidates(t *testing.T) {
 // selected by check ID: an unknown field at any level, or one check's data
 // under another's ID, fails validation.
 func TestDataSchemaRejects(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t)
 	base := `{"schema":"mxray/v1","domain":"x.example","started_at":"2026-01-02T15:04:05Z","duration_ms":1,"status":"pass","resolvers":[],"dns_queries":0,"checks":[{"id":"%s","title":"T","status":"pass","duration_ms":1,"findings":[],"data":%s}]}`
 	mxData := `{"hosts":[{"name":"mx1.x.example","preference":10,"addresses":["192.0.2.1"]}]}`

@@ -20,6 +20,7 @@ import (
 // produced data at least once. Text and Markdown name the sender and the
 // trusted hop.
 func TestMessageDocuments(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the message corpus")
 	}
@@ -84,6 +85,7 @@ func TestMessageDocuments(t *testing.T) {
 // domain document may not carry one; a message without a From domain has
 // no domain and still validates.
 func TestMessageSchema(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t)
 	base := `{"schema":"mxray/v1",%s"started_at":"2026-01-02T15:04:05Z","duration_ms":1,"status":"pass","resolvers":[],"dns_queries":0,"checks":[{"id":"msg-dkim","title":"T","status":"warn","duration_ms":1,"findings":[{"id":"msg-dkim.none","severity":"warn","subject":"m","message":"x"}]}]}`
 	msg := `"message":{"from":[],"to":[],"size":10,"received":[{"raw":"from a by b","client_ip":"192.0.2.1","trusted":true}],"trusted_hop":0},`
@@ -113,6 +115,7 @@ func TestMessageSchema(t *testing.T) {
 // TestMessageTextEscapes: a hostile Subject cannot write escapes to the
 // terminal.
 func TestMessageTextEscapes(t *testing.T) {
+	t.Parallel()
 	m := message.Parse([]byte("From: a@x.example\r\nSubject: hi \x1b[31mred\x1b]0;title\a\r\n\r\nbody\r\n"), message.Options{})
 	rep := &checks.Report{Domain: m.FromDomain}
 	out := string(render(t, Options{Message: &MessageInfo{Message: m}}, rep))

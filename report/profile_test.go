@@ -51,6 +51,7 @@ func profileReport() *checks.Report {
 // Markdown reports: a word per cell, "-" where a provider has no such rule,
 // hostile rule IDs escaped.
 func TestGoldenProfile(t *testing.T) {
+	t.Parallel()
 	for _, v := range []struct {
 		name string
 		opts Options

@@ -61,6 +61,7 @@ func readReport() *checks.Report {
 // TestWhatWasRead: -v text and Markdown list what each check read, also
 // for a passing check with no findings, escaped; plain text does not.
 func TestWhatWasRead(t *testing.T) {
+	t.Parallel()
 	rep := readReport()
 	verbose := string(render(t, Options{Format: FormatText, Verbose: true, Explain: explain}, rep))
 	for _, want := range []string{
@@ -92,6 +93,7 @@ func TestWhatWasRead(t *testing.T) {
 // TestNothingToDoOnlyWithVerbose: an info finding whose fix is "nothing to
 // do" is left out of the text report without -v; the summary counts it.
 func TestNothingToDoOnlyWithVerbose(t *testing.T) {
+	t.Parallel()
 	rep := readReport()
 	plain := string(render(t, Options{Format: FormatText}, rep))
 	if strings.Contains(plain, "dmarc.nothing") || !strings.Contains(plain, "; 1 info finding with nothing to do (-v shows them)\n") {
@@ -125,6 +127,7 @@ func TestNothingToDoOnlyWithVerbose(t *testing.T) {
 // lines hang under the text's first character, and words are not split
 // unless longer than a line; without a width, long lines are kept.
 func TestWrapToWidth(t *testing.T) {
+	t.Parallel()
 	rep := readReport()
 	rep.Results[1].Findings[0].Message = "宛先のメールサーバーは STARTTLS を提供していません。 それでも配送は平文で続行されます。 " + strings.Repeat("long words wrap here ", 6)
 	for _, width := range []int{40, 60, 80} {
@@ -165,6 +168,7 @@ func TestWrapToWidth(t *testing.T) {
 // record verbatim (no backslashes), a record with a backtick keeps it,
 // markup and HTML from the network stay text, tables keep their cells.
 func TestMarkdownRendersOnGitHub(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		reps []*checks.Report

@@ -24,6 +24,7 @@ func render(t *testing.T, opts Options, reps ...*checks.Report) []byte {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	variants := []struct {
 		suffix string
 		opts   Options
@@ -146,6 +147,7 @@ func checkMarkdownTables(t *testing.T, md string) {
 }
 
 func TestDocument(t *testing.T) {
+	t.Parallel()
 	t.Run("input only when different", func(t *testing.T) {
 		if d := Document(healthyReport()); d.Input != "" {
 			t.Errorf("input = %q, want omitted when equal to domain", d.Input)
@@ -207,6 +209,7 @@ func TestDocument(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    Format
@@ -248,6 +251,7 @@ func TestParseFormat(t *testing.T) {
 }
 
 func TestExitCode(t *testing.T) {
+	t.Parallel()
 	res := func(st checks.Status, sevs ...checks.Severity) checks.Result {
 		r := checks.Result{ID: "x", Status: st}
 		for _, s := range sevs {
@@ -296,6 +300,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
+	t.Parallel()
 	t.Run("ndjson streams line by line", func(t *testing.T) {
 		var buf bytes.Buffer
 		s := NewStream(&buf, Options{Format: FormatNDJSON})
@@ -415,6 +420,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestText(t *testing.T) {
+	t.Parallel()
 	out := string(render(t, Options{Format: FormatText, Verbose: true}, problemReport()))
 	t.Run("worst first", func(t *testing.T) {
 		order := []string{"[FAIL] SPF record", "[ERR ] SMTP", "[WARN] DMARC", "[PASS] MX", "[SKIP] DNS blocklists"}
@@ -443,6 +449,7 @@ func TestText(t *testing.T) {
 }
 
 func TestClean(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},
 		{"a\r\nb", "a\nb"},
@@ -461,6 +468,7 @@ func TestClean(t *testing.T) {
 }
 
 func TestMarkdownEscaping(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ fn, in, want string }{
 		{"text", "a|b", `a\|b`},
 		{"text", "<b>&amp;</b>", `\<b>\&amp;\</b>`},
@@ -488,6 +496,7 @@ func TestMarkdownEscaping(t *testing.T) {
 }
 
 func TestJUnitStructure(t *testing.T) {
+	t.Parallel()
 	out := render(t, Options{Format: FormatJUnit}, problemReport(), healthyReport())
 	var doc junitSuites
 	if err := xml.Unmarshal(out, &doc); err != nil {
@@ -517,6 +526,7 @@ func TestJUnitStructure(t *testing.T) {
 }
 
 func TestBadge(t *testing.T) {
+	t.Parallel()
 	for _, s := range checks.StatusesWorstFirst {
 		if b := Badge(s); len(b) != 6 {
 			t.Errorf("Badge(%s) = %q, not 6 wide", s, b)
@@ -528,6 +538,7 @@ func TestBadge(t *testing.T) {
 // could plant: NUL, terminal escapes, bidi overrides, invalid UTF-8 and
 // characters XML cannot carry.
 func TestHostileText(t *testing.T) {
+	t.Parallel()
 	const evil = "a\x00b\x1b]8;;https://evil.example\a link \x1b]8;;\a\u202e\ufffe\xff</failure>]]>|`*_"
 	rep := problemReport()
 	rep.Input = evil

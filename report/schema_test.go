@@ -3,10 +3,12 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -17,23 +19,34 @@ import (
 
 // compileSchema compiles the embedded schema, asserting formats such as
 // date-time (draft 2020-12 treats them as annotations by default).
+// The schema is compiled once per test binary (about 25 ms of CPU each time,
+// and eight tests use it); a compiled schema only reads itself when it
+// validates.
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
+	sch, err := compiledSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Schema))
 	if err != nil {
-		t.Fatalf("schema.json is not JSON: %v", err)
+		return nil, fmt.Errorf("schema.json is not JSON: %w", err)
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	if err := c.AddResource("mxray-v1.json", doc); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	sch, err := c.Compile("mxray-v1.json")
 	if err != nil {
-		t.Fatalf("schema.json does not compile: %v", err)
+		return nil, fmt.Errorf("schema.json does not compile: %w", err)
 	}
-	return sch
-}
+	return sch, nil
+})
 
 func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
 	t.Helper()
@@ -47,6 +60,7 @@ func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
 // TestSchemaValidatesOutput checks the real encoders' output against the
 // published schema.
 func TestSchemaValidatesOutput(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t)
 	for _, fx := range fixtures {
 		for _, f := range []Format{FormatJSON, FormatNDJSON} {
@@ -75,6 +89,7 @@ func TestSchemaValidatesOutput(t *testing.T) {
 // TestSchemaRejects makes sure the validation above can fail: each case
 // breaks one rule of a valid document.
 func TestSchemaRejects(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t)
 	base := func() map[string]any {
 		var m map[string]any
@@ -181,6 +196,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // field added to the engine types (even one the fixtures leave empty) cannot
 // go undocumented, and the schema lists no field the encoder never writes.
 func TestSchemaCoversWireTypes(t *testing.T) {
+	t.Parallel()
 	var s struct {
 		Defs map[string]struct {
 			Properties map[string]json.RawMessage `json:"properties"`
