@@ -218,7 +218,7 @@ func TestBulkReorderWindow(t *testing.T) {
 	if err := w.DNS.AddZone(zone.String()); err != nil {
 		t.Fatal(err)
 	}
-	w.DNS.ScriptDelay("slow.example.", dns.TypeMX, 800*time.Millisecond)
+	w.DNS.ScriptDelay("slow.example.", dns.TypeMX, 500*time.Millisecond)
 	file := writeFile(t, "domains.txt", list.String())
 	const concurrency = 2
 	run := func(t *testing.T, extra ...string) (domains []string, held int) {

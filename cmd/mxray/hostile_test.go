@@ -66,8 +66,8 @@ func TestHostileDNSNeverAbsence(t *testing.T) {
 func TestSlowAnswerJustUnderTimeout(t *testing.T) {
 	t.Parallel()
 	w := demoWorld(t)
-	w.DNS.ScriptDelay("_dmarc.good.example", 0, 600*time.Millisecond)
-	r := runApp(t, w, "", "check", "good.example", "--only", "dmarc", "--timeout", "900ms", "--resolver", w.DNS.Addr(), "--json")
+	w.DNS.ScriptDelay("_dmarc.good.example", 0, 400*time.Millisecond)
+	r := runApp(t, w, "", "check", "good.example", "--only", "dmarc", "--timeout", "700ms", "--resolver", w.DNS.Addr(), "--json")
 	if r.code != report.ExitOK || strings.Contains(r.stdout, "dns-error") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -132,8 +132,13 @@ func TestSubmitThenWorker(t *testing.T) {
 		}
 	}
 	stop()
-	if code := <-done; code != report.ExitInterrupted {
-		t.Fatalf("worker exit %d after interrupt, want 130: %s", code, errb.String())
+	select {
+	case code := <-done:
+		if code != report.ExitInterrupted {
+			t.Fatalf("worker exit %d after interrupt, want 130: %s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the worker did not stop within 30s of the interrupt: %s", errb.String())
 	}
 	if !strings.Contains(errb.String(), "interrupted after 12 jobs; 0 put back") {
 		t.Fatalf("stderr %q", errb.String())

@@ -135,8 +135,11 @@ func TestWorkersOnNATS(t *testing.T) {
 	url := natsServer(t)
 	w, file, domains := bulkWorld(t, 30, 150*time.Millisecond)
 	sch := compileSchema(t)
+	// The killed worker's jobs come back after --ack-wait: the test waits
+	// that out once, so it is short, yet --check-timeout, below it, leaves
+	// a job (150 ms here) ten times its time on a busy machine.
 	workerArgs := []string{"worker", "--nats", url, "--resolver", w.DNS.Addr(), "--only", "mx", "--concurrency", "3",
-		"--check-timeout", "2s", "--ack-wait", "3s", "-v"}
+		"--check-timeout", "1500ms", "--ack-wait", "2s", "-v"}
 	a := start(t, io.Discard, workerArgs...)
 	a.expect(t, "taking jobs from", 10*time.Second)
 	b := start(t, io.Discard, workerArgs...)
