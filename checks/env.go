@@ -133,7 +133,14 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 // publicAddr reports whether a is an address mxray may fetch HTTPS from: not
 // loopback, private (RFC 1918, RFC 4193), link-local (cloud metadata
 // services live at 169.254.169.254), CGNAT, multicast or unspecified.
-func publicAddr(a netip.Addr) bool {
+func publicAddr(a netip.Addr) bool { return PublicAddress(a) }
+
+// PublicAddress reports whether a is a public address, one that hosts on
+// the internet can see and that can have a reputation: not loopback,
+// private (RFC 1918, RFC 4193), link-local, shared (CGNAT, RFC 6598),
+// multicast or unspecified. The ptr and dnsbl checks and the CLI's
+// address target judge addresses by it, all alike.
+func PublicAddress(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
 }

@@ -57,10 +57,27 @@ func (r *Report) Name() string {
 	return r.Domain
 }
 
+// NothingTested reports whether the run had checks and every one of them
+// was skipped: nothing was tested, so the report cannot pass (e.g. mxray
+// check 192.0.2.7 --only dnsbl with a zones file of domain lists alone).
+func (r *Report) NothingTested() bool {
+	if r.Err != "" || len(r.Results) == 0 {
+		return false
+	}
+	for _, res := range r.Results {
+		if res.EffectiveStatus() != StatusSkip {
+			return false
+		}
+	}
+	return true
+}
+
 // Status is the worst effective status over all checks (pass when there
-// is none); error when the run could decide nothing (Err).
+// is none); error when the run could decide nothing (Err), or when every
+// check was skipped (NothingTested): a run that tested nothing never
+// passes.
 func (r *Report) Status() Status {
-	if r.Err != "" {
+	if r.Err != "" || r.NothingTested() {
 		return StatusError
 	}
 	worst := StatusPass

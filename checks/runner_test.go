@@ -287,7 +287,8 @@ func TestFactKeyTypes(t *testing.T) {
 }
 
 // TestNotApplicable: a check with nothing to test on purpose is skipped
-// with its reason: neither error (exit 3) nor pass.
+// with its reason: neither error (exit 3) nor pass. A run in which every
+// check was skipped tested nothing, and does not pass either.
 func TestNotApplicable(t *testing.T) {
 	na := fn{id: "na", run: func(context.Context, *checks.Out) error {
 		return fmt.Errorf("wrapped: %w", checks.NotApplicable("example publishes a null MX"))
@@ -296,15 +297,21 @@ func TestNotApplicable(t *testing.T) {
 		_, err := checks.NewFactKey[any]("na").Await(ctx, out)
 		return err
 	}}
-	rep, _ := runChecks(t, checks.Options{}, []checks.Check{na, dep}, nil)
+	ok := fn{id: "ok", run: func(context.Context, *checks.Out) error { return nil }}
+	rep, _ := runChecks(t, checks.Options{}, []checks.Check{na, dep, ok}, nil)
 	if r := rep.Results[0]; r.Status != checks.StatusSkip || r.Skip != "example publishes a null MX" || r.Err != "" {
 		t.Fatalf("not applicable: %+v", r)
 	}
 	if r := rep.Results[1]; r.Status != checks.StatusSkip || r.Skip != "example publishes a null MX" {
 		t.Fatalf("dependant: %+v", r)
 	}
-	if code := report.ExitCode(checks.SevFail, rep); code != report.ExitOK {
-		t.Fatalf("exit %d", code)
+	if code := report.ExitCode(checks.SevFail, rep); code != report.ExitOK || rep.Status() != checks.StatusPass {
+		t.Fatalf("exit %d status %s, want 0 and pass: the skips are no error", code, rep.Status())
+	}
+
+	rep, _ = runChecks(t, checks.Options{}, []checks.Check{na, dep}, nil)
+	if code := report.ExitCode(checks.SevFail, rep); code != report.ExitCouldNotRun || rep.Status() != checks.StatusError || !rep.NothingTested() {
+		t.Fatalf("every check skipped: exit %d status %s, want 3 and error (nothing tested)", code, rep.Status())
 	}
 }
 

@@ -79,6 +79,9 @@ func writeMarkdownReport(b *strings.Builder, opts Options, rep *checks.Report) {
 	if rep.Err != "" {
 		b.WriteString("\nNothing decided: " + mdText(rep.Err) + "\n")
 	}
+	if rep.NothingTested() {
+		b.WriteString("\nNothing tested: every check was skipped (the reasons are below); nothing is known, so the run does not pass.\n")
+	}
 	if rep.Interrupted {
 		b.WriteString("\nInterrupted: the run was stopped before every check finished; unfinished checks decided nothing.\n")
 	}

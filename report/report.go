@@ -360,7 +360,7 @@ func ExitCode(failOn checks.Severity, reps ...*checks.Report) Exit {
 		if rep == nil {
 			continue
 		}
-		if rep.Err != "" || rep.Interrupted {
+		if rep.Err != "" || rep.Interrupted || rep.NothingTested() {
 			couldNotRun = true
 		}
 		for _, res := range rep.Results {

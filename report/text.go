@@ -126,6 +126,9 @@ func writeText(b *strings.Builder, opts Options, rep *checks.Report) {
 	if rep.Err != "" {
 		wrapBlock(b, opts, "  ", p.paint(ansiMagenta, "nothing decided:")+" ", rep.Err)
 	}
+	if rep.NothingTested() {
+		wrapBlock(b, opts, "  ", p.paint(ansiMagenta, "nothing tested:")+" ", "every check was skipped (the reasons are below); nothing is known, so the run does not pass")
+	}
 	if rep.Interrupted {
 		wrapBlock(b, opts, "  ", p.paint(ansiMagenta, "interrupted:")+" ", "the run was stopped before every check finished; unfinished checks decided nothing")
 	}

@@ -59,7 +59,7 @@ func (m *Model) export(km tea.KeyMsg) tea.Cmd {
 		if dir == "" {
 			dir = "."
 		}
-		base := fmt.Sprintf("mxray-%s-%s", fileSafe(rep.Domain), m.c.now().UTC().Format("20060102-150405"))
+		base := fmt.Sprintf("mxray-%s-%s", fileSafe(rep.Name()), m.c.now().UTC().Format("20060102-150405"))
 		opts := report.Options{Format: f.format, Verbose: true, Explain: m.opts.Explain}
 		ext := f.ext
 		m.flash = "writing the report" + m.c.g.Ellipsis

@@ -270,7 +270,7 @@ func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *che
 	onAddress := t.Kind() == checks.TargetAddress
 	if onAddress {
 		// An address: the IP lists only, and nothing to wait for.
-		if a := t.Address.Unmap(); !a.IsGlobalUnicast() || a.IsPrivate() {
+		if a := t.Address.Unmap(); !checks.PublicAddress(a) {
 			return checks.NotApplicable(fmt.Sprintf("%s is not a public address; blocklists list only public ones", a))
 		}
 		if list = list.only(KindIP); len(list.Zones) == 0 {
@@ -397,7 +397,7 @@ func (r *run) addAddress(a netip.Addr, source string) {
 		t.sources = append(t.sources, source)
 		return
 	}
-	if !a.IsGlobalUnicast() || a.IsPrivate() {
+	if !checks.PublicAddress(a) {
 		for i := range r.skipped {
 			if r.skipped[i].Target == a.String() {
 				return

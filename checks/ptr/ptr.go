@@ -129,10 +129,8 @@ const maxNames = 10
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // public reports whether receivers on the internet can see a as a sending
-// address.
-func public(a netip.Addr) bool {
-	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
-}
+// address (checks.PublicAddress).
+func public(a netip.Addr) bool { return checks.PublicAddress(a) }
 
 // Run implements checks.Check.
 func (Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *checks.Out) error {

@@ -138,6 +138,9 @@ var defs = []checks.Def{
 		Why: "A reply of more than 100 lines or 64 KiB (an endless \"250-...\" stream, a line without end) is not a reply a sender can act on: senders give up on it or wait for its last line until they time out, and the mail is deferred.",
 		Fix: "Check the SMTP daemon and anything in front of it (a proxy, a load balancer, a filter) for what streams the reply; an EHLO reply lists a few dozen extensions at most.",
 		Ref: "RFC 5321 §4.2.1, §4.5.3.1.5"},
+	{ID: "smtp.rate-limited", Severity: checks.SevError, Title: "Could not test an address: --smtp-rate allowed no connection to it within the check's time",
+		Why: "With several domains (check -f, the domain list, a worker) mxray connects to one address no more often than --smtp-rate allows, and shares what it found there between the domains that use it. When the address's turn did not come before --check-timeout, the address was not tested: nothing is known about it, so it never counts as a pass.",
+		Fix: "Raise --check-timeout or --smtp-rate, or lower --concurrency, so that every address's turn comes in time; or check the domain again on its own."},
 	{ID: "smtp.nothing-tested", Severity: checks.SevError, Title: "Could not test: no MX address to talk to",
 		Why: "The smtp check tested no server at all: no MX host has an address that could be found, or the domain has no MX host. Nothing was decided, so the check cannot pass.",
 		Fix: "See the mx check's findings: publish A/AAAA records for the MX hosts (or fix the DNS errors) and run the check again."},
@@ -397,6 +400,11 @@ func (c Check) Run(ctx context.Context, env *checks.Env, t checks.Target, out *c
 			}
 		}
 	}
+	if p.banner && hosts[0].Addresses[0].Outcome == OutcomeRefused {
+		// Nothing listens: fine for an address that only sends, and
+		// nothing was tested, so no pass either.
+		return checks.NotApplicable(fmt.Sprintf("nothing listens on port 25 at %s", t.Address))
+	}
 	return nil
 }
 
@@ -444,7 +452,11 @@ func (p *prober) address(ctx context.Context, host string, ip netip.Addr) Addres
 	case mine != nil:
 		return *mine
 	case err != nil:
-		return notTested(ip, err.Error())
+		// Untested is never a pass: the address says so.
+		a := notTested(ip, err.Error())
+		p.add(&a, checks.Finding{ID: "smtp.rate-limited", Subject: subject(host, ip),
+			Message: fmt.Sprintf("could not test %s: %s", subject(host, ip), err)})
+		return a
 	}
 	if r.opening != nil {
 		p.openings.put(host, ip, r.opening)

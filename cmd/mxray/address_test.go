@@ -210,16 +210,40 @@ func TestAddressTarget(t *testing.T) {
 		if d.Target == nil || d.Target.Value != "2001:db8::25" || d.Input != "[2001:db8::25]" {
 			t.Errorf("target %+v input %q, want value 2001:db8::25 and input [2001:db8::25]", d.Target, d.Input)
 		}
-		var sev string
+		var sev, st string
 		for _, c := range d.Checks {
+			if c.ID == "smtp" {
+				st = c.Status
+			}
 			for _, f := range c.Findings {
 				if f.ID == "smtp.connect-failed" {
 					sev = f.Severity
 				}
 			}
 		}
-		if sev != "info" {
-			t.Errorf("smtp.connect-failed severity %q, want info on an address target\n%s", sev, r.stdout)
+		if sev != "info" || st != "skip" {
+			t.Errorf("smtp: status %q, smtp.connect-failed severity %q; want skip (nothing tested) and info on an address target\n%s", st, sev, r.stdout)
+		}
+	})
+
+	t.Run("domain checks named with --only are skipped with the reason", func(t *testing.T) {
+		d, r := checkAddressJSON(t, w, "192.0.2.66", "--only", "ptr,tls")
+		if r.code != report.ExitFindings || !slices.Equal(d.ids(), []string{"tls", "ptr"}) {
+			t.Fatalf("exit %d checks %v, want 1 with tls and ptr\n%s", r.code, d.ids(), r.stdout)
+		}
+		if c := d.Checks[0]; c.Status != "skip" || c.SkipReason != "checks a domain, not an address" {
+			t.Errorf("tls: %s %q, want skipped because it checks a domain", c.Status, c.SkipReason)
+		}
+	})
+
+	t.Run("nothing tested is no pass", func(t *testing.T) {
+		domainLists := filepath.Join(t.TempDir(), "zones.txt")
+		if err := os.WriteFile(domainLists, []byte("dbl.lists.example domain\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, r := checkAddressJSON(t, w, "192.0.2.25", "--only", "dnsbl", "--dnsbl-zones", domainLists)
+		if r.code != report.ExitCouldNotRun || d.Status != "error" || d.Checks[0].Status != "skip" {
+			t.Fatalf("exit %d status %s (dnsbl %s), want 3, error and a skipped dnsbl: a zones file without IP lists tests nothing\n%s", r.code, d.Status, d.Checks[0].Status, r.stdout)
 		}
 	})
 
@@ -250,6 +274,23 @@ func TestAddressTargetUsage(t *testing.T) {
 		{[]string{"check", "192.0.2.7", "--selector", "s1"}, "--selector names DKIM keys of a domain"},
 		{[]string{"check", "192.0.2.7", "--profile", "gmail"}, "mxray check DOMAIN --profile gmail --ip 192.0.2.7"},
 		{[]string{"192.0.2.7"}, "did you mean mxray check 192.0.2.7?"},
+		{[]string{"check", "10.0.0.1"}, "10.0.0.1 is a private address: hosts on the internet never see it"},
+		{[]string{"check", "127.0.0.1"}, "a loopback address"},
+		{[]string{"check", "100.64.0.1"}, "a shared (CGNAT) address"},
+		{[]string{"check", "::"}, "the unspecified address"},
+		{[]string{"check", "192.0.2.007"}, "leading zeros are not allowed"},
+		{[]string{"check", "1.2.3"}, "an IPv4 address has four numbers, this has 3"},
+		{[]string{"check", "1.2.3.4.5"}, "an IPv4 address has four numbers, this has 5"},
+		{[]string{"check", "192.0.2.300"}, "each number of an IPv4 address is 0 to 255"},
+		{[]string{"check", "2001:db8::1::2"}, "not a valid IPv6 address"},
+		{[]string{"check", "192.0.2.7:25"}, `"192.0.2.7:25" has a port: give the address alone (mxray check 192.0.2.7)`},
+		{[]string{"check", "[2001:db8::1]:25"}, "has a port"},
+		{[]string{"check", "192.0.2.7."}, "without the trailing dot (mxray check 192.0.2.7)"},
+		{[]string{"check", "[192.0.2.7"}, `"[192.0.2.7" is neither an IP address nor a domain`},
+		{[]string{"check", "ex[ample.com"}, `'[' cannot appear in a domain name`},
+		{[]string{"check", "192.0.2.7%eth0"}, "has a zone"},
+		{[]string{"check", "[IPv6:192.0.2.7]"}, "the IPv6: tag goes with an IPv6 address only"},
+		{[]string{"check", "example.com:25"}, "a port (:) does not belong in a domain"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := runApp(t, nil, "", tt.args...)
@@ -286,8 +327,8 @@ func TestAddressesInBulk(t *testing.T) {
 		}
 		docs = append(docs, d)
 	}
-	if d := docs[0]; d.Target == nil || d.Target.Value != "192.0.2.25" || !slices.Equal(sortedCopy(d.ids()), []string{"dnsbl", "ptr"}) {
-		t.Errorf("line 1: target %+v checks %v, want address 192.0.2.25 with dnsbl and ptr", d.Target, d.ids())
+	if d := docs[0]; d.Target == nil || d.Target.Value != "192.0.2.25" || !slices.Equal(sortedCopy(d.ids()), []string{"dnsbl", "ptr", "spf"}) || d.Checks[0].Status != "skip" {
+		t.Errorf("line 1: target %+v checks %v, want address 192.0.2.25 with dnsbl and ptr, and spf (named by --only) skipped", d.Target, d.ids())
 	}
 	if d := docs[1]; d.Target != nil || d.Domain == nil || *d.Domain != "sender.example" || !slices.Contains(d.ids(), "spf") {
 		t.Errorf("line 2: target %+v checks %v, want the domain sender.example with spf", d.Target, d.ids())

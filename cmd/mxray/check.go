@@ -98,7 +98,7 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 		// selectors (a few queries each, not about 70).
 		opts.DKIMProbe = checks.DKIMProbeProvider
 	}
-	r := &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate(), smtpRate: smtpRate.rate()}
+	r := &runSpec{servers: servers, opts: opts, checks: sel, named: len(f.only) > 0, dialer: a.dialer, gate: newTrustGate(), smtpRate: smtpRate.rate()}
 	if f.file == "" && len(targets) == 1 {
 		if a.useTUI(&f) {
 			return a.checkTUI(ctx, &f, r, targets[0], failOn)
@@ -160,6 +160,10 @@ type runSpec struct {
 	servers []string
 	opts    checks.Options
 	checks  []checks.Check
+	// named: --only named the checks. An address target then reports
+	// those that examine domains only as skipped, with the reason, rather
+	// than leaving them out without a word (as it does by default).
+	named   bool
 	dialer  checks.Dialer  // nil: the network
 	rootCAs *x509.CertPool // nil: the system roots
 	gate    *trustGate     // the invocation's one decision about its resolvers
@@ -192,9 +196,12 @@ func (r *runSpec) run(ctx context.Context, t checks.Target, events func(checks.E
 	if t.Kind() == checks.TargetAddress {
 		// An address: the checks that examine one, and a trust probe
 		// under the reverse tree its lookups start from.
-		cs, hint = addressChecks(cs), "in-addr.arpa"
-		if len(cs) == 0 {
+		hint = "in-addr.arpa"
+		if len(addressChecks(cs)) == 0 {
 			return nil, usagef("%s: none of the selected checks examines an address", t.Address)
+		}
+		if !r.named {
+			cs = addressChecks(cs)
 		}
 	}
 	if r.decideFirst {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -317,7 +318,7 @@ func normalizeDomain(in string) (string, error) {
 	}
 	ascii, err := idna.Lookup.ToASCII(s)
 	if err != nil {
-		return "", usagef("invalid domain %q: %v", in, err)
+		return "", usagef("invalid domain %q: %s", in, idnaWhy(s))
 	}
 	ascii = strings.ToLower(ascii)
 	labels := strings.Split(ascii, ".")
@@ -354,27 +355,106 @@ func (f *checkFlags) parseTarget(in string) (checks.Target, error) {
 }
 
 // parseAddress reports whether in is written as an IP address, and
-// returns it unmapped (::ffff:192.0.2.7 is 192.0.2.7). An address mxray
-// cannot check as typed (a range, a zone) is a usage error.
+// returns it unmapped (::ffff:192.0.2.7 is 192.0.2.7). What looks like an
+// address but cannot be checked as typed (a range, a port, a zone, a
+// trailing dot, leading zeros, too few or too many parts, a private
+// address) is a usage error that says so, rather than a domain that
+// cannot exist: no top-level domain is all digits.
 func parseAddress(in string) (addr netip.Addr, ok bool, err error) {
 	s := strings.TrimSpace(in)
 	if p, perr := netip.ParsePrefix(strings.Trim(s, "[]")); perr == nil {
 		return addr, true, usagef("%q is an address range: give one address (e.g. mxray check %s)", in, p.Addr())
 	}
+	if ap, perr := netip.ParseAddrPort(s); perr == nil {
+		return addr, true, usagef("%q has a port: give the address alone (mxray check %s); the banner is read on port 25", in, ap.Addr().Unmap())
+	}
+	tagged := false
 	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 		s = s[1 : len(s)-1] // an SMTP address literal: [192.0.2.7], [IPv6:2001:db8::1]
 	}
 	if len(s) > 5 && strings.EqualFold(s[:5], "ipv6:") {
-		s = s[5:]
+		s, tagged = s[5:], true
 	}
-	a, perr := netip.ParseAddr(s)
-	if perr != nil {
+	if dot := strings.TrimSuffix(s, "."); dot != s {
+		if a, perr := netip.ParseAddr(dot); perr == nil {
+			return addr, true, usagef("%q: write the address without the trailing dot (mxray check %s)", in, a.Unmap())
+		}
+	}
+	host, zone, hasZone := strings.Cut(s, "%")
+	a, perr := netip.ParseAddr(host)
+	switch {
+	case perr != nil && looksNumeric(s):
+		return addr, true, usagef("%q is neither an IP address nor a domain (%s)", in, numericWhy(s))
+	case perr != nil:
 		return addr, false, nil
+	case hasZone:
+		return addr, true, usagef("%q has a zone (%%%s): give an address without one; a link-local address has no reputation to check", in, zone)
+	case tagged && !a.Is6():
+		return addr, true, usagef("%q: the IPv6: tag goes with an IPv6 address only (write [%s])", in, a)
 	}
-	if a.Zone() != "" {
-		return addr, true, usagef("%q has a zone (%%%s): give an address without one; a link-local address has no reputation to check", in, a.Zone())
+	a = a.Unmap()
+	if !checks.PublicAddress(a) {
+		return addr, true, usagef("%s is %s: hosts on the internet never see it, so it has no reverse DNS or blocklist entries that matter; give the public address your mail leaves from", a, addressKind(a))
 	}
-	return a.Unmap(), true, nil
+	return a, true, nil
+}
+
+// looksNumeric reports whether s is made only of digits and dots, or of
+// hex digits and colons with at least one colon: an attempt at an IP
+// address rather than a domain, since no top-level domain is all digits.
+func looksNumeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	if strings.Contains(s, ":") {
+		return strings.Trim(s, "0123456789abcdefABCDEF:.") == ""
+	}
+	last := s[strings.LastIndexByte(s, '.')+1:]
+	if last == "" || strings.Trim(last, "0123456789") != "" {
+		return strings.HasPrefix(strings.ToLower(s), "0x") && strings.Trim(s[2:], "0123456789abcdefABCDEF.") == ""
+	}
+	return true
+}
+
+// numericWhy says why s, which looksNumeric, is no IP address.
+func numericWhy(s string) string {
+	if strings.Contains(s, ":") {
+		return "not a valid IPv6 address"
+	}
+	parts := strings.Split(s, ".")
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return "a domain's last label is never all digits"
+		}
+	}
+	for _, p := range parts {
+		if len(p) > 1 && p[0] == '0' {
+			return "leading zeros are not allowed: some tools read them as octal"
+		}
+	}
+	if len(parts) != 4 {
+		return fmt.Sprintf("an IPv4 address has four numbers, this has %d", len(parts))
+	}
+	return "each number of an IPv4 address is 0 to 255"
+}
+
+// addressKind names the kind of a non-public address.
+func addressKind(a netip.Addr) string {
+	switch {
+	case a.IsUnspecified():
+		return "the unspecified address"
+	case a.IsLoopback():
+		return "a loopback address"
+	case a.IsPrivate():
+		return "a private address"
+	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
+		return "a link-local address"
+	case a.IsMulticast():
+		return "a multicast address"
+	case netip.MustParsePrefix("100.64.0.0/10").Contains(a):
+		return "a shared (CGNAT) address"
+	}
+	return "not a public address"
 }
 
 // addressTarget is the target of an address (mxray check 192.0.2.7).
@@ -424,6 +504,23 @@ func addressChecks(sel []checks.Check) []checks.Check {
 		}
 	}
 	return out
+}
+
+// idnaWhy says in plain words why s is no domain name, for an input
+// IDNA refused: the first character a domain cannot hold, else what IDNA
+// checks.
+func idnaWhy(s string) string {
+	for _, r := range s {
+		switch {
+		case r == ':' && strings.Count(s, ":") == 1:
+			return "a port (:) does not belong in a domain"
+		case r < 0x80 && !(r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+			return fmt.Sprintf("%q cannot appear in a domain name", r)
+		case r >= 0x80 && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r):
+			return fmt.Sprintf("%q (U+%04X) cannot appear in a domain name", r, r)
+		}
+	}
+	return "not a valid internationalised domain name (a label breaks the IDNA rules, e.g. a hyphen at its start or end, or mixed scripts)"
 }
 
 // selection resolves --only and --skip against the registry.

@@ -115,7 +115,7 @@ func subset(cs []checks.Check, ids []string) []checks.Check {
 // the final report would give without the UI.
 func (a *app) checkTUI(ctx context.Context, f *checkFlags, r *runSpec, t checks.Target, failOn checks.Severity) (report.Exit, error) {
 	sel := r.checks
-	if t.Kind() == checks.TargetAddress {
+	if t.Kind() == checks.TargetAddress && !r.named {
 		sel = addressChecks(sel)
 	}
 	opts := a.tuiBase(f, sel)
@@ -217,9 +217,11 @@ func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets [
 	defer r.forBulk(r.smtpRate)()
 	byName := map[string]checks.Target{}
 	var in []tui.DomainInput
-	var addrIDs []string // the rows of an address's dashboard
+	var addrIDs []string // the rows of an address's dashboard (nil: all)
 	for _, c := range addressChecks(r.checks) {
-		addrIDs = append(addrIDs, c.ID())
+		if !r.named {
+			addrIDs = append(addrIDs, c.ID())
+		}
 	}
 	add := func(t checks.Target) {
 		name := t.Name()

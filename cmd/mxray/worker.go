@@ -198,7 +198,7 @@ func (a *app) worker(ctx context.Context, args []string) (report.Exit, error) {
 	}
 	wk := &worker{
 		app: a, f: &f, w: &w, js: js, maxPayload: nc.MaxPayload(),
-		run: &runSpec{servers: servers, opts: opts, checks: sel, dialer: a.dialer, gate: newTrustGate(), decideFirst: true},
+		run: &runSpec{servers: servers, opts: opts, checks: sel, named: len(f.only) > 0, dialer: a.dialer, gate: newTrustGate(), decideFirst: true},
 	}
 	// As check -f: one bound on the DNS questions in flight, and one
 	// cache of the MX addresses' results spacing connections to each.
@@ -372,7 +372,10 @@ func (wk *worker) handle(ctx, lctx context.Context, msg jetstream.Msg) {
 	wk.done.Add(1)
 	if wk.w.verbose {
 		name := doc.Domain
-		if name == "" {
+		switch {
+		case doc.Target != nil && doc.Target.Value != "":
+			name = doc.Target.Value // an address
+		case name == "":
 			name = doc.Input
 		}
 		wk.logf("job %s line %d %s: %s in %s", job.ID, job.Line, safetext.Line(name), doc.Status, time.Since(start).Round(time.Millisecond))
@@ -448,7 +451,7 @@ func (wk *worker) encode(doc report.JSONReport) ([]byte, error) {
 	default:
 		return data, nil
 	}
-	small := report.JSONReport{Schema: doc.Schema, JobID: doc.JobID, Domain: doc.Domain, Input: doc.Input, Line: doc.Line,
+	small := report.JSONReport{Schema: doc.Schema, JobID: doc.JobID, Domain: doc.Domain, Input: doc.Input, Line: doc.Line, Target: doc.Target,
 		StartedAt: doc.StartedAt, DurationMs: doc.DurationMs, Status: "error", Resolvers: doc.Resolvers, Checks: []report.JSONCheck{},
 		DNSQueries: doc.DNSQueries, Error: why}
 	return encodeDoc(small)
