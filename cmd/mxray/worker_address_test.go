@@ -48,7 +48,7 @@ func TestWorkerChecksAnAddressJob(t *testing.T) {
 	}
 	m := validateJSON(t, s, string(small))
 	var d struct {
-		Status string `json:"status"`
+		Status string                 `json:"status"`
 		Target struct{ Value string } `json:"target"`
 	}
 	_ = json.Unmarshal(small, &d)
