@@ -207,7 +207,7 @@ func jsonschemaUnmarshal(s string) (any, error) {
 // is done; --unordered writes them as they finish.
 func TestBulkReorderWindow(t *testing.T) {
 	t.Parallel()
-	w := demoWorld(t)
+	w := demoZonesWorld(t) // --only mx; its own: it adds zones and a delay
 	var zone, list strings.Builder
 	list.WriteString("slow.example\n")
 	zone.WriteString("slow.example. MX 10 mx1.good.example.\n")
@@ -314,7 +314,7 @@ func (brokenPipe) Write([]byte) (int, error) { return 0, fmt.Errorf("broken pipe
 // domains are checked.
 func TestBulkStopsWhenOutputFails(t *testing.T) {
 	t.Parallel()
-	w := demoWorld(t)
+	w := demoZonesWorld(t) // --only mx; its own: it counts queries
 	var list strings.Builder
 	for i := range 50 {
 		fmt.Fprintf(&list, "d%02d.example\n", i)

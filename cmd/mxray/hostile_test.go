@@ -38,7 +38,7 @@ func TestHostileDNSNeverAbsence(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := demoWorld(t)
+			w := demoZonesWorld(t) // DNS checks only
 			tc.setup(w)
 			start := time.Now()
 			r := runApp(t, w, "", append([]string{"check", "--json", "--resolver", w.DNS.Addr()}, tc.args...)...)
@@ -65,7 +65,7 @@ func TestHostileDNSNeverAbsence(t *testing.T) {
 // --timeout 30s).
 func TestSlowAnswerJustUnderTimeout(t *testing.T) {
 	t.Parallel()
-	w := demoWorld(t)
+	w := demoZonesWorld(t) // --only dmarc
 	w.DNS.ScriptDelay("_dmarc.good.example", 0, 400*time.Millisecond)
 	r := runApp(t, w, "", "check", "good.example", "--only", "dmarc", "--timeout", "700ms", "--resolver", w.DNS.Addr(), "--json")
 	if r.code != report.ExitOK || strings.Contains(r.stdout, "dns-error") {

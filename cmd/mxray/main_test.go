@@ -52,6 +52,18 @@ func demoWorld(t *testing.T) *mailtest.World {
 	return w
 }
 
+// demoZonesWorld serves the demo's zones without its servers (mail, TLS,
+// HTTPS, blocklists), for the runs that only ask DNS questions: starting
+// the whole demo costs an RSA key.
+func demoZonesWorld(t *testing.T) *mailtest.World {
+	t.Helper()
+	z, err := demo.Zones()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mailtest.New(t, z)
+}
+
 // shared is the demo world of sharedDemoWorld, started by the first test
 // that asks for it and closed by TestMain.
 var shared struct {
