@@ -152,18 +152,11 @@ func (a *app) analyze(ctx context.Context, args []string) (report.Exit, error) {
 	case len(pos) > 1:
 		return 0, usagef("give one message file, not %d (see mxray analyze -h)", len(pos))
 	}
-	out, err := a.output(&f)
+	st, err := a.settings(&f)
 	if err != nil {
 		return 0, err
 	}
-	failOn, err := f.failOnSeverity()
-	if err != nil {
-		return 0, err
-	}
-	opts, err := f.options()
-	if err != nil {
-		return 0, err
-	}
+	out, failOn, opts := st.out, st.failOn, st.opts
 	ids, err := mf.authserv()
 	if err != nil {
 		return 0, err

@@ -55,18 +55,11 @@ func (a *app) check(ctx context.Context, args []string) (report.Exit, error) {
 		return 0, err
 	}
 	f.addressSelection(sel)
-	out, err := a.output(&f)
+	st, err := a.settings(&f)
 	if err != nil {
 		return 0, err
 	}
-	failOn, err := f.failOnSeverity()
-	if err != nil {
-		return 0, err
-	}
-	opts, err := f.options()
-	if err != nil {
-		return 0, err
-	}
+	out, failOn, opts := st.out, st.failOn, st.opts
 	// Validate every argument before any network work.
 	var targets []checks.Target
 	for _, p := range pos {

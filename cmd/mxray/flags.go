@@ -591,6 +591,30 @@ func (a *app) output(f *checkFlags) (report.Options, error) {
 	return opts, nil
 }
 
+// settings are what every command that runs checks (check, analyze,
+// receive) resolves from its flags: the output, the --fail-on threshold
+// and the run's options.
+type settings struct {
+	out    report.Options
+	failOn checks.Severity
+	opts   checks.Options
+}
+
+// settings resolves them, in that order: the first bad flag is the one
+// reported.
+func (a *app) settings(f *checkFlags) (settings, error) {
+	var s settings
+	var err error
+	if s.out, err = a.output(f); err != nil {
+		return s, err
+	}
+	if s.failOn, err = f.failOnSeverity(); err != nil {
+		return s, err
+	}
+	s.opts, err = f.options()
+	return s, err
+}
+
 func (f *checkFlags) failOnSeverity() (checks.Severity, error) {
 	switch strings.ToLower(strings.TrimSpace(f.failOn)) {
 	case "warn":

@@ -117,18 +117,11 @@ func (a *app) receive(ctx context.Context, args []string) (report.Exit, error) {
 	if _, _, err := net.SplitHostPort(rf.listen); err != nil {
 		return 0, usagef("--listen %q: want host:port, e.g. 127.0.0.1:2525 or :25", safetext.Line(rf.listen))
 	}
-	out, err := a.output(&f)
+	st, err := a.settings(&f)
 	if err != nil {
 		return 0, err
 	}
-	failOn, err := f.failOnSeverity()
-	if err != nil {
-		return 0, err
-	}
-	opts, err := f.options()
-	if err != nil {
-		return 0, err
-	}
+	out, failOn, opts := st.out, st.failOn, st.opts
 	ids, err := mf.authserv()
 	if err != nil {
 		return 0, err
