@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"io"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/report"
@@ -64,33 +60,9 @@ func BenchmarkAddress(b *testing.B) {
 			}
 			defer w.Close()
 			args := append([]string{"check", "192.0.2.25", "--format", "json", "--dnsbl-zones", blocklists(b, w, 50)}, bc.args...)
-			w.DNS.SetDelay(benchRTT)
-			ql := newQueryLog(b, w.DNS.Addr())
-			args = append(args, "--resolver", ql.addr())
-			var mx, floor time.Duration
-			queries, depth := 0, 0
-			for b.Loop() {
-				ql.reset()
-				var out strings.Builder
-				a := newApp(strings.NewReader(""), &out, io.Discard)
-				a.getenv = func(string) string { return "" }
-				start := time.Now()
-				code := a.run(context.Background(), args)
-				mx += time.Since(start)
-				if code != report.ExitOK {
-					b.Fatalf("exit %d\n%s", code, out.String())
-				}
-				qs, parents, d := addressFloorPlan(ql.snapshot(), "25.2.0.192.in-addr.arpa.")
-				queries += len(qs)
-				depth = d
-				floor += askPlan(b, ql.addr(), qs, parents)
-			}
-			n := float64(b.N)
-			b.ReportMetric(float64(mx)/float64(floor), "x-floor")
-			b.ReportMetric(float64(mx.Milliseconds())/n, "mxray-ms")
-			b.ReportMetric(float64(floor.Milliseconds())/n, "floor-ms")
-			b.ReportMetric(float64(depth), "depth")
-			b.ReportMetric(float64(queries)/n, "questions/op")
+			benchFloor(b, w, args, func(asked []loggedQ) ([]loggedQ, map[string]string, int) {
+				return addressFloorPlan(asked, "25.2.0.192.in-addr.arpa.")
+			}, func(code report.Exit) bool { return code == report.ExitOK })
 		})
 	}
 }

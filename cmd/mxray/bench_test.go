@@ -265,34 +265,47 @@ func BenchmarkCriticalPath(b *testing.B) {
 			if bc.blocklists > 0 {
 				args = append(args, "--dnsbl-zones", blocklists(b, w, bc.blocklists))
 			}
-			w.DNS.SetDelay(benchRTT)
-			ql := newQueryLog(b, w.DNS.Addr())
-			args = append(args, "--resolver", ql.addr())
-			var mx, floor time.Duration
-			queries, depth := 0, 0
-			for b.Loop() {
-				ql.reset()
-				a := newApp(strings.NewReader(""), io.Discard, io.Discard)
-				a.getenv = func(string) string { return "" }
-				start := time.Now()
-				code := a.run(context.Background(), args)
-				mx += time.Since(start)
-				if code == report.ExitCouldNotRun || code == report.ExitUsage {
-					b.Fatalf("exit %d", code)
-				}
-				qs, parents, d := floorPlan(ql.snapshot(), domain, "mx."+domain, "192.0.2.25")
-				queries += len(qs)
-				depth = d
-				floor += askPlan(b, ql.addr(), qs, parents)
-			}
-			n := float64(b.N)
-			b.ReportMetric(float64(mx)/float64(floor), "x-floor")
-			b.ReportMetric(float64(mx.Milliseconds())/n, "mxray-ms")
-			b.ReportMetric(float64(floor.Milliseconds())/n, "floor-ms")
-			b.ReportMetric(float64(depth), "depth")
-			b.ReportMetric(float64(queries)/n, "questions/op")
+			benchFloor(b, w, args, func(asked []loggedQ) ([]loggedQ, map[string]string, int) {
+				return floorPlan(asked, domain, "mx."+domain, "192.0.2.25")
+			}, func(code report.Exit) bool { return code != report.ExitCouldNotRun && code != report.ExitUsage })
 		})
 	}
+}
+
+// benchFloor runs `mxray args` (in process) against w's DNS server
+// delaying every answer by benchRTT, and after each run the floor: the
+// very questions the run asked, each as soon as the answer naming it is
+// in (plan: the world's dependency chain over them, and its depth). It
+// reports mxray's wall time over the floor's (x-floor), both in ms, the
+// depth in round trips and the questions asked. ok judges an exit code.
+func benchFloor(b *testing.B, w *mailtest.World, args []string, plan func(asked []loggedQ) ([]loggedQ, map[string]string, int), ok func(report.Exit) bool) {
+	w.DNS.SetDelay(benchRTT)
+	ql := newQueryLog(b, w.DNS.Addr())
+	args = append(args, "--resolver", ql.addr())
+	var mx, floor time.Duration
+	queries, depth := 0, 0
+	for b.Loop() {
+		ql.reset()
+		var out strings.Builder
+		a := newApp(strings.NewReader(""), &out, io.Discard)
+		a.getenv = func(string) string { return "" }
+		start := time.Now()
+		code := a.run(context.Background(), args)
+		mx += time.Since(start)
+		if !ok(code) {
+			b.Fatalf("exit %d\n%s", code, out.String())
+		}
+		qs, parents, d := plan(ql.snapshot())
+		queries += len(qs)
+		depth = d
+		floor += askPlan(b, ql.addr(), qs, parents)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(mx)/float64(floor), "x-floor")
+	b.ReportMetric(float64(mx.Milliseconds())/n, "mxray-ms")
+	b.ReportMetric(float64(floor.Milliseconds())/n, "floor-ms")
+	b.ReportMetric(float64(depth), "depth")
+	b.ReportMetric(float64(queries)/n, "questions/op")
 }
 
 // bulkDomains is the size of BenchmarkBulk's input.
