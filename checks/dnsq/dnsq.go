@@ -149,17 +149,12 @@ type Config struct {
 type InFlight struct {
 	sem     chan struct{}
 	waiting atomic.Int64 // exchanges queued for a slot
-	socks   *socketPool  // the idle UDP sockets of every client sharing it
 }
 
 // NewInFlight returns a bound of n concurrent queries (at least 1).
 func NewInFlight(n int) *InFlight {
-	return &InFlight{sem: make(chan struct{}, max(n, 1)), socks: newSocketPool()}
+	return &InFlight{sem: make(chan struct{}, max(n, 1))}
 }
-
-// Close closes the idle sockets kept for the clients sharing f. f still
-// bounds their queries; a socket given back after Close is closed.
-func (f *InFlight) Close() { f.socks.close() }
 
 // acquire waits for a slot; it reports false when ctx ended first.
 func (f *InFlight) acquire(ctx context.Context) bool {
@@ -190,8 +185,6 @@ type Client struct {
 	cancel context.CancelFunc
 
 	prefer atomic.Int32 // index of the server tried first: the last one that answered
-	socks  *socketPool  // idle UDP sockets: the client's own, or Config.Shared's
-	own    bool         // socks is the client's own, closed with it
 
 	mu      sync.Mutex
 	cache   map[key]*entry
@@ -240,7 +233,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxLog = 10000
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Client{
+	return &Client{
 		cfg:    cfg,
 		udp:    &dns.Client{Net: "udp", UDPSize: 1232},
 		tcp:    &dns.Client{Net: "tcp"},
@@ -248,24 +241,12 @@ func New(cfg Config) (*Client, error) {
 		ctx:    ctx,
 		cancel: cancel,
 		cache:  map[key]*entry{},
-	}
-	if cfg.Shared != nil && cfg.Shared.socks != nil {
-		c.socks = cfg.Shared.socks
-	} else {
-		c.socks, c.own = newSocketPool(), true
-	}
-	return c, nil
+	}, nil
 }
 
-// Close cancels the client's in-flight queries and closes its idle
-// sockets (those of a Config.Shared stay, for the other clients). Lookups
-// after Close fail with ErrClosed unless cached.
-func (c *Client) Close() {
-	c.cancel()
-	if c.own {
-		c.socks.close()
-	}
-}
+// Close cancels the client's in-flight queries. Lookups after Close fail
+// with ErrClosed unless cached.
+func (c *Client) Close() { c.cancel() }
 
 // NormalizeServer checks a resolver address and adds port 53 when missing.
 // It accepts "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:53".
@@ -610,7 +591,7 @@ func (c *Client) exchange(ctx context.Context, m *dns.Msg, server string, k key)
 func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, server string, k key) (*dns.Msg, Query, error) {
 	q := Query{Name: k.name, Type: typeString(k.qtype), CD: k.cd, Server: server, Proto: cl.Net}
 	start := time.Now()
-	resp, err := c.exchangeCtx(ctx, cl, m.Copy(), server)
+	resp, err := exchangeCtx(ctx, cl, m.Copy(), server)
 	q.RTTMs = float64(time.Since(start).Microseconds()) / 1000
 	if err == nil {
 		err = validate(m, resp)
@@ -651,33 +632,18 @@ func (c *Client) exchangeOnce(ctx context.Context, cl *dns.Client, m *dns.Msg, s
 // the wait at once. miekg/dns only applies ctx's deadline to the socket, so
 // an attempt made redundant by another attempt's answer (or by the run's
 // cancellation) used to keep its socket, its goroutine and its in-flight slot
-// until the full timeout passed. Over UDP it takes an idle socket from the
-// pool when there is one, and gives it back after a clean exchange (see
-// socketPool).
-func (c *Client) exchangeCtx(ctx context.Context, cl *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
-	var pc *pooledConn
-	if cl.Net == "udp" {
-		pc = c.socks.get(server)
+// until the full timeout passed.
+func exchangeCtx(ctx context.Context, cl *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
+	co, err := dial(ctx, cl, server)
+	if err != nil {
+		return nil, err
 	}
-	if pc == nil {
-		co, err := dial(ctx, cl, server)
-		if err != nil {
-			return nil, err
-		}
-		pc = &pooledConn{Conn: co}
-	}
+	defer co.Close()
 	// Close, not a past deadline: ExchangeWithConnContext sets the
 	// socket's deadlines itself and would overwrite one set before it.
-	stop := context.AfterFunc(ctx, func() { _ = pc.Close() })
-	resp, _, err := cl.ExchangeWithConnContext(ctx, m, pc.Conn)
-	if !stop() {
-		return resp, err // ctx ended: the socket is closed, or closing
-	}
-	if _, udp := pc.Conn.Conn.(*net.UDPConn); udp && err == nil && !resp.Truncated && validate(m, resp) == nil {
-		c.socks.put(server, pc)
-	} else {
-		_ = pc.Close()
-	}
+	stop := context.AfterFunc(ctx, func() { _ = co.Close() })
+	defer stop()
+	resp, _, err := cl.ExchangeWithConnContext(ctx, m, co)
 	return resp, err
 }
 

@@ -54,7 +54,7 @@ type bulkInput struct {
 // the input cannot be read or holds no domain at all.
 func (a *app) bulk(ctx context.Context, f *checkFlags, r *runSpec, targets []checks.Target, out report.Options, failOn checks.Severity) (report.Exit, error) {
 	r.decideFirst = true
-	defer r.forBulk(r.smtpRate)()
+	r.forBulk(r.smtpRate)
 	out.Bulk = true
 	stream := report.NewStream(a.stdout, out)
 	code := report.ExitOK

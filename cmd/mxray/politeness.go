@@ -47,10 +47,8 @@ func (f *rateFlag) rate() smtp.Rate {
 // client, a fresh cache; 256 of them with 256 questions each would flood
 // the resolver until its answers became timeouts), and one smtp.Cache, so
 // that each MX address is tested once per run (not once per domain that
-// uses it) and connections to it are spaced by rate. done closes the
-// DNS sockets the runs kept for one another, once they are over.
-func (r *runSpec) forBulk(rate smtp.Rate) (done func()) {
+// uses it) and connections to it are spaced by rate.
+func (r *runSpec) forBulk(rate smtp.Rate) {
 	r.shared = dnsq.NewInFlight(bulkInFlight)
 	r.smtpCache = smtp.NewCache(smtp.DefaultCacheSize, rate)
-	return r.shared.Close
 }

@@ -214,7 +214,7 @@ func (a *app) multiTUI(ctx context.Context, f *checkFlags, r *runSpec, targets [
 	// Many domains, as in bulk: one DNS in-flight bound, and each MX
 	// address tested once and no faster than --smtp-rate (a re-run the
 	// user asks for tests afresh: see Run below).
-	defer r.forBulk(r.smtpRate)()
+	r.forBulk(r.smtpRate)
 	byName := map[string]checks.Target{}
 	var in []tui.DomainInput
 	var addrIDs []string // the rows of an address's dashboard (nil: all)

@@ -202,7 +202,7 @@ func (a *app) worker(ctx context.Context, args []string) (report.Exit, error) {
 	}
 	// As check -f: one bound on the DNS questions in flight, and one
 	// cache of the MX addresses' results spacing connections to each.
-	defer wk.run.forBulk(w.smtpRate.rate())()
+	wk.run.forBulk(w.smtpRate.rate())
 	fmt.Fprintf(a.stderr, "mxray worker: taking jobs from %s (%s), %d at a time\n", queue.Redact(url), queue.JobsStream, w.concurrency)
 	err = wk.loop(ctx, cons)
 	if ferr := nc.FlushTimeout(queueTimeout); ferr != nil && err == nil && ctx.Err() == nil {

@@ -30,7 +30,7 @@ func TestWorkerChecksAnAddressJob(t *testing.T) {
 	a.dialer = w.Dialer
 	wk := &worker{app: a, f: f, w: &workerFlags{}, maxPayload: 1 << 20,
 		run: &runSpec{servers: []string{w.DNS.Addr()}, opts: opts, checks: sel, dialer: w.Dialer, gate: newTrustGate(), decideFirst: true}}
-	defer wk.run.forBulk(wk.w.smtpRate.rate())()
+	wk.run.forBulk(wk.w.smtpRate.rate())
 	doc, ok := wk.check(context.Background(), queue.Job{ID: "batch1.1", Line: 1, Input: "192.0.2.66"})
 	if !ok || doc.Target == nil || doc.Target.Value != "192.0.2.66" || doc.Domain != "" || doc.Status != "fail" || doc.JobID != "batch1.1" {
 		t.Fatalf("ok %v document target %+v domain %q status %s job %q, want the failing address document of job batch1.1", ok, doc.Target, doc.Domain, doc.Status, doc.JobID)
