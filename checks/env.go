@@ -135,14 +135,40 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 // services live at 169.254.169.254), CGNAT, multicast or unspecified.
 func publicAddr(a netip.Addr) bool { return PublicAddress(a) }
 
+// Address blocks that IsGlobalUnicast counts in but no host on the
+// internet uses as its own: "this network" (RFC 791) and the reserved
+// class E; and the IPv6 forms that embed an IPv4 address, which is then
+// what is judged: NAT64 (RFC 6052, RFC 8215) and 6to4 (RFC 3056).
+var (
+	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
+	classE    = netip.MustParsePrefix("240.0.0.0/4")
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Loc  = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
+
 // PublicAddress reports whether a is a public address, one that hosts on
 // the internet can see and that can have a reputation: not loopback,
 // private (RFC 1918, RFC 4193), link-local, shared (CGNAT, RFC 6598),
-// multicast or unspecified. The ptr and dnsbl checks and the CLI's
-// address target judge addresses by it, all alike.
+// multicast, unspecified, "this network" (0.0.0.0/8) or reserved
+// (240.0.0.0/4); an IPv6 address that embeds an IPv4 one (NAT64, 6to4)
+// is judged by it, so that 64:ff9b::a00:1 is as private as 10.0.0.1. The
+// ptr and dnsbl checks, the HTTPS client and the CLI's address target
+// judge addresses by it, all alike.
 func PublicAddress(a netip.Addr) bool {
 	a = a.Unmap()
-	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
+	if a.Is6() {
+		b := a.As16()
+		switch {
+		case nat64.Contains(a):
+			return PublicAddress(netip.AddrFrom4([4]byte(b[12:16])))
+		case nat64Loc.Contains(a):
+			return false // a network's own NAT64 prefix: its IPv4 side is local
+		case sixToFour.Contains(a):
+			return PublicAddress(netip.AddrFrom4([4]byte(b[2:6])))
+		}
+	}
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a) && !thisNet.Contains(a) && !classE.Contains(a)
 }
 
 // ErrFetchNotAllowed is returned by the HTTP client of NewHTTPClient for a

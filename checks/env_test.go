@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,25 @@ local.example.  AAAA ::1
 		}
 		if !errors.Is(err, checks.ErrFetchNotAllowed) || !strings.Contains(err.Error(), "internal addresses") {
 			t.Errorf("%s: err = %v, want ErrFetchNotAllowed (internal addresses)", u, err)
+		}
+	}
+}
+
+func TestPublicAddress(t *testing.T) {
+	for _, tt := range []struct {
+		addr   string
+		public bool
+	}{
+		{"192.0.2.7", true}, {"2001:db8::7", true}, {"8.8.8.8", true}, {"::ffff:8.8.8.8", true},
+		{"10.0.0.1", false}, {"172.16.0.1", false}, {"192.168.1.1", false}, {"127.0.0.1", false},
+		{"169.254.169.254", false}, {"100.64.0.1", false}, {"0.1.2.3", false}, {"240.0.0.1", false},
+		{"255.255.255.255", false}, {"224.0.0.1", false}, {"::", false}, {"::1", false},
+		{"fe80::1", false}, {"fc00::1", false}, {"::ffff:10.0.0.1", false},
+		{"64:ff9b::a00:1", false}, {"64:ff9b::808:808", true}, {"64:ff9b:1::1", false},
+		{"2002:a00:1::1", false}, {"2002:808:808::1", true},
+	} {
+		if got := checks.PublicAddress(netip.MustParseAddr(tt.addr)); got != tt.public {
+			t.Errorf("PublicAddress(%s) = %v, want %v", tt.addr, got, tt.public)
 		}
 	}
 }

@@ -72,6 +72,22 @@ func (r *Report) NothingTested() bool {
 	return true
 }
 
+// NothingTestedReason is the Reason of a report whose checks were all
+// skipped.
+const NothingTestedReason = "nothing tested: every check was skipped"
+
+// Reason says, in plain words, why the run decided nothing as a whole:
+// Err, or NothingTestedReason; "" when it decided something.
+func (r *Report) Reason() string {
+	switch {
+	case r.Err != "":
+		return r.Err
+	case r.NothingTested():
+		return NothingTestedReason
+	}
+	return ""
+}
+
 // Status is the worst effective status over all checks (pass when there
 // is none); error when the run could decide nothing (Err), or when every
 // check was skipped (NothingTested): a run that tested nothing never

@@ -32,7 +32,8 @@ type JSONReport struct {
 	// finished. Added in mxray/v1; absent when false.
 	Interrupted bool `json:"interrupted,omitempty"`
 	// Error says why nothing could be decided for the domain (e.g. the
-	// resolver cannot be trusted); checks is then empty and status error.
+	// resolver cannot be trusted; checks is then empty), or that nothing
+	// was tested (every check skipped); status is then error.
 	Error string `json:"error,omitempty"`
 	// JobID is the queue job the document answers (mxray worker, mxray
 	// submit --wait); absent outside the queue. Added in mxray/v1.
@@ -74,7 +75,7 @@ func Document(rep *checks.Report) JSONReport {
 		Checks:      make([]JSONCheck, 0, len(rep.Results)),
 		DNSQueries:  max(rep.DNSQueries, 0),
 		Interrupted: rep.Interrupted,
-		Error:       rep.Err,
+		Error:       rep.Reason(),
 	}
 	if rep.Input != rep.Name() {
 		doc.Input = rep.Input

@@ -105,8 +105,13 @@ func (d *junitDoc) add(opts Options, rep *checks.Report) {
 	for _, r := range rep.Resolvers {
 		s.Properties = append(s.Properties, junitProperty{"resolver", r})
 	}
-	if rep.Err != "" {
-		s.Properties = append(s.Properties, junitProperty{"error", rep.Err})
+	if why := rep.Reason(); why != "" {
+		s.Properties = append(s.Properties, junitProperty{"error", why})
+	}
+	if rep.NothingTested() {
+		// Every case is skipped, which CI reads as a pass: the suite says
+		// it tested nothing, as mxray's exit code 3 does.
+		s.Errors++
 	}
 	if rep.Interrupted {
 		s.Properties = append(s.Properties, junitProperty{"interrupted", "true"})

@@ -249,7 +249,7 @@ func (ms *multiState) finish(e *domainEntry, rep *checks.Report, err error, fail
 			e.Err = err.Error()
 		}
 	default:
-		e.Status, e.Exit, e.Err = rep.Status(), report.ExitCode(failOn, rep), rep.Err
+		e.Status, e.Exit, e.Err = rep.Status(), report.ExitCode(failOn, rep), rep.Reason()
 		if err != nil {
 			e.Status, e.Exit, e.Err = checks.StatusError, report.ExitCouldNotRun, err.Error()
 		}

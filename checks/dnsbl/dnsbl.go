@@ -425,27 +425,20 @@ func (r *run) lookup(name string, qtype uint16) (*dnsq.Answer, error) {
 	defer cancel()
 	ans, err := r.env.DNS.Lookup(ctx, name, qtype)
 	if err != nil && len(dnsq.QueriesOf(err)) == 0 {
-		// A new error: the client's may be shared by every caller. The
-		// guard's deadline is a timeout like any other, told in dnsq's
-		// plain words.
+		// No exchange finished: the question may never have left (the
+		// wait for a slot among the questions in flight ran out), so no
+		// query is made up as evidence. A new error: the client's may be
+		// shared by every caller. The guard's deadline is a timeout like
+		// any other, told in dnsq's plain words.
 		cause := err
 		var le *dnsq.LookupError
 		if errors.As(err, &le) {
 			cause = le.Err
 		}
-		if errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled) {
-			cause = dnsq.ErrTimeout
-		}
-		if !errors.Is(cause, dnsq.ErrTimeout) {
+		if !errors.Is(cause, context.DeadlineExceeded) && !errors.Is(cause, dnsq.ErrTimeout) {
 			return ans, err // nothing was asked (an invalid name, a closed client)
 		}
-		// Keep the question as evidence even when no exchange finished:
-		// it went out over UDP first, and got no answer in time.
-		q := dnsq.Query{Name: dns.Fqdn(name), Type: dns.TypeToString[qtype], Proto: "udp", Rcode: "TIMEOUT", Err: dnsq.Describe(cause)}
-		if s := r.env.DNS.Servers(); len(s) > 0 {
-			q.Server = s[0]
-		}
-		err = &dnsq.LookupError{Name: q.Name, Type: q.Type, Err: cause, Queries: []dnsq.Query{q}}
+		err = &dnsq.LookupError{Name: dns.Fqdn(name), Type: dns.TypeToString[qtype], Err: dnsq.ErrTimeout}
 	}
 	return ans, err
 }

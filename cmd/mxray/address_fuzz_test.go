@@ -12,7 +12,7 @@ import (
 func FuzzParseTarget(f *testing.F) {
 	for _, s := range []string{"192.0.2.7", "2001:db8::7", "[2001:db8::7]", "[IPv6:2001:db8::7]", "::ffff:192.0.2.7",
 		"192.0.2.0/24", "192.0.2.7:25", "[2001:db8::1]:25", "fe80::1%eth0", "192.0.2.007", "1.2.3", "0x7f.1",
-		"example.com", "bücher.example", "10.0.0.1", "[192.0.2.7", "192.0.2.7.", "::", "a.b.c.1", "ex[ample.com"} {
+		"example.com", "bücher.example", "10.0.0.1", "[192.0.2.7", "192.0.2.7.", "::", "a.b.c.1", "ex[ample.com", "0xbeef.de", "1.2.3.", "my_host.example.com", "64:ff9b::a00:1"} {
 		f.Add(s)
 	}
 	var fl checkFlags

@@ -65,6 +65,7 @@ type addressDoc struct {
 	Domain *string `json:"domain"`
 	Input  string  `json:"input"`
 	Status string  `json:"status"`
+	Error  string  `json:"error"`
 	Target *struct {
 		Kind  string `json:"kind"`
 		Value string `json:"value"`
@@ -242,7 +243,7 @@ func TestAddressTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, r := checkAddressJSON(t, w, "192.0.2.25", "--only", "dnsbl", "--dnsbl-zones", domainLists)
-		if r.code != report.ExitCouldNotRun || d.Status != "error" || d.Checks[0].Status != "skip" {
+		if r.code != report.ExitCouldNotRun || d.Status != "error" || d.Checks[0].Status != "skip" || d.Error != "nothing tested: every check was skipped" {
 			t.Fatalf("exit %d status %s (dnsbl %s), want 3, error and a skipped dnsbl: a zones file without IP lists tests nothing\n%s", r.code, d.Status, d.Checks[0].Status, r.stdout)
 		}
 	})
@@ -287,10 +288,16 @@ func TestAddressTargetUsage(t *testing.T) {
 		{[]string{"check", "[2001:db8::1]:25"}, "has a port"},
 		{[]string{"check", "192.0.2.7."}, "without the trailing dot (mxray check 192.0.2.7)"},
 		{[]string{"check", "[192.0.2.7"}, `"[192.0.2.7" is neither an IP address nor a domain`},
-		{[]string{"check", "ex[ample.com"}, `'[' cannot appear in a domain name`},
+		{[]string{"check", "ex[ample.com"}, `'[' cannot appear in a host name`},
+		{[]string{"check", "my_host.example.com"}, `'_' cannot appear in a host name`},
+		{[]string{"check", "ab--cd.example"}, `hyphens in its third and fourth places`},
+		{[]string{"check", "ab-.example"}, `starts or ends with a hyphen`},
+		{[]string{"check", "1.2.3."}, "an IPv4 address has four numbers, this has 3"},
+		{[]string{"check", "0.1.2.3"}, "not a public address"},
+		{[]string{"check", "64:ff9b::a00:1"}, "not a public address"},
 		{[]string{"check", "192.0.2.7%eth0"}, "has a zone"},
 		{[]string{"check", "[IPv6:192.0.2.7]"}, "the IPv6: tag goes with an IPv6 address only"},
-		{[]string{"check", "example.com:25"}, "a port (:) does not belong in a domain"},
+		{[]string{"check", "example.com:25"}, "a port (:25) does not belong in a domain"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := runApp(t, nil, "", tt.args...)
@@ -348,4 +355,18 @@ func sortedCopy(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
+}
+
+// TestDomainsThatLookNumeric: real domains with digits or hex-looking
+// labels stay domains; only a name whose last label is all digits is
+// taken for an attempt at an address.
+func TestDomainsThatLookNumeric(t *testing.T) {
+	t.Parallel()
+	var f checkFlags
+	for _, d := range []string{"0xbeef.de", "0xc0ffee.cafe", "0x1.ca", "123.example.com", "1.1.1.1.example", "3com.com", "1e100.net", "xn--bcher-kva.example"} {
+		tg, err := f.parseTarget(d)
+		if err != nil || tg.Domain == "" || tg.Address.IsValid() {
+			t.Errorf("%s: target %+v, error %v; want a domain", d, tg, err)
+		}
+	}
 }

@@ -403,6 +403,7 @@ func parseAddress(in string) (addr netip.Addr, ok bool, err error) {
 // hex digits and colons with at least one colon: an attempt at an IP
 // address rather than a domain, since no top-level domain is all digits.
 func looksNumeric(s string) bool {
+	s = strings.TrimSuffix(s, ".") // a root dot changes nothing
 	if s == "" {
 		return false
 	}
@@ -410,10 +411,7 @@ func looksNumeric(s string) bool {
 		return strings.Trim(s, "0123456789abcdefABCDEF:.") == ""
 	}
 	last := s[strings.LastIndexByte(s, '.')+1:]
-	if last == "" || strings.Trim(last, "0123456789") != "" {
-		return strings.HasPrefix(strings.ToLower(s), "0x") && strings.Trim(s[2:], "0123456789abcdefABCDEF.") == ""
-	}
-	return true
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }
 
 // numericWhy says why s, which looksNumeric, is no IP address.
@@ -421,7 +419,7 @@ func numericWhy(s string) string {
 	if strings.Contains(s, ":") {
 		return "not a valid IPv6 address"
 	}
-	parts := strings.Split(s, ".")
+	parts := strings.Split(strings.TrimSuffix(s, "."), ".")
 	for _, p := range parts {
 		if p == "" || strings.Trim(p, "0123456789") != "" {
 			return "a domain's last label is never all digits"
@@ -510,17 +508,28 @@ func addressChecks(sel []checks.Check) []checks.Check {
 // IDNA refused: the first character a domain cannot hold, else what IDNA
 // checks.
 func idnaWhy(s string) string {
+	if host, port, ok := strings.Cut(s, ":"); ok && host != "" && port != "" && strings.Trim(port, "0123456789") == "" {
+		return "a port (:" + port + ") does not belong in a domain"
+	}
 	for _, r := range s {
 		switch {
-		case r == ':' && strings.Count(s, ":") == 1:
-			return "a port (:) does not belong in a domain"
-		case r < 0x80 && !(r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
-			return fmt.Sprintf("%q cannot appear in a domain name", r)
+		case r < 0x80 && !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+			return fmt.Sprintf("%q cannot appear in a host name", r)
 		case r >= 0x80 && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r):
 			return fmt.Sprintf("%q (U+%04X) cannot appear in a domain name", r, r)
 		}
 	}
-	return "not a valid internationalised domain name (a label breaks the IDNA rules, e.g. a hyphen at its start or end, or mixed scripts)"
+	for _, l := range strings.Split(s, ".") {
+		switch {
+		case strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-"):
+			return fmt.Sprintf("the label %q starts or ends with a hyphen", l)
+		case len(l) >= 4 && l[2:4] == "--" && !strings.EqualFold(l[:2], "xn"):
+			return fmt.Sprintf("the label %q has hyphens in its third and fourth places, which are kept for encoded names (xn--)", l)
+		case strings.HasPrefix(strings.ToLower(l), "xn--"):
+			return fmt.Sprintf("the label %q is not a valid encoded (xn--) name", l)
+		}
+	}
+	return "not a valid internationalised domain name (a label breaks the IDNA rules, e.g. it mixes scripts or joins characters that may not meet)"
 }
 
 // selection resolves --only and --skip against the registry.
