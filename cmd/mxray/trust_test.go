@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/report"
 )
@@ -282,6 +284,18 @@ func TestSendUntrustedResolver(t *testing.T) {
 		t.Run(rs.name, func(t *testing.T) {
 			t.Parallel()
 			w := strangeWorld(t, rs.setup)
+			// The real binary dials without the world's dialer: should
+			// a resolver be trusted by mistake, its MX hosts lead to a
+			// closed port on loopback, never to the network.
+			for _, h := range []string{"mx1.good.example.", "mx2.good.example."} {
+				w.DNS.Remove(h, dns.TypeA)
+				w.DNS.Remove(h, dns.TypeAAAA)
+				rr, err := dns.NewRR(h + " 300 IN A 127.0.0.1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.DNS.Add(rr)
+			}
 			cmd := command(bin, "send", "--from", "a@good.example", "--to", "postmaster@good.example",
 				"--resolver", w.DNS.Addr(), "--timeout", rs.timeout.String(), "--no-tui")
 			cmd.Env = append(cmd.Env, "MXRAY_PASSWORD=")
