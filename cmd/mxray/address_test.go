@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxray/mxray/checks/mailtest"
 	"github.com/mxray/mxray/report"
@@ -367,6 +370,49 @@ func TestDomainsThatLookNumeric(t *testing.T) {
 		tg, err := f.parseTarget(d)
 		if err != nil || tg.Domain == "" || tg.Address.IsValid() {
 			t.Errorf("%s: target %+v, error %v; want a domain", d, tg, err)
+		}
+	}
+}
+
+// TestAddressTUI: on a terminal, `mxray check ADDRESS` opens the
+// dashboard with the address's checks alone, and the exit code is the
+// report's.
+func TestAddressTUI(t *testing.T) {
+	t.Parallel()
+	w, zones := addressWorld(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	a := newApp(pr, out, io.Discard)
+	a.getenv = func(string) string { return "" }
+	a.isTTY = func(io.Writer) bool { return true }
+	a.dialer = w.Dialer
+	done := make(chan report.Exit, 1)
+	go func() {
+		done <- a.run(context.Background(), []string{"check", "192.0.2.66", "--no-smtp", "--dnsbl-zones", zones, "--resolver", w.DNS.Addr()})
+	}()
+	waitOutput(t, out, "DNS queries", 20*time.Second) // the summary of a finished run
+	if _, err := pw.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	var code report.Exit
+	select {
+	case code = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the TUI did not quit on q")
+	}
+	if code != report.ExitFindings {
+		t.Errorf("exit %d, want 1 (listed, PTR not confirmed)", code)
+	}
+	s := out.String()
+	for _, want := range []string{"192.0.2.66", "dnsbl", "ptr"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the dashboard does not show %q", want)
+		}
+	}
+	for _, bad := range []string{"spf", "dmarc", "mtasts"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("the dashboard of an address shows the domain check %q", bad)
 		}
 	}
 }
