@@ -392,16 +392,7 @@ func TestAddressTUI(t *testing.T) {
 		done <- a.run(context.Background(), []string{"check", "192.0.2.66", "--no-smtp", "--dnsbl-zones", zones, "--resolver", w.DNS.Addr()})
 	}()
 	waitOutput(t, out, "DNS queries", 20*time.Second) // the summary of a finished run
-	if _, err := pw.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	var code report.Exit
-	select {
-	case code = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the TUI did not quit on q")
-	}
-	if code != report.ExitFindings {
+	if code := pressAndWait(t, pw, "q", done); code != report.ExitFindings {
 		t.Errorf("exit %d, want 1 (listed, PTR not confirmed)", code)
 	}
 	s := out.String()

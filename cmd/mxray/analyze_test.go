@@ -250,16 +250,8 @@ func TestAnalyzeTUI(t *testing.T) {
 	}()
 	waitOutput(t, out, "DKIM signatures", 10*time.Second)
 	waitOutput(t, out, "DNS quer", 20*time.Second) // the run finished
-	if _, err := pw.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != report.ExitFindings {
-			t.Errorf("exit %d, want 1; stderr %s", code, errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the TUI did not quit on q")
+	if code := pressAndWait(t, pw, "q", done); code != report.ExitFindings {
+		t.Errorf("exit %d, want 1; stderr %s", code, errb.String())
 	}
 	if s := out.String(); !strings.Contains(s, "message from ") || !strings.Contains(s, "trusted hop: ") {
 		t.Errorf("no summary with the message lines left:\n%s", tail(s, 2000))

@@ -375,16 +375,8 @@ func TestReceiveTUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOutput(t, out, "newest first; enter opens", 10*time.Second)
-	if _, err := pw.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != report.ExitFindings {
-			t.Errorf("exit %d, want 1 (the message without From fails)", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the inbox did not quit on q")
+	if code := pressAndWait(t, pw, "q", done); code != report.ExitFindings {
+		t.Errorf("exit %d, want 1 (the message without From fails)", code)
 	}
 	if !strings.Contains(out.String(), "mxray receive: 2 messages received on 127.0.0.1:") {
 		t.Errorf("no summary left on the terminal:\n%s", out.String()[max(0, len(out.String())-500):])
@@ -479,16 +471,8 @@ func TestReceiveTUICtrlC(t *testing.T) {
 		done <- code
 	}()
 	waitOutput(t, out, "0 received", 20*time.Second)
-	if _, err := pw.Write([]byte{3}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != report.ExitInterrupted {
-			t.Errorf("exit %d, want 130", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the inbox did not quit on ctrl+c")
+	if code := pressAndWait(t, pw, "\x03", done); code != report.ExitInterrupted { // ctrl+c
+		t.Errorf("exit %d, want 130", code)
 	}
 }
 

@@ -51,6 +51,22 @@ func waitOutput(t *testing.T, out interface{ String() string }, text string, d t
 	}
 }
 
+// pressAndWait types key on a program's input and returns the exit code
+// it sends on done, failing the test when it has not ended within 10 s.
+func pressAndWait(t *testing.T, pw io.Writer, key string, done <-chan report.Exit) report.Exit {
+	t.Helper()
+	if _, err := pw.Write([]byte(key)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the program did not end on %q", key)
+	}
+	return 0
+}
+
 // plainText is an output without its escape sequences, for waitOutput.
 type plainText struct {
 	out  interface{ String() string }
@@ -106,16 +122,7 @@ func runTUIApp(t *testing.T, args ...string) (report.Exit, string) {
 		t.Errorf("first frame after %s", first)
 	}
 	waitOutput(t, out, "DNS queries", 20*time.Second) // the summary of a finished run
-	if _, err := pw.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		return code, out.String()
-	case <-time.After(10 * time.Second):
-		t.Fatal("the TUI did not quit on q")
-	}
-	return 0, ""
+	return pressAndWait(t, pw, "q", done), out.String()
 }
 
 // TestCheckTUIExitCode: the TUI's exit code is the one the report gives
@@ -402,16 +409,7 @@ func TestCheckSeveralDomainsTUI(t *testing.T) {
 	// ended rightly exits 3).
 	ansi := regexp.MustCompile("\x1b\\[[0-9;?]*[a-zA-Z]")
 	waitOutput(t, plainText{out, ansi}, "1 fail | 1 error | 1 pass", 20*time.Second) // ASCII glyphs: no TERM
-	if _, err := pw.Write([]byte("q")); err != nil {
-		t.Fatal(err)
-	}
-	var code report.Exit
-	select {
-	case code = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the list did not quit on q")
-	}
-	if code != report.ExitFindings {
+	if code := pressAndWait(t, pw, "q", done); code != report.ExitFindings {
 		t.Fatalf("exit %d, want %d (broken.example fails)", code, report.ExitFindings)
 	}
 	s := out.String()
