@@ -13,20 +13,16 @@ import (
 
 // profileWord is the word a cell of the table shows for a rule's status.
 func profileWord(rr profile.RuleResult) string {
-	switch rr.Status {
-	case profile.StatusPass:
+	switch rr.Outcome() {
+	case profile.OutcomePass:
 		return "pass"
-	case profile.StatusFail:
-		if rr.Level == profile.LevelRecommended {
-			return "warn"
-		}
+	case profile.OutcomeFail:
 		return "FAIL"
-	case profile.StatusUnknown:
-		return "?"
-	case profile.StatusNotApplicable:
-		if rr.Scope == profile.ScopeBulk {
-			return "bulk"
-		}
+	case profile.OutcomeShort:
+		return "warn"
+	case profile.OutcomeBulk:
+		return "bulk"
+	case profile.OutcomeNotApplicable:
 		return "n/a"
 	}
 	return "?"

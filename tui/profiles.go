@@ -172,18 +172,16 @@ func (p profilesModel) glyph(rr *profile.RuleResult) string {
 	if rr == nil {
 		return st.Faint.Render(g.None)
 	}
-	switch rr.Status {
-	case profile.StatusPass:
+	switch rr.Outcome() {
+	case profile.OutcomePass:
 		return st.Pass.Render(g.Ok)
-	case profile.StatusFail:
-		if rr.Level == profile.LevelRecommended {
-			return st.Warn.Render(g.Warn)
-		}
+	case profile.OutcomeFail:
 		return st.Fail.Render(g.Fail)
-	case profile.StatusNotApplicable:
-		if rr.Scope == profile.ScopeBulk {
-			return st.Skip.Render(g.Bulk)
-		}
+	case profile.OutcomeShort:
+		return st.Warn.Render(g.Warn)
+	case profile.OutcomeBulk:
+		return st.Skip.Render(g.Bulk)
+	case profile.OutcomeNotApplicable:
 		return st.Faint.Render(g.NA)
 	}
 	return st.Error.Render(g.Unknown)
@@ -325,21 +323,20 @@ func (p profilesModel) explain(g *profileGrid) []string {
 
 // profileStatusWords says a rule's status in words.
 func profileStatusWords(rr *profile.RuleResult) string {
-	switch rr.Status {
-	case profile.StatusPass:
+	switch rr.Outcome() {
+	case profile.OutcomePass:
 		return "passes"
-	case profile.StatusFail:
-		if rr.Level == profile.LevelRecommended {
-			return "not met (recommended)"
-		}
+	case profile.OutcomeFail:
 		return "fails: the provider would refuse the mail"
-	case profile.StatusUnknown:
-		return "not decided"
-	case profile.StatusNotApplicable:
-		if rr.Scope == profile.ScopeBulk {
-			return "applies to bulk senders: --bulk grades it"
-		}
+	case profile.OutcomeShort:
+		return "not met (recommended)"
+	case profile.OutcomeBulk:
+		return "applies to bulk senders: --bulk grades it"
+	case profile.OutcomeNotApplicable:
 		return "does not apply"
+	}
+	if rr.Status == profile.StatusUnknown {
+		return "not decided"
 	}
 	return clean(string(rr.Status))
 }

@@ -155,6 +155,41 @@ const (
 	StatusNotApplicable Status = "not-applicable" // a bulk-sender rule, and --bulk was not given
 )
 
+// Outcome is how a rule's result reads to people: its Status, with a
+// broken recommendation told from a broken requirement and a bulk-sender
+// rule from one that does not apply. Every display (the report's table,
+// the terminal's Profiles pane) draws from it.
+type Outcome int
+
+// The outcomes.
+const (
+	OutcomeUnknown       Outcome = iota // not decided (or a status this version does not know)
+	OutcomePass                         // met
+	OutcomeFail                         // a requirement broken: the provider would refuse
+	OutcomeShort                        // a recommendation not met
+	OutcomeBulk                         // applies to bulk senders, and --bulk was not given
+	OutcomeNotApplicable                // does not apply
+)
+
+// Outcome says how the result reads (see Outcome).
+func (r RuleResult) Outcome() Outcome {
+	switch r.Status {
+	case StatusPass:
+		return OutcomePass
+	case StatusFail:
+		if r.Level == LevelRecommended {
+			return OutcomeShort
+		}
+		return OutcomeFail
+	case StatusNotApplicable:
+		if r.Scope == ScopeBulk {
+			return OutcomeBulk
+		}
+		return OutcomeNotApplicable
+	}
+	return OutcomeUnknown
+}
+
 // Data is the check's JSON data: per provider asked for, its rules.
 type Data struct {
 	// Bulk is true when the bulk-sender rules are graded (--bulk).
