@@ -114,7 +114,8 @@ func (l countingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// Close stops the server and releases hanging requests and handshakes.
+// Close stops the server and releases hanging requests and handshakes;
+// connections to its address are refused from then on.
 func (s *HTTPSServer) Close() {
 	s.mu.Lock()
 	select {
@@ -126,6 +127,10 @@ func (s *HTTPSServer) Close() {
 	}
 	s.mu.Unlock()
 	_ = s.srv.Close()
+	// A closed server's port refuses connections, and stays refusing:
+	// its freed loopback port could otherwise be taken by another test's
+	// listener, which would accept the connection (see World.Refuse).
+	_ = s.w.Refuse(net.JoinHostPort(s.ip, "443"))
 }
 
 // AddHost publishes an A record name → the server's address in the world's

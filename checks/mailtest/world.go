@@ -29,6 +29,7 @@ type World struct {
 
 	mu      sync.Mutex
 	closers []func()
+	closed  bool
 }
 
 // NewWorld starts a world whose DNS server serves zone.
@@ -59,9 +60,15 @@ func New(tb TB, zone string) *World {
 	return w
 }
 
-// OnClose registers f to run when the world closes (in reverse order).
+// OnClose registers f to run when the world closes (in reverse order);
+// once the world is closed, f runs at once.
 func (w *World) OnClose(f func()) {
 	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		f()
+		return
+	}
 	w.closers = append(w.closers, f)
 	w.mu.Unlock()
 }
@@ -70,7 +77,7 @@ func (w *World) OnClose(f func()) {
 func (w *World) Close() {
 	w.mu.Lock()
 	cl := w.closers
-	w.closers = nil
+	w.closers, w.closed = nil, true
 	w.mu.Unlock()
 	for i := len(cl) - 1; i >= 0; i-- {
 		cl[i]()

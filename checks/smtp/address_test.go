@@ -2,7 +2,6 @@ package smtp_test
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -65,12 +64,9 @@ func TestAddressBanner(t *testing.T) {
 func TestAddressRefusedIsNotAPass(t *testing.T) {
 	t.Parallel()
 	w := mailtest.New(t, "")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := w.Refuse("192.0.2.31:25"); err != nil {
 		t.Fatal(err)
 	}
-	w.Dialer.Route("192.0.2.31:25", l.Addr().String())
-	l.Close()
 	res := runAddress(t, w, context.Background(), "192.0.2.31")
 	if res.Status != checks.StatusSkip || res.Skip == "" {
 		t.Errorf("status %s (%q), want skip: nothing was tested", res.Status, res.Skip)
@@ -86,12 +82,9 @@ func TestAddressRefusedIsNotAPass(t *testing.T) {
 func TestRateLimitedIsNotAPass(t *testing.T) {
 	t.Parallel()
 	w := mailtest.New(t, "")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := w.Refuse("192.0.2.32:25"); err != nil {
 		t.Fatal(err)
 	}
-	w.Dialer.Route("192.0.2.32:25", l.Addr().String())
-	l.Close()
 	ctx := smtp.WithCache(context.Background(), smtp.NewCache(0, smtp.Rate{N: 1, Per: time.Hour}))
 	// The first run's refusal is not shared, and takes the hour's one
 	// connection; the second must wait an hour.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -237,12 +236,9 @@ func TestFailedConnectIsNotShared(t *testing.T) {
 	t.Parallel()
 	w := mailtest.New(t, "$ORIGIN test.\n@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300\nmx.shared IN A 192.0.2.10\nd1 IN MX 10 mx.shared.test.\nd2 IN MX 10 mx.shared.test.\n")
 	_ = w.PTR("192.0.2.10", "mx.shared.test")
-	l, err := net.Listen("tcp", "127.0.0.1:0") // closed at once: connections are refused
-	if err != nil {
+	if err := w.Refuse("192.0.2.10:25"); err != nil { // connections are refused
 		t.Fatal(err)
 	}
-	w.Dialer.Route("192.0.2.10:25", l.Addr().String())
-	l.Close()
 	ctx := smtp.WithCache(context.Background(), smtp.NewCache(0, smtp.Rate{}))
 	run := func(domain string) smtp.Address {
 		env, err := w.Env(checks.Options{Timeout: 2 * time.Second})

@@ -59,11 +59,9 @@ func run(t *testing.T, sc scenario) (checks.Result, *mailtest.World) {
 	}
 	switch {
 	case sc.refused:
-		l, err := w.Listen("192.0.2.10:25")
-		if err != nil {
+		if err := w.Refuse("192.0.2.10:25"); err != nil {
 			t.Fatal(err)
 		}
-		l.Close()
 	case sc.hostile != nil:
 		if _, err := w.HostileSMTP(*sc.hostile, "192.0.2.10:25"); err != nil {
 			t.Fatal(err)

@@ -141,11 +141,9 @@ func TestOpen(t *testing.T) {
 	if _, err := w.SMTP(mailtest.SMTPOptions{Greeting: "554 5.7.1 go away"}, rejectAddr); err != nil {
 		t.Fatal(err)
 	}
-	l, err := w.Listen("192.0.2.28:25")
-	if err != nil {
+	if err := w.Refuse("192.0.2.28:25"); err != nil {
 		t.Fatal(err)
 	}
-	l.Close() // refused
 	tests := []struct {
 		addr, step string
 		tls        bool

@@ -165,11 +165,9 @@ func TestSessionRejectedGreeting(t *testing.T) {
 func TestSessionRefused(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	l, err := w.Listen("192.0.2.26:25")
-	if err != nil {
+	if err := w.Refuse("192.0.2.26:25"); err != nil {
 		t.Fatal(err)
 	}
-	l.Close()
 	s := smtpwire.New(cfg(w, 5*time.Second), "192.0.2.26:25")
 	if err := s.Connect(context.Background()); !errors.Is(err, smtpwire.ErrRefused) {
 		t.Fatalf("err = %v", err)

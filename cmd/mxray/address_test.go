@@ -49,13 +49,11 @@ func addressWorld(t *testing.T) (*mailtest.World, string) {
 	if _, err := w.SMTP(mailtest.SMTPOptions{Hostname: "mail.sender.example", TLS: cert}, "192.0.2.25:25"); err != nil {
 		t.Fatal(err)
 	}
-	// Nothing listens on port 25 at 2001:db8::25: its route leads to a
-	// closed port, and the connection is refused.
-	l, err := w.Listen("[2001:db8::25]:25")
-	if err != nil {
+	// Nothing listens on port 25 at 2001:db8::25: the connection is
+	// refused.
+	if err := w.Refuse("[2001:db8::25]:25"); err != nil {
 		t.Fatal(err)
 	}
-	l.Close()
 	zones := filepath.Join(t.TempDir(), "zones.txt")
 	if err := os.WriteFile(zones, []byte("bl-one.lists.example\nbl-two.lists.example\n"), 0o644); err != nil {
 		t.Fatal(err)
