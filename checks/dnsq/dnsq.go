@@ -370,6 +370,12 @@ func (c *Client) Lookup(ctx context.Context, name string, qtype uint16, opts ...
 	for _, o := range opts {
 		o(&k)
 	}
+	if ctx.Err() != nil {
+		// A caller already cancelled gets no answer, not even a cached
+		// one: the select below would pick one of two ready cases at
+		// random, and a cancelled run must never reach a verdict.
+		return nil, ctxLookupError(ctx, n, qtype)
+	}
 	c.mu.Lock()
 	e, ok := c.cache[k]
 	if !ok {
@@ -385,12 +391,18 @@ func (c *Client) Lookup(ctx context.Context, name string, qtype uint16, opts ...
 	case <-e.done:
 		return e.ans, e.err
 	case <-ctx.Done():
-		sentinel := ErrTimeout
-		if errors.Is(ctx.Err(), context.Canceled) {
-			sentinel = ErrClosed
-		}
-		return nil, &LookupError{Name: n, Type: typeString(qtype), Err: causeErr{sentinel, ctx.Err()}}
+		return nil, ctxLookupError(ctx, n, qtype)
 	}
+}
+
+// ctxLookupError is the error of a lookup whose caller's context ended:
+// a timeout for a deadline, ErrClosed for a cancellation.
+func ctxLookupError(ctx context.Context, name string, qtype uint16) error {
+	sentinel := ErrTimeout
+	if errors.Is(ctx.Err(), context.Canceled) {
+		sentinel = ErrClosed
+	}
+	return &LookupError{Name: name, Type: typeString(qtype), Err: causeErr{sentinel, ctx.Err()}}
 }
 
 // causeErr is a sentinel that also wraps its cause (e.g. context.Canceled)
